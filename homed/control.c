@@ -1,0 +1,297 @@
+/*
+ * control.c: the unix socket through which programs on this host (the
+ * launcher, stubs) talk to the daemon. Only the daemon's own user may
+ * connect (SO_PEERCRED).
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "homed.h"
+
+/* A queued write; with ack_job set, its completion acknowledges stream
+ * bytes to the job's host. */
+struct cwrite {
+	uv_write_t req;
+	struct homed *d;
+	uint32_t ack_job;
+	uint16_t ack_fd;
+	uint32_t ack_len;
+	size_t len;
+	uint8_t data[];
+};
+
+static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+
+static void
+on_client_closed(uv_handle_t *h)
+{
+	struct client *c = h->data;
+
+	mig_buf_free(&c->in);
+	free(c);
+}
+
+void
+mig__client_close(struct client *c)
+{
+	if (c->closing)
+		return;
+	c->closing = 1;
+	TAILQ_REMOVE(&c->d->clients, c, entry);
+	if (c->job != NULL) {
+		struct job *j = c->job;
+		c->job = NULL;
+		j->client = NULL;
+		mig__job_client_gone(j);
+	}
+	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct cwrite *w = (struct cwrite *)req;
+
+	if (status == 0 && w->ack_job != 0)
+		mig__job_acked(w->d, w->ack_job, w->ack_fd, w->ack_len);
+	free(w);
+}
+
+static int
+queue(struct client *c, uint16_t type, uint16_t flags, const void *p,
+    size_t n, uint32_t ack_job)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct cwrite *w;
+	uv_buf_t ub;
+	int r;
+
+	if (c->closing)
+		return 0;
+	if ((r = mig_frame_put(&b, type, flags, 0, p, n)) != 0) {
+		mig_buf_free(&b);
+		return r;
+	}
+	if ((w = malloc(sizeof(*w) + b.len)) == NULL) {
+		mig_buf_free(&b);
+		return MIG__ERR(ENOMEM);
+	}
+	memcpy(w->data, b.data, b.len);
+	w->len = b.len;
+	w->d = c->d;
+	w->ack_job = ack_job;
+	w->ack_fd = flags;
+	w->ack_len = (uint32_t)n;
+	mig_buf_free(&b);
+	ub = uv_buf_init((char *)w->data, (unsigned)w->len);
+	if ((r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
+	    on_written)) != 0) {
+		free(w);
+		mig__client_close(c);
+		return r;
+	}
+	return 0;
+}
+
+int
+mig__client_send(struct client *c, uint16_t type, uint16_t flags,
+    const void *payload, size_t n)
+{
+	return queue(c, type, flags, payload, n, 0);
+}
+
+int
+mig__client_send_data(struct client *c, uint16_t fd, const void *p,
+    size_t n, uint32_t job_id)
+{
+	return queue(c, MIG_M_DATA, fd, p, n, job_id);
+}
+
+void
+mig__client_error(struct client *c, int code, const char *fmt, ...)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (proto_put_u32(&b, (uint32_t)code) == 0 &&
+	    proto_put_str(&b, msg) == 0)
+		mig__client_send(c, MIG_M_ERROR, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
+static void
+on_hello(struct client *c, const struct mig_frame *f)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_rd rd;
+	uint32_t version;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &version) != 0) {
+		mig__client_close(c);
+		return;
+	}
+	if (version != MIG_PROTO_VERSION) {
+		mig__client_error(c, MIG_EVERSION,
+		    "the daemon speaks protocol %d, this mig speaks %u "
+		    "(restart mig-homed after an upgrade)",
+		    MIG_PROTO_VERSION, version);
+		return;
+	}
+	c->hello = 1;
+	if (proto_put_u32(&b, MIG_PROTO_VERSION) == 0 &&
+	    proto_put_str(&b, c->d->name) == 0)
+		mig__client_send(c, MIG_M_HELLO, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
+static void
+dispatch(struct client *c, const struct mig_frame *f)
+{
+	if (f->type == MIG_M_HELLO) {
+		on_hello(c, f);
+		return;
+	}
+	if (!c->hello) {
+		mig__log(MIG_LOG_WARN, "local client sent %u before HELLO",
+		    f->type);
+		mig__client_close(c);
+		return;
+	}
+	switch (f->type) {
+	case MIG_M_RUN:
+		if (c->job != NULL) {
+			mig__client_close(c);
+			return;
+		}
+		mig__job_run(c, f);
+		return;
+	case MIG_M_DATA:
+	case MIG_M_EOF:
+	case MIG_M_ACK:
+	case MIG_M_CLOSE:
+	case MIG_M_SIGNAL:
+		if (c->job != NULL)
+			mig__job_from_client(c->job, f);
+		return;
+	default:
+		mig__log(MIG_LOG_WARN, "local client sent unexpected type %u",
+		    f->type);
+		mig__client_close(c);
+	}
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct client *c = h->data;
+
+	if (mig_buf_reserve(&c->in, MIG_CHUNK + MIG_FRAME_HDR) != 0) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)c->in.data + c->in.len,
+	    (unsigned)(c->in.cap - c->in.len));
+}
+
+static void
+on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct client *c = s->data;
+	size_t off = 0;
+
+	if (n < 0) {
+		mig__client_close(c);
+		return;
+	}
+	c->in.len += (size_t)n;
+	while (!c->closing) {
+		struct mig_frame f;
+		int r = mig_frame_decode(c->in.data + off, c->in.len - off, &f);
+		if (r == MIG_EAGAIN)
+			break;
+		if (r != 0) {
+			mig__log(MIG_LOG_WARN,
+			    "local client: %s; dropping it", mig_strerror(r));
+			mig__client_close(c);
+			return;
+		}
+		off += MIG_FRAME_HDR + f.len;
+		dispatch(c, &f);
+	}
+	if (!c->closing)
+		mig_buf_consume(&c->in, off);
+}
+
+static void
+on_connection(uv_stream_t *server, int status)
+{
+	struct homed *d = server->data;
+	struct client *c;
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	uv_os_fd_t fd;
+
+	if (status != 0)
+		return;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	c->d = d;
+	uv_pipe_init(d->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	TAILQ_INSERT_TAIL(&d->clients, c, entry);
+	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0) {
+		mig__client_close(c);
+		return;
+	}
+	if (uv_fileno((uv_handle_t *)&c->pipe, &fd) != 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1 ||
+	    cred.uid != geteuid()) {
+		mig__log(MIG_LOG_WARN, "refused a local client of another user");
+		mig__client_close(c);
+		return;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_client_read);
+}
+
+int
+mig__control_start(struct homed *d)
+{
+	mode_t old;
+	int r;
+
+	unlink(d->sockpath);
+	if ((r = uv_pipe_init(d->loop, &d->control, 0)) != 0)
+		return r;
+	d->control.data = d;
+	old = umask(077);
+	r = uv_pipe_bind(&d->control, d->sockpath);
+	umask(old);
+	if (r != 0)
+		return r;
+	if (chmod(d->sockpath, 0600) == -1)
+		return MIG__ERR(errno);
+	return uv_listen((uv_stream_t *)&d->control, 64, on_connection);
+}
+
+void
+mig__control_stop(struct homed *d)
+{
+	struct client *c;
+
+	while ((c = TAILQ_FIRST(&d->clients)) != NULL)
+		mig__client_close(c);
+	if (!uv_is_closing((uv_handle_t *)&d->control))
+		uv_close((uv_handle_t *)&d->control, NULL);
+	unlink(d->sockpath);
+}

@@ -1,0 +1,218 @@
+/*
+ * homed.h: the parts of mig-homed. The daemon's state hangs off one
+ * struct homed, reached from every libuv handle's data (directly or
+ * through the client, link or job the handle belongs to).
+ */
+#ifndef MIG_HOMED_H
+#define MIG_HOMED_H
+
+#include <limits.h>
+#include <stdint.h>
+#include <sys/queue.h>
+#include <sys/types.h>
+
+#include <uv.h>
+
+#include "core.h"
+#include "mig/proto.h"
+
+#define MIG_NONCE_BYTES 32
+#define MIG_PROOF_BYTES 32
+#define MIG_TAG_BYTES 16
+/* A record carries one frame: length word, sealed frame, tag. */
+#define MIG_RECORD_MAX (MIG_FRAME_HDR + MIG_FRAME_MAX + MIG_TAG_BYTES)
+#define MIG_HANDSHAKE_MS 5000
+#define MIG_CONNECT_MS 5000
+
+#define MIG_CIPHER_CHACHA 0
+#define MIG_CIPHER_AES256GCM 0x1
+
+struct client;
+struct link;
+struct peer;
+struct job;
+struct rjob;
+
+struct homed {
+	uv_loop_t *loop;
+	char name[MIG_NAME_MAX];       /* this host's name in the hosts file */
+	struct mig_hosts hosts;
+	uint8_t key[MIG_KEY_BYTES];
+	int have_key;
+	char confdir[PATH_MAX];
+	char rundir[PATH_MAX];
+	char sockpath[PATH_MAX];
+	char shim[PATH_MAX];           /* libmig.so, "" when not found */
+	char listen_addr[64];
+	uint16_t listen_port;
+	uv_pipe_t control;
+	uv_tcp_t listener;
+	uv_signal_t sigchld, sigterm, sigint, sighup;
+	int stopping;
+	uint32_t next_job;
+	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, peer) peers;
+	TAILQ_HEAD(, link) links;      /* every open link, up or not */
+	TAILQ_HEAD(, job) jobs;        /* home role */
+	TAILQ_HEAD(, rjob) rjobs;      /* host role */
+};
+
+/* crypto.c */
+struct mig_session {
+	uint32_t cipher; /* MIG_CIPHER_* agreed in the handshake */
+	struct {
+		uint8_t key[32];
+		uint64_t counter;
+	} tx, rx;
+};
+
+int mig__crypto_init(void);
+void mig__random(void *p, size_t n);
+/* The proof one side sends: initiator set for the initiator's. */
+void mig__proof(const uint8_t key[MIG_KEY_BYTES], int initiator,
+    const uint8_t ni[MIG_NONCE_BYTES], const uint8_t na[MIG_NONCE_BYTES],
+    const char *name_i, const char *name_a, uint8_t out[MIG_PROOF_BYTES]);
+/* Constant-time comparison: 0 or MIG_EAUTH. */
+int mig__proof_check(const uint8_t a[MIG_PROOF_BYTES],
+    const uint8_t b[MIG_PROOF_BYTES]);
+/* The ciphers this machine runs fast (MIG_CIPHER_* bits). */
+int mig__cipher_local(void);
+/* Derives both directions' keys; ciphers is what both sides offer. */
+void mig__session_init(struct mig_session *s, const uint8_t key[MIG_KEY_BYTES],
+    int initiator, const uint8_t ni[MIG_NONCE_BYTES],
+    const uint8_t na[MIG_NONCE_BYTES], const char *name_i,
+    const char *name_a, uint32_t ciphers);
+void mig__session_wipe(struct mig_session *s);
+/* Seals n bytes into out (n + MIG_TAG_BYTES), authenticating ad too. */
+int mig__seal(struct mig_session *s, const uint8_t *plain, size_t n,
+    const uint8_t *ad, size_t adlen, uint8_t *out);
+/* Opens a record of n bytes into out (n - MIG_TAG_BYTES); MIG_EAUTH on
+ * any tampering, replay or reordering. */
+int mig__open(struct mig_session *s, const uint8_t *c, size_t n,
+    const uint8_t *ad, size_t adlen, uint8_t *out);
+
+/* control.c: the unix socket for local programs */
+struct client {
+	TAILQ_ENTRY(client) entry;
+	struct homed *d;
+	uv_pipe_t pipe;
+	struct mig_buf in;
+	struct job *job;      /* the job this stub runs, if any */
+	int closing;
+	int hello;            /* HELLO received */
+};
+
+int mig__control_start(struct homed *d);
+void mig__control_stop(struct homed *d);
+/* Queues one frame to the stub; a done callback with its argument may
+ * follow the write (for acknowledging stream bytes). */
+int mig__client_send(struct client *c, uint16_t type, uint16_t flags,
+    const void *payload, size_t n);
+int mig__client_send_data(struct client *c, uint16_t fd, const void *p,
+    size_t n, uint32_t job_id);
+void mig__client_error(struct client *c, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void mig__client_close(struct client *c);
+
+/* peer.c: links between daemons */
+enum link_state {
+	LINK_CONNECTING, /* TCP connect under way (initiator) */
+	LINK_HELLO,      /* waiting for the other side's HELLO */
+	LINK_AUTH,       /* acceptor: waiting for the initiator's AUTH */
+	LINK_UP,
+	LINK_CLOSING
+};
+
+struct link {
+	TAILQ_ENTRY(link) entry;
+	struct homed *d;
+	struct peer *peer;    /* NULL until the handshake names it */
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_timer_t timer;     /* handshake deadline */
+	enum link_state state;
+	int initiator;
+	uint8_t ni[MIG_NONCE_BYTES], na[MIG_NONCE_BYTES];
+	char peer_name[MIG_NAME_MAX];
+	uint32_t ciphers;     /* offered by the initiator */
+	struct mig_session sess;
+	struct mig_buf in;    /* received, not yet processed */
+	struct mig_buf plain; /* one opened record */
+	char desc[128];       /* "host1 127.0.0.2:7410" for log lines */
+	int handles;          /* open handles, freed at zero */
+};
+
+struct peer {
+	TAILQ_ENTRY(peer) entry;
+	struct homed *d;
+	char name[MIG_NAME_MAX];
+	char addr[64];
+	uint16_t port;       /* 0: not in our hosts file, cannot dial it */
+	uint32_t slots;
+	struct link *link;   /* the link in use, once up */
+	struct link *dialing;
+	int last_error;      /* why the last dial failed */
+	char last_why[160];
+};
+
+int mig__peers_init(struct homed *d);
+int mig__listen_start(struct homed *d);
+void mig__peers_stop(struct homed *d);
+struct peer *mig__peer_find(struct homed *d, const char *name);
+/* Makes sure a link to p is up or on its way; jobs wait for it. */
+void mig__peer_dial(struct peer *p);
+/* Sends one frame over an up link. */
+int mig__link_send(struct link *l, uint16_t type, uint16_t flags,
+    uint32_t stream, const void *payload, size_t n);
+
+/* job.c: home role */
+enum job_state { JOB_WAITING, JOB_RUNNING };
+
+struct job {
+	TAILQ_ENTRY(job) entry;
+	struct homed *d;
+	uint32_t id;
+	enum job_state state;
+	struct client *client;
+	struct peer *peer;
+	struct link *link;   /* set once EXEC went out */
+	uint8_t *req;        /* the RUN payload, sent on as EXEC */
+	size_t reqlen;
+};
+
+void mig__job_run(struct client *c, const struct mig_frame *f);
+void mig__job_from_client(struct job *j, const struct mig_frame *f);
+void mig__job_client_gone(struct job *j);
+void mig__job_from_link(struct link *l, const struct mig_frame *f);
+void mig__jobs_link_up(struct peer *p);
+void mig__jobs_link_down(struct peer *p, struct link *l, int code,
+    const char *why);
+struct job *mig__job_find(struct homed *d, uint32_t id);
+/* A stdout/stderr chunk reached the stub: acknowledge it to the host. */
+void mig__job_acked(struct homed *d, uint32_t id, uint16_t fd, size_t n);
+
+/* spawn.c: host role */
+struct rjob {
+	TAILQ_ENTRY(rjob) entry;
+	struct homed *d;
+	struct link *link;   /* NULL once the link is gone */
+	uint32_t id;
+	pid_t pid;
+	uv_pipe_t pipes[3];  /* the job's stdin, stdout, stderr (our ends) */
+	int open[3];         /* pipes[i] is open */
+	int done[3];         /* stdout/stderr reached EOF or were closed */
+	int reading[3];
+	size_t unacked[3];
+	int exited;
+	int status;          /* from waitpid */
+	int handles;         /* open handles, freed at zero */
+	int finished;        /* EXIT sent */
+};
+
+void mig__rjob_exec(struct link *l, const struct mig_frame *f);
+void mig__rjob_from_link(struct link *l, const struct mig_frame *f);
+void mig__rjobs_link_down(struct link *l);
+void mig__rjobs_reap(struct homed *d);
+void mig__rjobs_stop(struct homed *d);
+
+#endif

@@ -1,0 +1,330 @@
+/*
+ * main.c: mig-homed's start-up: options, configuration, the refusal to
+ * run as root, the single-instance lock, going to the background, the
+ * event loop and a clean stop on SIGTERM.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "homed.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr,
+	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
+	    "[--log FILE] [--allow-root] [-v]\n");
+	exit(2);
+}
+
+static void __attribute__((noreturn, format(printf, 1, 2)))
+die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mig: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+/* The runtime folder is ours alone: made 0700, refused otherwise. */
+static void
+make_rundir(const char *dir)
+{
+	struct stat st;
+
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		die("cannot create %s: %s", dir, strerror(errno));
+	if (lstat(dir, &st) == -1)
+		die("%s: %s", dir, strerror(errno));
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
+		die("%s is not a directory owned by this user", dir);
+	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) == -1)
+		die("cannot chmod 0700 %s: %s", dir, strerror(errno));
+}
+
+/* Holds homed.pid locked while the daemon runs; a second one stops. */
+static int
+take_lock(const char *dir)
+{
+	char path[PATH_MAX], pid[32];
+	int fd;
+
+	if (mig_path(path, sizeof(path), dir, "homed.pid") != 0)
+		die("runtime dir path too long");
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) == -1)
+		die("%s: %s", path, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		ssize_t n = read(fd, pid, sizeof(pid) - 1);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		fprintf(stderr, "mig: a daemon already runs for %s (pid %s)\n",
+		    dir, pid);
+		exit(3);
+	}
+	return fd;
+}
+
+static void
+write_pid(int fd)
+{
+	char pid[32];
+	int n = snprintf(pid, sizeof(pid), "%d\n", (int)getpid());
+
+	if (ftruncate(fd, 0) == 0)
+		(void)!pwrite(fd, pid, (size_t)n, 0);
+}
+
+static void
+find_shim(struct homed *d)
+{
+	const char *e = getenv("MIG_SHIM");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	d->shim[0] = '\0';
+	if (e != NULL) {
+		/* MIG_SHIM= (empty) runs jobs without the shim. */
+		strlcpy(d->shim, e, sizeof(d->shim));
+		return;
+	}
+	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
+		return;
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return;
+	*slash = '\0';
+	if (mig_path(d->shim, sizeof(d->shim), self, "libmig.so") == 0 &&
+	    access(d->shim, R_OK) == 0)
+		return;
+	if (snprintf(d->shim, sizeof(d->shim), "%s/../lib/mig/libmig.so",
+	    self) < (int)sizeof(d->shim) && access(d->shim, R_OK) == 0)
+		return;
+	d->shim[0] = '\0';
+}
+
+static void
+on_stop(uv_signal_t *s, int signo)
+{
+	struct homed *d = s->data;
+
+	if (d->stopping)
+		return;
+	d->stopping = 1;
+	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
+	mig__rjobs_stop(d);
+	mig__control_stop(d);
+	mig__peers_stop(d);
+	uv_close((uv_handle_t *)&d->sigterm, NULL);
+	uv_close((uv_handle_t *)&d->sigint, NULL);
+	uv_close((uv_handle_t *)&d->sighup, NULL);
+	/* SIGCHLD stays watched until the loop ends, to reap the jobs. */
+}
+
+static void
+on_sigchld(uv_signal_t *s, int signo)
+{
+	mig__rjobs_reap(s->data);
+}
+
+static void
+on_hup(uv_signal_t *s, int signo)
+{
+	mig__log(MIG_LOG_INFO, "SIGHUP ignored; restart to reread the hosts "
+	    "file");
+}
+
+static void
+parse_listen(struct homed *d, const char *arg)
+{
+	struct mig_hosts h;
+	char line[256], err[256];
+
+	/* One parser for addresses: the hosts file's. */
+	snprintf(line, sizeof(line), "x %s", arg);
+	if (mig__hosts_parse(line, strlen(line), "--listen", &h, err,
+	    sizeof(err)) != 0 || h.n != 1)
+		die("bad --listen '%s': %s", arg, err);
+	strlcpy(d->listen_addr, h.v[0].addr, sizeof(d->listen_addr));
+	d->listen_port = h.v[0].port;
+	mig__hosts_free(&h);
+}
+
+static void
+stop_walk(uv_handle_t *h, void *arg)
+{
+	if (!uv_is_closing(h))
+		uv_close(h, NULL);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "name", required_argument, NULL, 'n' },
+		{ "listen", required_argument, NULL, 'l' },
+		{ "log", required_argument, NULL, 'L' },
+		{ "allow-root", no_argument, NULL, 'R' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct homed d;
+	const char *logfile = NULL, *e;
+	char path[PATH_MAX + 16], err[512];
+	int foreground = 0, allow_root = 0, verbose = 0, c, lockfd, logfd = 2;
+	int ready[2] = { -1, -1 };
+	const struct mig_host *me;
+	int r;
+
+	memset(&d, 0, sizeof(d));
+	TAILQ_INIT(&d.clients);
+	TAILQ_INIT(&d.peers);
+	TAILQ_INIT(&d.links);
+	TAILQ_INIT(&d.jobs);
+	TAILQ_INIT(&d.rjobs);
+	while ((c = getopt_long(argc, argv, "fv", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			strlcpy(d.name, optarg, sizeof(d.name));
+			break;
+		case 'l':
+			parse_listen(&d, optarg);
+			break;
+		case 'L':
+			logfile = optarg;
+			break;
+		case 'R':
+			allow_root = 1;
+			break;
+		case 'v':
+			verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if ((e = getenv("MIG_ALLOW_ROOT")) != NULL && strcmp(e, "1") == 0)
+		allow_root = 1;
+	if (geteuid() == 0 && !allow_root)
+		die("mig-homed runs as the user whose jobs it serves, not as "
+		    "root (use --allow-root to insist)");
+	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL)
+		strlcpy(d.name, e, sizeof(d.name));
+	if (d.name[0] == '\0' && gethostname(d.name, sizeof(d.name)) != 0)
+		die("cannot tell this host's name: use --name");
+	if (mig_config_dir(d.confdir, sizeof(d.confdir)) != 0 ||
+	    mig_runtime_dir(d.rundir, sizeof(d.rundir)) != 0 ||
+	    mig_path(d.sockpath, sizeof(d.sockpath), d.rundir,
+		"homed.sock") != 0)
+		die("config or runtime dir path too long");
+	snprintf(path, sizeof(path), "%s/hosts", d.confdir);
+	if (mig__hosts_load(path, &d.hosts, err, sizeof(err)) != 0)
+		die("%s", err);
+	snprintf(path, sizeof(path), "%s/key", d.confdir);
+	r = mig__key_load(path, d.key, err, sizeof(err));
+	if (r == 0)
+		d.have_key = 1;
+	else if (r != MIG__ERR(ENOENT))
+		die("%s", err);
+	if (d.listen_addr[0] == '\0') {
+		if ((me = mig__hosts_find(&d.hosts, d.name)) != NULL) {
+			strlcpy(d.listen_addr, me->addr, sizeof(d.listen_addr));
+			d.listen_port = me->port;
+		} else {
+			strlcpy(d.listen_addr, "0.0.0.0", sizeof(d.listen_addr));
+			d.listen_port = MIG_DEFAULT_PORT;
+		}
+	}
+	if (mig__crypto_init() != 0)
+		die("libsodium failed to start");
+	find_shim(&d);
+	make_rundir(d.rundir);
+	lockfd = take_lock(d.rundir);
+	if (logfile == NULL && !foreground) {
+		snprintf(path, sizeof(path), "%s/homed.log", d.rundir);
+		logfile = path;
+	}
+	if (logfile != NULL &&
+	    (logfd = open(logfile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC,
+		 0600)) == -1)
+		die("%s: %s", logfile, strerror(errno));
+	if (!foreground) {
+		pid_t pid;
+		char byte;
+		if (pipe2(ready, O_CLOEXEC) == -1 || (pid = fork()) == -1)
+			die("cannot go to the background: %s", strerror(errno));
+		if (pid > 0) {
+			/* Exit 0 once the child listens, else as it did. */
+			close(ready[1]);
+			exit(read(ready[0], &byte, 1) == 1 ? 0 : 1);
+		}
+		close(ready[0]);
+		setsid();
+	}
+	write_pid(lockfd);
+	mig__log_init("mig-homed", logfd, verbose ? MIG_LOG_DEBUG :
+						    MIG_LOG_INFO);
+	signal(SIGPIPE, SIG_IGN);
+
+	d.loop = uv_default_loop();
+	uv_signal_init(d.loop, &d.sigchld);
+	uv_signal_init(d.loop, &d.sigterm);
+	uv_signal_init(d.loop, &d.sigint);
+	uv_signal_init(d.loop, &d.sighup);
+	d.sigchld.data = d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+	uv_signal_start(&d.sigchld, on_sigchld, SIGCHLD);
+	uv_signal_start(&d.sigterm, on_stop, SIGTERM);
+	uv_signal_start(&d.sigint, on_stop, SIGINT);
+	uv_signal_start(&d.sighup, on_hup, SIGHUP);
+	if ((r = mig__peers_init(&d)) != 0)
+		die("%s", mig_strerror(r));
+	if ((r = mig__listen_start(&d)) != 0)
+		die("cannot listen on %s:%u: %s", d.listen_addr, d.listen_port,
+		    r == MIG_ECONFIG ? "bad address" : uv_strerror(r));
+	if ((r = mig__control_start(&d)) != 0)
+		die("cannot listen on %s: %s", d.sockpath, uv_strerror(r));
+	mig__log(MIG_LOG_INFO, "%s: serving %s, peers on %s:%u%s%s", d.name,
+	    d.sockpath, d.listen_addr, d.listen_port,
+	    d.have_key ? "" : " (no key: links refused; run 'mig keygen')",
+	    d.shim[0] != '\0' ? "" : " (no libmig.so: jobs run unshimmed)");
+	if (!foreground) {
+		int null = open("/dev/null", O_RDWR);
+		(void)!write(ready[1], "", 1);
+		close(ready[1]);
+		if (null >= 0) {
+			dup2(null, 0);
+			dup2(null, 1);
+			dup2(logfd, 2);
+			if (null > 2)
+				close(null);
+		}
+	}
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	/* Whatever is still open after a stop is closed now. */
+	uv_walk(d.loop, stop_walk, NULL);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	uv_loop_close(d.loop);
+	mig__hosts_free(&d.hosts);
+	mig__log(MIG_LOG_INFO, "stopped");
+	unlink(d.sockpath);
+	return 0;
+}

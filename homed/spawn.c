@@ -1,0 +1,572 @@
+/*
+ * spawn.c: the host role. EXEC from a home daemon becomes a process
+ * here, in the home cwd with the home environment, umask and rlimits,
+ * in a session of its own, with the shim preloaded in remote role and
+ * stdio on pipes that this file relays over the link:
+ *
+ *   stdout/stderr: read while fewer than MIG_WINDOW bytes wait for the
+ *                  home's ACK, sent as DATA, then EOF;
+ *   stdin:         DATA written to the job's pipe, ACKed once written;
+ *                  EOF closes it, and a job that stops reading gets its
+ *                  pipe closed and the home a CLOSE.
+ *
+ * EXIT goes out once the process has ended and both output pipes are
+ * drained, so no output can arrive after it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "homed.h"
+
+struct swrite {
+	uv_write_t req;
+	struct rjob *rj;
+	uv_buf_t buf;
+	uint8_t data[];
+};
+
+/* The shim removes these from the environment it hands the program:
+ * see libmig/preload/env.c. */
+#define SHIM_SAVED "__MIG_LD_PRELOAD="
+#define SHIM_UNSET "__MIG_LD_PRELOAD_UNSET=1"
+
+static struct rjob *
+rjob_find(struct link *l, uint32_t id)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
+		if (rj->link == l && rj->id == id)
+			return rj;
+	return NULL;
+}
+
+static void
+send_frame(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
+    size_t n)
+{
+	if (rj->link != NULL)
+		mig__link_send(rj->link, type, flags, rj->id, p, n);
+}
+
+static void
+on_pipe_closed(uv_handle_t *h)
+{
+	struct rjob *rj = h->data;
+
+	if (--rj->handles == 0 && rj->finished) {
+		TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
+		free(rj);
+	}
+}
+
+static void
+close_pipe(struct rjob *rj, int fd)
+{
+	if (!rj->open[fd])
+		return;
+	rj->open[fd] = 0;
+	uv_close((uv_handle_t *)&rj->pipes[fd], on_pipe_closed);
+}
+
+static void
+maybe_finish(struct rjob *rj)
+{
+	uint8_t p[8];
+	uint32_t code = 0, sig = 0;
+
+	if (rj->finished || !rj->exited || !rj->done[1] || !rj->done[2])
+		return;
+	rj->finished = 1;
+	if (WIFSIGNALED(rj->status))
+		sig = (uint32_t)WTERMSIG(rj->status);
+	else
+		code = (uint32_t)WEXITSTATUS(rj->status);
+	for (int i = 0; i < 4; i++) {
+		p[i] = (uint8_t)(code >> (8 * i));
+		p[4 + i] = (uint8_t)(sig >> (8 * i));
+	}
+	send_frame(rj, MIG_M_EXIT, 0, p, sizeof(p));
+	close_pipe(rj, 0);
+	if (rj->handles == 0) {
+		TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
+		free(rj);
+	}
+}
+
+static void
+output_done(struct rjob *rj, int fd)
+{
+	close_pipe(rj, fd);
+	rj->done[fd] = 1;
+	maybe_finish(rj);
+}
+
+static void
+on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	static char chunk[MIG_CHUNK];
+
+	/* Each read is sent on before the next one starts, so one buffer
+	 * serves every job. */
+	*buf = uv_buf_init(chunk, sizeof(chunk));
+}
+
+static void
+on_output(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct rjob *rj = s->data;
+	int fd = s == (uv_stream_t *)&rj->pipes[1] ? 1 : 2;
+
+	if (n == 0)
+		return;
+	if (n < 0) {
+		send_frame(rj, MIG_M_EOF, (uint16_t)fd, NULL, 0);
+		output_done(rj, fd);
+		return;
+	}
+	send_frame(rj, MIG_M_DATA, (uint16_t)fd, buf->base, (size_t)n);
+	rj->unacked[fd] += (size_t)n;
+	if (rj->unacked[fd] >= MIG_WINDOW) {
+		uv_read_stop(s);
+		rj->reading[fd] = 0;
+	}
+}
+
+static void
+on_stdin_written(uv_write_t *req, int status)
+{
+	struct swrite *w = (struct swrite *)req;
+	struct rjob *rj = w->rj;
+
+	if (status == 0) {
+		uint8_t p[4];
+		for (int i = 0; i < 4; i++)
+			p[i] = (uint8_t)(w->buf.len >> (8 * i));
+		send_frame(rj, MIG_M_ACK, 0, p, sizeof(p));
+	} else if (status != UV_ECANCELED && rj->open[0]) {
+		/* The job closed its stdin: tell the stub to stop. */
+		close_pipe(rj, 0);
+		send_frame(rj, MIG_M_CLOSE, 0, NULL, 0);
+	}
+	free(w);
+}
+
+static void
+on_stdin_shutdown(uv_shutdown_t *req, int status)
+{
+	struct rjob *rj = req->data;
+
+	close_pipe(rj, 0);
+	free(req);
+}
+
+static void
+stdin_frame(struct rjob *rj, const struct mig_frame *f)
+{
+	struct swrite *w;
+	uv_shutdown_t *sr;
+
+	if (!rj->open[0])
+		return;
+	if (f->type == MIG_M_EOF) {
+		if ((sr = malloc(sizeof(*sr))) == NULL ||
+		    uv_shutdown(sr, (uv_stream_t *)&rj->pipes[0],
+			on_stdin_shutdown) != 0) {
+			free(sr);
+			close_pipe(rj, 0);
+			return;
+		}
+		sr->data = rj;
+		return;
+	}
+	if (f->type != MIG_M_DATA || f->len == 0)
+		return;
+	if ((w = malloc(sizeof(*w) + f->len)) == NULL)
+		return;
+	memcpy(w->data, f->payload, f->len);
+	w->rj = rj;
+	w->buf = uv_buf_init((char *)w->data, f->len);
+	if (uv_write(&w->req, (uv_stream_t *)&rj->pipes[0], &w->buf, 1,
+	    on_stdin_written) != 0) {
+		free(w);
+		close_pipe(rj, 0);
+		send_frame(rj, MIG_M_CLOSE, 0, NULL, 0);
+	}
+}
+
+void
+mig__rjob_from_link(struct link *l, const struct mig_frame *f)
+{
+	struct rjob *rj = rjob_find(l, f->stream);
+	struct mig_rd rd;
+	uint32_t v;
+
+	if (rj == NULL || rj->finished)
+		return;
+	proto_rd_init(&rd, f->payload, f->len);
+	switch (f->type) {
+	case MIG_M_DATA:
+	case MIG_M_EOF:
+		stdin_frame(rj, f);
+		break;
+	case MIG_M_ACK:
+		if (f->flags < 1 || f->flags > 2 || proto_get_u32(&rd, &v) != 0)
+			break;
+		rj->unacked[f->flags] -= v < rj->unacked[f->flags] ?
+		    v : rj->unacked[f->flags];
+		if (rj->open[f->flags] && !rj->reading[f->flags] &&
+		    rj->unacked[f->flags] < MIG_WINDOW) {
+			rj->reading[f->flags] = 1;
+			uv_read_start((uv_stream_t *)&rj->pipes[f->flags],
+			    on_alloc, on_output);
+		}
+		break;
+	case MIG_M_CLOSE:
+		/* Nobody reads this output at home any more: closing our
+		 * end gives the job SIGPIPE, as a local pipe would. */
+		if (f->flags == 1 || f->flags == 2)
+			output_done(rj, f->flags);
+		break;
+	case MIG_M_SIGNAL:
+		if (proto_get_u32(&rd, &v) == 0 && v > 0 && v < NSIG &&
+		    !rj->exited)
+			kill(-rj->pid, (int)v);
+		break;
+	case MIG_M_KILL:
+		mig__log(MIG_LOG_INFO, "job %u (pid %d): its stub is gone, "
+		    "killing it", rj->id, (int)rj->pid);
+		if (!rj->exited)
+			kill(-rj->pid, SIGKILL);
+		rj->link = NULL;
+		break;
+	}
+}
+
+/* The environment the program starts with: home's, plus the shim. */
+static char **
+shim_env(struct homed *d, char **envp, char **store)
+{
+	size_t n = 0, i, out = 0;
+	char **v;
+	int had = 0;
+
+	while (envp[n] != NULL)
+		n++;
+	if ((v = calloc(n + 3, sizeof(*v))) == NULL)
+		return NULL;
+	*store = NULL;
+	if (d->shim[0] == '\0') {
+		memcpy(v, envp, n * sizeof(*v));
+		return v;
+	}
+	for (i = 0; i < n; i++) {
+		if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0 && !had) {
+			/* The user's own preload keeps its place, after ours. */
+			had = 1;
+			if (asprintf(store, "LD_PRELOAD=%s %s", d->shim,
+			    envp[i] + 11) == -1 ||
+			    asprintf(store + 1, "%s%s", SHIM_SAVED,
+			    envp[i] + 11) == -1) {
+				free(v);
+				return NULL;
+			}
+			v[out++] = store[0];
+			continue;
+		}
+		v[out++] = envp[i];
+	}
+	if (!had) {
+		if (asprintf(store, "LD_PRELOAD=%s", d->shim) == -1) {
+			free(v);
+			return NULL;
+		}
+		v[out++] = store[0];
+		v[out++] = (char *)SHIM_UNSET;
+	} else {
+		v[out++] = store[1];
+	}
+	v[out] = NULL;
+	return v;
+}
+
+static void
+child(const struct mig_job *job, char **envp, int pin[2], int pout[2],
+    int perr[2], int report)
+{
+	int why[2] = { 1, 0 }; /* stage (0: chdir, 1: exec), errno */
+	sigset_t all;
+
+	for (int s = 1; s < NSIG; s++)
+		signal(s, SIG_DFL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+	setsid();
+	umask((mode_t)job->umask & 0777);
+	for (uint32_t i = 0; i < job->nrlimit; i++) {
+		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
+			(rlim_t)job->rlimit[i].max };
+		/* A limit this host cannot grant stays at its maximum. */
+		if (setrlimit((int)job->rlimit[i].resource, &rl) == -1) {
+			struct rlimit now;
+			if (getrlimit((int)job->rlimit[i].resource, &now) == 0) {
+				if (rl.rlim_cur > now.rlim_max)
+					rl.rlim_cur = now.rlim_max;
+				rl.rlim_max = now.rlim_max;
+				setrlimit((int)job->rlimit[i].resource, &rl);
+			}
+		}
+	}
+	if (chdir(job->cwd) == -1) {
+		int why[2] = { 0, errno };
+		(void)!write(report, why, sizeof(why));
+		_exit(MIG_EXIT_FAILURE);
+	}
+	if (dup2(pin[0], 0) == -1 || dup2(pout[1], 1) == -1 ||
+	    dup2(perr[1], 2) == -1 || dup2(report, 3) == -1)
+		goto fail;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	closefrom(4);
+	environ = envp;
+	execvp(job->argv[0], job->argv);
+ fail:
+	why[1] = errno;
+	(void)!write(3, why, sizeof(why));
+	_exit(MIG_EXIT_NOTFOUND);
+}
+
+static int
+pipes(int p[3][2], int report[2])
+{
+	for (int i = 0; i < 3; i++)
+		p[i][0] = p[i][1] = -1;
+	report[0] = report[1] = -1;
+	for (int i = 0; i < 3; i++)
+		if (pipe2(p[i], O_CLOEXEC) == -1)
+			return MIG__ERR(errno);
+	if (pipe2(report, O_CLOEXEC) == -1)
+		return MIG__ERR(errno);
+	return 0;
+}
+
+static void
+close_all(int p[3][2], int report[2])
+{
+	for (int i = 0; i < 3; i++) {
+		mig__close(p[i][0]);
+		mig__close(p[i][1]);
+	}
+	mig__close(report[0]);
+	mig__close(report[1]);
+}
+
+static void fail_job(struct link *l, uint32_t id, int code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+/* Ends a job that never started with a mig error, "host: what". */
+static void
+fail_job(struct link *l, uint32_t id, int code, const char *fmt, ...)
+{
+	struct mig_buf buf = { NULL, 0, 0 };
+	char msg[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "%s: ", l->d->name);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (proto_put_u32(&buf, (uint32_t)code) == 0 &&
+	    proto_put_str(&buf, msg) == 0)
+		mig__link_send(l, MIG_M_ERROR, 0, id, buf.data, buf.len);
+	mig_buf_free(&buf);
+}
+
+/* The program could not be run: report it as a shell would, on the
+ * job's stderr with status 127 or 126. */
+static void
+exec_failed(struct link *l, uint32_t id, const char *cmd, int e)
+{
+	char msg[512];
+	uint8_t p[8] = { 0 };
+	int notfound = e == ENOENT;
+	int n;
+
+	if (notfound && strchr(cmd, '/') == NULL)
+		n = snprintf(msg, sizeof(msg), "mig: %s: %s: command not found\n",
+		    l->d->name, cmd);
+	else
+		n = snprintf(msg, sizeof(msg), "mig: %s: %s: %s\n", l->d->name,
+		    cmd, strerror(e));
+	if (n > (int)sizeof(msg) - 1)
+		n = sizeof(msg) - 1;
+	mig__link_send(l, MIG_M_DATA, 2, id, msg, (size_t)n);
+	p[0] = notfound ? MIG_EXIT_NOTFOUND : MIG_EXIT_NOEXEC;
+	mig__link_send(l, MIG_M_EXIT, 0, id, p, sizeof(p));
+}
+
+void
+mig__rjob_exec(struct link *l, const struct mig_frame *f)
+{
+	struct homed *d = l->d;
+	struct mig_job *job = NULL;
+	struct rjob *rj = NULL;
+	char **envp = NULL, *store[2] = { NULL, NULL };
+	int p[3][2], report[2], why[2], status;
+	struct stat st;
+	ssize_t n;
+	pid_t pid;
+	int r;
+
+	if ((r = pipes(p, report)) != 0) {
+		fail_job(l, f->stream, r, "cannot make pipes: %s",
+		    mig_strerror(r));
+		goto out;
+	}
+	if ((r = mig_r_job(f->payload, f->len, &job)) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
+		fail_job(l, f->stream, MIG_EPROTO, "malformed job");
+		goto out;
+	}
+	errno = 0;
+	if (stat(job->cwd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		fail_job(l, f->stream, MIG_ENOCWD,
+		    "working directory %s is missing here (%s)", job->cwd,
+		    errno == 0 ? "not a directory" : strerror(errno));
+		goto out;
+	}
+	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
+	    (envp = shim_env(d, job->envp, store)) == NULL) {
+		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
+	if ((pid = fork()) == -1) {
+		fail_job(l, f->stream, MIG__ERR(errno), "fork: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(job, envp, p[0], p[1], p[2], report[1]);
+	mig__close(report[1]);
+	report[1] = -1;
+	/* The report pipe closes on exec, or brings why it failed. */
+	do
+		n = read(report[0], why, sizeof(why));
+	while (n == -1 && errno == EINTR);
+	if (n == sizeof(why)) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		if (why[0] == 0)
+			fail_job(l, f->stream, MIG_ENOCWD,
+			    "working directory %s is missing here (%s)",
+			    job->cwd, strerror(why[1]));
+		else
+			exec_failed(l, f->stream, job->argv[0], why[1]);
+		goto out;
+	}
+	rj->d = d;
+	rj->link = l;
+	rj->id = f->stream;
+	rj->pid = pid;
+	/* Our ends: write to the job's stdin, read its stdout and stderr. */
+	for (int i = 0; i < 3; i++) {
+		int mine = i == 0 ? p[0][1] : p[i][0];
+		uv_pipe_init(d->loop, &rj->pipes[i], 0);
+		rj->pipes[i].data = rj;
+		uv_pipe_open(&rj->pipes[i], mine);
+		if (i == 0)
+			p[0][1] = -1;
+		else
+			p[i][0] = -1;
+		rj->open[i] = 1;
+		rj->handles++;
+	}
+	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
+	{
+		struct mig_buf b = { NULL, 0, 0 };
+		if (proto_put_u32(&b, (uint32_t)pid) == 0 &&
+		    proto_put_str(&b, d->name) == 0)
+			send_frame(rj, MIG_M_STARTED, 0, b.data, b.len);
+		mig_buf_free(&b);
+	}
+	mig__log(MIG_LOG_DEBUG, "job %u from %s: pid %d %s", rj->id,
+	    l->peer->name, (int)pid, job->argv[0]);
+	if (job->flags & MIG_JOB_NOSTDIN)
+		close_pipe(rj, 0);
+	for (int i = 1; i < 3; i++) {
+		rj->reading[i] = 1;
+		uv_read_start((uv_stream_t *)&rj->pipes[i], on_alloc, on_output);
+	}
+	rj = NULL;
+ out:
+	close_all(p, report);
+	free(rj);
+	free(envp);
+	free(store[0]);
+	free(store[1]);
+	mig_job_free(job);
+}
+
+void
+mig__rjobs_reap(struct homed *d)
+{
+	struct rjob *rj;
+	int status;
+	pid_t pid;
+
+	/* Reap every child: as pid 1 of a test host's namespace we also
+	 * inherit orphans. */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		TAILQ_FOREACH(rj, &d->rjobs, entry) {
+			if (rj->pid == pid && !rj->exited) {
+				rj->exited = 1;
+				rj->status = status;
+				maybe_finish(rj);
+				break;
+			}
+		}
+	}
+}
+
+void
+mig__rjobs_link_down(struct link *l)
+{
+	struct rjob *rj;
+
+	/* No orphans: a job whose home is gone is killed. */
+	TAILQ_FOREACH(rj, &l->d->rjobs, entry) {
+		if (rj->link != l)
+			continue;
+		rj->link = NULL;
+		if (!rj->exited)
+			kill(-rj->pid, SIGKILL);
+	}
+}
+
+void
+mig__rjobs_stop(struct homed *d)
+{
+	struct rjob *rj, *next;
+
+	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next) {
+		rj->link = NULL;
+		if (!rj->exited)
+			kill(-rj->pid, SIGKILL);
+		for (int i = 0; i < 3; i++)
+			close_pipe(rj, i);
+		rj->finished = 1;
+		if (rj->handles == 0) {
+			TAILQ_REMOVE(&d->rjobs, rj, entry);
+			free(rj);
+		}
+	}
+}

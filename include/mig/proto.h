@@ -1,0 +1,149 @@
+/*
+ * proto.h: mig's wire format.
+ *
+ * A frame is a 12-byte little-endian header followed by its payload:
+ *
+ *   u32 length   payload bytes, at most MIG_FRAME_MAX
+ *   u16 type     enum mig_msg
+ *   u16 flags    per type (for stream frames: the fd, 0, 1 or 2)
+ *   u32 stream   the job the frame belongs to (0 on a stub's connection)
+ *
+ * Payloads are flat: little-endian integers, byte strings as u32 length
+ * plus bytes, string vectors as u32 count plus strings. The same frames
+ * travel between a stub and its daemon (plain, over the unix socket) and
+ * between daemons (inside AEAD records, see homed/crypto.c).
+ */
+#ifndef MIG_PROTO_H
+#define MIG_PROTO_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define MIG_PROTO_VERSION 1
+#define MIG_FRAME_HDR 12
+#define MIG_FRAME_MAX (1u << 20)
+/* Stream bytes in flight before the reader of a stream stops reading. */
+#define MIG_WINDOW (4u << 20)
+/* Largest data payload a reader puts in one frame. */
+#define MIG_CHUNK (64u << 10)
+
+enum mig_msg {
+	MIG_M_HELLO = 1, /* u32 version, then per side (see homed/peer.c) */
+	MIG_M_AUTH,      /* peer handshake: the initiator's proof */
+	MIG_M_RUN,       /* stub -> daemon: a job (struct mig_job) */
+	MIG_M_EXEC,      /* home -> host: a job (struct mig_job) */
+	MIG_M_LOCAL,     /* daemon -> stub: run it yourself */
+	MIG_M_STARTED,   /* host -> home -> stub: i32 remote pid, str host */
+	MIG_M_DATA,      /* stream bytes; flags = fd */
+	MIG_M_EOF,       /* end of a stream; flags = fd */
+	MIG_M_ACK,       /* u32 bytes of stream flags written out */
+	MIG_M_CLOSE,     /* the consumer of stream flags is gone */
+	MIG_M_SIGNAL,    /* u32 signal number, for the job */
+	MIG_M_KILL,      /* home -> host: the stub is gone, kill the job */
+	MIG_M_EXIT,      /* u32 exit code, u32 signal (0: exited normally) */
+	MIG_M_ERROR,     /* i32 mig error code, str message */
+	MIG_M_PING,      /* u64 sender's clock, echoed in PONG */
+	MIG_M_PONG,
+	MIG_M__COUNT
+};
+
+struct mig_frame {
+	uint32_t len;
+	uint16_t type;
+	uint16_t flags;
+	uint32_t stream;
+	const uint8_t *payload; /* points into the decoded buffer */
+};
+
+/*
+ * Decodes the frame at the start of p[0..avail). Returns 0 with *f filled
+ * when the whole frame is there, MIG_EAGAIN when more bytes are needed,
+ * MIG_EPROTO for an unknown type or MIG_ETOOBIG for a length over
+ * MIG_FRAME_MAX (both known from the header alone).
+ */
+int mig_frame_decode(const uint8_t *p, size_t avail, struct mig_frame *f);
+
+/* A growable byte buffer; zero-initialise, then free with mig_buf_free. */
+struct mig_buf {
+	uint8_t *data;
+	size_t len;
+	size_t cap;
+};
+
+int mig_buf_reserve(struct mig_buf *b, size_t more);
+int mig_buf_append(struct mig_buf *b, const void *p, size_t n);
+/* Drops the first n bytes. */
+void mig_buf_consume(struct mig_buf *b, size_t n);
+void mig_buf_free(struct mig_buf *b);
+
+/*
+ * Frame building: begin writes a header with length 0 and returns its
+ * offset in *at; the proto_put_* calls append payload; end fixes the
+ * length, or returns MIG_ETOOBIG (and drops the frame) past MIG_FRAME_MAX.
+ */
+int mig_frame_begin(struct mig_buf *b, uint16_t type, uint16_t flags,
+    uint32_t stream, size_t *at);
+int mig_frame_end(struct mig_buf *b, size_t at);
+/* A whole frame in one call: header plus n payload bytes. */
+int mig_frame_put(struct mig_buf *b, uint16_t type, uint16_t flags,
+    uint32_t stream, const void *payload, size_t n);
+
+int proto_put_u16(struct mig_buf *b, uint16_t v);
+int proto_put_u32(struct mig_buf *b, uint32_t v);
+int proto_put_u64(struct mig_buf *b, uint64_t v);
+int proto_put_bytes(struct mig_buf *b, const void *p, size_t n);
+int proto_put_str(struct mig_buf *b, const char *s);
+/* A NULL-terminated vector of strings. */
+int proto_put_strv(struct mig_buf *b, char *const *v);
+
+/* A reader over one payload; every get returns 0 or MIG_EPROTO. */
+struct mig_rd {
+	const uint8_t *p;
+	size_t len;
+	size_t off;
+};
+
+void proto_rd_init(struct mig_rd *r, const uint8_t *p, size_t len);
+int proto_get_u16(struct mig_rd *r, uint16_t *v);
+int proto_get_u32(struct mig_rd *r, uint32_t *v);
+int proto_get_u64(struct mig_rd *r, uint64_t *v);
+/* *p points into the payload; it is not NUL-terminated. */
+int proto_get_bytes(struct mig_rd *r, const uint8_t **p, size_t *n);
+/* Fails on a string holding a NUL byte. Returns a malloc'd copy in *s. */
+int proto_get_str(struct mig_rd *r, char **s);
+/* Returns a malloc'd NULL-terminated vector of malloc'd strings. */
+int proto_get_strv(struct mig_rd *r, char ***v);
+/* 0 when every byte of the payload was read, else MIG_EPROTO. */
+int proto_rd_done(const struct mig_rd *r);
+void mig_strv_free(char **v);
+
+#define MIG_JOB_NRLIMIT 16
+
+/* A job request: what RUN and EXEC carry. */
+struct mig_job {
+	char *host;     /* wanted host; "" lets the daemon place it */
+	uint32_t flags; /* MIG_JOB_* */
+	char **argv;
+	char **envp;
+	char *cwd;
+	uint32_t umask;
+	uint32_t nrlimit;
+	struct {
+		uint32_t resource;
+		uint64_t cur, max;
+	} rlimit[MIG_JOB_NRLIMIT];
+	int32_t pid, ppid, pgid, sid; /* the stub's identity at home */
+};
+
+#define MIG_JOB_NOSTDIN 0x1 /* the job reads EOF (mig -n) */
+
+/* Appends a whole RUN or EXEC frame for job. */
+int mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,
+    const struct mig_job *job);
+/* Decodes a job payload into *jobp (owned by the caller, free with
+ * mig_job_free). argv must hold at least one string. */
+int mig_r_job(const uint8_t *p, size_t len, struct mig_job **jobp);
+void mig_job_free(struct mig_job *job);
+
+#endif

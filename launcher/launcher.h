@@ -1,0 +1,23 @@
+/* launcher.h: the parts of the mig command. */
+#ifndef MIG_LAUNCHER_H
+#define MIG_LAUNCHER_H
+
+#include "core.h"
+
+/* Printed as "mig: ...", then exit MIG_EXIT_FAILURE. */
+void mig__fatal(const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 1, 2)));
+
+/* run.c: runs argv through the local daemon on host ("" to let it
+ * place the job) and ends as the job did: its exit status, or death by
+ * its signal. MIG_JOB_* flags. */
+void mig__run(const char *host, char **argv, uint32_t flags)
+    __attribute__((noreturn));
+
+/* rsh.c: mig-rsh [-l user] [-n] host command... */
+int mig__rsh_main(int argc, char **argv);
+
+/* keygen.c: mig keygen [-f] */
+int mig__keygen_main(int argc, char **argv);
+
+#endif

@@ -1,0 +1,73 @@
+/*
+ * main.c: the mig command. The name it is run by picks the mode: mig-rsh
+ * is the rsh drop-in; mig runs its subcommands and mig -h HOST CMD.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launcher.h"
+#include "mig/proto.h"
+
+void
+mig__fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mig: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(MIG_EXIT_FAILURE);
+}
+
+static void
+usage(FILE *f, int status)
+{
+	fputs("usage: mig -h HOST [-n] [--] COMMAND [ARG...]\n"
+	      "       mig keygen [-f]\n"
+	      "       mig --version\n"
+	      "       mig-rsh [-l user] [-n] HOST COMMAND...\n",
+	    f);
+	exit(status);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *name = strrchr(argv[0], '/');
+	const char *host = NULL;
+	uint32_t flags = 0;
+	int i = 1;
+
+	name = name != NULL ? name + 1 : argv[0];
+	if (strcmp(name, "mig-rsh") == 0)
+		return mig__rsh_main(argc, argv);
+	if (argc < 2)
+		usage(stderr, MIG_EXIT_FAILURE);
+	if (strcmp(argv[1], "keygen") == 0)
+		return mig__keygen_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "--version") == 0) {
+		printf("mig %s (protocol %d)\n", MIG_VERSION_STRING,
+		    MIG_PROTO_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[1], "--help") == 0)
+		usage(stdout, 0);
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
+			host = argv[++i];
+		else if (strcmp(argv[i], "-n") == 0)
+			flags |= MIG_JOB_NOSTDIN;
+		else if (strcmp(argv[i], "--") == 0) {
+			i++;
+			break;
+		} else
+			usage(stderr, MIG_EXIT_FAILURE);
+	}
+	if (host == NULL || i >= argc)
+		usage(stderr, MIG_EXIT_FAILURE);
+	mig__run(host, argv + i, flags);
+}

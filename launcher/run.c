@@ -1,0 +1,329 @@
+/*
+ * run.c: a job seen from home. The launcher sends RUN to the local
+ * daemon, then relays until the job ends: its own stdin to the job,
+ * the job's stdout and stderr to its own fds, and the signals it gets to
+ * the job. It ends the way the job ended. The daemon never touches the
+ * launcher's fds: they may be shared with other processes (a terminal,
+ * make's pipes), whose file status flags we must not change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "launcher.h"
+#include "mig/proto.h"
+
+extern char **environ;
+
+/* Signals that reach the job; the others act on the launcher itself. */
+static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
+	SIGTERM, SIGALRM, SIGWINCH };
+
+struct stub {
+	int sock;
+	int sigfd;
+	struct mig_buf in, out;
+	int started;
+	int stdin_open;      /* still reading our stdin for the job */
+	size_t stdin_unacked;
+	int discard[3];      /* nobody reads our stdout/stderr any more */
+	sigset_t pending;    /* signals that came before the job started */
+	const char *host;
+	char **argv;
+};
+
+static void
+fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
+{
+	static const int res[] = { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA,
+		RLIMIT_STACK, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_AS,
+		RLIMIT_NPROC, RLIMIT_MEMLOCK, RLIMIT_LOCKS, RLIMIT_SIGPENDING,
+		RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME };
+	static char cwd[PATH_MAX];
+	mode_t mask;
+
+	memset(job, 0, sizeof(*job));
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		mig__fatal("the current directory is gone (%s)",
+		    strerror(errno));
+	job->host = (char *)host;
+	job->flags = flags;
+	job->argv = argv;
+	job->envp = environ;
+	job->cwd = cwd;
+	mask = umask(0);
+	umask(mask);
+	job->umask = mask;
+	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
+		struct rlimit rl;
+		if (getrlimit(res[i], &rl) != 0)
+			continue;
+		job->rlimit[job->nrlimit].resource = (uint32_t)res[i];
+		job->rlimit[job->nrlimit].cur = rl.rlim_cur;
+		job->rlimit[job->nrlimit].max = rl.rlim_max;
+		job->nrlimit++;
+	}
+	job->pid = getpid();
+	job->ppid = getppid();
+	job->pgid = getpgrp();
+	job->sid = getsid(0);
+}
+
+static void
+queue(struct stub *s, uint16_t type, uint16_t flags, const void *p, size_t n)
+{
+	if (mig_frame_put(&s->out, type, flags, 0, p, n) != 0)
+		mig__fatal("out of memory");
+}
+
+static void
+queue_u32(struct stub *s, uint16_t type, uint16_t flags, uint32_t v)
+{
+	uint8_t p[4];
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+	queue(s, type, flags, p, sizeof(p));
+}
+
+/* Ends this process the way the job ended. */
+static void __attribute__((noreturn))
+end_like(uint32_t code, uint32_t sig)
+{
+	struct rlimit none = { 0, 0 };
+	sigset_t set;
+
+	if (sig == 0)
+		exit((int)(code & 0xff));
+	fflush(NULL);
+	/* The job's core dump, if any, was the host's; not ours too. */
+	setrlimit(RLIMIT_CORE, &none);
+	signal((int)sig, SIG_DFL);
+	sigemptyset(&set);
+	sigaddset(&set, (int)sig);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	raise((int)sig);
+	exit(128 + (int)sig);
+}
+
+static void __attribute__((noreturn))
+run_here(struct stub *s)
+{
+	sigset_t none;
+
+	mig__close(s->sock);
+	mig__close(s->sigfd);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	signal(SIGPIPE, SIG_DFL);
+	execvp(s->argv[0], s->argv);
+	fprintf(stderr, "mig: %s: %s\n", s->argv[0],
+	    errno == ENOENT ? "command not found" : strerror(errno));
+	exit(errno == ENOENT ? MIG_EXIT_NOTFOUND : MIG_EXIT_NOEXEC);
+}
+
+static void
+on_output(struct stub *s, const struct mig_frame *f)
+{
+	int fd = f->flags;
+
+	if (fd != 1 && fd != 2)
+		mig__fatal("the daemon sent output for fd %d", fd);
+	if (f->type == MIG_M_EOF) {
+		if (!s->discard[fd])
+			close(fd);
+		s->discard[fd] = 1;
+		return;
+	}
+	if (!s->discard[fd] && mig__write_full(fd, f->payload, f->len) != 0) {
+		/* Our reader is gone: the job's writes must now fail as a
+		 * local pipe's would. */
+		s->discard[fd] = 1;
+		queue(s, MIG_M_CLOSE, (uint16_t)fd, NULL, 0);
+	}
+	queue_u32(s, MIG_M_ACK, (uint16_t)fd, f->len);
+}
+
+static void
+on_frame(struct stub *s, const struct mig_frame *f)
+{
+	struct mig_rd rd;
+	uint32_t a = 0, b = 0;
+	char *msg = NULL;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	switch (f->type) {
+	case MIG_M_HELLO:
+		break;
+	case MIG_M_LOCAL:
+		run_here(s);
+	case MIG_M_STARTED:
+		s->started = 1;
+		for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded);
+		     i++)
+			if (sigismember(&s->pending, forwarded[i]))
+				queue_u32(s, MIG_M_SIGNAL, 0,
+				    (uint32_t)forwarded[i]);
+		sigemptyset(&s->pending);
+		break;
+	case MIG_M_DATA:
+	case MIG_M_EOF:
+		on_output(s, f);
+		break;
+	case MIG_M_ACK:
+		if (proto_get_u32(&rd, &a) == 0 && f->flags == 0)
+			s->stdin_unacked -= a < s->stdin_unacked ?
+			    a : s->stdin_unacked;
+		break;
+	case MIG_M_CLOSE:
+		s->stdin_open = 0;
+		break;
+	case MIG_M_EXIT:
+		if (proto_get_u32(&rd, &a) != 0 || proto_get_u32(&rd, &b) != 0)
+			mig__fatal("malformed EXIT from the daemon");
+		end_like(a, b);
+	case MIG_M_ERROR:
+		if (proto_get_u32(&rd, &a) != 0 ||
+		    proto_get_str(&rd, &msg) != 0)
+			mig__fatal("malformed ERROR from the daemon");
+		mig__fatal("%s", msg);
+	default:
+		mig__fatal("unexpected message %u from the daemon", f->type);
+	}
+}
+
+static void
+read_sock(struct stub *s)
+{
+	size_t off = 0;
+	ssize_t n;
+
+	if (mig_buf_reserve(&s->in, MIG_CHUNK + MIG_FRAME_HDR) != 0)
+		mig__fatal("out of memory");
+	n = read(s->sock, s->in.data + s->in.len, s->in.cap - s->in.len);
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0)
+		mig__fatal("lost the connection to the local mig-homed");
+	s->in.len += (size_t)n;
+	for (;;) {
+		struct mig_frame f;
+		int r = mig_frame_decode(s->in.data + off, s->in.len - off, &f);
+		if (r == MIG_EAGAIN)
+			break;
+		if (r != 0)
+			mig__fatal("malformed message from the daemon: %s",
+			    mig_strerror(r));
+		off += MIG_FRAME_HDR + f.len;
+		on_frame(s, &f);
+	}
+	mig_buf_consume(&s->in, off);
+}
+
+static void
+read_stdin(struct stub *s)
+{
+	uint8_t buf[MIG_CHUNK];
+	ssize_t n = read(0, buf, sizeof(buf));
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n <= 0) {
+		queue(s, MIG_M_EOF, 0, NULL, 0);
+		s->stdin_open = 0;
+		return;
+	}
+	queue(s, MIG_M_DATA, 0, buf, (size_t)n);
+	s->stdin_unacked += (size_t)n;
+}
+
+static void
+read_signal(struct stub *s)
+{
+	struct signalfd_siginfo si;
+
+	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
+		return;
+	if (s->started)
+		queue_u32(s, MIG_M_SIGNAL, 0, si.ssi_signo);
+	else
+		sigaddset(&s->pending, (int)si.ssi_signo);
+}
+
+static void
+write_sock(struct stub *s)
+{
+	ssize_t n = write(s->sock, s->out.data, s->out.len);
+
+	if (n < 0 && (errno == EINTR || errno == EAGAIN))
+		return;
+	if (n < 0)
+		mig__fatal("lost the connection to the local mig-homed");
+	mig_buf_consume(&s->out, (size_t)n);
+}
+
+void
+mig__run(const char *host, char **argv, uint32_t flags)
+{
+	struct stub s;
+	struct mig_job job;
+	sigset_t set;
+	int r;
+
+	memset(&s, 0, sizeof(s));
+	s.host = host;
+	s.argv = argv;
+	/* A closed stdin reads as EOF (poll flags it, read fails). */
+	s.stdin_open = !(flags & MIG_JOB_NOSTDIN);
+	sigemptyset(&s.pending);
+	/* Signals wait in the signalfd from now on, none is lost. */
+	sigemptyset(&set);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
+		sigaddset(&set, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((s.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+		mig__fatal("signalfd: %s", strerror(errno));
+	signal(SIGPIPE, SIG_IGN);
+	fill_job(&job, host, argv, flags);
+	if ((r = mig_connect(&s.sock, 1)) != 0)
+		mig__fatal("cannot reach the local mig-homed: %s%s",
+		    mig_strerror(r),
+		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");
+	queue_u32(&s, MIG_M_HELLO, 0, MIG_PROTO_VERSION);
+	if (mig_x_job(&s.out, MIG_M_RUN, 0, &job) != 0)
+		mig__fatal("the command and its environment are too large");
+	fcntl(s.sock, F_SETFL, O_NONBLOCK);
+	for (;;) {
+		struct pollfd p[3] = {
+			{ .fd = s.sock, .events = POLLIN },
+			{ .fd = s.sigfd, .events = POLLIN },
+			{ .fd = -1, .events = POLLIN },
+		};
+		if (s.out.len > 0)
+			p[0].events |= POLLOUT;
+		if (s.started && s.stdin_open && s.stdin_unacked < MIG_WINDOW)
+			p[2].fd = 0;
+		if (poll(p, 3, -1) == -1) {
+			if (errno == EINTR)
+				continue;
+			mig__fatal("poll: %s", strerror(errno));
+		}
+		if (p[1].revents & POLLIN)
+			read_signal(&s);
+		if (p[0].revents & POLLOUT)
+			write_sock(&s);
+		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
+			read_sock(&s);
+		if (p[2].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
+			read_stdin(&s);
+	}
+}

@@ -1,0 +1,96 @@
+/* client.c: the blocking client side of the local daemon's socket. */
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core.h"
+
+static int
+try_connect(const char *path, int *fdp)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	int fd;
+
+	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
+	    sizeof(sun.sun_path))
+		return MIG_ETOOBIG;
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return MIG__ERR(errno);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		int r = MIG__ERR(errno);
+		mig__close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* mig-homed beside the running program, as installed or built. */
+static void
+homed_path(char *buf, size_t size)
+{
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	char *slash;
+
+	if (n > 0) {
+		self[n] = '\0';
+		if ((slash = strrchr(self, '/')) != NULL) {
+			*slash = '\0';
+			if (mig_path(buf, size, self, "mig-homed") == 0 &&
+			    access(buf, X_OK) == 0)
+				return;
+		}
+	}
+	strlcpy(buf, "mig-homed", size);
+}
+
+/* Runs mig-homed in background mode; it exits once its socket listens. */
+static int
+start_daemon(void)
+{
+	char path[PATH_MAX];
+	int status;
+	pid_t pid;
+
+	homed_path(path, sizeof(path));
+	if ((pid = fork()) == -1)
+		return MIG__ERR(errno);
+	if (pid == 0) {
+		char *argv[] = { path, NULL };
+		execvp(path, argv);
+		_exit(MIG_EXIT_NOTFOUND);
+	}
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return MIG__ERR(errno);
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 :
+								MIG_ENODAEMON;
+}
+
+int
+mig_connect(int *fdp, int autostart)
+{
+	char dir[PATH_MAX], sock[PATH_MAX];
+	const char *no = getenv("MIG_NO_AUTOSTART");
+	int r;
+
+	*fdp = -1;
+	if ((r = mig_runtime_dir(dir, sizeof(dir))) != 0 ||
+	    (r = mig_path(sock, sizeof(sock), dir, "homed.sock")) != 0)
+		return r;
+	r = try_connect(sock, fdp);
+	if (r != MIG__ERR(ENOENT) && r != MIG__ERR(ECONNREFUSED))
+		return r;
+	if (!autostart || (no != NULL && *no != '\0' && strcmp(no, "0") != 0))
+		return MIG_ENODAEMON;
+	if ((r = start_daemon()) != 0)
+		return r;
+	r = try_connect(sock, fdp);
+	return r == 0 ? 0 : MIG_ENODAEMON;
+}

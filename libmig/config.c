@@ -1,0 +1,421 @@
+/* config.c: the config and runtime folders, the hosts file, the key. */
+#include <ctype.h>
+#include <limits.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "mig/proto.h"
+
+static int
+put_path(char *buf, size_t size, const char *a, const char *b)
+{
+	int n = snprintf(buf, size, "%s%s", a, b);
+
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+}
+
+int
+mig_path(char *buf, size_t size, const char *dir, const char *name)
+{
+	int n = snprintf(buf, size, "%s/%s", dir, name);
+
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+}
+
+static const char *
+home_dir(void)
+{
+	const char *h = getenv("HOME");
+	struct passwd *pw;
+
+	if (h != NULL && *h != '\0')
+		return h;
+	pw = getpwuid(getuid());
+	return pw != NULL ? pw->pw_dir : "/";
+}
+
+int
+mig_config_dir(char *buf, size_t size)
+{
+	const char *e;
+
+	if ((e = getenv("MIG_CONFIG_DIR")) != NULL && *e != '\0')
+		return put_path(buf, size, e, "");
+	if ((e = getenv("XDG_CONFIG_HOME")) != NULL && *e == '/')
+		return put_path(buf, size, e, "/mig");
+	return put_path(buf, size, home_dir(), "/.config/mig");
+}
+
+int
+mig_runtime_dir(char *buf, size_t size)
+{
+	const char *e;
+	char uid[32];
+
+	if ((e = getenv("MIG_RUNTIME_DIR")) != NULL && *e != '\0')
+		return put_path(buf, size, e, "");
+	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e == '/')
+		return put_path(buf, size, e, "/mig");
+	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
+	return put_path(buf, size, "/tmp/mig-", uid);
+}
+
+/* Splits the next blank-separated word off *s; NULL when none is left. */
+static char *
+next_word(char **s)
+{
+	char *p = *s, *w;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	if (*p == '\0')
+		return NULL;
+	w = p;
+	while (*p != '\0' && *p != ' ' && *p != '\t')
+		p++;
+	if (*p != '\0')
+		*p++ = '\0';
+	*s = p;
+	return w;
+}
+
+static int
+parse_uint(const char *s, unsigned long max, unsigned long *v)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	*v = strtoul(s, &end, 10);
+	return *end != '\0' || errno != 0 || *v > max ? -1 : 0;
+}
+
+static int
+valid_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) >= MIG_NAME_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("-_.", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* "ADDR", "ADDR:PORT", "[V6]" or "[V6]:PORT" into h. */
+static const char *
+parse_addr(char *w, struct mig_host *h)
+{
+	char *port = NULL, *colon;
+	unsigned long v;
+
+	if (*w == '[') {
+		char *close = strchr(w, ']');
+		if (close == NULL)
+			return "unclosed '[' in address";
+		*close = '\0';
+		if (close[1] == ':')
+			port = close + 2;
+		else if (close[1] != '\0')
+			return "junk after ']' in address";
+		w++;
+	} else if ((colon = strchr(w, ':')) != NULL) {
+		if (strchr(colon + 1, ':') != NULL)
+			return "an IPv6 address needs [brackets] with a port";
+		*colon = '\0';
+		port = colon + 1;
+	}
+	if (*w == '\0')
+		return "empty address";
+	if (strlen(w) >= sizeof(h->addr))
+		return "address too long";
+	strcpy(h->addr, w);
+	h->port = MIG_DEFAULT_PORT;
+	if (port != NULL) {
+		if (parse_uint(port, 65535, &v) != 0 || v == 0)
+			return "port must be a number from 1 to 65535";
+		h->port = (uint16_t)v;
+	}
+	return NULL;
+}
+
+static const char *
+parse_line(char *line, struct mig_host *h)
+{
+	char *name, *addr, *slots, *extra;
+	unsigned long v;
+	const char *why;
+
+	memset(h, 0, sizeof(*h));
+	name = next_word(&line);
+	addr = next_word(&line);
+	slots = next_word(&line);
+	extra = next_word(&line);
+	if (addr == NULL)
+		return "expected NAME ADDR[:PORT] [SLOTS]";
+	if (!valid_name(name))
+		return "host name must be 1-63 letters, digits, '-', '_' or '.'";
+	strcpy(h->name, name);
+	if ((why = parse_addr(addr, h)) != NULL)
+		return why;
+	if (slots != NULL) {
+		if (parse_uint(slots, 4096, &v) != 0)
+			return "slots must be a number from 0 to 4096";
+		h->slots = (uint32_t)v;
+	}
+	if (extra != NULL)
+		return "unexpected words after SLOTS";
+	return NULL;
+}
+
+static int
+blank(const char *s)
+{
+	return s[strspn(s, " \t")] == '\0';
+}
+
+int
+mig__hosts_parse(const char *text, size_t len, const char *where,
+    struct mig_hosts *hosts, char *err, size_t errsize)
+{
+	struct mig_hosts out = { NULL, 0 };
+	char line[512];
+	size_t pos = 0, lineno = 0;
+	int r = MIG_ECONFIG;
+
+	hosts->v = NULL;
+	hosts->n = 0;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+		const char *why = NULL;
+		struct mig_host h, *v;
+		char *hash;
+
+		lineno++;
+		if (n >= sizeof(line))
+			why = "line too long";
+		else if (memchr(text + pos, '\0', n) != NULL)
+			why = "NUL byte in line";
+		if (why == NULL) {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			if ((hash = strchr(line, '#')) != NULL)
+				*hash = '\0';
+			for (char *c = line; *c != '\0'; c++)
+				if (isspace((unsigned char)*c))
+					*c = ' ';
+			if (blank(line)) {
+				pos += n + (nl != NULL);
+				continue;
+			}
+			why = parse_line(line, &h);
+		}
+		if (why == NULL && mig__hosts_find(&out, h.name) != NULL)
+			why = "host named twice";
+		if (why != NULL) {
+			snprintf(err, errsize, "%s:%zu: %s", where, lineno, why);
+			goto out;
+		}
+		if ((v = reallocarray(out.v, out.n + 1, sizeof(*v))) == NULL) {
+			r = MIG__ERR(ENOMEM);
+			goto out;
+		}
+		out.v = v;
+		out.v[out.n++] = h;
+		pos += n + (nl != NULL);
+	}
+	*hosts = out;
+	out.v = NULL;
+	r = 0;
+ out:
+	free(out.v);
+	return r;
+}
+
+/* Reads a whole small open file into a malloc'd buffer. */
+static int
+slurp_fd(int fd, size_t max, char **textp, size_t *lenp)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	int r = 0;
+
+	*textp = NULL;
+	for (;;) {
+		ssize_t n;
+		if ((r = mig_buf_reserve(&b, 4096)) != 0)
+			goto out;
+		n = read(fd, b.data + b.len, b.cap - b.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = MIG__ERR(errno);
+			goto out;
+		}
+		if (n == 0)
+			break;
+		b.len += (size_t)n;
+		if (b.len > max) {
+			r = MIG_ETOOBIG;
+			goto out;
+		}
+	}
+	*textp = (char *)b.data;
+	*lenp = b.len;
+	b.data = NULL;
+ out:
+	mig_buf_free(&b);
+	return r;
+}
+
+static int
+slurp(const char *path, size_t max, char **textp, size_t *lenp)
+{
+	int fd, r;
+
+	*textp = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return MIG__ERR(errno);
+	r = slurp_fd(fd, max, textp, lenp);
+	mig__close(fd);
+	return r;
+}
+
+int
+mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
+    size_t errsize)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	hosts->v = NULL;
+	hosts->n = 0;
+	r = slurp(path, 1 << 20, &text, &len);
+	if (r == MIG__ERR(ENOENT))
+		return 0;
+	if (r != 0) {
+		snprintf(err, errsize, "%s: %s", path, mig_strerror(r));
+		return MIG_ECONFIG;
+	}
+	r = mig__hosts_parse(text, len, path, hosts, err, errsize);
+	free(text);
+	return r;
+}
+
+const struct mig_host *
+mig__hosts_find(const struct mig_hosts *hosts, const char *name)
+{
+	for (size_t i = 0; i < hosts->n; i++)
+		if (strcmp(hosts->v[i].name, name) == 0)
+			return &hosts->v[i];
+	return NULL;
+}
+
+void
+mig__hosts_free(struct mig_hosts *hosts)
+{
+	free(hosts->v);
+	hosts->v = NULL;
+	hosts->n = 0;
+}
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = tolower(c);
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
+    size_t errsize)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int fd, r;
+
+	/* The mode is checked on the file that is then read. */
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
+		r = MIG__ERR(errno);
+		mig__close(fd);
+		snprintf(err, errsize, "key file %s: %s (run 'mig keygen')",
+		    path, mig_strerror(r));
+		return r;
+	}
+	if ((st.st_mode & 077) != 0) {
+		mig__close(fd);
+		snprintf(err, errsize,
+		    "key file %s is accessible by group or others (mode %03o); "
+		    "run 'chmod 600 %s'", path, (unsigned)(st.st_mode & 0777),
+		    path);
+		return MIG_EKEY;
+	}
+	r = slurp_fd(fd, 4096, &text, &len);
+	mig__close(fd);
+	if (r != 0) {
+		snprintf(err, errsize, "key file %s: %s", path,
+		    mig_strerror(r));
+		return r;
+	}
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	r = MIG_EKEY;
+	if (len != 2 * MIG_KEY_BYTES)
+		goto bad;
+	for (size_t i = 0; i < MIG_KEY_BYTES; i++) {
+		int hi = hexval((unsigned char)text[2 * i]);
+		int lo = hexval((unsigned char)text[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			goto bad;
+		key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	free(text);
+	return 0;
+ bad:
+	snprintf(err, errsize, "key file %s: expected %d hex digits (run 'mig keygen -f')",
+	    path, 2 * MIG_KEY_BYTES);
+	free(text);
+	return r;
+}
+
+int
+mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES], int force)
+{
+	char text[2 * MIG_KEY_BYTES + 1], tmp[PATH_MAX];
+	int fd, r;
+
+	for (size_t i = 0; i < MIG_KEY_BYTES; i++)
+		snprintf(text + 2 * i, 3, "%02x", key[i]);
+	text[2 * MIG_KEY_BYTES] = '\n';
+	if (!force && access(path, F_OK) == 0)
+		return MIG__ERR(EEXIST);
+	/* Written beside, then renamed: a failure keeps the old key. */
+	if (snprintf(tmp, sizeof(tmp), "%s.new", path) >= (int)sizeof(tmp))
+		return MIG_ETOOBIG;
+	unlink(tmp);
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0600)) == -1)
+		return MIG__ERR(errno);
+	r = mig__write_full(fd, text, sizeof(text));
+	if (r == 0 && fsync(fd) == -1)
+		r = MIG__ERR(errno);
+	mig__close(fd);
+	if (r == 0 && (force ? rename(tmp, path) : link(tmp, path)) == -1)
+		r = MIG__ERR(errno);
+	unlink(tmp);
+	return r;
+}

@@ -1,0 +1,69 @@
+/*
+ * core.h: internal interfaces of libmigcore.a, shared by the launcher,
+ * the daemon and the tests. Not installed.
+ */
+#ifndef MIG_CORE_H
+#define MIG_CORE_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mig/mig.h"
+
+/* io.c */
+/* Read or write exactly n bytes, retrying on EINTR and waiting out
+ * EAGAIN. read_full returns MIG_EAGAIN at EOF before n bytes. */
+int mig__read_full(int fd, void *p, size_t n);
+int mig__write_full(int fd, const void *p, size_t n);
+/* close(2) that keeps errno. */
+void mig__close(int fd);
+
+/* config.c */
+struct mig_host {
+	char name[MIG_NAME_MAX];
+	char addr[64];  /* numeric IPv4 or IPv6 address, or a host name */
+	uint16_t port;
+	uint32_t slots; /* 0: as many as the host has CPUs */
+};
+
+struct mig_hosts {
+	struct mig_host *v;
+	size_t n;
+};
+
+/*
+ * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS]" a line,
+ * '#' starts a comment, blank lines are skipped. On a bad line returns
+ * MIG_ECONFIG with "FILE:LINE: problem" in err. where names the file in
+ * messages. *hosts is owned by the caller (mig_hosts_free).
+ */
+int mig__hosts_parse(const char *text, size_t len, const char *where,
+    struct mig_hosts *hosts, char *err, size_t errsize);
+/* Reads and parses a file; a missing file is an empty table. */
+int mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
+    size_t errsize);
+const struct mig_host *mig__hosts_find(const struct mig_hosts *hosts,
+    const char *name);
+void mig__hosts_free(struct mig_hosts *hosts);
+
+/*
+ * Loads the key file (64 hex digits and an optional newline). A file
+ * readable or writable by group or others is refused with MIG_EKEY and
+ * a message saying so in err; a missing file gives MIG__ERR(ENOENT).
+ */
+int mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
+    size_t errsize);
+/* Writes a new key (mode 0600); refuses to overwrite unless force. */
+int mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES],
+    int force);
+
+/* log.c */
+enum { MIG_LOG_ERR, MIG_LOG_WARN, MIG_LOG_INFO, MIG_LOG_DEBUG };
+/* Log lines go to fd (stderr by default) as "time prog[pid]: text". */
+void mig__log_init(const char *prog, int fd, int level);
+void mig__log(int level, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+#endif
