@@ -91,28 +91,12 @@ static void
 find_shim(struct homed *d)
 {
 	const char *e = getenv("MIG_SHIM");
-	char self[PATH_MAX], *slash;
-	ssize_t n;
 
-	d->shim[0] = '\0';
-	if (e != NULL) {
-		/* MIG_SHIM= (empty) runs jobs without the shim. */
+	/* MIG_SHIM= (empty) runs jobs without the shim. */
+	if (e != NULL)
 		strlcpy(d->shim, e, sizeof(d->shim));
-		return;
-	}
-	if ((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
-		return;
-	self[n] = '\0';
-	if ((slash = strrchr(self, '/')) == NULL)
-		return;
-	*slash = '\0';
-	if (mig_path(d->shim, sizeof(d->shim), self, "libmig.so") == 0 &&
-	    access(d->shim, R_OK) == 0)
-		return;
-	if (snprintf(d->shim, sizeof(d->shim), "%s/../lib/mig/libmig.so",
-	    self) < (int)sizeof(d->shim) && access(d->shim, R_OK) == 0)
-		return;
-	d->shim[0] = '\0';
+	else if (mig__beside_self("libmig.so", d->shim, sizeof(d->shim)) != 0)
+		d->shim[0] = '\0';
 }
 
 static void

@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "homed.h"
+#include "shimenv.h"
 
 struct swrite {
 	uv_write_t req;
@@ -34,10 +35,7 @@ struct swrite {
 	uint8_t data[];
 };
 
-/* The shim removes these from the environment it hands the program:
- * see libmig/preload/env.c. */
-#define SHIM_SAVED "__MIG_LD_PRELOAD="
-#define SHIM_UNSET "__MIG_LD_PRELOAD_UNSET=1"
+#define MIG_SHIMENV_BUF 16384
 
 static struct rjob *
 rjob_find(struct link *l, uint32_t id)
@@ -252,50 +250,33 @@ mig__rjob_from_link(struct link *l, const struct mig_frame *f)
 	}
 }
 
-/* The environment the program starts with: home's, plus the shim. */
+/* The environment the program starts with: home's, plus the shim in
+ * remote role (libmig/shimenv.c). */
 static char **
-shim_env(struct homed *d, char **envp, char **store)
+shim_env(struct homed *d, char **envp, char **buf)
 {
-	size_t n = 0, i, out = 0;
+	static char *extra[] = { (char *)"__MIG_ROLE=remote", NULL };
+	size_t n = 0;
 	char **v;
-	int had = 0;
 
 	while (envp[n] != NULL)
 		n++;
-	if ((v = calloc(n + 3, sizeof(*v))) == NULL)
+	n += 8;
+	*buf = NULL;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
 		return NULL;
-	*store = NULL;
 	if (d->shim[0] == '\0') {
-		memcpy(v, envp, n * sizeof(*v));
+		memcpy(v, envp, (n - 8) * sizeof(*v));
 		return v;
 	}
-	for (i = 0; i < n; i++) {
-		if (strncmp(envp[i], "LD_PRELOAD=", 11) == 0 && !had) {
-			/* The user's own preload keeps its place, after ours. */
-			had = 1;
-			if (asprintf(store, "LD_PRELOAD=%s %s", d->shim,
-			    envp[i] + 11) == -1 ||
-			    asprintf(store + 1, "%s%s", SHIM_SAVED,
-			    envp[i] + 11) == -1) {
-				free(v);
-				return NULL;
-			}
-			v[out++] = store[0];
-			continue;
-		}
-		v[out++] = envp[i];
+	if ((*buf = malloc(MIG_SHIMENV_BUF)) == NULL ||
+	    mig__shimenv(envp, d->shim, extra, v, n, *buf,
+		MIG_SHIMENV_BUF) < 0) {
+		free(v);
+		free(*buf);
+		*buf = NULL;
+		return NULL;
 	}
-	if (!had) {
-		if (asprintf(store, "LD_PRELOAD=%s", d->shim) == -1) {
-			free(v);
-			return NULL;
-		}
-		v[out++] = store[0];
-		v[out++] = (char *)SHIM_UNSET;
-	} else {
-		v[out++] = store[1];
-	}
-	v[out] = NULL;
 	return v;
 }
 
@@ -420,7 +401,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	struct homed *d = l->d;
 	struct mig_job *job = NULL;
 	struct rjob *rj = NULL;
-	char **envp = NULL, *store[2] = { NULL, NULL };
+	char **envp = NULL, *envbuf = NULL;
 	int p[3][2], report[2], why[2], status;
 	struct stat st;
 	ssize_t n;
@@ -445,7 +426,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 		goto out;
 	}
 	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
-	    (envp = shim_env(d, job->envp, store)) == NULL) {
+	    (envp = shim_env(d, job->envp, &envbuf)) == NULL) {
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
@@ -511,8 +492,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	close_all(p, report);
 	free(rj);
 	free(envp);
-	free(store[0]);
-	free(store[1]);
+	free(envbuf);
 	mig_job_free(job);
 }
 

@@ -14,6 +14,15 @@ void mig__fatal(const char *fmt, ...)
 void mig__run(const char *host, char **argv, uint32_t flags)
     __attribute__((noreturn));
 
+/* Reports a failed exec as a shell would and exits 127 or 126. */
+void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
+
+/* home.c: mig CMD... runs CMD here with the shim in home role, or, when
+ * CMD is a program the policy places, places it (the compiler wrapper). */
+int mig__home_main(char **argv) __attribute__((noreturn));
+/* The effective policy into out; exits with a mig: line on a bad file. */
+void mig__policy(char *out, size_t size);
+
 /* rsh.c: mig-rsh [-l user] [-n] host command... */
 int mig__rsh_main(int argc, char **argv);
 

@@ -26,7 +26,8 @@ mig__fatal(const char *fmt, ...)
 static void
 usage(FILE *f, int status)
 {
-	fputs("usage: mig -h HOST [-n] [--] COMMAND [ARG...]\n"
+	fputs("usage: mig COMMAND [ARG...]          (mig make -j32, mig gcc -c x.c)\n"
+	      "       mig -h HOST [-n] [--] COMMAND [ARG...]\n"
 	      "       mig keygen [-f]\n"
 	      "       mig --version\n"
 	      "       mig-rsh [-l user] [-n] HOST COMMAND...\n",
@@ -56,6 +57,12 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
+	/* The shim runs placed programs as "mig --stub -- PATH ARG...". */
+	if (strcmp(argv[1], "--stub") == 0 && argc > 3 &&
+	    strcmp(argv[2], "--") == 0)
+		mig__run("", argv + 3, MIG_JOB_PLACE);
+	if (argv[1][0] != '-')
+		mig__home_main(argv + 1);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
 			host = argv[++i];

@@ -17,10 +17,12 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "launcher.h"
 #include "mig/proto.h"
+#include "policy.h"
 
 extern char **environ;
 
@@ -49,6 +51,7 @@ fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
 		RLIMIT_NPROC, RLIMIT_MEMLOCK, RLIMIT_LOCKS, RLIMIT_SIGPENDING,
 		RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME };
 	static char cwd[PATH_MAX];
+	static struct utsname uts;
 	mode_t mask;
 
 	memset(job, 0, sizeof(*job));
@@ -76,6 +79,12 @@ fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
 	job->ppid = getppid();
 	job->pgid = getpgrp();
 	job->sid = getsid(0);
+	if (uname(&uts) == 0) {
+		job->nodename = uts.nodename;
+		job->domainname = uts.domainname;
+	} else {
+		job->nodename = job->domainname = (char *)"";
+	}
 }
 
 static void
@@ -125,10 +134,8 @@ run_here(struct stub *s)
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGPIPE, SIG_DFL);
-	execvp(s->argv[0], s->argv);
-	fprintf(stderr, "mig: %s: %s\n", s->argv[0],
-	    errno == ENOENT ? "command not found" : strerror(errno));
-	exit(errno == ENOENT ? MIG_EXIT_NOTFOUND : MIG_EXIT_NOEXEC);
+	mig__exec_failed(s->argv[0], mig__exec_raw(s->argv[0], s->argv,
+	    environ));
 }
 
 static void
@@ -282,6 +289,19 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	memset(&s, 0, sizeof(s));
 	s.host = host;
 	s.argv = argv;
+	/* A placed job never steals keystrokes or make's input: it reads
+	 * EOF, unless an argument "-" asks for stdin (gcc -x c -), as with
+	 * distcc. Compilers may then run twice, on another host, when
+	 * theirs is lost. */
+	if (flags & MIG_JOB_PLACE) {
+		flags |= MIG_JOB_NOSTDIN;
+		for (char **a = argv + 1; *a != NULL; a++)
+			if (strcmp(*a, "-") == 0)
+				flags &= ~(uint32_t)MIG_JOB_NOSTDIN;
+	}
+	if ((flags & MIG_JOB_PLACE) && (flags & MIG_JOB_NOSTDIN) &&
+	    mig__policy_match(MIG_POLICY_DEFAULT, argv[0]))
+		flags |= MIG_JOB_RESTART;
 	/* A closed stdin reads as EOF (poll flags it, read fails). */
 	s.stdin_open = !(flags & MIG_JOB_NOSTDIN);
 	sigemptyset(&s.pending);

@@ -10,6 +10,8 @@
 
 #include "core.h"
 
+extern char **environ;
+
 static int
 try_connect(const char *path, int *fdp)
 {
@@ -30,26 +32,6 @@ try_connect(const char *path, int *fdp)
 	return 0;
 }
 
-/* mig-homed beside the running program, as installed or built. */
-static void
-homed_path(char *buf, size_t size)
-{
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	char *slash;
-
-	if (n > 0) {
-		self[n] = '\0';
-		if ((slash = strrchr(self, '/')) != NULL) {
-			*slash = '\0';
-			if (mig_path(buf, size, self, "mig-homed") == 0 &&
-			    access(buf, X_OK) == 0)
-				return;
-		}
-	}
-	strlcpy(buf, "mig-homed", size);
-}
-
 /* Runs mig-homed in background mode; it exits once its socket listens. */
 static int
 start_daemon(void)
@@ -58,12 +40,13 @@ start_daemon(void)
 	int status;
 	pid_t pid;
 
-	homed_path(path, sizeof(path));
+	if (mig__beside_self("mig-homed", path, sizeof(path)) != 0)
+		strlcpy(path, "mig-homed", sizeof(path));
 	if ((pid = fork()) == -1)
 		return MIG__ERR(errno);
 	if (pid == 0) {
 		char *argv[] = { path, NULL };
-		execvp(path, argv);
+		mig__exec_raw(path, argv, environ);
 		_exit(MIG_EXIT_NOTFOUND);
 	}
 	while (waitpid(pid, &status, 0) == -1)

@@ -419,3 +419,24 @@ mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES], int force)
 	unlink(tmp);
 	return r;
 }
+
+int
+mig__beside_self(const char *name, char *buf, size_t size)
+{
+	static const char *const dirs[] = { "", "/../lib/mig" };
+	char self[PATH_MAX], *slash;
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+
+	if (n <= 0)
+		return MIG__ERR(ENOENT);
+	self[n] = '\0';
+	if ((slash = strrchr(self, '/')) == NULL)
+		return MIG__ERR(ENOENT);
+	*slash = '\0';
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++) {
+		int w = snprintf(buf, size, "%s%s/%s", self, dirs[i], name);
+		if (w > 0 && (size_t)w < size && access(buf, F_OK) == 0)
+			return 0;
+	}
+	return MIG__ERR(ENOENT);
+}

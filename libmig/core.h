@@ -59,6 +59,21 @@ int mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
 int mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES],
     int force);
 
+/* policy.c */
+/* The effective policy: the user's patterns, then the defaults that the
+ * user's "!pattern" lines leave, ':'-separated into out. */
+int mig__policy_load(const char *path, char *out, size_t size, char *err,
+    size_t errsize);
+
+/* rawexec.c */
+/* execvpe by system call, never through a preloaded shim. Returns only
+ * on failure, with the error. */
+int mig__exec_raw(const char *file, char *const argv[], char *const envp[]);
+
+/* Finds a file of mig's beside the running program, or in ../lib/mig
+ * from it (as installed). Returns 0 or MIG__ERR(ENOENT). */
+int mig__beside_self(const char *name, char *buf, size_t size);
+
 /* log.c */
 enum { MIG_LOG_ERR, MIG_LOG_WARN, MIG_LOG_INFO, MIG_LOG_DEBUG };
 /* Log lines go to fd (stderr by default) as "time prog[pid]: text". */

@@ -33,7 +33,9 @@ mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,
 	if ((r = proto_put_u32(b, (uint32_t)job->pid)) != 0 ||
 	    (r = proto_put_u32(b, (uint32_t)job->ppid)) != 0 ||
 	    (r = proto_put_u32(b, (uint32_t)job->pgid)) != 0 ||
-	    (r = proto_put_u32(b, (uint32_t)job->sid)) != 0)
+	    (r = proto_put_u32(b, (uint32_t)job->sid)) != 0 ||
+	    (r = proto_put_str(b, job->nodename)) != 0 ||
+	    (r = proto_put_str(b, job->domainname)) != 0)
 		goto fail;
 	return mig_frame_end(b, at);
  fail:
@@ -72,7 +74,9 @@ mig_r_job(const uint8_t *p, size_t len, struct mig_job **jobp)
 	for (int i = 0; i < 4; i++)
 		if ((r = proto_get_u32(&rd, &v[i])) != 0)
 			goto out;
-	if ((r = proto_rd_done(&rd)) != 0)
+	if ((r = proto_get_str(&rd, &job->nodename)) != 0 ||
+	    (r = proto_get_str(&rd, &job->domainname)) != 0 ||
+	    (r = proto_rd_done(&rd)) != 0)
 		goto out;
 	job->pid = (int32_t)v[0];
 	job->ppid = (int32_t)v[1];
@@ -95,5 +99,7 @@ mig_job_free(struct mig_job *job)
 	mig_strv_free(job->argv);
 	mig_strv_free(job->envp);
 	free(job->cwd);
+	free(job->nodename);
+	free(job->domainname);
 	free(job);
 }

@@ -134,9 +134,13 @@ struct mig_job {
 		uint64_t cur, max;
 	} rlimit[MIG_JOB_NRLIMIT];
 	int32_t pid, ppid, pgid, sid; /* the stub's identity at home */
+	char *nodename;               /* home uname() names */
+	char *domainname;
 };
 
 #define MIG_JOB_NOSTDIN 0x1 /* the job reads EOF (mig -n) */
+#define MIG_JOB_PLACE 0x2   /* placed by policy: the daemon picks the host */
+#define MIG_JOB_RESTART 0x4 /* may run again elsewhere if its host is lost */
 
 /* Appends a whole RUN or EXEC frame for job. */
 int mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,

@@ -1,46 +1,103 @@
 /*
- * env.c: the environment of a placed program is byte for byte the one it
- * had at home. The host daemon starts it with the shim in LD_PRELOAD and
- * one marker: __MIG_LD_PRELOAD=<the user's own LD_PRELOAD>, which goes
- * back in LD_PRELOAD's place, or __MIG_LD_PRELOAD_UNSET=1 when there was
- * none. Every "__MIG_" variable is the shim's and is removed.
+ * env.c: the shim's own variables. A process started with the shim gets
+ * them from whoever started it (the launcher, the host daemon, or the
+ * shim in its parent, see libmig/shimenv.c). At start-up this file keeps
+ * them in static storage and takes them out of environ, in place and
+ * without the heap, so that the program sees exactly the environment it
+ * would have had without mig; exec.c puts them back into every child's.
  */
+#include <dlfcn.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "preload.h"
+#include "shimenv.h"
 
 extern char **environ;
 
-#define SAVED "__MIG_LD_PRELOAD="
-#define UNSET "__MIG_LD_PRELOAD_UNSET="
-#define OURS "__MIG_"
+struct mig_shim mig__shim;
+
+static void
+keep(const char *var)
+{
+	const char *v = strchr(var, '=') + 1;
+	size_t n = strlen(var);
+
+	if (strncmp(var, "__MIG_ROLE=", 11) == 0) {
+		if (strcmp(v, "home") == 0)
+			mig__shim.role = MIG_ROLE_HOME;
+		else if (strcmp(v, "remote") == 0)
+			mig__shim.role = MIG_ROLE_REMOTE;
+	} else if (strncmp(var, "__MIG_STUB=", 11) == 0) {
+		if (strlen(v) < sizeof(mig__shim.stub))
+			strcpy(mig__shim.stub, v);
+	} else if (strncmp(var, "__MIG_POLICY=", 13) == 0) {
+		if (strlen(v) < sizeof(mig__shim.policy))
+			strcpy(mig__shim.policy, v);
+	} else if (strncmp(var, "__MIG_IDENT_FD=", 15) == 0) {
+		mig__shim.ident_fd = atoi(v);
+	} else if (strncmp(var, "__MIG_SOCK=", 11) == 0) {
+		if (strlen(v) < sizeof(mig__shim.sock))
+			strcpy(mig__shim.sock, v);
+	}
+	/* Everything but the LD_PRELOAD markers goes on to children. */
+	if (strncmp(var, MIG_SHIMENV_SAVED, sizeof(MIG_SHIMENV_SAVED) - 1) == 0 ||
+	    strncmp(var, "__MIG_LD_PRELOAD_UNSET=", 23) == 0)
+		return;
+	if (mig__shim.nvars + 1 >= MIG_SHIM_MAXVARS ||
+	    mig__shim.used + n + 1 > sizeof(mig__shim.store))
+		return;
+	mig__shim.vars[mig__shim.nvars++] = mig__shim.store + mig__shim.used;
+	memcpy(mig__shim.store + mig__shim.used, var, n + 1);
+	mig__shim.used += n + 1;
+	mig__shim.vars[mig__shim.nvars] = NULL;
+}
 
 void
-mig__env_restore(void)
+mig__env_init(void)
 {
 	char **e, **out, **end, **preload = NULL, *saved = NULL;
 	int unset = 0;
+	Dl_info info;
 
+	mig__shim.ident_fd = -1;
+	if (dladdr((void *)mig__env_init, &info) != 0 && info.dli_fname &&
+	    strlen(info.dli_fname) < sizeof(mig__shim.self))
+		strcpy(mig__shim.self, info.dli_fname);
 	if (environ == NULL)
 		return;
 	for (e = environ; *e != NULL; e++) {
 		if (strncmp(*e, "LD_PRELOAD=", 11) == 0 && preload == NULL)
 			preload = e;
-		else if (strncmp(*e, SAVED, sizeof(SAVED) - 1) == 0)
+		else if (strncmp(*e, MIG_SHIMENV_SAVED,
+		    sizeof(MIG_SHIMENV_SAVED) - 1) == 0)
 			saved = *e;
-		else if (strncmp(*e, UNSET, sizeof(UNSET) - 1) == 0)
+		else if (strcmp(*e, MIG_SHIMENV_UNSET) == 0)
 			unset = 1;
+		if (strncmp(*e, MIG_SHIMENV_PREFIX,
+		    sizeof(MIG_SHIMENV_PREFIX) - 1) == 0)
+			keep(*e);
 	}
 	if (saved == NULL && !unset)
 		return;
 	/* "__MIG_LD_PRELOAD=x" ends with "LD_PRELOAD=x": reuse it. */
 	if (preload != NULL)
-		*preload = saved != NULL ? saved + sizeof(OURS) - 1 : NULL;
+		*preload = saved != NULL ?
+		    saved + sizeof(MIG_SHIMENV_PREFIX) - 1 : NULL;
 	end = preload != NULL && *preload == NULL ? preload + 1 : environ;
 	while (*end != NULL)
 		end++;
 	for (e = out = environ; e < end; e++)
-		if (*e != NULL && strncmp(*e, OURS, sizeof(OURS) - 1) != 0)
+		if (*e != NULL && strncmp(*e, MIG_SHIMENV_PREFIX,
+		    sizeof(MIG_SHIMENV_PREFIX) - 1) != 0)
 			*out++ = *e;
 	*out = NULL;
+}
+
+ssize_t
+mig__env_child(char *const envp[], char **out, size_t nout, char *buf,
+    size_t nbuf)
+{
+	return mig__shimenv(envp, mig__shim.self, mig__shim.vars, out, nout,
+	    buf, nbuf);
 }

@@ -42,7 +42,7 @@ def job(argv, envp=(), host="", flags=0, cwd="/", umask=0o022, rlimits=(),
     p += u32(len(rlimits))
     for res, cur, max_ in rlimits:
         p += u32(res) + u64(cur) + u64(max_)
-    return p + b"".join(u32(i) for i in ids)
+    return p + b"".join(u32(i) for i in ids) + s("homebox") + s("(none)")
 
 
 JOBS = {

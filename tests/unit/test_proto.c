@@ -440,6 +440,8 @@ full_job(struct mig_job *j, uint32_t nrlimit)
 	j->ppid = 1;
 	j->pgid = -1;
 	j->sid = INT32_MIN;
+	j->nodename = "homebox";
+	j->domainname = "(none)";
 }
 
 static void
@@ -473,6 +475,8 @@ assert_job_equal(const struct mig_job *a, const struct mig_job *b)
 	assert_int_equal(a->ppid, b->ppid);
 	assert_int_equal(a->pgid, b->pgid);
 	assert_int_equal(a->sid, b->sid);
+	assert_string_equal(a->nodename, b->nodename);
+	assert_string_equal(a->domainname, b->domainname);
 }
 
 /* Encodes j as one frame of type t and returns its payload in *b. */

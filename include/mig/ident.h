@@ -1,0 +1,38 @@
+/*
+ * ident.h: the identity page of a placed process.
+ *
+ * The host daemon makes one page per job (a memfd, inherited by the job
+ * at the descriptor named by __MIG_IDENT_FD) and keeps it current; the
+ * shim in remote role maps it read-only and answers getpid(), uname(),
+ * clock_gettime(CLOCK_REALTIME) and friends from it without a system
+ * call. Writers bump seq to odd, write, bump it to even; readers retry
+ * while seq is odd or changed under them (a seqlock: no locks, safe in
+ * signal handlers).
+ */
+#ifndef MIG_IDENT_H
+#define MIG_IDENT_H
+
+#include <stdint.h>
+
+#define MIG_IDENT_MAGIC 0x3147494du /* "MIG1" */
+#define MIG_IDENT_SIZE 4096
+
+struct mig_ident {
+	uint32_t magic;        /* MIG_IDENT_MAGIC */
+	uint32_t size;         /* sizeof(struct mig_ident) */
+	uint32_t seq;          /* seqlock: odd while being written */
+	uint32_t flags;        /* MIG_IDENT_* */
+	int64_t offset_ns;     /* home CLOCK_REALTIME minus this host's */
+	int32_t pid;           /* at home: the stub's pid */
+	int32_t ppid;          /* at home: the stub's parent */
+	int32_t pgid;          /* at home: the stub's process group */
+	int32_t sid;           /* at home: the stub's session */
+	int32_t host_pid;      /* the placed process's pid on this host */
+	int32_t pad;
+	char nodename[65];     /* home uname().nodename */
+	char domainname[65];   /* home uname().domainname */
+};
+
+#define MIG_IDENT_CLOCK 0x1 /* offset_ns has been measured */
+
+#endif

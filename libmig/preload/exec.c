@@ -1,0 +1,352 @@
+/*
+ * exec.c: every way a program starts another one. In both roles the
+ * child gets the shim back in its environment (env.c took it out of
+ * ours), even when the caller hands it a cleared environment. In home
+ * role, a program the policy places is started as the stub instead,
+ *
+ *     mig --stub -- PATH ARG1 ...
+ *
+ * with the caller's own file actions and attributes, so that make waits
+ * on the stub's pid as it would on the compiler's. All of it runs on the
+ * stack from data loaded at start-up: these paths may run in a vfork
+ * child, where neither the heap nor a round trip is allowed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "policy.h"
+#include "preload.h"
+
+extern char **environ;
+
+static int (*real_execve)(const char *, char *const[], char *const[]);
+static int (*real_execveat)(int, const char *, char *const[], char *const[],
+    int);
+static int (*real_fexecve)(int, char *const[], char *const[]);
+static int (*real_posix_spawn)(pid_t *, const char *,
+    const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+    char *const[], char *const[]);
+static int (*real_posix_spawnp)(pid_t *, const char *,
+    const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+    char *const[], char *const[]);
+static int (*real_system)(const char *);
+static FILE *(*real_popen)(const char *, const char *);
+static int (*real_pclose)(FILE *);
+
+#define ENV_BUF 16384
+
+void
+mig__exec_init(void)
+{
+	MIG_REAL(real_execve, "execve");
+	MIG_REAL(real_execveat, "execveat");
+	MIG_REAL(real_fexecve, "fexecve");
+	MIG_REAL(real_posix_spawn, "posix_spawn");
+	MIG_REAL(real_posix_spawnp, "posix_spawnp");
+	MIG_REAL(real_system, "system");
+	MIG_REAL(real_popen, "popen");
+	MIG_REAL(real_pclose, "pclose");
+}
+
+static size_t
+count(char *const v[])
+{
+	size_t n = 0;
+
+	while (v != NULL && v[n] != NULL)
+		n++;
+	return n;
+}
+
+/* Does the policy place the program at path? Home role only. */
+static int
+placed(const char *path)
+{
+	return mig__shim.role == MIG_ROLE_HOME && mig__shim.stub[0] != '\0' &&
+	    mig__policy_match(mig__shim.policy, path);
+}
+
+/* PATH lookup as execvp does it, into buf; 0 when found. */
+static int
+search(const char *file, char *buf, size_t size)
+{
+	const char *path = getenv("PATH"), *p;
+
+	if (strchr(file, '/') != NULL) {
+		if (strlen(file) >= size)
+			return -1;
+		strcpy(buf, file);
+		return 0;
+	}
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p += strcspn(p, ":") + 1) {
+		size_t n = strcspn(p, ":");
+		size_t f = strlen(file);
+		if (n == 0 ? f + 1 < size : n + 1 + f < size) {
+			if (n == 0) {
+				strcpy(buf, file);
+			} else {
+				memcpy(buf, p, n);
+				buf[n] = '/';
+				strcpy(buf + n + 1, file);
+			}
+			if (access(buf, X_OK) == 0)
+				return 0;
+		}
+		if (p[n] == '\0')
+			return -1;
+	}
+}
+
+/* argv for the stub: mig --stub -- PATH ARG1 ... */
+static void
+stub_argv(const char *path, char *const argv[], char **av)
+{
+	size_t n = count(argv);
+
+	av[0] = (char *)"mig";
+	av[1] = (char *)"--stub";
+	av[2] = (char *)"--";
+	av[3] = (char *)path;
+	for (size_t i = 1; i < n; i++)
+		av[3 + i] = argv[i];
+	av[n < 1 ? 4 : n + 3] = NULL;
+}
+
+int
+mig__execve(const char *path, char *const argv[], char *const envp[])
+{
+	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
+	char *env[nenv], buf[ENV_BUF];
+	char *av[count(argv) + 5];
+
+	MIG_REAL(real_execve, "execve");
+	if (mig__shim.role == MIG_ROLE_NONE ||
+	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+		return real_execve(path, argv, envp);
+	if (placed(path) && access(path, X_OK) == 0) {
+		stub_argv(path, argv, av);
+		real_execve(mig__shim.stub, av, env);
+	}
+	return real_execve(path, argv, env);
+}
+
+int
+mig__execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	char path[PATH_MAX];
+
+	if (*file == '\0') {
+		errno = ENOENT;
+		return -1;
+	}
+	/* execvp's own rules (ENOEXEC scripts, EACCES) stay libc's: we
+	 * only pick the file, and try as libc would when we find none. */
+	if (search(file, path, sizeof(path)) == 0) {
+		int saved = errno;
+		mig__execve(path, argv, envp);
+		if (errno != ENOENT && errno != ENOEXEC)
+			return -1;
+		errno = saved;
+	}
+	{
+		size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
+		char *env[nenv], buf[ENV_BUF];
+		static int (*real_execvpe)(const char *, char *const[],
+		    char *const[]);
+		MIG_REAL(real_execvpe, "execvpe");
+		if (mig__shim.role == MIG_ROLE_NONE ||
+		    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+			return real_execvpe(file, argv, envp);
+		return real_execvpe(file, argv, env);
+	}
+}
+
+int
+mig__execveat(int dirfd, const char *path, char *const argv[],
+    char *const envp[], int flags)
+{
+	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
+	char *env[nenv], buf[ENV_BUF];
+
+	MIG_REAL(real_execveat, "execveat");
+	if (path[0] == '/' && !(flags & AT_EMPTY_PATH) && placed(path))
+		return mig__execve(path, argv, envp);
+	if (mig__shim.role == MIG_ROLE_NONE ||
+	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+		return real_execveat(dirfd, path, argv, envp, flags);
+	return real_execveat(dirfd, path, argv, env, flags);
+}
+
+int
+mig__fexecve(int fd, char *const argv[], char *const envp[])
+{
+	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
+	char *env[nenv], buf[ENV_BUF];
+
+	MIG_REAL(real_fexecve, "fexecve");
+	if (mig__shim.role == MIG_ROLE_NONE ||
+	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+		return real_fexecve(fd, argv, envp);
+	return real_fexecve(fd, argv, env);
+}
+
+int
+mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+    const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
+    int search_path)
+{
+	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
+	char *env[nenv], buf[ENV_BUF], path[PATH_MAX];
+	char *av[count(argv) + 5];
+
+	MIG_REAL(real_posix_spawn, "posix_spawn");
+	MIG_REAL(real_posix_spawnp, "posix_spawnp");
+	if (mig__shim.role == MIG_ROLE_NONE ||
+	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+		return search_path ?
+		    real_posix_spawnp(pid, file, fa, attr, argv, envp) :
+		    real_posix_spawn(pid, file, fa, attr, argv, envp);
+	if (placed(file) && (search_path ? search(file, path, sizeof(path)) :
+		(strlen(file) < sizeof(path) ? strcpy(path, file), 0 : -1)) == 0 &&
+	    access(path, X_OK) == 0) {
+		stub_argv(path, argv, av);
+		return real_posix_spawn(pid, mig__shim.stub, fa, attr, av, env);
+	}
+	return search_path ? real_posix_spawnp(pid, file, fa, attr, argv, env) :
+			     real_posix_spawn(pid, file, fa, attr, argv, env);
+}
+
+/* system() and popen() as POSIX describes them, on our posix_spawn: the
+ * libc ones spawn through an internal call we cannot follow. */
+int
+mig__system(const char *cmd)
+{
+	struct sigaction ign = { .sa_handler = SIG_IGN }, oldint, oldquit;
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
+	sigset_t block, oldmask, def;
+	posix_spawnattr_t attr;
+	int status = 0, r;
+	pid_t pid;
+
+	MIG_REAL(real_system, "system");
+	if (mig__shim.role == MIG_ROLE_NONE)
+		return real_system(cmd);
+	if (cmd == NULL)
+		return access("/bin/sh", X_OK) == 0;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &oldint);
+	sigaction(SIGQUIT, &ign, &oldquit);
+	sigemptyset(&block);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
+	sigemptyset(&def);
+	if (oldint.sa_handler != SIG_IGN)
+		sigaddset(&def, SIGINT);
+	if (oldquit.sa_handler != SIG_IGN)
+		sigaddset(&def, SIGQUIT);
+	posix_spawnattr_init(&attr);
+	posix_spawnattr_setsigmask(&attr, &oldmask);
+	posix_spawnattr_setsigdefault(&attr, &def);
+	posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF |
+	    POSIX_SPAWN_SETSIGMASK);
+	r = mig__spawn(&pid, "/bin/sh", NULL, &attr, argv, environ, 0);
+	posix_spawnattr_destroy(&attr);
+	if (r == 0) {
+		while (waitpid(pid, &status, 0) == -1) {
+			if (errno != EINTR) {
+				status = -1;
+				break;
+			}
+		}
+	} else {
+		status = 127 << 8;
+	}
+	sigaction(SIGINT, &oldint, NULL);
+	sigaction(SIGQUIT, &oldquit, NULL);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return status;
+}
+
+#define MIG_POPEN_MAX 256
+
+static struct {
+	FILE *f;
+	pid_t pid;
+} popened[MIG_POPEN_MAX];
+
+FILE *
+mig__popen(const char *cmd, const char *mode)
+{
+	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
+	posix_spawn_file_actions_t fa;
+	int fds[2], reading, slot = -1, r;
+	FILE *f;
+	pid_t pid;
+
+	MIG_REAL(real_popen, "popen");
+	for (int i = 0; i < MIG_POPEN_MAX && slot < 0; i++)
+		if (popened[i].f == NULL)
+			slot = i;
+	if (mig__shim.role == MIG_ROLE_NONE || slot < 0)
+		return real_popen(cmd, mode);
+	if ((mode[0] != 'r' && mode[0] != 'w') ||
+	    (mode[1] != '\0' && !(mode[1] == 'e' && mode[2] == '\0'))) {
+		errno = EINVAL;
+		return NULL;
+	}
+	reading = mode[0] == 'r';
+	if (pipe2(fds, O_CLOEXEC) == -1)
+		return NULL;
+	posix_spawn_file_actions_init(&fa);
+	posix_spawn_file_actions_adddup2(&fa, fds[reading ? 1 : 0],
+	    reading ? 1 : 0);
+	r = mig__spawn(&pid, "/bin/sh", &fa, NULL, argv, environ, 0);
+	posix_spawn_file_actions_destroy(&fa);
+	close(fds[reading ? 1 : 0]);
+	if (r != 0) {
+		close(fds[reading ? 0 : 1]);
+		errno = r;
+		return NULL;
+	}
+	if (mode[1] != 'e')
+		fcntl(fds[reading ? 0 : 1], F_SETFD, 0);
+	if ((f = fdopen(fds[reading ? 0 : 1], reading ? "r" : "w")) == NULL) {
+		close(fds[reading ? 0 : 1]);
+		waitpid(pid, NULL, 0);
+		return NULL;
+	}
+	popened[slot].f = f;
+	popened[slot].pid = pid;
+	return f;
+}
+
+int
+mig__pclose(FILE *f)
+{
+	int status;
+	pid_t pid = -1;
+
+	MIG_REAL(real_pclose, "pclose");
+	for (int i = 0; i < MIG_POPEN_MAX; i++) {
+		if (popened[i].f == f && f != NULL) {
+			pid = popened[i].pid;
+			popened[i].f = NULL;
+			break;
+		}
+	}
+	if (pid == -1)
+		return real_pclose(f);
+	fclose(f);
+	while (waitpid(pid, &status, 0) == -1)
+		if (errno != EINTR)
+			return -1;
+	return status;
+}
