@@ -184,6 +184,15 @@ dispatch(struct client *c, const struct mig_frame *f)
 		if (c->job != NULL)
 			mig__job_from_client(c->job, f);
 		return;
+	case MIG_M_HOSTS:
+		mig__view_hosts(c);
+		return;
+	case MIG_M_PS:
+		mig__view_ps(c);
+		return;
+	case MIG_M_HISTORY:
+		mig__view_history(c);
+		return;
 	default:
 		mig__log(MIG_LOG_WARN, "local client sent unexpected type %u",
 		    f->type);

@@ -50,6 +50,13 @@ struct homed {
 	uv_signal_t sigchld, sigterm, sigint, sighup;
 	int stopping;
 	uint32_t next_job;
+	uint32_t slots;                /* this host's: hosts file, else CPUs */
+	uint32_t local_running;        /* placed here by the home role */
+	uint32_t done;                 /* jobs run here, for mig hosts */
+	uv_timer_t tick;               /* load, pings and redials, 1 s */
+	uint32_t last_load;            /* running count last pushed */
+	struct history *history;       /* run times by program */
+	size_t nhistory;
 	TAILQ_HEAD(, client) clients;
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, link) links;      /* every open link, up or not */
@@ -153,6 +160,17 @@ struct peer {
 	struct link *dialing;
 	int last_error;      /* why the last dial failed */
 	char last_why[160];
+	uint32_t host_slots; /* as the host last said (LOAD) */
+	uint32_t running;    /* jobs running there, as it last said */
+	uint32_t load100;    /* its load average x100 */
+	uint32_t freemem;    /* MiB */
+	uint32_t mine;       /* jobs this home runs there now */
+	uint32_t done;       /* jobs this home ran there */
+	uint64_t rtt_ns;     /* last round trip */
+	uint64_t best_rtt_ns;   /* smallest of the recent round trips */
+	int64_t offset_ns;      /* its clock minus ours, at best_rtt_ns */
+	int have_offset;
+	uint64_t offset_age;    /* pings since best_rtt_ns was measured */
 };
 
 int mig__peers_init(struct homed *d);
@@ -161,12 +179,20 @@ void mig__peers_stop(struct homed *d);
 struct peer *mig__peer_find(struct homed *d, const char *name);
 /* Makes sure a link to p is up or on its way; jobs wait for it. */
 void mig__peer_dial(struct peer *p);
+/* The periodic work: load pushes, pings, redials. */
+void mig__tick_start(struct homed *d);
+/* Pushes this host's load to every up link now. */
+void mig__push_load(struct homed *d);
 /* Sends one frame over an up link. */
 int mig__link_send(struct link *l, uint16_t type, uint16_t flags,
     uint32_t stream, const void *payload, size_t n);
 
 /* job.c: home role */
-enum job_state { JOB_WAITING, JOB_RUNNING };
+enum job_state {
+	JOB_WAITING, /* for its link, or queued for a free slot */
+	JOB_RUNNING, /* EXEC sent */
+	JOB_LOCAL    /* answered LOCAL: runs here, ends with its socket */
+};
 
 struct job {
 	TAILQ_ENTRY(job) entry;
@@ -178,9 +204,44 @@ struct job {
 	struct link *link;   /* set once EXEC went out */
 	uint8_t *req;        /* the RUN payload, sent on as EXEC */
 	size_t reqlen;
+	uint32_t flags;      /* MIG_JOB_* */
+	int queued;          /* waits in the placement queue */
+	int32_t home_pid;    /* the stub's pid */
+	int32_t remote_pid;  /* once STARTED */
+	uint64_t start_ns;   /* monotonic, when placed */
+	char prog[64];       /* basename of argv[0], for history */
+	char cmd[160];       /* the command line, for mig ps */
 };
 
+/* place.c: placement at exec time, the queue, run-time history */
+struct history {
+	char prog[64];
+	uint32_t n;          /* runs recorded, up to MIG_HISTORY_RUNS */
+	uint32_t next;
+	uint32_t ms[16];     /* the last runs' wall times */
+	uint32_t placed;     /* of those, how many ran elsewhere */
+};
+
+#define MIG_HISTORY_RUNS 16
+/* A program whose median run is shorter gains nothing from placement. */
+#define MIG_SHORT_RUN_MS 25
+
+
 void mig__job_run(struct client *c, const struct mig_frame *f);
+/* Places waiting jobs while slots are free; call when slots free up. */
+void mig__place_queued(struct homed *d);
+/* Picks a host for j: a peer, or NULL for this host; *full when none has
+ * a free slot. */
+struct peer *mig__place_pick(struct homed *d, struct job *j, int *full);
+void mig__history_add(struct homed *d, const char *prog, uint64_t ms,
+    int placed);
+/* 1 when the history says prog is too short-lived to place. */
+int mig__history_short(struct homed *d, const char *prog);
+void mig__history_free(struct homed *d);
+/* Views for mig hosts, mig ps and mig policy. */
+void mig__view_hosts(struct client *c);
+void mig__view_ps(struct client *c);
+void mig__view_history(struct client *c);
 void mig__job_from_client(struct job *j, const struct mig_frame *f);
 void mig__job_client_gone(struct job *j);
 void mig__job_from_link(struct link *l, const struct mig_frame *f);
@@ -214,5 +275,7 @@ void mig__rjob_from_link(struct link *l, const struct mig_frame *f);
 void mig__rjobs_link_down(struct link *l);
 void mig__rjobs_reap(struct homed *d);
 void mig__rjobs_stop(struct homed *d);
+/* Jobs running here for other homes. */
+uint32_t mig__rjobs_running(struct homed *d);
 
 #endif

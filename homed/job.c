@@ -1,9 +1,10 @@
 /*
- * job.c: the home role. A stub's RUN becomes a job: placed (for now, on
- * the host the stub names), sent to that host's daemon as EXEC over the
- * link, and from then on the daemon relays frames between the stub and
- * the link: stdin, signals and acknowledgements one way, output, start,
- * exit and errors the other.
+ * job.c: the home role. A stub's RUN becomes a job. A job for a named
+ * host (mig -h) goes there; a placed one (mig make, mig gcc) waits its
+ * turn for a free slot (place.c). LOCAL tells the stub to run it itself;
+ * otherwise EXEC carries it over the link, and from then on the daemon
+ * relays frames between the stub and the link: stdin, signals and
+ * acknowledgements one way; output, start, exit and errors the other.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,14 +23,35 @@ mig__job_find(struct homed *d, uint32_t id)
 	return NULL;
 }
 
+/* The job is over: its slot frees, its run time goes into history. */
 static void
-job_free(struct job *j)
+job_end(struct job *j, int place)
 {
-	TAILQ_REMOVE(&j->d->jobs, j, entry);
+	struct homed *d = j->d;
+	uint64_t ms = (uv_hrtime() - j->start_ns) / 1000000;
+
+	if (j->flags & MIG_JOB_PLACE) {
+		if (j->state == JOB_LOCAL)
+			mig__history_add(d, j->prog, ms, 0);
+		else if (j->state == JOB_RUNNING)
+			mig__history_add(d, j->prog, ms, 1);
+	}
+	if (j->state == JOB_LOCAL) {
+		d->local_running--;
+		d->done++;
+	} else if (j->state == JOB_RUNNING && j->peer != NULL) {
+		j->peer->mine--;
+		j->peer->done++;
+	}
+	TAILQ_REMOVE(&d->jobs, j, entry);
 	if (j->client != NULL)
 		j->client->job = NULL;
 	free(j->req);
 	free(j);
+	if (place && !d->stopping) {
+		mig__push_load(d);
+		mig__place_queued(d);
+	}
 }
 
 static void
@@ -37,8 +59,64 @@ send_exec(struct job *j)
 {
 	j->link = j->peer->link;
 	j->state = JOB_RUNNING;
+	j->start_ns = uv_hrtime();
+	j->peer->mine++;
 	/* EXEC carries the stub's RUN payload unchanged. */
 	mig__link_send(j->link, MIG_M_EXEC, 0, j->id, j->req, j->reqlen);
+}
+
+static void
+run_local(struct job *j)
+{
+	j->state = JOB_LOCAL;
+	j->queued = 0;
+	j->start_ns = uv_hrtime();
+	j->d->local_running++;
+	mig__client_send(j->client, MIG_M_LOCAL, 0, NULL, 0);
+	mig__push_load(j->d);
+}
+
+void
+mig__place_queued(struct homed *d)
+{
+	struct job *j, *next;
+
+	TAILQ_FOREACH_SAFE(j, &d->jobs, entry, next) {
+		struct peer *p;
+		int full;
+		if (!j->queued)
+			continue;
+		p = mig__place_pick(d, j, &full);
+		if (full)
+			return; /* first come, first served */
+		j->queued = 0;
+		if (p == NULL) {
+			run_local(j);
+			continue;
+		}
+		j->peer = p;
+		mig__log(MIG_LOG_DEBUG, "job %u: %s placed on %s", j->id,
+		    j->prog, p->name);
+		send_exec(j);
+	}
+}
+
+static void
+describe(struct job *j, const struct mig_job *req)
+{
+	const char *base = strrchr(req->argv[0], '/');
+	size_t n = 0;
+
+	strlcpy(j->prog, base != NULL ? base + 1 : req->argv[0],
+	    sizeof(j->prog));
+	for (char **a = req->argv; *a != NULL && n + 1 < sizeof(j->cmd); a++) {
+		if (a != req->argv)
+			j->cmd[n++] = ' ';
+		n += strlcpy(j->cmd + n, *a, sizeof(j->cmd) - n);
+		if (n >= sizeof(j->cmd))
+			n = sizeof(j->cmd) - 1;
+	}
+	j->cmd[n] = '\0';
 }
 
 void
@@ -46,7 +124,7 @@ mig__job_run(struct client *c, const struct mig_frame *f)
 {
 	struct homed *d = c->d;
 	struct mig_job *req = NULL;
-	struct peer *p;
+	struct peer *p = NULL;
 	struct job *j;
 	int r;
 
@@ -56,11 +134,8 @@ mig__job_run(struct client *c, const struct mig_frame *f)
 		mig__client_close(c);
 		return;
 	}
-	if (req->host[0] == '\0' || strcmp(req->host, d->name) == 0) {
-		mig__client_send(c, MIG_M_LOCAL, 0, NULL, 0);
-		goto out;
-	}
-	if ((p = mig__peer_find(d, req->host)) == NULL || p->port == 0) {
+	if (req->host[0] != '\0' && strcmp(req->host, d->name) != 0 &&
+	    ((p = mig__peer_find(d, req->host)) == NULL || p->port == 0)) {
 		mig__client_error(c, MIG_ENOHOST,
 		    "unknown host '%s' (not in %s/hosts)", req->host,
 		    d->confdir);
@@ -80,16 +155,29 @@ mig__job_run(struct client *c, const struct mig_frame *f)
 		d->next_job = 1;
 	j->id = d->next_job;
 	j->client = c;
-	j->peer = p;
+	j->flags = req->flags;
+	j->home_pid = req->pid;
+	j->start_ns = uv_hrtime();
 	j->state = JOB_WAITING;
+	describe(j, req);
 	c->job = j;
 	TAILQ_INSERT_TAIL(&d->jobs, j, entry);
-	mig__log(MIG_LOG_DEBUG, "job %u: %s on %s", j->id, req->argv[0],
-	    p->name);
-	if (p->link != NULL)
-		send_exec(j);
-	else
-		mig__peer_dial(p);
+	if (req->host[0] == '\0') {
+		if (mig__history_short(d, j->prog)) {
+			run_local(j);
+			goto out;
+		}
+		j->queued = 1;
+		mig__place_queued(d);
+	} else if (p == NULL) {
+		run_local(j); /* mig -h <this host> */
+	} else {
+		j->peer = p;
+		if (p->link != NULL)
+			send_exec(j);
+		else
+			mig__peer_dial(p);
+	}
  out:
 	mig_job_free(req);
 }
@@ -100,8 +188,9 @@ mig__jobs_link_up(struct peer *p)
 	struct job *j, *next;
 
 	TAILQ_FOREACH_SAFE(j, &p->d->jobs, entry, next)
-		if (j->peer == p && j->state == JOB_WAITING)
+		if (j->peer == p && j->state == JOB_WAITING && !j->queued)
 			send_exec(j);
+	mig__place_queued(p->d);
 }
 
 void
@@ -111,16 +200,31 @@ mig__jobs_link_down(struct peer *p, struct link *l, int code,
 	struct job *j, *next;
 
 	TAILQ_FOREACH_SAFE(j, &p->d->jobs, entry, next) {
-		if (j->peer != p)
+		if (j->peer != p || j->queued || j->state == JOB_LOCAL)
 			continue;
 		/* A waiting job fails once no link can serve it. */
 		if (j->state == JOB_RUNNING ? j->link != l :
 					      p->link != NULL || p->dialing != NULL)
 			continue;
+		if (j->state == JOB_RUNNING && (j->flags & MIG_JOB_RESTART)) {
+			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
+			    "%s again elsewhere", j->id, p->name, why, j->prog);
+			p->mine--;
+			j->state = JOB_WAITING;
+			j->peer = NULL;
+			j->link = NULL;
+			j->queued = 1;
+			continue;
+		}
 		if (j->client != NULL)
 			mig__client_error(j->client, code, "%s: %s", p->name,
 			    why);
-		job_free(j);
+		j->state = JOB_WAITING;
+		job_end(j, 0);
+	}
+	if (!p->d->stopping) {
+		mig__push_load(p->d);
+		mig__place_queued(p->d);
 	}
 }
 
@@ -139,7 +243,7 @@ mig__job_client_gone(struct job *j)
 {
 	if (j->state == JOB_RUNNING && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
-	job_free(j);
+	job_end(j, 1);
 }
 
 void
@@ -148,30 +252,63 @@ mig__job_acked(struct homed *d, uint32_t id, uint16_t fd, size_t n)
 	struct job *j = mig__job_find(d, id);
 	uint8_t p[4];
 
-	if (j == NULL || j->link == NULL)
+	if (j == NULL || j->link == NULL || j->state != JOB_RUNNING)
 		return;
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)(n >> (8 * i));
 	mig__link_send(j->link, MIG_M_ACK, fd, j->id, p, sizeof(p));
 }
 
+static int
+refused_full(struct job *j, const struct mig_frame *f)
+{
+	struct mig_rd rd;
+	uint32_t code;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (f->type != MIG_M_ERROR || !(j->flags & MIG_JOB_PLACE) ||
+	    proto_get_u32(&rd, &code) != 0 || (int32_t)code != MIG_EFULL)
+		return 0;
+	/* Another home filled it first: it counts as full until it says
+	 * otherwise, and the job goes back to the head of the queue. */
+	mig__log(MIG_LOG_DEBUG, "job %u: %s is full, placing again", j->id,
+	    j->peer->name);
+	j->peer->mine--;
+	j->peer->running = j->peer->host_slots;
+	j->state = JOB_WAITING;
+	j->peer = NULL;
+	j->link = NULL;
+	j->queued = 1;
+	mig__place_queued(j->d);
+	return 1;
+}
+
 void
 mig__job_from_link(struct link *l, const struct mig_frame *f)
 {
 	struct job *j = mig__job_find(l->d, f->stream);
+	struct mig_rd rd;
+	uint32_t pid;
 
 	/* Frames for a job that ended here (the stub went away) are late,
 	 * not wrong: the host learns of the end through KILL. */
-	if (j == NULL || j->link != l)
+	if (j == NULL || j->link != l || j->state != JOB_RUNNING)
 		return;
-	if (j->client == NULL)
+	if (refused_full(j, f))
 		return;
-	if (f->type == MIG_M_DATA)
-		mig__client_send_data(j->client, f->flags, f->payload, f->len,
-		    j->id);
-	else
-		mig__client_send(j->client, f->type, f->flags, f->payload,
-		    f->len);
+	if (f->type == MIG_M_STARTED) {
+		proto_rd_init(&rd, f->payload, f->len);
+		if (proto_get_u32(&rd, &pid) == 0)
+			j->remote_pid = (int32_t)pid;
+	}
+	if (j->client != NULL) {
+		if (f->type == MIG_M_DATA)
+			mig__client_send_data(j->client, f->flags, f->payload,
+			    f->len, j->id);
+		else
+			mig__client_send(j->client, f->type, f->flags,
+			    f->payload, f->len);
+	}
 	if (f->type == MIG_M_EXIT || f->type == MIG_M_ERROR)
-		job_free(j);
+		job_end(j, 1);
 }

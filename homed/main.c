@@ -114,6 +114,7 @@ on_stop(uv_signal_t *s, int signo)
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
+	uv_close((uv_handle_t *)&d->tick, NULL);
 	/* SIGCHLD stays watched until the loop ends, to reap the jobs. */
 }
 
@@ -238,6 +239,9 @@ main(int argc, char **argv)
 			d.listen_port = MIG_DEFAULT_PORT;
 		}
 	}
+	me = mig__hosts_find(&d.hosts, d.name);
+	d.slots = me != NULL && me->slots != 0 ? me->slots :
+	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
 	find_shim(&d);
@@ -286,8 +290,9 @@ main(int argc, char **argv)
 		    r == MIG_ECONFIG ? "bad address" : uv_strerror(r));
 	if ((r = mig__control_start(&d)) != 0)
 		die("cannot listen on %s: %s", d.sockpath, uv_strerror(r));
-	mig__log(MIG_LOG_INFO, "%s: serving %s, peers on %s:%u%s%s", d.name,
-	    d.sockpath, d.listen_addr, d.listen_port,
+	mig__tick_start(&d);
+	mig__log(MIG_LOG_INFO, "%s: serving %s, peers on %s:%u, %u slots%s%s",
+	    d.name, d.sockpath, d.listen_addr, d.listen_port, d.slots,
 	    d.have_key ? "" : " (no key: links refused; run 'mig keygen')",
 	    d.shim[0] != '\0' ? "" : " (no libmig.so: jobs run unshimmed)");
 	if (!foreground) {
@@ -308,6 +313,7 @@ main(int argc, char **argv)
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(d.loop);
 	mig__hosts_free(&d.hosts);
+	mig__history_free(&d);
 	mig__log(MIG_LOG_INFO, "stopped");
 	unlink(d.sockpath);
 	return 0;

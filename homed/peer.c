@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysinfo.h>
+#include <time.h>
 
 #include "homed.h"
 
@@ -25,6 +27,14 @@ struct lwrite {
 };
 
 static void link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
+static void send_load(struct link *l);
+
+static void
+le64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
 static void link_fail(struct link *l, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -115,7 +125,10 @@ link_fail(struct link *l, int code, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	mig__log(MIG_LOG_WARN, "link %s: %s; closed", l->desc, why);
+	/* A host that stays down is said once, not at every redial. */
+	mig__log(l->peer != NULL && strcmp(l->peer->last_why, why) == 0 ?
+		MIG_LOG_DEBUG : MIG_LOG_WARN,
+	    "link %s: %s; closed", l->desc, why);
 	link_close(l, code, why);
 }
 
@@ -232,6 +245,7 @@ link_up(struct link *l)
 	mig__log(MIG_LOG_INFO, "link %s: up (%s)", l->desc,
 	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
 						       "chacha20poly1305");
+	send_load(l);
 	mig__jobs_link_up(p);
 }
 
@@ -397,6 +411,72 @@ on_auth(struct link *l, const struct mig_frame *f)
 	link_up(l);
 }
 
+static uint64_t
+realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+on_ping(struct link *l, const struct mig_frame *f)
+{
+	uint8_t p[24];
+
+	if (f->len != 16)
+		return;
+	memcpy(p, f->payload, 16);
+	le64(p + 16, realtime_ns());
+	mig__link_send(l, MIG_M_PONG, 0, 0, p, sizeof(p));
+}
+
+/*
+ * A round trip: its time, and the peer's clock against ours, taken as
+ * its reading minus ours at the trip's middle. The sample with the
+ * smallest round trip of the last few is the truest, so it is kept.
+ */
+static void
+on_pong(struct link *l, const struct mig_frame *f)
+{
+	struct peer *p = l->peer;
+	struct mig_rd rd;
+	uint64_t mono, real, theirs, rtt;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u64(&rd, &mono) != 0 || proto_get_u64(&rd, &real) != 0 ||
+	    proto_get_u64(&rd, &theirs) != 0 || uv_hrtime() < mono)
+		return;
+	rtt = uv_hrtime() - mono;
+	p->rtt_ns = rtt;
+	if (!p->have_offset || rtt <= p->best_rtt_ns || ++p->offset_age > 8) {
+		p->best_rtt_ns = rtt;
+		p->offset_ns = (int64_t)(theirs - (real + rtt / 2));
+		p->have_offset = 1;
+		p->offset_age = 0;
+	}
+}
+
+static void
+on_load(struct link *l, const struct mig_frame *f)
+{
+	struct peer *p = l->peer;
+	struct mig_rd rd;
+	uint32_t v[4];
+
+	proto_rd_init(&rd, f->payload, f->len);
+	for (int i = 0; i < 4; i++)
+		if (proto_get_u32(&rd, &v[i]) != 0)
+			return;
+	p->host_slots = v[0];
+	p->running = v[1];
+	p->load100 = v[2];
+	p->freemem = v[3];
+	/* A host with a free slot may take a waiting job now. */
+	mig__place_queued(l->d);
+}
+
 /* One frame of an up link, by type. */
 static void
 dispatch(struct link *l, const struct mig_frame *f)
@@ -432,9 +512,13 @@ dispatch(struct link *l, const struct mig_frame *f)
 		mig__job_from_link(l, f);
 		break;
 	case MIG_M_PING:
-		mig__link_send(l, MIG_M_PONG, 0, f->stream, f->payload, f->len);
+		on_ping(l, f);
 		break;
 	case MIG_M_PONG:
+		on_pong(l, f);
+		break;
+	case MIG_M_LOAD:
+		on_load(l, f);
 		break;
 	default:
 		link_fail(l, MIG_EPROTO, "unexpected frame type %u", f->type);
@@ -691,6 +775,7 @@ mig__peers_stop(struct homed *d)
 	struct link *l;
 	struct peer *p;
 
+	uv_timer_stop(&d->tick);
 	while ((l = TAILQ_FIRST(&d->links)) != NULL)
 		link_close(l, MIG_ELINK, "daemon stopping");
 	while ((p = TAILQ_FIRST(&d->peers)) != NULL) {
@@ -701,4 +786,70 @@ mig__peers_stop(struct homed *d)
 	    d->listener.type == UV_TCP)
 		if (!uv_is_closing((uv_handle_t *)&d->listener))
 			uv_close((uv_handle_t *)&d->listener, NULL);
+}
+
+static void
+send_load(struct link *l)
+{
+	struct homed *d = l->d;
+	struct mig_buf b = { NULL, 0, 0 };
+	struct sysinfo si;
+	double load[3] = { 0, 0, 0 };
+	uint32_t freemem = 0;
+
+	getloadavg(load, 3);
+	if (sysinfo(&si) == 0)
+		freemem = (uint32_t)((uint64_t)si.freeram * si.mem_unit >> 20);
+	if (proto_put_u32(&b, d->slots) == 0 &&
+	    proto_put_u32(&b, d->local_running + mig__rjobs_running(d)) == 0 &&
+	    proto_put_u32(&b, (uint32_t)(load[0] * 100)) == 0 &&
+	    proto_put_u32(&b, freemem) == 0)
+		mig__link_send(l, MIG_M_LOAD, 0, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
+void
+mig__push_load(struct homed *d)
+{
+	uint32_t now = d->local_running + mig__rjobs_running(d);
+	struct link *l, *next;
+
+	/* On change only; the tick sends it anyway once a second. */
+	if (now == d->last_load)
+		return;
+	d->last_load = now;
+	TAILQ_FOREACH_SAFE(l, &d->links, entry, next)
+		if (l->state == LINK_UP)
+			send_load(l);
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct homed *d = t->data;
+	struct link *l, *next;
+	struct peer *p;
+	uint8_t ping[16];
+
+	le64(ping, uv_hrtime());
+	le64(ping + 8, realtime_ns());
+	TAILQ_FOREACH_SAFE(l, &d->links, entry, next) {
+		if (l->state != LINK_UP)
+			continue;
+		send_load(l);
+		mig__link_send(l, MIG_M_PING, 0, 0, ping, sizeof(ping));
+	}
+	d->last_load = d->local_running + mig__rjobs_running(d);
+	/* Links to every host we know stay up, so placement sees them. */
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (p->port != 0 && p->link == NULL && p->dialing == NULL)
+			mig__peer_dial(p);
+}
+
+void
+mig__tick_start(struct homed *d)
+{
+	uv_timer_init(d->loop, &d->tick);
+	d->tick.data = d;
+	uv_timer_start(&d->tick, on_tick, 0, 1000);
 }

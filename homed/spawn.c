@@ -95,6 +95,8 @@ maybe_finish(struct rjob *rj)
 	}
 	send_frame(rj, MIG_M_EXIT, 0, p, sizeof(p));
 	close_pipe(rj, 0);
+	rj->d->done++;
+	mig__push_load(rj->d);
 	if (rj->handles == 0) {
 		TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
 		free(rj);
@@ -418,6 +420,13 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 		fail_job(l, f->stream, MIG_EPROTO, "malformed job");
 		goto out;
 	}
+	/* Placed jobs respect the slots, whichever home sends them; a job
+	 * sent to a named host (mig -h) runs as ssh's would. */
+	if ((job->flags & MIG_JOB_PLACE) &&
+	    d->local_running + mig__rjobs_running(d) >= d->slots) {
+		fail_job(l, f->stream, MIG_EFULL, "no free slot");
+		goto out;
+	}
 	errno = 0;
 	if (stat(job->cwd, &st) == -1 || !S_ISDIR(st.st_mode)) {
 		fail_job(l, f->stream, MIG_ENOCWD,
@@ -483,6 +492,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	    l->peer->name, (int)pid, job->argv[0]);
 	if (job->flags & MIG_JOB_NOSTDIN)
 		close_pipe(rj, 0);
+	mig__push_load(d);
 	for (int i = 1; i < 3; i++) {
 		rj->reading[i] = 1;
 		uv_read_start((uv_stream_t *)&rj->pipes[i], on_alloc, on_output);
@@ -549,4 +559,15 @@ mig__rjobs_stop(struct homed *d)
 			free(rj);
 		}
 	}
+}
+
+uint32_t
+mig__rjobs_running(struct homed *d)
+{
+	struct rjob *rj;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(rj, &d->rjobs, entry)
+		n += !rj->finished;
+	return n;
 }

@@ -26,6 +26,9 @@ void mig__policy(char *out, size_t size);
 /* rsh.c: mig-rsh [-l user] [-n] host command... */
 int mig__rsh_main(int argc, char **argv);
 
+/* views.c: mig hosts|ps|policy [--json] */
+int mig__view_main(int argc, char **argv);
+
 /* keygen.c: mig keygen [-f] */
 int mig__keygen_main(int argc, char **argv);
 

@@ -28,6 +28,7 @@ usage(FILE *f, int status)
 {
 	fputs("usage: mig COMMAND [ARG...]          (mig make -j32, mig gcc -c x.c)\n"
 	      "       mig -h HOST [-n] [--] COMMAND [ARG...]\n"
+	      "       mig hosts|ps|policy [--json]\n"
 	      "       mig keygen [-f]\n"
 	      "       mig --version\n"
 	      "       mig-rsh [-l user] [-n] HOST COMMAND...\n",
@@ -50,6 +51,9 @@ main(int argc, char **argv)
 		usage(stderr, MIG_EXIT_FAILURE);
 	if (strcmp(argv[1], "keygen") == 0)
 		return mig__keygen_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "hosts") == 0 || strcmp(argv[1], "ps") == 0 ||
+	    strcmp(argv[1], "policy") == 0)
+		return mig__view_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("mig %s (protocol %d)\n", MIG_VERSION_STRING,
 		    MIG_PROTO_VERSION);

@@ -129,7 +129,11 @@ run_here(struct stub *s)
 {
 	sigset_t none;
 
-	mig__close(s->sock);
+	/* The program inherits our socket to the daemon: when it and its
+	 * children are done, the socket closes and the daemon knows the
+	 * slot is free again. */
+	fcntl(s->sock, F_SETFD, 0);
+	fcntl(s->sock, F_SETFL, 0);
 	mig__close(s->sigfd);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);

@@ -37,7 +37,8 @@
 	X(ENODAEMON, -5009, "no daemon running")                             \
 	X(ENOCWD, -5010, "working directory missing on the host")            \
 	X(ELINK, -5011, "link to the host lost")                             \
-	X(ETOOBIG, -5012, "message too large")
+	X(ETOOBIG, -5012, "message too large")                               \
+	X(EFULL, -5013, "no free slot on the host")
 
 enum mig_error {
 #define MIG__ENUM(name, value, text) MIG_##name = (value),

@@ -43,8 +43,13 @@ enum mig_msg {
 	MIG_M_KILL,      /* home -> host: the stub is gone, kill the job */
 	MIG_M_EXIT,      /* u32 exit code, u32 signal (0: exited normally) */
 	MIG_M_ERROR,     /* i32 mig error code, str message */
-	MIG_M_PING,      /* u64 sender's clock, echoed in PONG */
-	MIG_M_PONG,
+	MIG_M_PING,      /* u64 sender's monotonic ns, u64 its realtime ns */
+	MIG_M_PONG,      /* PING's payload, then u64 the answerer's realtime */
+	MIG_M_LOAD,      /* host -> peers: u32 slots, u32 running, u32 load
+			  * average x100, u32 free memory MiB */
+	MIG_M_HOSTS,     /* stub <-> daemon: the host table (mig hosts) */
+	MIG_M_PS,        /* stub <-> daemon: the placed jobs (mig ps) */
+	MIG_M_HISTORY,   /* stub <-> daemon: run times by program (mig policy) */
 	MIG_M__COUNT
 };
 

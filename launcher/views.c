@@ -1,0 +1,236 @@
+/* views.c: mig hosts, mig ps and mig policy, as tables or JSON. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "launcher.h"
+#include "mig/proto.h"
+
+/* Asks the daemon one question and returns its answer's payload. */
+static void
+ask(uint16_t type, struct mig_buf *answer, struct mig_frame *f)
+{
+	struct mig_buf q = { NULL, 0, 0 };
+	uint8_t v[4] = { MIG_PROTO_VERSION, 0, 0, 0 };
+	int fd, r;
+
+	if ((r = mig_connect(&fd, 1)) != 0)
+		mig__fatal("cannot reach the local mig-homed: %s",
+		    mig_strerror(r));
+	if (mig_frame_put(&q, MIG_M_HELLO, 0, 0, v, sizeof(v)) != 0 ||
+	    mig_frame_put(&q, type, 0, 0, NULL, 0) != 0 ||
+	    mig__write_full(fd, q.data, q.len) != 0)
+		mig__fatal("cannot talk to the local mig-homed");
+	mig_buf_free(&q);
+	for (;;) {
+		uint8_t hdr[MIG_FRAME_HDR];
+		if (mig__read_full(fd, hdr, sizeof(hdr)) != 0)
+			mig__fatal("the local mig-homed hung up");
+		answer->len = 0;
+		if (mig_buf_append(answer, hdr, sizeof(hdr)) != 0)
+			mig__fatal("out of memory");
+		r = mig_frame_decode(hdr, sizeof(hdr), f);
+		if (r != 0 && r != MIG_EAGAIN)
+			mig__fatal("malformed answer from the daemon");
+		if (mig_buf_reserve(answer, f->len) != 0 ||
+		    mig__read_full(fd, answer->data + MIG_FRAME_HDR, f->len) != 0)
+			mig__fatal("the local mig-homed hung up");
+		answer->len += f->len;
+		mig_frame_decode(answer->data, answer->len, f);
+		if (f->type == type)
+			break;
+		if (f->type == MIG_M_ERROR)
+			mig__fatal("the daemon refused the question");
+	}
+	mig__close(fd);
+}
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+need(int r)
+{
+	if (r != 0)
+		mig__fatal("malformed answer from the daemon");
+}
+
+static void
+hosts(int json)
+{
+	struct mig_buf a = { NULL, 0, 0 };
+	struct mig_frame f;
+	struct mig_rd rd;
+	uint32_t n, slots, running, load, rtt, done;
+	char *name, *addr, *state;
+
+	ask(MIG_M_HOSTS, &a, &f);
+	proto_rd_init(&rd, f.payload, f.len);
+	need(proto_get_u32(&rd, &n));
+	if (json)
+		printf("[");
+	else
+		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s\n", "HOST",
+		    "ADDRESS", "STATE", "USED", "SLOTS", "LOAD", "RTT(us)",
+		    "DONE");
+	for (uint32_t i = 0; i < n; i++) {
+		need(proto_get_str(&rd, &name));
+		need(proto_get_str(&rd, &addr));
+		need(proto_get_str(&rd, &state));
+		need(proto_get_u32(&rd, &slots));
+		need(proto_get_u32(&rd, &running));
+		need(proto_get_u32(&rd, &load));
+		need(proto_get_u32(&rd, &rtt));
+		need(proto_get_u32(&rd, &done));
+		if (json) {
+			printf("%s{\"host\":", i ? "," : "");
+			json_str(name);
+			printf(",\"address\":");
+			json_str(addr);
+			printf(",\"state\":");
+			json_str(state);
+			printf(",\"slots_used\":%u,\"slots\":%u,\"load\":%.2f,"
+			       "\"rtt_us\":%u,\"jobs_done\":%u}",
+			    running, slots, load / 100.0, rtt, done);
+		} else {
+			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u\n",
+			    name, addr, state, running, slots, load / 100.0,
+			    rtt, done);
+		}
+		free(name);
+		free(addr);
+		free(state);
+	}
+	if (json)
+		printf("]\n");
+	mig_buf_free(&a);
+}
+
+static void
+ps(int json)
+{
+	struct mig_buf a = { NULL, 0, 0 };
+	struct mig_frame f;
+	struct mig_rd rd;
+	uint32_t n, pid, rpid;
+	uint64_t ms;
+	char *host, *state, *cmd;
+
+	ask(MIG_M_PS, &a, &f);
+	proto_rd_init(&rd, f.payload, f.len);
+	need(proto_get_u32(&rd, &n));
+	if (json)
+		printf("[");
+	else
+		printf("%8s %-16s %8s %9s %-8s %s\n", "PID", "HOST", "RPID",
+		    "ELAPSED", "STATE", "COMMAND");
+	for (uint32_t i = 0; i < n; i++) {
+		need(proto_get_u32(&rd, &pid));
+		need(proto_get_str(&rd, &host));
+		need(proto_get_u32(&rd, &rpid));
+		need(proto_get_u64(&rd, &ms));
+		need(proto_get_str(&rd, &state));
+		need(proto_get_str(&rd, &cmd));
+		if (json) {
+			printf("%s{\"pid\":%u,\"host\":", i ? "," : "", pid);
+			json_str(host);
+			printf(",\"remote_pid\":%u,\"elapsed_ms\":%llu,"
+			       "\"state\":", rpid, (unsigned long long)ms);
+			json_str(state);
+			printf(",\"command\":");
+			json_str(cmd);
+			printf("}");
+		} else {
+			printf("%8u %-16s %8u %8.1fs %-8s %s\n", pid, host,
+			    rpid, ms / 1000.0, state, cmd);
+		}
+		free(host);
+		free(state);
+		free(cmd);
+	}
+	if (json)
+		printf("]\n");
+	mig_buf_free(&a);
+}
+
+static void
+policy(int json)
+{
+	struct mig_buf a = { NULL, 0, 0 };
+	struct mig_frame f;
+	struct mig_rd rd;
+	char pol[4096], *prog;
+	uint32_t n, runs, med, placed, still, threshold;
+
+	mig__policy(pol, sizeof(pol));
+	ask(MIG_M_HISTORY, &a, &f);
+	proto_rd_init(&rd, f.payload, f.len);
+	need(proto_get_u32(&rd, &n));
+	if (json) {
+		printf("{\"patterns\":[");
+		for (char *p = strtok(pol, ":"), *sep = ""; p != NULL;
+		     p = strtok(NULL, ":"), sep = ",") {
+			printf("%s", sep);
+			json_str(p);
+		}
+		printf("],\"history\":[");
+	} else {
+		printf("placed programs (patterns): %s\n\n", pol);
+		printf("%-24s %5s %10s %7s %s\n", "PROGRAM", "RUNS",
+		    "MEDIAN(ms)", "PLACED", "VERDICT");
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		need(proto_get_str(&rd, &prog));
+		need(proto_get_u32(&rd, &runs));
+		need(proto_get_u32(&rd, &med));
+		need(proto_get_u32(&rd, &placed));
+		need(proto_get_u32(&rd, &still));
+		if (json) {
+			printf("%s{\"program\":", i ? "," : "");
+			json_str(prog);
+			printf(",\"runs\":%u,\"median_ms\":%u,\"placed\":%u,"
+			       "\"still_placed\":%s}", runs, med, placed,
+			    still ? "true" : "false");
+		} else {
+			printf("%-24s %5u %10u %7u %s\n", prog, runs, med,
+			    placed, still ? "placed" : "too short: runs here");
+		}
+		free(prog);
+	}
+	need(proto_get_u32(&rd, &threshold));
+	if (json)
+		printf("],\"short_run_ms\":%u}\n", threshold);
+	else
+		printf("\nprograms whose median run is under %u ms run here\n",
+		    threshold);
+	mig_buf_free(&a);
+}
+
+int
+mig__view_main(int argc, char **argv)
+{
+	int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+
+	if (argc > 2 || (argc == 2 && !json))
+		mig__fatal("usage: mig %s [--json]", argv[0]);
+	if (strcmp(argv[0], "hosts") == 0)
+		hosts(json);
+	else if (strcmp(argv[0], "ps") == 0)
+		ps(json);
+	else
+		policy(json);
+	return 0;
+}
