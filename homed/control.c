@@ -14,14 +14,8 @@
 
 #include "homed.h"
 
-/* A queued write; with ack_job set, its completion acknowledges stream
- * bytes to the job's host. */
 struct cwrite {
 	uv_write_t req;
-	struct homed *d;
-	uint32_t ack_job;
-	uint16_t ack_fd;
-	uint32_t ack_len;
 	size_t len;
 	uint8_t data[];
 };
@@ -56,16 +50,12 @@ mig__client_close(struct client *c)
 static void
 on_written(uv_write_t *req, int status)
 {
-	struct cwrite *w = (struct cwrite *)req;
-
-	if (status == 0 && w->ack_job != 0)
-		mig__job_acked(w->d, w->ack_job, w->ack_fd, w->ack_len);
-	free(w);
+	free(req);
 }
 
-static int
-queue(struct client *c, uint16_t type, uint16_t flags, const void *p,
-    size_t n, uint32_t ack_job)
+int
+mig__client_send(struct client *c, uint16_t type, uint16_t flags,
+    const void *p, size_t n)
 {
 	struct mig_buf b = { NULL, 0, 0 };
 	struct cwrite *w;
@@ -84,10 +74,6 @@ queue(struct client *c, uint16_t type, uint16_t flags, const void *p,
 	}
 	memcpy(w->data, b.data, b.len);
 	w->len = b.len;
-	w->d = c->d;
-	w->ack_job = ack_job;
-	w->ack_fd = flags;
-	w->ack_len = (uint32_t)n;
 	mig_buf_free(&b);
 	ub = uv_buf_init((char *)w->data, (unsigned)w->len);
 	if ((r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
@@ -97,20 +83,6 @@ queue(struct client *c, uint16_t type, uint16_t flags, const void *p,
 		return r;
 	}
 	return 0;
-}
-
-int
-mig__client_send(struct client *c, uint16_t type, uint16_t flags,
-    const void *payload, size_t n)
-{
-	return queue(c, type, flags, payload, n, 0);
-}
-
-int
-mig__client_send_data(struct client *c, uint16_t fd, const void *p,
-    size_t n, uint32_t job_id)
-{
-	return queue(c, MIG_M_DATA, fd, p, n, job_id);
 }
 
 void

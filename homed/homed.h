@@ -111,12 +111,9 @@ struct client {
 
 int mig__control_start(struct homed *d);
 void mig__control_stop(struct homed *d);
-/* Queues one frame to the stub; a done callback with its argument may
- * follow the write (for acknowledging stream bytes). */
+/* Queues one frame to the stub. */
 int mig__client_send(struct client *c, uint16_t type, uint16_t flags,
     const void *payload, size_t n);
-int mig__client_send_data(struct client *c, uint16_t fd, const void *p,
-    size_t n, uint32_t job_id);
 void mig__client_error(struct client *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void mig__client_close(struct client *c);
@@ -249,8 +246,6 @@ void mig__jobs_link_up(struct peer *p);
 void mig__jobs_link_down(struct peer *p, struct link *l, int code,
     const char *why);
 struct job *mig__job_find(struct homed *d, uint32_t id);
-/* A stdout/stderr chunk reached the stub: acknowledge it to the host. */
-void mig__job_acked(struct homed *d, uint32_t id, uint16_t fd, size_t n);
 
 /* spawn.c: host role */
 struct rjob {

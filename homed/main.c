@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "homed.h"
@@ -115,7 +116,7 @@ on_stop(uv_signal_t *s, int signo)
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
 	uv_close((uv_handle_t *)&d->tick, NULL);
-	/* SIGCHLD stays watched until the loop ends, to reap the jobs. */
+	uv_close((uv_handle_t *)&d->sigchld, NULL);
 }
 
 static void
@@ -312,6 +313,9 @@ main(int argc, char **argv)
 	uv_walk(d.loop, stop_walk, NULL);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(d.loop);
+	/* The jobs killed at the stop are reaped now. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	mig__hosts_free(&d.hosts);
 	mig__history_free(&d);
 	mig__log(MIG_LOG_INFO, "stopped");

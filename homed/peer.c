@@ -284,14 +284,15 @@ static int
 bind_peer(struct link *l)
 {
 	struct peer *p = mig__peer_find(l->d, l->peer_name);
+	char addr[sizeof(l->desc)];
 
 	if (strcmp(l->peer_name, l->d->name) == 0)
 		return MIG_EAUTH;
 	if (p == NULL && (p = peer_add(l->d, l->peer_name)) == NULL)
 		return MIG__ERR(ENOMEM);
 	l->peer = p;
-	snprintf(l->desc, sizeof(l->desc), "%s (%s)", p->name,
-	    l->desc[0] != '\0' ? l->desc : "?");
+	strlcpy(addr, l->desc[0] != '\0' ? l->desc : "?", sizeof(addr));
+	snprintf(l->desc, sizeof(l->desc), "%s (%s)", p->name, addr);
 	return 0;
 }
 

@@ -38,6 +38,7 @@ struct stub {
 	int stdin_open;      /* still reading our stdin for the job */
 	size_t stdin_unacked;
 	int discard[3];      /* nobody reads our stdout/stderr any more */
+	size_t ack[3];       /* output written, not yet acknowledged */
 	sigset_t pending;    /* signals that came before the job started */
 	const char *host;
 	char **argv;
@@ -142,6 +143,19 @@ run_here(struct stub *s)
 	    environ));
 }
 
+/* Output is acknowledged once written to our own fds: the host stops
+ * reading the job's output while a window's worth is unacknowledged. */
+static void
+flush_acks(struct stub *s)
+{
+	for (uint16_t fd = 1; fd <= 2; fd++) {
+		if (s->ack[fd] == 0)
+			continue;
+		queue_u32(s, MIG_M_ACK, fd, (uint32_t)s->ack[fd]);
+		s->ack[fd] = 0;
+	}
+}
+
 static void
 on_output(struct stub *s, const struct mig_frame *f)
 {
@@ -161,7 +175,9 @@ on_output(struct stub *s, const struct mig_frame *f)
 		s->discard[fd] = 1;
 		queue(s, MIG_M_CLOSE, (uint16_t)fd, NULL, 0);
 	}
-	queue_u32(s, MIG_M_ACK, (uint16_t)fd, f->len);
+	s->ack[fd] += f->len;
+	if (s->ack[fd] >= MIG_WINDOW / 4)
+		flush_acks(s);
 }
 
 static void
@@ -218,7 +234,7 @@ read_sock(struct stub *s)
 	size_t off = 0;
 	ssize_t n;
 
-	if (mig_buf_reserve(&s->in, MIG_CHUNK + MIG_FRAME_HDR) != 0)
+	if (mig_buf_reserve(&s->in, 4 * MIG_CHUNK) != 0)
 		mig__fatal("out of memory");
 	n = read(s->sock, s->in.data + s->in.len, s->in.cap - s->in.len);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -243,7 +259,7 @@ read_sock(struct stub *s)
 static void
 read_stdin(struct stub *s)
 {
-	uint8_t buf[MIG_CHUNK];
+	static uint8_t buf[MIG_CHUNK];
 	ssize_t n = read(0, buf, sizeof(buf));
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -336,11 +352,21 @@ mig__run(const char *host, char **argv, uint32_t flags)
 			p[0].events |= POLLOUT;
 		if (s.started && s.stdin_open && s.stdin_unacked < MIG_WINDOW)
 			p[2].fd = 0;
+		/* Acknowledgements wait until nothing else is ready, so one
+		 * covers many frames. */
+		if (poll(p, 3, 0) == 0) {
+			flush_acks(&s);
+			if (s.out.len > 0)
+				p[0].events |= POLLOUT;
+		} else {
+			goto ready;
+		}
 		if (poll(p, 3, -1) == -1) {
 			if (errno == EINTR)
 				continue;
 			mig__fatal("poll: %s", strerror(errno));
 		}
+ ready:
 		if (p[1].revents & POLLIN)
 			read_signal(&s);
 		if (p[0].revents & POLLOUT)

@@ -26,7 +26,7 @@
 /* Stream bytes in flight before the reader of a stream stops reading. */
 #define MIG_WINDOW (4u << 20)
 /* Largest data payload a reader puts in one frame. */
-#define MIG_CHUNK (64u << 10)
+#define MIG_CHUNK (256u << 10)
 
 enum mig_msg {
 	MIG_M_HELLO = 1, /* u32 version, then per side (see homed/peer.c) */

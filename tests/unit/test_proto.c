@@ -597,6 +597,8 @@ put_raw_job(struct mig_buf *b, uint32_t nrlimit, uint32_t records,
 	}
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(proto_put_u32(b, (uint32_t)i), 0);
+	assert_int_equal(proto_put_str(b, "homebox"), 0);
+	assert_int_equal(proto_put_str(b, "(none)"), 0);
 }
 
 static void
