@@ -1,0 +1,191 @@
+#!/usr/bin/env bats
+# mig-homed on its own: autostart, daemon mode, its runtime dir, and what
+# it refuses. These start standalone daemons ("solo", 127.0.0.1 on a port
+# of their own) beside the file's cluster; teardown stops each one.
+
+load helpers
+
+# root_env: env(1) arguments that let a daemon run as root, when we are.
+root_env() {
+	ROOT_ENV=()
+	if is_root; then ROOT_ENV=(MIG_ALLOW_ROOT=1); fi
+}
+
+# solo_pid: the pid in $SOLO/run/homed.pid, if that process is a live
+# mig-homed.
+solo_pid() {
+	local pid
+	pid=$(cat "$SOLO/run/homed.pid" 2>/dev/null) || return 1
+	[[ $pid =~ ^[0-9]+$ ]] && alive "$pid" || return 1
+	{ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q mig-homed || return 1
+	echo "$pid"
+}
+
+expect_no_daemon() {
+	local pid
+	if pid=$(solo_pid); then
+		echo "a daemon runs for $SOLO (pid $pid) but should not" >&2
+		return 1
+	fi
+}
+
+# homed_fails ARGS...: runs mig-homed -f ARGS with $SOLO's dirs and expects
+# it to exit by itself (within 5 s) with a non-zero status. Leaves its
+# stderr in $BATS_TEST_TMPDIR/err.
+homed_fails() {
+	local st=0
+	solo_env
+	timeout -k 2 5 env "${SOLO_ENV[@]}" "$HOMED" "$@" </dev/null \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || st=$?
+	if ((st == 0 || st == 124 || st == 137)); then
+		echo "mig-homed $* should have refused to run; status $st, stderr:" >&2
+		cat "$BATS_TEST_TMPDIR/err" >&2
+		return 1
+	fi
+}
+
+@test "daemon: mig autostarts the local daemon (mig -h solo echo hi)" {
+	solo_setup
+	solo_env
+	root_env
+	[ ! -e "$SOLO/run" ]
+	timeout -k 5 20 env -u MIG_NO_AUTOSTART "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" \
+		"$MIG" -h solo echo hi >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&-
+	expect_eq "output" "$(cat "$BATS_TEST_TMPDIR/out")" hi
+	# A daemon now runs, with its socket and pid file in the runtime dir.
+	local pid
+	pid=$(solo_pid)
+	[ -S "$SOLO/run/homed.sock" ]
+	# and a second job reuses it
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" -h solo echo again
+	expect_eq "second job" "$output" again
+	expect_eq "daemon pid" "$(solo_pid)" "$pid"
+}
+
+@test "daemon: the runtime dir the daemon creates is mode 0700" {
+	solo_setup
+	solo_env
+	root_env
+	timeout -k 5 20 env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" "$MIG" -h solo true \
+		</dev/null >/dev/null 2>&1 3>&-
+	expect_eq "mode of $SOLO/run" "$(stat -c %a "$SOLO/run")" 700
+}
+
+@test "daemon: an autostarted daemon does not hold mig's stdout open" {
+	# x=$(mig -h host cmd) must return when cmd ends, not when the daemon
+	# that mig started does.
+	solo_setup
+	solo_env
+	root_env
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" \
+		bash -c 'x=$("$0" -h solo echo hi) && echo "got $x"' "$MIG" 3>&-
+	expect_eq "status" "$status" 0
+	expect_eq "output" "$output" "got hi"
+}
+
+@test "daemon: mig-homed without -f returns 0 only once its control socket is ready" {
+	solo_setup
+	solo_env
+	root_env
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" \
+		"$HOMED" --name solo 3>&-
+	expect_eq "status" "$status" 0
+	# no waiting: the socket must be there and listening right now
+	[ -S "$SOLO/run/homed.sock" ]
+	ss -xlnH | grep -qF " $SOLO/run/homed.sock "
+	[[ -n $(ss -ltnH "src 127.0.0.1:$SOLO_PORT") ]]
+	expect_eq "mode of $SOLO/run" "$(stat -c %a "$SOLO/run")" 700
+	local pid
+	pid=$(solo_pid)
+	# it stops on SIGTERM
+	kill -TERM "$pid"
+	wait_until 5 eval "! alive $pid"
+}
+
+@test "daemon: mig-homed -f runs in the foreground and exits on SIGTERM" {
+	solo_setup
+	solo_env
+	root_env
+	env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" "$HOMED" -f --name solo --log "$SOLO/log" \
+		</dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	bg_track "$pid"
+	wait_until 10 eval "ss -xlnH | grep -qF ' $SOLO/run/homed.sock '"
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" -h solo echo fg
+	expect_eq "output" "$output" fg
+	kill -TERM "$pid"
+	wait_exit "$pid" 5
+}
+
+@test "daemon: as root, mig-homed refuses to run without --allow-root" {
+	is_root || skip "only root is refused"
+	solo_setup
+	solo_env
+	# foreground
+	homed_fails -f --name solo
+	grep -q 'mig:' "$BATS_TEST_TMPDIR/err"
+	# daemon mode: the first process reports it and fails
+	run --separate-stderr timeout -k 5 20 env -u MIG_ALLOW_ROOT "${SOLO_ENV[@]}" "$HOMED" --name solo 3>&-
+	[ "$status" -ne 0 ]
+	[[ $stderr == mig:* ]]
+	expect_no_daemon
+	# mig's autostart reports it too, as mig's own failure (the daemon's
+	# own reason may come first, on a line of its own)
+	run --separate-stderr timeout -k 5 20 env -u MIG_ALLOW_ROOT "${SOLO_ENV[@]}" "$MIG" -h solo true 3>&-
+	expect_mig_failures
+	expect_no_daemon
+}
+
+@test "daemon: a bad hosts line stops the daemon with a message naming file:line" {
+	solo_setup
+	local bad allow=()
+	is_root && allow=(--allow-root)
+	for bad in "h2" "h2 127.0.0.2:99999" "h2 127.0.0.2:7410 many-slots"; do
+		printf '# test hosts\nsolo 127.0.0.1:%s\n%s\n' "$SOLO_PORT" "$bad" >"$SOLO/config/hosts"
+		homed_fails -f --name solo "${allow[@]}"
+		if ! grep -qF "$SOLO/config/hosts:3" "$BATS_TEST_TMPDIR/err"; then
+			echo "hosts line 3 '$bad': no '$SOLO/config/hosts:3' in stderr:" >&2
+			cat "$BATS_TEST_TMPDIR/err" >&2
+			return 1
+		fi
+	done
+}
+
+@test "daemon: a key file readable by others (0644) is refused with a mig: message about the key" {
+	solo_setup
+	local allow=()
+	is_root && allow=(--allow-root)
+	chmod 0644 "$SOLO/config/key"
+	homed_fails -f --name solo "${allow[@]}"
+	grep -i 'mig:.*key' "$BATS_TEST_TMPDIR/err" || {
+		cat "$BATS_TEST_TMPDIR/err" >&2
+		return 1
+	}
+	# daemon mode
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" "$HOMED" --name solo "${allow[@]}" 3>&-
+	[ "$status" -ne 0 ]
+	[[ $stderr == mig:* && ${stderr,,} == *key* ]]
+	expect_no_daemon
+}
+
+@test "daemon: mig keygen writes a 0600 key of 64 hex digits and overwrites only with -f" {
+	local d
+	d=$(mktemp -d /tmp/mig-key.XXXXXX)
+	CLEANUP+=("rm -rf '$d'")
+	run --separate-stderr env MIG_CONFIG_DIR="$d" "$MIG" keygen
+	expect_eq status "$status" 0
+	expect_eq "key mode" "$(stat -c %a "$d/key")" 600
+	grep -qxE '[0-9a-fA-F]{64}' "$d/key"
+	[ "$(wc -l <"$d/key")" -le 1 ]
+	cp "$d/key" "$d/key.1"
+	run --separate-stderr env MIG_CONFIG_DIR="$d" "$MIG" keygen
+	expect_mig_failure
+	cmp "$d/key" "$d/key.1"
+	run --separate-stderr env MIG_CONFIG_DIR="$d" "$MIG" keygen -f
+	expect_eq status "$status" 0
+	if cmp -s "$d/key" "$d/key.1"; then
+		echo "keygen -f left the key unchanged" >&2
+		return 1
+	fi
+	expect_eq "key mode" "$(stat -c %a "$d/key")" 600
+}

@@ -1,0 +1,225 @@
+# helpers.bash: shared by every integration test file (load helpers).
+#
+# Each .bats file gets its own loopback cluster (home, host1, host2) from
+# setup_file; teardown_file takes it down, also when tests or setup_file
+# fail. Binaries come from $MIG_BIN (CTest sets it), else build/bin.
+
+# shellcheck shell=bash disable=SC2154,SC2034
+# (status, output, stderr and stderr_lines come from bats' run; WAIT_STATUS,
+# SOLO_ENV and the like are set here for the test files.)
+
+bats_require_minimum_version 1.5.0
+
+HELPERS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+CLUSTER=$HELPERS_DIR/../cluster/cluster
+
+mig_env_setup() {
+	if [[ -z ${MIG_BIN:-} ]]; then
+		MIG_BIN=$HELPERS_DIR/../../build/bin
+	fi
+	MIG_BIN=$(cd "$MIG_BIN" 2>/dev/null && pwd) || {
+		echo "no binaries: MIG_BIN=$MIG_BIN does not exist (build first)" >&2
+		return 1
+	}
+	export MIG_BIN
+	export MIG=$MIG_BIN/mig HOMED=$MIG_BIN/mig-homed RSH=$MIG_BIN/mig-rsh
+	local b
+	for b in "$MIG" "$HOMED" "$RSH"; do
+		[[ -x $b ]] || {
+			echo "missing $b (build first)" >&2
+			return 1
+		}
+	done
+	export PATH=$MIG_BIN:$PATH
+	# Tests state what they want; nothing leaks in from the caller.
+	unset MIG_NO_AUTOSTART MIG_ALLOW_ROOT MIG_CONFIG_DIR MIG_RUNTIME_DIR MIG_HOST
+}
+
+cluster_up() {
+	mig_env_setup || return 1
+	MIG_CLUSTER_DIR=$(mktemp -d /tmp/mig-cluster.XXXXXX)
+	export MIG_CLUSTER_DIR
+	local out
+	out=$("$CLUSTER" up 2) || return 1
+	eval "$out"
+	cluster_watchdog
+}
+
+# cluster_watchdog: if this bats process is killed before teardown_file
+# can run (ctest's TIMEOUT, kill -9), takes the cluster down anyway.
+cluster_watchdog() {
+	local owner=$$ dir=$MIG_CLUSTER_DIR
+	(
+		while [[ -d $dir ]] && alive "$owner"; do
+			sleep 1
+		done
+		if [[ -d $dir ]]; then "$CLUSTER" down "$dir"; fi
+	) </dev/null >/dev/null 2>&1 3>&- &
+}
+
+cluster_down() {
+	if [[ -n ${MIG_CLUSTER_DIR:-} ]]; then
+		"$CLUSTER" down "$MIG_CLUSTER_DIR"
+	fi
+}
+
+setup_file() {
+	cluster_up
+}
+
+teardown_file() {
+	cluster_down
+}
+
+setup() {
+	# CI runs without standard input; every command gets an explicit one.
+	exec </dev/null
+	BG_PIDS=()
+	CLEANUP=()
+}
+
+teardown() {
+	local p
+	for p in "${BG_PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null || true
+	done
+	for p in "${CLEANUP[@]}"; do
+		eval "$p" || true
+	done
+}
+
+is_root() { ((EUID == 0)); }
+
+# bg_track PID: teardown kills it if the test did not.
+bg_track() { BG_PIDS+=("$1"); }
+
+# alive PID: exists and is not a zombie.
+alive() {
+	local st
+	[[ -n $1 && -r /proc/$1/stat ]] || return 1
+	st=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $st && $st != Z && $st != X ]]
+}
+
+# wait_until SECS CMD...: polls CMD every 20 ms; fails after SECS seconds.
+wait_until() {
+	local secs=$1 end
+	shift
+	end=$(($(date +%s%N) + secs * 1000000000))
+	while ! "$@"; do
+		if (($(date +%s%N) > end)); then
+			echo "timed out after ${secs}s waiting for: $*" >&2
+			return 1
+		fi
+		sleep 0.02
+	done
+}
+
+# file_has FILE LINE: FILE holds LINE as a whole line.
+file_has() { grep -qxF -- "$2" "$1" 2>/dev/null; }
+
+# wait_exit PID SECS: waits for background job PID (a child of this shell)
+# and sets WAIT_STATUS to its status; after SECS it is SIGKILLed and this
+# fails.
+wait_exit() {
+	local pid=$1 secs=$2
+	if ! wait_until "$secs" eval "! kill -0 $pid 2>/dev/null"; then
+		echo "process $pid still running after ${secs}s; killing it" >&2
+		kill -KILL "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+		return 1
+	fi
+	WAIT_STATUS=0
+	wait "$pid" || WAIT_STATUS=$?
+}
+
+# expect_eq WHAT ACTUAL EXPECTED
+expect_eq() {
+	if [[ "$2" != "$3" ]]; then
+		printf '%s: expected %q, got %q\n' "$1" "$3" "$2" >&2
+		return 1
+	fi
+}
+
+# expect_mig_failures: like expect_mig_failure, but for a failure that two
+# processes report (mig and the daemon it tried to start): one or more
+# lines, each starting "mig:".
+expect_mig_failures() {
+	local ok=1 l
+	[[ $status -eq 255 && -z $output && ${#stderr_lines[@]} -ge 1 ]] || ok=0
+	for l in "${stderr_lines[@]}"; do
+		[[ $l == mig:* ]] || ok=0
+	done
+	if ((!ok)); then
+		echo "expected exit 255, no stdout and only 'mig: ...' lines on stderr" >&2
+		echo "got status $status" >&2
+		echo "stdout: $(printf %q "$output")" >&2
+		echo "stderr: $(printf %q "$stderr")" >&2
+		return 1
+	fi
+}
+
+# expect_mig_failure: after `run --separate-stderr`, mig's own failure:
+# status 255, stdout empty, stderr exactly one line starting "mig:".
+expect_mig_failure() {
+	local ok=1
+	[[ $status -eq 255 ]] || ok=0
+	[[ -z $output ]] || ok=0
+	[[ ${#stderr_lines[@]} -eq 1 && ${stderr_lines[0]} == mig:* ]] || ok=0
+	if ((!ok)); then
+		echo "expected exit 255, no stdout and one stderr line 'mig: ...'" >&2
+		echo "got status $status" >&2
+		echo "stdout: $(printf %q "$output")" >&2
+		echo "stderr: $(printf %q "$stderr")" >&2
+		return 1
+	fi
+}
+
+# mig_pgrep PATTERN: pids whose full command line matches PATTERN (an ERE),
+# zombies excluded (they have no command line). Processes in the host
+# daemons' pid namespaces are visible here, in the parent namespace.
+mig_pgrep() { pgrep -f -- "$1"; }
+
+# unique_sleep: a `sleep` argument no other process uses, e.g. 1000.04213123.
+unique_sleep() { printf '1000.%05d%05d' "$$" "$((RANDOM))"; }
+
+# host_pid NAME: the cluster daemon's pid in this pid namespace.
+host_pid() { cat "$MIG_CLUSTER_DIR/$1.pid"; }
+
+# solo_setup: a standalone daemon's dirs (not part of the cluster), in
+# $SOLO: config with hosts "solo 127.0.0.1:$SOLO_PORT" and a key; run dir
+# $SOLO/run not created. teardown stops any daemon started there.
+solo_setup() {
+	SOLO=$(mktemp -d /tmp/mig-solo.XXXXXX)
+	SOLO_PORT=$("$CLUSTER" freeport)
+	mkdir -m 0700 "$SOLO/config"
+	printf '# standalone daemon for one test\nsolo 127.0.0.1:%s\n' "$SOLO_PORT" >"$SOLO/config/hosts"
+	MIG_CONFIG_DIR=$SOLO/config "$MIG" keygen </dev/null >/dev/null 3>&-
+	[[ -f $SOLO/config/key ]] || {
+		echo "mig keygen made no key in $SOLO/config" >&2
+		return 1
+	}
+	CLEANUP+=("solo_cleanup '$SOLO'")
+}
+
+# solo_env: env(1) arguments that point mig and mig-homed at $SOLO.
+solo_env() {
+	SOLO_ENV=(MIG_CONFIG_DIR="$SOLO/config" MIG_RUNTIME_DIR="$SOLO/run" MIG_HOST=solo)
+}
+
+solo_cleanup() {
+	local dir=$1 pid
+	pid=$(cat "$dir/run/homed.pid" 2>/dev/null || true)
+	if [[ $pid =~ ^[0-9]+$ ]] && alive "$pid" &&
+		{ tr '\0' ' ' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -q mig-homed; then
+		kill -TERM "$pid"
+		wait_until 2 eval "! alive $pid" || kill -KILL "$pid"
+	fi
+	# A daemon of this dir that wrote no pid file: found by its environment.
+	for pid in $(pgrep -f -- mig-homed); do
+		if { tr '\0' '\n' <"/proc/$pid/environ"; } 2>/dev/null | grep -qxF "MIG_RUNTIME_DIR=$dir/run"; then
+			kill -KILL "$pid" 2>/dev/null || true
+		fi
+	done
+	rm -rf "$dir"
+}
