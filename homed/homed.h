@@ -14,6 +14,7 @@
 #include <uv.h>
 
 #include "core.h"
+#include "mig/ident.h"
 #include "mig/proto.h"
 
 #define MIG_NONCE_BYTES 32
@@ -263,11 +264,14 @@ struct rjob {
 	int status;          /* from waitpid */
 	int handles;         /* open handles, freed at zero */
 	int finished;        /* EXIT sent */
+	struct mig_ident *ident; /* the job's identity page (shared) */
 };
 
 void mig__rjob_exec(struct link *l, const struct mig_frame *f);
 void mig__rjob_from_link(struct link *l, const struct mig_frame *f);
 void mig__rjobs_link_down(struct link *l);
+/* The clock offset to l's home changed: tell its jobs' identity pages. */
+void mig__rjobs_clock(struct link *l);
 void mig__rjobs_reap(struct homed *d);
 void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */

@@ -95,8 +95,8 @@ mig__place_queued(struct homed *d)
 			continue;
 		}
 		j->peer = p;
-		mig__log(MIG_LOG_DEBUG, "job %u: %s placed on %s", j->id,
-		    j->prog, p->name);
+		mig__log(MIG_LOG_INFO, "job %u: %s (pid %d) placed on %s",
+		    j->id, j->prog, (int)j->home_pid, p->name);
 		send_exec(j);
 	}
 }

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +99,18 @@ find_shim(struct homed *d)
 		strlcpy(d->shim, e, sizeof(d->shim));
 	else if (mig__beside_self("libmig.so", d->shim, sizeof(d->shim)) != 0)
 		d->shim[0] = '\0';
+}
+
+/* Every job holds a few descriptors here: take all the system allows. */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 static void
@@ -273,6 +286,7 @@ main(int argc, char **argv)
 	mig__log_init("mig-homed", logfd, verbose ? MIG_LOG_DEBUG :
 						    MIG_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
 
 	d.loop = uv_default_loop();
 	uv_signal_init(d.loop, &d.sigchld);

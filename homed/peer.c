@@ -456,6 +456,7 @@ on_pong(struct link *l, const struct mig_frame *f)
 		p->offset_ns = (int64_t)(theirs - (real + rtt / 2));
 		p->have_offset = 1;
 		p->offset_age = 0;
+		mig__rjobs_clock(l);
 	}
 }
 

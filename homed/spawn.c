@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -36,6 +37,9 @@ struct swrite {
 };
 
 #define MIG_SHIMENV_BUF 16384
+/* Where a job finds its identity page: high, out of the way of the
+ * descriptors programs pass on purpose (make's jobserver, shells). */
+#define MIG_IDENT_FDNO 100
 
 static struct rjob *
 rjob_find(struct link *l, uint32_t id)
@@ -56,15 +60,84 @@ send_frame(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
 		mig__link_send(rj->link, type, flags, rj->id, p, n);
 }
 
+/*
+ * The identity page (include/mig/ident.h): the home's pid space, names
+ * and clock, as the shim in the job reads them.
+ */
+static void
+ident_write(struct mig_ident *id, const struct peer *home)
+{
+	__atomic_store_n(&id->seq, id->seq + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (home != NULL && home->have_offset) {
+		id->offset_ns = home->offset_ns;
+		id->flags |= MIG_IDENT_CLOCK;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&id->seq, id->seq + 1, __ATOMIC_RELEASE);
+}
+
+static int
+ident_new(struct link *l, const struct mig_job *job, struct mig_ident **idp)
+{
+	struct mig_ident *id;
+	int fd;
+
+	*idp = NULL;
+	if ((fd = memfd_create("mig-ident", MFD_CLOEXEC)) == -1)
+		return -1;
+	if (ftruncate(fd, MIG_IDENT_SIZE) == -1 ||
+	    (id = mmap(NULL, MIG_IDENT_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		mig__close(fd);
+		return -1;
+	}
+	id->magic = MIG_IDENT_MAGIC;
+	id->size = sizeof(*id);
+	id->pid = job->pid;
+	id->ppid = job->ppid;
+	id->pgid = job->pgid;
+	id->sid = job->sid;
+	strlcpy(id->nodename, job->nodename, sizeof(id->nodename));
+	strlcpy(id->domainname, job->domainname, sizeof(id->domainname));
+	ident_write(id, l->peer);
+	*idp = id;
+	return fd;
+}
+
+static void
+ident_free(struct mig_ident *id, int fd)
+{
+	if (id != NULL)
+		munmap(id, MIG_IDENT_SIZE);
+	mig__close(fd);
+}
+
+void
+mig__rjobs_clock(struct link *l)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
+		if (rj->link == l && rj->ident != NULL)
+			ident_write(rj->ident, l->peer);
+}
+
+static void
+rjob_free(struct rjob *rj)
+{
+	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
+	ident_free(rj->ident, -1);
+	free(rj);
+}
+
 static void
 on_pipe_closed(uv_handle_t *h)
 {
 	struct rjob *rj = h->data;
 
-	if (--rj->handles == 0 && rj->finished) {
-		TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
-		free(rj);
-	}
+	if (--rj->handles == 0 && rj->finished)
+		rjob_free(rj);
 }
 
 static void
@@ -97,10 +170,8 @@ maybe_finish(struct rjob *rj)
 	close_pipe(rj, 0);
 	rj->d->done++;
 	mig__push_load(rj->d);
-	if (rj->handles == 0) {
-		TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
-		free(rj);
-	}
+	if (rj->handles == 0)
+		rjob_free(rj);
 }
 
 static void
@@ -255,9 +326,10 @@ mig__rjob_from_link(struct link *l, const struct mig_frame *f)
 /* The environment the program starts with: home's, plus the shim in
  * remote role (libmig/shimenv.c). */
 static char **
-shim_env(struct homed *d, char **envp, char **buf)
+shim_env(struct homed *d, char **envp, char **buf, int identfd)
 {
-	static char *extra[] = { (char *)"__MIG_ROLE=remote", NULL };
+	static char fdvar[32];
+	char *extra[] = { (char *)"__MIG_ROLE=remote", fdvar, NULL };
 	size_t n = 0;
 	char **v;
 
@@ -271,6 +343,9 @@ shim_env(struct homed *d, char **envp, char **buf)
 		memcpy(v, envp, (n - 8) * sizeof(*v));
 		return v;
 	}
+	snprintf(fdvar, sizeof(fdvar), "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
+	if (identfd < 0)
+		extra[1] = NULL;
 	if ((*buf = malloc(MIG_SHIMENV_BUF)) == NULL ||
 	    mig__shimenv(envp, d->shim, extra, v, n, *buf,
 		MIG_SHIMENV_BUF) < 0) {
@@ -284,7 +359,7 @@ shim_env(struct homed *d, char **envp, char **buf)
 
 static void
 child(const struct mig_job *job, char **envp, int pin[2], int pout[2],
-    int perr[2], int report)
+    int perr[2], int report, struct mig_ident *ident, int identfd)
 {
 	int why[2] = { 1, 0 }; /* stage (0: chdir, 1: exec), errno */
 	sigset_t all;
@@ -314,11 +389,24 @@ child(const struct mig_job *job, char **envp, int pin[2], int pout[2],
 		(void)!write(report, why, sizeof(why));
 		_exit(MIG_EXIT_FAILURE);
 	}
+	/* Out of the way first, so no dup2 below can land on it. */
+	if ((report = fcntl(report, F_DUPFD_CLOEXEC, MIG_IDENT_FDNO + 1)) == -1)
+		_exit(MIG_EXIT_FAILURE);
 	if (dup2(pin[0], 0) == -1 || dup2(pout[1], 1) == -1 ||
-	    dup2(perr[1], 2) == -1 || dup2(report, 3) == -1)
+	    dup2(perr[1], 2) == -1)
+		goto fail;
+	if (identfd >= 0) {
+		/* The page the shim maps; the child writes its host pid,
+		 * since only it knows it before exec. */
+		ident->host_pid = (int32_t)getpid();
+		if (dup2(identfd, MIG_IDENT_FDNO) == -1)
+			goto fail;
+	}
+	if (dup2(report, 3) == -1)
 		goto fail;
 	fcntl(3, F_SETFD, FD_CLOEXEC);
-	closefrom(4);
+	close_range(4, MIG_IDENT_FDNO - 1, 0);
+	close_range(identfd >= 0 ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO, ~0u, 0);
 	environ = envp;
 	execvp(job->argv[0], job->argv);
  fail:
@@ -404,7 +492,8 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	struct mig_job *job = NULL;
 	struct rjob *rj = NULL;
 	char **envp = NULL, *envbuf = NULL;
-	int p[3][2], report[2], why[2], status;
+	int p[3][2], report[2], why[2], status, identfd = -1;
+	struct mig_ident *ident = NULL;
 	struct stat st;
 	ssize_t n;
 	pid_t pid;
@@ -434,8 +523,9 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 		    errno == 0 ? "not a directory" : strerror(errno));
 		goto out;
 	}
+	identfd = ident_new(l, job, &ident);
 	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
-	    (envp = shim_env(d, job->envp, &envbuf)) == NULL) {
+	    (envp = shim_env(d, job->envp, &envbuf, identfd)) == NULL) {
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
@@ -445,7 +535,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 		goto out;
 	}
 	if (pid == 0)
-		child(job, envp, p[0], p[1], p[2], report[1]);
+		child(job, envp, p[0], p[1], p[2], report[1], ident, identfd);
 	mig__close(report[1]);
 	report[1] = -1;
 	/* The report pipe closes on exec, or brings why it failed. */
@@ -467,6 +557,9 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	rj->link = l;
 	rj->id = f->stream;
 	rj->pid = pid;
+	/* The mapping stays; the descriptor was for the child. */
+	rj->ident = ident;
+	ident = NULL;
 	/* Our ends: write to the job's stdin, read its stdout and stderr. */
 	for (int i = 0; i < 3; i++) {
 		int mine = i == 0 ? p[0][1] : p[i][0];
@@ -502,6 +595,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	rj = NULL;
  out:
 	close_all(p, report);
+	ident_free(ident, identfd);
 	free(rj);
 	free(envp);
 	free(envbuf);
@@ -556,10 +650,8 @@ mig__rjobs_stop(struct homed *d)
 		for (int i = 0; i < 3; i++)
 			close_pipe(rj, i);
 		rj->finished = 1;
-		if (rj->handles == 0) {
-			TAILQ_REMOVE(&d->rjobs, rj, entry);
-			free(rj);
-		}
+		if (rj->handles == 0)
+			rjob_free(rj);
 	}
 }
 
