@@ -38,6 +38,7 @@ mig__client_close(struct client *c)
 		return;
 	c->closing = 1;
 	TAILQ_REMOVE(&c->d->clients, c, entry);
+	mig__calls_client_gone(c);
 	if (c->job != NULL) {
 		struct job *j = c->job;
 		c->job = NULL;
@@ -164,6 +165,9 @@ dispatch(struct client *c, const struct mig_frame *f)
 		return;
 	case MIG_M_HISTORY:
 		mig__view_history(c);
+		return;
+	case MIG_M_CALL:
+		mig__rjob_call(c, f);
 		return;
 	default:
 		mig__log(MIG_LOG_WARN, "local client sent unexpected type %u",

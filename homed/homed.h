@@ -34,6 +34,13 @@ struct peer;
 struct job;
 struct rjob;
 
+/* A placed process's call, sent home, awaiting the answer. */
+struct callwait {
+	TAILQ_ENTRY(callwait) entry;
+	struct client *client;
+	uint32_t seq;
+};
+
 struct homed {
 	uv_loop_t *loop;
 	char name[MIG_NAME_MAX];       /* this host's name in the hosts file */
@@ -58,6 +65,9 @@ struct homed {
 	uint32_t last_load;            /* running count last pushed */
 	struct history *history;       /* run times by program */
 	size_t nhistory;
+	uint32_t next_token;           /* names host-role jobs locally */
+	uint32_t next_seq;             /* numbers forwarded calls */
+	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, client) clients;
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, link) links;      /* every open link, up or not */
@@ -248,6 +258,14 @@ void mig__jobs_link_down(struct peer *p, struct link *l, int code,
     const char *why);
 struct job *mig__job_find(struct homed *d, uint32_t id);
 
+/* calls.c: forwarded calls, run at home from calls.def */
+void mig__calls_init(void);
+/* Runs the CALL payload p; returns MIG_EPROTO if malformed. */
+int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
+    int *err);
+/* job.c: a CALL from the host running job f->stream */
+void mig__job_call(struct link *l, const struct mig_frame *f);
+
 /* spawn.c: host role */
 struct rjob {
 	TAILQ_ENTRY(rjob) entry;
@@ -265,6 +283,7 @@ struct rjob {
 	int handles;         /* open handles, freed at zero */
 	int finished;        /* EXIT sent */
 	struct mig_ident *ident; /* the job's identity page (shared) */
+	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
 };
 
 void mig__rjob_exec(struct link *l, const struct mig_frame *f);
@@ -273,6 +292,10 @@ void mig__rjobs_link_down(struct link *l);
 /* The clock offset to l's home changed: tell its jobs' identity pages. */
 void mig__rjobs_clock(struct link *l);
 void mig__rjobs_reap(struct homed *d);
+/* A process of a job here asks for a call at home / the answer came. */
+void mig__rjob_call(struct client *c, const struct mig_frame *f);
+void mig__rjob_callret(struct link *l, const struct mig_frame *f);
+void mig__calls_client_gone(struct client *c);
 void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */
 uint32_t mig__rjobs_running(struct homed *d);

@@ -296,3 +296,31 @@ mig__job_from_link(struct link *l, const struct mig_frame *f)
 	if (f->type == MIG_M_EXIT || f->type == MIG_M_ERROR)
 		job_end(j, 1);
 }
+
+void
+mig__job_call(struct link *l, const struct mig_frame *f)
+{
+	struct job *j = mig__job_find(l->d, f->stream);
+	struct mig_buf b = { NULL, 0, 0 };
+	uint32_t seq = 0;
+	int64_t ret = -1;
+	int err = ESRCH;
+
+	struct mig_rd rd;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &seq) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
+		return;
+	}
+	/* Only a job placed over this very link may act at home. */
+	if (j != NULL && j->link == l && j->state == JOB_RUNNING &&
+	    mig__call_run(f->payload, f->len, &seq, &ret, &err) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
+		return;
+	}
+	if (proto_put_u32(&b, seq) == 0 && proto_put_u64(&b, (uint64_t)ret) == 0 &&
+	    proto_put_u32(&b, (uint32_t)err) == 0)
+		mig__link_send(l, MIG_M_CALLRET, 0, f->stream, b.data, b.len);
+	mig_buf_free(&b);
+}

@@ -195,6 +195,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&d.links);
 	TAILQ_INIT(&d.jobs);
 	TAILQ_INIT(&d.rjobs);
+	TAILQ_INIT(&d.calls);
 	while ((c = getopt_long(argc, argv, "fv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':
@@ -259,6 +260,7 @@ main(int argc, char **argv)
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
 	find_shim(&d);
+	mig__calls_init();
 	make_rundir(d.rundir);
 	lockfd = take_lock(d.rundir);
 	if (logfile == NULL && !foreground) {

@@ -522,6 +522,12 @@ dispatch(struct link *l, const struct mig_frame *f)
 	case MIG_M_LOAD:
 		on_load(l, f);
 		break;
+	case MIG_M_CALL:
+		mig__job_call(l, f);
+		break;
+	case MIG_M_CALLRET:
+		mig__rjob_callret(l, f);
+		break;
 	default:
 		link_fail(l, MIG_EPROTO, "unexpected frame type %u", f->type);
 	}

@@ -13,6 +13,7 @@
  * EXIT goes out once the process has ended and both output pipes are
  * drained, so no output can arrive after it.
  */
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -326,10 +327,12 @@ mig__rjob_from_link(struct link *l, const struct mig_frame *f)
 /* The environment the program starts with: home's, plus the shim in
  * remote role (libmig/shimenv.c). */
 static char **
-shim_env(struct homed *d, char **envp, char **buf, int identfd)
+shim_env(struct homed *d, char **envp, char **buf, int identfd,
+    uint32_t token)
 {
-	static char fdvar[32];
-	char *extra[] = { (char *)"__MIG_ROLE=remote", fdvar, NULL };
+	static char fdvar[32], jobvar[32], sockvar[PATH_MAX + 16];
+	char *extra[] = { (char *)"__MIG_ROLE=remote", sockvar, jobvar, fdvar,
+		NULL };
 	size_t n = 0;
 	char **v;
 
@@ -343,9 +346,11 @@ shim_env(struct homed *d, char **envp, char **buf, int identfd)
 		memcpy(v, envp, (n - 8) * sizeof(*v));
 		return v;
 	}
+	snprintf(sockvar, sizeof(sockvar), "__MIG_SOCK=%s", d->sockpath);
+	snprintf(jobvar, sizeof(jobvar), "__MIG_JOB=%u", token);
 	snprintf(fdvar, sizeof(fdvar), "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
 	if (identfd < 0)
-		extra[1] = NULL;
+		extra[3] = NULL;
 	if ((*buf = malloc(MIG_SHIMENV_BUF)) == NULL ||
 	    mig__shimenv(envp, d->shim, extra, v, n, *buf,
 		MIG_SHIMENV_BUF) < 0) {
@@ -462,6 +467,52 @@ fail_job(struct link *l, uint32_t id, int code, const char *fmt, ...)
 	mig_buf_free(&buf);
 }
 
+/*
+ * Static and setuid programs ignore LD_PRELOAD: they run, but with this
+ * host's identity, and the job is told so once, on its stderr. The
+ * program is found as execvp will find it, with the job's PATH.
+ */
+static void
+warn_unshimmable(struct link *l, uint32_t id, const struct mig_job *job)
+{
+	const char *path = NULL, *why = NULL;
+	char buf[PATH_MAX], msg[PATH_MAX + 160];
+	Elf64_Ehdr eh;
+	struct stat st;
+	int fd, n;
+
+	for (char **e = job->envp; *e != NULL; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	if (mig__path_search(job->argv[0], path, buf, sizeof(buf)) != 0 ||
+	    stat(buf, &st) == -1)
+		return;
+	if (st.st_mode & (S_ISUID | S_ISGID))
+		why = "setuid or setgid";
+	else if ((fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0) {
+		if (read(fd, &eh, sizeof(eh)) == sizeof(eh) &&
+		    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
+		    eh.e_ident[EI_CLASS] == ELFCLASS64) {
+			int dynamic = 0;
+			for (int i = 0; i < eh.e_phnum && !dynamic; i++) {
+				Elf64_Phdr ph;
+				if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff +
+				    (uint64_t)i * eh.e_phentsize)) != sizeof(ph))
+					break;
+				dynamic = ph.p_type == PT_INTERP;
+			}
+			if (!dynamic)
+				why = "statically linked";
+		}
+		close(fd);
+	}
+	if (why == NULL)
+		return;
+	n = snprintf(msg, sizeof(msg), "mig: warning: %s is %s: it sees the "
+	    "identity of %s, not of its home\n", buf, why, l->d->name);
+	mig__link_send(l, MIG_M_DATA, 2, id, msg, (size_t)n);
+}
+
 /* The program could not be run: report it as a shell would, on the
  * job's stderr with status 127 or 126. */
 static void
@@ -523,9 +574,11 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 		    errno == 0 ? "not a directory" : strerror(errno));
 		goto out;
 	}
+	warn_unshimmable(l, f->stream, job);
 	identfd = ident_new(l, job, &ident);
 	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
-	    (envp = shim_env(d, job->envp, &envbuf, identfd)) == NULL) {
+	    (envp = shim_env(d, job->envp, &envbuf, identfd,
+		 d->next_token + 1)) == NULL) {
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
@@ -557,6 +610,7 @@ mig__rjob_exec(struct link *l, const struct mig_frame *f)
 	rj->link = l;
 	rj->id = f->stream;
 	rj->pid = pid;
+	rj->token = ++d->next_token;
 	/* The mapping stays; the descriptor was for the child. */
 	rj->ident = ident;
 	ident = NULL;
@@ -664,4 +718,90 @@ mig__rjobs_running(struct homed *d)
 	TAILQ_FOREACH(rj, &d->rjobs, entry)
 		n += !rj->finished;
 	return n;
+}
+
+static struct rjob *
+rjob_by_token(struct homed *d, uint32_t token)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &d->rjobs, entry)
+		if (rj->token == token && !rj->finished)
+			return rj;
+	return NULL;
+}
+
+static void
+call_answer(struct client *c, uint32_t seq, int64_t ret, int err)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+
+	if (proto_put_u32(&b, seq) == 0 && proto_put_u64(&b, (uint64_t)ret) == 0 &&
+	    proto_put_u32(&b, (uint32_t)err) == 0)
+		mig__client_send(c, MIG_M_CALLRET, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
+void
+mig__rjob_call(struct client *c, const struct mig_frame *f)
+{
+	struct homed *d = c->d;
+	struct rjob *rj = rjob_by_token(d, f->stream);
+	struct callwait *w;
+	uint8_t *p;
+
+	if (f->len < 4)
+		return;
+	if (rj == NULL || rj->link == NULL) {
+		call_answer(c, 0, -1, EHOSTUNREACH);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL || (p = malloc(f->len)) == NULL) {
+		free(w);
+		call_answer(c, 0, -1, ENOMEM);
+		return;
+	}
+	w->client = c;
+	w->seq = ++d->next_seq;
+	TAILQ_INSERT_TAIL(&d->calls, w, entry);
+	/* The caller's payload, numbered by us. */
+	memcpy(p, f->payload, f->len);
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(w->seq >> (8 * i));
+	mig__link_send(rj->link, MIG_M_CALL, 0, rj->id, p, f->len);
+	free(p);
+}
+
+void
+mig__rjob_callret(struct link *l, const struct mig_frame *f)
+{
+	struct callwait *w;
+	struct mig_rd rd;
+	uint32_t seq;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &seq) != 0)
+		return;
+	TAILQ_FOREACH(w, &l->d->calls, entry) {
+		if (w->seq != seq)
+			continue;
+		mig__client_send(w->client, MIG_M_CALLRET, 0, f->payload,
+		    f->len);
+		TAILQ_REMOVE(&l->d->calls, w, entry);
+		free(w);
+		return;
+	}
+}
+
+void
+mig__calls_client_gone(struct client *c)
+{
+	struct callwait *w, *next;
+
+	TAILQ_FOREACH_SAFE(w, &c->d->calls, entry, next) {
+		if (w->client != c)
+			continue;
+		TAILQ_REMOVE(&c->d->calls, w, entry);
+		free(w);
+	}
 }

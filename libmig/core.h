@@ -66,6 +66,10 @@ int mig__policy_load(const char *path, char *out, size_t size, char *err,
     size_t errsize);
 
 /* rawexec.c */
+/* The file execvp would run for file, searching path (NULL: the default
+ * one), into buf. Returns 0 or an error. */
+int mig__path_search(const char *file, const char *path, char *buf,
+    size_t size);
 /* execvpe by system call, never through a preloaded shim. Returns only
  * on failure, with the error. */
 int mig__exec_raw(const char *file, char *const argv[], char *const envp[]);

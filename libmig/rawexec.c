@@ -31,6 +31,25 @@ try(const char *path, char *const argv[], char *const envp[])
 }
 
 int
+mig__path_search(const char *file, const char *path, char *buf, size_t size)
+{
+	const char *p;
+
+	if (strchr(file, '/') != NULL)
+		return strlcpy(buf, file, size) < size ? 0 : MIG_ETOOBIG;
+	if (path == NULL)
+		path = "/bin:/usr/bin";
+	for (p = path;; p += strcspn(p, ":") + 1) {
+		size_t n = strcspn(p, ":");
+		if (snprintf(buf, size, "%.*s%s%s", (int)n, p, n > 0 ? "/" : "",
+		    file) < (int)size && access(buf, X_OK) == 0)
+			return 0;
+		if (p[n] == '\0')
+			return MIG__ERR(ENOENT);
+	}
+}
+
+int
 mig__exec_raw(const char *file, char *const argv[], char *const envp[])
 {
 	const char *path = getenv("PATH"), *p;

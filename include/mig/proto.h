@@ -50,6 +50,9 @@ enum mig_msg {
 	MIG_M_HOSTS,     /* stub <-> daemon: the host table (mig hosts) */
 	MIG_M_PS,        /* stub <-> daemon: the placed jobs (mig ps) */
 	MIG_M_HISTORY,   /* stub <-> daemon: run times by program (mig policy) */
+	MIG_M_CALL,      /* a forwarded call: u32 seq, u32 call (calls.def),
+			  * u32 count, that many i64 arguments */
+	MIG_M_CALLRET,   /* u32 seq, i64 result, i32 errno */
 	MIG_M__COUNT
 };
 
@@ -122,6 +125,15 @@ int proto_get_strv(struct mig_rd *r, char ***v);
 /* 0 when every byte of the payload was read, else MIG_EPROTO. */
 int proto_rd_done(const struct mig_rd *r);
 void mig_strv_free(char **v);
+
+/* The forwarded calls, numbered in the order of calls.def. */
+enum mig_call {
+#define MIG_CALL(name, ...) MIG_CALL_##name,
+#include "mig/calls.def"
+#undef MIG_CALL
+	MIG_CALL__COUNT
+};
+#define MIG_CALL_MAXARGS 6
 
 #define MIG_JOB_NRLIMIT 16
 

@@ -36,6 +36,8 @@ keep(const char *var)
 			strcpy(mig__shim.policy, v);
 	} else if (strncmp(var, "__MIG_IDENT_FD=", 15) == 0) {
 		mig__shim.ident_fd = atoi(v);
+	} else if (strncmp(var, "__MIG_JOB=", 10) == 0) {
+		mig__shim.job = (unsigned)strtoul(v, NULL, 10);
 	} else if (strncmp(var, "__MIG_SOCK=", 11) == 0) {
 		if (strlen(v) < sizeof(mig__shim.sock))
 			strcpy(mig__shim.sock, v);

@@ -20,6 +20,7 @@ struct mig_shim {
 	char policy[4096];        /* home role: ':'-separated programs */
 	char sock[PATH_MAX];      /* remote role: the host daemon's socket */
 	int ident_fd;             /* remote role: the identity page, or -1 */
+	unsigned job;             /* remote role: the job, as the daemon names it */
 	char *vars[MIG_SHIM_MAXVARS]; /* "__MIG_x=y" to pass on */
 	int nvars;
 	char store[8192];         /* the strings vars point to */
@@ -33,6 +34,14 @@ MIG_HIDDEN void mig__env_init(void);
 /* The environment a child gets (see libmig/shimenv.h). */
 MIG_HIDDEN ssize_t mig__env_child(char *const envp[], char **out, size_t nout,
     char *buf, size_t nbuf);
+
+/* call.c */
+/*
+ * Runs a call of calls.def at home: args[0..nargs) in, the result in
+ * *ret with errno set as the call at home left it. Returns 0, or -1 when
+ * the call could not be forwarded (the caller then acts here).
+ */
+MIG_HIDDEN int mig__call(int call, int nargs, const long *args, long *ret);
 
 /* real.c */
 /* The next definition of a symbol after ours: libc's. */

@@ -1,0 +1,94 @@
+/*
+ * calls.c: running forwarded calls at home. Every line of calls.def
+ * becomes a libffi call interface at start-up; a CALL frame names the
+ * line and carries the arguments, and the answer carries the result and
+ * errno. Adding a call is a line in calls.def.
+ */
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+
+#include <ffi.h>
+
+#include "homed.h"
+
+#define INT (&ffi_type_sint)
+#define LONG (&ffi_type_slong)
+#define NARGS(...) (sizeof((ffi_type *[]){ __VA_ARGS__ }) / sizeof(ffi_type *))
+
+static struct call {
+	const char *name;
+	ffi_type *ret;
+	unsigned nargs;
+	ffi_type *args[MIG_CALL_MAXARGS];
+	void (*fn)(void);
+	ffi_cif cif;
+	int ready;
+} calls[] = {
+#define MIG_CALL(name, ret, ...) \
+	{ #name, ret, NARGS(__VA_ARGS__), { __VA_ARGS__ }, NULL, { 0 }, 0 },
+#include "mig/calls.def"
+#undef MIG_CALL
+};
+
+void
+mig__calls_init(void)
+{
+	for (size_t i = 0; i < MIG_CALL__COUNT; i++) {
+		struct call *c = &calls[i];
+		c->fn = (void (*)(void))dlsym(RTLD_DEFAULT, c->name);
+		c->ready = c->fn != NULL &&
+		    ffi_prep_cif(&c->cif, FFI_DEFAULT_ABI, c->nargs, c->ret,
+			c->args) == FFI_OK;
+		if (!c->ready)
+			mig__log(MIG_LOG_WARN, "forwarded call %s unavailable",
+			    c->name);
+	}
+}
+
+int
+mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
+    int *err)
+{
+	union {
+		int i;
+		long l;
+	} v[MIG_CALL_MAXARGS];
+	void *argp[MIG_CALL_MAXARGS];
+	struct mig_rd rd;
+	uint32_t id, n;
+	ffi_arg r = 0;
+	struct call *c;
+
+	proto_rd_init(&rd, p, len);
+	if (proto_get_u32(&rd, seq) != 0 || proto_get_u32(&rd, &id) != 0 ||
+	    proto_get_u32(&rd, &n) != 0 || id >= MIG_CALL__COUNT)
+		return MIG_EPROTO;
+	c = &calls[id];
+	if (n != c->nargs)
+		return MIG_EPROTO;
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t a;
+		if (proto_get_u64(&rd, &a) != 0)
+			return MIG_EPROTO;
+		if (c->args[i] == INT)
+			v[i].i = (int)(int64_t)a;
+		else
+			v[i].l = (long)(int64_t)a;
+		argp[i] = &v[i];
+	}
+	if (proto_rd_done(&rd) != 0)
+		return MIG_EPROTO;
+	if (!c->ready) {
+		*ret = -1;
+		*err = ENOSYS;
+		return 0;
+	}
+	errno = 0;
+	ffi_call(&c->cif, c->fn, &r, argp);
+	*err = errno;
+	*ret = c->ret == INT ? (int64_t)(int)r : (int64_t)(long)r;
+	mig__log(MIG_LOG_DEBUG, "forwarded %s: %lld (errno %d)", c->name,
+	    (long long)*ret, *err);
+	return 0;
+}
