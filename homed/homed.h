@@ -51,6 +51,8 @@ struct homed {
 	char rundir[PATH_MAX];
 	char sockpath[PATH_MAX];
 	char shim[PATH_MAX];           /* libmig.so, "" when not found */
+	char preload[2 * PATH_MAX];    /* what jobs preload: shim + host's */
+	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
 	uint16_t listen_port;
 	uv_pipe_t control;

@@ -113,6 +113,47 @@ raise_nofile(void)
 	}
 }
 
+/*
+ * MIG_HOST_ENV names variables of the daemon's own environment that its
+ * jobs get too: a host's LD_PRELOAD (loaded after the shim, and kept in
+ * the job's children), and whatever that needs. The test cluster runs a
+ * host under libfaketime this way, so that its jobs see its clock. They
+ * are the host's, not the shim's: the program sees them.
+ */
+static void
+host_env(struct homed *d)
+{
+	const char *names = getenv("MIG_HOST_ENV"), *p;
+	size_t n = 0;
+
+	strlcpy(d->preload, d->shim, sizeof(d->preload));
+	if (names == NULL || *names == '\0' || d->shim[0] == '\0')
+		return;
+	if ((d->hostenv = calloc(32, sizeof(char *))) == NULL)
+		die("out of memory");
+	for (p = names; *p != '\0' && n < 30;) {
+		size_t w = strcspn(p, ":");
+		char name[128];
+		const char *v;
+		if (w > 0 && w < sizeof(name)) {
+			memcpy(name, p, w);
+			name[w] = '\0';
+			if ((v = getenv(name)) == NULL)
+				;
+			else if (strcmp(name, "LD_PRELOAD") == 0)
+				snprintf(d->preload, sizeof(d->preload),
+				    "%s %s", d->shim, v);
+			else if (asprintf(&d->hostenv[n++], "%s=%s", name,
+			    v) == -1)
+				die("out of memory");
+		}
+		p += w + (p[w] == ':');
+	}
+	if (strcmp(d->preload, d->shim) != 0 &&
+	    asprintf(&d->hostenv[n++], "__MIG_PRELOAD=%s", d->preload) == -1)
+		die("out of memory");
+}
+
 static void
 on_stop(uv_signal_t *s, int signo)
 {
@@ -260,6 +301,7 @@ main(int argc, char **argv)
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
 	find_shim(&d);
+	host_env(&d);
 	mig__calls_init();
 	make_rundir(d.rundir);
 	lockfd = take_lock(d.rundir);
@@ -334,6 +376,9 @@ main(int argc, char **argv)
 		;
 	mig__hosts_free(&d.hosts);
 	mig__history_free(&d);
+	for (size_t i = 0; d.hostenv != NULL && d.hostenv[i] != NULL; i++)
+		free(d.hostenv[i]);
+	free(d.hostenv);
 	mig__log(MIG_LOG_INFO, "stopped");
 	unlink(d.sockpath);
 	return 0;

@@ -331,28 +331,30 @@ shim_env(struct homed *d, char **envp, char **buf, int identfd,
     uint32_t token)
 {
 	static char fdvar[32], jobvar[32], sockvar[PATH_MAX + 16];
-	char *extra[] = { (char *)"__MIG_ROLE=remote", sockvar, jobvar, fdvar,
-		NULL };
-	size_t n = 0;
+	char *extra[40] = { (char *)"__MIG_ROLE=remote", sockvar, jobvar };
+	size_t n = 0, x = 3;
 	char **v;
 
 	while (envp[n] != NULL)
 		n++;
-	n += 8;
+	n += 48;
 	*buf = NULL;
 	if ((v = calloc(n, sizeof(*v))) == NULL)
 		return NULL;
 	if (d->shim[0] == '\0') {
-		memcpy(v, envp, (n - 8) * sizeof(*v));
+		memcpy(v, envp, (n - 48) * sizeof(*v));
 		return v;
 	}
 	snprintf(sockvar, sizeof(sockvar), "__MIG_SOCK=%s", d->sockpath);
 	snprintf(jobvar, sizeof(jobvar), "__MIG_JOB=%u", token);
 	snprintf(fdvar, sizeof(fdvar), "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
-	if (identfd < 0)
-		extra[3] = NULL;
+	if (identfd >= 0)
+		extra[x++] = fdvar;
+	for (size_t i = 0; d->hostenv != NULL && d->hostenv[i] != NULL; i++)
+		extra[x++] = d->hostenv[i];
+	extra[x] = NULL;
 	if ((*buf = malloc(MIG_SHIMENV_BUF)) == NULL ||
-	    mig__shimenv(envp, d->shim, extra, v, n, *buf,
+	    mig__shimenv(envp, d->preload, extra, v, n, *buf,
 		MIG_SHIMENV_BUF) < 0) {
 		free(v);
 		free(*buf);

@@ -36,6 +36,9 @@ keep(const char *var)
 			strcpy(mig__shim.policy, v);
 	} else if (strncmp(var, "__MIG_IDENT_FD=", 15) == 0) {
 		mig__shim.ident_fd = atoi(v);
+	} else if (strncmp(var, "__MIG_PRELOAD=", 14) == 0) {
+		if (strlen(v) < sizeof(mig__shim.self))
+			strcpy(mig__shim.self, v);
 	} else if (strncmp(var, "__MIG_JOB=", 10) == 0) {
 		mig__shim.job = (unsigned)strtoul(v, NULL, 10);
 	} else if (strncmp(var, "__MIG_SOCK=", 11) == 0) {
@@ -63,6 +66,7 @@ mig__env_init(void)
 	Dl_info info;
 
 	mig__shim.ident_fd = -1;
+	/* Children preload this library, then the host's (__MIG_PRELOAD). */
 	if (dladdr((void *)mig__env_init, &info) != 0 && info.dli_fname &&
 	    strlen(info.dli_fname) < sizeof(mig__shim.self))
 		strcpy(mig__shim.self, info.dli_fname);

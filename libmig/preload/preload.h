@@ -15,7 +15,8 @@ enum { MIG_ROLE_NONE, MIG_ROLE_HOME, MIG_ROLE_REMOTE };
 /* What the shim learnt at start-up; read-only afterwards. */
 struct mig_shim {
 	int role;                 /* MIG_ROLE_* */
-	char self[PATH_MAX];      /* this library's path, for children */
+	char self[PATH_MAX];      /* what children preload: this library,
+				   * then the host's (__MIG_PRELOAD) */
 	char stub[PATH_MAX];      /* home role: the mig launcher */
 	char policy[4096];        /* home role: ':'-separated programs */
 	char sock[PATH_MAX];      /* remote role: the host daemon's socket */
