@@ -39,6 +39,7 @@ mig__client_close(struct client *c)
 	c->closing = 1;
 	TAILQ_REMOVE(&c->d->clients, c, entry);
 	mig__calls_client_gone(c);
+	mig__hold_client_gone(c);
 	if (c->job != NULL) {
 		struct job *j = c->job;
 		c->job = NULL;
@@ -149,11 +150,16 @@ dispatch(struct client *c, const struct mig_frame *f)
 		}
 		mig__job_run(c, f);
 		return;
+	case MIG_M_SIGNAL:
+		if (c->hold != NULL) {
+			mig__hold_signal(c, f);
+			return;
+		}
+		/* FALLTHROUGH */
 	case MIG_M_DATA:
 	case MIG_M_EOF:
 	case MIG_M_ACK:
 	case MIG_M_CLOSE:
-	case MIG_M_SIGNAL:
 		if (c->job != NULL)
 			mig__job_from_client(c->job, f);
 		return;
@@ -168,6 +174,12 @@ dispatch(struct client *c, const struct mig_frame *f)
 		return;
 	case MIG_M_CALL:
 		mig__rjob_call(c, f);
+		return;
+	case MIG_M_HOLD:
+		mig__rjob_hold(c, f);
+		return;
+	case MIG_M_STANDIN:
+		mig__hold_standin(c, f);
 		return;
 	default:
 		mig__log(MIG_LOG_WARN, "local client sent unexpected type %u",

@@ -34,11 +34,35 @@ struct peer;
 struct job;
 struct rjob;
 
-/* A placed process's call, sent home, awaiting the answer. */
+/* A placed process's call or HOLD, sent home, awaiting the answer. */
 struct callwait {
 	TAILQ_ENTRY(callwait) entry;
 	struct client *client;
 	uint32_t seq;
+	uint32_t token;      /* HOLD: the job, as named here */
+	pid_t host_pid;      /* HOLD: the process that wants a home pid */
+};
+
+/* Host role: a process a job started, and its pid at home. */
+struct desc {
+	TAILQ_ENTRY(desc) entry;
+	struct homed *d;
+	struct rjob *rj;
+	pid_t host_pid, home_pid;
+	int pidfd;
+	uv_poll_t poll;      /* on its pidfd: readable when it ends */
+	int slot;            /* its line in the identity page */
+};
+
+/* Home role: a placeholder process holding a home pid for a process a
+ * placed job started on its host (ARCHITECTURE §7). */
+struct hold {
+	TAILQ_ENTRY(hold) entry;
+	uint32_t job;        /* the job's id */
+	pid_t pid;           /* the placeholder: the home pid */
+	pid_t host_pid;
+	struct client *client; /* its connection, once it called */
+	int gone;            /* its process ended on the host */
 };
 
 struct homed {
@@ -70,6 +94,8 @@ struct homed {
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
+	TAILQ_HEAD(, desc) descs;      /* host role: jobs' other processes */
+	TAILQ_HEAD(, hold) holds;      /* home role: placeholders */
 	TAILQ_HEAD(, client) clients;
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, link) links;      /* every open link, up or not */
@@ -118,6 +144,7 @@ struct client {
 	uv_pipe_t pipe;
 	struct mig_buf in;
 	struct job *job;      /* the job this stub runs, if any */
+	struct hold *hold;    /* the placeholder this is, if one */
 	int closing;
 	int hello;            /* HELLO received */
 };
@@ -268,6 +295,14 @@ int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
 /* job.c: a CALL from the host running job f->stream */
 void mig__job_call(struct link *l, const struct mig_frame *f);
 
+/* hold.c: pids at home for the processes placed jobs start */
+void mig__hold_new(struct link *l, const struct mig_frame *f);
+void mig__hold_standin(struct client *c, const struct mig_frame *f);
+void mig__hold_signal(struct client *c, const struct mig_frame *f);
+void mig__hold_client_gone(struct client *c);
+void mig__hold_gone(struct link *l, const struct mig_frame *f);
+void mig__holds_job_end(struct homed *d, uint32_t job);
+
 /* spawn.c: host role */
 struct rjob {
 	TAILQ_ENTRY(rjob) entry;
@@ -298,6 +333,8 @@ void mig__rjobs_reap(struct homed *d);
 void mig__rjob_call(struct client *c, const struct mig_frame *f);
 void mig__rjob_callret(struct link *l, const struct mig_frame *f);
 void mig__calls_client_gone(struct client *c);
+void mig__rjob_hold(struct client *c, const struct mig_frame *f);
+void mig__rjob_holdret(struct link *l, const struct mig_frame *f);
 void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */
 uint32_t mig__rjobs_running(struct homed *d);

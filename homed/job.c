@@ -44,6 +44,7 @@ job_end(struct job *j, int place)
 		j->peer->done++;
 	}
 	TAILQ_REMOVE(&d->jobs, j, entry);
+	mig__holds_job_end(d, j->id);
 	if (j->client != NULL)
 		j->client->job = NULL;
 	free(j->req);

@@ -237,6 +237,8 @@ main(int argc, char **argv)
 	TAILQ_INIT(&d.jobs);
 	TAILQ_INIT(&d.rjobs);
 	TAILQ_INIT(&d.calls);
+	TAILQ_INIT(&d.descs);
+	TAILQ_INIT(&d.holds);
 	while ((c = getopt_long(argc, argv, "fv", opts, NULL)) != -1) {
 		switch (c) {
 		case 'f':

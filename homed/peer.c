@@ -528,6 +528,15 @@ dispatch(struct link *l, const struct mig_frame *f)
 	case MIG_M_CALLRET:
 		mig__rjob_callret(l, f);
 		break;
+	case MIG_M_HOLD:
+		mig__hold_new(l, f);
+		break;
+	case MIG_M_HOLDRET:
+		mig__rjob_holdret(l, f);
+		break;
+	case MIG_M_GONE:
+		mig__hold_gone(l, f);
+		break;
 	default:
 		link_fail(l, MIG_EPROTO, "unexpected frame type %u", f->type);
 	}

@@ -24,6 +24,7 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -124,9 +125,16 @@ mig__rjobs_clock(struct link *l)
 			ident_write(rj->ident, l->peer);
 }
 
+static void desc_close(struct desc *ds);
+
 static void
 rjob_free(struct rjob *rj)
 {
+	struct desc *ds, *next;
+
+	TAILQ_FOREACH_SAFE(ds, &rj->d->descs, entry, next)
+		if (ds->rj == rj)
+			desc_close(ds);
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
 	ident_free(rj->ident, -1);
 	free(rj);
@@ -276,6 +284,21 @@ stdin_frame(struct rjob *rj, const struct mig_frame *f)
 	}
 }
 
+/* A signal sent at home to the placeholder of one of the job's
+ * processes: only a process of this job may receive it. */
+static void
+signal_desc(struct rjob *rj, struct mig_rd *rd, int sig)
+{
+	struct desc *ds;
+	uint32_t pid;
+
+	if (proto_get_u32(rd, &pid) != 0)
+		return;
+	TAILQ_FOREACH(ds, &rj->d->descs, entry)
+		if (ds->rj == rj && ds->host_pid == (pid_t)pid)
+			kill(ds->host_pid, sig);
+}
+
 void
 mig__rjob_from_link(struct link *l, const struct mig_frame *f)
 {
@@ -310,8 +333,11 @@ mig__rjob_from_link(struct link *l, const struct mig_frame *f)
 			output_done(rj, f->flags);
 		break;
 	case MIG_M_SIGNAL:
-		if (proto_get_u32(&rd, &v) == 0 && v > 0 && v < NSIG &&
-		    !rj->exited)
+		if (proto_get_u32(&rd, &v) != 0 || v == 0 || v >= NSIG)
+			break;
+		if (f->flags == 1)
+			signal_desc(rj, &rd, (int)v);
+		else if (!rj->exited)
 			kill(-rj->pid, (int)v);
 		break;
 	case MIG_M_KILL:
@@ -785,7 +811,7 @@ mig__rjob_callret(struct link *l, const struct mig_frame *f)
 	if (proto_get_u32(&rd, &seq) != 0)
 		return;
 	TAILQ_FOREACH(w, &l->d->calls, entry) {
-		if (w->seq != seq)
+		if (w->seq != seq || w->token != 0)
 			continue;
 		mig__client_send(w->client, MIG_M_CALLRET, 0, f->payload,
 		    f->len);
@@ -805,5 +831,149 @@ mig__calls_client_gone(struct client *c)
 			continue;
 		TAILQ_REMOVE(&c->d->calls, w, entry);
 		free(w);
+	}
+}
+
+static void
+on_desc_closed(uv_handle_t *h)
+{
+	struct desc *ds = h->data;
+
+	mig__close(ds->pidfd);
+	free(ds);
+}
+
+/* Forgets a process of a job: its line in the identity page, its watch. */
+static void
+desc_close(struct desc *ds)
+{
+	struct rjob *rj = ds->rj;
+
+	if (rj != NULL && rj->ident != NULL && ds->slot >= 0)
+		__atomic_store_n(&rj->ident->pids[ds->slot].host_pid, 0,
+		    __ATOMIC_RELEASE);
+	TAILQ_REMOVE(&ds->d->descs, ds, entry);
+	uv_close((uv_handle_t *)&ds->poll, on_desc_closed);
+}
+
+static void
+send_gone(struct rjob *rj, pid_t home_pid)
+{
+	uint8_t p[4];
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)((uint32_t)home_pid >> (8 * i));
+	send_frame(rj, MIG_M_GONE, 0, p, sizeof(p));
+}
+
+/* The process ended: its home pid is free again. */
+static void
+on_desc_exit(uv_poll_t *p, int status, int events)
+{
+	struct desc *ds = p->data;
+
+	if (ds->rj != NULL)
+		send_gone(ds->rj, ds->home_pid);
+	desc_close(ds);
+}
+
+void
+mig__rjob_hold(struct client *c, const struct mig_frame *f)
+{
+	struct homed *d = c->d;
+	struct rjob *rj = rjob_by_token(d, f->stream);
+	struct mig_rd rd;
+	struct callwait *w;
+	uint32_t seq, pid;
+	uint8_t *p;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &pid) != 0)
+		return;
+	if (rj == NULL || rj->link == NULL ||
+	    (w = calloc(1, sizeof(*w))) == NULL) {
+		uint8_t r[8] = { 0 };
+		uint32_t e = (uint32_t)-EHOSTUNREACH;
+		for (int i = 0; i < 4; i++)
+			r[4 + i] = (uint8_t)(e >> (8 * i));
+		mig__client_send(c, MIG_M_HOLDRET, 0, r, sizeof(r));
+		return;
+	}
+	w->client = c;
+	w->seq = ++d->next_seq;
+	w->token = rj->token;
+	w->host_pid = (pid_t)pid;
+	TAILQ_INSERT_TAIL(&d->calls, w, entry);
+	if ((p = malloc(f->len)) == NULL)
+		return;
+	memcpy(p, f->payload, f->len);
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(w->seq >> (8 * i));
+	mig__link_send(rj->link, MIG_M_HOLD, 0, rj->id, p, f->len);
+	free(p);
+}
+
+/* Records host pid -> home pid in the job's identity page, where every
+ * process of the job finds it, and watches the process's end. */
+static void
+desc_add(struct rjob *rj, pid_t host_pid, pid_t home_pid)
+{
+	struct desc *ds;
+	int fd, slot = -1;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, host_pid, 0)) == -1) {
+		send_gone(rj, home_pid); /* already ended */
+		return;
+	}
+	if ((ds = calloc(1, sizeof(*ds))) == NULL) {
+		mig__close(fd);
+		return;
+	}
+	for (int i = 0; rj->ident != NULL && i < MIG_IDENT_PIDS; i++) {
+		if (rj->ident->pids[i].host_pid == 0) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot >= 0) {
+		__atomic_store_n(&rj->ident->pids[slot].home_pid, home_pid,
+		    __ATOMIC_RELAXED);
+		__atomic_store_n(&rj->ident->pids[slot].host_pid, host_pid,
+		    __ATOMIC_RELEASE);
+	}
+	ds->d = rj->d;
+	ds->rj = rj;
+	ds->host_pid = host_pid;
+	ds->home_pid = home_pid;
+	ds->pidfd = fd;
+	ds->slot = slot;
+	uv_poll_init(rj->d->loop, &ds->poll, fd);
+	ds->poll.data = ds;
+	uv_poll_start(&ds->poll, UV_READABLE, on_desc_exit);
+	TAILQ_INSERT_TAIL(&rj->d->descs, ds, entry);
+}
+
+void
+mig__rjob_holdret(struct link *l, const struct mig_frame *f)
+{
+	struct callwait *w;
+	struct mig_rd rd;
+	uint32_t seq, pid;
+	struct rjob *rj;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &pid) != 0)
+		return;
+	TAILQ_FOREACH(w, &l->d->calls, entry) {
+		if (w->seq != seq || w->token == 0)
+			continue;
+		rj = rjob_by_token(l->d, w->token);
+		if ((int32_t)pid > 0 && rj != NULL)
+			desc_add(rj, w->host_pid, (pid_t)pid);
+		mig__client_send(w->client, MIG_M_HOLDRET, 0, f->payload,
+		    f->len);
+		TAILQ_REMOVE(&l->d->calls, w, entry);
+		free(w);
+		return;
 	}
 }

@@ -42,8 +42,10 @@ int
 mig__home_main(char **argv)
 {
 	static char policy[4096], shim[PATH_MAX], self[PATH_MAX];
-	static char vpolicy[4200], vstub[PATH_MAX + 16];
-	char *extra[] = { (char *)"__MIG_ROLE=home", vstub, vpolicy, NULL };
+	static char vpolicy[4200], vstub[PATH_MAX + 16], vsock[PATH_MAX + 16];
+	char *extra[] = { (char *)"__MIG_ROLE=home", vstub, vpolicy, vsock,
+		NULL };
+	char dir[PATH_MAX];
 	size_t n = 0;
 	char **env, *buf;
 	ssize_t len;
@@ -51,6 +53,14 @@ mig__home_main(char **argv)
 	mig__policy(policy, sizeof(policy));
 	if (mig__policy_match(policy, argv[0]))
 		mig__run("", argv, MIG_JOB_PLACE);
+	/* Stubs reach the daemon at its socket without starting one. */
+	{
+		int fd, r;
+		if ((r = mig_connect(&fd, 1)) != 0)
+			mig__fatal("cannot reach the local mig-homed: %s",
+			    mig_strerror(r));
+		mig__close(fd);
+	}
 	if (mig__beside_self("libmig.so", shim, sizeof(shim)) != 0)
 		mig__fatal("libmig.so is not installed beside mig");
 	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)
@@ -58,6 +68,9 @@ mig__home_main(char **argv)
 	self[len] = '\0';
 	snprintf(vstub, sizeof(vstub), "__MIG_STUB=%s", self);
 	snprintf(vpolicy, sizeof(vpolicy), "__MIG_POLICY=%s", policy);
+	if (mig_runtime_dir(dir, sizeof(dir)) != 0)
+		mig__fatal("runtime dir path too long");
+	snprintf(vsock, sizeof(vsock), "__MIG_SOCK=%s/homed.sock", dir);
 	while (environ[n] != NULL)
 		n++;
 	n += 8;

@@ -13,6 +13,9 @@ void mig__fatal(const char *fmt, ...)
  * its signal. MIG_JOB_* flags. */
 void mig__run(const char *host, char **argv, uint32_t flags)
     __attribute__((noreturn));
+/* The daemon a stub talks to, when the shim named it ("" or NULL: the
+ * runtime folder's). */
+extern const char *mig__sock;
 
 /* Reports a failed exec as a shell would and exits 127 or 126. */
 void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
@@ -28,6 +31,9 @@ int mig__rsh_main(int argc, char **argv);
 
 /* views.c: mig hosts|ps|policy [--json] */
 int mig__view_main(int argc, char **argv);
+
+/* standin.c: mig --standin HOST PID WHAT (started by mig-homed) */
+int mig__standin_main(int argc, char **argv);
 
 /* keygen.c: mig keygen [-f] */
 int mig__keygen_main(int argc, char **argv);

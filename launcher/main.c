@@ -61,10 +61,15 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "--help") == 0)
 		usage(stdout, 0);
-	/* The shim runs placed programs as "mig --stub -- PATH ARG...". */
-	if (strcmp(argv[1], "--stub") == 0 && argc > 3 &&
-	    strcmp(argv[2], "--") == 0)
-		mig__run("", argv + 3, MIG_JOB_PLACE);
+	/* The shim runs placed programs as
+	 * "mig --stub SOCKET -- PATH ARG...". */
+	if (strcmp(argv[1], "--stub") == 0 && argc > 4 &&
+	    strcmp(argv[3], "--") == 0) {
+		mig__sock = argv[2];
+		mig__run("", argv + 4, MIG_JOB_PLACE);
+	}
+	if (strcmp(argv[1], "--standin") == 0)
+		return mig__standin_main(argc - 1, argv + 1);
 	if (argv[1][0] != '-')
 		mig__home_main(argv + 1);
 	for (; i < argc && argv[i][0] == '-'; i++) {

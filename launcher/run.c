@@ -26,6 +26,8 @@
 
 extern char **environ;
 
+const char *mig__sock;
+
 /* Signals that reach the job; the others act on the launcher itself. */
 static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
 	SIGTERM, SIGALRM, SIGWINCH };
@@ -334,7 +336,8 @@ mig__run(const char *host, char **argv, uint32_t flags)
 		mig__fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fill_job(&job, host, argv, flags);
-	if ((r = mig_connect(&s.sock, 1)) != 0)
+	if ((r = mig__sock != NULL && mig__sock[0] != '\0' ?
+	    mig_connect_at(mig__sock, &s.sock) : mig_connect(&s.sock, 1)) != 0)
 		mig__fatal("cannot reach the local mig-homed: %s%s",
 		    mig_strerror(r),
 		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");

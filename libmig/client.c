@@ -57,6 +57,13 @@ start_daemon(void)
 }
 
 int
+mig_connect_at(const char *sock, int *fdp)
+{
+	*fdp = -1;
+	return try_connect(sock, fdp) == 0 ? 0 : MIG_ENODAEMON;
+}
+
+int
 mig_connect(int *fdp, int autostart)
 {
 	char dir[PATH_MAX], sock[PATH_MAX];

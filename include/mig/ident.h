@@ -16,6 +16,7 @@
 
 #define MIG_IDENT_MAGIC 0x3147494du /* "MIG1" */
 #define MIG_IDENT_SIZE 4096
+#define MIG_IDENT_PIDS 440
 
 struct mig_ident {
 	uint32_t magic;        /* MIG_IDENT_MAGIC */
@@ -31,6 +32,12 @@ struct mig_ident {
 	int32_t pad;
 	char nodename[65];     /* home uname().nodename */
 	char domainname[65];   /* home uname().domainname */
+	/* The job's other processes: each has a pid at home too, held by a
+	 * placeholder process there (ARCHITECTURE §7). host_pid 0: free. */
+	struct {
+		int32_t host_pid;
+		int32_t home_pid;
+	} pids[MIG_IDENT_PIDS];
 };
 
 #define MIG_IDENT_CLOCK 0x1 /* offset_ns has been measured */

@@ -69,5 +69,7 @@ int mig_path(char *buf, size_t size, const char *dir, const char *name);
  * from PATH). Returns 0, MIG_ENODAEMON, or a system error.
  */
 int mig_connect(int *fdp, int autostart);
+/* Connects to the daemon at the socket path sock. */
+int mig_connect_at(const char *sock, int *fdp);
 
 #endif

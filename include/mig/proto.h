@@ -39,7 +39,8 @@ enum mig_msg {
 	MIG_M_EOF,       /* end of a stream; flags = fd */
 	MIG_M_ACK,       /* u32 bytes of stream flags written out */
 	MIG_M_CLOSE,     /* the consumer of stream flags is gone */
-	MIG_M_SIGNAL,    /* u32 signal number, for the job */
+	MIG_M_SIGNAL,    /* u32 signal number, for the job; with flags 1,
+			  * then i32 host pid: for that process of it */
 	MIG_M_KILL,      /* home -> host: the stub is gone, kill the job */
 	MIG_M_EXIT,      /* u32 exit code, u32 signal (0: exited normally) */
 	MIG_M_ERROR,     /* i32 mig error code, str message */
@@ -53,6 +54,11 @@ enum mig_msg {
 	MIG_M_CALL,      /* a forwarded call: u32 seq, u32 call (calls.def),
 			  * u32 count, that many i64 arguments */
 	MIG_M_CALLRET,   /* u32 seq, i64 result, i32 errno */
+	MIG_M_HOLD,      /* a home pid for a process the job started:
+			  * u32 seq, i32 host pid, str what it runs */
+	MIG_M_HOLDRET,   /* u32 seq, i32 home pid (negative: -errno) */
+	MIG_M_GONE,      /* host -> home: i32 home pid whose process ended */
+	MIG_M_STANDIN,   /* placeholder -> daemon: i32 its pid; then SIGNAL */
 	MIG_M__COUNT
 };
 

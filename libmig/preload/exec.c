@@ -4,7 +4,7 @@
  * ours), even when the caller hands it a cleared environment. In home
  * role, a program the policy places is started as the stub instead,
  *
- *     mig --stub -- PATH ARG1 ...
+ *     mig --stub SOCKET -- PATH ARG1 ...
  *
  * with the caller's own file actions and attributes, so that make waits
  * on the stub's pid as it would on the compiler's. All of it runs on the
@@ -105,7 +105,9 @@ search(const char *file, char *buf, size_t size)
 	}
 }
 
-/* argv for the stub: mig --stub -- PATH ARG1 ... */
+/* argv for the stub: mig --stub SOCKET -- PATH ARG1 ... The socket of
+ * the daemon that placed us travels in argv, not the environment: the
+ * caller may have cleared that (env -i). */
 static void
 stub_argv(const char *path, char *const argv[], char **av)
 {
@@ -113,11 +115,12 @@ stub_argv(const char *path, char *const argv[], char **av)
 
 	av[0] = (char *)"mig";
 	av[1] = (char *)"--stub";
-	av[2] = (char *)"--";
-	av[3] = (char *)path;
+	av[2] = mig__shim.sock;
+	av[3] = (char *)"--";
+	av[4] = (char *)path;
 	for (size_t i = 1; i < n; i++)
-		av[3 + i] = argv[i];
-	av[n < 1 ? 4 : n + 3] = NULL;
+		av[4 + i] = argv[i];
+	av[n < 1 ? 5 : n + 4] = NULL;
 }
 
 int
@@ -125,7 +128,7 @@ mig__execve(const char *path, char *const argv[], char *const envp[])
 {
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF];
-	char *av[count(argv) + 5];
+	char *av[count(argv) + 6];
 
 	MIG_REAL(real_execve, "execve");
 	if (mig__shim.role == MIG_ROLE_NONE ||
@@ -205,7 +208,7 @@ mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 {
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF], path[PATH_MAX];
-	char *av[count(argv) + 5];
+	char *av[count(argv) + 6];
 
 	MIG_REAL(real_posix_spawn, "posix_spawn");
 	MIG_REAL(real_posix_spawnp, "posix_spawnp");

@@ -35,12 +35,14 @@ mig_env_setup() {
 	unset MIG_NO_AUTOSTART MIG_ALLOW_ROOT MIG_CONFIG_DIR MIG_RUNTIME_DIR MIG_HOST
 }
 
+# cluster_up [--slots S]: home, host1 and host2; options go to cluster up.
+# shellcheck disable=SC2120 # make.bats passes --slots
 cluster_up() {
 	mig_env_setup || return 1
 	MIG_CLUSTER_DIR=$(mktemp -d /tmp/mig-cluster.XXXXXX)
 	export MIG_CLUSTER_DIR
 	local out
-	out=$("$CLUSTER" up 2) || return 1
+	out=$("$CLUSTER" up 2 "$@") || return 1
 	eval "$out"
 	cluster_watchdog
 }
