@@ -211,9 +211,11 @@ mig__jobs_link_down(struct peer *p, struct link *l, int code,
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
 			    "%s again elsewhere", j->id, p->name, why, j->prog);
 			p->mine--;
+			mig__holds_job_end(p->d, j->id);
 			j->state = JOB_WAITING;
 			j->peer = NULL;
 			j->link = NULL;
+			j->remote_pid = 0;
 			j->queued = 1;
 			continue;
 		}

@@ -68,4 +68,156 @@ MIG_HIDDEN int mig__system(const char *cmd);
 MIG_HIDDEN FILE *mig__popen(const char *cmd, const char *mode);
 MIG_HIDDEN int mig__pclose(FILE *f);
 
+/*
+ * ident.c: the identity page (remote role). mig__ident is NULL unless
+ * this process runs in remote role with a valid page mapped; every
+ * wrapper of pid.c, time.c and host.c is a pure pass-through then.
+ */
+#include <stdint.h>
+
+#include "mig/ident.h"
+
+/* The fields the daemon writes once, before exec: copied at start-up. */
+struct mig_home {
+	pid_t pid;                /* at home: the stub's pid */
+	pid_t ppid;               /* at home: the stub's parent */
+	pid_t pgid;               /* at home: the stub's group */
+	pid_t sid;                /* at home: the stub's session */
+	pid_t host_pid;           /* the placed process, on this host */
+	pid_t job_pgid;           /* its group here, when we started */
+	pid_t job_sid;            /* its session here, when we started */
+	char nodename[65];        /* home's, or "" to keep this host's */
+	char domainname[65];      /* likewise */
+};
+
+extern MIG_HIDDEN const struct mig_ident *mig__ident;
+extern MIG_HIDDEN struct mig_home mig__home;
+
+MIG_HIDDEN void mig__ident_init(void);
+/* syscall(2) for the numbers the page answers; others go straight on. */
+MIG_HIDDEN long mig__syscall(long nr, const long a[6]);
+
+/* Retries of a seqlock read before we give up on it: a writer that died
+ * half-way must not hang us (we may be in a signal handler). */
+#define MIG_IDENT_TRIES 100000
+
+/* The last offset read whole, what a read that gives up answers. */
+extern MIG_HIDDEN int64_t mig__ident_last;
+
+static inline void
+mig__cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	__builtin_ia32_pause();
+#elif defined(__aarch64__)
+	__asm__ __volatile__("yield");
+#endif
+}
+
+/* Home CLOCK_REALTIME minus ours, read under the seqlock; 0 until the
+ * daemon has measured it. */
+static inline int64_t
+mig__ident_offset(void)
+{
+	const struct mig_ident *p = mig__ident;
+	uint32_t s, flags;
+	int64_t off;
+
+	for (long n = 0; n < MIG_IDENT_TRIES; n++) {
+		s = __atomic_load_n(&p->seq, __ATOMIC_ACQUIRE);
+		if (!(s & 1)) {
+			off = __atomic_load_n(&p->offset_ns, __ATOMIC_RELAXED);
+			flags = __atomic_load_n(&p->flags, __ATOMIC_RELAXED);
+			__atomic_thread_fence(__ATOMIC_ACQUIRE);
+			if (__atomic_load_n(&p->seq, __ATOMIC_RELAXED) == s) {
+				off = (flags & MIG_IDENT_CLOCK) ? off : 0;
+				if (__atomic_load_n(&mig__ident_last,
+				    __ATOMIC_RELAXED) != off)
+					__atomic_store_n(&mig__ident_last, off,
+					    __ATOMIC_RELAXED);
+				return off;
+			}
+		}
+		mig__cpu_relax();
+	}
+	return __atomic_load_n(&mig__ident_last, __ATOMIC_RELAXED);
+}
+
+/* pid.c: getpid and friends, and signals to home pids */
+#include <signal.h>
+MIG_HIDDEN void mig__pid_init(void);
+MIG_HIDDEN int mig__pid_syscall(long nr, const long a[6], long *ret);
+MIG_HIDDEN pid_t mig__getpid(void);
+MIG_HIDDEN pid_t mig__getppid(void);
+MIG_HIDDEN pid_t mig__gettid(void);
+MIG_HIDDEN pid_t mig__getpgrp(void);
+MIG_HIDDEN pid_t mig__getpgid(pid_t pid);
+MIG_HIDDEN pid_t mig__getsid(pid_t pid);
+MIG_HIDDEN int mig__kill(pid_t pid, int sig);
+MIG_HIDDEN int mig__killpg(pid_t pgrp, int sig);
+MIG_HIDDEN int mig__sigqueue(pid_t pid, int sig, const union sigval value);
+MIG_HIDDEN int mig__tgkill(pid_t tgid, pid_t tid, int sig);
+MIG_HIDDEN int mig__pidfd_open(pid_t pid, unsigned int flags);
+
+/* time.c: the home wall clock, and deadlines on it */
+#include <mqueue.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <sys/time.h>
+#include <time.h>
+struct timeb;
+struct ntptimeval;
+MIG_HIDDEN void mig__time_init(void);
+MIG_HIDDEN int mig__time_syscall(long nr, const long a[6], long *ret);
+MIG_HIDDEN time_t mig__time(time_t *tloc);
+MIG_HIDDEN int mig__gettimeofday(struct timeval *tv, void *tz);
+MIG_HIDDEN int mig__clock_gettime(clockid_t clock, struct timespec *ts);
+MIG_HIDDEN int mig__timespec_get(struct timespec *ts, int base);
+MIG_HIDDEN int mig__ftime(struct timeb *tb);
+MIG_HIDDEN int mig__ntp_gettime(struct ntptimeval *ntv);
+MIG_HIDDEN int mig__ntp_gettimex(struct ntptimeval *ntv);
+MIG_HIDDEN int mig__clock_nanosleep(clockid_t clock, int flags,
+    const struct timespec *req, struct timespec *rem);
+MIG_HIDDEN int mig__cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m,
+    clockid_t clock, const struct timespec *abstime);
+MIG_HIDDEN int mig__mutex_timedlock(pthread_mutex_t *m,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__mutex_clocklock(pthread_mutex_t *m, clockid_t clock,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__rwlock_timedlock(pthread_rwlock_t *l, int wr,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__rwlock_clocklock(pthread_rwlock_t *l, int wr,
+    clockid_t clock, const struct timespec *abstime);
+MIG_HIDDEN int mig__timedjoin(pthread_t t, void **ret,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__clockjoin(pthread_t t, void **ret, clockid_t clock,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__sem_timedwait(sem_t *sem, const struct timespec *abstime);
+MIG_HIDDEN int mig__sem_clockwait(sem_t *sem, clockid_t clock,
+    const struct timespec *abstime);
+MIG_HIDDEN int mig__mq_timedsend(mqd_t q, const char *msg, size_t len,
+    unsigned int prio, const struct timespec *abstime);
+MIG_HIDDEN ssize_t mig__mq_timedreceive(mqd_t q, char *msg, size_t len,
+    unsigned int *prio, const struct timespec *abstime);
+MIG_HIDDEN int mig__timerfd_create(clockid_t clock, int flags);
+MIG_HIDDEN int mig__timerfd_settime(int fd, int flags,
+    const struct itimerspec *new, struct itimerspec *old);
+MIG_HIDDEN int mig__timer_create(clockid_t clock, struct sigevent *sev,
+    timer_t *id);
+MIG_HIDDEN int mig__timer_settime(timer_t id, int flags,
+    const struct itimerspec *new, struct itimerspec *old);
+MIG_HIDDEN int mig__timer_delete(timer_t id);
+
+/* host.c: the home host's names */
+struct utsname;
+MIG_HIDDEN void mig__host_init(void);
+MIG_HIDDEN int mig__host_syscall(long nr, const long a[6], long *ret);
+MIG_HIDDEN int mig__uname(struct utsname *u);
+MIG_HIDDEN int mig__gethostname(char *name, size_t len);
+MIG_HIDDEN int mig__getdomainname(char *name, size_t len);
+MIG_HIDDEN int mig__gethostname_chk(char *name, size_t len, size_t buflen);
+MIG_HIDDEN int mig__getdomainname_chk(char *name, size_t len, size_t buflen);
+
 #endif

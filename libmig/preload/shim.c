@@ -4,8 +4,17 @@
  * but these symbols hidden (libmig.version), and never exits or aborts:
  * when something fails it calls the real function.
  */
+#include <mqueue.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdlib.h>
+#include <sys/pidfd.h>
+#include <sys/time.h>
+#include <sys/timerfd.h>
+#include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "preload.h"
@@ -17,6 +26,7 @@ shim_init(void)
 {
 	mig__env_init();
 	mig__exec_init();
+	mig__ident_init();
 }
 
 /* execl and friends: the variadic arguments, counted and copied onto the
@@ -127,4 +137,257 @@ __attribute__((visibility("default"))) int
 pclose(FILE *f)
 {
 	return mig__pclose(f);
+}
+
+/*
+ * Remote role: the placed process's home identity (ident.c, pid.c,
+ * time.c, host.c). Outside remote role, or without a valid identity
+ * page, each of these is the real function.
+ */
+#define EXPORT __attribute__((visibility("default")))
+
+/* pid.c */
+EXPORT pid_t getpid(void) { return mig__getpid(); }
+EXPORT pid_t getppid(void) { return mig__getppid(); }
+EXPORT pid_t gettid(void) { return mig__gettid(); }
+EXPORT pid_t getpgrp(void) { return mig__getpgrp(); }
+EXPORT pid_t getpgid(pid_t pid) { return mig__getpgid(pid); }
+EXPORT pid_t getsid(pid_t pid) { return mig__getsid(pid); }
+EXPORT int kill(pid_t pid, int sig) { return mig__kill(pid, sig); }
+EXPORT int killpg(pid_t pgrp, int sig) { return mig__killpg(pgrp, sig); }
+
+EXPORT int
+sigqueue(pid_t pid, int sig, const union sigval value)
+{
+	return mig__sigqueue(pid, sig, value);
+}
+
+EXPORT int
+tgkill(pid_t tgid, pid_t tid, int sig)
+{
+	return mig__tgkill(tgid, tid, sig);
+}
+
+EXPORT int
+pidfd_open(pid_t pid, unsigned int flags)
+{
+	return mig__pidfd_open(pid, flags);
+}
+
+/* Six arguments are read whatever the call takes, as glibc's own
+ * syscall() does: the kernel ignores the ones it does not use. */
+EXPORT long
+syscall(long nr, ...)
+{
+	long a[6];
+	va_list ap;
+
+	va_start(ap, nr);
+	for (int i = 0; i < 6; i++)
+		a[i] = va_arg(ap, long);
+	va_end(ap);
+	return mig__syscall(nr, a);
+}
+
+/* time.c: readings */
+EXPORT time_t time(time_t *tloc) { return mig__time(tloc); }
+
+EXPORT int
+gettimeofday(struct timeval *restrict tv, void *restrict tz)
+{
+	return mig__gettimeofday(tv, tz);
+}
+
+EXPORT int
+clock_gettime(clockid_t clock, struct timespec *ts)
+{
+	return mig__clock_gettime(clock, ts);
+}
+
+EXPORT int
+timespec_get(struct timespec *ts, int base)
+{
+	return mig__timespec_get(ts, base);
+}
+
+/* <sys/timeb.h> and <sys/timex.h> stay out of this file: one deprecates
+ * ftime, the other renames ntp_gettime to ntp_gettimex at the source
+ * level, and both names must be exported as they are. */
+EXPORT int ftime(struct timeb *tb) { return mig__ftime(tb); }
+
+EXPORT int
+ntp_gettime(struct ntptimeval *ntv)
+{
+	return mig__ntp_gettime(ntv);
+}
+
+EXPORT int
+ntp_gettimex(struct ntptimeval *ntv)
+{
+	return mig__ntp_gettimex(ntv);
+}
+
+/* time.c: absolute deadlines */
+EXPORT int
+clock_nanosleep(clockid_t clock, int flags, const struct timespec *req,
+    struct timespec *rem)
+{
+	return mig__clock_nanosleep(clock, flags, req, rem);
+}
+
+EXPORT int
+pthread_cond_timedwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m,
+    const struct timespec *restrict abstime)
+{
+	return mig__cond_timedwait(c, m, abstime);
+}
+
+EXPORT int
+pthread_cond_clockwait(pthread_cond_t *restrict c, pthread_mutex_t *restrict m,
+    clockid_t clock, const struct timespec *restrict abstime)
+{
+	return mig__cond_clockwait(c, m, clock, abstime);
+}
+
+EXPORT int
+pthread_mutex_timedlock(pthread_mutex_t *restrict m,
+    const struct timespec *restrict abstime)
+{
+	return mig__mutex_timedlock(m, abstime);
+}
+
+EXPORT int
+pthread_mutex_clocklock(pthread_mutex_t *restrict m, clockid_t clock,
+    const struct timespec *restrict abstime)
+{
+	return mig__mutex_clocklock(m, clock, abstime);
+}
+
+EXPORT int
+pthread_rwlock_timedrdlock(pthread_rwlock_t *restrict l,
+    const struct timespec *restrict abstime)
+{
+	return mig__rwlock_timedlock(l, 0, abstime);
+}
+
+EXPORT int
+pthread_rwlock_timedwrlock(pthread_rwlock_t *restrict l,
+    const struct timespec *restrict abstime)
+{
+	return mig__rwlock_timedlock(l, 1, abstime);
+}
+
+EXPORT int
+pthread_rwlock_clockrdlock(pthread_rwlock_t *restrict l, clockid_t clock,
+    const struct timespec *restrict abstime)
+{
+	return mig__rwlock_clocklock(l, 0, clock, abstime);
+}
+
+EXPORT int
+pthread_rwlock_clockwrlock(pthread_rwlock_t *restrict l, clockid_t clock,
+    const struct timespec *restrict abstime)
+{
+	return mig__rwlock_clocklock(l, 1, clock, abstime);
+}
+
+EXPORT int
+pthread_timedjoin_np(pthread_t t, void **ret, const struct timespec *abstime)
+{
+	return mig__timedjoin(t, ret, abstime);
+}
+
+EXPORT int
+pthread_clockjoin_np(pthread_t t, void **ret, clockid_t clock,
+    const struct timespec *abstime)
+{
+	return mig__clockjoin(t, ret, clock, abstime);
+}
+
+EXPORT int
+sem_timedwait(sem_t *restrict sem, const struct timespec *restrict abstime)
+{
+	return mig__sem_timedwait(sem, abstime);
+}
+
+EXPORT int
+sem_clockwait(sem_t *restrict sem, clockid_t clock,
+    const struct timespec *restrict abstime)
+{
+	return mig__sem_clockwait(sem, clock, abstime);
+}
+
+EXPORT int
+mq_timedsend(mqd_t q, const char *msg, size_t len, unsigned int prio,
+    const struct timespec *abstime)
+{
+	return mig__mq_timedsend(q, msg, len, prio, abstime);
+}
+
+EXPORT ssize_t
+mq_timedreceive(mqd_t q, char *restrict msg, size_t len,
+    unsigned int *restrict prio, const struct timespec *restrict abstime)
+{
+	return mig__mq_timedreceive(q, msg, len, prio, abstime);
+}
+
+EXPORT int
+timerfd_create(clockid_t clock, int flags)
+{
+	return mig__timerfd_create(clock, flags);
+}
+
+EXPORT int
+timerfd_settime(int fd, int flags, const struct itimerspec *new,
+    struct itimerspec *old)
+{
+	return mig__timerfd_settime(fd, flags, new, old);
+}
+
+EXPORT int
+timer_create(clockid_t clock, struct sigevent *restrict sev,
+    timer_t *restrict id)
+{
+	return mig__timer_create(clock, sev, id);
+}
+
+EXPORT int
+timer_settime(timer_t id, int flags, const struct itimerspec *restrict new,
+    struct itimerspec *restrict old)
+{
+	return mig__timer_settime(id, flags, new, old);
+}
+
+EXPORT int timer_delete(timer_t id) { return mig__timer_delete(id); }
+
+/* host.c */
+EXPORT int uname(struct utsname *u) { return mig__uname(u); }
+
+EXPORT int
+gethostname(char *name, size_t len)
+{
+	return mig__gethostname(name, len);
+}
+
+EXPORT int
+getdomainname(char *name, size_t len)
+{
+	return mig__getdomainname(name, len);
+}
+
+/* The fortified entry points, which <unistd.h> declares only when
+ * _FORTIFY_SOURCE is on (and never here, see CMakeLists.txt). */
+EXPORT int __gethostname_chk(char *name, size_t len, size_t buflen);
+EXPORT int __getdomainname_chk(char *name, size_t len, size_t buflen);
+
+EXPORT int
+__gethostname_chk(char *name, size_t len, size_t buflen)
+{
+	return mig__gethostname_chk(name, len, buflen);
+}
+
+EXPORT int
+__getdomainname_chk(char *name, size_t len, size_t buflen)
+{
+	return mig__getdomainname_chk(name, len, buflen);
 }
