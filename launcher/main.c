@@ -6,8 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "launcher.h"
+
+extern char **environ;
 #include "mig/proto.h"
 
 void
@@ -68,8 +71,11 @@ main(int argc, char **argv)
 		mig__sock = argv[2];
 		mig__run("", argv + 4, MIG_JOB_PLACE);
 	}
-	if (strcmp(argv[1], "--standin") == 0)
+	if (strcmp(argv[1], "--standin") == 0) {
+		/* Its title says what it stands for: the whole argv area. */
+		setproctitle_init(argc, argv, environ);
 		return mig__standin_main(argc - 1, argv + 1);
+	}
 	if (argv[1][0] != '-')
 		mig__home_main(argv + 1);
 	for (; i < argc && argv[i][0] == '-'; i++) {

@@ -16,8 +16,6 @@
 #include "launcher.h"
 #include "mig/proto.h"
 
-extern char **environ;
-
 int
 mig__standin_main(int argc, char **argv)
 {
@@ -29,7 +27,6 @@ mig__standin_main(int argc, char **argv)
 
 	if (argc != 4)
 		mig__fatal("usage: mig --standin HOST PID WHAT");
-	setproctitle_init(argc, argv, environ);
 	setproctitle("-mig: pid %s on %s: %s", argv[2], argv[1], argv[3]);
 	/* Every signal that can be caught is passed on; SIGKILL ends us,
 	 * and the daemon passes that on when our socket closes. */

@@ -53,61 +53,98 @@ io(int fd, void *p, size_t n, int writing)
 	return 0;
 }
 
-int
-mig__call(int call, int nargs, const long *args, long *ret)
+/*
+ * One request to this host's daemon and its answer: HELLO and the frame
+ * of type `type` go out, frames come back until one of type `want`,
+ * whose payload (exactly rlen bytes) lands in reply. 0, or -1 when the
+ * daemon could not be asked.
+ */
+static int
+roundtrip(uint16_t type, const uint8_t *p, size_t plen, uint16_t want,
+    uint8_t *reply, size_t rlen)
 {
-	uint8_t msg[2 * MIG_FRAME_HDR + 4 + 12 + 8 * MIG_CALL_MAXARGS];
+	uint8_t msg[2 * MIG_FRAME_HDR + 4 + 512];
 	uint8_t in[MIG_FRAME_HDR + 64];
 	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	size_t n = 0, plen = 12 + 8 * (size_t)nargs;
-	int fd, saved = errno;
+	int fd, r = -1;
 
-	if (mig__shim.sock[0] == '\0' || nargs > MIG_CALL_MAXARGS ||
+	if (mig__shim.sock[0] == '\0' || plen > 512 ||
 	    strlen(mig__shim.sock) >= sizeof(sun.sun_path))
 		return -1;
 	strcpy(sun.sun_path, mig__shim.sock);
 	header(msg, 4, MIG_M_HELLO, 0);
 	put32(msg + MIG_FRAME_HDR, MIG_PROTO_VERSION);
-	n = MIG_FRAME_HDR + 4;
-	header(msg + n, (uint32_t)plen, MIG_M_CALL, mig__shim.job);
-	n += MIG_FRAME_HDR;
-	put32(msg + n, 0);
-	put32(msg + n + 4, (uint32_t)call);
-	put32(msg + n + 8, (uint32_t)nargs);
-	n += 12;
-	for (int i = 0; i < nargs; i++, n += 8) {
-		put32(msg + n, (uint32_t)(unsigned long)args[i]);
-		put32(msg + n + 4, (uint32_t)((unsigned long)args[i] >> 32));
-	}
+	header(msg + MIG_FRAME_HDR + 4, (uint32_t)plen, type, mig__shim.job);
+	memcpy(msg + 2 * MIG_FRAME_HDR + 4, p, plen);
 	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		goto fail;
+		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
-	    io(fd, msg, n, 1) != 0)
-		goto fail_fd;
-	/* HELLO comes back first; the answer is CALLRET. */
+	    io(fd, msg, 2 * MIG_FRAME_HDR + 4 + plen, 1) != 0)
+		goto out;
 	for (;;) {
 		uint32_t len;
 		if (io(fd, in, MIG_FRAME_HDR, 0) != 0)
-			goto fail_fd;
+			goto out;
 		len = get32(in);
 		if (len > sizeof(in) - MIG_FRAME_HDR ||
 		    io(fd, in + MIG_FRAME_HDR, len, 0) != 0)
-			goto fail_fd;
-		if ((in[4] | in[5] << 8) != MIG_M_CALLRET)
+			goto out;
+		if ((in[4] | in[5] << 8) != want)
 			continue;
-		if (len != 16)
-			goto fail_fd;
-		close(fd);
-		*ret = (long)((uint64_t)get32(in + MIG_FRAME_HDR + 4) |
-		    (uint64_t)get32(in + MIG_FRAME_HDR + 8) << 32);
-		errno = (int)get32(in + MIG_FRAME_HDR + 12);
-		if (*ret != -1)
-			errno = saved;
-		return 0;
+		if (len == rlen) {
+			memcpy(reply, in + MIG_FRAME_HDR, rlen);
+			r = 0;
+		}
+		goto out;
 	}
- fail_fd:
+ out:
 	close(fd);
- fail:
+	return r;
+}
+
+int
+mig__call(int call, int nargs, const long *args, long *ret)
+{
+	uint8_t p[12 + 8 * MIG_CALL_MAXARGS], reply[16];
+	size_t n = 12;
+	int saved = errno;
+
+	if (nargs > MIG_CALL_MAXARGS)
+		return -1;
+	put32(p, 0);
+	put32(p + 4, (uint32_t)call);
+	put32(p + 8, (uint32_t)nargs);
+	for (int i = 0; i < nargs; i++, n += 8) {
+		put32(p + n, (uint32_t)(unsigned long)args[i]);
+		put32(p + n + 4, (uint32_t)((unsigned long)args[i] >> 32));
+	}
+	if (roundtrip(MIG_M_CALL, p, n, MIG_M_CALLRET, reply,
+	    sizeof(reply)) != 0) {
+		errno = saved;
+		return -1;
+	}
+	*ret = (long)((uint64_t)get32(reply + 4) |
+	    (uint64_t)get32(reply + 8) << 32);
+	errno = *ret == -1 ? (int)get32(reply + 12) : saved;
+	return 0;
+}
+
+pid_t
+mig__hold(pid_t host_pid, const char *what)
+{
+	uint8_t p[12 + 256], reply[8];
+	size_t n = strlen(what);
+	int saved = errno;
+	int32_t home;
+
+	if (n > 255)
+		n = 255;
+	put32(p, 0);
+	put32(p + 4, (uint32_t)host_pid);
+	put32(p + 8, (uint32_t)n);
+	memcpy(p + 12, what, n);
+	home = roundtrip(MIG_M_HOLD, p, 12 + n, MIG_M_HOLDRET, reply,
+	    sizeof(reply)) == 0 ? (int32_t)get32(reply + 4) : -1;
 	errno = saved;
-	return -1;
+	return home > 0 ? home : -1;
 }

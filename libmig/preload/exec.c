@@ -209,6 +209,7 @@ mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF], path[PATH_MAX];
 	char *av[count(argv) + 6];
+	int r;
 
 	MIG_REAL(real_posix_spawn, "posix_spawn");
 	MIG_REAL(real_posix_spawnp, "posix_spawnp");
@@ -223,8 +224,12 @@ mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 		stub_argv(path, argv, av);
 		return real_posix_spawn(pid, mig__shim.stub, fa, attr, av, env);
 	}
-	return search_path ? real_posix_spawnp(pid, file, fa, attr, argv, env) :
-			     real_posix_spawn(pid, file, fa, attr, argv, env);
+	r = search_path ? real_posix_spawnp(pid, file, fa, attr, argv, env) :
+			  real_posix_spawn(pid, file, fa, attr, argv, env);
+	/* In a placed job, the new process gets a pid at home too. */
+	if (r == 0 && pid != NULL)
+		*pid = mig__pid_started(*pid, file);
+	return r;
 }
 
 /* system() and popen() as POSIX describes them, on our posix_spawn: the

@@ -1,27 +1,33 @@
 /*
  * pid.c: the placed process's pids are its home ones (ARCHITECTURE.md
- * section 7, step 1). Only the placed process itself, the one whose pid
- * here is the page's host_pid, takes the stub's pid; its descendants
- * keep their pids on this host for now and see it as their parent under
- * its home pid. The group and session the job had here when this
- * process started read as the stub's at home.
+ * section 7). The placed process itself, the one whose pid here is the
+ * page's host_pid, takes the stub's pid. Every process it starts here
+ * gets a pid at home as well (step 2): fork, vfork and posix_spawn ask
+ * the daemons for one (mig__hold, call.c), which a placeholder process
+ * at home holds, and the host daemon writes the pair into the identity
+ * page, where every process of the job finds it. A parent also keeps
+ * its own children's pairs, since the page forgets a process as soon as
+ * it ends and wait() must still name it. The group and session the job
+ * had here read as the stub's at home.
  *
- * The same map runs backwards for calls that name a process: the home
- * pid and group of the placed process are translated to its pid and
- * group here. Every other pid goes to the kernel unchanged, though at
- * home it names another process: sending kill, killpg and sigqueue for
- * those home (calls.def, mig__call() in call.c) is not wired yet; it
- * belongs in host_target() and its callers below.
+ * The same map runs backwards for calls that name a process. A pid that
+ * is none of the job's is a home pid: kill, killpg and sigqueue for it
+ * run at home (calls.def, mig__call()).
  *
- * Each wrapper costs the one system call the real function makes; none
- * takes a lock, so they may run in signal handlers. A pid of a process
- * here that happens to equal the stub's home pid is shadowed by it:
- * that is what step 2 of section 7 (home pids for descendants) ends.
+ * The wrappers that only read take no lock and make no more system
+ * calls than the real function, so they may run in signal handlers.
  */
 #include <errno.h>
 #include <limits.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
+
+#include "mig/proto.h"
 
 #include "preload.h"
 
@@ -37,6 +43,16 @@ static int (*real_sigqueue)(pid_t, int, const union sigval);
 static int (*real_tgkill)(pid_t, pid_t, int);
 static int (*real_pidfd_open)(pid_t, unsigned int);
 static long (*real_syscall)(long, ...);
+static pid_t (*real_fork)(void);
+static pid_t (*real_waitpid)(pid_t, int *, int);
+static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
+static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
+
+/* This process's own children: host pid and home pid. */
+#define MIG_KIDS 256
+static struct {
+	pid_t host, home;
+} kids[MIG_KIDS];
 
 void
 mig__pid_init(void)
@@ -62,11 +78,94 @@ mapped(void)
 	return mig__ident != NULL && mig__home.host_pid > 0;
 }
 
+/* The job's processes in the identity page, one way and the other. */
+static pid_t
+table_home(pid_t h)
+{
+	for (int i = 0; i < MIG_IDENT_PIDS; i++)
+		if (__atomic_load_n(&mig__ident->pids[i].host_pid,
+		    __ATOMIC_ACQUIRE) == h)
+			return __atomic_load_n(&mig__ident->pids[i].home_pid,
+			    __ATOMIC_RELAXED);
+	return 0;
+}
+
+static pid_t
+table_host(pid_t p)
+{
+	for (int i = 0; i < MIG_IDENT_PIDS; i++) {
+		pid_t h = __atomic_load_n(&mig__ident->pids[i].host_pid,
+		    __ATOMIC_ACQUIRE);
+		if (h != 0 && __atomic_load_n(&mig__ident->pids[i].home_pid,
+		    __ATOMIC_RELAXED) == p)
+			return h;
+	}
+	return 0;
+}
+
+static pid_t
+kid_home(pid_t h)
+{
+	for (int i = 0; i < MIG_KIDS; i++)
+		if (kids[i].host == h)
+			return kids[i].home;
+	return 0;
+}
+
+static pid_t
+kid_host(pid_t p)
+{
+	for (int i = 0; i < MIG_KIDS; i++)
+		if (kids[i].host != 0 && kids[i].home == p)
+			return kids[i].host;
+	return 0;
+}
+
+static void
+kid_set(pid_t h, pid_t p, pid_t old)
+{
+	for (int i = 0; i < MIG_KIDS; i++) {
+		if (kids[i].host == old) {
+			kids[i].host = h;
+			kids[i].home = p;
+			return;
+		}
+	}
+}
+
 /* Values from this host to home, for a pid, a group and a session. */
 static inline pid_t
 home_pid(pid_t v)
 {
-	return v == mig__home.host_pid ? mig__home.pid : v;
+	pid_t p;
+
+	if (v == mig__home.host_pid)
+		return mig__home.pid;
+	if ((p = kid_home(v)) != 0 || (p = table_home(v)) != 0)
+		return p;
+	return v;
+}
+
+/*
+ * Our own home pid. A child may ask before its parent has had the
+ * answer from home: it waits for its line in the page, a while, once.
+ */
+static pid_t
+self_pid(pid_t real)
+{
+	static pid_t known_real, known_home;
+	struct timespec nap = { 0, 100000 };
+	pid_t p = 0;
+
+	if (real == mig__home.host_pid)
+		return mig__home.pid;
+	if (known_real == real)
+		return known_home;
+	for (int i = 0; i < 1000 && (p = table_home(real)) == 0; i++)
+		nanosleep(&nap, NULL);
+	known_home = p != 0 ? p : real;
+	known_real = real;
+	return known_home;
 }
 
 static inline pid_t
@@ -85,13 +184,45 @@ home_sid(pid_t v)
 static inline pid_t
 host_pid(pid_t v)
 {
-	return v == mig__home.pid ? mig__home.host_pid : v;
+	pid_t h;
+
+	if (v == mig__home.pid)
+		return mig__home.host_pid;
+	if ((h = kid_host(v)) != 0 || (h = table_host(v)) != 0)
+		return h;
+	return v;
 }
 
 static inline pid_t
 host_pgid(pid_t v)
 {
-	return v == mig__home.pgid ? mig__home.job_pgid : v;
+	return v == mig__home.pgid ? mig__home.job_pgid : host_pid(v);
+}
+
+/* A pid that is not the job's here names a process at home. */
+static int
+at_home(pid_t pid)
+{
+	static pid_t (*real_getsid_)(pid_t);
+
+	MIG_REAL(real_getsid_, "getsid");
+	return host_pid(pid) == pid && real_getsid_(pid) != mig__home.job_sid;
+}
+
+static int
+at_home_group(pid_t pgrp)
+{
+	return host_pgid(pgrp) == pgrp && at_home(pgrp);
+}
+
+/* A forwarded call; -1 with *done 0 when it could not be sent. */
+static long
+forward(int call, long a, long b, long c, int nargs, int *done)
+{
+	long args[3] = { a, b, c }, ret = -1;
+
+	*done = mig__call(call, nargs, args, &ret) == 0;
+	return ret;
 }
 
 /* kill(2)'s pid argument: a process, or a group when below -1. */
@@ -111,7 +242,7 @@ mig__getpid(void)
 	MIG_REAL(real_getpid, "getpid");
 	if (!mapped())
 		return real_getpid();
-	return home_pid(real_getpid());
+	return self_pid(real_getpid());
 }
 
 /* The stub's parent for the placed process; for its children, the
@@ -119,11 +250,9 @@ mig__getpid(void)
 static pid_t
 parent(pid_t ppid)
 {
-	if (ppid == mig__home.host_pid)
-		return mig__home.pid;
 	if (real_getpid() == mig__home.host_pid)
 		return mig__home.ppid;
-	return ppid;
+	return home_pid(ppid);
 }
 
 pid_t
@@ -182,23 +311,57 @@ mig__getsid(pid_t pid)
 int
 mig__kill(pid_t pid, int sig)
 {
+	int done;
+	long r;
+
 	MIG_REAL(real_kill, "kill");
-	return real_kill(mapped() ? host_target(pid) : pid, sig);
+	if (!mapped())
+		return real_kill(pid, sig);
+	if (pid > 0 && at_home(pid)) {
+		r = forward(MIG_CALL_kill, pid, sig, 0, 2, &done);
+		if (done)
+			return (int)r;
+	} else if (pid < -1 && pid != INT_MIN && at_home_group(-pid)) {
+		r = forward(MIG_CALL_killpg, -pid, sig, 0, 2, &done);
+		if (done)
+			return (int)r;
+	}
+	return real_kill(host_target(pid), sig);
 }
 
 int
 mig__killpg(pid_t pgrp, int sig)
 {
+	int done;
+	long r;
+
 	MIG_REAL(real_killpg, "killpg");
-	return real_killpg(mapped() && pgrp > 0 ? host_pgid(pgrp) : pgrp, sig);
+	if (!mapped() || pgrp <= 0)
+		return real_killpg(pgrp, sig);
+	if (at_home_group(pgrp)) {
+		r = forward(MIG_CALL_killpg, pgrp, sig, 0, 2, &done);
+		if (done)
+			return (int)r;
+	}
+	return real_killpg(host_pgid(pgrp), sig);
 }
 
 int
 mig__sigqueue(pid_t pid, int sig, const union sigval value)
 {
+	int done;
+	long r;
+
 	MIG_REAL(real_sigqueue, "sigqueue");
-	return real_sigqueue(mapped() && pid > 0 ? host_pid(pid) : pid, sig,
-	    value);
+	if (!mapped() || pid <= 0)
+		return real_sigqueue(pid, sig, value);
+	if (at_home(pid)) {
+		r = forward(MIG_CALL_sigqueue, pid, sig, (long)value.sival_ptr,
+		    3, &done);
+		if (done)
+			return (int)r;
+	}
+	return real_sigqueue(host_pid(pid), sig, value);
 }
 
 /* The stub's pid as a tid names the placed process's main thread. */
@@ -232,6 +395,9 @@ mig__pid_syscall(long nr, const long a[6], long *ret)
 	MIG_REAL(real_getpid, "getpid");
 	switch (nr) {
 	case SYS_getpid:
+		r = real_syscall(nr);
+		*ret = r < 0 ? r : self_pid((pid_t)r);
+		return 1;
 	case SYS_gettid:
 		r = real_syscall(nr);
 		*ret = r < 0 ? r : home_pid((pid_t)r);
@@ -255,7 +421,7 @@ mig__pid_syscall(long nr, const long a[6], long *ret)
 		*ret = r < 0 ? r : home_sid((pid_t)r);
 		return 1;
 	case SYS_kill:
-		*ret = real_syscall(nr, (long)host_target((pid_t)a[0]), a[1]);
+		*ret = mig__kill((pid_t)a[0], (int)a[1]);
 		return 1;
 	case SYS_tgkill:
 		*ret = real_syscall(nr,
@@ -268,4 +434,102 @@ mig__pid_syscall(long nr, const long a[6], long *ret)
 		return 1;
 	}
 	return 0;
+}
+
+pid_t
+mig__pid_started(pid_t host, const char *what)
+{
+	pid_t home;
+
+	if (!mapped() || host <= 0 || (home = mig__hold(host, what)) <= 0)
+		return host;
+	kid_set(host, home, 0);
+	return home;
+}
+
+/* vfork comes here too: the child gets its own memory, which a correct
+ * vfork caller cannot tell from a vfork's. */
+pid_t
+mig__fork(void)
+{
+	pid_t h;
+
+	MIG_REAL(real_fork, "fork");
+	h = real_fork();
+	if (h == 0 && mapped())
+		memset(kids, 0, sizeof(kids)); /* not our children */
+	if (h <= 0)
+		return h;
+	return mig__pid_started(h, program_invocation_short_name);
+}
+
+/* A wait's answer, in home pids; a reaped child leaves our table. */
+static pid_t
+waited(pid_t r, int status, int reaped)
+{
+	pid_t p;
+
+	if (r <= 0)
+		return r;
+	p = home_pid(r);
+	if (reaped && (WIFEXITED(status) || WIFSIGNALED(status)))
+		kid_set(0, 0, r);
+	return p;
+}
+
+static pid_t
+wait_arg(pid_t pid)
+{
+	if (pid > 0)
+		return host_pid(pid);
+	if (pid < -1 && pid != INT_MIN)
+		return -host_pgid(-pid);
+	return pid;
+}
+
+pid_t
+mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	int st = 0, saved;
+	pid_t r;
+
+	MIG_REAL(real_wait4, "wait4");
+	MIG_REAL(real_waitpid, "waitpid");
+	if (!mapped())
+		return ru != NULL ? real_wait4(pid, status, options, ru) :
+				    real_waitpid(pid, status, options);
+	r = ru != NULL ? real_wait4(wait_arg(pid), &st, options, ru) :
+			 real_waitpid(wait_arg(pid), &st, options);
+	saved = errno;
+	if (r > 0 && status != NULL)
+		*status = st;
+	r = waited(r, st, 1);
+	errno = saved;
+	return r;
+}
+
+int
+mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	int r, saved;
+
+	MIG_REAL(real_waitid, "waitid");
+	if (!mapped())
+		return real_waitid(type, id, info, options);
+	if (type == P_PID)
+		id = (id_t)host_pid((pid_t)id);
+	else if (type == P_PGID && id != 0)
+		id = (id_t)host_pgid((pid_t)id);
+	r = real_waitid(type, id, info, options);
+	saved = errno;
+	if (r == 0 && info != NULL && info->si_pid > 0) {
+		int gone = info->si_code == CLD_EXITED ||
+		    info->si_code == CLD_KILLED || info->si_code == CLD_DUMPED;
+		pid_t h = info->si_pid;
+		info->si_pid = home_pid(h);
+		if (gone && !(options & WNOWAIT))
+			kid_set(0, 0, h);
+	}
+	errno = saved;
+	return r;
 }

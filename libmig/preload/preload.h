@@ -36,6 +36,17 @@ MIG_HIDDEN void mig__env_init(void);
 MIG_HIDDEN ssize_t mig__env_child(char *const envp[], char **out, size_t nout,
     char *buf, size_t nbuf);
 
+/* pid.c: starting and waiting for processes, in home pids */
+#include <sys/resource.h>
+#include <sys/wait.h>
+MIG_HIDDEN pid_t mig__fork(void);
+/* A process this one started (host pid): its home pid, once held. */
+MIG_HIDDEN pid_t mig__pid_started(pid_t host, const char *what);
+MIG_HIDDEN pid_t mig__wait4(pid_t pid, int *status, int options,
+    struct rusage *ru);
+MIG_HIDDEN int mig__waitid(idtype_t type, id_t id, siginfo_t *info,
+    int options);
+
 /* call.c */
 /*
  * Runs a call of calls.def at home: args[0..nargs) in, the result in
@@ -43,6 +54,9 @@ MIG_HIDDEN ssize_t mig__env_child(char *const envp[], char **out, size_t nout,
  * the call could not be forwarded (the caller then acts here).
  */
 MIG_HIDDEN int mig__call(int call, int nargs, const long *args, long *ret);
+/* The home pid that now stands for host_pid, a process this job
+ * started (what: what it runs), or -1 when none could be had. */
+MIG_HIDDEN pid_t mig__hold(pid_t host_pid, const char *what);
 
 /* real.c */
 /* The next definition of a symbol after ours: libc's. */

@@ -391,3 +391,47 @@ __getdomainname_chk(char *name, size_t len, size_t buflen)
 {
 	return mig__getdomainname_chk(name, len, buflen);
 }
+
+/* Processes a placed job starts get home pids (pid.c). */
+
+__attribute__((visibility("default"))) pid_t
+fork(void)
+{
+	return mig__fork();
+}
+
+__attribute__((visibility("default"))) pid_t
+vfork(void)
+{
+	return mig__fork();
+}
+
+__attribute__((visibility("default"))) pid_t
+wait(int *status)
+{
+	return mig__wait4(-1, status, 0, NULL);
+}
+
+__attribute__((visibility("default"))) pid_t
+waitpid(pid_t pid, int *status, int options)
+{
+	return mig__wait4(pid, status, options, NULL);
+}
+
+__attribute__((visibility("default"))) pid_t
+wait3(int *status, int options, struct rusage *ru)
+{
+	return mig__wait4(-1, status, options, ru);
+}
+
+__attribute__((visibility("default"))) pid_t
+wait4(pid_t pid, int *status, int options, struct rusage *ru)
+{
+	return mig__wait4(pid, status, options, ru);
+}
+
+__attribute__((visibility("default"))) int
+waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	return mig__waitid(type, id, info, options);
+}

@@ -25,6 +25,7 @@ main(void)
 {
 	pid_t me, child, vchild = 0;
 	static volatile pid_t vpid, vppid;
+	int vpipe[2];
 	pthread_t t;
 	int status;
 
@@ -79,12 +80,22 @@ main(void)
 	waitpid(child, &status, 0);
 	say("child.status", "%d", status);
 
+	/* The child reports through a pipe, not through memory it may
+	 * share with us: the shim gives placed jobs fork for vfork. */
+	if (pipe(vpipe) != 0)
+		return 1;
 	if ((vchild = vfork()) == 0) {
-		vpid = getpid();
-		vppid = getppid();
+		pid_t ids[2] = { getpid(), getppid() };
+		(void)!write(vpipe[1], ids, sizeof(ids));
 		_exit(0);
 	}
 	waitpid(vchild, &status, 0);
+	{
+		pid_t ids[2] = { 0, 0 };
+		(void)!read(vpipe[0], ids, sizeof(ids));
+		vpid = ids[0];
+		vppid = ids[1];
+	}
 	say("vfork.getpid==child", "%s", vpid == vchild ? "yes" : "no");
 	say("vfork.getppid==getpid", "%s", vppid == me ? "yes" : "no");
 

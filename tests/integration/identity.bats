@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# A job placed with mig -h keeps its home identity: pids, descendants'
+# pids held at home, the wall clock of a host whose clock is an hour off,
+# host names, the environment with the user's own LD_PRELOAD, and calls
+# that must act at home.
+
+load helpers
+
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+
+setup_file() {
+	cluster_up
+	# host2's clock is an hour ahead: its daemon and its jobs run under
+	# libfaketime (MIG_HOST_ENV hands the daemon's preload to its jobs).
+	"$CLUSTER" kill host2 "$MIG_CLUSTER_DIR"
+	env MIG_HOST_ENV=LD_PRELOAD:FAKETIME LD_PRELOAD="$FAKETIME_LIB" \
+		FAKETIME=+1h "$CLUSTER" start host2 "$MIG_CLUSTER_DIR"
+}
+
+# now: this host's realtime, in nanoseconds.
+now() { date +%s%N; }
+
+@test "identity: host2's clock really is an hour off (its daemon logs an hour ahead)" {
+	local line stamp delta
+	wait_until 10 grep -q 'link home.*up' "$MIG_CLUSTER_DIR/host2.log"
+	line=$(grep 'link home.*up' "$MIG_CLUSTER_DIR/host2.log" | tail -n1)
+	stamp=$(date -d "${line:0:19}" +%s)
+	delta=$((stamp - $(date +%s)))
+	((delta > 3500 && delta < 3700)) || {
+		echo "host2 log stamp $stamp is $delta s from now" >&2
+		return 1
+	}
+}
+
+# clock_agrees: `date +%s%N` run on host2 through mig lies between two
+# home readings taken around it, within 20 ms.
+clock_agrees() {
+	local t0 t1 there
+	t0=$(now)
+	there=$(timeout -k 5 20 "$MIG" -h host2 date +%s%N) || return 1
+	t1=$(now)
+	((there >= t0 - 20000000 && there <= t1 + 20000000)) || {
+		echo "home $t0..$t1, host2 said $there ($(((there - t0) / 1000000)) ms)" >&2
+		return 1
+	}
+}
+
+@test "clock: date on a host an hour off agrees with home within 20 ms" {
+	# The daemons measure the offset once a second; give them a few.
+	wait_until 10 clock_agrees
+	for _ in 1 2 3 4 5; do
+		clock_agrees
+	done
+}
+
+@test "clock: gettimeofday, time and the coarse clock agree too (python3 on host2)" {
+	command -v python3 >/dev/null || skip "no python3"
+	wait_until 10 clock_agrees
+	local t0 out t1
+	t0=$(date +%s)
+	out=$(timeout -k 5 20 "$MIG" -h host2 python3 -c \
+		'import time; print(int(time.time())); print(int(time.clock_gettime(5)))')
+	t1=$(date +%s)
+	for v in $out; do
+		((v >= t0 - 1 && v <= t1 + 1)) || {
+			echo "home $t0..$t1, host2 said $v" >&2
+			return 1
+		}
+	done
+}
+
+@test "pid: the placed process's getpid and getppid are mig's pid and mig's parent at home" {
+	"$MIG" -h host1 sh -c 'echo $$ $PPID' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	local pid=$!
+	wait_exit "$pid" 20
+	expect_eq "pid and ppid seen on host1" "$(cat "$BATS_TEST_TMPDIR/out")" "$pid $$"
+}
+
+@test "pid: a background child's pid exists at home, kill at home ends it, no zombie left" {
+	local out=$BATS_TEST_TMPDIR/out pid home title
+	"$MIG" -h host1 sh -c 'sleep 300 & echo $!; wait; echo waited' >"$out" 2>&1 &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 test -s "$out"
+	home=$(head -n1 "$out")
+	# A placeholder at home holds that pid and says what it stands for.
+	title=$(ps -o args= -p "$home")
+	[[ $title == *"on host1"* ]] || {
+		echo "pid $home at home is '$title'" >&2
+		return 1
+	}
+	mig_pgrep 'sleep 300' >/dev/null
+	kill -TERM "$home"
+	wait_exit "$pid" 10
+	expect_eq "mig's status" "$WAIT_STATUS" 0
+	expect_eq "the job's output" "$(tail -n1 "$out")" waited
+	# Gone and reaped: a zombie would still answer kill -0.
+	wait_until 5 eval "! kill -0 $home 2>/dev/null"
+}
+
+@test "pid: fork, wait and a child's getppid agree on home pids" {
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c \
+		'sh -c "echo \$PPID" & child=$!; wait $child; echo "$? $$ $child"'
+	[ "$status" -eq 0 ]
+	local ppid status_mine
+	ppid=${lines[0]}
+	read -r st me child <<<"${lines[1]}"
+	expect_eq "wait status of the child" "$st" 0
+	expect_eq "the child's getppid" "$ppid" "$me"
+	[[ $child != "$me" && $child -gt 0 ]]
+}
+
+@test "calls: kill of a home pid from the host acts at home" {
+	sleep 300 &
+	local victim=$! st=0
+	bg_track "$victim"
+	timeout -k 5 20 "$MIG" -h host1 kill -TERM "$victim"
+	wait "$victim" || st=$?
+	expect_eq "status of the home sleep" "$st" 143
+}
+
+@test "hostname: uname -n on a host prints the home's name" {
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host2 uname -n
+	[ "$status" -eq 0 ]
+	expect_eq "uname -n on host2" "$output" "$(uname -n)"
+}
+
+@test "env: the user's own LD_PRELOAD keeps working and keeps its place" {
+	# A preload of the user's own, which says it was loaded.
+	cat >"$BATS_TEST_TMPDIR/up.c" <<'C'
+#include <stdio.h>
+__attribute__((constructor)) static void hello(void) { fputs("user preload\n", stderr); }
+C
+	cc -shared -fPIC -o "$BATS_TEST_TMPDIR/up.so" "$BATS_TEST_TMPDIR/up.c"
+	local want
+	want=$(env A=1 LD_PRELOAD="$BATS_TEST_TMPDIR/up.so" B=2 /usr/bin/env -u _ \
+		/usr/bin/env 2>/dev/null)
+	run --separate-stderr timeout -k 5 20 env A=1 \
+		LD_PRELOAD="$BATS_TEST_TMPDIR/up.so" B=2 /usr/bin/env -u _ \
+		"$MIG" -h host1 /usr/bin/env
+	[ "$status" -eq 0 ]
+	expect_eq "environment on host1" "$output" "$want"
+	# Loaded into env and mig at home, then into env on host1.
+	expect_eq "loads" "$(grep -c 'user preload' <<<"$stderr")" 3
+}
+
+@test "env: a child started with a cleared environment still has the home identity" {
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host2 env -i /bin/uname -n
+	[ "$status" -eq 0 ]
+	expect_eq "uname -n after env -i" "$output" "$(uname -n)"
+}
+
+@test "static: a static program runs, with one mig: warning that it sees the host" {
+	cat >"$BATS_TEST_TMPDIR/s.c" <<'C'
+#include <stdio.h>
+int main(void) { puts("static ran"); return 3; }
+C
+	cc -static -o "$BATS_TEST_TMPDIR/s" "$BATS_TEST_TMPDIR/s.c" 2>/dev/null ||
+		skip "no static libc to link with"
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 "$BATS_TEST_TMPDIR/s"
+	[ "$status" -eq 3 ]
+	expect_eq "stdout" "$output" "static ran"
+	expect_eq "warnings" "${#stderr_lines[@]}" 1
+	[[ ${stderr_lines[0]} == "mig: warning: "*"statically linked"* ]]
+}
