@@ -368,9 +368,17 @@ mig__sigqueue(pid_t pid, int sig, const union sigval value)
 int
 mig__tgkill(pid_t tgid, pid_t tid, int sig)
 {
+	int done;
+	long r;
+
 	MIG_REAL(real_tgkill, "tgkill");
 	if (!mapped())
 		return real_tgkill(tgid, tid, sig);
+	if (tgid > 0 && at_home(tgid)) {
+		r = forward(MIG_CALL_tgkill, tgid, tid, sig, 3, &done);
+		if (done)
+			return (int)r;
+	}
 	return real_tgkill(tgid > 0 ? host_pid(tgid) : tgid,
 	    tid > 0 ? host_pid(tid) : tid, sig);
 }

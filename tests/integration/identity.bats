@@ -119,6 +119,17 @@ clock_agrees() {
 	expect_eq "status of the home sleep" "$st" 143
 }
 
+@test "calls: tgkill of a home process's main thread from the host acts at home" {
+	command -v python3 >/dev/null || skip "no python3"
+	sleep 300 &
+	local victim=$! st=0
+	bg_track "$victim"
+	timeout -k 5 20 "$MIG" -h host1 python3 -c \
+		"import ctypes; exit(ctypes.CDLL(None).tgkill($victim, $victim, 15))"
+	wait "$victim" || st=$?
+	expect_eq "status of the home sleep" "$st" 143
+}
+
 @test "hostname: uname -n on a host prints the home's name" {
 	run --separate-stderr timeout -k 5 20 "$MIG" -h host2 uname -n
 	[ "$status" -eq 0 ]
