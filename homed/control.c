@@ -193,7 +193,9 @@ on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct client *c = h->data;
 
-	if (mig_buf_reserve(&c->in, MIG_CHUNK + MIG_FRAME_HDR) != 0) {
+	/* Small to start with: a thousand waiting stubs each hold one. It
+	 * doubles as a big frame needs. */
+	if (mig_buf_reserve(&c->in, 16 << 10) != 0) {
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
