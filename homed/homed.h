@@ -89,6 +89,7 @@ struct homed {
 	uint32_t done;                 /* jobs run here, for mig hosts */
 	uv_timer_t tick;               /* load, pings and redials, 1 s */
 	uint32_t last_load;            /* running count last pushed */
+	uint32_t trimmed_at;           /* job counters at the last trim */
 	struct history *history;       /* run times by program */
 	size_t nhistory;
 	uint32_t next_token;           /* names host-role jobs locally */

@@ -28,18 +28,8 @@ usage(void)
 	exit(2);
 }
 
-static void __attribute__((noreturn, format(printf, 1, 2)))
-die(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mig: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(1);
-}
+/* The daemon's start-up failures exit 1, with one mig: line. */
+#define die(...) mig__die(1, __VA_ARGS__)
 
 /* The runtime folder is ours alone: made 0700, refused otherwise. */
 static void

@@ -10,6 +10,7 @@
  * line naming the peer; the daemon goes on serving everyone else.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -857,6 +858,14 @@ on_tick(uv_timer_t *t)
 		mig__link_send(l, MIG_M_PING, 0, 0, ping, sizeof(ping));
 	}
 	d->last_load = d->local_running + mig__rjobs_running(d);
+	/* Idle again after work: what the jobs' buffers took goes back to
+	 * the system (glibc keeps freed memory otherwise). */
+	if (TAILQ_EMPTY(&d->jobs) && TAILQ_EMPTY(&d->rjobs) &&
+	    TAILQ_EMPTY(&d->clients) && d->next_job + d->next_token !=
+	    d->trimmed_at) {
+		malloc_trim(0);
+		d->trimmed_at = d->next_job + d->next_token;
+	}
 	/* Links to every host we know stay up, so placement sees them. */
 	TAILQ_FOREACH(p, &d->peers, entry)
 		if (p->port != 0 && p->link == NULL && p->dialing == NULL)

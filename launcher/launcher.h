@@ -5,8 +5,7 @@
 #include "core.h"
 
 /* Printed as "mig: ...", then exit MIG_EXIT_FAILURE. */
-void mig__fatal(const char *fmt, ...)
-    __attribute__((noreturn, format(printf, 1, 2)));
+#define mig__fatal(...) mig__die(MIG_EXIT_FAILURE, __VA_ARGS__)
 
 /* run.c: runs argv through the local daemon on host ("" to let it
  * place the job) and ends as the job did: its exit status, or death by

@@ -13,19 +13,6 @@
 extern char **environ;
 #include "mig/proto.h"
 
-void
-mig__fatal(const char *fmt, ...)
-{
-	va_list ap;
-
-	fputs("mig: ", stderr);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	exit(MIG_EXIT_FAILURE);
-}
-
 static void
 usage(FILE *f, int status)
 {

@@ -84,5 +84,8 @@ enum { MIG_LOG_ERR, MIG_LOG_WARN, MIG_LOG_INFO, MIG_LOG_DEBUG };
 void mig__log_init(const char *prog, int fd, int level);
 void mig__log(int level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/* One "mig: ..." line on stderr, then exit(status). */
+void mig__die(int status, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
 
 #endif

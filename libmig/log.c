@@ -1,5 +1,6 @@
 /* log.c: timestamped log lines for the daemon and the launcher. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -47,4 +48,17 @@ mig__log(int level, const char *fmt, ...)
 		n = (int)sizeof(line) - 2;
 	line[n++] = '\n';
 	mig__write_full(log_fd, line, (size_t)n);
+}
+
+void
+mig__die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("mig: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(status);
 }
