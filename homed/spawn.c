@@ -13,7 +13,6 @@
  * EXIT goes out once the process has ended and both output pipes are
  * drained, so no output can arrive after it.
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "homed.h"
+#include "policy.h"
 #include "shimenv.h"
 
 struct swrite {
@@ -503,38 +503,15 @@ fail_job(struct link *l, uint32_t id, int code, const char *fmt, ...)
 static void
 warn_unshimmable(struct link *l, uint32_t id, const struct mig_job *job)
 {
-	const char *path = NULL, *why = NULL;
+	const char *path = NULL, *why;
 	char buf[PATH_MAX], msg[PATH_MAX + 160];
-	Elf64_Ehdr eh;
-	struct stat st;
-	int fd, n;
+	int n;
 
 	for (char **e = job->envp; *e != NULL; e++)
 		if (strncmp(*e, "PATH=", 5) == 0)
 			path = *e + 5;
 	if (mig__path_search(job->argv[0], path, buf, sizeof(buf)) != 0 ||
-	    stat(buf, &st) == -1)
-		return;
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		why = "setuid or setgid";
-	else if ((fd = open(buf, O_RDONLY | O_CLOEXEC)) >= 0) {
-		if (read(fd, &eh, sizeof(eh)) == sizeof(eh) &&
-		    memcmp(eh.e_ident, ELFMAG, SELFMAG) == 0 &&
-		    eh.e_ident[EI_CLASS] == ELFCLASS64) {
-			int dynamic = 0;
-			for (int i = 0; i < eh.e_phnum && !dynamic; i++) {
-				Elf64_Phdr ph;
-				if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff +
-				    (uint64_t)i * eh.e_phentsize)) != sizeof(ph))
-					break;
-				dynamic = ph.p_type == PT_INTERP;
-			}
-			if (!dynamic)
-				why = "statically linked";
-		}
-		close(fd);
-	}
-	if (why == NULL)
+	    (why = mig__unshimmable(buf)) == NULL)
 		return;
 	n = snprintf(msg, sizeof(msg), "mig: warning: %s is %s: it sees the "
 	    "identity of %s, not of its home\n", buf, why, l->d->name);

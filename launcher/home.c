@@ -51,8 +51,16 @@ mig__home_main(char **argv)
 	ssize_t len;
 
 	mig__policy(policy, sizeof(policy));
-	if (mig__policy_match(policy, argv[0]))
+	switch (mig__policy_match(policy, argv[0])) {
+	case 1:
+		/* A default pattern: only what the shim can follow. */
+		if (mig__path_search(argv[0], getenv("PATH"), shim,
+		    sizeof(shim)) == 0 && mig__unshimmable(shim) != NULL)
+			break;
+		/* FALLTHROUGH */
+	case 2:
 		mig__run("", argv, MIG_JOB_PLACE);
+	}
 	/* Stubs reach the daemon at its socket without starting one. */
 	{
 		int fd, r;

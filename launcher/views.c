@@ -184,11 +184,12 @@ policy(int json)
 		for (char *p = strtok(pol, ":"), *sep = ""; p != NULL;
 		     p = strtok(NULL, ":"), sep = ",") {
 			printf("%s", sep);
-			json_str(p);
+			json_str(p + (*p == '='));
 		}
 		printf("],\"history\":[");
 	} else {
-		printf("placed programs (patterns): %s\n\n", pol);
+		printf("placed programs (patterns; yours first, marked =): "
+		    "%s\n\n", pol);
 		printf("%-24s %5s %10s %7s %s\n", "PROGRAM", "RUNS",
 		    "MEDIAN(ms)", "PLACED", "VERDICT");
 	}

@@ -1,7 +1,9 @@
 /*
  * policy.c: the user's policy file, ~/.config/mig/policy. One pattern a
  * line adds programs to place; "!pattern" takes a default one out; '#'
- * starts a comment. Patterns are those of policy_match.c.
+ * starts a comment. Patterns are those of policy_match.c; the user's go
+ * first, marked '=' (programs they name are placed even when the shim
+ * cannot follow them).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -19,6 +21,19 @@ append(char *out, size_t size, const char *p, size_t n)
 		return -1;
 	if (len > 0)
 		out[len++] = ':';
+	memcpy(out + len, p, n);
+	out[len + n] = '\0';
+	return 0;
+}
+
+/* Appends to the last entry without a separator. */
+static int
+append_more(char *out, size_t size, const char *p, size_t n)
+{
+	size_t len = strlen(out);
+
+	if (len + n + 1 > size)
+		return -1;
 	memcpy(out + len, p, n);
 	out[len + n] = '\0';
 	return 0;
@@ -57,7 +72,8 @@ mig__policy_load(const char *path, char *out, size_t size, char *err,
 			break;
 		}
 		if ((p[0] == '!' ? append(removed, sizeof(removed), p + 1,
-			 n - 1) : append(out, size, p, n)) != 0) {
+			 n - 1) : append(out, size, "=", 1) ||
+			 append_more(out, size, p, n)) != 0) {
 			snprintf(err, errsize, "%s: too long", path);
 			r = MIG_ECONFIG;
 			break;

@@ -13,9 +13,16 @@
 /*
  * Does the basename of path match one of policy's ':'-separated
  * patterns? A pattern knows two wildcards: '*' (any run of characters)
- * and "[0-9]" (one digit). No heap, no locale: the shim calls it.
+ * and "[0-9]" (one digit); one the user wrote starts with '='. Returns
+ * 0, 1 for a default pattern, 2 for the user's. No heap, no locale: the
+ * shim calls it.
  */
 __attribute__((visibility("hidden"))) int mig__policy_match(
     const char *policy, const char *path);
+
+/* Why the shim cannot follow the program at path (setuid or setgid,
+ * statically linked), or NULL. No heap. */
+__attribute__((visibility("hidden"))) const char *mig__unshimmable(
+    const char *path);
 
 #endif

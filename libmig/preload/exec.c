@@ -64,12 +64,17 @@ count(char *const v[])
 	return n;
 }
 
-/* Does the policy place the program at path? Home role only. */
+/* Does the policy place the program at path? Home role only; a program
+ * the shim cannot follow only when the user named it. */
 static int
 placed(const char *path)
 {
-	return mig__shim.role == MIG_ROLE_HOME && mig__shim.stub[0] != '\0' &&
-	    mig__policy_match(mig__shim.policy, path);
+	int m;
+
+	if (mig__shim.role != MIG_ROLE_HOME || mig__shim.stub[0] == '\0')
+		return 0;
+	m = mig__policy_match(mig__shim.policy, path);
+	return m == 2 || (m == 1 && mig__unshimmable(path) == NULL);
 }
 
 /* PATH lookup as execvp does it, into buf; 0 when found. */

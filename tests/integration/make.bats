@@ -459,3 +459,30 @@ assert "gcc" not in p["patterns"] and "cc" in p["patterns"], p
 	a=$(jobs_done)
 	expect_eq "jobs_done (home host1 host2) after a build with !gcc" "$a" "$b"
 }
+
+@test "make: a static program the default policy names is not placed; named by the user, it is, with a warning" {
+	# gcc-99 matches the default pattern gcc-[0-9]*, but is static: the
+	# shim could not follow it, so it stays home unless the user names it.
+	cat >"$BATS_TEST_TMPDIR/s.c" <<'C'
+#include <stdio.h>
+int main(void) {
+	char b[128] = "";
+	FILE *f = fopen("/proc/sys/kernel/hostname", "r");
+	if (f == NULL || fgets(b, sizeof(b), f) == NULL) return 1;
+	fputs(b, stdout);
+	return 0;
+}
+C
+	mkdir "$BATS_TEST_TMPDIR/sbin"
+	cc -static -o "$BATS_TEST_TMPDIR/sbin/gcc-99" "$BATS_TEST_TMPDIR/s.c" 2>/dev/null ||
+		skip "no static libc to link with"
+	export PATH=$BATS_TEST_TMPDIR/sbin:$PATH
+	run --separate-stderr timeout -k 5 30 "$MIG" sh -c gcc-99
+	[ "$status" -eq 0 ]
+	expect_eq "where the static gcc-99 ran" "$output" "$HOME_UTS"
+	expect_eq "its stderr" "$stderr" ""
+	use_policy gcc-99
+	run --separate-stderr timeout -k 5 30 "$MIG" sh -c gcc-99
+	placed
+	[[ $stderr == "mig: warning: "*"statically linked"* ]]
+}
