@@ -269,10 +269,17 @@ mig__getppid(void)
 pid_t
 mig__gettid(void)
 {
+	pid_t tid;
+
 	MIG_REAL(real_gettid, "gettid");
+	MIG_REAL(real_getpid, "getpid");
 	if (!mapped())
 		return real_gettid();
-	return home_pid(real_gettid());
+	/* Other threads' ids are no process's: they stay as they are. */
+	tid = real_gettid();
+	if (tid == mig__home.host_pid)
+		return mig__home.pid;
+	return tid == real_getpid() ? self_pid(tid) : tid;
 }
 
 pid_t
@@ -407,8 +414,7 @@ mig__pid_syscall(long nr, const long a[6], long *ret)
 		*ret = r < 0 ? r : self_pid((pid_t)r);
 		return 1;
 	case SYS_gettid:
-		r = real_syscall(nr);
-		*ret = r < 0 ? r : home_pid((pid_t)r);
+		*ret = mig__gettid();
 		return 1;
 	case SYS_getppid:
 		r = real_syscall(nr);
