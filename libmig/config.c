@@ -275,8 +275,8 @@ slurp_fd(int fd, size_t max, char **textp, size_t *lenp)
 	return r;
 }
 
-static int
-slurp(const char *path, size_t max, char **textp, size_t *lenp)
+int
+mig__slurp(const char *path, size_t max, char **textp, size_t *lenp)
 {
 	int fd, r;
 
@@ -298,7 +298,7 @@ mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
 
 	hosts->v = NULL;
 	hosts->n = 0;
-	r = slurp(path, 1 << 20, &text, &len);
+	r = mig__slurp(path, 1 << 20, &text, &len);
 	if (r == MIG__ERR(ENOENT))
 		return 0;
 	if (r != 0) {

@@ -41,6 +41,8 @@ struct mig_hosts {
  */
 int mig__hosts_parse(const char *text, size_t len, const char *where,
     struct mig_hosts *hosts, char *err, size_t errsize);
+/* Reads a whole file of at most max bytes into a malloc'd buffer. */
+int mig__slurp(const char *path, size_t max, char **textp, size_t *lenp);
 /* Reads and parses a file; a missing file is an empty table. */
 int mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
     size_t errsize);
@@ -60,8 +62,13 @@ int mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES],
     int force);
 
 /* policy.c */
-/* The effective policy: the user's patterns, then the defaults that the
- * user's "!pattern" lines leave, ':'-separated into out. */
+/* The effective policy from a policy file's text: the user's patterns
+ * (marked '='), then the defaults that the user's "!pattern" lines
+ * leave, ':'-separated into out. A bad line gives MIG_ECONFIG and
+ * "WHERE:LINE: problem" in err. */
+int mig__policy_parse(const char *text, size_t len, const char *where,
+    char *out, size_t size, char *err, size_t errsize);
+/* The same from the file at path; a missing file is an empty one. */
 int mig__policy_load(const char *path, char *out, size_t size, char *err,
     size_t errsize);
 

@@ -7,6 +7,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core.h"
@@ -40,49 +41,50 @@ append_more(char *out, size_t size, const char *p, size_t n)
 }
 
 int
-mig__policy_load(const char *path, char *out, size_t size, char *err,
-    size_t errsize)
+mig__policy_parse(const char *text, size_t len, const char *where,
+    char *out, size_t size, char *err, size_t errsize)
 {
 	char line[512], removed[4096] = "";
 	const char *d = MIG_POLICY_DEFAULT;
-	size_t lineno = 0;
-	FILE *f;
-	int r = 0;
+	size_t pos = 0, lineno = 0;
 
 	out[0] = '\0';
-	if ((f = fopen(path, "re")) == NULL && errno != ENOENT) {
-		snprintf(err, errsize, "%s: %s", path, strerror(errno));
-		return MIG_ECONFIG;
-	}
-	while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
-		char *p = line, *hash = strchr(line, '#');
-		size_t n;
+	while (pos < len) {
+		const char *nl = memchr(text + pos, '\n', len - pos);
+		size_t n = nl != NULL ? (size_t)(nl - (text + pos)) : len - pos;
+		char *p = line, *hash;
+		const char *why = NULL;
+
 		lineno++;
-		if (hash != NULL)
-			*hash = '\0';
-		p += strspn(p, " \t\r\n");
-		n = strcspn(p, " \t\r\n");
-		if (n == 0)
-			continue;
-		if (p[n + strspn(p + n, " \t\r\n")] != '\0' ||
-		    memchr(p, ':', n) != NULL || (p[0] == '!' && n == 1)) {
-			snprintf(err, errsize, "%s:%zu: expected one program "
-			    "name or pattern a line", path, lineno);
-			r = MIG_ECONFIG;
-			break;
+		if (n >= sizeof(line))
+			why = "line too long";
+		else if (memchr(text + pos, '\0', n) != NULL)
+			why = "NUL byte in line";
+		pos += n + (nl != NULL);
+		if (why == NULL) {
+			memcpy(line, text + pos - n - (nl != NULL), n);
+			line[n] = '\0';
+			if ((hash = strchr(line, '#')) != NULL)
+				*hash = '\0';
+			p += strspn(p, " \t\r");
+			n = strcspn(p, " \t\r");
+			if (n == 0)
+				continue;
+			if (p[n + strspn(p + n, " \t\r")] != '\0' ||
+			    memchr(p, ':', n) != NULL || memchr(p, '=', n) != NULL ||
+			    (p[0] == '!' && n == 1))
+				why = "expected one program name or pattern a line";
+			else if ((p[0] == '!' ? append(removed, sizeof(removed),
+				      p + 1, n - 1) :
+					    append(out, size, "=", 1) ||
+				      append_more(out, size, p, n)) != 0)
+				why = "too many patterns";
 		}
-		if ((p[0] == '!' ? append(removed, sizeof(removed), p + 1,
-			 n - 1) : append(out, size, "=", 1) ||
-			 append_more(out, size, p, n)) != 0) {
-			snprintf(err, errsize, "%s: too long", path);
-			r = MIG_ECONFIG;
-			break;
+		if (why != NULL) {
+			snprintf(err, errsize, "%s:%zu: %s", where, lineno, why);
+			return MIG_ECONFIG;
 		}
 	}
-	if (f != NULL)
-		fclose(f);
-	if (r != 0)
-		return r;
 	/* Defaults not taken out follow the user's own patterns. */
 	while (*d != '\0') {
 		size_t n = strcspn(d, ":");
@@ -91,10 +93,32 @@ mig__policy_load(const char *path, char *out, size_t size, char *err,
 			memcpy(one, d, n);
 			one[n] = '\0';
 			if (!mig__policy_match(removed, one) &&
-			    append(out, size, d, n) != 0)
+			    append(out, size, d, n) != 0) {
+				snprintf(err, errsize, "%s: too many patterns",
+				    where);
 				return MIG_ECONFIG;
+			}
 		}
 		d += n + (d[n] == ':');
 	}
 	return 0;
+}
+
+int
+mig__policy_load(const char *path, char *out, size_t size, char *err,
+    size_t errsize)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r = mig__slurp(path, 1 << 20, &text, &len);
+
+	if (r == MIG__ERR(ENOENT))
+		return mig__policy_parse("", 0, path, out, size, err, errsize);
+	if (r != 0) {
+		snprintf(err, errsize, "%s: %s", path, mig_strerror(r));
+		return MIG_ECONFIG;
+	}
+	r = mig__policy_parse(text, len, path, out, size, err, errsize);
+	free(text);
+	return r;
 }

@@ -8,22 +8,52 @@
 
 #include "policy.h"
 
+/* One pattern token against one character: "[0-9]" or a literal. */
+static size_t
+token(const char *p, size_t plen, char c, int *ok)
+{
+	if (plen >= 5 && memcmp(p, "[0-9]", 5) == 0) {
+		*ok = c >= '0' && c <= '9';
+		return 5;
+	}
+	*ok = c == *p;
+	return 1;
+}
+
+/*
+ * Wildcard matching without recursion: on a mismatch, the last '*' takes
+ * one more character and the rest is tried again. At most length of
+ * name times length of pattern steps, whatever the pattern.
+ */
 static int
 match(const char *p, size_t plen, const char *s)
 {
-	if (plen == 0)
-		return *s == '\0';
-	if (*p == '*') {
-		for (;; s++) {
-			if (match(p + 1, plen - 1, s))
-				return 1;
-			if (*s == '\0')
-				return 0;
+	const char *star_s = NULL;
+	size_t pi = 0, star_pi = 0;
+
+	while (*s != '\0') {
+		int ok = 0;
+		size_t n = 0;
+		if (pi < plen && p[pi] == '*') {
+			star_pi = ++pi;
+			star_s = s;
+			continue;
+		}
+		if (pi < plen)
+			n = token(p + pi, plen - pi, *s, &ok);
+		if (ok) {
+			pi += n;
+			s++;
+		} else if (star_s != NULL) {
+			pi = star_pi;
+			s = ++star_s;
+		} else {
+			return 0;
 		}
 	}
-	if (plen >= 5 && memcmp(p, "[0-9]", 5) == 0)
-		return *s >= '0' && *s <= '9' && match(p + 5, plen - 5, s + 1);
-	return *s != '\0' && *s == *p && match(p + 1, plen - 1, s + 1);
+	while (pi < plen && p[pi] == '*')
+		pi++;
+	return pi == plen;
 }
 
 int
