@@ -479,26 +479,16 @@ mig__fork(void)
 
 /* A wait's answer, in home pids; a reaped child leaves our table. */
 static pid_t
-waited(pid_t r, int status, int reaped)
+waited(pid_t r, int status)
 {
 	pid_t p;
 
 	if (r <= 0)
 		return r;
 	p = home_pid(r);
-	if (reaped && (WIFEXITED(status) || WIFSIGNALED(status)))
+	if (WIFEXITED(status) || WIFSIGNALED(status))
 		kid_set(0, 0, r);
 	return p;
-}
-
-static pid_t
-wait_arg(pid_t pid)
-{
-	if (pid > 0)
-		return host_pid(pid);
-	if (pid < -1 && pid != INT_MIN)
-		return -host_pgid(-pid);
-	return pid;
 }
 
 pid_t
@@ -512,12 +502,12 @@ mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	if (!mapped())
 		return ru != NULL ? real_wait4(pid, status, options, ru) :
 				    real_waitpid(pid, status, options);
-	r = ru != NULL ? real_wait4(wait_arg(pid), &st, options, ru) :
-			 real_waitpid(wait_arg(pid), &st, options);
+	r = ru != NULL ? real_wait4(host_target(pid), &st, options, ru) :
+			 real_waitpid(host_target(pid), &st, options);
 	saved = errno;
 	if (r > 0 && status != NULL)
 		*status = st;
-	r = waited(r, st, 1);
+	r = waited(r, st);
 	errno = saved;
 	return r;
 }
