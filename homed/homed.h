@@ -1,7 +1,22 @@
 /*
- * homed.h: the parts of mig-homed. The daemon's state hangs off one
- * struct homed, reached from every libuv handle's data (directly or
- * through the client, link or job the handle belongs to).
+ * homed.h: the parts of mig-homed, in layers (docs/design.md):
+ *
+ *   roles      home/ (jobs, placement, placeholders, forwarded calls),
+ *              host/ (spawn, stdio relay, identity page, descendants),
+ *              cluster.c (the peer table: load, clock), views.c
+ *   transport  transport/ (peer links: dial, accept, handshake, records,
+ *              liveness; the control socket: accept, credentials, frames)
+ *   loop       libuv, and children.c (forks and reaping)
+ *
+ * The transport delivers each checked frame to the handler a role
+ * registered for its type, and tells subscribers when a link comes up or
+ * goes down and when a local client goes away; it never calls a role by
+ * name. Sending never frees anything: a failed link or client is marked
+ * and torn down on the next loop turn, from one place.
+ *
+ * The daemon's state hangs off one struct homed, reached from every
+ * libuv handle's data (directly or through the client, link or job the
+ * handle belongs to).
  */
 #ifndef MIG_HOMED_H
 #define MIG_HOMED_H
@@ -24,6 +39,9 @@
 #define MIG_RECORD_MAX (MIG_FRAME_HDR + MIG_FRAME_MAX + MIG_TAG_BYTES)
 #define MIG_HANDSHAKE_MS 5000
 #define MIG_CONNECT_MS 5000
+/* A link silent for this long is dead (--ping-timeout). Pings go out
+ * every second, so a few lost ones are forgiven. */
+#define MIG_PING_TIMEOUT_MS 6000
 
 #define MIG_CIPHER_CHACHA 0
 #define MIG_CIPHER_AES256GCM 0x1
@@ -33,37 +51,21 @@ struct link;
 struct peer;
 struct job;
 struct rjob;
+struct homed;
 
-/* A placed process's call or HOLD, sent home, awaiting the answer. */
-struct callwait {
-	TAILQ_ENTRY(callwait) entry;
-	struct client *client;
-	uint32_t seq;
-	uint32_t token;      /* HOLD: the job, as named here */
-	pid_t host_pid;      /* HOLD: the process that wants a home pid */
+typedef void mig__link_fn(struct link *l, const struct mig_frame *f);
+typedef void mig__client_fn(struct client *c, const struct mig_frame *f);
+
+/* Who hears of links and clients coming and going. */
+struct watcher {
+	void (*link_up)(struct link *l);
+	/* The link is gone; code and why say what happened. Called once
+	 * per link, also for links that never came up. */
+	void (*link_down)(struct link *l, int code, const char *why);
+	void (*client_gone)(struct client *c);
 };
 
-/* Host role: a process a job started, and its pid at home. */
-struct desc {
-	TAILQ_ENTRY(desc) entry;
-	struct homed *d;
-	struct rjob *rj;
-	pid_t host_pid, home_pid;
-	int pidfd;
-	uv_poll_t poll;      /* on its pidfd: readable when it ends */
-	int slot;            /* its line in the identity page */
-};
-
-/* Home role: a placeholder process holding a home pid for a process a
- * placed job started on its host (ARCHITECTURE §7). */
-struct hold {
-	TAILQ_ENTRY(hold) entry;
-	uint32_t job;        /* the job's id */
-	pid_t pid;           /* the placeholder: the home pid */
-	pid_t host_pid;
-	struct client *client; /* its connection, once it called */
-	int gone;            /* its process ended on the host */
-};
+#define MIG_WATCHERS 8
 
 struct homed {
 	uv_loop_t *loop;
@@ -79,32 +81,64 @@ struct homed {
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
 	uint16_t listen_port;
+	uint32_t ping_timeout_ms;      /* a silent link is dead after this */
 	uv_pipe_t control;
 	uv_tcp_t listener;
 	uv_signal_t sigchld, sigterm, sigint, sighup;
-	int stopping;
-	uint32_t next_job;
-	uint32_t slots;                /* this host's: hosts file, else CPUs */
-	uint32_t local_running;        /* placed here by the home role */
-	uint32_t done;                 /* jobs run here, for mig hosts */
+	uv_idle_t reaper;              /* runs the deferred teardowns */
 	uv_timer_t tick;               /* load, pings and redials, 1 s */
+	int stopping;
+	/* The transport's registry, filled by the roles at start-up. */
+	mig__link_fn *link_handlers[MIG_M__COUNT];
+	mig__client_fn *client_handlers[MIG_M__COUNT];
+	struct watcher watchers[MIG_WATCHERS];
+	int nwatchers;
+	TAILQ_HEAD(, client) clients;
+	TAILQ_HEAD(, link) links;      /* every open link, up or not */
+	TAILQ_HEAD(, peer) peers;
+	TAILQ_HEAD(, child) children;  /* forked, not yet reaped */
+	/* The cluster: this host's load as last pushed. */
+	uint32_t slots;                /* this host's: hosts file, else CPUs */
 	uint32_t last_load;            /* running count last pushed */
 	uint32_t trimmed_at;           /* job counters at the last trim */
+	/* The home role. */
+	uint32_t next_job;
+	uint32_t local_running;        /* placed here by the home role */
+	uint32_t done;                 /* jobs run here, for mig hosts */
 	struct history *history;       /* run times by program */
 	size_t nhistory;
+	TAILQ_HEAD(, job) jobs;
+	TAILQ_HEAD(, hold) holds;      /* placeholders */
+	/* The host role. */
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
+	TAILQ_HEAD(, rjob) rjobs;
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
-	TAILQ_HEAD(, desc) descs;      /* host role: jobs' other processes */
-	TAILQ_HEAD(, hold) holds;      /* home role: placeholders */
-	TAILQ_HEAD(, client) clients;
-	TAILQ_HEAD(, peer) peers;
-	TAILQ_HEAD(, link) links;      /* every open link, up or not */
-	TAILQ_HEAD(, job) jobs;        /* home role */
-	TAILQ_HEAD(, rjob) rjobs;      /* host role */
+	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
 };
 
-/* crypto.c */
+/* children.c: forks and reaping, for every role */
+struct child {
+	TAILQ_ENTRY(child) entry;
+	pid_t pid;
+	void (*exited)(void *arg, int status); /* NULL: just reap it */
+	void *arg;
+};
+
+/* Forks with every signal blocked; the child starts with default
+ * dispositions and an empty mask, so no handler of the daemon's (libuv's
+ * included) ever runs in it. Returns as fork does. */
+pid_t mig__fork(void);
+/* Calls exited(arg, status) when pid is reaped; 0 or MIG_E*. */
+int mig__child_watch(struct homed *d, pid_t pid,
+    void (*exited)(void *arg, int status), void *arg);
+/* Forgets the callback; the child is still reaped when it ends. */
+void mig__child_forget(struct homed *d, pid_t pid);
+/* Reaps every ended child (SIGCHLD). */
+void mig__children_reap(struct homed *d);
+void mig__children_free(struct homed *d);
+
+/* transport/crypto.c */
 struct mig_session {
 	uint32_t cipher; /* MIG_CIPHER_* agreed in the handshake */
 	struct {
@@ -138,34 +172,53 @@ int mig__seal(struct mig_session *s, const uint8_t *plain, size_t n,
 int mig__open(struct mig_session *s, const uint8_t *c, size_t n,
     const uint8_t *ad, size_t adlen, uint8_t *out);
 
-/* control.c: the unix socket for local programs */
+/* transport/registry.c: who handles what */
+void mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn);
+void mig__on_client_frame(struct homed *d, uint16_t type, mig__client_fn *fn);
+void mig__watch(struct homed *d, const struct watcher *w);
+/* The transport's side: deliveries and notices. */
+int mig__deliver_link(struct link *l, const struct mig_frame *f);
+int mig__deliver_client(struct client *c, const struct mig_frame *f);
+void mig__notify_up(struct link *l);
+void mig__notify_down(struct link *l, int code, const char *why);
+void mig__notify_client_gone(struct client *c);
+/* Asks the reaper to run on the next loop turn. */
+void mig__reap_soon(struct homed *d);
+void mig__reaper_init(struct homed *d);
+
+/* transport/control.c: the unix socket for local programs */
 struct client {
 	TAILQ_ENTRY(client) entry;
 	struct homed *d;
 	uv_pipe_t pipe;
 	struct mig_buf in;
-	struct job *job;      /* the job this stub runs, if any */
-	struct hold *hold;    /* the placeholder this is, if one */
-	int closing;
+	struct job *job;      /* home role: the job this stub runs */
+	struct hold *hold;    /* home role: the placeholder this is */
+	int closing;          /* marked: torn down on the next turn */
+	int closed;           /* torn down: its handle is closing */
 	int hello;            /* HELLO received */
 };
 
 int mig__control_start(struct homed *d);
 void mig__control_stop(struct homed *d);
-/* Queues one frame to the stub. */
+/* Queues one frame to the client; never frees anything. */
 int mig__client_send(struct client *c, uint16_t type, uint16_t flags,
     const void *payload, size_t n);
 void mig__client_error(struct client *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* Marks the client gone; the reaper tears it down next turn. */
 void mig__client_close(struct client *c);
+void mig__clients_reap(struct homed *d);
 
-/* peer.c: links between daemons */
+/* transport/link.c: links between daemons */
 enum link_state {
+	LINK_RESOLVING,  /* looking up the peer's address (initiator) */
 	LINK_CONNECTING, /* TCP connect under way (initiator) */
 	LINK_HELLO,      /* waiting for the other side's HELLO */
 	LINK_AUTH,       /* acceptor: waiting for the initiator's AUTH */
 	LINK_UP,
-	LINK_CLOSING
+	LINK_FAILED,     /* marked: torn down on the next turn */
+	LINK_CLOSED      /* torn down: its handles are closing */
 };
 
 struct link {
@@ -174,9 +227,12 @@ struct link {
 	struct peer *peer;    /* NULL until the handshake names it */
 	uv_tcp_t tcp;
 	uv_connect_t connect;
+	uv_getaddrinfo_t resolve;
 	uv_timer_t timer;     /* handshake deadline */
 	enum link_state state;
 	int initiator;
+	int was_up;           /* reached LINK_UP once */
+	uint64_t last_rx;     /* loop time of the last frame received */
 	uint8_t ni[MIG_NONCE_BYTES], na[MIG_NONCE_BYTES];
 	char peer_name[MIG_NAME_MAX];
 	uint32_t ciphers;     /* offered by the initiator */
@@ -184,54 +240,113 @@ struct link {
 	struct mig_buf in;    /* received, not yet processed */
 	struct mig_buf plain; /* one opened record */
 	char desc[128];       /* "host1 127.0.0.2:7410" for log lines */
+	int fail_code;        /* why it failed, for link_down */
+	char fail_why[160];
 	int handles;          /* open handles, freed at zero */
 };
 
+/* The cluster's members: one per line of the hosts file but our own. */
 struct peer {
 	TAILQ_ENTRY(peer) entry;
 	struct homed *d;
 	char name[MIG_NAME_MAX];
 	char addr[64];
-	uint16_t port;       /* 0: not in our hosts file, cannot dial it */
-	uint32_t slots;
-	struct link *link;   /* the link in use, once up */
+	uint16_t port;
+	uint32_t slots;       /* the hosts file's SLOTS, 0: unset */
+	struct link *link;    /* the link in use, once up */
 	struct link *dialing;
-	int last_error;      /* why the last dial failed */
+	int last_error;       /* why the last link failed */
 	char last_why[160];
-	uint32_t host_slots; /* as the host last said (LOAD) */
-	uint32_t running;    /* jobs running there, as it last said */
-	uint32_t load100;    /* its load average x100 */
-	uint32_t freemem;    /* MiB */
-	uint32_t mine;       /* jobs this home runs there now */
-	uint32_t done;       /* jobs this home ran there */
-	uint64_t rtt_ns;     /* last round trip */
-	uint64_t best_rtt_ns;   /* smallest of the recent round trips */
-	int64_t offset_ns;      /* its clock minus ours, at best_rtt_ns */
+	/* Kept by cluster.c from LOAD and PONG. */
+	uint32_t host_slots;  /* as the host last said (LOAD) */
+	uint32_t running;     /* jobs running there, as it last said */
+	uint32_t load100;     /* its load average x100 */
+	uint32_t freemem;     /* MiB */
+	uint64_t rtt_ns;      /* last round trip */
+	uint64_t best_rtt_ns; /* smallest of the recent round trips */
+	int64_t offset_ns;    /* its clock minus ours, at best_rtt_ns */
 	int have_offset;
-	uint64_t offset_age;    /* pings since best_rtt_ns was measured */
+	uint64_t offset_age;  /* pings since best_rtt_ns was measured */
+	/* Kept by the home role. */
+	uint32_t mine;        /* jobs this home runs there now */
+	uint32_t done;        /* jobs this home ran there */
 };
 
 int mig__peers_init(struct homed *d);
 int mig__listen_start(struct homed *d);
-void mig__peers_stop(struct homed *d);
+void mig__links_stop(struct homed *d);
 struct peer *mig__peer_find(struct homed *d, const char *name);
-/* Makes sure a link to p is up or on its way; jobs wait for it. */
+/* Makes sure a link to p is up or on its way. */
 void mig__peer_dial(struct peer *p);
-/* The periodic work: load pushes, pings, redials. */
-void mig__tick_start(struct homed *d);
-/* Pushes this host's load to every up link now. */
-void mig__push_load(struct homed *d);
-/* Sends one frame over an up link. */
+/* Sends one frame over an up link; MIG_ELINK on any other. A failure
+ * marks the link failed and frees nothing. */
 int mig__link_send(struct link *l, uint16_t type, uint16_t flags,
     uint32_t stream, const void *payload, size_t n);
+/* Marks the link failed (logged once); torn down on the next turn. */
+void mig__link_fail(struct link *l, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Pings every up link and closes the silent ones (the tick). */
+void mig__links_tick(struct homed *d);
+void mig__links_reap(struct homed *d);
 
-/* job.c: home role */
+/* transport/handshake.c */
+/* Starts the handshake on a connected link (both sides). */
+void mig__handshake_start(struct link *l);
+/* Feeds plain handshake frames from l->in; returns bytes used. */
+size_t mig__handshake_read(struct link *l);
+/* Sets up the link for the handshake once TCP is connected. */
+/* transport/link.c, for handshake.c */
+int mig__link_write_plain(struct link *l, const struct mig_buf *frame);
+void mig__link_up(struct link *l);
+
+/* cluster.c: load pushes and the clock, per peer */
+void mig__cluster_init(struct homed *d);
+void mig__tick_start(struct homed *d);
+/* Pushes this host's load to every up link now, if it changed. */
+void mig__push_load(struct homed *d);
+/* Jobs running on this host, whoever placed them. */
+uint32_t mig__running_here(struct homed *d);
+
+/* views.c: mig hosts, mig ps, mig policy */
+void mig__views_init(struct homed *d);
+
+/* home/jobfsm.c: a job at home, as a state machine without I/O */
 enum job_state {
-	JOB_WAITING, /* for its link, or queued for a free slot */
-	JOB_RUNNING, /* EXEC sent */
-	JOB_LOCAL    /* answered LOCAL: runs here, ends with its socket */
+	JOB_QUEUED,  /* waits for a free slot anywhere (placed by policy) */
+	JOB_DIALING, /* waits for the link to its named host (mig -h) */
+	JOB_RUNNING, /* EXEC sent over the link */
+	JOB_LOCAL,   /* answered LOCAL: runs here, ends with its socket */
+	JOB_DONE
 };
 
+enum job_event {
+	JEV_PLACED_THERE, /* placement picked a peer whose link is up */
+	JEV_PLACED_HERE,  /* placement picked this host */
+	JEV_LINK_UP,      /* the named host's link came up */
+	JEV_LINK_DOWN,    /* the job's link (or the dial) failed */
+	JEV_REFUSED,      /* the host was full */
+	JEV_ERROR,        /* the host refused it otherwise */
+	JEV_EXIT,         /* the host says it ended */
+	JEV_CLIENT_GONE,  /* the stub went away */
+	JEV__COUNT
+};
+
+/* What the glue does after a transition, in this order. */
+#define JACT_SEND_EXEC 0x01   /* EXEC over the peer's link */
+#define JACT_SEND_LOCAL 0x02  /* LOCAL to the stub */
+#define JACT_SEND_KILL 0x04   /* KILL to the host */
+#define JACT_FAIL 0x08        /* a mig: error to the stub (255) */
+#define JACT_REQUEUE 0x10     /* forget the host, wait for placement */
+#define JACT_FINISH 0x20      /* held output, then EXIT, to the stub */
+#define JACT_END 0x40         /* free the job, slots may have freed */
+
+/* Applies ev to a job in *state; restart says the job may run again
+ * elsewhere. Returns JACT_* bits; an event that does not apply in a
+ * state returns 0 and leaves it. */
+int mig__job_step(enum job_state *state, enum job_event ev, int restart);
+const char *mig__job_state_name(enum job_state s);
+
+/* home/job.c: the home role's jobs */
 struct job {
 	TAILQ_ENTRY(job) entry;
 	struct homed *d;
@@ -243,15 +358,33 @@ struct job {
 	uint8_t *req;        /* the RUN payload, sent on as EXEC */
 	size_t reqlen;
 	uint32_t flags;      /* MIG_JOB_* */
-	int queued;          /* waits in the placement queue */
 	int32_t home_pid;    /* the stub's pid */
 	int32_t remote_pid;  /* once STARTED */
 	uint64_t start_ns;   /* monotonic, when placed */
+	uint32_t runs;       /* how many times it was sent to a host */
+	/* A restartable job's output waits here until it ends, so a run
+	 * cut short by a lost host prints nothing. */
+	struct mig_buf held;
+	size_t unacked[3];   /* stub acks still owed for released output */
 	char prog[64];       /* basename of argv[0], for history */
 	char cmd[160];       /* the command line, for mig ps */
 };
 
-/* place.c: placement at exec time, the queue, run-time history */
+/* Output a restartable job may hold before it is released (and the job
+ * is no longer restartable). */
+#define MIG_HELD_MAX (1u << 20)
+
+void mig__home_init(struct homed *d);
+struct job *mig__job_find(struct homed *d, uint32_t id);
+/* Places queued jobs while slots are free; call when slots free up. */
+void mig__place_queued(struct homed *d);
+
+/* home/place.c: placement at exec time */
+/* Picks a host for a job, given this host's free slots: a peer, or NULL
+ * for this host; *full when none has a free slot. */
+struct peer *mig__place_pick(struct homed *d, int64_t here, int *full);
+
+/* home/history.c: run times by program */
 struct history {
 	char prog[64];
 	uint32_t n;          /* runs recorded, up to MIG_HISTORY_RUNS */
@@ -264,80 +397,148 @@ struct history {
 /* A program whose median run is shorter gains nothing from placement. */
 #define MIG_SHORT_RUN_MS 25
 
-
-void mig__job_run(struct client *c, const struct mig_frame *f);
-/* Places waiting jobs while slots are free; call when slots free up. */
-void mig__place_queued(struct homed *d);
-/* Picks a host for j: a peer, or NULL for this host; *full when none has
- * a free slot. */
-struct peer *mig__place_pick(struct homed *d, struct job *j, int *full);
 void mig__history_add(struct homed *d, const char *prog, uint64_t ms,
     int placed);
 /* 1 when the history says prog is too short-lived to place. */
 int mig__history_short(struct homed *d, const char *prog);
+uint32_t mig__history_median(const struct history *h);
 void mig__history_free(struct homed *d);
-/* Views for mig hosts, mig ps and mig policy. */
-void mig__view_hosts(struct client *c);
-void mig__view_ps(struct client *c);
-void mig__view_history(struct client *c);
-void mig__job_from_client(struct job *j, const struct mig_frame *f);
-void mig__job_client_gone(struct job *j);
-void mig__job_from_link(struct link *l, const struct mig_frame *f);
-void mig__jobs_link_up(struct peer *p);
-void mig__jobs_link_down(struct peer *p, struct link *l, int code,
-    const char *why);
-struct job *mig__job_find(struct homed *d, uint32_t id);
 
-/* calls.c: forwarded calls, run at home from calls.def */
-void mig__calls_init(void);
+/* home/calls.c: forwarded calls, run at home from calls.def */
+void mig__calls_init(struct homed *d);
 /* Runs the CALL payload p; returns MIG_EPROTO if malformed. */
 int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
     int *err);
-/* job.c: a CALL from the host running job f->stream */
-void mig__job_call(struct link *l, const struct mig_frame *f);
 
-/* hold.c: pids at home for the processes placed jobs start */
-void mig__hold_new(struct link *l, const struct mig_frame *f);
-void mig__hold_standin(struct client *c, const struct mig_frame *f);
-void mig__hold_signal(struct client *c, const struct mig_frame *f);
-void mig__hold_client_gone(struct client *c);
-void mig__hold_gone(struct link *l, const struct mig_frame *f);
+/* home/hold.c: pids at home for the processes placed jobs start */
+struct hold {
+	TAILQ_ENTRY(hold) entry;
+	struct homed *d;
+	uint32_t job;        /* the job's id */
+	struct link *link;   /* the link the job's HOLD came over */
+	pid_t pid;           /* the placeholder: the home pid */
+	pid_t host_pid;
+	struct client *client; /* its connection, once it called */
+	int ended;           /* its process or job ended: placeholder killed;
+			      * the entry goes when it is reaped */
+};
+
+void mig__holds_init(struct homed *d);
+/* The job ended (or runs again elsewhere): its placeholders go. */
 void mig__holds_job_end(struct homed *d, uint32_t job);
+void mig__holds_stop(struct homed *d);
 
-/* spawn.c: host role */
+/* host/rjobfsm.c: a job on this host, as a state machine without I/O */
+enum rjob_state {
+	RJOB_STARTING, /* forked; waits for the exec report */
+	RJOB_RUNNING,  /* exec'd */
+	RJOB_DRAINING, /* the process ended; output still flowing */
+	RJOB_DONE
+};
+
+enum rjob_event {
+	REV_EXEC_OK,     /* the report pipe closed on exec */
+	REV_EXEC_FAILED, /* the report said why it failed */
+	REV_EXITED,      /* the process was reaped */
+	REV_OUTPUT_DONE, /* stdout and stderr both reached EOF (or closed) */
+	REV_LINK_DOWN,   /* its home is gone */
+	REV_KILL,        /* its home says the stub is gone */
+	REV_STOP,        /* the daemon stops */
+	REV__COUNT
+};
+
+#define RACT_SEND_STARTED 0x01
+#define RACT_SEND_FAILED 0x02 /* why exec failed, as a shell would say */
+#define RACT_KILL 0x04        /* SIGKILL to its process group */
+#define RACT_SEND_EXIT 0x08
+#define RACT_DETACH 0x10      /* no home to tell any more */
+#define RACT_END 0x20         /* close its pipes and free it */
+
+struct rjob_fsm {
+	enum rjob_state state;
+	unsigned exited : 1;   /* reaped */
+	unsigned drained : 1;  /* output at EOF */
+	unsigned orphan : 1;   /* no home link any more */
+};
+
+int mig__rjob_step(struct rjob_fsm *m, enum rjob_event ev);
+const char *mig__rjob_state_name(enum rjob_state s);
+
+/* host/spawn.c: the host role's jobs */
 struct rjob {
 	TAILQ_ENTRY(rjob) entry;
 	struct homed *d;
 	struct link *link;   /* NULL once the link is gone */
 	uint32_t id;
+	struct rjob_fsm fsm;
 	pid_t pid;
+	int status;          /* from waitpid */
+	int why[2];          /* the exec report: stage, errno */
+	uv_pipe_t report;    /* the exec report's read end */
+	size_t report_got;
 	uv_pipe_t pipes[3];  /* the job's stdin, stdout, stderr (our ends) */
 	int open[3];         /* pipes[i] is open */
 	int done[3];         /* stdout/stderr reached EOF or were closed */
 	int reading[3];
 	size_t unacked[3];
-	int exited;
-	int status;          /* from waitpid */
 	int handles;         /* open handles, freed at zero */
-	int finished;        /* EXIT sent */
 	struct mig_ident *ident; /* the job's identity page (shared) */
 	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
+	char *argv0;         /* for the report of a failed exec */
+	char *cwd;
 };
 
-void mig__rjob_exec(struct link *l, const struct mig_frame *f);
-void mig__rjob_from_link(struct link *l, const struct mig_frame *f);
-void mig__rjobs_link_down(struct link *l);
-/* The clock offset to l's home changed: tell its jobs' identity pages. */
-void mig__rjobs_clock(struct link *l);
-void mig__rjobs_reap(struct homed *d);
-/* A process of a job here asks for a call at home / the answer came. */
-void mig__rjob_call(struct client *c, const struct mig_frame *f);
-void mig__rjob_callret(struct link *l, const struct mig_frame *f);
-void mig__calls_client_gone(struct client *c);
-void mig__rjob_hold(struct client *c, const struct mig_frame *f);
-void mig__rjob_holdret(struct link *l, const struct mig_frame *f);
+void mig__host_init(struct homed *d);
+struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
 void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */
 uint32_t mig__rjobs_running(struct homed *d);
+
+/* host/relay.c: the job's stdio over the link */
+void mig__relay_init(struct homed *d);
+/* Starts relaying the job's pipes, once it runs. */
+void mig__relay_start(struct rjob *rj);
+/* Closes our end of pipe fd (0, 1 or 2). */
+void mig__relay_close(struct rjob *rj, int fd);
+/* host/spawn.c, for relay.c: stdout or stderr is done; a handle of the
+ * job closed (the last one of a finished job frees it). */
+void mig__rjob_handle_closed(uv_handle_t *h);
+void mig__rjob_output_done(struct rjob *rj, int fd);
+void mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags,
+    const void *p, size_t n);
+struct rjob *mig__rjob_find(struct link *l, uint32_t id);
+
+/* host/ident.c: the identity page */
+#define MIG_IDENT_FDNO 100
+/* Makes a job's page; returns the fd the job inherits (read-only to it). */
+int mig__ident_new(const struct mig_job *job, const struct peer *home,
+    struct mig_ident **idp);
+void mig__ident_clock(struct mig_ident *id, const struct peer *home);
+void mig__ident_free(struct mig_ident *id);
+
+/* host/desc.c: the host half of forwarded calls and placeholders */
+struct callwait {
+	TAILQ_ENTRY(callwait) entry;
+	struct client *client;
+	uint32_t seq;
+	uint32_t token;      /* HOLD: the job, as named here */
+	pid_t host_pid;      /* HOLD: the process that wants a home pid */
+};
+
+struct desc {
+	TAILQ_ENTRY(desc) entry;
+	struct homed *d;
+	struct rjob *rj;
+	pid_t host_pid, home_pid;
+	int pidfd;
+	uv_poll_t poll;      /* on its pidfd: readable when it ends */
+	int slot;            /* its line in the identity page */
+};
+
+void mig__desc_init(struct homed *d);
+/* The job's processes are forgotten (it ended). */
+void mig__descs_job_end(struct rjob *rj);
+/* A signal from home for one of the job's processes. */
+void mig__desc_signal(struct rjob *rj, pid_t host_pid, int sig);
 
 #endif

@@ -24,7 +24,8 @@ usage(void)
 {
 	fprintf(stderr,
 	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
-	    "[--log FILE] [--allow-root] [-v]\n");
+	    "[--log FILE]\n"
+	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n");
 	exit(2);
 }
 
@@ -155,7 +156,9 @@ on_stop(uv_signal_t *s, int signo)
 	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
 	mig__rjobs_stop(d);
 	mig__control_stop(d);
-	mig__peers_stop(d);
+	mig__links_stop(d);
+	mig__holds_stop(d);
+	uv_close((uv_handle_t *)&d->reaper, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
 	uv_close((uv_handle_t *)&d->sighup, NULL);
@@ -166,7 +169,7 @@ on_stop(uv_signal_t *s, int signo)
 static void
 on_sigchld(uv_signal_t *s, int signo)
 {
-	mig__rjobs_reap(s->data);
+	mig__children_reap(s->data);
 }
 
 static void
@@ -192,6 +195,18 @@ parse_listen(struct homed *d, const char *arg)
 	mig__hosts_free(&h);
 }
 
+/* --ping-timeout: seconds, with a fraction if wanted, 0.5 to 3600. */
+static uint32_t
+parse_seconds(const char *arg)
+{
+	char *end;
+	double v = strtod(arg, &end);
+
+	if (end == arg || *end != '\0' || !(v >= 0.5 && v <= 3600))
+		die("bad --ping-timeout '%s': seconds from 0.5 to 3600", arg);
+	return (uint32_t)(v * 1000);
+}
+
 static void
 stop_walk(uv_handle_t *h, void *arg)
 {
@@ -208,6 +223,7 @@ main(int argc, char **argv)
 		{ "listen", required_argument, NULL, 'l' },
 		{ "log", required_argument, NULL, 'L' },
 		{ "allow-root", no_argument, NULL, 'R' },
+		{ "ping-timeout", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -221,6 +237,8 @@ main(int argc, char **argv)
 	int r;
 
 	memset(&d, 0, sizeof(d));
+	d.ping_timeout_ms = MIG_PING_TIMEOUT_MS;
+	TAILQ_INIT(&d.children);
 	TAILQ_INIT(&d.clients);
 	TAILQ_INIT(&d.peers);
 	TAILQ_INIT(&d.links);
@@ -245,6 +263,9 @@ main(int argc, char **argv)
 			break;
 		case 'R':
 			allow_root = 1;
+			break;
+		case 'P':
+			d.ping_timeout_ms = parse_seconds(optarg);
 			break;
 		case 'v':
 			verbose = 1;
@@ -294,7 +315,6 @@ main(int argc, char **argv)
 		die("libsodium failed to start");
 	find_shim(&d);
 	host_env(&d);
-	mig__calls_init();
 	make_rundir(d.rundir);
 	lockfd = take_lock(d.rundir);
 	if (logfile == NULL && !foreground) {
@@ -323,8 +343,26 @@ main(int argc, char **argv)
 						    MIG_LOG_INFO);
 	signal(SIGPIPE, SIG_IGN);
 	raise_nofile();
+	{
+		/* Whoever started us may have blocked signals (a launcher
+		 * waiting on its own); we start with none blocked, so
+		 * SIGTERM always stops us. */
+		sigset_t none;
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+	}
 
 	d.loop = uv_default_loop();
+	/* The transport first, then the roles register what they handle. */
+	mig__reaper_init(&d);
+	mig__cluster_init(&d);
+	mig__views_init(&d);
+	mig__home_init(&d);
+	mig__holds_init(&d);
+	mig__calls_init(&d);
+	mig__host_init(&d);
+	mig__relay_init(&d);
+	mig__desc_init(&d);
 	uv_signal_init(d.loop, &d.sigchld);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
@@ -366,6 +404,7 @@ main(int argc, char **argv)
 	/* The jobs killed at the stop are reaped now. */
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
+	mig__children_free(&d);
 	mig__hosts_free(&d.hosts);
 	mig__history_free(&d);
 	for (size_t i = 0; d.hostenv != NULL && d.hostenv[i] != NULL; i++)

@@ -42,6 +42,8 @@ struct stub {
 	int discard[3];      /* nobody reads our stdout/stderr any more */
 	size_t ack[3];       /* output written, not yet acknowledged */
 	sigset_t pending;    /* signals that came before the job started */
+	int wrote;           /* some of the job's output reached our fds */
+	uint32_t flags;      /* MIG_JOB_* */
 	const char *host;
 	char **argv;
 };
@@ -134,9 +136,11 @@ run_here(struct stub *s)
 
 	/* The program inherits our socket to the daemon: when it and its
 	 * children are done, the socket closes and the daemon knows the
-	 * slot is free again. */
-	fcntl(s->sock, F_SETFD, 0);
-	fcntl(s->sock, F_SETFL, 0);
+	 * slot is free again. Without a daemon there is nothing to tell. */
+	if (s->sock >= 0) {
+		fcntl(s->sock, F_SETFD, 0);
+		fcntl(s->sock, F_SETFL, 0);
+	}
 	mig__close(s->sigfd);
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
@@ -153,7 +157,7 @@ flush_acks(struct stub *s)
 	for (uint16_t fd = 1; fd <= 2; fd++) {
 		if (s->ack[fd] == 0)
 			continue;
-		queue_u32(s, MIG_M_ACK, fd, (uint32_t)s->ack[fd]);
+		queue_u32(s, MIG_M_OUTPUT_ACK, fd, (uint32_t)s->ack[fd]);
 		s->ack[fd] = 0;
 	}
 }
@@ -165,17 +169,18 @@ on_output(struct stub *s, const struct mig_frame *f)
 
 	if (fd != 1 && fd != 2)
 		mig__fatal("the daemon sent output for fd %d", fd);
-	if (f->type == MIG_M_EOF) {
+	if (f->type == MIG_M_OUTPUT_EOF) {
 		if (!s->discard[fd])
 			close(fd);
 		s->discard[fd] = 1;
 		return;
 	}
+	s->wrote = 1;
 	if (!s->discard[fd] && mig__write_full(fd, f->payload, f->len) != 0) {
 		/* Our reader is gone: the job's writes must now fail as a
 		 * local pipe's would. */
 		s->discard[fd] = 1;
-		queue(s, MIG_M_CLOSE, (uint16_t)fd, NULL, 0);
+		queue(s, MIG_M_OUTPUT_CLOSE, (uint16_t)fd, NULL, 0);
 	}
 	s->ack[fd] += f->len;
 	if (s->ack[fd] >= MIG_WINDOW / 4)
@@ -204,16 +209,16 @@ on_frame(struct stub *s, const struct mig_frame *f)
 				    (uint32_t)forwarded[i]);
 		sigemptyset(&s->pending);
 		break;
-	case MIG_M_DATA:
-	case MIG_M_EOF:
+	case MIG_M_OUTPUT:
+	case MIG_M_OUTPUT_EOF:
 		on_output(s, f);
 		break;
-	case MIG_M_ACK:
+	case MIG_M_INPUT_ACK:
 		if (proto_get_u32(&rd, &a) == 0 && f->flags == 0)
 			s->stdin_unacked -= a < s->stdin_unacked ?
 			    a : s->stdin_unacked;
 		break;
-	case MIG_M_CLOSE:
+	case MIG_M_INPUT_CLOSE:
 		s->stdin_open = 0;
 		break;
 	case MIG_M_EXIT:
@@ -230,6 +235,25 @@ on_frame(struct stub *s, const struct mig_frame *f)
 	}
 }
 
+/*
+ * The daemon is gone (it died, or was never there). A job placed by
+ * policy that has not started, or may run twice and has shown nothing
+ * yet, runs here instead, so a build goes on; any other job fails.
+ */
+static void __attribute__((noreturn))
+daemon_lost(struct stub *s, const char *what)
+{
+	if ((s->flags & MIG_JOB_PLACE) && !s->wrote &&
+	    (!s->started || (s->flags & MIG_JOB_RESTART))) {
+		fprintf(stderr, "mig: warning: %s; running %s here\n", what,
+		    s->argv[0]);
+		mig__close(s->sock);
+		s->sock = -1;
+		run_here(s);
+	}
+	mig__fatal("%s", what);
+}
+
 static void
 read_sock(struct stub *s)
 {
@@ -242,7 +266,7 @@ read_sock(struct stub *s)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0)
-		mig__fatal("lost the connection to the local mig-homed");
+		daemon_lost(s, "lost the connection to the local mig-homed");
 	s->in.len += (size_t)n;
 	for (;;) {
 		struct mig_frame f;
@@ -267,11 +291,11 @@ read_stdin(struct stub *s)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
-		queue(s, MIG_M_EOF, 0, NULL, 0);
+		queue(s, MIG_M_INPUT_EOF, 0, NULL, 0);
 		s->stdin_open = 0;
 		return;
 	}
-	queue(s, MIG_M_DATA, 0, buf, (size_t)n);
+	queue(s, MIG_M_INPUT, 0, buf, (size_t)n);
 	s->stdin_unacked += (size_t)n;
 }
 
@@ -282,6 +306,11 @@ read_signal(struct stub *s)
 
 	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
 		return;
+	/* Asked to stop before the job started: stop now, as the job would
+	 * have; the daemon, seeing us gone, lets nothing run on. */
+	if (!s->started && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
+	    si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT))
+		end_like(0, si.ssi_signo);
 	if (s->started)
 		queue_u32(s, MIG_M_SIGNAL, 0, si.ssi_signo);
 	else
@@ -296,7 +325,7 @@ write_sock(struct stub *s)
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n < 0)
-		mig__fatal("lost the connection to the local mig-homed");
+		daemon_lost(s, "lost the connection to the local mig-homed");
 	mig_buf_consume(&s->out, (size_t)n);
 }
 
@@ -309,6 +338,7 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	int r;
 
 	memset(&s, 0, sizeof(s));
+	s.sock = -1;
 	s.host = host;
 	s.argv = argv;
 	/* A placed job never steals keystrokes or make's input: it reads
@@ -324,6 +354,7 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	if ((flags & MIG_JOB_PLACE) && (flags & MIG_JOB_NOSTDIN) &&
 	    mig__policy_match(MIG_POLICY_DEFAULT, argv[0]))
 		flags |= MIG_JOB_RESTART;
+	s.flags = flags;
 	/* A closed stdin reads as EOF (poll flags it, read fails). */
 	s.stdin_open = !(flags & MIG_JOB_NOSTDIN);
 	sigemptyset(&s.pending);
@@ -337,10 +368,13 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	signal(SIGPIPE, SIG_IGN);
 	fill_job(&job, host, argv, flags);
 	if ((r = mig__sock != NULL && mig__sock[0] != '\0' ?
-	    mig_connect_at(mig__sock, &s.sock) : mig_connect(&s.sock, 1)) != 0)
-		mig__fatal("cannot reach the local mig-homed: %s%s",
-		    mig_strerror(r),
+	    mig_connect_at(mig__sock, &s.sock) : mig_connect(&s.sock, 1)) != 0) {
+		char what[256];
+		snprintf(what, sizeof(what),
+		    "cannot reach the local mig-homed: %s%s", mig_strerror(r),
 		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");
+		daemon_lost(&s, what);
+	}
 	queue_u32(&s, MIG_M_HELLO, 0, MIG_PROTO_VERSION);
 	if (mig_x_job(&s.out, MIG_M_RUN, 0, &job) != 0)
 		mig__fatal("the command and its environment are too large");

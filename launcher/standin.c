@@ -57,7 +57,7 @@ mig__standin_main(int argc, char **argv)
 			for (int i = 0; i < 4; i++)
 				p[i] = (uint8_t)(si.ssi_signo >> (8 * i));
 			out.len = 0;
-			if (mig_frame_put(&out, MIG_M_SIGNAL, 0, 0, p,
+			if (mig_frame_put(&out, MIG_M_HOLD_SIGNAL, 0, 0, p,
 			    sizeof(p)) != 0 ||
 			    mig__write_full(fd, out.data, out.len) != 0)
 				return 0;

@@ -8,6 +8,9 @@
  *   u16 flags    per type (for stream frames: the fd, 0, 1 or 2)
  *   u32 stream   the job the frame belongs to (0 on a stub's connection)
  *
+ * Every type travels one way, so a frame's type alone says which role
+ * of a daemon handles it.
+ *
  * Payloads are flat: little-endian integers, byte strings as u32 length
  * plus bytes, string vectors as u32 count plus strings. The same frames
  * travel between a stub and its daemon (plain, over the unix socket) and
@@ -20,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define MIG_PROTO_VERSION 1
+#define MIG_PROTO_VERSION 2
 #define MIG_FRAME_HDR 12
 #define MIG_FRAME_MAX (1u << 20)
 /* Stream bytes in flight before the reader of a stream stops reading. */
@@ -35,10 +38,11 @@ enum mig_msg {
 	MIG_M_EXEC,      /* home -> host: a job (struct mig_job) */
 	MIG_M_LOCAL,     /* daemon -> stub: run it yourself */
 	MIG_M_STARTED,   /* host -> home -> stub: i32 remote pid, str host */
-	MIG_M_DATA,      /* stream bytes; flags = fd */
-	MIG_M_EOF,       /* end of a stream; flags = fd */
-	MIG_M_ACK,       /* u32 bytes of stream flags written out */
-	MIG_M_CLOSE,     /* the consumer of stream flags is gone */
+	MIG_M_OUTPUT,    /* host -> home -> stub: the job's output; flags = fd
+			  * (1 or 2) */
+	MIG_M_OUTPUT_EOF, /* host -> home -> stub: end of output fd flags */
+	MIG_M_INPUT_ACK, /* host -> home -> stub: u32 stdin bytes written */
+	MIG_M_INPUT_CLOSE, /* host -> home -> stub: the job closed its stdin */
 	MIG_M_SIGNAL,    /* u32 signal number, for the job; with flags 1,
 			  * then i32 host pid: for that process of it */
 	MIG_M_KILL,      /* home -> host: the stub is gone, kill the job */
@@ -58,7 +62,15 @@ enum mig_msg {
 			  * u32 seq, i32 host pid, str what it runs */
 	MIG_M_HOLDRET,   /* u32 seq, i32 home pid (negative: -errno) */
 	MIG_M_GONE,      /* host -> home: i32 home pid whose process ended */
-	MIG_M_STANDIN,   /* placeholder -> daemon: i32 its pid; then SIGNAL */
+	MIG_M_STANDIN,   /* placeholder -> daemon: i32 its pid; then
+			  * HOLD_SIGNAL */
+	MIG_M_INPUT,     /* stub -> home -> host: stdin bytes for the job */
+	MIG_M_INPUT_EOF, /* stub -> home -> host: end of stdin */
+	MIG_M_OUTPUT_ACK, /* stub -> home -> host: u32 bytes of output fd
+			   * flags written out */
+	MIG_M_OUTPUT_CLOSE, /* stub -> home -> host: nobody reads output fd
+			     * flags any more */
+	MIG_M_HOLD_SIGNAL, /* placeholder -> daemon: u32 a signal it got */
 	MIG_M__COUNT
 };
 

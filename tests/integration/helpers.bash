@@ -225,3 +225,52 @@ solo_cleanup() {
 	done
 	rm -rf "$dir"
 }
+
+# --- builds (make.bats, liveness.bats) ---------------------------------
+# GENERATE is examples/demo/generate.
+GENERATE=$HELPERS_DIR/../../examples/demo/generate
+
+# all_up: every host's link is up.
+all_up() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+sys.exit(not all(h["state"] in ("home", "up") for h in json.load(sys.stdin)))'
+}
+
+# use_policy LINE...: home's policy file holds LINEs for this test.
+use_policy() {
+	printf '%s\n' "$@" >"$MIG_CONFIG_DIR/policy"
+	CLEANUP+=("rm -f '$MIG_CONFIG_DIR/policy'")
+}
+
+# project DIR FILES SCALE: a generated demo project in DIR.
+project() {
+	"$GENERATE" -n "$2" -s "$3" "$1" >/dev/null
+}
+
+# build_ref DIR: a plain local make in DIR, whose objects and program are
+# kept in DIR.ref; then make clean, so that the build under test happens
+# at the same path (gcc -g records the build directory).
+build_ref() {
+	local dir=$1
+	(cd "$dir" && timeout -k 5 300 make -j2 >/dev/null) || {
+		echo "local make in $dir failed" >&2
+		return 1
+	}
+	mkdir "$dir.ref"
+	cp "$dir"/obj/*.o "$dir/demo" "$dir.ref/"
+	(cd "$dir" && make clean >/dev/null)
+}
+
+# same_objects DIR: DIR/obj holds exactly the objects of DIR.ref, byte for
+# byte, and ./demo prints what the local build's did.
+same_objects() {
+	local dir=$1 f bad=0
+	expect_eq "objects" "$(cd "$dir/obj" && ls)" "$(cd "$dir.ref" && ls -- *.o)" || return 1
+	for f in "$dir.ref"/*.o; do
+		cmp -- "$f" "$dir/obj/${f##*/}" >&2 || bad=1
+	done
+	((bad == 0)) || return 1
+	expect_eq "./demo" "$("$dir/demo")" "$("$dir.ref/demo")"
+}
+

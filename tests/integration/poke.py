@@ -20,6 +20,7 @@ import sys
 import time
 
 HELLO, AUTH, RUN, EXEC = 1, 2, 3, 4
+PROTO_VERSION = 2  # include/mig/proto.h
 
 
 def frame(mtype, payload=b"", flags=0, stream=0, length=None):
@@ -113,7 +114,7 @@ def tcp(what, src, addr, port):
         else:
             print("answered HELLO version %d" % struct.unpack("<I", f[1][:4]))
     elif what == "half":
-        whole = frame(HELLO, struct.pack("<I", 1) + b"\x55" * 60)
+        whole = frame(HELLO, struct.pack("<I", PROTO_VERSION) + b"\x55" * 60)
         send_all(s, whole[: len(whole) // 2])
         time.sleep(0.2)
         s.shutdown(socket.SHUT_WR)
@@ -166,7 +167,7 @@ def unix(what, path):
     s.connect(path)
     ok = True
     if what in ("unknown-type", "host-type", "bad-run"):
-        send_all(s, frame(HELLO, struct.pack("<I", 1)))
+        send_all(s, frame(HELLO, struct.pack("<I", PROTO_VERSION)))
         f = read_frame(s, 5)
         if f is None or f[0] != HELLO:
             print(f"no HELLO answer: {f!r}")

@@ -112,8 +112,8 @@ poke_unix() {
 
 @test "robust: a HELLO with protocol version 99 is answered, refused and logged" {
 	poke_tcp version99 127.0.0.52
-	[[ $output == *"answered HELLO version 1"* ]]
-	log_has host1 'link 127\.0\.0\.52: protocol version mismatch: it speaks 99, we speak 1; closed'
+	[[ $output == *"answered HELLO version 2"* ]]
+	log_has host1 'link 127\.0\.0\.52: protocol version mismatch: it speaks 99, we speak 2; closed'
 	serves
 }
 
@@ -186,11 +186,16 @@ idle_conns() {
 # --- several homes, one host -------------------------------------------
 
 # home2_up: a second home daemon, home2 on 127.0.0.9, with the cluster's
-# key and a hosts file naming itself and host1 (1 slot each); host1 does
-# not list it. Sets H2 (its dir) and H2_ENV (env(1) arguments for mig).
+# key and a hosts file naming itself and host1 (1 slot each); host1
+# restarts with home2 added to its hosts file (a daemon takes links only
+# from hosts it lists). Sets H2 (its dir) and H2_ENV (env(1) arguments
+# for mig).
 home2_up() {
 	H2=$(mktemp -d /tmp/mig-home2.XXXXXX)
-	CLEANUP+=("home2_down '$H2'")
+	CLEANUP+=("home2_down '$H2'" restore_host1)
+	"$CLUSTER" kill host1
+	printf 'home2 127.0.0.9:%s 1\n' "$PORT" >>"$MIG_CLUSTER_DIR/host1/config/hosts"
+	"$CLUSTER" start host1
 	install -d -m 0700 "$H2/config" "$H2/run"
 	install -m 0600 "$MIG_CLUSTER_DIR/key" "$H2/config/key"
 	printf 'home2 127.0.0.9:%s 1\nhost1 %s 1\n' "$PORT" "$HOST1_ADDR" >"$H2/config/hosts"
@@ -229,6 +234,13 @@ home2_down() {
 		wait_until 3 eval "! alive $pid" || kill -KILL "$pid"
 	fi
 	rm -rf "$dir"
+}
+
+# restore_host1: host1 with the cluster's own hosts file again.
+restore_host1() {
+	"$CLUSTER" kill host1 || true
+	cp "$MIG_CLUSTER_DIR/hosts" "$MIG_CLUSTER_DIR/host1/config/hosts"
+	"$CLUSTER" start host1
 }
 
 restore_host2() {
@@ -311,10 +323,10 @@ EOF
 # --- a man in the middle ----------------------------------------------
 
 # mitm_on: home reaches host1 only through mitm.py: home's hosts file
-# names the proxy as host1, and host1's no longer names home (so host1
-# never dials home directly; home dials, and a peer not in the hosts
-# file may still send jobs). Both restart once to read their files; later
-# calls only wait for the link.
+# names the proxy as host1, and host1's names home at an address where
+# nothing listens (so host1 never dials home directly; home dials, and
+# host1 accepts it as the home it lists). Both restart once to read their
+# files; later calls only wait for the link.
 mitm_on() {
 	local d=$MIG_CLUSTER_DIR
 	alive "$(cat "$MITM/pid")" || {
@@ -324,7 +336,7 @@ mitm_on() {
 	}
 	if ! grep -q "^host1 127.0.0.1:$MITM_PORT " "$d/home/config/hosts"; then
 		"$CLUSTER" kill host1
-		grep -v '^home ' "$d/hosts" >"$d/host1/config/hosts"
+		sed "s/^home .*/home 127.0.0.1:1 1/" "$d/hosts" >"$d/host1/config/hosts"
 		"$CLUSTER" start host1
 		"$CLUSTER" kill home
 		sed "s/^host1 .*/host1 127.0.0.1:$MITM_PORT 1/" "$d/hosts" >"$d/home/config/hosts"

@@ -242,7 +242,7 @@ tamper(uint32_t cipher)
 	struct mig_session i, a;
 	uint8_t plain[100], r1[100 + MIG_TAG_BYTES], r2[100 + MIG_TAG_BYTES];
 	uint8_t bad[100 + MIG_TAG_BYTES], back[100];
-	uint8_t ad[MIG_FRAME_HDR] = { 100, 0, 0, 0, MIG_M_DATA, 0, 1, 0, 7 };
+	uint8_t ad[MIG_FRAME_HDR] = { 100, 0, 0, 0, MIG_M_OUTPUT, 0, 1, 0, 7 };
 
 	pair(&i, &a, cipher);
 	memset(plain, 'p', sizeof(plain));

@@ -31,16 +31,16 @@ frame_put_and_decode(void **state)
 {
 	struct mig_buf b = { 0 };
 	struct mig_frame f;
-	static const uint8_t want[] = { 5, 0, 0, 0, MIG_M_DATA, 0, 2, 0,
+	static const uint8_t want[] = { 5, 0, 0, 0, MIG_M_OUTPUT, 0, 2, 0,
 		0x04, 0x03, 0x02, 0x01, 'h', 'e', 'l', 'l', 'o' };
 
-	assert_int_equal(mig_frame_put(&b, MIG_M_DATA, 2, 0x01020304,
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT, 2, 0x01020304,
 	    "hello", 5), 0);
 	assert_int_equal(b.len, sizeof(want));
 	assert_memory_equal(b.data, want, sizeof(want));
 	assert_int_equal(mig_frame_decode(b.data, b.len, &f), 0);
 	assert_int_equal(f.len, 5);
-	assert_int_equal(f.type, MIG_M_DATA);
+	assert_int_equal(f.type, MIG_M_OUTPUT);
 	assert_int_equal(f.flags, 2);
 	assert_int_equal(f.stream, 0x01020304);
 	assert_ptr_equal(f.payload, b.data + MIG_FRAME_HDR);
@@ -53,11 +53,11 @@ frame_empty_payload(void **state)
 	struct mig_buf b = { 0 };
 	struct mig_frame f;
 
-	assert_int_equal(mig_frame_put(&b, MIG_M_EOF, 1, 9, NULL, 0), 0);
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT_EOF, 1, 9, NULL, 0), 0);
 	assert_int_equal(b.len, MIG_FRAME_HDR);
 	assert_int_equal(mig_frame_decode(b.data, b.len, &f), 0);
 	assert_int_equal(f.len, 0);
-	assert_int_equal(f.type, MIG_M_EOF);
+	assert_int_equal(f.type, MIG_M_OUTPUT_EOF);
 	assert_int_equal(f.flags, 1);
 	assert_int_equal(f.stream, 9);
 	mig_buf_free(&b);
@@ -90,7 +90,7 @@ decode_types(void **state)
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_EPROTO);
 	hdr(p, 0, MIG_M__COUNT, 0, 0);
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_EPROTO);
-	hdr(p, 0, 0x0100 | MIG_M_DATA, 0, 0);
+	hdr(p, 0, 0x0100 | MIG_M_OUTPUT, 0, 0);
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_EPROTO);
 	hdr(p, 0, 0xffff, 0, 0);
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_EPROTO);
@@ -105,12 +105,12 @@ decode_too_big(void **state)
 	uint8_t p[MIG_FRAME_HDR];
 	struct mig_frame f;
 
-	hdr(p, MIG_FRAME_MAX + 1, MIG_M_DATA, 1, 1);
+	hdr(p, MIG_FRAME_MAX + 1, MIG_M_OUTPUT, 1, 1);
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_ETOOBIG);
-	hdr(p, UINT32_MAX, MIG_M_DATA, 1, 1);
+	hdr(p, UINT32_MAX, MIG_M_OUTPUT, 1, 1);
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_ETOOBIG);
 	/* The largest frame is fine; it just needs its bytes. */
-	hdr(p, MIG_FRAME_MAX, MIG_M_DATA, 1, 1);
+	hdr(p, MIG_FRAME_MAX, MIG_M_OUTPUT, 1, 1);
 	assert_int_equal(mig_frame_decode(p, sizeof(p), &f), MIG_EAGAIN);
 }
 
@@ -121,7 +121,7 @@ decode_truncated_payload(void **state)
 	struct mig_frame f;
 
 	memset(p, 0xa5, sizeof(p));
-	hdr(p, 32, MIG_M_DATA, 1, 3);
+	hdr(p, 32, MIG_M_OUTPUT, 1, 3);
 	for (size_t n = MIG_FRAME_HDR; n < MIG_FRAME_HDR + 32; n++)
 		assert_int_equal(mig_frame_decode(p, n, &f), MIG_EAGAIN);
 	assert_int_equal(mig_frame_decode(p, MIG_FRAME_HDR + 32, &f), 0);
@@ -139,12 +139,12 @@ decode_max_frame(void **state)
 	uint8_t *big = calloc(1, MIG_FRAME_MAX);
 
 	assert_non_null(big);
-	assert_int_equal(mig_frame_put(&b, MIG_M_DATA, 1, 1, big,
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT, 1, 1, big,
 	    MIG_FRAME_MAX), 0);
 	assert_int_equal(mig_frame_decode(b.data, b.len - 1, &f), MIG_EAGAIN);
 	assert_int_equal(mig_frame_decode(b.data, b.len, &f), 0);
 	assert_int_equal(f.len, MIG_FRAME_MAX);
-	assert_int_equal(mig_frame_put(&b, MIG_M_DATA, 1, 1, big,
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT, 1, 1, big,
 	    MIG_FRAME_MAX + 1), MIG_ETOOBIG);
 	assert_int_equal(b.len, MIG_FRAME_HDR + MIG_FRAME_MAX);
 	free(big);
@@ -158,17 +158,17 @@ decode_stream(void **state)
 	struct mig_frame f;
 	uint8_t ping[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 
-	assert_int_equal(mig_frame_put(&b, MIG_M_DATA, 1, 7, "abc", 3), 0);
-	assert_int_equal(mig_frame_put(&b, MIG_M_EOF, 1, 7, NULL, 0), 0);
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT, 1, 7, "abc", 3), 0);
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT_EOF, 1, 7, NULL, 0), 0);
 	assert_int_equal(mig_frame_put(&b, MIG_M_PING, 0, 0, ping, 8), 0);
 
 	assert_int_equal(mig_frame_decode(b.data, b.len, &f), 0);
-	assert_int_equal(f.type, MIG_M_DATA);
+	assert_int_equal(f.type, MIG_M_OUTPUT);
 	assert_memory_equal(f.payload, "abc", 3);
 	mig_buf_consume(&b, MIG_FRAME_HDR + f.len);
 
 	assert_int_equal(mig_frame_decode(b.data, b.len, &f), 0);
-	assert_int_equal(f.type, MIG_M_EOF);
+	assert_int_equal(f.type, MIG_M_OUTPUT_EOF);
 	assert_int_equal(f.len, 0);
 	mig_buf_consume(&b, MIG_FRAME_HDR + f.len);
 
@@ -197,7 +197,7 @@ begin_put_get(void **state)
 	uint64_t u64;
 	char *s, **v;
 
-	assert_int_equal(mig_frame_put(&b, MIG_M_ACK, 1, 1, "\0\0\0\0", 4), 0);
+	assert_int_equal(mig_frame_put(&b, MIG_M_INPUT_ACK, 1, 1, "\0\0\0\0", 4), 0);
 	assert_int_equal(mig_frame_begin(&b, MIG_M_ERROR, 0, 42, &at), 0);
 	assert_int_equal(at, MIG_FRAME_HDR + 4);
 	assert_int_equal(proto_put_u16(&b, 0xbeef), 0);
@@ -262,16 +262,16 @@ frame_end_too_big(void **state)
 	uint8_t *big = calloc(1, MIG_FRAME_MAX + 1);
 
 	assert_non_null(big);
-	assert_int_equal(mig_frame_put(&b, MIG_M_EOF, 0, 5, NULL, 0), 0);
-	assert_int_equal(mig_frame_begin(&b, MIG_M_DATA, 1, 5, &at), 0);
+	assert_int_equal(mig_frame_put(&b, MIG_M_OUTPUT_EOF, 0, 5, NULL, 0), 0);
+	assert_int_equal(mig_frame_begin(&b, MIG_M_OUTPUT, 1, 5, &at), 0);
 	assert_int_equal(mig_buf_append(&b, big, MIG_FRAME_MAX + 1), 0);
 	assert_int_equal(mig_frame_end(&b, at), MIG_ETOOBIG);
 	/* The frame is dropped; the one before it stays whole. */
 	assert_int_equal(b.len, at);
 	assert_int_equal(mig_frame_decode(b.data, b.len, &f), 0);
-	assert_int_equal(f.type, MIG_M_EOF);
+	assert_int_equal(f.type, MIG_M_OUTPUT_EOF);
 
-	assert_int_equal(mig_frame_begin(&b, MIG_M_DATA, 1, 5, &at), 0);
+	assert_int_equal(mig_frame_begin(&b, MIG_M_OUTPUT, 1, 5, &at), 0);
 	assert_int_equal(mig_buf_append(&b, big, MIG_FRAME_MAX), 0);
 	assert_int_equal(mig_frame_end(&b, at), 0);
 	assert_int_equal(mig_frame_decode(b.data + at, b.len - at, &f), 0);

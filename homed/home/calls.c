@@ -3,6 +3,8 @@
  * becomes a libffi call interface at start-up; a CALL frame names the
  * line and carries the arguments, and the answer carries the result and
  * errno. Adding a call is a line in calls.def.
+ * This is the home half; host/desc.c relays the calls of a job's
+ * processes to here.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -31,8 +33,8 @@ static struct call {
 #undef MIG_CALL
 };
 
-void
-mig__calls_init(void)
+static void
+init_calls(void)
 {
 	for (size_t i = 0; i < MIG_CALL__COUNT; i++) {
 		struct call *c = &calls[i];
@@ -91,4 +93,40 @@ mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
 	mig__log(MIG_LOG_DEBUG, "forwarded %s: %lld (errno %d)", c->name,
 	    (long long)*ret, *err);
 	return 0;
+}
+
+/* A CALL from the host running job f->stream. Only a job placed over
+ * this very link may act at home. */
+static void
+on_call(struct link *l, const struct mig_frame *f)
+{
+	struct job *j = mig__job_find(l->d, f->stream);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_rd rd;
+	uint32_t seq = 0;
+	int64_t ret = -1;
+	int err = ESRCH;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &seq) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
+		return;
+	}
+	if (j != NULL && j->link == l && j->state == JOB_RUNNING &&
+	    mig__call_run(f->payload, f->len, &seq, &ret, &err) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
+		return;
+	}
+	if (proto_put_u32(&b, seq) == 0 &&
+	    proto_put_u64(&b, (uint64_t)ret) == 0 &&
+	    proto_put_u32(&b, (uint32_t)err) == 0)
+		mig__link_send(l, MIG_M_CALLRET, 0, f->stream, b.data, b.len);
+	mig_buf_free(&b);
+}
+
+void
+mig__calls_init(struct homed *d)
+{
+	init_calls();
+	mig__on_link_frame(d, MIG_M_CALL, on_call);
 }

@@ -1,7 +1,8 @@
 /*
  * control.c: the unix socket through which programs on this host (the
- * launcher, stubs) talk to the daemon. Only the daemon's own user may
- * connect (SO_PEERCRED).
+ * launcher, stubs, placeholders, placed jobs) talk to the daemon. Only
+ * the daemon's own user may connect (SO_PEERCRED). Frames are checked
+ * and handed to the role registered for their type.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -37,16 +38,24 @@ mig__client_close(struct client *c)
 	if (c->closing)
 		return;
 	c->closing = 1;
-	TAILQ_REMOVE(&c->d->clients, c, entry);
-	mig__calls_client_gone(c);
-	mig__hold_client_gone(c);
-	if (c->job != NULL) {
-		struct job *j = c->job;
-		c->job = NULL;
-		j->client = NULL;
-		mig__job_client_gone(j);
+	uv_read_stop((uv_stream_t *)&c->pipe);
+	mig__reap_soon(c->d);
+}
+
+/* The reaper: each closed client's watchers hear of it once. */
+void
+mig__clients_reap(struct homed *d)
+{
+	struct client *c, *next;
+
+	TAILQ_FOREACH_SAFE(c, &d->clients, entry, next) {
+		if (!c->closing)
+			continue;
+		TAILQ_REMOVE(&d->clients, c, entry);
+		c->closed = 1;
+		mig__notify_client_gone(c);
+		uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 	}
-	uv_close((uv_handle_t *)&c->pipe, on_client_closed);
 }
 
 static void
@@ -59,32 +68,32 @@ int
 mig__client_send(struct client *c, uint16_t type, uint16_t flags,
     const void *p, size_t n)
 {
+	struct cwrite *w = NULL;
 	struct mig_buf b = { NULL, 0, 0 };
-	struct cwrite *w;
 	uv_buf_t ub;
 	int r;
 
 	if (c->closing)
-		return 0;
-	if ((r = mig_frame_put(&b, type, flags, 0, p, n)) != 0) {
-		mig_buf_free(&b);
-		return r;
-	}
+		return MIG_ELINK;
+	if ((r = mig_frame_put(&b, type, flags, 0, p, n)) != 0)
+		goto out;
 	if ((w = malloc(sizeof(*w) + b.len)) == NULL) {
-		mig_buf_free(&b);
-		return MIG__ERR(ENOMEM);
+		r = MIG__ERR(ENOMEM);
+		goto out;
 	}
 	memcpy(w->data, b.data, b.len);
 	w->len = b.len;
-	mig_buf_free(&b);
 	ub = uv_buf_init((char *)w->data, (unsigned)w->len);
 	if ((r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
-	    on_written)) != 0) {
-		free(w);
+	    on_written)) != 0)
+		goto out;
+	w = NULL;
+ out:
+	free(w);
+	mig_buf_free(&b);
+	if (r != 0)
 		mig__client_close(c);
-		return r;
-	}
-	return 0;
+	return r;
 }
 
 void
@@ -142,46 +151,7 @@ dispatch(struct client *c, const struct mig_frame *f)
 		mig__client_close(c);
 		return;
 	}
-	switch (f->type) {
-	case MIG_M_RUN:
-		if (c->job != NULL) {
-			mig__client_close(c);
-			return;
-		}
-		mig__job_run(c, f);
-		return;
-	case MIG_M_SIGNAL:
-		if (c->hold != NULL) {
-			mig__hold_signal(c, f);
-			return;
-		}
-		/* FALLTHROUGH */
-	case MIG_M_DATA:
-	case MIG_M_EOF:
-	case MIG_M_ACK:
-	case MIG_M_CLOSE:
-		if (c->job != NULL)
-			mig__job_from_client(c->job, f);
-		return;
-	case MIG_M_HOSTS:
-		mig__view_hosts(c);
-		return;
-	case MIG_M_PS:
-		mig__view_ps(c);
-		return;
-	case MIG_M_HISTORY:
-		mig__view_history(c);
-		return;
-	case MIG_M_CALL:
-		mig__rjob_call(c, f);
-		return;
-	case MIG_M_HOLD:
-		mig__rjob_hold(c, f);
-		return;
-	case MIG_M_STANDIN:
-		mig__hold_standin(c, f);
-		return;
-	default:
+	if (mig__deliver_client(c, f) != 0) {
 		mig__log(MIG_LOG_WARN, "local client sent unexpected type %u",
 		    f->type);
 		mig__client_close(c);
@@ -288,8 +258,9 @@ mig__control_stop(struct homed *d)
 {
 	struct client *c;
 
-	while ((c = TAILQ_FIRST(&d->clients)) != NULL)
+	TAILQ_FOREACH(c, &d->clients, entry)
 		mig__client_close(c);
+	mig__clients_reap(d);
 	if (!uv_is_closing((uv_handle_t *)&d->control))
 		uv_close((uv_handle_t *)&d->control, NULL);
 	unlink(d->sockpath);

@@ -1,0 +1,98 @@
+/*
+ * children.c: the daemon's forks. Every fork blocks all signals first,
+ * so no handler of the daemon's (libuv's signal pipe included) runs in
+ * the child; the child resets every disposition to the default and only
+ * then unblocks. Ended children are reaped from SIGCHLD in one place and
+ * handed to whoever watches them, so no role signals a pid that may
+ * have been reaped and reused: a watched pid stays in the table until
+ * its exit is seen.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "homed.h"
+
+pid_t
+mig__fork(void)
+{
+	sigset_t all, old;
+	pid_t pid;
+	int e;
+
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	pid = fork();
+	e = errno;
+	if (pid == 0) {
+		sigset_t none;
+		for (int s = 1; s < NSIG; s++)
+			signal(s, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		return 0;
+	}
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return pid;
+}
+
+int
+mig__child_watch(struct homed *d, pid_t pid,
+    void (*exited)(void *arg, int status), void *arg)
+{
+	struct child *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return MIG__ERR(ENOMEM);
+	c->pid = pid;
+	c->exited = exited;
+	c->arg = arg;
+	TAILQ_INSERT_TAIL(&d->children, c, entry);
+	return 0;
+}
+
+void
+mig__child_forget(struct homed *d, pid_t pid)
+{
+	struct child *c;
+
+	TAILQ_FOREACH(c, &d->children, entry)
+		if (c->pid == pid)
+			c->exited = NULL;
+}
+
+void
+mig__children_reap(struct homed *d)
+{
+	struct child *c;
+	int status;
+	pid_t pid;
+
+	/* Every child, watched or not: as pid 1 of a test host's namespace
+	 * we also inherit orphans. */
+	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		TAILQ_FOREACH(c, &d->children, entry)
+			if (c->pid == pid)
+				break;
+		if (c == NULL)
+			continue;
+		TAILQ_REMOVE(&d->children, c, entry);
+		if (c->exited != NULL)
+			c->exited(c->arg, status);
+		free(c);
+	}
+}
+
+void
+mig__children_free(struct homed *d)
+{
+	struct child *c;
+
+	while ((c = TAILQ_FIRST(&d->children)) != NULL) {
+		TAILQ_REMOVE(&d->children, c, entry);
+		free(c);
+	}
+}

@@ -1,0 +1,442 @@
+/*
+ * job.c: the home role's jobs. A stub's RUN becomes a job. A job for a
+ * named host (mig -h) waits for that host's link; a placed one (mig
+ * make, mig gcc) waits its turn for a free slot. LOCAL tells the stub to
+ * run it itself; otherwise EXEC carries it over the link, and from then
+ * on frames are relayed between the stub and the link: stdin, signals
+ * and output acknowledgements one way; output, start, exit and errors
+ * the other. What happens to a job on each event is jobfsm.c's to say;
+ * this file carries it out.
+ *
+ * A restartable job (a compiler placed by policy) may run again when its
+ * host is lost, so its output is held here until it ends: a run cut
+ * short prints nothing. Held output is acknowledged to the host at once;
+ * past MIG_HELD_MAX it is released and the job is no longer restartable.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homed.h"
+
+struct job *
+mig__job_find(struct homed *d, uint32_t id)
+{
+	struct job *j;
+
+	TAILQ_FOREACH(j, &d->jobs, entry)
+		if (j->id == id)
+			return j;
+	return NULL;
+}
+
+static void
+send_u32(struct job *j, uint16_t type, uint16_t flags, uint32_t v)
+{
+	uint8_t p[4];
+
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+	mig__link_send(j->link, type, flags, j->id, p, sizeof(p));
+}
+
+/* Held output goes to the stub; it will acknowledge what we already
+ * did, so those acknowledgements stop here. */
+static void
+release_held(struct job *j)
+{
+	size_t off = 0;
+
+	while (off < j->held.len) {
+		struct mig_frame f;
+		if (mig_frame_decode(j->held.data + off, j->held.len - off,
+		    &f) != 0)
+			break;
+		off += MIG_FRAME_HDR + f.len;
+		if (f.type == MIG_M_OUTPUT)
+			j->unacked[f.flags] += f.len;
+		if (j->client != NULL)
+			mig__client_send(j->client, f.type, f.flags, f.payload,
+			    f.len);
+	}
+	mig_buf_free(&j->held);
+}
+
+static int
+restartable(const struct job *j)
+{
+	return (j->flags & MIG_JOB_RESTART) != 0;
+}
+
+static void
+job_free(struct job *j, enum job_state was, enum job_event ev)
+{
+	struct homed *d = j->d;
+	uint64_t ms = (uv_hrtime() - j->start_ns) / 1000000;
+
+	if ((j->flags & MIG_JOB_PLACE) && (was == JOB_LOCAL ||
+	    (was == JOB_RUNNING && ev == JEV_EXIT)))
+		mig__history_add(d, j->prog, ms, was == JOB_RUNNING);
+	if (was == JOB_LOCAL) {
+		d->local_running--;
+		d->done++;
+	} else if (was == JOB_RUNNING && j->peer != NULL) {
+		j->peer->mine--;
+		j->peer->done++;
+	}
+	TAILQ_REMOVE(&d->jobs, j, entry);
+	mig__holds_job_end(d, j->id);
+	if (j->client != NULL)
+		j->client->job = NULL;
+	mig_buf_free(&j->held);
+	free(j->req);
+	free(j);
+}
+
+/*
+ * Runs event ev on job j and does what the state machine says. f is the
+ * frame that brought it, if any (EXIT, ERROR); code and why explain a
+ * failure that has no frame (a lost link). Frees j when it ends.
+ */
+static void
+job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
+    int code, const char *why)
+{
+	struct homed *d = j->d;
+	enum job_state was = j->state;
+	int act = mig__job_step(&j->state, ev, restartable(j));
+
+	if (act & JACT_SEND_EXEC) {
+		if (j->peer != NULL && j->peer->link != NULL) {
+			j->link = j->peer->link;
+			j->start_ns = uv_hrtime();
+			j->peer->mine++;
+			j->runs++;
+			/* EXEC carries the stub's RUN payload unchanged. */
+			mig__link_send(j->link, MIG_M_EXEC, 0, j->id, j->req,
+			    j->reqlen);
+		}
+	}
+	if (act & JACT_SEND_LOCAL) {
+		j->start_ns = uv_hrtime();
+		d->local_running++;
+		mig__client_send(j->client, MIG_M_LOCAL, 0, NULL, 0);
+		mig__push_load(d);
+	}
+	if ((act & JACT_SEND_KILL) && j->link != NULL)
+		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
+	if (act & JACT_REQUEUE) {
+		if (ev == JEV_LINK_DOWN)
+			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
+			    "%s again elsewhere", j->id, j->peer->name, why,
+			    j->prog);
+		j->peer->mine--;
+		mig__holds_job_end(d, j->id);
+		mig_buf_free(&j->held);
+		memset(j->unacked, 0, sizeof(j->unacked));
+		j->peer = NULL;
+		j->link = NULL;
+		j->remote_pid = 0;
+	}
+	if ((act & JACT_FAIL) && j->client != NULL) {
+		if (f != NULL)
+			mig__client_send(j->client, f->type, f->flags,
+			    f->payload, f->len);
+		else
+			mig__client_error(j->client, code, "%s: %s",
+			    j->peer != NULL ? j->peer->name : "?", why);
+	}
+	if (act & JACT_FINISH) {
+		release_held(j);
+		if (j->client != NULL)
+			mig__client_send(j->client, f->type, f->flags,
+			    f->payload, f->len);
+	}
+	if (act & JACT_END)
+		job_free(j, was, ev);
+	if ((act & (JACT_END | JACT_REQUEUE)) && !d->stopping) {
+		mig__push_load(d);
+		mig__place_queued(d);
+	}
+}
+
+void
+mig__place_queued(struct homed *d)
+{
+	int64_t here = (int64_t)d->slots - mig__running_here(d);
+	struct job *j, *next;
+
+	TAILQ_FOREACH_SAFE(j, &d->jobs, entry, next) {
+		struct peer *p;
+		int full;
+		if (j->state != JOB_QUEUED)
+			continue;
+		p = mig__place_pick(d, here, &full);
+		if (full)
+			return; /* first come, first served */
+		if (p == NULL) {
+			here--;
+			job_event(j, JEV_PLACED_HERE, NULL, 0, NULL);
+			continue;
+		}
+		j->peer = p;
+		mig__log(MIG_LOG_INFO, "job %u: %s (pid %d) placed on %s",
+		    j->id, j->prog, (int)j->home_pid, p->name);
+		job_event(j, JEV_PLACED_THERE, NULL, 0, NULL);
+	}
+}
+
+static void
+describe(struct job *j, const struct mig_job *req)
+{
+	const char *base = strrchr(req->argv[0], '/');
+	size_t n = 0;
+
+	strlcpy(j->prog, base != NULL ? base + 1 : req->argv[0],
+	    sizeof(j->prog));
+	for (char **a = req->argv; *a != NULL && n + 1 < sizeof(j->cmd); a++) {
+		if (a != req->argv)
+			j->cmd[n++] = ' ';
+		n += strlcpy(j->cmd + n, *a, sizeof(j->cmd) - n);
+		if (n >= sizeof(j->cmd))
+			n = sizeof(j->cmd) - 1;
+	}
+	j->cmd[n] = '\0';
+}
+
+static void
+on_run(struct client *c, const struct mig_frame *f)
+{
+	struct homed *d = c->d;
+	struct mig_job *req = NULL;
+	struct peer *p = NULL;
+	struct job *j;
+	int r;
+
+	if (c->job != NULL || c->hold != NULL) {
+		mig__client_close(c);
+		return;
+	}
+	if ((r = mig_r_job(f->payload, f->len, &req)) != 0) {
+		mig__log(MIG_LOG_WARN, "local client: bad RUN: %s",
+		    mig_strerror(r));
+		mig__client_close(c);
+		return;
+	}
+	if (req->host[0] != '\0' && strcmp(req->host, d->name) != 0 &&
+	    (p = mig__peer_find(d, req->host)) == NULL) {
+		mig__client_error(c, MIG_ENOHOST,
+		    "unknown host '%s' (not in %s/hosts)", req->host,
+		    d->confdir);
+		goto out;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL ||
+	    (j->req = malloc(f->len)) == NULL) {
+		free(j);
+		mig__client_error(c, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
+	memcpy(j->req, f->payload, f->len);
+	j->reqlen = f->len;
+	j->d = d;
+	/* Job ids start at 1: 0 means "no job" in acknowledgements. */
+	if (++d->next_job == 0)
+		d->next_job = 1;
+	j->id = d->next_job;
+	j->client = c;
+	j->flags = req->flags;
+	j->home_pid = req->pid;
+	j->start_ns = uv_hrtime();
+	describe(j, req);
+	c->job = j;
+	TAILQ_INSERT_TAIL(&d->jobs, j, entry);
+	if (req->host[0] == '\0') {
+		j->state = JOB_QUEUED;
+		if (mig__history_short(d, j->prog))
+			job_event(j, JEV_PLACED_HERE, NULL, 0, NULL);
+		else
+			mig__place_queued(d);
+	} else if (p == NULL) {
+		j->state = JOB_QUEUED;
+		job_event(j, JEV_PLACED_HERE, NULL, 0, NULL); /* mig -h here */
+	} else {
+		j->state = JOB_DIALING;
+		j->peer = p;
+		if (p->link != NULL)
+			job_event(j, JEV_LINK_UP, NULL, 0, NULL);
+		else
+			mig__peer_dial(p);
+	}
+ out:
+	mig_job_free(req);
+}
+
+/* From the stub, for the host: stdin, signals, output flow control. */
+static void
+on_stub_frame(struct client *c, const struct mig_frame *f)
+{
+	struct job *j = c->job;
+	struct mig_rd rd;
+	uint32_t n;
+
+	/* The stub sends nothing but signals before STARTED; anything for
+	 * a job not running has nowhere to go. */
+	if (j == NULL || j->state != JOB_RUNNING)
+		return;
+	if (f->type == MIG_M_OUTPUT_ACK && f->flags >= 1 && f->flags <= 2) {
+		proto_rd_init(&rd, f->payload, f->len);
+		if (proto_get_u32(&rd, &n) != 0)
+			return;
+		if (j->unacked[f->flags] >= n) {
+			j->unacked[f->flags] -= n;
+			return;
+		}
+		n -= (uint32_t)j->unacked[f->flags];
+		j->unacked[f->flags] = 0;
+		send_u32(j, MIG_M_OUTPUT_ACK, f->flags, n);
+		return;
+	}
+	mig__link_send(j->link, f->type, f->flags, j->id, f->payload, f->len);
+}
+
+static struct job *
+job_of(struct link *l, const struct mig_frame *f)
+{
+	struct job *j = mig__job_find(l->d, f->stream);
+
+	/* Frames for a job that ended here (the stub went away) are late,
+	 * not wrong: the host learns of the end through KILL. */
+	if (j == NULL || j->link != l || j->state != JOB_RUNNING)
+		return NULL;
+	return j;
+}
+
+/* From the host, for the stub. */
+static void
+on_host_frame(struct link *l, const struct mig_frame *f)
+{
+	struct job *j = job_of(l, f);
+	struct mig_rd rd;
+	uint32_t v;
+
+	if (j == NULL)
+		return;
+	if (f->type == MIG_M_STARTED) {
+		proto_rd_init(&rd, f->payload, f->len);
+		if (proto_get_u32(&rd, &v) == 0)
+			j->remote_pid = (int32_t)v;
+	}
+	if ((f->type == MIG_M_OUTPUT || f->type == MIG_M_OUTPUT_EOF) &&
+	    restartable(j)) {
+		if (f->flags < 1 || f->flags > 2)
+			return;
+		if (mig_frame_put(&j->held, f->type, f->flags, 0, f->payload,
+		    f->len) != 0)
+			return;
+		if (f->type == MIG_M_OUTPUT && f->len > 0)
+			send_u32(j, MIG_M_OUTPUT_ACK, f->flags, f->len);
+		if (j->held.len > MIG_HELD_MAX) {
+			mig__log(MIG_LOG_DEBUG, "job %u: output over %u bytes: "
+			    "no longer restartable", j->id, MIG_HELD_MAX);
+			j->flags &= ~(uint32_t)MIG_JOB_RESTART;
+			release_held(j);
+		}
+		return;
+	}
+	/* Output goes on as it is; the stub acknowledges it once written
+	 * to its own fds, so the window spans the whole way. */
+	if (j->client != NULL)
+		mig__client_send(j->client, f->type, f->flags, f->payload,
+		    f->len);
+}
+
+static void
+on_exit_frame(struct link *l, const struct mig_frame *f)
+{
+	struct job *j = job_of(l, f);
+
+	if (j != NULL)
+		job_event(j, JEV_EXIT, f, 0, NULL);
+}
+
+static void
+on_error_frame(struct link *l, const struct mig_frame *f)
+{
+	struct job *j = job_of(l, f);
+	struct mig_rd rd;
+	uint32_t code;
+
+	if (j == NULL)
+		return;
+	proto_rd_init(&rd, f->payload, f->len);
+	if ((j->flags & MIG_JOB_PLACE) && proto_get_u32(&rd, &code) == 0 &&
+	    (int32_t)code == MIG_EFULL) {
+		/* Another home filled it first: it counts as full until it
+		 * says otherwise, and the job goes back to the queue. */
+		mig__log(MIG_LOG_DEBUG, "job %u: %s is full, placing again",
+		    j->id, j->peer->name);
+		j->peer->running = j->peer->host_slots;
+		job_event(j, JEV_REFUSED, f, 0, NULL);
+		return;
+	}
+	job_event(j, JEV_ERROR, f, 0, NULL);
+}
+
+static void
+on_link_up(struct link *l)
+{
+	struct job *j, *next;
+
+	TAILQ_FOREACH_SAFE(j, &l->d->jobs, entry, next)
+		if (j->state == JOB_DIALING && j->peer == l->peer)
+			job_event(j, JEV_LINK_UP, NULL, 0, NULL);
+	mig__place_queued(l->d);
+}
+
+static void
+on_link_down(struct link *l, int code, const char *why)
+{
+	struct job *j, *next;
+
+	TAILQ_FOREACH_SAFE(j, &l->d->jobs, entry, next) {
+		/* A dialing job fails once no link can serve it. */
+		if ((j->state == JOB_RUNNING && j->link == l) ||
+		    (j->state == JOB_DIALING && j->peer == l->peer &&
+			l->peer->link == NULL && l->peer->dialing == NULL))
+			job_event(j, JEV_LINK_DOWN, NULL, code, why);
+	}
+	if (!l->d->stopping)
+		mig__place_queued(l->d);
+}
+
+static void
+on_client_gone(struct client *c)
+{
+	struct job *j = c->job;
+
+	if (j == NULL)
+		return;
+	c->job = NULL;
+	j->client = NULL;
+	job_event(j, JEV_CLIENT_GONE, NULL, 0, NULL);
+}
+
+void
+mig__home_init(struct homed *d)
+{
+	static const struct watcher w = { on_link_up, on_link_down,
+		on_client_gone };
+	static const uint16_t from_stub[] = { MIG_M_INPUT, MIG_M_INPUT_EOF,
+		MIG_M_OUTPUT_ACK, MIG_M_OUTPUT_CLOSE, MIG_M_SIGNAL };
+	static const uint16_t from_host[] = { MIG_M_STARTED, MIG_M_OUTPUT,
+		MIG_M_OUTPUT_EOF, MIG_M_INPUT_ACK, MIG_M_INPUT_CLOSE };
+
+	mig__on_client_frame(d, MIG_M_RUN, on_run);
+	for (size_t i = 0; i < sizeof(from_stub) / sizeof(*from_stub); i++)
+		mig__on_client_frame(d, from_stub[i], on_stub_frame);
+	for (size_t i = 0; i < sizeof(from_host) / sizeof(*from_host); i++)
+		mig__on_link_frame(d, from_host[i], on_host_frame);
+	mig__on_link_frame(d, MIG_M_EXIT, on_exit_frame);
+	mig__on_link_frame(d, MIG_M_ERROR, on_error_frame);
+	mig__watch(d, &w);
+}

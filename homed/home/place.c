@@ -1,0 +1,36 @@
+/*
+ * place.c: placement at exec time. A job goes to the host with the most
+ * free slots, this one included, ties staying home; with no free slot
+ * anywhere it waits (job.c keeps the queue in FIFO order). Nothing
+ * moves once started. A host's free slots are what it last said (LOAD)
+ * or what this home has sent it, whichever leaves fewer. Placement
+ * reads the peer table only, so tests drive it without sockets.
+ */
+#include "homed.h"
+
+static int64_t
+free_there(const struct peer *p)
+{
+	uint32_t used = p->running > p->mine ? p->running : p->mine;
+
+	return (int64_t)p->host_slots - used;
+}
+
+struct peer *
+mig__place_pick(struct homed *d, int64_t here, int *full)
+{
+	int64_t best = here, f;
+	struct peer *p, *pick = NULL;
+
+	TAILQ_FOREACH(p, &d->peers, entry) {
+		if (p->link == NULL || p->host_slots == 0)
+			continue;
+		/* Strictly more: ties stay home, then with the first host. */
+		if ((f = free_there(p)) > best) {
+			best = f;
+			pick = p;
+		}
+	}
+	*full = best <= 0;
+	return pick;
+}

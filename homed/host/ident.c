@@ -1,0 +1,74 @@
+/*
+ * ident.c: a job's identity page (include/mig/ident.h): the home's pid
+ * space, names and clock, as the shim in the job reads them. The daemon
+ * keeps the only writable mapping; the memfd the job inherits is sealed
+ * against growing, shrinking and any new writer (F_SEAL_FUTURE_WRITE),
+ * so no process of the job can truncate the page under its daemon
+ * (SIGBUS) or forge what the job's other processes read.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "homed.h"
+
+#ifndef F_SEAL_FUTURE_WRITE
+#define F_SEAL_FUTURE_WRITE 0x0010
+#endif
+
+void
+mig__ident_clock(struct mig_ident *id, const struct peer *home)
+{
+	__atomic_store_n(&id->seq, id->seq + 1, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (home != NULL && home->have_offset) {
+		id->offset_ns = home->offset_ns;
+		id->flags |= MIG_IDENT_CLOCK;
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&id->seq, id->seq + 1, __ATOMIC_RELEASE);
+}
+
+int
+mig__ident_new(const struct mig_job *job, const struct peer *home,
+    struct mig_ident **idp)
+{
+	struct mig_ident *id;
+	int fd;
+
+	*idp = NULL;
+	if ((fd = memfd_create("mig-ident", MFD_CLOEXEC |
+	    MFD_ALLOW_SEALING)) == -1)
+		return -1;
+	if (ftruncate(fd, MIG_IDENT_SIZE) == -1 ||
+	    (id = mmap(NULL, MIG_IDENT_SIZE, PROT_READ | PROT_WRITE,
+		 MAP_SHARED, fd, 0)) == MAP_FAILED) {
+		mig__close(fd);
+		return -1;
+	}
+	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
+	    F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) == -1) {
+		munmap(id, MIG_IDENT_SIZE);
+		mig__close(fd);
+		return -1;
+	}
+	id->magic = MIG_IDENT_MAGIC;
+	id->size = sizeof(*id);
+	id->pid = job->pid;
+	id->ppid = job->ppid;
+	id->pgid = job->pgid;
+	id->sid = job->sid;
+	strlcpy(id->nodename, job->nodename, sizeof(id->nodename));
+	strlcpy(id->domainname, job->domainname, sizeof(id->domainname));
+	mig__ident_clock(id, home);
+	*idp = id;
+	return fd;
+}
+
+void
+mig__ident_free(struct mig_ident *id)
+{
+	if (id != NULL)
+		munmap(id, MIG_IDENT_SIZE);
+}

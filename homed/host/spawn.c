@@ -1,0 +1,570 @@
+/*
+ * spawn.c: the host role. EXEC from a home daemon becomes a process
+ * here, in the home cwd with the home environment, umask and rlimits,
+ * in a session of its own, with the shim preloaded in remote role, its
+ * identity page at fd 100 and stdio on pipes (relay.c). The fork never
+ * waits: the child reports a failed chdir or exec on a close-on-exec
+ * pipe that the loop reads, and the pipe's plain EOF means the exec
+ * went through. What happens on each event is rjobfsm.c's to say; this
+ * file carries it out.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "homed.h"
+#include "policy.h"
+#include "shimenv.h"
+
+#define MIG_SHIMENV_BUF 16384
+
+struct rjob *
+mig__rjob_find(struct link *l, uint32_t id)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
+		if (rj->link == l && rj->id == id)
+			return rj;
+	return NULL;
+}
+
+struct rjob *
+mig__rjob_by_token(struct homed *d, uint32_t token)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &d->rjobs, entry)
+		if (rj->token == token && rj->fsm.state != RJOB_DONE)
+			return rj;
+	return NULL;
+}
+
+uint32_t
+mig__rjobs_running(struct homed *d)
+{
+	struct rjob *rj;
+	uint32_t n = 0;
+
+	TAILQ_FOREACH(rj, &d->rjobs, entry)
+		n += rj->fsm.state != RJOB_DONE;
+	return n;
+}
+
+void
+mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
+    size_t n)
+{
+	if (rj->link != NULL)
+		mig__link_send(rj->link, type, flags, rj->id, p, n);
+}
+
+/* Ends a job that never started with a mig error, "host: what". */
+static void fail_job(struct link *l, uint32_t id, int code, const char *fmt,
+    ...) __attribute__((format(printf, 4, 5)));
+
+static void
+fail_job(struct link *l, uint32_t id, int code, const char *fmt, ...)
+{
+	struct mig_buf buf = { NULL, 0, 0 };
+	char msg[512];
+	va_list ap;
+	int n;
+
+	n = snprintf(msg, sizeof(msg), "%s: ", l->d->name);
+	va_start(ap, fmt);
+	vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+	va_end(ap);
+	if (proto_put_u32(&buf, (uint32_t)code) == 0 &&
+	    proto_put_str(&buf, msg) == 0)
+		mig__link_send(l, MIG_M_ERROR, 0, id, buf.data, buf.len);
+	mig_buf_free(&buf);
+}
+
+static void
+rjob_free(struct rjob *rj)
+{
+	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
+	mig__ident_free(rj->ident);
+	free(rj->argv0);
+	free(rj->cwd);
+	free(rj);
+}
+
+/* The last handle of a finished job frees it. */
+void
+mig__rjob_handle_closed(uv_handle_t *h)
+{
+	struct rjob *rj = h->data;
+
+	if (--rj->handles == 0 && rj->fsm.state == RJOB_DONE)
+		rjob_free(rj);
+}
+
+static void
+send_exit(struct rjob *rj)
+{
+	uint8_t p[8];
+	uint32_t code = 0, sig = 0;
+
+	if (WIFSIGNALED(rj->status))
+		sig = (uint32_t)WTERMSIG(rj->status);
+	else
+		code = (uint32_t)WEXITSTATUS(rj->status);
+	for (int i = 0; i < 4; i++) {
+		p[i] = (uint8_t)(code >> (8 * i));
+		p[4 + i] = (uint8_t)(sig >> (8 * i));
+	}
+	mig__rjob_send(rj, MIG_M_EXIT, 0, p, sizeof(p));
+}
+
+/* The program could not be run: a missing cwd is mig's error; a missing
+ * or unrunnable program is reported as a shell would, on the job's
+ * stderr with status 127 or 126. */
+static void
+send_failed(struct rjob *rj)
+{
+	char msg[512];
+	uint8_t p[8] = { 0 };
+	int e = rj->why[1], notfound = e == ENOENT;
+	int n;
+
+	if (rj->why[0] == 0) {
+		fail_job(rj->link, rj->id, MIG_ENOCWD,
+		    "working directory %s is missing here (%s)", rj->cwd,
+		    strerror(e));
+		return;
+	}
+	if (notfound && strchr(rj->argv0, '/') == NULL)
+		n = snprintf(msg, sizeof(msg), "mig: %s: %s: command not found\n",
+		    rj->d->name, rj->argv0);
+	else
+		n = snprintf(msg, sizeof(msg), "mig: %s: %s: %s\n", rj->d->name,
+		    rj->argv0, strerror(e));
+	if (n > (int)sizeof(msg) - 1)
+		n = sizeof(msg) - 1;
+	mig__rjob_send(rj, MIG_M_OUTPUT, 2, msg, (size_t)n);
+	p[0] = notfound ? MIG_EXIT_NOTFOUND : MIG_EXIT_NOEXEC;
+	mig__rjob_send(rj, MIG_M_EXIT, 0, p, sizeof(p));
+}
+
+static void
+close_handles(struct rjob *rj)
+{
+	for (int i = 0; i < 3; i++)
+		mig__relay_close(rj, i);
+	if (!uv_is_closing((uv_handle_t *)&rj->report))
+		uv_close((uv_handle_t *)&rj->report, mig__rjob_handle_closed);
+}
+
+/* Runs event ev on rj and does what the state machine says. */
+static void
+rjob_event(struct rjob *rj, enum rjob_event ev)
+{
+	struct homed *d = rj->d;
+	int act = mig__rjob_step(&rj->fsm, ev);
+
+	if (act & RACT_KILL) {
+		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
+		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
+		    ev == REV_LINK_DOWN ? "its home is gone" : "stopping");
+		/* Its group; and itself, should it not have made its own
+		 * session yet. */
+		if (!rj->fsm.exited) {
+			kill(-rj->pid, SIGKILL);
+			kill(rj->pid, SIGKILL);
+		}
+	}
+	if (act & RACT_SEND_STARTED) {
+		struct mig_buf b = { NULL, 0, 0 };
+		if (proto_put_u32(&b, (uint32_t)rj->pid) == 0 &&
+		    proto_put_str(&b, d->name) == 0)
+			mig__rjob_send(rj, MIG_M_STARTED, 0, b.data, b.len);
+		mig_buf_free(&b);
+	}
+	if (rj->fsm.state == RJOB_RUNNING && ev == REV_EXEC_OK)
+		mig__relay_start(rj);
+	if (act & RACT_SEND_FAILED)
+		send_failed(rj);
+	if (act & RACT_SEND_EXIT)
+		send_exit(rj);
+	if (act & RACT_DETACH)
+		rj->link = NULL;
+	if (act & RACT_END) {
+		if (!rj->fsm.exited)
+			mig__child_forget(d, rj->pid);
+		mig__descs_job_end(rj);
+		d->done++;
+		close_handles(rj);
+		mig__push_load(d);
+		if (rj->handles == 0)
+			rjob_free(rj);
+	}
+}
+
+void
+mig__rjob_output_done(struct rjob *rj, int fd)
+{
+	rj->done[fd] = 1;
+	if (rj->done[1] && rj->done[2])
+		rjob_event(rj, REV_OUTPUT_DONE);
+}
+
+static void
+on_reaped(void *arg, int status)
+{
+	struct rjob *rj = arg;
+
+	rj->status = status;
+	rjob_event(rj, REV_EXITED);
+}
+
+static void
+report_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct rjob *rj = h->data;
+
+	*buf = uv_buf_init((char *)rj->why + rj->report_got,
+	    (unsigned)(sizeof(rj->why) - rj->report_got));
+}
+
+/* The report pipe: EOF alone says the exec went through. */
+static void
+on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct rjob *rj = s->data;
+
+	if (n > 0) {
+		rj->report_got += (size_t)n;
+		if (rj->report_got < sizeof(rj->why))
+			return;
+	} else if (n == 0) {
+		return;
+	}
+	uv_read_stop(s);
+	uv_close((uv_handle_t *)s, mig__rjob_handle_closed);
+	rjob_event(rj, rj->report_got == sizeof(rj->why) ? REV_EXEC_FAILED :
+							    REV_EXEC_OK);
+}
+
+/* The environment the program starts with: home's, plus the shim in
+ * remote role (libmig/shimenv.c). */
+static char **
+shim_env(struct homed *d, char **envp, char **buf, int identfd,
+    uint32_t token)
+{
+	char fdvar[32], jobvar[32], sockvar[PATH_MAX + 16];
+	char *extra[40] = { (char *)"__MIG_ROLE=remote", sockvar, jobvar };
+	size_t n = 0, x = 3;
+	char **v;
+
+	while (envp[n] != NULL)
+		n++;
+	n += 48;
+	*buf = NULL;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return NULL;
+	if (d->shim[0] == '\0') {
+		memcpy(v, envp, (n - 48) * sizeof(*v));
+		return v;
+	}
+	snprintf(sockvar, sizeof(sockvar), "__MIG_SOCK=%s", d->sockpath);
+	snprintf(jobvar, sizeof(jobvar), "__MIG_JOB=%u", token);
+	snprintf(fdvar, sizeof(fdvar), "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
+	if (identfd >= 0)
+		extra[x++] = fdvar;
+	for (size_t i = 0; d->hostenv != NULL && d->hostenv[i] != NULL; i++)
+		extra[x++] = d->hostenv[i];
+	extra[x] = NULL;
+	if ((*buf = malloc(MIG_SHIMENV_BUF)) == NULL ||
+	    mig__shimenv(envp, d->preload, extra, v, n, *buf,
+		MIG_SHIMENV_BUF) < 0) {
+		free(v);
+		free(*buf);
+		*buf = NULL;
+		return NULL;
+	}
+	return v;
+}
+
+static void __attribute__((noreturn))
+child(const struct mig_job *job, char **envp, int p[3][2], int report,
+    struct mig_ident *ident, int identfd)
+{
+	int why[2] = { 1, 0 }; /* stage (0: chdir, 1: exec), errno */
+
+	setsid();
+	umask((mode_t)job->umask & 0777);
+	for (uint32_t i = 0; i < job->nrlimit; i++) {
+		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
+			(rlim_t)job->rlimit[i].max };
+		/* A limit this host cannot grant stays at its maximum. */
+		if (setrlimit((int)job->rlimit[i].resource, &rl) == -1) {
+			struct rlimit now;
+			if (getrlimit((int)job->rlimit[i].resource, &now) == 0) {
+				if (rl.rlim_cur > now.rlim_max)
+					rl.rlim_cur = now.rlim_max;
+				rl.rlim_max = now.rlim_max;
+				setrlimit((int)job->rlimit[i].resource, &rl);
+			}
+		}
+	}
+	if (chdir(job->cwd) == -1) {
+		why[0] = 0;
+		why[1] = errno;
+		(void)!write(report, why, sizeof(why));
+		_exit(MIG_EXIT_FAILURE);
+	}
+	/* Out of the way first, so no dup2 below can land on it. */
+	if ((report = fcntl(report, F_DUPFD_CLOEXEC, MIG_IDENT_FDNO + 1)) == -1)
+		_exit(MIG_EXIT_FAILURE);
+	if (dup2(p[0][0], 0) == -1 || dup2(p[1][1], 1) == -1 ||
+	    dup2(p[2][1], 2) == -1)
+		goto fail;
+	if (identfd >= 0) {
+		/* The child writes its host pid, since only it knows it
+		 * before exec; the daemon's mapping is the writable one. */
+		ident->host_pid = (int32_t)getpid();
+		if (dup2(identfd, MIG_IDENT_FDNO) == -1)
+			goto fail;
+	}
+	if (dup2(report, 3) == -1)
+		goto fail;
+	fcntl(3, F_SETFD, FD_CLOEXEC);
+	close_range(4, MIG_IDENT_FDNO - 1, 0);
+	close_range(identfd >= 0 ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO, ~0u, 0);
+	environ = envp;
+	execvp(job->argv[0], job->argv);
+ fail:
+	why[1] = errno;
+	(void)!write(3, why, sizeof(why));
+	_exit(MIG_EXIT_NOTFOUND);
+}
+
+static int
+pipes(int p[3][2], int report[2])
+{
+	for (int i = 0; i < 3; i++)
+		if (pipe2(p[i], O_CLOEXEC) == -1)
+			return MIG__ERR(errno);
+	if (pipe2(report, O_CLOEXEC) == -1)
+		return MIG__ERR(errno);
+	return 0;
+}
+
+static void
+close_all(int p[3][2], int report[2])
+{
+	for (int i = 0; i < 3; i++) {
+		mig__close(p[i][0]);
+		mig__close(p[i][1]);
+	}
+	mig__close(report[0]);
+	mig__close(report[1]);
+}
+
+/*
+ * Static and setuid programs ignore LD_PRELOAD: they run, but with this
+ * host's identity, and the job is told so once, on its stderr. The
+ * program is found as execvp will find it, with the job's PATH.
+ */
+static void
+warn_unshimmable(struct link *l, uint32_t id, const struct mig_job *job)
+{
+	const char *path = NULL, *why;
+	char buf[PATH_MAX], msg[PATH_MAX + 160];
+	int n;
+
+	for (char **e = job->envp; *e != NULL; e++)
+		if (strncmp(*e, "PATH=", 5) == 0)
+			path = *e + 5;
+	if (mig__path_search(job->argv[0], path, buf, sizeof(buf)) != 0 ||
+	    (why = mig__unshimmable(buf)) == NULL)
+		return;
+	n = snprintf(msg, sizeof(msg), "mig: warning: %s is %s: it sees the "
+	    "identity of %s, not of its home\n", buf, why, l->d->name);
+	mig__link_send(l, MIG_M_OUTPUT, 2, id, msg, (size_t)n);
+}
+
+/* Our ends of the job's pipes and of the report, into the loop. */
+static void
+adopt_fds(struct rjob *rj, int p[3][2], int report[2])
+{
+	struct homed *d = rj->d;
+
+	for (int i = 0; i < 3; i++) {
+		int *mine = i == 0 ? &p[0][1] : &p[i][0];
+		/* Bigger pipes, fewer trips through the loop and the link. */
+		fcntl(*mine, F_SETPIPE_SZ, (int)MIG_CHUNK);
+		uv_pipe_init(d->loop, &rj->pipes[i], 0);
+		rj->pipes[i].data = rj;
+		uv_pipe_open(&rj->pipes[i], *mine);
+		*mine = -1;
+		rj->open[i] = 1;
+		rj->handles++;
+	}
+	uv_pipe_init(d->loop, &rj->report, 0);
+	rj->report.data = rj;
+	uv_pipe_open(&rj->report, report[0]);
+	report[0] = -1;
+	rj->handles++;
+	uv_read_start((uv_stream_t *)&rj->report, report_alloc, on_report);
+}
+
+static void
+on_exec(struct link *l, const struct mig_frame *f)
+{
+	struct homed *d = l->d;
+	struct mig_job *job = NULL;
+	struct rjob *rj = NULL;
+	char **envp = NULL, *envbuf = NULL;
+	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
+	int report[2] = { -1, -1 }, identfd = -1, r;
+	struct mig_ident *ident = NULL;
+	struct stat st;
+	pid_t pid;
+
+	if ((r = mig_r_job(f->payload, f->len, &job)) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
+		fail_job(l, f->stream, MIG_EPROTO, "malformed job");
+		goto out;
+	}
+	/* Placed jobs respect the slots, whichever home sends them; a job
+	 * sent to a named host (mig -h) runs as ssh's would. */
+	if ((job->flags & MIG_JOB_PLACE) && mig__running_here(d) >= d->slots) {
+		fail_job(l, f->stream, MIG_EFULL, "no free slot");
+		goto out;
+	}
+	errno = 0;
+	if (stat(job->cwd, &st) == -1 || !S_ISDIR(st.st_mode)) {
+		fail_job(l, f->stream, MIG_ENOCWD,
+		    "working directory %s is missing here (%s)", job->cwd,
+		    errno == 0 ? "not a directory" : strerror(errno));
+		goto out;
+	}
+	if ((r = pipes(p, report)) != 0) {
+		fail_job(l, f->stream, r, "cannot make pipes: %s",
+		    mig_strerror(r));
+		goto out;
+	}
+	warn_unshimmable(l, f->stream, job);
+	identfd = mig__ident_new(job, l->peer, &ident);
+	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
+	    (rj->argv0 = strdup(job->argv[0])) == NULL ||
+	    (rj->cwd = strdup(job->cwd)) == NULL ||
+	    (envp = shim_env(d, job->envp, &envbuf, identfd,
+	    d->next_token + 1)) ==
+		NULL) {
+		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
+	if ((pid = mig__fork()) == -1) {
+		fail_job(l, f->stream, MIG__ERR(errno), "fork: %s",
+		    strerror(errno));
+		goto out;
+	}
+	if (pid == 0)
+		child(job, envp, p, report[1], ident, identfd);
+	rj->d = d;
+	rj->link = l;
+	rj->id = f->stream;
+	rj->pid = pid;
+	rj->token = ++d->next_token;
+	rj->fsm.state = RJOB_STARTING;
+	rj->ident = ident;
+	ident = NULL;
+	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
+		kill(pid, SIGKILL);
+		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
+	adopt_fds(rj, p, report);
+	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
+	mig__log(MIG_LOG_DEBUG, "job %u from %s: pid %d %s", rj->id,
+	    l->peer->name, (int)pid, job->argv[0]);
+	if (job->flags & MIG_JOB_NOSTDIN)
+		mig__relay_close(rj, 0);
+	mig__push_load(d);
+	rj = NULL;
+ out:
+	close_all(p, report);
+	mig__close(identfd);
+	mig__ident_free(ident);
+	if (rj != NULL) {
+		mig__ident_free(rj->ident);
+		free(rj->argv0);
+		free(rj->cwd);
+	}
+	free(rj);
+	free(envp);
+	free(envbuf);
+	mig_job_free(job);
+}
+
+static void
+on_kill(struct link *l, const struct mig_frame *f)
+{
+	struct rjob *rj = mig__rjob_find(l, f->stream);
+
+	if (rj != NULL)
+		rjob_event(rj, REV_KILL);
+}
+
+static void
+on_signal(struct link *l, const struct mig_frame *f)
+{
+	struct rjob *rj = mig__rjob_find(l, f->stream);
+	struct mig_rd rd;
+	uint32_t sig, pid;
+
+	if (rj == NULL || rj->fsm.state == RJOB_DONE)
+		return;
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &sig) != 0 || sig == 0 || sig >= NSIG)
+		return;
+	if (f->flags == 1) {
+		if (proto_get_u32(&rd, &pid) == 0)
+			mig__desc_signal(rj, (pid_t)pid, (int)sig);
+	} else if (!rj->fsm.exited) {
+		kill(-rj->pid, (int)sig);
+	}
+}
+
+static void
+on_link_down(struct link *l, int code, const char *why)
+{
+	struct rjob *rj, *next;
+
+	/* No orphans: a job whose home is gone is killed. */
+	TAILQ_FOREACH_SAFE(rj, &l->d->rjobs, entry, next)
+		if (rj->link == l)
+			rjob_event(rj, REV_LINK_DOWN);
+}
+
+void
+mig__rjobs_stop(struct homed *d)
+{
+	struct rjob *rj, *next;
+
+	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
+		rjob_event(rj, REV_STOP);
+}
+
+void
+mig__host_init(struct homed *d)
+{
+	static const struct watcher w = { .link_down = on_link_down };
+
+	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
+	mig__on_link_frame(d, MIG_M_KILL, on_kill);
+	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);
+	mig__watch(d, &w);
+}

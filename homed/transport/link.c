@@ -1,0 +1,565 @@
+/*
+ * link.c: the links between daemons. One TCP link per pair of hosts
+ * carries every job between them. A link starts with a plain handshake
+ * (handshake.c), after which every frame travels alone in a sealed
+ * record:
+ *
+ *   u32 sealed length (also the record's associated data), sealed frame
+ *
+ * Each opened frame goes to the handler its type was registered with.
+ * Anything malformed, unauthentic or late fails the link with a log line
+ * naming the peer, and so does silence past the ping timeout; a failed
+ * link is torn down on the next loop turn, where the roles hear "link
+ * down" once. The daemon goes on serving everyone else.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "homed.h"
+
+struct lwrite {
+	uv_write_t req;
+	uv_buf_t buf;
+	uint8_t data[];
+};
+
+struct peer *
+mig__peer_find(struct homed *d, const char *name)
+{
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+/* Every host of the hosts file but this one is a peer; nobody else ever
+ * becomes one. */
+int
+mig__peers_init(struct homed *d)
+{
+	for (size_t i = 0; i < d->hosts.n; i++) {
+		const struct mig_host *h = &d->hosts.v[i];
+		struct peer *p;
+		if (strcmp(h->name, d->name) == 0)
+			continue;
+		if ((p = calloc(1, sizeof(*p))) == NULL)
+			return MIG__ERR(ENOMEM);
+		p->d = d;
+		strlcpy(p->name, h->name, sizeof(p->name));
+		strlcpy(p->addr, h->addr, sizeof(p->addr));
+		p->port = h->port;
+		p->slots = h->slots;
+		TAILQ_INSERT_TAIL(&d->peers, p, entry);
+	}
+	return 0;
+}
+
+/* Drops one of the link's handles or requests; the last frees it. */
+static void
+link_unref(struct link *l)
+{
+	if (--l->handles > 0)
+		return;
+	mig_buf_free(&l->in);
+	mig_buf_free(&l->plain);
+	mig__session_wipe(&l->sess);
+	free(l);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	link_unref(h->data);
+}
+
+void
+mig__link_fail(struct link *l, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
+	va_end(ap);
+	l->fail_code = code;
+	/* A host that stays down is said once, not at every redial. */
+	mig__log(l->peer != NULL &&
+		strcmp(l->peer->last_why, l->fail_why) == 0 ?
+		MIG_LOG_DEBUG : MIG_LOG_WARN,
+	    "link %s: %s; closed", l->desc, l->fail_why);
+	l->state = LINK_FAILED;
+	uv_read_stop((uv_stream_t *)&l->tcp);
+	uv_timer_stop(&l->timer);
+	mig__reap_soon(l->d);
+}
+
+/* The reaper's part: failed links leave their peer, their watchers hear
+ * of it, and their handles close. */
+void
+mig__links_reap(struct homed *d)
+{
+	struct link *l, *next;
+
+	TAILQ_FOREACH_SAFE(l, &d->links, entry, next) {
+		struct peer *p = l->peer;
+		if (l->state != LINK_FAILED)
+			continue;
+		l->state = LINK_CLOSED;
+		TAILQ_REMOVE(&d->links, l, entry);
+		if (p != NULL) {
+			if (p->link == l)
+				p->link = NULL;
+			if (p->dialing == l)
+				p->dialing = NULL;
+			p->last_error = l->fail_code;
+			strlcpy(p->last_why, l->fail_why, sizeof(p->last_why));
+		}
+		mig__notify_down(l, l->fail_code, l->fail_why);
+		/* A lookup under way holds its own reference (on_resolved). */
+		uv_cancel((uv_req_t *)&l->resolve);
+		uv_close((uv_handle_t *)&l->timer, on_handle_closed);
+		uv_close((uv_handle_t *)&l->tcp, on_handle_closed);
+	}
+}
+
+static struct link *
+link_new(struct homed *d, int initiator)
+{
+	struct link *l = calloc(1, sizeof(*l));
+
+	if (l == NULL)
+		return NULL;
+	l->d = d;
+	l->initiator = initiator;
+	uv_tcp_init(d->loop, &l->tcp);
+	uv_timer_init(d->loop, &l->timer);
+	l->tcp.data = l->timer.data = l->connect.data = l->resolve.data = l;
+	l->handles = 2;
+	l->last_rx = uv_now(d->loop);
+	TAILQ_INSERT_TAIL(&d->links, l, entry);
+	return l;
+}
+
+static void
+on_lwritten(uv_write_t *req, int status)
+{
+	free(req);
+}
+
+static int
+link_write(struct link *l, struct lwrite *w, size_t n)
+{
+	int r;
+
+	w->buf = uv_buf_init((char *)w->data, (unsigned)n);
+	if ((r = uv_write(&w->req, (uv_stream_t *)&l->tcp, &w->buf, 1,
+	    on_lwritten)) != 0) {
+		free(w);
+		mig__link_fail(l, MIG_ELINK, "send failed: %s", uv_strerror(r));
+	}
+	return r;
+}
+
+int
+mig__link_write_plain(struct link *l, const struct mig_buf *frame)
+{
+	struct lwrite *w = malloc(sizeof(*w) + frame->len);
+
+	if (w == NULL)
+		return MIG__ERR(ENOMEM);
+	memcpy(w->data, frame->data, frame->len);
+	return link_write(l, w, frame->len);
+}
+
+int
+mig__link_send(struct link *l, uint16_t type, uint16_t flags,
+    uint32_t stream, const void *payload, size_t n)
+{
+	struct mig_buf frame = { NULL, 0, 0 };
+	struct lwrite *w = NULL;
+	size_t clen;
+	int r;
+
+	if (l->state != LINK_UP)
+		return MIG_ELINK;
+	if ((r = mig_frame_put(&frame, type, flags, stream, payload, n)) != 0)
+		goto out;
+	clen = frame.len + MIG_TAG_BYTES;
+	if ((w = malloc(sizeof(*w) + 4 + clen)) == NULL) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	for (int i = 0; i < 4; i++)
+		w->data[i] = (uint8_t)(clen >> (8 * i));
+	if ((r = mig__seal(&l->sess, frame.data, frame.len, w->data, 4,
+	    w->data + 4)) != 0)
+		goto out;
+	r = link_write(l, w, 4 + clen);
+	w = NULL;
+ out:
+	free(w);
+	mig_buf_free(&frame);
+	if (r != 0)
+		mig__link_fail(l, MIG_ELINK, "send failed: %s", mig_strerror(r));
+	return r;
+}
+
+void
+mig__link_up(struct link *l)
+{
+	struct peer *p = l->peer;
+
+	uv_timer_stop(&l->timer);
+	l->state = LINK_UP;
+	l->last_rx = uv_now(l->d->loop);
+	/* Both sides may dial at once; the link dialed by the lower name
+	 * wins on both, so they agree without another message. */
+	if (p->link != NULL && p->link != l) {
+		const char *win = strcmp(l->d->name, p->name) < 0 ? l->d->name :
+								     p->name;
+		const char *mine = l->initiator ? l->d->name : p->name;
+		if (strcmp(mine, win) != 0) {
+			mig__log(MIG_LOG_INFO, "link %s: duplicate, closed",
+			    l->desc);
+			l->state = LINK_HELLO; /* never up, as far as roles know */
+			mig__link_fail(l, MIG_ELINK, "duplicate link");
+			return;
+		}
+		mig__link_fail(p->link, MIG_ELINK, "replaced by a newer link");
+		p->link = NULL;
+	}
+	p->link = l;
+	if (p->dialing == l)
+		p->dialing = NULL;
+	p->last_error = 0;
+	p->last_why[0] = '\0';
+	l->was_up = 1;
+	mig__log(MIG_LOG_INFO, "link %s: up (%s)", l->desc,
+	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
+						       "chacha20poly1305");
+	mig__notify_up(l);
+}
+
+/* One frame of an up link: PING is the transport's own, the rest go to
+ * the roles. */
+static void
+dispatch(struct link *l, const struct mig_frame *f)
+{
+	if (f->type == MIG_M_PING) {
+		uint8_t p[24];
+		struct timespec ts;
+		uint64_t now;
+		if (f->len != 16)
+			return;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		memcpy(p, f->payload, 16);
+		for (int i = 0; i < 8; i++)
+			p[16 + i] = (uint8_t)(now >> (8 * i));
+		mig__link_send(l, MIG_M_PONG, 0, 0, p, sizeof(p));
+		return;
+	}
+	if (mig__deliver_link(l, f) != 0)
+		mig__link_fail(l, MIG_EPROTO, "unexpected frame type %u",
+		    f->type);
+}
+
+static size_t
+read_records(struct link *l, size_t off)
+{
+	while (l->state == LINK_UP && l->in.len - off >= 4) {
+		const uint8_t *p = l->in.data + off;
+		uint32_t clen = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+		struct mig_frame f;
+		int r;
+
+		if (clen < MIG_TAG_BYTES + MIG_FRAME_HDR ||
+		    clen > MIG_RECORD_MAX) {
+			mig__link_fail(l, MIG_EPROTO,
+			    "malformed record length %u", clen);
+			break;
+		}
+		if (l->in.len - off - 4 < clen)
+			break;
+		l->plain.len = 0;
+		if (mig_buf_reserve(&l->plain, clen) != 0) {
+			mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+			break;
+		}
+		if (mig__open(&l->sess, p + 4, clen, p, 4, l->plain.data) != 0) {
+			mig__link_fail(l, MIG_EAUTH,
+			    "record failed authentication (altered or replayed)");
+			break;
+		}
+		off += 4 + clen;
+		r = mig_frame_decode(l->plain.data, clen - MIG_TAG_BYTES, &f);
+		if (r != 0 || MIG_FRAME_HDR + f.len != clen - MIG_TAG_BYTES) {
+			mig__link_fail(l, MIG_EPROTO,
+			    "malformed frame in record");
+			break;
+		}
+		l->last_rx = uv_now(l->d->loop);
+		dispatch(l, &f);
+	}
+	return off;
+}
+
+static void
+link_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct link *l = h->data;
+
+	if (mig_buf_reserve(&l->in, 256 << 10) != 0) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)l->in.data + l->in.len,
+	    (unsigned)(l->in.cap - l->in.len));
+}
+
+static void
+link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
+{
+	struct link *l = s->data;
+	size_t off;
+
+	if (l->state >= LINK_FAILED)
+		return;
+	if (n < 0) {
+		if (n == UV_EOF)
+			mig__log(MIG_LOG_INFO, "link %s: closed by the peer",
+			    l->desc);
+		mig__link_fail(l, MIG_ELINK, "%s", n == UV_EOF ?
+		    "closed by the peer" : uv_strerror((int)n));
+		return;
+	}
+	l->in.len += (size_t)n;
+	off = mig__handshake_read(l);
+	off = read_records(l, off);
+	if (l->state < LINK_FAILED)
+		mig_buf_consume(&l->in, off);
+}
+
+static void
+on_deadline(uv_timer_t *t)
+{
+	struct link *l = t->data;
+
+	mig__link_fail(l, l->initiator ? MIG_EHOSTDOWN : MIG_EAUTH,
+	    "no handshake within %d ms", MIG_HANDSHAKE_MS);
+}
+
+/* A dead peer whose kernel still holds the connection (a stopped host,
+ * a network that drops packets) is found by the ping timeout; the
+ * kernel is told the same bound for unacknowledged data. */
+static void
+link_start(struct link *l)
+{
+	uv_os_fd_t fd;
+	unsigned ms = l->d->ping_timeout_ms;
+
+	uv_tcp_nodelay(&l->tcp, 1);
+	uv_tcp_keepalive(&l->tcp, 1, ms / 1000 > 0 ? ms / 1000 : 1);
+	if (uv_fileno((uv_handle_t *)&l->tcp, &fd) == 0)
+		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
+	l->state = LINK_HELLO;
+	uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read);
+}
+
+static void
+on_connected(uv_connect_t *req, int status)
+{
+	struct link *l = req->data;
+
+	if (l->state != LINK_CONNECTING)
+		return;
+	if (status != 0) {
+		mig__link_fail(l, MIG_EHOSTDOWN, "host down: %s",
+		    uv_strerror(status));
+		return;
+	}
+	link_start(l);
+	mig__handshake_start(l);
+}
+
+static void
+on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
+{
+	struct link *l = req->data;
+	int r;
+
+	if (status == UV_ECANCELED || l->state != LINK_RESOLVING) {
+		uv_freeaddrinfo(ai);
+		link_unref(l);
+		return;
+	}
+	link_unref(l); /* the link still holds its two handles */
+	if (status != 0) {
+		mig__link_fail(l, MIG_EHOSTDOWN, "cannot resolve %s: %s",
+		    l->peer->addr, uv_strerror(status));
+		uv_freeaddrinfo(ai);
+		return;
+	}
+	l->state = LINK_CONNECTING;
+	r = uv_tcp_connect(&l->connect, &l->tcp, ai->ai_addr, on_connected);
+	uv_freeaddrinfo(ai);
+	if (r != 0)
+		mig__link_fail(l, MIG_EHOSTDOWN, "host down: %s", uv_strerror(r));
+}
+
+void
+mig__peer_dial(struct peer *p)
+{
+	struct homed *d = p->d;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
+	char port[8];
+	struct link *l;
+	int r;
+
+	if (p->link != NULL || p->dialing != NULL || d->stopping)
+		return;
+	if ((l = link_new(d, 1)) == NULL)
+		return;
+	l->peer = p;
+	p->dialing = l;
+	l->state = LINK_RESOLVING;
+	snprintf(l->desc, sizeof(l->desc), "%s (%s:%u)", p->name, p->addr,
+	    p->port);
+	if (!d->have_key) {
+		mig__link_fail(l, MIG_EKEY,
+		    "no key on this host (run 'mig keygen')");
+		return;
+	}
+	snprintf(port, sizeof(port), "%u", p->port);
+	/* Off the loop: a name server that does not answer must not stop
+	 * the daemon. */
+	if ((r = uv_getaddrinfo(d->loop, &l->resolve, on_resolved, p->addr,
+	    port, &hints)) != 0) {
+		mig__link_fail(l, MIG_EHOSTDOWN, "cannot resolve %s: %s",
+		    p->addr, uv_strerror(r));
+		return;
+	}
+	l->handles++;
+	uv_timer_start(&l->timer, on_deadline, MIG_CONNECT_MS + MIG_HANDSHAKE_MS,
+	    0);
+}
+
+static void
+on_peer_connection(uv_stream_t *server, int status)
+{
+	struct homed *d = server->data;
+	struct sockaddr_storage ss;
+	int len = sizeof(ss);
+	char host[64] = "?";
+	struct link *l;
+
+	if (status != 0 || (l = link_new(d, 0)) == NULL)
+		return;
+	l->state = LINK_HELLO;
+	if (uv_accept(server, (uv_stream_t *)&l->tcp) != 0) {
+		mig__link_fail(l, MIG_ELINK, "accept failed");
+		return;
+	}
+	if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0) {
+		if (ss.ss_family == AF_INET)
+			uv_ip4_name((struct sockaddr_in *)&ss, host,
+			    sizeof(host));
+		else
+			uv_ip6_name((struct sockaddr_in6 *)&ss, host,
+			    sizeof(host));
+	}
+	strlcpy(l->desc, host, sizeof(l->desc));
+	if (!d->have_key) {
+		mig__link_fail(l, MIG_EKEY, "no key here (run 'mig keygen')");
+		return;
+	}
+	link_start(l);
+	mig__handshake_start(l);
+	uv_timer_start(&l->timer, on_deadline, MIG_HANDSHAKE_MS, 0);
+}
+
+int
+mig__listen_start(struct homed *d)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
+		.ai_flags = AI_PASSIVE | AI_NUMERICHOST },
+			*ai = NULL;
+	char port[8];
+	int r;
+
+	snprintf(port, sizeof(port), "%u", d->listen_port);
+	if ((r = getaddrinfo(d->listen_addr, port, &hints, &ai)) != 0) {
+		hints.ai_flags = AI_PASSIVE;
+		if (getaddrinfo(d->listen_addr, port, &hints, &ai) != 0)
+			return MIG_ECONFIG;
+	}
+	uv_tcp_init(d->loop, &d->listener);
+	d->listener.data = d;
+	r = uv_tcp_bind(&d->listener, ai->ai_addr, 0);
+	freeaddrinfo(ai);
+	if (r == 0)
+		r = uv_listen((uv_stream_t *)&d->listener, 128,
+		    on_peer_connection);
+	return r;
+}
+
+void
+mig__links_tick(struct homed *d)
+{
+	uint64_t now = uv_now(d->loop);
+	struct timespec ts;
+	uint8_t ping[16];
+	uint64_t mono = uv_hrtime(), real;
+	struct link *l;
+	struct peer *p;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	for (int i = 0; i < 8; i++) {
+		ping[i] = (uint8_t)(mono >> (8 * i));
+		ping[8 + i] = (uint8_t)(real >> (8 * i));
+	}
+	TAILQ_FOREACH(l, &d->links, entry) {
+		if (l->state != LINK_UP)
+			continue;
+		if (now - l->last_rx > d->ping_timeout_ms) {
+			mig__link_fail(l, MIG_EHOSTDOWN,
+			    "no answer for %llu ms (ping timeout %u ms)",
+			    (unsigned long long)(now - l->last_rx),
+			    d->ping_timeout_ms);
+			continue;
+		}
+		mig__link_send(l, MIG_M_PING, 0, 0, ping, sizeof(ping));
+	}
+	/* Links to every host we know stay up, so placement sees them. */
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (p->link == NULL && p->dialing == NULL)
+			mig__peer_dial(p);
+}
+
+void
+mig__links_stop(struct homed *d)
+{
+	struct link *l;
+	struct peer *p;
+
+	TAILQ_FOREACH(l, &d->links, entry)
+		mig__link_fail(l, MIG_ELINK, "daemon stopping");
+	mig__links_reap(d);
+	while ((p = TAILQ_FIRST(&d->peers)) != NULL) {
+		TAILQ_REMOVE(&d->peers, p, entry);
+		free(p);
+	}
+	if (d->listener.type == UV_TCP &&
+	    !uv_is_closing((uv_handle_t *)&d->listener))
+		uv_close((uv_handle_t *)&d->listener, NULL);
+}

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# A dead or hung peer is noticed, and a home daemon may die mid-build:
+# restartable compiles run again, other jobs end with one mig: line and
+# 255, and nothing is left behind on any host. The daemons run with a
+# 2 s ping timeout (--ping-timeout), so a silent link is dead after 2 s.
+#
+# The cluster gives home 2 slots and host1 and host2 4 each.
+
+load helpers
+
+setup_file() {
+	cc -std=c17 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/sigdfl" \
+		"$HELPERS_DIR/sigdfl.c"
+	export SIGDFL=$BATS_FILE_TMPDIR/sigdfl
+	export MIG_CLUSTER_HOMED_ARGS="--ping-timeout 2"
+	cluster_up --slots 2,4,4
+	wait_until 10 all_up
+}
+
+# cont NAME: wakes a stopped daemon and waits until every link is up.
+cont() {
+	kill -CONT "$(host_pid "$1")" 2>/dev/null || true
+	wait_until 20 all_up
+}
+
+# on_host NAME PATTERN: a process of that host's daemon matches PATTERN.
+# As root each host has a pid namespace of its own, and its processes
+# descend from its daemon; unprivileged every daemon is our child.
+on_host() {
+	local p
+	for p in $(pgrep -f -- "$2"); do
+		[[ $(readlink "/proc/$p/ns/pid") == $(readlink "/proc/$(host_pid "$1")/ns/pid") ]] &&
+			return 0
+	done
+	return 1
+}
+
+# gcc_on NAME: mig ps shows a compile running on host NAME.
+gcc_on() {
+	timeout -k 2 10 "$MIG" ps --json 3>&- | python3 -c '
+import json, sys
+sys.exit(not any(j["host"] == sys.argv[1] and "gcc" in j["command"]
+                 and j["state"] == "running" for j in json.load(sys.stdin)))' "$1"
+}
+
+@test "liveness: a host stopped mid-build is dropped after the ping timeout; its compiles run again and the build succeeds" {
+	local p=$BATS_TEST_TMPDIR/p pid
+	CLEANUP+=("cont host2")
+	project "$p" 12 6
+	build_ref "$p"
+	cd "$p"
+	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 60 gcc_on host2
+	kill -STOP "$(host_pid host2)"
+	wait_exit "$pid" 300
+	if ((WAIT_STATUS != 0)); then
+		echo "mig make: status $WAIT_STATUS, stderr:" >&2
+		cat "$BATS_TEST_TMPDIR/err" >&2
+		return 1
+	fi
+	same_objects "$p"
+	grep -E 'link host2 .*: no answer for [0-9]+ ms \(ping timeout 2000 ms\); closed' "$MIG_CLUSTER_DIR/home.log" >&2
+	grep -E 'host2 lost .*running gcc again elsewhere' "$MIG_CLUSTER_DIR/home.log" >&2
+	# No output twice: the build printed what a local one does.
+	if grep -v '^gcc\|^cc\|^mig: warning' "$BATS_TEST_TMPDIR/out" | grep -q .; then
+		cat "$BATS_TEST_TMPDIR/out" >&2
+		return 1
+	fi
+	cont host2
+	# Woken, host2 finds its link to home gone and kills its jobs.
+	wait_until 20 eval "! on_host host2 'cc1 .*$p'"
+}
+
+@test "liveness: mig -h on a stopped host ends with one mig: line and 255 after the ping timeout" {
+	CLEANUP+=("cont host1")
+	kill -STOP "$(host_pid host1)"
+	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo never
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *host1*"ping timeout"* ]]
+}
+
+@test "liveness: SIGINT to a stub whose host never answered ends it at once, as SIGINT would, and nothing runs on" {
+	local s pid
+	CLEANUP+=("cont host1")
+	s=$(unique_sleep)
+	kill -STOP "$(host_pid host1)"
+	"$SIGDFL" "$MIG" -h host1 sleep "$s" </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	sleep 0.5
+	kill -INT "$pid"
+	wait_exit "$pid" 1
+	expect_eq "status" "$WAIT_STATUS" 130
+	cont host1
+	# The EXEC that waited in host1's socket is killed (or never ran).
+	sleep 1
+	! on_host host1 "sleep $s"
+}
+
+@test "liveness: the home daemon killed mid-build: the build succeeds and nothing is left on any host" {
+	local p=$BATS_TEST_TMPDIR/p pid
+	CLEANUP+=("'$CLUSTER' start home || true; wait_until 20 all_up")
+	project "$p" 12 6
+	build_ref "$p"
+	cd "$p"
+	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 60 gcc_on host1
+	kill -KILL "$(host_pid home)"
+	wait_exit "$pid" 300
+	if ((WAIT_STATUS != 0)); then
+		echo "mig make: status $WAIT_STATUS, stderr:" >&2
+		cat "$BATS_TEST_TMPDIR/err" >&2
+		return 1
+	fi
+	same_objects "$p"
+	grep -q "mig: warning: lost the connection to the local mig-homed; running" "$BATS_TEST_TMPDIR/err"
+	# The hosts saw home's link close and killed what they ran for it.
+	wait_until 10 eval "! on_host host1 'cc1 .*$p' && ! on_host host2 'cc1 .*$p'"
+	# The stale socket and pid file do not stop the next start.
+	"$CLUSTER" start home
+	wait_until 20 all_up
+}
