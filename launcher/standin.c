@@ -1,6 +1,6 @@
 /*
  * standin.c: mig --standin HOST PID WHAT, the placeholder that holds a
- * home pid for a process a placed job started on HOST (ARCHITECTURE §7).
+ * home pid for a process a placed job started on HOST (docs/design.md, "Failure semantics").
  * The home daemon starts it; `ps` shows what it stands for, and every
  * signal it gets goes to that process. It ends when the daemon hangs up:
  * the process ended, or its job did.

@@ -33,7 +33,7 @@ struct mig_ident {
 	char nodename[65];     /* home uname().nodename */
 	char domainname[65];   /* home uname().domainname */
 	/* The job's other processes: each has a pid at home too, held by a
-	 * placeholder process there (ARCHITECTURE §7). host_pid 0: free. */
+	 * placeholder process there (docs/design.md). host_pid 0: free. */
 	struct {
 		int32_t host_pid;
 		int32_t home_pid;

@@ -1,7 +1,7 @@
 /*
- * pid.c: the placed process's pids are its home ones (ARCHITECTURE.md
- * section 7). The placed process itself, the one whose pid here is the
- * page's host_pid, takes the stub's pid. Every process it starts here
+ * pid.c: the placed process's pids are its home ones (docs/design.md,
+ * "Identity of a placed process"). The placed process itself, the one
+ * whose pid here is the page's host_pid, takes the stub's pid. Every process it starts here
  * gets a pid at home as well (step 2): fork, vfork and posix_spawn ask
  * the daemons for one (mig__hold, call.c), which a placeholder process
  * at home holds, and the host daemon writes the pair into the identity

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Robustness (ARCHITECTURE.md sections 3 and 5): whatever arrives on a
+# Robustness (docs/design.md, wire format and failures): whatever arrives on a
 # daemon's TCP port or unix socket, the daemon drops that connection with a
 # log line and goes on serving; a peer link whose records are altered or
 # replayed closes, its jobs fail with a "mig:" line, and the next link
