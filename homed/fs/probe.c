@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/utsname.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -86,6 +87,10 @@ child(int wfd, const char *dev, const char *mnt, const char *uid_map,
 	size_t len = 0;
 	int fd, e;
 
+	/* A process that changed its ids (a daemon started by root, then
+	 * dropping to the user) is not dumpable, which makes its /proc/self
+	 * files root's and uid_map unwritable. This child may be dumpable. */
+	(void)prctl(PR_SET_DUMPABLE, 1);
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
 		rep.stage = ST_UNSHARE;
 		rep.err = errno;
