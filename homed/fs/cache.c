@@ -1,0 +1,687 @@
+/*
+ * cache.c: the host's persistent, bounded, content-addressed object
+ * cache (fs.h says what it promises). The files are the truth: the table
+ * here is rebuilt from them at every open and only remembers what this
+ * process saw, which objects it has checked, and which are held.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/queue.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "core.h"
+#include "fs.h"
+
+struct entry {
+	uint8_t key[MIG_HASH_BYTES];
+	uint64_t size;
+	struct timespec used;       /* the file's mtime, at open (for order) */
+	unsigned holds;             /* gets not yet released */
+	int verified;               /* hash checked by this process */
+	struct entry *next;         /* hash bucket chain */
+	TAILQ_ENTRY(entry) lru;     /* first: least recently used */
+};
+
+TAILQ_HEAD(lru_head, entry);
+
+struct mig_cache {
+	char dir[PATH_MAX];
+	uint64_t cap;               /* bytes */
+	pthread_mutex_t lock;       /* everything below */
+	struct entry **tab;
+	size_t nbuckets;            /* a power of two */
+	struct lru_head lru;
+	struct mig_cache_stats st;
+};
+
+struct mig_cache_writer {
+	struct mig_cache *c;
+	uint8_t key[MIG_HASH_BYTES];
+	int fd;                     /* the temporary file, flock'ed */
+	char tmp[PATH_MAX];
+	crypto_generichash_state hs;
+	uint64_t size;
+	int r;                      /* first failure of a write, kept */
+};
+
+/* ---- the table ---- */
+
+static size_t
+bucket(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
+{
+	uint64_t v;
+
+	memcpy(&v, key, sizeof(v)); /* a hash already: any 8 bytes will do */
+	return (size_t)(v & (c->nbuckets - 1));
+}
+
+static struct entry *
+find(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
+{
+	struct entry *e;
+
+	for (e = c->tab[bucket(c, key)]; e != NULL; e = e->next)
+		if (memcmp(e->key, key, MIG_HASH_BYTES) == 0)
+			return e;
+	return NULL;
+}
+
+static int
+grow(struct mig_cache *c)
+{
+	size_t n = c->nbuckets * 2, i;
+	struct entry **tab, *e, *next;
+	struct entry **old = c->tab;
+	size_t oldn = c->nbuckets;
+
+	if ((tab = calloc(n, sizeof(*tab))) == NULL)
+		return MIG__ERR(ENOMEM);
+	c->tab = tab;
+	c->nbuckets = n;
+	for (i = 0; i < oldn; i++) {
+		for (e = old[i]; e != NULL; e = next) {
+			next = e->next;
+			e->next = tab[bucket(c, e->key)];
+			tab[bucket(c, e->key)] = e;
+		}
+	}
+	free(old);
+	return 0;
+}
+
+/* Adds e (not in the table yet) as the most recently used. */
+static void
+insert(struct mig_cache *c, struct entry *e)
+{
+	size_t b;
+
+	if (c->st.objects >= c->nbuckets)
+		(void)grow(c); /* a longer chain is slower, not wrong */
+	b = bucket(c, e->key);
+	e->next = c->tab[b];
+	c->tab[b] = e;
+	TAILQ_INSERT_TAIL(&c->lru, e, lru);
+	c->st.objects++;
+	c->st.bytes += e->size;
+}
+
+static void
+unlink_entry(struct mig_cache *c, struct entry *e)
+{
+	struct entry **pp;
+
+	for (pp = &c->tab[bucket(c, e->key)]; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == e) {
+			*pp = e->next;
+			break;
+		}
+	}
+	TAILQ_REMOVE(&c->lru, e, lru);
+	c->st.objects--;
+	c->st.bytes -= e->size;
+}
+
+static void
+touch(struct mig_cache *c, struct entry *e)
+{
+	TAILQ_REMOVE(&c->lru, e, lru);
+	TAILQ_INSERT_TAIL(&c->lru, e, lru);
+}
+
+/* ---- paths ---- */
+
+static int
+subdir_path(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%s/%02x", c->dir, key[0]);
+
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+}
+
+static int
+object_path(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    char *buf, size_t size)
+{
+	char hex[MIG_HASH_HEX];
+	int n;
+
+	mig__hash_hex(key, hex);
+	n = snprintf(buf, size, "%s/%.2s/%s", c->dir, hex, hex);
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+}
+
+/* mkdir -p with mode 0700 for what it creates. */
+static int
+mkdirs(const char *path)
+{
+	char buf[PATH_MAX];
+	char *p;
+
+	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
+		return MIG_ETOOBIG;
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+			return MIG__ERR(errno);
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
+		return MIG__ERR(errno);
+	return 0;
+}
+
+/* Removes the entry's file and the entry. Called with the lock held. */
+static void
+drop(struct mig_cache *c, struct entry *e)
+{
+	char path[PATH_MAX];
+
+	if (object_path(c, e->key, path, sizeof(path)) == 0)
+		(void)unlink(path);
+	unlink_entry(c, e);
+	free(e);
+}
+
+/* Removes least recently used objects until the cap is met, sparing held
+ * ones and keep. Called with the lock held. */
+static void
+evict(struct mig_cache *c, const struct entry *keep)
+{
+	struct entry *e, *next;
+
+	for (e = TAILQ_FIRST(&c->lru); e != NULL && c->st.bytes > c->cap;
+	    e = next) {
+		next = TAILQ_NEXT(e, lru);
+		if (e == keep || e->holds > 0)
+			continue;
+		drop(c, e);
+		c->st.evicted++;
+	}
+}
+
+/* ---- open and close ---- */
+
+int
+mig__cache_default_dir(char *buf, size_t size)
+{
+	const char *x = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+	int n;
+
+	/* The XDG spec ignores relative paths; so do we. */
+	if (x != NULL && x[0] == '/')
+		n = snprintf(buf, size, "%s/mig/objects", x);
+	else if (home != NULL && home[0] == '/')
+		n = snprintf(buf, size, "%s/.cache/mig/objects", home);
+	else
+		return MIG_ECONFIG;
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+}
+
+/* Removes temporary files that no writer holds: a writer keeps an flock
+ * on its file, so only a crashed writer's leftovers go. */
+static void
+sweep_tmp(const char *tmpdir)
+{
+	DIR *d;
+	struct dirent *de;
+	int fd;
+
+	if ((d = opendir(tmpdir)) == NULL)
+		return;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		fd = openat(dirfd(d), de->d_name,
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
+		if (fd < 0)
+			continue;
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+		mig__close(fd);
+	}
+	closedir(d);
+}
+
+static int
+scan_subdir(struct mig_cache *c, int dfd, const char *sub,
+    struct entry ***vp, size_t *np, size_t *capp)
+{
+	DIR *d;
+	struct dirent *de;
+	struct stat sb;
+	uint8_t key[MIG_HASH_BYTES];
+	struct entry *e;
+	int fd, r = 0;
+
+	if ((fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return errno == ENOENT || errno == ENOTDIR ? 0 : MIG__ERR(errno);
+	if ((d = fdopendir(fd)) == NULL) {
+		r = MIG__ERR(errno);
+		mig__close(fd);
+		return r;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (mig__hash_unhex(de->d_name, key) != 0 ||
+		    strncmp(de->d_name, sub, 2) != 0)
+			continue; /* not an object of ours: left alone */
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode))
+			continue;
+		if (*np == *capp) {
+			size_t ncap = *capp ? *capp * 2 : 256;
+			struct entry **nv = reallocarray(*vp, ncap, sizeof(**vp));
+			if (nv == NULL) {
+				r = MIG__ERR(ENOMEM);
+				break;
+			}
+			*vp = nv;
+			*capp = ncap;
+		}
+		if ((e = calloc(1, sizeof(*e))) == NULL) {
+			r = MIG__ERR(ENOMEM);
+			break;
+		}
+		memcpy(e->key, key, sizeof(key));
+		e->size = (uint64_t)sb.st_size;
+		e->used = sb.st_mtim;
+		(*vp)[(*np)++] = e;
+	}
+	closedir(d);
+	return r;
+}
+
+static int
+by_use(const void *a, const void *b)
+{
+	const struct entry *x = *(struct entry *const *)a;
+	const struct entry *y = *(struct entry *const *)b;
+
+	if (x->used.tv_sec != y->used.tv_sec)
+		return x->used.tv_sec < y->used.tv_sec ? -1 : 1;
+	if (x->used.tv_nsec != y->used.tv_nsec)
+		return x->used.tv_nsec < y->used.tv_nsec ? -1 : 1;
+	return memcmp(x->key, y->key, MIG_HASH_BYTES);
+}
+
+int
+mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp)
+{
+	struct mig_cache *c = NULL;
+	struct entry **v = NULL;
+	size_t n = 0, vcap = 0, i;
+	char tmpdir[PATH_MAX], sub[3];
+	int dfd = -1, r = MIG_EINTERNAL;
+
+	*cp = NULL;
+	if (sodium_init() < 0)
+		goto out;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	pthread_mutex_init(&c->lock, NULL);
+	TAILQ_INIT(&c->lru);
+	c->cap = cap;
+	c->nbuckets = 256;
+	if ((c->tab = calloc(c->nbuckets, sizeof(*c->tab))) == NULL) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	if (strlcpy(c->dir, dir, sizeof(c->dir)) >= sizeof(c->dir) ||
+	    (r = mig_path(tmpdir, sizeof(tmpdir), dir, "tmp")) != 0) {
+		r = MIG_ETOOBIG;
+		goto out;
+	}
+	if ((r = mkdirs(tmpdir)) != 0)
+		goto out;
+	sweep_tmp(tmpdir);
+	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
+	for (i = 0; i < 256; i++) {
+		snprintf(sub, sizeof(sub), "%02zx", i);
+		if ((r = scan_subdir(c, dfd, sub, &v, &n, &vcap)) != 0)
+			goto out;
+	}
+	/* The files' mtimes are their last use: oldest first in the list. */
+	if (n > 0)
+		qsort(v, n, sizeof(*v), by_use);
+	for (i = 0; i < n; i++) {
+		insert(c, v[i]);
+		v[i] = NULL;
+	}
+	evict(c, NULL);
+	*cp = c;
+	c = NULL;
+	r = 0;
+ out:
+	for (i = 0; i < n; i++)
+		free(v[i]);
+	free(v);
+	if (dfd >= 0)
+		mig__close(dfd);
+	mig__cache_close(c);
+	return r;
+}
+
+void
+mig__cache_close(struct mig_cache *c)
+{
+	struct entry *e;
+	int saved = errno;
+
+	if (c == NULL)
+		return;
+	while ((e = TAILQ_FIRST(&c->lru)) != NULL) {
+		TAILQ_REMOVE(&c->lru, e, lru);
+		free(e);
+	}
+	free(c->tab);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+	errno = saved;
+}
+
+/* ---- put ---- */
+
+int
+mig__cache_begin(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    struct mig_cache_writer **wp)
+{
+	struct mig_cache_writer *w = NULL;
+	struct stat sb;
+	int r = MIG_EINTERNAL, n, tries;
+
+	*wp = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	w->c = c;
+	w->fd = -1;
+	memcpy(w->key, key, MIG_HASH_BYTES);
+	/* The flock marks the file as in use for sweep_tmp in other
+	 * processes; one of them may have swept it before we took the lock,
+	 * which a link count of 0 tells: then again, with a new name. */
+	for (tries = 0;; tries++) {
+		if (tries == 8) {
+			r = MIG__ERR(EAGAIN);
+			goto out;
+		}
+		n = snprintf(w->tmp, sizeof(w->tmp), "%s/tmp/put.XXXXXX",
+		    c->dir);
+		if (n < 0 || (size_t)n >= sizeof(w->tmp)) {
+			r = MIG_ETOOBIG;
+			goto out;
+		}
+		if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
+			r = MIG__ERR(errno);
+			goto out;
+		}
+		if (flock(w->fd, LOCK_EX) != 0 || fstat(w->fd, &sb) != 0) {
+			r = MIG__ERR(errno);
+			goto out;
+		}
+		if (sb.st_nlink > 0)
+			break;
+		mig__close(w->fd);
+		w->fd = -1;
+	}
+	crypto_generichash_init(&w->hs, NULL, 0, MIG_HASH_BYTES);
+	*wp = w;
+	w = NULL;
+	r = 0;
+ out:
+	mig__cache_abort(w);
+	return r;
+}
+
+int
+mig__cache_write(struct mig_cache_writer *w, const void *p, size_t n)
+{
+	int r;
+
+	if (w->r != 0)
+		return w->r;
+	if (w->size + n > w->c->cap || w->size + n < w->size)
+		return w->r = MIG_ETOOBIG;
+	if ((r = mig__write_full(w->fd, p, n)) != 0)
+		return w->r = r;
+	crypto_generichash_update(&w->hs, p, n);
+	w->size += n;
+	return 0;
+}
+
+void
+mig__cache_abort(struct mig_cache_writer *w)
+{
+	int saved = errno;
+
+	if (w == NULL)
+		return;
+	if (w->fd >= 0) {
+		(void)unlink(w->tmp);
+		mig__close(w->fd);
+	}
+	free(w);
+	errno = saved;
+}
+
+/*
+ * No fsync before the rename: an object torn by a crash of the machine
+ * is caught by the check at its first get after the restart, and the
+ * cache is only ever a copy of what home has.
+ */
+int
+mig__cache_commit(struct mig_cache_writer *w)
+{
+	struct mig_cache *c = w->c;
+	uint8_t got[MIG_HASH_BYTES];
+	char path[PATH_MAX], sub[PATH_MAX];
+	struct entry *e, *fresh = NULL;
+	int r = MIG_EINTERNAL;
+
+	if ((r = w->r) != 0)
+		goto out;
+	crypto_generichash_final(&w->hs, got, MIG_HASH_BYTES);
+	if (sodium_memcmp(got, w->key, MIG_HASH_BYTES) != 0) {
+		r = MIG__ERR(EBADMSG);
+		goto out;
+	}
+	if ((fresh = calloc(1, sizeof(*fresh))) == NULL) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	memcpy(fresh->key, w->key, MIG_HASH_BYTES);
+	fresh->size = w->size;
+	fresh->verified = 1;
+	/* Objects are never written in place: read-only, for all to see. */
+	if (fchmod(w->fd, 0400) != 0 || futimens(w->fd, NULL) != 0) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
+	if ((r = subdir_path(c, w->key, sub, sizeof(sub))) != 0 ||
+	    (r = object_path(c, w->key, path, sizeof(path))) != 0)
+		goto out;
+	if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
+	/* Same key, same content: replacing a concurrent writer's object
+	 * (or one a caller holds open) changes nothing anyone reads. */
+	if (rename(w->tmp, path) != 0) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
+	w->tmp[0] = '\0';
+	pthread_mutex_lock(&c->lock);
+	if ((e = find(c, w->key)) != NULL) {
+		e->verified = 1;
+		touch(c, e);
+	} else {
+		insert(c, fresh);
+		e = fresh;
+		fresh = NULL;
+	}
+	evict(c, e);
+	pthread_mutex_unlock(&c->lock);
+	r = 0;
+ out:
+	free(fresh);
+	if (w->tmp[0] != '\0')
+		(void)unlink(w->tmp);
+	mig__close(w->fd);
+	free(w);
+	return r;
+}
+
+int
+mig__cache_put(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    const void *p, size_t n)
+{
+	struct mig_cache_writer *w;
+	int r;
+
+	if (n > c->cap)
+		return MIG_ETOOBIG;
+	if ((r = mig__cache_begin(c, key, &w)) != 0)
+		return r;
+	if ((r = mig__cache_write(w, p, n)) != 0) {
+		mig__cache_abort(w);
+		return r;
+	}
+	return mig__cache_commit(w);
+}
+
+/* ---- get ---- */
+
+int
+mig__cache_has(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
+{
+	int has;
+
+	pthread_mutex_lock(&c->lock);
+	has = find(c, key) != NULL;
+	pthread_mutex_unlock(&c->lock);
+	return has;
+}
+
+void
+mig__cache_release(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
+{
+	struct entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	if ((e = find(c, key)) != NULL && e->holds > 0) {
+		e->holds--;
+		if (e->holds == 0)
+			evict(c, NULL); /* held objects may have kept us over */
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+/* The object at path is bad: remove it, but only if it is still the file
+ * that was checked (a concurrent put may have renamed a good one in). */
+static void
+drop_bad(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES], int fd,
+    const char *path, int corrupt)
+{
+	struct stat a, b;
+	struct entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino)
+		(void)unlink(path);
+	if ((e = find(c, key)) != NULL) {
+		unlink_entry(c, e);
+		free(e);
+	}
+	if (corrupt)
+		c->st.corrupt++;
+	pthread_mutex_unlock(&c->lock);
+}
+
+int
+mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    int *fdp)
+{
+	char path[PATH_MAX];
+	uint8_t got[MIG_HASH_BYTES];
+	uint64_t size = 0, want;
+	struct entry *e;
+	int fd = -1, verified, held = 0, r = MIG_EINTERNAL;
+
+	*fdp = -1;
+	if ((r = object_path(c, key, path, sizeof(path))) != 0)
+		goto out;
+	pthread_mutex_lock(&c->lock);
+	if ((e = find(c, key)) != NULL) {
+		e->holds++;
+		touch(c, e);
+		verified = e->verified;
+		want = e->size;
+	}
+	pthread_mutex_unlock(&c->lock);
+	if (e == NULL) {
+		r = MIG__ERR(ENOENT);
+		goto out;
+	}
+	held = 1;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
+		r = MIG__ERR(errno);
+		if (errno == ENOENT) /* removed behind our back */
+			drop_bad(c, key, -1, path, 0);
+		goto out;
+	}
+	if (!verified) {
+		/* Hashing happens without the lock: other objects stay
+		 * usable while a big one is read. */
+		if ((r = mig__hash_fd(fd, got, &size)) != 0)
+			goto out;
+		if (size != want || sodium_memcmp(got, key, MIG_HASH_BYTES) != 0) {
+			drop_bad(c, key, fd, path, 1);
+			held = 0; /* the entry is gone, and its holds with it */
+			r = MIG__ERR(ENOENT);
+			goto out;
+		}
+		pthread_mutex_lock(&c->lock);
+		if ((e = find(c, key)) != NULL)
+			e->verified = 1;
+		pthread_mutex_unlock(&c->lock);
+	}
+	/* The use time that orders eviction after a restart. */
+	(void)futimens(fd, NULL);
+	*fdp = fd;
+	fd = -1;
+	held = 0;
+	r = 0;
+ out:
+	if (fd >= 0)
+		mig__close(fd);
+	if (held)
+		mig__cache_release(c, key);
+	return r;
+}
+
+void
+mig__cache_stats(struct mig_cache *c, struct mig_cache_stats *st)
+{
+	pthread_mutex_lock(&c->lock);
+	*st = c->st;
+	pthread_mutex_unlock(&c->lock);
+}

@@ -1,0 +1,173 @@
+/*
+ * fs.h: the pieces of served mode (ARCHITECTURE.md section 8) that stand
+ * on their own: the host's content-addressed object cache, the home's
+ * table of file hashes, and the probe that says whether this host can
+ * serve at all. Private to mig-homed and its tests (library migfs).
+ *
+ * Every function returns 0 or a negative MIG_E* code (a system error is
+ * MIG__ERR(errno)). Two errno codes have a fixed meaning here:
+ *   MIG__ERR(ENOENT)   no such object (or it was corrupt and is gone)
+ *   MIG__ERR(EBADMSG)  content does not match the key it was given
+ */
+#ifndef MIG_FS_H
+#define MIG_FS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include "mig/mig.h"
+
+/* Keys and hashes: BLAKE2b-256 (libsodium crypto_generichash). */
+#define MIG_HASH_BYTES 32
+#define MIG_HASH_HEX (2 * MIG_HASH_BYTES + 1)
+
+/* hash.c */
+/* The hash of a buffer. */
+void mig__hash_buf(const void *p, size_t n, uint8_t out[MIG_HASH_BYTES]);
+/* The hash of everything fd holds from offset 0 to EOF (pread: the file
+ * offset is left alone). *sizep, when not NULL, gets the bytes hashed. */
+int mig__hash_fd(int fd, uint8_t out[MIG_HASH_BYTES], uint64_t *sizep);
+/* Lower-case hex of a hash, NUL-terminated, into hex[MIG_HASH_HEX]. */
+void mig__hash_hex(const uint8_t h[MIG_HASH_BYTES], char hex[MIG_HASH_HEX]);
+/* The reverse; MIG_EPROTO unless s is exactly 64 hex digits. */
+int mig__hash_unhex(const char *s, uint8_t h[MIG_HASH_BYTES]);
+
+/* cache.c */
+/*
+ * The host's persistent object cache for one user: each object is a
+ * file named by the hex hash of its content, under DIR/xx/ (xx: the
+ * first byte). Objects arrive through a temporary file in DIR/tmp/ that
+ * is renamed into place only once its hash matched the expected key,
+ * so a crash leaves at worst a stray temporary file (removed by the next
+ * open), never a wrong object under a key. An object is hashed again the
+ * first time it is opened after mig__cache_open, so a file damaged on
+ * disk while no daemon watched is removed rather than served.
+ *
+ * Bounded: when the objects' sizes add up to more than the cap, the least
+ * recently used objects are removed until they fit. Use is recorded in
+ * each file's mtime (set at put and at every get), which is how the order
+ * survives a restart. An object the caller holds (between get and
+ * release) is never evicted.
+ *
+ * A cache may be used from several threads: its table has a lock, and
+ * hashing happens outside it. Several processes may share a folder (the
+ * files are the truth; each process counts only what it saw).
+ */
+struct mig_cache;
+struct mig_cache_writer;
+
+/* The default folder: $XDG_CACHE_HOME/mig/objects, else
+ * $HOME/.cache/mig/objects. MIG_ETOOBIG when it does not fit in buf;
+ * MIG_ECONFIG when neither variable is set. */
+int mig__cache_default_dir(char *buf, size_t size);
+/* Opens (creating it and its parents, mode 0700) the cache in dir with a
+ * cap of cap bytes; the table is rebuilt from the files there, and the
+ * cap enforced at once. *cp is the caller's (mig__cache_close). */
+int mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp);
+/* Frees the table; objects stay on disk. Accepts NULL. Objects still
+ * held by a caller stay open for their fds (the fds are the caller's). */
+void mig__cache_close(struct mig_cache *c);
+
+/* Stores n bytes whose hash must be key; MIG__ERR(EBADMSG) if it is not,
+ * MIG_ETOOBIG if n alone is over the cap. Storing a key that is already
+ * there succeeds and changes nothing but its use time. */
+int mig__cache_put(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    const void *p, size_t n);
+
+/* Streaming put for big objects: begin, write any number of times, then
+ * commit (checks the hash, renames into place, frees w) or abort (frees
+ * w, leaves nothing). Commit frees w also when it fails. */
+int mig__cache_begin(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    struct mig_cache_writer **wp);
+int mig__cache_write(struct mig_cache_writer *w, const void *p, size_t n);
+int mig__cache_commit(struct mig_cache_writer *w);
+void mig__cache_abort(struct mig_cache_writer *w);
+
+/*
+ * Opens the object for key: *fdp is a new O_RDONLY|O_CLOEXEC fd, owned by
+ * the caller, and the object is held (not evictable) until
+ * mig__cache_release(c, key). MIG__ERR(ENOENT) when there is no such
+ * object, also when it failed its check and was removed. Counts as a use.
+ */
+int mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    int *fdp);
+/* Ends one hold that mig__cache_get took (it does not close the fd). */
+void mig__cache_release(struct mig_cache *c,
+    const uint8_t key[MIG_HASH_BYTES]);
+/* 1 if the cache has key (no check, no use), else 0. */
+int mig__cache_has(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES]);
+
+struct mig_cache_stats {
+	uint64_t bytes;     /* sizes of the objects in the table, added up */
+	uint64_t objects;   /* objects in the table */
+	uint64_t evicted;   /* objects removed to honour the cap */
+	uint64_t corrupt;   /* objects removed because their hash was wrong */
+};
+void mig__cache_stats(struct mig_cache *c, struct mig_cache_stats *st);
+
+/* hashdb.c */
+/*
+ * The home's hash table: a file's hash is computed once per (dev, inode,
+ * size, mtime, ctime) and kept, so a second build fetches by key without
+ * rereading anything. A file whose ctime is not yet in the past of the
+ * clock that stamps files (changed within the current tick) is hashed
+ * but not kept: a change in that same tick would leave every field of
+ * the tuple as it was ("racy git"). At most max entries; the least
+ * recently used goes first. Not thread-safe: one thread at a time.
+ */
+struct mig_hashdb;
+
+/* The hash function; tests inject one that counts. NULL: mig__hash_fd. */
+typedef int (*mig_hashfn)(int fd, uint8_t out[MIG_HASH_BYTES],
+    uint64_t *sizep);
+
+int mig__hashdb_new(size_t max, mig_hashfn fn, struct mig_hashdb **dbp);
+void mig__hashdb_free(struct mig_hashdb *db);
+/* The hash of the regular file open on fd, whose fstat is *st (NULL: it
+ * is taken here). MIG__ERR(EINVAL) for anything but a regular file;
+ * MIG__ERR(EAGAIN) if the file kept changing while it was hashed. */
+int mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
+    uint8_t out[MIG_HASH_BYTES]);
+/* The same by path (opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK). */
+int mig__hashdb_path(struct mig_hashdb *db, const char *path,
+    uint8_t out[MIG_HASH_BYTES]);
+
+struct mig_hashdb_stats {
+	uint64_t computed;  /* hashes computed (calls of the hash function) */
+	uint64_t hits;      /* answers from the table */
+	uint64_t entries;   /* entries held now */
+	uint64_t evicted;   /* entries dropped for the cap */
+};
+void mig__hashdb_stats(const struct mig_hashdb *db,
+    struct mig_hashdb_stats *st);
+
+/* probe.c */
+/*
+ * Can this host serve home's files (served mode)? The probe really tries:
+ * a forked child enters a new user and mount namespace, writes its
+ * uid_map and gid_map, opens the FUSE device read-write and mounts a FUSE
+ * file system with it (never served: it is gone with the child). What
+ * failed, and the sysctls and kernel version that explain it, become one
+ * short human sentence in why. A probe runs only what it is given; the
+ * real ones are mig__fs_probe.
+ */
+struct mig_fs_probe {
+	int served;        /* 1: served mode works here */
+	char why[160];     /* when not: the reason, e.g. "no /dev/fuse" */
+};
+
+struct mig_fs_probe_opts {
+	const char *fuse_dev;  /* NULL: /dev/fuse */
+	const char *sysctl;    /* NULL: /proc/sys (where the knobs are read) */
+	const char *mnt;       /* NULL: /tmp (mounted over in the child only) */
+};
+
+/* Returns 0 with the answer in *out, or an error if the probe itself
+ * could not run (fork failed). */
+int mig__fs_probe(struct mig_fs_probe *out);
+int mig__fs_probe_with(const struct mig_fs_probe_opts *o,
+    struct mig_fs_probe *out);
+
+#endif
