@@ -38,6 +38,12 @@
 /* A record carries one frame: length word, sealed frame, tag. */
 #define MIG_RECORD_MAX (MIG_FRAME_HDR + MIG_FRAME_MAX + MIG_TAG_BYTES)
 #define MIG_HANDSHAKE_MS 5000
+/* Before authentication a peer gets almost nothing: handshake frames of
+ * their real size at most, a small read buffer, and only so many
+ * pending handshakes, in all and from one address. */
+#define MIG_HANDSHAKE_FRAME_MAX 512
+#define MIG_PREAUTH_MAX 64
+#define MIG_PREAUTH_PER_ADDR 16
 #define MIG_CONNECT_MS 5000
 /* A link silent for this long is dead (--ping-timeout). Pings go out
  * every second, so a few lost ones are forgiven. */
@@ -240,6 +246,7 @@ struct link {
 	struct mig_buf in;    /* received, not yet processed */
 	struct mig_buf plain; /* one opened record */
 	char desc[128];       /* "host1 127.0.0.2:7410" for log lines */
+	char from[64];        /* acceptor: the peer's address */
 	int fail_code;        /* why it failed, for link_down */
 	char fail_why[160];
 	int handles;          /* open handles, freed at zero */

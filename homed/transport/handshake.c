@@ -211,7 +211,18 @@ mig__handshake_read(struct link *l)
 
 	while (l->state == LINK_HELLO || l->state == LINK_AUTH) {
 		struct mig_frame f;
-		int r = mig_frame_decode(l->in.data + off, l->in.len - off, &f);
+		const uint8_t *p = l->in.data + off;
+		int r;
+
+		/* The length word alone says a frame is no handshake's. */
+		if (l->in.len - off >= 4 && ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) >
+		    MIG_HANDSHAKE_FRAME_MAX) {
+			mig__link_fail(l, MIG_EPROTO,
+			    "malformed handshake: message too large");
+			break;
+		}
+		r = mig_frame_decode(p, l->in.len - off, &f);
 		if (r == MIG_EAGAIN)
 			break;
 		if (r != 0) {

@@ -318,7 +318,9 @@ link_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct link *l = h->data;
 
-	if (mig_buf_reserve(&l->in, 256 << 10) != 0) {
+	/* Small until the peer has proved itself. */
+	if (mig_buf_reserve(&l->in, l->state == LINK_UP ? 256 << 10 :
+	    MIG_HANDSHAKE_FRAME_MAX + MIG_FRAME_HDR) != 0) {
 		*buf = uv_buf_init(NULL, 0);
 		return;
 	}
@@ -453,6 +455,22 @@ mig__peer_dial(struct peer *p)
 	    0);
 }
 
+/* Handshakes under way from others, in all and from addr. */
+static void
+count_preauth(struct homed *d, const char *addr, int *all, int *same)
+{
+	struct link *l;
+
+	*all = *same = 0;
+	TAILQ_FOREACH(l, &d->links, entry) {
+		if (l->initiator || (l->state != LINK_HELLO &&
+		    l->state != LINK_AUTH))
+			continue;
+		(*all)++;
+		*same += strcmp(l->from, addr) == 0;
+	}
+}
+
 static void
 on_peer_connection(uv_stream_t *server, int status)
 {
@@ -461,6 +479,7 @@ on_peer_connection(uv_stream_t *server, int status)
 	int len = sizeof(ss);
 	char host[64] = "?";
 	struct link *l;
+	int all, same;
 
 	if (status != 0 || (l = link_new(d, 0)) == NULL)
 		return;
@@ -478,6 +497,19 @@ on_peer_connection(uv_stream_t *server, int status)
 			    sizeof(host));
 	}
 	strlcpy(l->desc, host, sizeof(l->desc));
+	strlcpy(l->from, host, sizeof(l->from));
+	count_preauth(d, host, &all, &same);
+	/* This link counts itself. */
+	if (same > MIG_PREAUTH_PER_ADDR) {
+		mig__link_fail(l, MIG_EAUTH, "refused: %d handshakes already "
+		    "pending from this address", MIG_PREAUTH_PER_ADDR);
+		return;
+	}
+	if (all > MIG_PREAUTH_MAX) {
+		mig__link_fail(l, MIG_EAUTH, "refused: %d handshakes already "
+		    "pending", MIG_PREAUTH_MAX);
+		return;
+	}
 	if (!d->have_key) {
 		mig__link_fail(l, MIG_EKEY, "no key here (run 'mig keygen')");
 		return;
