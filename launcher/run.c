@@ -300,13 +300,33 @@ write_sock(struct stub *s)
 	mig_buf_consume(&s->out, (size_t)n);
 }
 
+int
+mig__reach(const char *sock, int autostart)
+{
+	char err[PATH_MAX + 128];
+	int fd, r;
+
+	err[0] = '\0';
+	r = sock != NULL && sock[0] != '\0' ?
+	    mig_connect_at(sock, &fd, err, sizeof(err)) :
+	    mig_connect(&fd, autostart, err, sizeof(err));
+	if (r == MIG_EUNSAFE)
+		mig__fatal("%s: refusing to talk to a daemon there (remove "
+		    "it, or set MIG_RUNTIME_DIR to a folder of your own, mode "
+		    "0700)", err);
+	if (r != 0)
+		mig__fatal("cannot reach the local mig-homed: %s%s",
+		    err[0] != '\0' ? err : mig_strerror(r),
+		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");
+	return fd;
+}
+
 void
 mig__run(const char *host, char **argv, uint32_t flags)
 {
 	struct stub s;
 	struct mig_job job;
 	sigset_t set;
-	int r;
 
 	memset(&s, 0, sizeof(s));
 	s.host = host;
@@ -336,11 +356,7 @@ mig__run(const char *host, char **argv, uint32_t flags)
 		mig__fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fill_job(&job, host, argv, flags);
-	if ((r = mig__sock != NULL && mig__sock[0] != '\0' ?
-	    mig_connect_at(mig__sock, &s.sock) : mig_connect(&s.sock, 1)) != 0)
-		mig__fatal("cannot reach the local mig-homed: %s%s",
-		    mig_strerror(r),
-		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");
+	s.sock = mig__reach(mig__sock, 1);
 	queue_u32(&s, MIG_M_HELLO, 0, MIG_PROTO_VERSION);
 	if (mig_x_job(&s.out, MIG_M_RUN, 0, &job) != 0)
 		mig__fatal("the command and its environment are too large");

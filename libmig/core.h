@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "mig/mig.h"
+#include "rundir.h"
 
 /* io.c */
 /* Read or write exactly n bytes, retrying on EINTR and waiting out
