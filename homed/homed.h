@@ -366,6 +366,8 @@ struct job {
 	size_t reqlen;
 	uint32_t flags;      /* MIG_JOB_* */
 	int32_t home_pid;    /* the stub's pid */
+	int32_t home_pgid;   /* the stub's process group and session */
+	int32_t home_sid;
 	int32_t remote_pid;  /* once STARTED */
 	uint64_t start_ns;   /* monotonic, when placed */
 	uint32_t runs;       /* how many times it was sent to a host */
@@ -434,6 +436,8 @@ void mig__holds_init(struct homed *d);
 /* The job ended (or runs again elsewhere): its placeholders go. */
 void mig__holds_job_end(struct homed *d, uint32_t job);
 void mig__holds_stop(struct homed *d);
+/* 1 when pid is the home pid of one of the job's processes. */
+int mig__holds_has(struct homed *d, uint32_t job, pid_t pid);
 
 /* host/rjobfsm.c: a job on this host, as a state machine without I/O */
 enum rjob_state {

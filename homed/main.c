@@ -32,20 +32,28 @@ usage(void)
 /* The daemon's start-up failures exit 1, with one mig: line. */
 #define die(...) mig__die(1, __VA_ARGS__)
 
-/* The runtime folder is ours alone: made 0700, refused otherwise. */
+/*
+ * The runtime folder is ours alone: made 0700. One that was there
+ * already and fails the clients' own check (libmig/rundir.c: another
+ * user's, a symlink, open to others) is refused with the way out, as
+ * whoever made it may listen or read in it.
+ */
 static void
 make_rundir(const char *dir)
 {
-	struct stat st;
+	char why[PATH_MAX + 128];
 
-	if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-		die("cannot create %s: %s", dir, strerror(errno));
-	if (lstat(dir, &st) == -1)
-		die("%s: %s", dir, strerror(errno));
-	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-		die("%s is not a directory owned by this user", dir);
-	if ((st.st_mode & 077) != 0 && chmod(dir, 0700) == -1)
+	if (mkdir(dir, 0700) == -1) {
+		if (errno != EEXIST)
+			die("cannot create %s: %s", dir, strerror(errno));
+	} else if (chmod(dir, 0700) == -1) {
+		/* The umask may have taken bits from the folder just made. */
 		die("cannot chmod 0700 %s: %s", dir, strerror(errno));
+	}
+	if (mig__rundir_check(dir, why, sizeof(why)) != 0)
+		die("%s: refusing to serve there; if it is yours, 'chmod 0700' "
+		    "it, else have it removed (by its owner or root), or set "
+		    "MIG_RUNTIME_DIR to a folder of your own, mode 0700", why);
 }
 
 /* Holds homed.pid locked while the daemon runs; a second one stops. */

@@ -62,13 +62,7 @@ mig__home_main(char **argv)
 		mig__run("", argv, MIG_JOB_PLACE);
 	}
 	/* Stubs reach the daemon at its socket without starting one. */
-	{
-		int fd, r;
-		if ((r = mig_connect(&fd, 1)) != 0)
-			mig__fatal("cannot reach the local mig-homed: %s",
-			    mig_strerror(r));
-		mig__close(fd);
-	}
+	mig__close(mig__reach(NULL, 1));
 	if (mig__beside_self("libmig.so", shim, sizeof(shim)) != 0)
 		mig__fatal("libmig.so is not installed beside mig");
 	if ((len = readlink("/proc/self/exe", self, sizeof(self) - 1)) <= 0)

@@ -16,6 +16,11 @@ void mig__run(const char *host, char **argv, uint32_t flags)
  * runtime folder's). */
 extern const char *mig__sock;
 
+/* Connects to the daemon at sock (NULL or "": the runtime folder's,
+ * started when autostart is set) and returns the fd; on failure, one
+ * mig: line naming the folder and what is wrong, and exit 255. */
+int mig__reach(const char *sock, int autostart);
+
 /* Reports a failed exec as a shell would and exits 127 or 126. */
 void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
 

@@ -34,7 +34,7 @@ mig__standin_main(int argc, char **argv)
 	sigdelset(&all, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	if ((sfd = signalfd(-1, &all, SFD_CLOEXEC)) == -1 ||
-	    mig_connect(&fd, 0) != 0)
+	    mig_connect(&fd, 0, NULL, 0) != 0)
 		return MIG_EXIT_FAILURE;
 	for (int i = 0; i < 4; i++)
 		p[i] = (uint8_t)((uint32_t)getpid() >> (8 * i));

@@ -275,14 +275,44 @@ slurp_fd(int fd, size_t max, char **textp, size_t *lenp)
 	return r;
 }
 
+/*
+ * Opens a config file for reading: only a regular file will do. The
+ * open does not block (a FIFO put in place of the hosts file would
+ * hang start-up) and fstat checks the file that was opened. Returns
+ * the fd, or a negative code: MIG__ERR(EINVAL) for a file that is not
+ * a regular one.
+ */
+static int
+open_regular(const char *path, struct stat *st)
+{
+	int fd, flags;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY)) ==
+	    -1)
+		return MIG__ERR(errno);
+	if (fstat(fd, st) == -1) {
+		int r = MIG__ERR(errno);
+		mig__close(fd);
+		return r;
+	}
+	if (!S_ISREG(st->st_mode)) {
+		mig__close(fd);
+		return MIG__ERR(EINVAL);
+	}
+	if ((flags = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	return fd;
+}
+
 int
 mig__slurp(const char *path, size_t max, char **textp, size_t *lenp)
 {
+	struct stat st;
 	int fd, r;
 
 	*textp = NULL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return MIG__ERR(errno);
+	if ((fd = open_regular(path, &st)) < 0)
+		return fd == MIG__ERR(EINVAL) ? MIG_ECONFIG : fd;
 	r = slurp_fd(fd, max, textp, lenp);
 	mig__close(fd);
 	return r;
@@ -302,7 +332,8 @@ mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
 	if (r == MIG__ERR(ENOENT))
 		return 0;
 	if (r != 0) {
-		snprintf(err, errsize, "%s: %s", path, mig_strerror(r));
+		snprintf(err, errsize, "%s: %s", path, r == MIG_ECONFIG ?
+		    "not a regular file" : mig_strerror(r));
 		return MIG_ECONFIG;
 	}
 	r = mig__hosts_parse(text, len, path, hosts, err, errsize);
@@ -339,6 +370,34 @@ hexval(int c)
 }
 
 int
+mig__key_parse(const char *text, size_t len, const char *where,
+    uint8_t key[MIG_KEY_BYTES], char *err, size_t errsize)
+{
+	uint8_t k[MIG_KEY_BYTES];
+
+	while (len > 0 && isspace((unsigned char)text[len - 1]))
+		len--;
+	if (len != 2 * MIG_KEY_BYTES)
+		goto bad;
+	for (size_t i = 0; i < MIG_KEY_BYTES; i++) {
+		int hi = hexval((unsigned char)text[2 * i]);
+		int lo = hexval((unsigned char)text[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			goto bad;
+		k[i] = (uint8_t)(hi << 4 | lo);
+	}
+	memcpy(key, k, sizeof(k));
+	explicit_bzero(k, sizeof(k));
+	return 0;
+ bad:
+	explicit_bzero(k, sizeof(k));
+	snprintf(err, errsize,
+	    "key file %s: expected %d hex digits (run 'mig keygen -f')",
+	    where, 2 * MIG_KEY_BYTES);
+	return MIG_EKEY;
+}
+
+int
 mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
     size_t errsize)
 {
@@ -347,14 +406,25 @@ mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
 	struct stat st;
 	int fd, r;
 
-	/* The mode is checked on the file that is then read. */
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
-	    fstat(fd, &st) == -1) {
-		r = MIG__ERR(errno);
-		mig__close(fd);
+	/* Owner and mode are checked on the file that is then read. */
+	if ((fd = open_regular(path, &st)) < 0) {
+		r = fd;
+		if (r == MIG__ERR(EINVAL)) {
+			snprintf(err, errsize, "key file %s is not a regular "
+			    "file", path);
+			return MIG_EKEY;
+		}
 		snprintf(err, errsize, "key file %s: %s (run 'mig keygen')",
 		    path, mig_strerror(r));
 		return r;
+	}
+	if (st.st_uid != geteuid()) {
+		mig__close(fd);
+		snprintf(err, errsize,
+		    "key file %s belongs to uid %u, not to you (uid %u); "
+		    "make your own with 'mig keygen -f'", path,
+		    (unsigned)st.st_uid, (unsigned)geteuid());
+		return MIG_EKEY;
 	}
 	if ((st.st_mode & 077) != 0) {
 		mig__close(fd);
@@ -371,23 +441,8 @@ mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
 		    mig_strerror(r));
 		return r;
 	}
-	while (len > 0 && isspace((unsigned char)text[len - 1]))
-		len--;
-	r = MIG_EKEY;
-	if (len != 2 * MIG_KEY_BYTES)
-		goto bad;
-	for (size_t i = 0; i < MIG_KEY_BYTES; i++) {
-		int hi = hexval((unsigned char)text[2 * i]);
-		int lo = hexval((unsigned char)text[2 * i + 1]);
-		if (hi < 0 || lo < 0)
-			goto bad;
-		key[i] = (uint8_t)(hi << 4 | lo);
-	}
-	free(text);
-	return 0;
- bad:
-	snprintf(err, errsize, "key file %s: expected %d hex digits (run 'mig keygen -f')",
-	    path, 2 * MIG_KEY_BYTES);
+	r = mig__key_parse(text, len, path, key, err, errsize);
+	explicit_bzero(text, len);
 	free(text);
 	return r;
 }

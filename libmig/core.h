@@ -11,6 +11,7 @@
 #include <sys/types.h>
 
 #include "mig/mig.h"
+#include "rundir.h"
 
 /* io.c */
 /* Read or write exactly n bytes, retrying on EINTR and waiting out
@@ -41,7 +42,8 @@ struct mig_hosts {
  */
 int mig__hosts_parse(const char *text, size_t len, const char *where,
     struct mig_hosts *hosts, char *err, size_t errsize);
-/* Reads a whole file of at most max bytes into a malloc'd buffer. */
+/* Reads a whole regular file of at most max bytes into a malloc'd
+ * buffer; anything else (a FIFO, a device) is MIG_ECONFIG, at once. */
 int mig__slurp(const char *path, size_t max, char **textp, size_t *lenp);
 /* Reads and parses a file; a missing file is an empty table. */
 int mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
@@ -52,11 +54,15 @@ void mig__hosts_free(struct mig_hosts *hosts);
 
 /*
  * Loads the key file (64 hex digits and an optional newline). A file
- * readable or writable by group or others is refused with MIG_EKEY and
- * a message saying so in err; a missing file gives MIG__ERR(ENOENT).
+ * that is not a regular file, not the user's, or readable or writable
+ * by group or others is refused with MIG_EKEY and a message saying so
+ * in err; a missing file gives MIG__ERR(ENOENT).
  */
 int mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
     size_t errsize);
+/* The key from a key file's text; where names the file in err. */
+int mig__key_parse(const char *text, size_t len, const char *where,
+    uint8_t key[MIG_KEY_BYTES], char *err, size_t errsize);
 /* Writes a new key (mode 0600); refuses to overwrite unless force. */
 int mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES],
     int force);

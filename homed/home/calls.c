@@ -95,8 +95,35 @@ mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
 	return 0;
 }
 
+/*
+ * A forwarded call acts only on the job's own home pids: the stub (the
+ * placed process's home pid), the placeholders of its descendants, and
+ * its home process group and session. Anything else is not the job's to
+ * touch at home, whatever its host sends.
+ */
+static int
+owns_target(struct job *j, const uint8_t *p, size_t len)
+{
+	struct mig_rd rd;
+	uint32_t seq, id, n;
+	uint64_t a;
+	int64_t t;
+
+	proto_rd_init(&rd, p, len);
+	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &id) != 0 ||
+	    proto_get_u32(&rd, &n) != 0 || n < 1 || proto_get_u64(&rd, &a) != 0)
+		return 0;
+	t = (int64_t)(int32_t)(uint32_t)a;
+	if (id == MIG_CALL_killpg || (id == MIG_CALL_kill && t < 0)) {
+		t = t < 0 ? -t : t;
+		return t != 0 && (t == j->home_pgid || t == j->home_sid);
+	}
+	return t > 0 && (t == j->home_pid ||
+	    mig__holds_has(j->d, j->id, (pid_t)t));
+}
+
 /* A CALL from the host running job f->stream. Only a job placed over
- * this very link may act at home. */
+ * this very link may act at home, and only on what is its own. */
 static void
 on_call(struct link *l, const struct mig_frame *f)
 {
@@ -113,6 +140,7 @@ on_call(struct link *l, const struct mig_frame *f)
 		return;
 	}
 	if (j != NULL && j->link == l && j->state == JOB_RUNNING &&
+	    owns_target(j, f->payload, f->len) &&
 	    mig__call_run(f->payload, f->len, &seq, &ret, &err) != 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
 		return;

@@ -234,6 +234,14 @@ mig__holds_job_end(struct homed *d, uint32_t job)
 			hold_end(h);
 }
 
+int
+mig__holds_has(struct homed *d, uint32_t job, pid_t pid)
+{
+	struct hold *h = hold_find(d, pid);
+
+	return h != NULL && h->job == job;
+}
+
 /* The daemon stops: every placeholder goes now, reaped or not. */
 void
 mig__holds_stop(struct homed *d)

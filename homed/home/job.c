@@ -246,6 +246,8 @@ on_run(struct client *c, const struct mig_frame *f)
 	j->client = c;
 	j->flags = req->flags;
 	j->home_pid = req->pid;
+	j->home_pgid = req->pgid;
+	j->home_sid = req->sid;
 	j->start_ns = uv_hrtime();
 	describe(j, req);
 	c->job = j;

@@ -38,7 +38,8 @@
 	X(ENOCWD, -5010, "working directory missing on the host")            \
 	X(ELINK, -5011, "link to the host lost")                             \
 	X(ETOOBIG, -5012, "message too large")                               \
-	X(EFULL, -5013, "no free slot on the host")
+	X(EFULL, -5013, "no free slot on the host")                     \
+	X(EUNSAFE, -5014, "runtime folder or daemon not the user's own")
 
 enum mig_error {
 #define MIG__ENUM(name, value, text) MIG_##name = (value),
@@ -66,10 +67,14 @@ int mig_path(char *buf, size_t size, const char *dir, const char *name);
  * Connects to the local daemon's control socket and returns the fd in
  * *fdp. With autostart set, a daemon that is not running is started
  * first (mig-homed from the directory of the running executable, else
- * from PATH). Returns 0, MIG_ENODAEMON, or a system error.
+ * from PATH). Before anything is sent, the socket's folder must be the
+ * user's own (mode 0700, no symlink) and the daemon must run as the
+ * user (SO_PEERCRED): else MIG_EUNSAFE, with a sentence naming the
+ * folder and what is wrong in err (errsize bytes). Returns 0,
+ * MIG_ENODAEMON, MIG_EUNSAFE, or a system error.
  */
-int mig_connect(int *fdp, int autostart);
-/* Connects to the daemon at the socket path sock. */
-int mig_connect_at(const char *sock, int *fdp);
+int mig_connect(int *fdp, int autostart, char *err, size_t errsize);
+/* Connects to the daemon at the socket path sock, with the same checks. */
+int mig_connect_at(const char *sock, int *fdp, char *err, size_t errsize);
 
 #endif

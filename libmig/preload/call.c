@@ -11,6 +11,7 @@
 
 #include "mig/proto.h"
 #include "preload.h"
+#include "rundir.h"
 
 static void
 put32(uint8_t *p, uint32_t v)
@@ -53,11 +54,29 @@ io(int fd, void *p, size_t n, int writing)
 	return 0;
 }
 
+/* Reads and drops n bytes: frames we do not want may be of any length
+ * (the daemon's HELLO carries its host name). */
+static int
+skip(int fd, size_t n)
+{
+	uint8_t junk[256];
+
+	while (n > 0) {
+		size_t k = n < sizeof(junk) ? n : sizeof(junk);
+		if (io(fd, junk, k, 0) != 0)
+			return -1;
+		n -= k;
+	}
+	return 0;
+}
+
 /*
  * One request to this host's daemon and its answer: HELLO and the frame
  * of type `type` go out, frames come back until one of type `want`,
  * whose payload (exactly rlen bytes) lands in reply. 0, or -1 when the
- * daemon could not be asked.
+ * daemon could not be asked. Nothing is sent unless the socket's folder
+ * is the user's own and the daemon on it runs as the user (rundir.c):
+ * otherwise the caller acts here, as it does without a daemon.
  */
 static int
 roundtrip(uint16_t type, const uint8_t *p, size_t plen, uint16_t want,
@@ -76,9 +95,11 @@ roundtrip(uint16_t type, const uint8_t *p, size_t plen, uint16_t want,
 	put32(msg + MIG_FRAME_HDR, MIG_PROTO_VERSION);
 	header(msg + MIG_FRAME_HDR + 4, (uint32_t)plen, type, mig__shim.job);
 	memcpy(msg + 2 * MIG_FRAME_HDR + 4, p, plen);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+	if (mig__sock_dir_check(mig__shim.sock, NULL, 0) != 0 ||
+	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
 		return -1;
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 ||
+	    mig__peer_check(fd, mig__shim.sock, NULL, 0) != 0 ||
 	    io(fd, msg, 2 * MIG_FRAME_HDR + 4 + plen, 1) != 0)
 		goto out;
 	for (;;) {
@@ -86,11 +107,14 @@ roundtrip(uint16_t type, const uint8_t *p, size_t plen, uint16_t want,
 		if (io(fd, in, MIG_FRAME_HDR, 0) != 0)
 			goto out;
 		len = get32(in);
+		if ((in[4] | in[5] << 8) != want) {
+			if (len > MIG_FRAME_MAX || skip(fd, len) != 0)
+				goto out;
+			continue;
+		}
 		if (len > sizeof(in) - MIG_FRAME_HDR ||
 		    io(fd, in + MIG_FRAME_HDR, len, 0) != 0)
 			goto out;
-		if ((in[4] | in[5] << 8) != want)
-			continue;
 		if (len == rlen) {
 			memcpy(reply, in + MIG_FRAME_HDR, rlen);
 			r = 0;

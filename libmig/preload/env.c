@@ -17,11 +17,18 @@ extern char **environ;
 
 struct mig_shim mig__shim;
 
+/* One "__MIG_x=y" of ours. An entry without '=' (execve takes any
+ * string) names nothing and is not passed on; env_init still takes it
+ * out of environ, as every "__MIG_" entry. */
 static void
 keep(const char *var)
 {
-	const char *v = strchr(var, '=') + 1;
+	const char *eq = strchr(var, '='), *v;
 	size_t n = strlen(var);
+
+	if (eq == NULL)
+		return;
+	v = eq + 1;
 
 	if (strncmp(var, "__MIG_ROLE=", 11) == 0) {
 		if (strcmp(v, "home") == 0)

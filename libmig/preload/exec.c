@@ -38,8 +38,18 @@ static int (*real_posix_spawnp)(pid_t *, const char *,
 static int (*real_system)(const char *);
 static FILE *(*real_popen)(const char *, const char *);
 static int (*real_pclose)(FILE *);
+static int (*real_execvpe)(const char *, char *const[], char *const[]);
 
 #define ENV_BUF 16384
+
+/*
+ * The most arguments plus variables an exec call gets the shim's care
+ * with: the copies live on the stack (no heap here), one pointer each.
+ * Under the default 8 MiB stack limit the kernel takes at most 2 MiB of
+ * strings and pointers, so a call past this cap would fail with E2BIG
+ * anyway; it goes to the real function as it is, and the kernel answers.
+ */
+#define MIG_EXEC_MAXV 262144
 
 void
 mig__exec_init(void)
@@ -52,16 +62,25 @@ mig__exec_init(void)
 	MIG_REAL(real_system, "system");
 	MIG_REAL(real_popen, "popen");
 	MIG_REAL(real_pclose, "pclose");
+	MIG_REAL(real_execvpe, "execvpe");
 }
 
+/* The length of v, or MIG_EXEC_MAXV + 1 when over the cap. */
 static size_t
 count(char *const v[])
 {
 	size_t n = 0;
 
-	while (v != NULL && v[n] != NULL)
+	while (v != NULL && v[n] != NULL && n <= MIG_EXEC_MAXV)
 		n++;
 	return n;
+}
+
+/* Too many for the stack copies: the caller makes the real call. */
+static int
+too_many(char *const argv[], char *const envp[])
+{
+	return count(argv) + count(envp) > MIG_EXEC_MAXV;
 }
 
 /* Does the policy place the program at path? Home role only; a program
@@ -131,13 +150,15 @@ stub_argv(const char *path, char *const argv[], char **av)
 int
 mig__execve(const char *path, char *const argv[], char *const envp[])
 {
+	MIG_REAL(real_execve, "execve");
+	if (mig__shim.role == MIG_ROLE_NONE || too_many(argv, envp))
+		return real_execve(path, argv, envp);
+
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF];
 	char *av[count(argv) + 6];
 
-	MIG_REAL(real_execve, "execve");
-	if (mig__shim.role == MIG_ROLE_NONE ||
-	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+	if (mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
 		return real_execve(path, argv, envp);
 	if (placed(path) && access(path, X_OK) == 0) {
 		stub_argv(path, argv, av);
@@ -151,10 +172,13 @@ mig__execvpe(const char *file, char *const argv[], char *const envp[])
 {
 	char path[PATH_MAX];
 
+	MIG_REAL(real_execvpe, "execvpe");
 	if (*file == '\0') {
 		errno = ENOENT;
 		return -1;
 	}
+	if (mig__shim.role == MIG_ROLE_NONE || too_many(argv, envp))
+		return real_execvpe(file, argv, envp);
 	/* execvp's own rules (ENOEXEC scripts, EACCES) stay libc's: we
 	 * only pick the file, and try as libc would when we find none. */
 	if (search(file, path, sizeof(path)) == 0) {
@@ -167,11 +191,7 @@ mig__execvpe(const char *file, char *const argv[], char *const envp[])
 	{
 		size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 		char *env[nenv], buf[ENV_BUF];
-		static int (*real_execvpe)(const char *, char *const[],
-		    char *const[]);
-		MIG_REAL(real_execvpe, "execvpe");
-		if (mig__shim.role == MIG_ROLE_NONE ||
-		    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+		if (mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
 			return real_execvpe(file, argv, envp);
 		return real_execvpe(file, argv, env);
 	}
@@ -181,14 +201,16 @@ int
 mig__execveat(int dirfd, const char *path, char *const argv[],
     char *const envp[], int flags)
 {
+	MIG_REAL(real_execveat, "execveat");
+	if (mig__shim.role == MIG_ROLE_NONE || too_many(argv, envp))
+		return real_execveat(dirfd, path, argv, envp, flags);
+	if (path[0] == '/' && !(flags & AT_EMPTY_PATH) && placed(path))
+		return mig__execve(path, argv, envp);
+
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF];
 
-	MIG_REAL(real_execveat, "execveat");
-	if (path[0] == '/' && !(flags & AT_EMPTY_PATH) && placed(path))
-		return mig__execve(path, argv, envp);
-	if (mig__shim.role == MIG_ROLE_NONE ||
-	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+	if (mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
 		return real_execveat(dirfd, path, argv, envp, flags);
 	return real_execveat(dirfd, path, argv, env, flags);
 }
@@ -196,12 +218,14 @@ mig__execveat(int dirfd, const char *path, char *const argv[],
 int
 mig__fexecve(int fd, char *const argv[], char *const envp[])
 {
+	MIG_REAL(real_fexecve, "fexecve");
+	if (mig__shim.role == MIG_ROLE_NONE || too_many(argv, envp))
+		return real_fexecve(fd, argv, envp);
+
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF];
 
-	MIG_REAL(real_fexecve, "fexecve");
-	if (mig__shim.role == MIG_ROLE_NONE ||
-	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+	if (mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
 		return real_fexecve(fd, argv, envp);
 	return real_fexecve(fd, argv, env);
 }
@@ -211,15 +235,19 @@ mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
     const posix_spawnattr_t *attr, char *const argv[], char *const envp[],
     int search_path)
 {
+	MIG_REAL(real_posix_spawn, "posix_spawn");
+	MIG_REAL(real_posix_spawnp, "posix_spawnp");
+	if (mig__shim.role == MIG_ROLE_NONE || too_many(argv, envp))
+		return search_path ?
+		    real_posix_spawnp(pid, file, fa, attr, argv, envp) :
+		    real_posix_spawn(pid, file, fa, attr, argv, envp);
+
 	size_t nenv = count(envp) + MIG_SHIM_MAXVARS + 4;
 	char *env[nenv], buf[ENV_BUF], path[PATH_MAX];
 	char *av[count(argv) + 6];
 	int r;
 
-	MIG_REAL(real_posix_spawn, "posix_spawn");
-	MIG_REAL(real_posix_spawnp, "posix_spawnp");
-	if (mig__shim.role == MIG_ROLE_NONE ||
-	    mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
+	if (mig__env_child(envp, env, nenv, buf, sizeof(buf)) < 0)
 		return search_path ?
 		    real_posix_spawnp(pid, file, fa, attr, argv, envp) :
 		    real_posix_spawn(pid, file, fa, attr, argv, envp);
@@ -289,56 +317,105 @@ mig__system(const char *cmd)
 }
 
 #define MIG_POPEN_MAX 256
+#define MIG_POPEN_CLAIMED ((FILE *)1)
 
+/* The open popen streams. A slot is claimed by swapping f from NULL to
+ * MIG_POPEN_CLAIMED, filled, then published by storing the stream;
+ * pclose takes it back by swapping the stream out. Threads share it. */
 static struct {
 	FILE *f;
 	pid_t pid;
+	int fd;          /* the stream's descriptor, for later children */
 } popened[MIG_POPEN_MAX];
+
+static int
+claim_slot(void)
+{
+	for (int i = 0; i < MIG_POPEN_MAX; i++) {
+		FILE *none = NULL;
+		if (__atomic_compare_exchange_n(&popened[i].f, &none,
+		    MIG_POPEN_CLAIMED, 0, __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return i;
+	}
+	return -1;
+}
+
+/* popen's mode as glibc reads it: one of r and w, and e. */
+static int
+popen_mode(const char *mode, int *reading, int *cloexec)
+{
+	int r = 0, w = 0;
+
+	*cloexec = 0;
+	for (; *mode != '\0'; mode++) {
+		if (*mode == 'r')
+			r = 1;
+		else if (*mode == 'w')
+			w = 1;
+		else if (*mode == 'e')
+			*cloexec = 1;
+		else
+			return -1;
+	}
+	*reading = r;
+	return r ^ w ? 0 : -1;
+}
 
 FILE *
 mig__popen(const char *cmd, const char *mode)
 {
 	char *argv[] = { (char *)"sh", (char *)"-c", (char *)cmd, NULL };
 	posix_spawn_file_actions_t fa;
-	int fds[2], reading, slot = -1, r;
+	int fds[2], reading, cloexec, slot, r, mine, theirs;
 	FILE *f;
 	pid_t pid;
 
 	MIG_REAL(real_popen, "popen");
-	for (int i = 0; i < MIG_POPEN_MAX && slot < 0; i++)
-		if (popened[i].f == NULL)
-			slot = i;
-	if (mig__shim.role == MIG_ROLE_NONE || slot < 0)
+	if (mig__shim.role == MIG_ROLE_NONE)
 		return real_popen(cmd, mode);
-	if ((mode[0] != 'r' && mode[0] != 'w') ||
-	    (mode[1] != '\0' && !(mode[1] == 'e' && mode[2] == '\0'))) {
+	if (popen_mode(mode, &reading, &cloexec) != 0) {
 		errno = EINVAL;
 		return NULL;
 	}
-	reading = mode[0] == 'r';
+	if ((slot = claim_slot()) < 0)
+		return real_popen(cmd, mode);
+	mine = reading ? 0 : 1;
+	theirs = reading ? 1 : 0;
 	if (pipe2(fds, O_CLOEXEC) == -1)
-		return NULL;
+		goto fail;
 	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[reading ? 1 : 0],
-	    reading ? 1 : 0);
+	posix_spawn_file_actions_adddup2(&fa, fds[theirs], theirs);
+	/* As POSIX asks and glibc does: the streams of earlier popen calls
+	 * are not the new child's (their descriptors may have lost
+	 * close-on-exec below). */
+	for (int i = 0; i < MIG_POPEN_MAX; i++) {
+		FILE *o = __atomic_load_n(&popened[i].f, __ATOMIC_ACQUIRE);
+		int fd = __atomic_load_n(&popened[i].fd, __ATOMIC_RELAXED);
+		if (o != NULL && o != MIG_POPEN_CLAIMED && fd != theirs)
+			posix_spawn_file_actions_addclose(&fa, fd);
+	}
 	r = mig__spawn(&pid, "/bin/sh", &fa, NULL, argv, environ, 0);
 	posix_spawn_file_actions_destroy(&fa);
-	close(fds[reading ? 1 : 0]);
+	close(fds[theirs]);
 	if (r != 0) {
-		close(fds[reading ? 0 : 1]);
+		close(fds[mine]);
 		errno = r;
-		return NULL;
+		goto fail;
 	}
-	if (mode[1] != 'e')
-		fcntl(fds[reading ? 0 : 1], F_SETFD, 0);
-	if ((f = fdopen(fds[reading ? 0 : 1], reading ? "r" : "w")) == NULL) {
-		close(fds[reading ? 0 : 1]);
+	if (!cloexec)
+		fcntl(fds[mine], F_SETFD, 0);
+	if ((f = fdopen(fds[mine], reading ? "r" : "w")) == NULL) {
+		close(fds[mine]);
 		waitpid(pid, NULL, 0);
-		return NULL;
+		goto fail;
 	}
-	popened[slot].f = f;
 	popened[slot].pid = pid;
+	__atomic_store_n(&popened[slot].fd, fds[mine], __ATOMIC_RELAXED);
+	__atomic_store_n(&popened[slot].f, f, __ATOMIC_RELEASE);
 	return f;
+ fail:
+	__atomic_store_n(&popened[slot].f, NULL, __ATOMIC_RELEASE);
+	return NULL;
 }
 
 int
@@ -348,10 +425,15 @@ mig__pclose(FILE *f)
 	pid_t pid = -1;
 
 	MIG_REAL(real_pclose, "pclose");
-	for (int i = 0; i < MIG_POPEN_MAX; i++) {
-		if (popened[i].f == f && f != NULL) {
-			pid = popened[i].pid;
-			popened[i].f = NULL;
+	for (int i = 0; f != NULL && i < MIG_POPEN_MAX; i++) {
+		FILE *o = f;
+		pid_t p;
+		if (__atomic_load_n(&popened[i].f, __ATOMIC_ACQUIRE) != f)
+			continue;
+		p = popened[i].pid;
+		if (__atomic_compare_exchange_n(&popened[i].f, &o, NULL, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			pid = p;
 			break;
 		}
 	}

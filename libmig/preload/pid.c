@@ -10,12 +10,20 @@
  * it ends and wait() must still name it. The group and session the job
  * had here read as the stub's at home.
  *
- * The same map runs backwards for calls that name a process. A pid that
- * is none of the job's is a home pid: kill, killpg and sigqueue for it
- * run at home (calls.def, mig__call()).
+ * The same map runs backwards for calls that name a process. A job may
+ * signal at home only what is its own there (ARCHITECTURE.md section
+ * 11): its own pids (itself and its descendants' placeholders, all of
+ * which are processes here, so the signal goes straight to them), and
+ * its home process group and session as groups (kill(-pgid), killpg),
+ * which are forwarded home (calls.def, mig__call()) and reach the stub,
+ * which relays them to the job, with every other member at home. Any
+ * other pid or group is this host's, as for any program on it.
  *
  * The wrappers that only read take no lock and make no more system
  * calls than the real function, so they may run in signal handlers.
+ * The tables they share with threads and handlers are claimed and read
+ * with atomics; every real function is found in the constructor, so
+ * that no handler is the first to call dlsym.
  */
 #include <errno.h>
 #include <limits.h>
@@ -48,7 +56,9 @@ static pid_t (*real_waitpid)(pid_t, int *, int);
 static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
 static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
 
-/* This process's own children: host pid and home pid. */
+/* This process's own children: host pid and home pid. A slot is
+ * claimed by a compare-and-swap of host from 0; home is written after
+ * and read as 0 (unknown) until then. */
 #define MIG_KIDS 256
 static struct {
 	pid_t host, home;
@@ -69,6 +79,10 @@ mig__pid_init(void)
 	MIG_REAL(real_tgkill, "tgkill");
 	MIG_REAL(real_pidfd_open, "pidfd_open");
 	MIG_REAL(real_syscall, "syscall");
+	MIG_REAL(real_fork, "fork");
+	MIG_REAL(real_waitpid, "waitpid");
+	MIG_REAL(real_wait4, "wait4");
+	MIG_REAL(real_waitid, "waitid");
 }
 
 /* Is there a pid identity to give? */
@@ -107,29 +121,50 @@ static pid_t
 kid_home(pid_t h)
 {
 	for (int i = 0; i < MIG_KIDS; i++)
-		if (kids[i].host == h)
-			return kids[i].home;
+		if (__atomic_load_n(&kids[i].host, __ATOMIC_ACQUIRE) == h)
+			return __atomic_load_n(&kids[i].home, __ATOMIC_ACQUIRE);
 	return 0;
 }
 
 static pid_t
 kid_host(pid_t p)
 {
-	for (int i = 0; i < MIG_KIDS; i++)
-		if (kids[i].host != 0 && kids[i].home == p)
-			return kids[i].host;
+	for (int i = 0; i < MIG_KIDS; i++) {
+		pid_t h = __atomic_load_n(&kids[i].host, __ATOMIC_ACQUIRE);
+		if (h != 0 && __atomic_load_n(&kids[i].home,
+		    __ATOMIC_ACQUIRE) == p)
+			return h;
+	}
 	return 0;
 }
 
+/* A child and its home pid, in a slot claimed atomically. */
 static void
-kid_set(pid_t h, pid_t p, pid_t old)
+kid_add(pid_t h, pid_t p)
 {
 	for (int i = 0; i < MIG_KIDS; i++) {
-		if (kids[i].host == old) {
-			kids[i].host = h;
-			kids[i].home = p;
+		pid_t free_ = 0;
+		if (__atomic_compare_exchange_n(&kids[i].host, &free_, h, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED)) {
+			__atomic_store_n(&kids[i].home, p, __ATOMIC_RELEASE);
 			return;
 		}
+	}
+}
+
+/* A reaped child leaves: only the thread that swaps its pid out
+ * clears the slot. */
+static void
+kid_del(pid_t h)
+{
+	for (int i = 0; i < MIG_KIDS; i++) {
+		pid_t old = h;
+		if (__atomic_load_n(&kids[i].host, __ATOMIC_ACQUIRE) != h)
+			continue;
+		__atomic_store_n(&kids[i].home, 0, __ATOMIC_RELEASE);
+		if (__atomic_compare_exchange_n(&kids[i].host, &old, 0, 0,
+		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
+			return;
 	}
 }
 
@@ -148,24 +183,35 @@ home_pid(pid_t v)
 
 /*
  * Our own home pid. A child may ask before its parent has had the
- * answer from home: it waits for its line in the page, a while, once.
+ * answer from home: it waits for its line in the page, a while, once
+ * per process. What it found is kept (real pid and home pid in one
+ * atomic word, as threads and handlers share it); not finding it is
+ * not, so that a line that comes later is still read.
  */
+static uint64_t known; /* real pid << 32 | home pid (0: not found) */
+static pid_t waited_for; /* the real pid that has had its wait */
+
 static pid_t
 self_pid(pid_t real)
 {
-	static pid_t known_real, known_home;
 	struct timespec nap = { 0, 100000 };
+	uint64_t k;
 	pid_t p = 0;
 
 	if (real == mig__home.host_pid)
 		return mig__home.pid;
-	if (known_real == real)
-		return known_home;
-	for (int i = 0; i < 1000 && (p = table_home(real)) == 0; i++)
-		nanosleep(&nap, NULL);
-	known_home = p != 0 ? p : real;
-	known_real = real;
-	return known_home;
+	k = __atomic_load_n(&known, __ATOMIC_ACQUIRE);
+	if ((pid_t)(k >> 32) == real && (pid_t)(uint32_t)k != 0)
+		return (pid_t)(uint32_t)k;
+	if ((p = table_home(real)) == 0 &&
+	    __atomic_exchange_n(&waited_for, real, __ATOMIC_ACQ_REL) != real)
+		for (int i = 0; i < 1000 && (p = table_home(real)) == 0; i++)
+			nanosleep(&nap, NULL);
+	if (p == 0)
+		return real;
+	__atomic_store_n(&known, (uint64_t)(uint32_t)real << 32 | (uint32_t)p,
+	    __ATOMIC_RELEASE);
+	return p;
 }
 
 static inline pid_t
@@ -199,20 +245,13 @@ host_pgid(pid_t v)
 	return v == mig__home.pgid ? mig__home.job_pgid : host_pid(v);
 }
 
-/* A pid that is not the job's here names a process at home. */
+/* The job's own groups at home, the only ones it signals there: its
+ * process group and its session (as a group id, for killpg). Its own
+ * pids are processes here and are signalled here (host_pid()). */
 static int
-at_home(pid_t pid)
+home_group(pid_t pgrp)
 {
-	static pid_t (*real_getsid_)(pid_t);
-
-	MIG_REAL(real_getsid_, "getsid");
-	return host_pid(pid) == pid && real_getsid_(pid) != mig__home.job_sid;
-}
-
-static int
-at_home_group(pid_t pgrp)
-{
-	return host_pgid(pgrp) == pgrp && at_home(pgrp);
+	return pgrp > 0 && (pgrp == mig__home.pgid || pgrp == mig__home.sid);
 }
 
 /* A forwarded call; -1 with *done 0 when it could not be sent. */
@@ -315,6 +354,8 @@ mig__getsid(pid_t pid)
 	return r < 0 ? r : home_sid(r);
 }
 
+/* errno is left as the call at home left it, or as it was when that
+ * call succeeded (mig__call()). */
 int
 mig__kill(pid_t pid, int sig)
 {
@@ -324,11 +365,7 @@ mig__kill(pid_t pid, int sig)
 	MIG_REAL(real_kill, "kill");
 	if (!mapped())
 		return real_kill(pid, sig);
-	if (pid > 0 && at_home(pid)) {
-		r = forward(MIG_CALL_kill, pid, sig, 0, 2, &done);
-		if (done)
-			return (int)r;
-	} else if (pid < -1 && pid != INT_MIN && at_home_group(-pid)) {
+	if (pid < -1 && pid != INT_MIN && home_group(-pid)) {
 		r = forward(MIG_CALL_killpg, -pid, sig, 0, 2, &done);
 		if (done)
 			return (int)r;
@@ -345,7 +382,7 @@ mig__killpg(pid_t pgrp, int sig)
 	MIG_REAL(real_killpg, "killpg");
 	if (!mapped() || pgrp <= 0)
 		return real_killpg(pgrp, sig);
-	if (at_home_group(pgrp)) {
+	if (home_group(pgrp)) {
 		r = forward(MIG_CALL_killpg, pgrp, sig, 0, 2, &done);
 		if (done)
 			return (int)r;
@@ -356,18 +393,9 @@ mig__killpg(pid_t pgrp, int sig)
 int
 mig__sigqueue(pid_t pid, int sig, const union sigval value)
 {
-	int done;
-	long r;
-
 	MIG_REAL(real_sigqueue, "sigqueue");
 	if (!mapped() || pid <= 0)
 		return real_sigqueue(pid, sig, value);
-	if (at_home(pid)) {
-		r = forward(MIG_CALL_sigqueue, pid, sig, (long)value.sival_ptr,
-		    3, &done);
-		if (done)
-			return (int)r;
-	}
 	return real_sigqueue(host_pid(pid), sig, value);
 }
 
@@ -375,17 +403,9 @@ mig__sigqueue(pid_t pid, int sig, const union sigval value)
 int
 mig__tgkill(pid_t tgid, pid_t tid, int sig)
 {
-	int done;
-	long r;
-
 	MIG_REAL(real_tgkill, "tgkill");
 	if (!mapped())
 		return real_tgkill(tgid, tid, sig);
-	if (tgid > 0 && at_home(tgid)) {
-		r = forward(MIG_CALL_tgkill, tgid, tid, sig, 3, &done);
-		if (done)
-			return (int)r;
-	}
 	return real_tgkill(tgid > 0 ? host_pid(tgid) : tgid,
 	    tid > 0 ? host_pid(tid) : tid, sig);
 }
@@ -457,7 +477,7 @@ mig__pid_started(pid_t host, const char *what)
 
 	if (!mapped() || host <= 0 || (home = mig__hold(host, what)) <= 0)
 		return host;
-	kid_set(host, home, 0);
+	kid_add(host, home);
 	return home;
 }
 
@@ -470,8 +490,12 @@ mig__fork(void)
 
 	MIG_REAL(real_fork, "fork");
 	h = real_fork();
-	if (h == 0 && mapped())
-		memset(kids, 0, sizeof(kids)); /* not our children */
+	if (h == 0 && mapped()) {
+		/* Not our children; the child has one thread. */
+		memset(kids, 0, sizeof(kids));
+		__atomic_store_n(&known, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&waited_for, 0, __ATOMIC_RELEASE);
+	}
 	if (h <= 0)
 		return h;
 	return mig__pid_started(h, program_invocation_short_name);
@@ -487,7 +511,7 @@ waited(pid_t r, int status)
 		return r;
 	p = home_pid(r);
 	if (WIFEXITED(status) || WIFSIGNALED(status))
-		kid_set(0, 0, r);
+		kid_del(r);
 	return p;
 }
 
@@ -532,7 +556,7 @@ mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 		pid_t h = info->si_pid;
 		info->si_pid = home_pid(h);
 		if (gone && !(options & WNOWAIT))
-			kid_set(0, 0, h);
+			kid_del(h);
 	}
 	errno = saved;
 	return r;

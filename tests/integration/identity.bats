@@ -110,24 +110,33 @@ clock_agrees() {
 	[[ $child != "$me" && $child -gt 0 ]]
 }
 
-@test "calls: kill of a home pid from the host acts at home" {
+@test "calls: kill of a home pid that is not the job's acts on the host, never at home" {
+	is_root || skip "the hosts share home's pid space unless run as root"
 	sleep 300 &
 	local victim=$! st=0
 	bg_track "$victim"
-	timeout -k 5 20 "$MIG" -h host1 kill -TERM "$victim"
-	wait "$victim" || st=$?
-	expect_eq "status of the home sleep" "$st" 143
+	run timeout -k 5 20 "$MIG" -h host1 kill -TERM "$victim"
+	[ "$status" -ne 0 ]
+	run timeout -k 5 20 "$MIG" -h host1 /usr/bin/python3 -c \
+		"import ctypes, os; exit(ctypes.CDLL(None).tgkill($victim, $victim, 15) != -1)"
+	[ "$status" -eq 0 ]
+	alive "$victim"
 }
 
-@test "calls: tgkill of a home process's main thread from the host acts at home" {
-	command -v python3 >/dev/null || skip "no python3"
-	sleep 300 &
-	local victim=$! st=0
-	bg_track "$victim"
-	timeout -k 5 20 "$MIG" -h host1 python3 -c \
-		"import ctypes; exit(ctypes.CDLL(None).tgkill($victim, $victim, 15))"
-	wait "$victim" || st=$?
-	expect_eq "status of the home sleep" "$st" 143
+@test "calls: the job's own home process group, signalled from the host, is signalled at home" {
+	local dir=$BATS_TEST_TMPDIR victim pid
+	# A session and group of their own at home: a sleep, and mig.
+	setsid bash -c 'sleep 300 & echo $! >"$1/sleep"; exec "$2" -h host1 \
+		/usr/bin/python3 -c "import os, time; os.killpg(os.getpgrp(), 15); time.sleep(30)"' \
+		_ "$dir" "$MIG" &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 test -s "$dir/sleep"
+	victim=$(cat "$dir/sleep")
+	CLEANUP+=("kill -KILL $victim 2>/dev/null")
+	wait_exit "$pid" 30
+	expect_eq "status of mig" "$WAIT_STATUS" 143
+	wait_until 10 eval "! alive $victim"
 }
 
 @test "hostname: uname -n on a host prints the home's name" {

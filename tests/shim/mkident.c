@@ -27,6 +27,8 @@
  *   -N                               no page and no shim: CMD runs
  *                                    natively, after -S if given
  *   -L PATH                          the shim (default: the build's)
+ *   -k SOCK                          the host daemon's socket, for the
+ *                                    shim's round trips (job 7)
  */
 #include <errno.h>
 #include <signal.h>
@@ -60,7 +62,8 @@ usage(void)
 {
 	fprintf(stderr, "usage: mkident [-p pid] [-P ppid] [-g pgid] "
 	    "[-s sid] [-n node] [-d domain] [-o offset] [-u] [-H hostpid] "
-	    "[-f fd] [-M] [-T] [-C] [-S] [-N] [-L shim] [--] cmd [arg...]\n");
+	    "[-f fd] [-M] [-T] [-C] [-S] [-N] [-L shim] [-k sock] [--] cmd "
+	    "[arg...]\n");
 	exit(125);
 }
 
@@ -136,7 +139,7 @@ int
 main(int argc, char **argv)
 {
 	const char *pid = NULL, *ppid = NULL, *pgid = NULL, *sid = NULL;
-	const char *node = NULL, *domain = NULL, *hostpid = NULL;
+	const char *node = NULL, *domain = NULL, *hostpid = NULL, *sock = NULL;
 	const char *shim = getenv("MIG_SHIM") ? getenv("MIG_SHIM") :
 						MIG_SHIM_PATH;
 	int64_t off = 0;
@@ -145,7 +148,7 @@ main(int argc, char **argv)
 	struct mig_ident *id;
 	struct utsname u;
 
-	while ((c = getopt(argc, argv, "+p:P:g:s:n:d:o:uH:f:MTCSNL:")) != -1) {
+	while ((c = getopt(argc, argv, "+p:P:g:s:n:d:o:uH:f:MTCSNL:k:")) != -1) {
 		switch (c) {
 		case 'p': pid = optarg; break;
 		case 'P': ppid = optarg; break;
@@ -163,6 +166,7 @@ main(int argc, char **argv)
 		case 'S': session = 1; break;
 		case 'N': native = 1; break;
 		case 'L': shim = optarg; break;
+		case 'k': sock = optarg; break;
 		default: usage();
 		}
 	}
@@ -214,8 +218,9 @@ main(int argc, char **argv)
 	}
 
 	{
+		static char vsock[4200];
 		char var[32], *extra[] = { (char *)"__MIG_ROLE=remote", var,
-			NULL };
+			NULL, NULL, NULL };
 		size_t n = 64;
 		static char buf[65536];
 		char **env;
@@ -225,6 +230,11 @@ main(int argc, char **argv)
 		if ((env = calloc(n, sizeof(*env))) == NULL)
 			die("calloc");
 		snprintf(var, sizeof(var), "__MIG_IDENT_FD=%d", fdno);
+		if (sock != NULL) {
+			snprintf(vsock, sizeof(vsock), "__MIG_SOCK=%s", sock);
+			extra[2] = vsock;
+			extra[3] = (char *)"__MIG_JOB=7";
+		}
 		if (mig__shimenv(environ, shim, extra, env, n, buf,
 		    sizeof(buf)) < 0) {
 			errno = E2BIG;

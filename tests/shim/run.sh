@@ -238,6 +238,56 @@ live)
 	echo 0 >"$work/live.expected.status"
 	same "probe_live" live.expected live
 	;;
+guard)
+	# popen's streams, exec with 3,000,000 arguments, dlsym from a
+	# signal handler, popen from threads: as without the shim.
+	differential probe_guard ""
+	;;
+late)
+	# A child whose line in the page comes late still gets its home pid.
+	run native-s "$MKIDENT" -N -S -- "$PROBES/probe_guard" late
+	run home "$MKIDENT" "${HOME_ID[@]}" -- "$PROBES/probe_guard" late
+	expect native-s 'late.after 7777'
+	same "probe_guard late" native-s.expected home
+	;;
+calls)
+	# A daemon (fakehomed.py) that answers with a host name of 60
+	# characters: the job's own home group is signalled at home, other
+	# pids and groups here, errno stays as the call leaves it, and fork
+	# gets its home pid.
+	mkdir -m 0700 "$work/run"
+	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
+		"$work/daemon.log" 60 5555 </dev/null >"$work/daemon.err" 2>&1 &
+	daemon=$!
+	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
+	for i in $(seq 500); do
+		[ -e "$work/run/homed.sock.ready" ] && break
+		sleep 0.02
+	done
+	run native-s "$MKIDENT" -N -S -- "$PROBES/probe_guard" calls
+	run home "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
+		"$PROBES/probe_guard" calls
+	expect native-s 'fork.pid 5555'
+	same "probe_guard calls" native-s.expected home
+	for want in 'frame CALL killpg 4240 0' 'frame HOLD'; do
+		grep -q "^$want" "$work/daemon.log" ||
+			fail "the daemon never got '$want'"
+	done
+	if grep -E '^frame CALL (kill|sigqueue|tgkill) |^frame CALL killpg 999999999' \
+		"$work/daemon.log"; then
+		fail "a pid or group not the job's was signalled at home"
+	fi
+	# The same daemon in a folder open to others gets nothing.
+	rm -f "$work/daemon.log"
+	chmod 0777 "$work/run"
+	run open "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
+		"$PROBES/probe_guard" calls
+	expect native-s ''
+	same "probe_guard calls, socket in a 0777 folder" native-s.expected open
+	if grep -q '^bytes' "$work/daemon.log" 2>/dev/null; then
+		fail "the shim talked to a daemon in a 0777 folder"
+	fi
+	;;
 *)
 	echo "run.sh: no case $case_name"
 	exit 2

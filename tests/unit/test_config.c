@@ -374,6 +374,92 @@ key_mode(void **state)
 	assert_int_equal(mig__key_load(path, key, err, sizeof(err)), 0);
 }
 
+/* A FIFO in place of a config file is refused at once, not read (which
+ * would hang until someone writes it): alarm() fails the test instead. */
+static void
+config_fifo(void **state)
+{
+	char path[256], err[512], out[4096];
+	struct mig_hosts h;
+	uint8_t key[MIG_KEY_BYTES];
+
+	tmp_path(path, sizeof(path), "fifo");
+	unlink(path);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	err[0] = '\0';
+	assert_int_equal(mig__hosts_load(path, &h, err, sizeof(err)),
+	    MIG_ECONFIG);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(mig__key_load(path, key, err, sizeof(err)), MIG_EKEY);
+	assert_non_null(strstr(err, "not a regular file"));
+	assert_int_equal(mig__policy_load(path, out, sizeof(out), err,
+	    sizeof(err)), MIG_ECONFIG);
+	alarm(0);
+	unlink(path);
+}
+
+/* A key file of another user's is not the user's key. */
+static void
+key_owner(void **state)
+{
+	char path[256], err[512];
+	uint8_t key[MIG_KEY_BYTES];
+
+	if (geteuid() != 0)
+		skip();
+	tmp_path(path, sizeof(path), "key");
+	write_file(path, "0000000000000000000000000000000000000000000000"
+	    "000000000000000000\n", 0600);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	err[0] = '\0';
+	assert_int_equal(mig__key_load(path, key, err, sizeof(err)), MIG_EKEY);
+	assert_non_null(strstr(err, "belongs to uid 65534"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(mig__key_load(path, key, err, sizeof(err)), 0);
+}
+
+/* The runtime folder check (rundir.c) on each kind of bad folder. */
+static void
+rundir_check(void **state)
+{
+	char dir[256], link[256], file[256], why[512];
+
+	tmp_path(dir, sizeof(dir), "run");
+	tmp_path(link, sizeof(link), "runlink");
+	tmp_path(file, sizeof(file), "runfile");
+	rmdir(dir);
+	unlink(link);
+	assert_int_equal(mkdir(dir, 0700), 0);
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(mig__rundir_check(dir, why, sizeof(why)), 0);
+	assert_int_equal(mig__rundir_check(dir, NULL, 0), 0);
+	assert_int_equal(chmod(dir, 0777), 0);
+	assert_int_equal(mig__rundir_check(dir, why, sizeof(why)),
+	    MIG_EUNSAFE);
+	assert_non_null(strstr(why, "has mode 0777"));
+	assert_int_equal(chmod(dir, 0700), 0);
+	assert_int_equal(symlink(dir, link), 0);
+	assert_int_equal(mig__rundir_check(link, why, sizeof(why)),
+	    MIG_EUNSAFE);
+	assert_non_null(strstr(why, "symbolic link"));
+	write_file(file, "x", 0700);
+	assert_int_equal(mig__rundir_check(file, why, sizeof(why)),
+	    MIG_EUNSAFE);
+	assert_non_null(strstr(why, "not a folder"));
+	assert_int_equal(mig__rundir_check("/nonexistent/mig", why,
+	    sizeof(why)), MIG__ERR(ENOENT));
+	if (geteuid() == 0) {
+		assert_int_equal(chown(dir, 65534, 65534), 0);
+		assert_int_equal(mig__rundir_check(dir, why, sizeof(why)),
+		    MIG_EUNSAFE);
+		assert_non_null(strstr(why, "belongs to uid 65534"));
+	}
+	unlink(link);
+	unlink(file);
+	rmdir(dir);
+}
+
 static void
 key_bad(void **state)
 {
@@ -549,7 +635,7 @@ strerror_codes(void **state)
 	};
 	size_t n = sizeof(codes) / sizeof(codes[0]);
 
-	assert_int_equal(n, 14);
+	assert_int_equal(n, 15);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(codes[i].code < -4096);
 		assert_string_equal(mig_strerror(codes[i].code), codes[i].text);
@@ -591,6 +677,9 @@ main(int argc, char **argv)
 		cmocka_unit_test(key_mode),
 		cmocka_unit_test(key_bad),
 		cmocka_unit_test(key_missing),
+		cmocka_unit_test(config_fifo),
+		cmocka_unit_test(key_owner),
+		cmocka_unit_test(rundir_check),
 	};
 	const struct CMUnitTest dirs[] = {
 		cmocka_unit_test_setup_teardown(config_dir, env_save,

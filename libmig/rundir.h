@@ -1,0 +1,32 @@
+/*
+ * rundir.h: the checks every client of mig-homed makes before it sends
+ * anything, and the daemon makes on its own folder (rundir.c). Shared
+ * by libmigcore and libmig.so.
+ */
+#ifndef MIG_RUNDIR_H
+#define MIG_RUNDIR_H
+
+#include <stddef.h>
+
+#include "mig/mig.h"
+
+/*
+ * Is dir a folder of this user's (the effective uid), mode 0700, and
+ * not a symbolic link (lstat)? Returns 0; MIG_EUNSAFE when it is not,
+ * or a system error (MIG__ERR(ENOENT) when it does not exist). With
+ * why, a sentence naming dir and what is wrong goes there.
+ */
+__attribute__((visibility("hidden"))) int mig__rundir_check(const char *dir,
+    char *why, size_t size);
+/* The same check on the folder that holds the socket path sock. */
+__attribute__((visibility("hidden"))) int mig__sock_dir_check(
+    const char *sock, char *why, size_t size);
+/*
+ * Does the process at the other end of the connected unix socket fd
+ * run as this user (SO_PEERCRED)? 0, MIG_EUNSAFE, or a system error;
+ * sock names the socket in the sentence put in why.
+ */
+__attribute__((visibility("hidden"))) int mig__peer_check(int fd,
+    const char *sock, char *why, size_t size);
+
+#endif
