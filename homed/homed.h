@@ -88,6 +88,7 @@ struct homed {
 	char listen_addr[64];
 	uint16_t listen_port;
 	uint32_t ping_timeout_ms;      /* a silent link is dead after this */
+	const char *no_listen;         /* why no TCP port is open, or NULL */
 	uv_pipe_t control;
 	uv_tcp_t listener;
 	uv_signal_t sigchld, sigterm, sigint, sighup;
@@ -375,6 +376,7 @@ struct job {
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;
 	size_t unacked[3];   /* stub acks still owed for released output */
+	size_t window[3];    /* output relayed to the stub, not acked yet */
 	char prog[64];       /* basename of argv[0], for history */
 	char cmd[160];       /* the command line, for mig ps */
 };
@@ -464,6 +466,7 @@ enum rjob_event {
 #define RACT_SEND_EXIT 0x08
 #define RACT_DETACH 0x10      /* no home to tell any more */
 #define RACT_END 0x20         /* close its pipes and free it */
+#define RACT_KILL_REST 0x40   /* the leader is gone: SIGKILL to its group */
 
 struct rjob_fsm {
 	enum rjob_state state;

@@ -382,16 +382,28 @@ main(int argc, char **argv)
 	uv_signal_start(&d.sighup, on_hup, SIGHUP);
 	if ((r = mig__peers_init(&d)) != 0)
 		die("%s", mig_strerror(r));
-	if ((r = mig__listen_start(&d)) != 0)
+	/* Without a key nobody can link to us, and without a hosts file we
+	 * know nobody to link with: then no port is open at all. */
+	if (!d.have_key)
+		d.no_listen = "no key here (run 'mig keygen')";
+	else if (d.hosts.n == 0)
+		d.no_listen = "no hosts file";
+	if (d.no_listen == NULL && (r = mig__listen_start(&d)) != 0)
 		die("cannot listen on %s:%u: %s", d.listen_addr, d.listen_port,
 		    r == MIG_ECONFIG ? "bad address" : uv_strerror(r));
 	if ((r = mig__control_start(&d)) != 0)
 		die("cannot listen on %s: %s", d.sockpath, uv_strerror(r));
 	mig__tick_start(&d);
-	mig__log(MIG_LOG_INFO, "%s: serving %s, peers on %s:%u, %u slots%s%s",
-	    d.name, d.sockpath, d.listen_addr, d.listen_port, d.slots,
-	    d.have_key ? "" : " (no key: links refused; run 'mig keygen')",
-	    d.shim[0] != '\0' ? "" : " (no libmig.so: jobs run unshimmed)");
+	if (d.no_listen != NULL)
+		mig__log(MIG_LOG_INFO, "%s: serving %s, %u slots; no TCP port "
+		    "open: %s%s", d.name, d.sockpath, d.slots, d.no_listen,
+		    d.shim[0] != '\0' ? "" :
+					 " (no libmig.so: jobs run unshimmed)");
+	else
+		mig__log(MIG_LOG_INFO, "%s: serving %s, peers on %s:%u, %u "
+		    "slots%s", d.name, d.sockpath, d.listen_addr,
+		    d.listen_port, d.slots, d.shim[0] != '\0' ? "" :
+		    " (no libmig.so: jobs run unshimmed)");
 	if (!foreground) {
 		int null = open("/dev/null", O_RDWR);
 		(void)!write(ready[1], "", 1);

@@ -21,7 +21,11 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	TAILQ_FOREACH(p, &d->peers, entry)
 		n++;
 	getloadavg(load, 3);
-	snprintf(addr, sizeof(addr), "%s:%u", d->listen_addr, d->listen_port);
+	if (d->no_listen != NULL)
+		snprintf(addr, sizeof(addr), "- (%s)", d->no_listen);
+	else
+		snprintf(addr, sizeof(addr), "%s:%u", d->listen_addr,
+		    d->listen_port);
 	r = proto_put_u32(&b, n);
 	/* name, address, state, slots, running, load x100, rtt us, done */
 	r = r ? r : proto_put_str(&b, d->name);

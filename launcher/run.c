@@ -43,6 +43,7 @@ struct stub {
 	size_t ack[3];       /* output written, not yet acknowledged */
 	sigset_t pending;    /* signals that came before the job started */
 	int wrote;           /* some of the job's output reached our fds */
+	int interrupted;     /* a SIGINT went to the job already */
 	uint32_t flags;      /* MIG_JOB_* */
 	const char *host;
 	char **argv;
@@ -311,6 +312,11 @@ read_signal(struct stub *s)
 	if (!s->started && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
 	    si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT))
 		end_like(0, si.ssi_signo);
+	/* A second Ctrl-C always gets the user out, whatever the job does
+	 * with the first; the daemon, seeing us gone, kills the job. */
+	if (si.ssi_signo == SIGINT && s->interrupted)
+		end_like(0, SIGINT);
+	s->interrupted |= si.ssi_signo == SIGINT && s->started;
 	if (s->started)
 		queue_u32(s, MIG_M_SIGNAL, 0, si.ssi_signo);
 	else

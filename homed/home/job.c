@@ -134,6 +134,7 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 		mig__holds_job_end(d, j->id);
 		mig_buf_free(&j->held);
 		memset(j->unacked, 0, sizeof(j->unacked));
+		memset(j->window, 0, sizeof(j->window));
 		j->peer = NULL;
 		j->link = NULL;
 		j->remote_pid = 0;
@@ -295,6 +296,8 @@ on_stub_frame(struct client *c, const struct mig_frame *f)
 		}
 		n -= (uint32_t)j->unacked[f->flags];
 		j->unacked[f->flags] = 0;
+		j->window[f->flags] -= n < j->window[f->flags] ? n :
+		    j->window[f->flags];
 		send_u32(j, MIG_M_OUTPUT_ACK, f->flags, n);
 		return;
 	}
@@ -346,7 +349,18 @@ on_host_frame(struct link *l, const struct mig_frame *f)
 		return;
 	}
 	/* Output goes on as it is; the stub acknowledges it once written
-	 * to its own fds, so the window spans the whole way. */
+	 * to its own fds, so the window spans the whole way. A host that
+	 * sends past the window it was given is broken or hostile: the
+	 * daemon buffers no more than that for it. */
+	if (f->type == MIG_M_OUTPUT && f->flags >= 1 && f->flags <= 2) {
+		j->window[f->flags] += f->len;
+		if (j->window[f->flags] > MIG_WINDOW + MIG_CHUNK) {
+			mig__link_fail(l, MIG_EPROTO, "job %u: output past its "
+			    "window (%zu bytes unacknowledged)", j->id,
+			    j->window[f->flags]);
+			return;
+		}
+	}
 	if (j->client != NULL)
 		mig__client_send(j->client, f->type, f->flags, f->payload,
 		    f->len);

@@ -183,6 +183,8 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 			kill(rj->pid, SIGKILL);
 		}
 	}
+	if (act & RACT_KILL_REST)
+		kill(-rj->pid, SIGKILL);
 	if (act & RACT_SEND_STARTED) {
 		struct mig_buf b = { NULL, 0, 0 };
 		if (proto_put_u32(&b, (uint32_t)rj->pid) == 0 &&

@@ -189,3 +189,27 @@ homed_fails() {
 	fi
 	expect_eq "key mode" "$(stat -c %a "$d/key")" 600
 }
+
+@test "daemon: without a key it opens no TCP port, and its log and mig hosts say why" {
+	solo_setup
+	solo_env
+	root_env
+	rm "$SOLO/config/key"
+	env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" "$HOMED" -f --name solo --log "$SOLO/log" \
+		</dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	bg_track "$pid"
+	wait_until 10 eval "ss -xlnH | grep -qF ' $SOLO/run/homed.sock '"
+	# Nothing listens on its port, on any address.
+	[[ -z $(ss -ltnH "sport = :$SOLO_PORT") ]]
+	grep -q "no TCP port open: no key here (run 'mig keygen')" "$SOLO/log"
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" hosts
+	expect_eq "status" "$status" 0
+	[[ $output == *"no key here (run 'mig keygen')"* ]]
+	# It still runs jobs for itself, and stops on SIGTERM.
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" -h solo echo here
+	expect_eq "output" "$output" here
+	kill -TERM "$pid"
+	wait_exit "$pid" 5
+	expect_eq "status" "$WAIT_STATUS" 0
+}

@@ -137,3 +137,46 @@ stop_busy() {
 	"$CLUSTER" start home
 	wait_until 20 all_up
 }
+
+@test "liveness: a job's leader that exits ends the job: mig returns its status and nothing of the job is left" {
+	local s
+	s=$(unique_sleep)
+	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 sh -c "sleep $s & exit 3"
+	expect_eq "status" "$status" 3
+	wait_until 5 eval "! on_host host1 'sleep $s'"
+}
+
+@test "liveness: Ctrl-C gets you out of a job whose shell waits for a child that ignores it" {
+	local s pid
+	s=$(unique_sleep)
+	# The background sleep ignores SIGINT, as a non-interactive shell's
+	# background jobs do; the shell waiting for it does not.
+	"$SIGDFL" "$MIG" -h host1 sh -c "sleep $s & wait" </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 on_host host1 "sleep $s"
+	kill -INT "$pid"
+	if ! wait_exit "$pid" 5; then
+		# A second Ctrl-C ends mig whatever the job does.
+		kill -INT "$pid"
+		wait_exit "$pid" 5
+	fi
+	expect_eq "status" "$WAIT_STATUS" 130
+	wait_until 5 eval "! on_host host1 'sleep $s'"
+}
+
+@test "liveness: a second Ctrl-C ends mig even when the job ignores SIGINT" {
+	local pid
+	"$SIGDFL" "$MIG" -h host1 sh -c 'trap "" INT; sleep 1000.5' </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 on_host host1 "sleep 1000.5"
+	kill -INT "$pid"
+	sleep 0.5
+	alive "$pid"
+	kill -INT "$pid"
+	wait_exit "$pid" 5
+	expect_eq "status" "$WAIT_STATUS" 130
+	# The daemon saw the stub go and killed the job.
+	wait_until 5 eval "! on_host host1 'sleep 1000.5'"
+}
