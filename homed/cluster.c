@@ -118,6 +118,7 @@ on_tick(uv_timer_t *t)
 			send_load(l);
 	d->last_load = mig__running_here(d);
 	mig__links_tick(d);
+	mig__history_save(d);
 	/* Idle again after work: what the jobs' buffers took goes back to
 	 * the system (glibc keeps freed memory otherwise). */
 	if (TAILQ_EMPTY(&d->jobs) && TAILQ_EMPTY(&d->rjobs) &&

@@ -116,6 +116,10 @@ struct homed {
 	size_t nhistory;
 	TAILQ_HEAD(, job) jobs;
 	TAILQ_HEAD(, hold) holds;      /* placeholders */
+	struct psrow *recent;          /* ring of the last jobs that ended */
+	uint32_t nrecent;              /* rows ever added */
+	char history_path[PATH_MAX];   /* where history is kept, "" if nowhere */
+	int history_dirty;             /* changed since last saved */
 	/* The host role. */
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
@@ -379,7 +383,22 @@ struct job {
 	size_t window[3];    /* output relayed to the stub, not acked yet */
 	char prog[64];       /* basename of argv[0], for history */
 	char cmd[160];       /* the command line, for mig ps */
+	char why[96];        /* why it runs where it runs, for mig ps */
+	char end[24];        /* how it ended, for mig ps --recent */
 };
+
+/* A line of mig ps: a job now, or one that ended (d->recent). */
+struct psrow {
+	int32_t home_pid;
+	int32_t remote_pid;
+	uint64_t ms;         /* elapsed, or how long it ran */
+	char host[MIG_NAME_MAX];
+	char state[24];
+	char why[96];
+	char cmd[160];
+};
+
+#define MIG_RECENT 256   /* finished jobs mig ps --recent can show */
 
 /* Output a restartable job may hold before it is released (and the job
  * is no longer restartable). */
@@ -414,6 +433,9 @@ void mig__history_add(struct homed *d, const char *prog, uint64_t ms,
 int mig__history_short(struct homed *d, const char *prog);
 uint32_t mig__history_median(const struct history *h);
 void mig__history_free(struct homed *d);
+/* Reads the history kept by an earlier daemon; writes it when dirty. */
+void mig__history_load(struct homed *d);
+void mig__history_save(struct homed *d);
 
 /* home/calls.c: forwarded calls, run at home from calls.def */
 void mig__calls_init(struct homed *d);

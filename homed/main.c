@@ -323,6 +323,7 @@ main(int argc, char **argv)
 		die("libsodium failed to start");
 	find_shim(&d);
 	host_env(&d);
+	mig__history_load(&d);
 	make_rundir(d.rundir);
 	lockfd = take_lock(d.rundir);
 	if (logfile == NULL && !foreground) {
@@ -426,7 +427,9 @@ main(int argc, char **argv)
 		;
 	mig__children_free(&d);
 	mig__hosts_free(&d.hosts);
+	mig__history_save(&d);
 	mig__history_free(&d);
+	free(d.recent);
 	for (size_t i = 0; d.hostenv != NULL && d.hostenv[i] != NULL; i++)
 		free(d.hostenv[i]);
 	free(d.hostenv);

@@ -4,6 +4,7 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "homed.h"
 
@@ -53,31 +54,62 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	mig_buf_free(&b);
 }
 
+static int
+put_row(struct mig_buf *b, const struct psrow *r)
+{
+	int e = proto_put_u32(b, (uint32_t)r->home_pid);
+
+	e = e ? e : proto_put_str(b, r->host);
+	e = e ? e : proto_put_u32(b, (uint32_t)r->remote_pid);
+	e = e ? e : proto_put_u64(b, r->ms);
+	e = e ? e : proto_put_str(b, r->state);
+	e = e ? e : proto_put_str(b, r->why);
+	e = e ? e : proto_put_str(b, r->cmd);
+	return e;
+}
+
+/*
+ * PS: optionally u32 how many finished jobs to add. The answer: u32
+ * count, then per job: home pid, host, remote pid, elapsed ms, state,
+ * why it runs where it does, command. Finished jobs come first, oldest
+ * first; a finished job's state says how it ended.
+ */
 static void
 view_ps(struct client *c, const struct mig_frame *f)
 {
 	struct homed *d = c->d;
 	struct mig_buf b = { NULL, 0, 0 };
 	uint64_t now = uv_hrtime();
-	uint32_t n = 0;
+	uint32_t n = 0, want = 0, have;
+	struct mig_rd rd;
 	struct job *j;
 	int r;
 
+	proto_rd_init(&rd, f->payload, f->len);
+	if (f->len >= 4)
+		proto_get_u32(&rd, &want);
+	have = d->nrecent < MIG_RECENT ? d->nrecent : MIG_RECENT;
+	if (want > have)
+		want = have;
 	TAILQ_FOREACH(j, &d->jobs, entry)
 		n++;
-	r = proto_put_u32(&b, n);
-	/* home pid, host, remote pid, elapsed ms, state, command */
+	r = proto_put_u32(&b, n + want);
+	for (uint32_t i = d->nrecent - want; i != d->nrecent; i++)
+		r = r ? r : put_row(&b, &d->recent[i % MIG_RECENT]);
 	TAILQ_FOREACH(j, &d->jobs, entry) {
-		const char *host = j->state == JOB_LOCAL ? d->name :
-		    j->state == JOB_RUNNING ? j->peer->name : "-";
-		r = r ? r : proto_put_u32(&b, (uint32_t)j->home_pid);
-		r = r ? r : proto_put_str(&b, host);
-		r = r ? r : proto_put_u32(&b, (uint32_t)(j->state == JOB_LOCAL ?
-			j->home_pid : j->remote_pid));
-		r = r ? r : proto_put_u64(&b, (now - j->start_ns) / 1000000);
-		r = r ? r : proto_put_str(&b, j->state == JOB_QUEUED ||
-			j->state == JOB_DIALING ? "waiting" : "running");
-		r = r ? r : proto_put_str(&b, j->cmd);
+		struct psrow row = { .home_pid = j->home_pid,
+			.remote_pid = j->state == JOB_LOCAL ? j->home_pid :
+							    j->remote_pid,
+			.ms = (now - j->start_ns) / 1000000 };
+		strlcpy(row.host, j->state == JOB_LOCAL ? d->name :
+		    j->state == JOB_RUNNING ? j->peer->name : "-",
+		    sizeof(row.host));
+		strlcpy(row.state, j->state == JOB_QUEUED ||
+		    j->state == JOB_DIALING ? "waiting" : "running",
+		    sizeof(row.state));
+		strlcpy(row.why, j->why, sizeof(row.why));
+		strlcpy(row.cmd, j->cmd, sizeof(row.cmd));
+		r = r ? r : put_row(&b, &row);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_PS, 0, b.data, b.len);

@@ -8,7 +8,8 @@
 
 /* Asks the daemon one question and returns its answer's payload. */
 static void
-ask(uint16_t type, struct mig_buf *answer, struct mig_frame *f)
+ask(uint16_t type, const void *p, size_t n, struct mig_buf *answer,
+    struct mig_frame *f)
 {
 	struct mig_buf q = { NULL, 0, 0 };
 	uint8_t v[4] = { MIG_PROTO_VERSION, 0, 0, 0 };
@@ -16,7 +17,7 @@ ask(uint16_t type, struct mig_buf *answer, struct mig_frame *f)
 
 	fd = mig__reach(NULL, 1);
 	if (mig_frame_put(&q, MIG_M_HELLO, 0, 0, v, sizeof(v)) != 0 ||
-	    mig_frame_put(&q, type, 0, 0, NULL, 0) != 0 ||
+	    mig_frame_put(&q, type, 0, 0, p, n) != 0 ||
 	    mig__write_full(fd, q.data, q.len) != 0)
 		mig__fatal("cannot talk to the local mig-homed");
 	mig_buf_free(&q);
@@ -75,7 +76,7 @@ hosts(int json)
 	uint32_t n, slots, running, load, rtt, done;
 	char *name, *addr, *state;
 
-	ask(MIG_M_HOSTS, &a, &f);
+	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
 	if (json)
@@ -117,30 +118,36 @@ hosts(int json)
 	mig_buf_free(&a);
 }
 
+/* mig ps [--json] [--recent N]: the jobs now, and the last N that ended,
+ * each with where it runs and why. */
 static void
-ps(int json)
+ps(int json, uint32_t recent)
 {
 	struct mig_buf a = { NULL, 0, 0 };
 	struct mig_frame f;
 	struct mig_rd rd;
 	uint32_t n, pid, rpid;
 	uint64_t ms;
-	char *host, *state, *cmd;
+	char *host, *state, *why, *cmd;
+	uint8_t q[4];
 
-	ask(MIG_M_PS, &a, &f);
+	for (int i = 0; i < 4; i++)
+		q[i] = (uint8_t)(recent >> (8 * i));
+	ask(MIG_M_PS, q, sizeof(q), &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
 	if (json)
 		printf("[");
 	else
-		printf("%8s %-16s %8s %9s %-8s %s\n", "PID", "HOST", "RPID",
-		    "ELAPSED", "STATE", "COMMAND");
+		printf("%8s %-16s %8s %9s %-9s %-40s %s\n", "PID", "HOST",
+		    "RPID", "ELAPSED", "STATE", "WHY", "COMMAND");
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_u32(&rd, &pid));
 		need(proto_get_str(&rd, &host));
 		need(proto_get_u32(&rd, &rpid));
 		need(proto_get_u64(&rd, &ms));
 		need(proto_get_str(&rd, &state));
+		need(proto_get_str(&rd, &why));
 		need(proto_get_str(&rd, &cmd));
 		if (json) {
 			printf("%s{\"pid\":%u,\"host\":", i ? "," : "", pid);
@@ -148,15 +155,18 @@ ps(int json)
 			printf(",\"remote_pid\":%u,\"elapsed_ms\":%llu,"
 			       "\"state\":", rpid, (unsigned long long)ms);
 			json_str(state);
+			printf(",\"why\":");
+			json_str(why);
 			printf(",\"command\":");
 			json_str(cmd);
 			printf("}");
 		} else {
-			printf("%8u %-16s %8u %8.1fs %-8s %s\n", pid, host,
-			    rpid, ms / 1000.0, state, cmd);
+			printf("%8u %-16s %8u %8.1fs %-9s %-40s %s\n", pid,
+			    host, rpid, ms / 1000.0, state, why, cmd);
 		}
 		free(host);
 		free(state);
+		free(why);
 		free(cmd);
 	}
 	if (json)
@@ -174,7 +184,7 @@ policy(int json)
 	uint32_t n, runs, med, placed, still, threshold;
 
 	mig__policy(pol, sizeof(pol));
-	ask(MIG_M_HISTORY, &a, &f);
+	ask(MIG_M_HISTORY, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
 	if (json) {
@@ -221,14 +231,28 @@ policy(int json)
 int
 mig__view_main(int argc, char **argv)
 {
-	int json = argc > 1 && strcmp(argv[1], "--json") == 0;
+	int json = 0, is_ps = strcmp(argv[0], "ps") == 0;
+	uint32_t recent = 0;
 
-	if (argc > 2 || (argc == 2 && !json))
-		mig__fatal("usage: mig %s [--json]", argv[0]);
+	for (int i = 1; i < argc; i++) {
+		char *end;
+		long v;
+		if (strcmp(argv[i], "--json") == 0) {
+			json = 1;
+		} else if (is_ps && strcmp(argv[i], "--recent") == 0 &&
+		    i + 1 < argc && (v = strtol(argv[i + 1], &end, 10)) >= 0 &&
+		    *end == '\0' && end != argv[i + 1]) {
+			recent = v > 100000 ? 100000 : (uint32_t)v;
+			i++;
+		} else {
+			mig__fatal("usage: mig %s [--json]%s", argv[0],
+			    is_ps ? " [--recent N]" : "");
+		}
+	}
 	if (strcmp(argv[0], "hosts") == 0)
 		hosts(json);
-	else if (strcmp(argv[0], "ps") == 0)
-		ps(json);
+	else if (is_ps)
+		ps(json, recent);
 	else
 		policy(json);
 	return 0;

@@ -2,8 +2,12 @@
  * history.c: run times per program. A program whose median run is too
  * short to win back the cost of placing it runs at home.
  */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "homed.h"
 
@@ -59,6 +63,7 @@ mig__history_add(struct homed *d, const char *prog, uint64_t ms, int placed)
 	if (h->n < MIG_HISTORY_RUNS)
 		h->n++;
 	h->placed += placed != 0;
+	d->history_dirty = 1;
 }
 
 int
@@ -77,4 +82,104 @@ mig__history_free(struct homed *d)
 	free(d->history);
 	d->history = NULL;
 	d->nhistory = 0;
+}
+
+/*
+ * The history outlives the daemon: it is kept in the user's state
+ * folder ($XDG_STATE_HOME/mig, else ~/.local/state/mig), one file per
+ * host name (a shared home folder may serve several hosts), one line per
+ * program: "prog runs next placed ms...". Written when it changed, at
+ * most once a second and at the stop, through a temporary file.
+ */
+static int
+history_path(struct homed *d)
+{
+	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
+	char dir[PATH_MAX];
+	int n;
+
+	if (x != NULL && x[0] == '/')
+		n = snprintf(dir, sizeof(dir), "%s/mig", x);
+	else if (h != NULL && h[0] == '/')
+		n = snprintf(dir, sizeof(dir), "%s/.local/state/mig", h);
+	else
+		return MIG_ECONFIG;
+	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	    snprintf(d->history_path, sizeof(d->history_path), "%s/history-%s",
+		dir, d->name) >= (int)sizeof(d->history_path)) {
+		d->history_path[0] = '\0';
+		return MIG_ETOOBIG;
+	}
+	return 0;
+}
+
+void
+mig__history_load(struct homed *d)
+{
+	char line[512];
+	FILE *f;
+
+	if (history_path(d) != 0 ||
+	    (f = fopen(d->history_path, "re")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		struct history h = { { 0 }, 0, 0, { 0 }, 0 }, *p;
+		char *s = line, *end;
+		int n = 0;
+		if (sscanf(s, "%63s %u %u %u%n", h.prog, &h.n, &h.next,
+		    &h.placed, &n) != 4 || h.n > MIG_HISTORY_RUNS ||
+		    h.next >= MIG_HISTORY_RUNS)
+			continue;
+		s += n;
+		for (uint32_t i = 0; i < h.n; i++, s = end)
+			h.ms[i] = (uint32_t)strtoul(s, &end, 10);
+		if ((p = history_find(d, h.prog, 1)) != NULL)
+			*p = h;
+	}
+	fclose(f);
+}
+
+static int
+mkdirs(char *path)
+{
+	for (char *p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+void
+mig__history_save(struct homed *d)
+{
+	char tmp[PATH_MAX + 8];
+	FILE *f;
+
+	if (!d->history_dirty || d->history_path[0] == '\0')
+		return;
+	d->history_dirty = 0;
+	snprintf(tmp, sizeof(tmp), "%s.tmp", d->history_path);
+	if (mkdirs(tmp) != 0 || (f = fopen(tmp, "we")) == NULL) {
+		mig__log(MIG_LOG_WARN, "cannot keep the history in %s: %s",
+		    d->history_path, strerror(errno));
+		return;
+	}
+	for (size_t i = 0; i < d->nhistory; i++) {
+		const struct history *h = &d->history[i];
+		fprintf(f, "%s %u %u %u", h->prog, h->n, h->next, h->placed);
+		for (uint32_t k = 0; k < h->n; k++)
+			fprintf(f, " %u", h->ms[k]);
+		fputc('\n', f);
+	}
+	if (fclose(f) != 0 || rename(tmp, d->history_path) != 0) {
+		mig__log(MIG_LOG_WARN, "cannot keep the history in %s: %s",
+		    d->history_path, strerror(errno));
+		unlink(tmp);
+	}
 }

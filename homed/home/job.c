@@ -68,11 +68,37 @@ restartable(const struct job *j)
 	return (j->flags & MIG_JOB_RESTART) != 0;
 }
 
+/* The job's line in mig ps --recent. */
+static void
+remember(struct job *j, uint64_t ms)
+{
+	struct homed *d = j->d;
+	struct psrow *r;
+
+	if (d->recent == NULL &&
+	    (d->recent = calloc(MIG_RECENT, sizeof(*d->recent))) == NULL)
+		return;
+	r = &d->recent[d->nrecent++ % MIG_RECENT];
+	r->home_pid = j->home_pid;
+	r->remote_pid = j->remote_pid;
+	r->ms = ms;
+	strlcpy(r->host, j->state == JOB_LOCAL ? d->name :
+	    j->state == JOB_RUNNING && j->peer != NULL ? j->peer->name : "-",
+	    sizeof(r->host));
+	strlcpy(r->state, j->end[0] != '\0' ? j->end : "ended",
+	    sizeof(r->state));
+	strlcpy(r->why, j->why, sizeof(r->why));
+	strlcpy(r->cmd, j->cmd, sizeof(r->cmd));
+}
+
 static void
 job_free(struct job *j, enum job_state was, enum job_event ev)
 {
 	struct homed *d = j->d;
 	uint64_t ms = (uv_hrtime() - j->start_ns) / 1000000;
+
+	j->state = was; /* as it was, for its line in mig ps --recent */
+	remember(j, ms);
 
 	if ((j->flags & MIG_JOB_PLACE) && (was == JOB_LOCAL ||
 	    (was == JOB_RUNNING && ev == JEV_EXIT)))
@@ -126,6 +152,8 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	if ((act & JACT_SEND_KILL) && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
 	if (act & JACT_REQUEUE) {
+		snprintf(j->why, sizeof(j->why), "%s %s; placing again",
+		    j->peer->name, ev == JEV_LINK_DOWN ? "lost" : "was full");
 		if (ev == JEV_LINK_DOWN)
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
 			    "%s again elsewhere", j->id, j->peer->name, why,
@@ -139,6 +167,11 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 		j->link = NULL;
 		j->remote_pid = 0;
 	}
+	if (act & JACT_FAIL)
+		strlcpy(j->end, "failed", sizeof(j->end));
+	if (ev == JEV_CLIENT_GONE && (act & JACT_END) && j->end[0] == '\0')
+		strlcpy(j->end, was == JOB_LOCAL ? "ended" : "stub gone",
+		    sizeof(j->end));
 	if ((act & JACT_FAIL) && j->client != NULL) {
 		if (f != NULL)
 			mig__client_send(j->client, f->type, f->flags,
@@ -148,6 +181,13 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 			    j->peer != NULL ? j->peer->name : "?", why);
 	}
 	if (act & JACT_FINISH) {
+		struct mig_rd rd;
+		uint32_t code, sig;
+		proto_rd_init(&rd, f->payload, f->len);
+		if (proto_get_u32(&rd, &code) == 0 &&
+		    proto_get_u32(&rd, &sig) == 0)
+			snprintf(j->end, sizeof(j->end), sig != 0 ?
+			    "signal %u" : "exit %u", sig != 0 ? sig : code);
 		release_held(j);
 		if (j->client != NULL)
 			mig__client_send(j->client, f->type, f->flags,
@@ -176,10 +216,24 @@ mig__place_queued(struct homed *d)
 		if (full)
 			return; /* first come, first served */
 		if (p == NULL) {
+			struct peer *q;
+			int up = 0;
+			TAILQ_FOREACH(q, &d->peers, entry)
+				up += q->link != NULL;
+			if (up == 0)
+				strlcpy(j->why, "no host up", sizeof(j->why));
+			else
+				snprintf(j->why, sizeof(j->why), "placed: home "
+				    "had the most free slots (%lld)",
+				    (long long)here);
 			here--;
 			job_event(j, JEV_PLACED_HERE, NULL, 0, NULL);
 			continue;
 		}
+		snprintf(j->why, sizeof(j->why), "placed: most free slots "
+		    "(%s %lld, home %lld)", p->name, (long long)p->host_slots -
+		    (p->running > p->mine ? p->running : p->mine),
+		    (long long)here);
 		j->peer = p;
 		mig__log(MIG_LOG_INFO, "job %u: %s (pid %d) placed on %s",
 		    j->id, j->prog, (int)j->home_pid, p->name);
@@ -255,15 +309,20 @@ on_run(struct client *c, const struct mig_frame *f)
 	TAILQ_INSERT_TAIL(&d->jobs, j, entry);
 	if (req->host[0] == '\0') {
 		j->state = JOB_QUEUED;
-		if (mig__history_short(d, j->prog))
+		if (mig__history_short(d, j->prog)) {
+			snprintf(j->why, sizeof(j->why), "history: %s runs "
+			    "under %d ms", j->prog, MIG_SHORT_RUN_MS);
 			job_event(j, JEV_PLACED_HERE, NULL, 0, NULL);
+		}
 		else
 			mig__place_queued(d);
 	} else if (p == NULL) {
 		j->state = JOB_QUEUED;
+		strlcpy(j->why, "named host (this one)", sizeof(j->why));
 		job_event(j, JEV_PLACED_HERE, NULL, 0, NULL); /* mig -h here */
 	} else {
 		j->state = JOB_DIALING;
+		strlcpy(j->why, "named host", sizeof(j->why));
 		j->peer = p;
 		if (p->link != NULL)
 			job_event(j, JEV_LINK_UP, NULL, 0, NULL);

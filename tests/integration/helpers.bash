@@ -31,8 +31,10 @@ mig_env_setup() {
 		}
 	done
 	export PATH=$MIG_BIN:$PATH
-	# Tests state what they want; nothing leaks in from the caller.
+	# Tests state what they want; nothing leaks in from the caller, and
+	# no daemon keeps its history in the user's own state folder.
 	unset MIG_NO_AUTOSTART MIG_ALLOW_ROOT MIG_CONFIG_DIR MIG_RUNTIME_DIR MIG_HOST
+	export XDG_STATE_HOME=${BATS_FILE_TMPDIR:-${BATS_RUN_TMPDIR:-/tmp}}/state
 }
 
 # cluster_up [--slots S]: home, host1 and host2; options go to cluster up.
