@@ -225,6 +225,10 @@ mig__view_main(int argc, char **argv)
 {
 	int json = argc > 1 && strcmp(argv[1], "--json") == 0;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: mig %s [--json]\n", argv[0]);
+		return 0;
+	}
 	if (argc > 2 || (argc == 2 && !json))
 		mig__fatal("usage: mig %s [--json]", argv[0]);
 	if (strcmp(argv[0], "hosts") == 0)

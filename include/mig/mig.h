@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MIG_VERSION_STRING "0.1.0"
+#include "mig/version.h" /* MIG_VERSION_STRING, from the CMake project */
 
 /* The launcher's own failures exit with this, never the program's. */
 #define MIG_EXIT_FAILURE 255

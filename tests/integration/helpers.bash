@@ -225,3 +225,9 @@ solo_cleanup() {
 	done
 	rm -rf "$dir"
 }
+
+# mig_version: the project's version from CMakeLists.txt, as --version
+# should print it.
+mig_version() {
+	sed -n 's/^project(mig VERSION \([0-9.]*\).*/\1/p' "$HELPERS_DIR/../../CMakeLists.txt"
+}
