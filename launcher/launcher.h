@@ -20,8 +20,10 @@ extern const char *mig__sock;
 void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
 
 /* home.c: mig CMD... runs CMD here with the shim in home role, or, when
- * CMD is a program the policy places, places it (the compiler wrapper). */
-int mig__home_main(char **argv) __attribute__((noreturn));
+ * CMD is a program the policy places, places it (the compiler wrapper).
+ * make and ninja without a job count get one job per slot of the
+ * cluster; verbose says so on stderr. */
+int mig__home_main(char **argv, int verbose) __attribute__((noreturn));
 /* The effective policy into out; exits with a mig: line on a bad file. */
 void mig__policy(char *out, size_t size);
 
@@ -30,6 +32,10 @@ int mig__rsh_main(int argc, char **argv);
 
 /* views.c: mig hosts|ps|policy [--json] */
 int mig__view_main(int argc, char **argv);
+/* The slots of the hosts whose link is up, home's included, and how many
+ * hosts those are, from the local daemon; exits with a mig: line when it
+ * cannot tell. */
+void mig__cluster_slots(uint32_t *slots, uint32_t *up);
 
 /* standin.c: mig --standin HOST PID WHAT (started by mig-homed) */
 int mig__standin_main(int argc, char **argv);

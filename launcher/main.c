@@ -16,7 +16,7 @@ extern char **environ;
 static void
 usage(FILE *f, int status)
 {
-	fputs("usage: mig COMMAND [ARG...]          (mig make, mig gcc -c x.c)\n"
+	fputs("usage: mig [-v] COMMAND [ARG...]     (mig make, mig gcc -c x.c)\n"
 	      "       mig -h HOST [-n] [--] COMMAND [ARG...]\n"
 	      "       mig hosts|ps|policy [--json]\n"
 	      "       mig keygen [-f]\n"
@@ -33,7 +33,7 @@ main(int argc, char **argv)
 	const char *name = strrchr(argv[0], '/');
 	const char *host = NULL;
 	uint32_t flags = 0;
-	int i = 1;
+	int i = 1, verbose = 0;
 
 	name = name != NULL ? name + 1 : argv[0];
 	/* A link named ssh or rsh makes mig the transport of tools that
@@ -67,12 +67,14 @@ main(int argc, char **argv)
 		return mig__standin_main(argc - 1, argv + 1);
 	}
 	if (argv[1][0] != '-')
-		mig__home_main(argv + 1);
+		mig__home_main(argv + 1, 0);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
 			host = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0)
 			flags |= MIG_JOB_NOSTDIN;
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose = 1;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
@@ -80,6 +82,8 @@ main(int argc, char **argv)
 			mig__fatal("unknown option %s (see 'mig --help')",
 			    argv[i]);
 	}
+	if (host == NULL && i < argc && !(flags & MIG_JOB_NOSTDIN))
+		mig__home_main(argv + i, verbose);
 	if (host == NULL || i >= argc)
 		mig__fatal("usage: mig -h HOST [-n] [--] COMMAND [ARG...]");
 	mig__run(host, argv + i, flags);

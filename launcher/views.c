@@ -119,6 +119,37 @@ hosts(int json)
 	mig_buf_free(&a);
 }
 
+void
+mig__cluster_slots(uint32_t *slots, uint32_t *up)
+{
+	struct mig_buf a = { NULL, 0, 0 };
+	struct mig_frame f;
+	struct mig_rd rd;
+	uint32_t n, s, skip;
+	char *name, *addr, *state;
+
+	*slots = *up = 0;
+	ask(MIG_M_HOSTS, &a, &f);
+	proto_rd_init(&rd, f.payload, f.len);
+	need(proto_get_u32(&rd, &n));
+	for (uint32_t i = 0; i < n; i++) {
+		need(proto_get_str(&rd, &name));
+		need(proto_get_str(&rd, &addr));
+		need(proto_get_str(&rd, &state));
+		need(proto_get_u32(&rd, &s));
+		for (int k = 0; k < 4; k++) /* running, load, rtt, done */
+			need(proto_get_u32(&rd, &skip));
+		if (strcmp(state, "home") == 0 || strcmp(state, "up") == 0) {
+			*slots += s;
+			(*up)++;
+		}
+		free(name);
+		free(addr);
+		free(state);
+	}
+	mig_buf_free(&a);
+}
+
 static void
 ps(int json)
 {
