@@ -152,10 +152,8 @@ mig__home_main(char **argv, int verbose)
 	}
 	/* Stubs reach the daemon at its socket without starting one. */
 	{
-		int fd, r;
-		if ((r = mig_connect(&fd, 1)) != 0)
-			mig__fatal("cannot reach the local mig-homed: %s",
-			    mig_strerror(r));
+		int fd;
+		mig__reach(&fd, 1);
 		mig__close(fd);
 	}
 	argv = with_jobs(argv, verbose);

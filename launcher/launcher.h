@@ -19,6 +19,10 @@ extern const char *mig__sock;
 /* Reports a failed exec as a shell would and exits 127 or 126. */
 void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
 
+/* reach.c: connects to the local daemon (starting one if autostart), or
+ * exits with a mig: line saying why not, naming a taken port. */
+void mig__reach(int *fdp, int autostart);
+
 /* home.c: mig CMD... runs CMD here with the shim in home role, or, when
  * CMD is a program the policy places, places it (the compiler wrapper).
  * make and ninja without a job count get one job per slot of the

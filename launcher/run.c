@@ -336,8 +336,9 @@ mig__run(const char *host, char **argv, uint32_t flags)
 		mig__fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fill_job(&job, host, argv, flags);
-	if ((r = mig__sock != NULL && mig__sock[0] != '\0' ?
-	    mig_connect_at(mig__sock, &s.sock) : mig_connect(&s.sock, 1)) != 0)
+	if (mig__sock == NULL || mig__sock[0] == '\0')
+		mig__reach(&s.sock, 1);
+	else if ((r = mig_connect_at(mig__sock, &s.sock)) != 0)
 		mig__fatal("cannot reach the local mig-homed: %s%s",
 		    mig_strerror(r),
 		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");

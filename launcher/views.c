@@ -14,9 +14,7 @@ ask(uint16_t type, struct mig_buf *answer, struct mig_frame *f)
 	uint8_t v[4] = { MIG_PROTO_VERSION, 0, 0, 0 };
 	int fd, r;
 
-	if ((r = mig_connect(&fd, 1)) != 0)
-		mig__fatal("cannot reach the local mig-homed: %s",
-		    mig_strerror(r));
+	mig__reach(&fd, 1);
 	if (mig_frame_put(&q, MIG_M_HELLO, 0, 0, v, sizeof(v)) != 0 ||
 	    mig_frame_put(&q, type, 0, 0, NULL, 0) != 0 ||
 	    mig__write_full(fd, q.data, q.len) != 0)
