@@ -219,8 +219,10 @@ policy(int json)
 	} else {
 		printf("placed programs (patterns; yours first, marked =): "
 		    "%s\n\n", pol);
-		printf("%-24s %5s %10s %7s %s\n", "PROGRAM", "RUNS",
-		    "MEDIAN(ms)", "PLACED", "VERDICT");
+		/* The median is over a window of the last runs; the placed
+		 * count is since the daemon started, so it can be larger. */
+		printf("%-24s %9s %10s %13s %s\n", "PROGRAM", "LAST RUNS",
+		    "MEDIAN(ms)", "PLACED SO FAR", "VERDICT");
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_str(&rd, &prog));
@@ -235,7 +237,7 @@ policy(int json)
 			       "\"still_placed\":%s}", runs, med, placed,
 			    still ? "true" : "false");
 		} else {
-			printf("%-24s %5u %10u %7u %s\n", prog, runs, med,
+			printf("%-24s %9u %10u %13u %s\n", prog, runs, med,
 			    placed, still ? "placed" : "too short: runs here");
 		}
 		free(prog);
@@ -244,7 +246,10 @@ policy(int json)
 	if (json)
 		printf("],\"short_run_ms\":%u}\n", threshold);
 	else
-		printf("\nprograms whose median run is under %u ms run here\n",
+		printf("\nLAST RUNS: the runs the median is taken over (the "
+		    "latest ones, up to a window);\nPLACED SO FAR: runs placed "
+		    "on another host since the daemon started.\n"
+		    "Programs whose median run is under %u ms run here.\n",
 		    threshold);
 	mig_buf_free(&a);
 }

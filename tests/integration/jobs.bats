@@ -74,7 +74,7 @@ jobs_of() { grep -o -- ' -j[0-9]*' <<<"$1" | tr -d ' '; }
 	expect_eq "edges started" "$(ls "$P/started" | wc -l)" 9
 }
 
-@test "jobs: with host2 down, mig make runs make -j5 (2 + 3)" {
+@test "jobs: with host2 down, mig make runs make -j5 (2 + 3); back up, -j9" {
 	project
 	"$CLUSTER" kill host2
 	CLEANUP+=("'$CLUSTER' start host2")
@@ -83,4 +83,18 @@ jobs_of() { grep -o -- ' -j[0-9]*' <<<"$1" | tr -d ' '; }
 	[ "$status" -eq 0 ]
 	expect_eq "make's job count" "$(jobs_of "$output")" -j5
 	expect_eq stderr "$stderr" "mig: -j5: 5 slots on 2 hosts up"
+	# cluster start finds the binaries up used, without MIG_BIN or PATH.
+	env -u MIG_BIN PATH=/usr/bin:/bin "$CLUSTER" start host2
+	CLEANUP=()
+	wait_until 20 all_up
+	run --separate-stderr timeout -k 5 60 "$MIG" make -s -C "$P"
+	expect_eq "make's job count with host2 back" "$(jobs_of "$output")" -j9
+}
+
+@test "jobs: mig policy labels the run window and the placed count apart" {
+	run --separate-stderr timeout -k 5 20 "$MIG" policy
+	[ "$status" -eq 0 ]
+	[[ $output == *$'\nPROGRAM '*' LAST RUNS '*'MEDIAN(ms)'*'PLACED SO FAR'*'VERDICT'* ]]
+	[[ $output == *"LAST RUNS: the runs the median is taken over"* ]]
+	[[ $output == *"PLACED SO FAR: runs placed on another host since the daemon started"* ]]
 }
