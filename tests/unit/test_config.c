@@ -80,7 +80,7 @@ hosts_layout(void **state)
 	assert_int_equal(h.v[0].slots, 2);
 	assert_string_equal(h.v[1].name, "two");
 	assert_string_equal(h.v[1].addr, "127.0.0.3");
-	assert_int_equal(h.v[1].port, 7410);
+	assert_int_equal(h.v[1].port, MIG_DEFAULT_PORT);
 	assert_string_equal(h.v[2].name, "four-4.x_y");
 	assert_string_equal(h.v[2].addr, "build.example.com");
 	assert_int_equal(h.v[2].port, 22);
