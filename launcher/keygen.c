@@ -33,7 +33,12 @@ mig__keygen_main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "-f") == 0)
 			force = 1;
-		else
+		else if (strcmp(argv[i], "--help") == 0) {
+			puts("usage: mig keygen [-f]: writes the key for the "
+			    "links between daemons\n"
+			    "(-f replaces an existing key)");
+			return 0;
+		} else
 			mig__fatal("usage: mig keygen [-f]");
 	}
 	if (mig_config_dir(dir, sizeof(dir)) != 0 ||

@@ -16,17 +16,24 @@ void mig__run(const char *host, char **argv, uint32_t flags)
  * runtime folder's). */
 extern const char *mig__sock;
 
-/* Connects to the daemon at sock (NULL or "": the runtime folder's,
- * started when autostart is set) and returns the fd; on failure, one
- * mig: line naming the folder and what is wrong, and exit 255. */
-int mig__reach(const char *sock, int autostart);
-
 /* Reports a failed exec as a shell would and exits 127 or 126. */
 void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
 
+/* reach.c: connects to the daemon at sock (NULL or "": the runtime
+ * folder's, started when autostart is set) and returns the fd; on
+ * failure, one mig: line saying why (the folder and what is wrong with
+ * it, or a taken port), and exit 255. */
+int mig__reach(const char *sock, int autostart);
+/* The same, but a failure returns its MIG_E* code with that line in
+ * why, for a caller that may go on without a daemon. */
+int mig__try_reach(const char *sock, int autostart, int *fdp, char *why,
+    size_t n);
+
 /* home.c: mig CMD... runs CMD here with the shim in home role, or, when
- * CMD is a program the policy places, places it (the compiler wrapper). */
-int mig__home_main(char **argv) __attribute__((noreturn));
+ * CMD is a program the policy places, places it (the compiler wrapper).
+ * make and ninja without a job count get one job per slot of the
+ * cluster; verbose says so on stderr. */
+int mig__home_main(char **argv, int verbose) __attribute__((noreturn));
 /* The effective policy into out; exits with a mig: line on a bad file. */
 void mig__policy(char *out, size_t size);
 
@@ -35,6 +42,10 @@ int mig__rsh_main(int argc, char **argv);
 
 /* views.c: mig hosts|ps|policy [--json] */
 int mig__view_main(int argc, char **argv);
+/* The slots of the hosts whose link is up, home's included, and how many
+ * hosts those are, from the local daemon; exits with a mig: line when it
+ * cannot tell. */
+void mig__cluster_slots(uint32_t *slots, uint32_t *up);
 
 /* standin.c: mig --standin HOST PID WHAT (started by mig-homed) */
 int mig__standin_main(int argc, char **argv);

@@ -1,6 +1,6 @@
 /*
  * main.c: the mig command. The name it is run by picks the mode: mig-rsh
- * is the rsh drop-in; mig runs its subcommands and mig -h HOST CMD.
+ * (or a link named ssh or rsh) is the ssh drop-in; mig runs its subcommands and mig -h HOST CMD.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,12 +16,13 @@ extern char **environ;
 static void
 usage(FILE *f, int status)
 {
-	fputs("usage: mig COMMAND [ARG...]          (mig make -j32, mig gcc -c x.c)\n"
+	fputs("usage: mig [-v] COMMAND [ARG...]     (mig make, mig gcc -c x.c)\n"
 	      "       mig -h HOST [-n] [--] COMMAND [ARG...]\n"
 	      "       mig hosts|ps|policy [--json]\n"
 	      "       mig keygen [-f]\n"
-	      "       mig --version\n"
-	      "       mig-rsh [-l user] [-n] HOST COMMAND...\n",
+	      "       mig --help | --version\n"
+	      "       mig-rsh [ssh options] [user@]HOST [--] [COMMAND...]\n"
+	      "see mig(1) and mig-rsh(1)\n",
 	    f);
 	exit(status);
 }
@@ -32,21 +33,23 @@ main(int argc, char **argv)
 	const char *name = strrchr(argv[0], '/');
 	const char *host = NULL;
 	uint32_t flags = 0;
-	int i = 1;
+	int i = 1, verbose = 0;
 
 	name = name != NULL ? name + 1 : argv[0];
-	if (strcmp(name, "mig-rsh") == 0)
+	/* A link named ssh or rsh makes mig the transport of tools that
+	 * run "ssh" by name (pdsh -R ssh). */
+	if (strcmp(name, "mig-rsh") == 0 || strcmp(name, "ssh") == 0 ||
+	    strcmp(name, "rsh") == 0)
 		return mig__rsh_main(argc, argv);
 	if (argc < 2)
-		usage(stderr, MIG_EXIT_FAILURE);
+		mig__fatal("no command given (see 'mig --help')");
 	if (strcmp(argv[1], "keygen") == 0)
 		return mig__keygen_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "hosts") == 0 || strcmp(argv[1], "ps") == 0 ||
 	    strcmp(argv[1], "policy") == 0)
 		return mig__view_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("mig %s (protocol %d)\n", MIG_VERSION_STRING,
-		    MIG_PROTO_VERSION);
+		printf("mig %s\n", MIG_VERSION_STRING);
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0)
@@ -64,19 +67,24 @@ main(int argc, char **argv)
 		return mig__standin_main(argc - 1, argv + 1);
 	}
 	if (argv[1][0] != '-')
-		mig__home_main(argv + 1);
+		mig__home_main(argv + 1, 0);
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (strcmp(argv[i], "-h") == 0 && i + 1 < argc)
 			host = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0)
 			flags |= MIG_JOB_NOSTDIN;
+		else if (strcmp(argv[i], "-v") == 0)
+			verbose = 1;
 		else if (strcmp(argv[i], "--") == 0) {
 			i++;
 			break;
 		} else
-			usage(stderr, MIG_EXIT_FAILURE);
+			mig__fatal("unknown option %s (see 'mig --help')",
+			    argv[i]);
 	}
+	if (host == NULL && i < argc && !(flags & MIG_JOB_NOSTDIN))
+		mig__home_main(argv + i, verbose);
 	if (host == NULL || i >= argc)
-		usage(stderr, MIG_EXIT_FAILURE);
+		mig__fatal("usage: mig -h HOST [-n] [--] COMMAND [ARG...]");
 	mig__run(host, argv + i, flags);
 }

@@ -1,76 +1,220 @@
 /*
  * rsh.c: mig-rsh, for tools that want an rsh or ssh transport (rsync -e,
- * tar over a pipe, scripts). As rsh does, the words of the command are
- * joined with spaces and run by the user's shell on the host.
+ * git's GIT_SSH, parallel --ssh, pdsh -R ssh, tar over a pipe, scripts).
+ * Its arguments read like ssh's: [options] [user@]host [--] [command...].
+ * As ssh does, the words of the command are joined with spaces and run
+ * by the user's login shell on the host. Options after the host belong
+ * to the command.
  */
+#include <getopt.h>
 #include <pwd.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <unistd.h>
 
 #include "launcher.h"
 #include "mig/proto.h"
 
+#define RSH_USAGE \
+	"usage: mig-rsh [-46AaCgKknqTtVvxy] [-l user] [-o option] [-p port]\n" \
+	"               [-F file] [-i file] [other ssh options] [user@]host\n" \
+	"               [--] [command [arg...]]\n"
+
+/* ssh's options as getopt sees them; "+": stop at the host. */
+#define RSH_OPTS "+:1246AaCfGgKkMNnqsTtVvXxYyB:b:c:D:E:e:F:I:i:J:L:l:m:O:o:P:p:Q:R:S:W:w:"
+
+struct rsh {
+	const char *user;   /* -l, -o User= or user@host; NULL: ours */
+	const char *host;
+	uint32_t flags;     /* MIG_JOB_* */
+};
+
 static void
-usage(void)
+usage_error(const char *fmt, const char *what)
 {
-	mig__fatal("usage: mig-rsh [-l user] [-n] host command...");
+	fputs("mig: ", stderr);
+	fprintf(stderr, fmt, what);
+	fputs(" (see 'mig-rsh --help')\n", stderr);
+	exit(MIG_EXIT_FAILURE);
+}
+
+/* Why ssh's option c cannot be honoured, or NULL when it is accepted
+ * (mapped, or meaningless for mig and ignored silently). */
+static const char *
+refused(int c)
+{
+	switch (c) {
+	case 'X':
+	case 'Y':
+		return "X11 forwarding is not supported by mig";
+	case 'L':
+	case 'R':
+	case 'D':
+	case 'W':
+	case 'w':
+		return "mig forwards no ports or tunnels";
+	case 'N':
+		return "mig forwards no ports, so a session without a "
+		       "command has nothing to do";
+	case 'f':
+		return "mig-rsh does not go to the background; "
+		       "use the shell's '&'";
+	case 'J':
+		return "mig's daemons link directly; there is no jump host";
+	case 'M':
+	case 'S':
+	case 'O':
+		return "mig has no connection sharing (its daemons keep "
+		       "their links open anyway)";
+	case 's':
+		return "mig runs commands, not ssh subsystems";
+	case 'G':
+	case 'Q':
+		return "mig-rsh has no ssh configuration to print";
+	default:
+		return NULL;
+	}
+}
+
+/* -o Option=value or -o "Option value": only User means something here. */
+static void
+ssh_option(struct rsh *r, char *opt)
+{
+	size_t n = strcspn(opt, "= \t");
+	char *val = opt + n;
+
+	val += strspn(val, "= \t");
+	if (n == 4 && strncasecmp(opt, "User", 4) == 0 && *val != '\0')
+		r->user = val;
+}
+
+/* Parses the options and the host; returns the index of the command's
+ * first word. */
+static int
+parse(struct rsh *r, int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "help", no_argument, NULL, 'H' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 },
+	};
+	char bad[3] = { '-', 0, 0 };
+	const char *why;
+	char *at;
+	int c;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, RSH_OPTS, longopts, NULL)) != -1) {
+		switch (c) {
+		case 'H':
+			fputs(RSH_USAGE, stdout);
+			exit(0);
+		case 'V':
+			printf("mig %s\n", MIG_VERSION_STRING);
+			exit(0);
+		case 'l':
+			r->user = optarg;
+			break;
+		case 'n':
+			r->flags |= MIG_JOB_NOSTDIN;
+			break;
+		case 'o':
+			ssh_option(r, optarg);
+			break;
+		case ':':
+			bad[1] = (char)optopt;
+			usage_error("option %s needs a value", bad);
+			break;
+		case '?':
+			bad[1] = (char)optopt;
+			usage_error("unknown option %s",
+			    optopt != 0 ? bad : argv[optind - 1]);
+			break;
+		default:
+			bad[1] = (char)c;
+			if ((why = refused(c)) != NULL) {
+				fprintf(stderr, "mig: %s: %s\n", bad, why);
+				exit(MIG_EXIT_FAILURE);
+			}
+			/* -1246AaCgKkqTtvxy, -b -c -E -e -F -I -i -m -P -p:
+			 * about ssh's own connection, terminal or logging,
+			 * which mig's daemons replace. */
+			break;
+		}
+	}
+	if (optind >= argc)
+		usage_error("%s", "no host given");
+	r->host = argv[optind++];
+	/* rsync, scp and git also write "user@host". */
+	if ((at = strrchr(r->host, '@')) != NULL) {
+		*at = '\0';
+		r->user = r->host;
+		r->host = at + 1;
+	}
+	if (r->host[0] == '\0')
+		usage_error("%s", "no host given");
+	if (optind < argc && strcmp(argv[optind], "--") == 0)
+		optind++;
+	return optind;
+}
+
+/* The command's words joined with spaces, as ssh sends them. */
+static char *
+join(char **words, int n)
+{
+	size_t len = 1;
+	char *cmd;
+
+	for (int i = 0; i < n; i++)
+		len += strlen(words[i]) + 1;
+	if ((cmd = malloc(len)) == NULL)
+		mig__fatal("out of memory");
+	cmd[0] = '\0';
+	for (int i = 0; i < n; i++) {
+		if (i > 0)
+			strcat(cmd, " ");
+		strcat(cmd, words[i]);
+	}
+	return cmd;
 }
 
 int
 mig__rsh_main(int argc, char **argv)
 {
 	struct passwd *pw = getpwuid(getuid());
-	const char *user = NULL, *host, *shell;
-	uint32_t flags = 0;
-	size_t len = 0;
-	char *cmd, *sh[4];
-	int i = 1;
+	struct rsh r = { NULL, NULL, 0 };
+	const char *shell;
+	char *sh[4];
+	int i;
 
 	if (pw == NULL)
 		mig__fatal("who am I? uid %u is not in the user database",
 		    (unsigned)getuid());
-	for (; i < argc && argv[i][0] == '-'; i++) {
-		if (strcmp(argv[i], "-l") == 0 && i + 1 < argc)
-			user = argv[++i];
-		else if (strcmp(argv[i], "-n") == 0)
-			flags |= MIG_JOB_NOSTDIN;
-		else if (strcmp(argv[i], "--") == 0) {
-			i++;
-			break;
-		} else
-			usage();
-	}
-	if (i >= argc)
-		usage();
-	host = argv[i++];
-	/* rsync and scp also accept "user@host". */
-	if (strchr(host, '@') != NULL) {
-		char *at = strchr(host, '@');
-		*at = '\0';
-		user = host;
-		host = at + 1;
-	}
-	if (user != NULL && strcmp(user, pw->pw_name) != 0)
+	i = parse(&r, argc, argv);
+	if (r.user != NULL && strcmp(r.user, pw->pw_name) != 0)
 		mig__fatal("cannot run as '%s': mig's daemons are per user, "
-		    "so commands run as '%s'", user, pw->pw_name);
-	if (i >= argc)
-		mig__fatal("no command given (mig-rsh does not log in)");
-	for (int j = i; j < argc; j++)
-		len += strlen(argv[j]) + 1;
-	if ((cmd = malloc(len)) == NULL)
-		mig__fatal("out of memory");
-	cmd[0] = '\0';
-	for (int j = i; j < argc; j++) {
-		if (j > i)
-			strcat(cmd, " ");
-		strcat(cmd, argv[j]);
-	}
+		    "so commands run as '%s'", r.user, pw->pw_name);
 	shell = pw->pw_shell != NULL && pw->pw_shell[0] != '\0' ?
 	    pw->pw_shell : "/bin/sh";
 	sh[0] = (char *)shell;
-	sh[1] = "-c";
-	sh[2] = cmd;
-	sh[3] = NULL;
-	mig__run(host, sh, flags);
+	if (i < argc) {
+		sh[1] = "-c";
+		sh[2] = join(argv + i, argc - i);
+		sh[3] = NULL;
+	} else {
+		/* No command: ssh logs in. Reading a script from stdin
+		 * (ssh host <script) needs no terminal; a session at one
+		 * needs a pty on the host, which the daemon cannot give
+		 * yet. */
+		if (!(r.flags & MIG_JOB_NOSTDIN) && isatty(0))
+			mig__fatal("%s: an interactive login needs a "
+			    "terminal on the host (ssh -t), which mig-rsh "
+			    "does not support yet; give a command, or a "
+			    "script on stdin", r.host);
+		sh[1] = "-l";
+		sh[2] = NULL;
+	}
+	mig__run(r.host, sh, r.flags);
 }

@@ -335,40 +335,6 @@ write_sock(struct stub *s)
 	mig_buf_consume(&s->out, (size_t)n);
 }
 
-/* Connects to the local daemon; on failure returns a MIG_E* code and
- * says in why what went wrong, as one line for mig:. */
-static int
-reach(const char *sock, int autostart, int *fdp, char *why, size_t n)
-{
-	char err[PATH_MAX + 128];
-	int r;
-
-	err[0] = '\0';
-	r = sock != NULL && sock[0] != '\0' ?
-	    mig_connect_at(sock, fdp, err, sizeof(err)) :
-	    mig_connect(fdp, autostart, err, sizeof(err));
-	if (r == MIG_EUNSAFE)
-		snprintf(why, n, "%s: refusing to talk to a daemon there (remove "
-		    "it, or set MIG_RUNTIME_DIR to a folder of your own, mode "
-		    "0700)", err);
-	else if (r != 0)
-		snprintf(why, n, "cannot reach the local mig-homed: %s%s",
-		    err[0] != '\0' ? err : mig_strerror(r),
-		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");
-	return r;
-}
-
-int
-mig__reach(const char *sock, int autostart)
-{
-	char why[PATH_MAX + 256];
-	int fd;
-
-	if (reach(sock, autostart, &fd, why, sizeof(why)) != 0)
-		mig__fatal("%s", why);
-	return fd;
-}
-
 void
 mig__run(const char *host, char **argv, uint32_t flags)
 {
@@ -408,7 +374,7 @@ mig__run(const char *host, char **argv, uint32_t flags)
 		mig__fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fill_job(&job, host, argv, flags);
-	if ((r = reach(mig__sock, 1, &s.sock, why, sizeof(why))) != 0) {
+	if ((r = mig__try_reach(mig__sock, 1, &s.sock, why, sizeof(why))) != 0) {
 		/* Nothing runs anywhere through a folder that is not ours. */
 		if (r == MIG_EUNSAFE)
 			mig__fatal("%s", why);

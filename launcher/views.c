@@ -118,6 +118,37 @@ hosts(int json)
 	mig_buf_free(&a);
 }
 
+void
+mig__cluster_slots(uint32_t *slots, uint32_t *up)
+{
+	struct mig_buf a = { NULL, 0, 0 };
+	struct mig_frame f;
+	struct mig_rd rd;
+	uint32_t n, s, skip;
+	char *name, *addr, *state;
+
+	*slots = *up = 0;
+	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
+	proto_rd_init(&rd, f.payload, f.len);
+	need(proto_get_u32(&rd, &n));
+	for (uint32_t i = 0; i < n; i++) {
+		need(proto_get_str(&rd, &name));
+		need(proto_get_str(&rd, &addr));
+		need(proto_get_str(&rd, &state));
+		need(proto_get_u32(&rd, &s));
+		for (int k = 0; k < 4; k++) /* running, load, rtt, done */
+			need(proto_get_u32(&rd, &skip));
+		if (strcmp(state, "home") == 0 || strcmp(state, "up") == 0) {
+			*slots += s;
+			(*up)++;
+		}
+		free(name);
+		free(addr);
+		free(state);
+	}
+	mig_buf_free(&a);
+}
+
 /* mig ps [--json] [--recent N]: the jobs now, and the last N that ended,
  * each with where it runs and why. */
 static void
@@ -198,8 +229,10 @@ policy(int json)
 	} else {
 		printf("placed programs (patterns; yours first, marked =): "
 		    "%s\n\n", pol);
-		printf("%-24s %5s %10s %7s %s\n", "PROGRAM", "RUNS",
-		    "MEDIAN(ms)", "PLACED", "VERDICT");
+		/* The median is over a window of the last runs; the placed
+		 * count is since the daemon started, so it can be larger. */
+		printf("%-24s %9s %10s %13s %s\n", "PROGRAM", "LAST RUNS",
+		    "MEDIAN(ms)", "PLACED SO FAR", "VERDICT");
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_str(&rd, &prog));
@@ -214,7 +247,7 @@ policy(int json)
 			       "\"still_placed\":%s}", runs, med, placed,
 			    still ? "true" : "false");
 		} else {
-			printf("%-24s %5u %10u %7u %s\n", prog, runs, med,
+			printf("%-24s %9u %10u %13u %s\n", prog, runs, med,
 			    placed, still ? "placed" : "too short: runs here");
 		}
 		free(prog);
@@ -223,7 +256,10 @@ policy(int json)
 	if (json)
 		printf("],\"short_run_ms\":%u}\n", threshold);
 	else
-		printf("\nprograms whose median run is under %u ms run here\n",
+		printf("\nLAST RUNS: the runs the median is taken over (the "
+		    "latest ones, up to a window);\nPLACED SO FAR: runs placed "
+		    "on another host since the daemon started.\n"
+		    "Programs whose median run is under %u ms run here.\n",
 		    threshold);
 	mig_buf_free(&a);
 }
@@ -234,6 +270,12 @@ mig__view_main(int argc, char **argv)
 	int json = 0, is_ps = strcmp(argv[0], "ps") == 0;
 	uint32_t recent = 0;
 
+	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
+		printf("usage: mig %s [--json]\n", argv[0]);
+		return 0;
+	}
+	if (argc > 2 || (argc == 2 && !json))
+		mig__fatal("usage: mig %s [--json]", argv[0]);
 	for (int i = 1; i < argc; i++) {
 		char *end;
 		long v;

@@ -67,6 +67,17 @@ int mig__key_parse(const char *text, size_t len, const char *where,
 int mig__key_write(const char *path, const uint8_t key[MIG_KEY_BYTES],
     int force);
 
+/* port.c */
+/* The default port of the user with this uid (mig_default_port() is
+ * the caller's). */
+uint16_t mig__port_for_uid(unsigned long uid);
+/* Where this host's daemon listens, as mig-homed picks it without
+ * --listen: its own line of the hosts file, found by $MIG_HOST or the
+ * host name, else 0.0.0.0 and the default port. Returns 0. */
+int mig__listen_addr(const struct mig_hosts *hosts, struct mig_host *out);
+/* 1 when a listener holds addr:port (a numeric address), else 0. */
+int mig__port_taken(const char *addr, uint16_t port);
+
 /* policy.c */
 /* The effective policy from a policy file's text: the user's patterns
  * (marked '='), then the defaults that the user's "!pattern" lines

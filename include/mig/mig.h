@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define MIG_VERSION_STRING "0.1.0"
+#include "mig/version.h" /* MIG_VERSION_STRING, from the CMake project */
 
 /* The launcher's own failures exit with this, never the program's. */
 #define MIG_EXIT_FAILURE 255
@@ -16,7 +16,14 @@
 #define MIG_EXIT_NOTFOUND 127
 #define MIG_EXIT_NOEXEC 126
 
-#define MIG_DEFAULT_PORT 7410
+/* Each user's daemon has its own TCP port: the default is
+ * MIG_PORT_BASE + uid % MIG_PORT_USERS (7410 for uid 0, 8410 for 1000),
+ * always from 7410 to 27409. A hosts line without a port means this
+ * port, that is the same uid's on that host. */
+#define MIG_PORT_BASE 7410
+#define MIG_PORT_USERS 20000
+#define MIG_DEFAULT_PORT mig_default_port()
+uint16_t mig_default_port(void);
 #define MIG_KEY_BYTES 32
 #define MIG_NAME_MAX 64
 

@@ -23,14 +23,22 @@ mig_env_setup() {
 	}
 	export MIG_BIN
 	export MIG=$MIG_BIN/mig HOMED=$MIG_BIN/mig-homed RSH=$MIG_BIN/mig-rsh
-	local b
+	local b dirs
 	for b in "$MIG" "$HOMED" "$RSH"; do
 		[[ -x $b ]] || {
 			echo "missing $b (build first)" >&2
 			return 1
 		}
 	done
-	export PATH=$MIG_BIN:$PATH
+	# PATH folders this user cannot search are dropped: the caller's
+	# (su without -, root's ~/.cargo/bin) would make execvp report EACCES,
+	# 126, for a command that is simply not there.
+	local d path=
+	IFS=: read -r -a dirs <<<"$PATH"
+	for d in "${dirs[@]}"; do
+		[[ -n $d && -d $d && -x $d ]] && path+=${path:+:}$d
+	done
+	export PATH=$MIG_BIN:$path
 	# Tests state what they want; nothing leaks in from the caller, and
 	# no daemon keeps its history in the user's own state folder.
 	unset MIG_NO_AUTOSTART MIG_ALLOW_ROOT MIG_CONFIG_DIR MIG_RUNTIME_DIR MIG_HOST
@@ -276,3 +284,9 @@ same_objects() {
 	expect_eq "./demo" "$("$dir/demo")" "$("$dir.ref/demo")"
 }
 
+
+# mig_version: the project's version from CMakeLists.txt, as --version
+# should print it.
+mig_version() {
+	sed -n 's/^project(mig VERSION \([0-9.]*\).*/\1/p' "$HELPERS_DIR/../../CMakeLists.txt"
+}

@@ -96,3 +96,117 @@ same_tree() {
 	[ "${PIPESTATUS[1]}" -eq 0 ]
 	same_tree "$src" "$dst"
 }
+
+@test "rsh: mig-rsh HOST tar c | tar x copies a tree back byte for byte" {
+	local src=$BATS_TEST_TMPDIR/src dst=$BATS_TEST_TMPDIR/dst
+	make_tree "$src"
+	mkdir "$dst"
+	timeout -k 5 60 "$RSH" host2 tar c -C "$src" . | tar x -C "$dst"
+	[ "${PIPESTATUS[0]}" -eq 0 ]
+	same_tree "$src" "$dst"
+}
+
+@test "rsh: ssh's common options are accepted silently" {
+	run --separate-stderr timeout -k 5 20 "$RSH" -p 22 -o BatchMode=yes \
+		-oStrictHostKeyChecking=no -o 'ConnectTimeout 5' -x -T -q -4 -6 -C -A \
+		-a -k -2 -v -i /nonexistent/id -F /dev/null -e none -c aes128-ctr \
+		-l "$(id -un)" -qTx host1 echo ok
+	[ "$status" -eq 0 ]
+	expect_eq stdout "$output" ok
+	expect_eq stderr "$stderr" ""
+}
+
+@test "rsh: '--' after the host, and options after the host are the command's" {
+	run --separate-stderr timeout -k 5 20 "$RSH" -n host1 -- echo a
+	expect_eq "after --" "$output" a
+	run --separate-stderr timeout -k 5 20 "$RSH" -- host1 echo b
+	expect_eq "-- before the host" "$output" b
+	run --separate-stderr timeout -k 5 20 "$RSH" host1 echo -n -l x
+	[ "$status" -eq 0 ]
+	expect_eq "echo's own options" "$output" "-l x"
+}
+
+@test "rsh: user@host and -o User= with our own name work; another user is refused" {
+	local me
+	me=$(id -un)
+	run --separate-stderr timeout -k 5 20 "$RSH" "$me@host1" echo at
+	[ "$status" -eq 0 ]
+	expect_eq "user@host" "$output" at
+	run --separate-stderr timeout -k 5 20 "$RSH" -o "User=$me" host1 echo opt
+	expect_eq "-o User=" "$output" opt
+	run --separate-stderr timeout -k 5 20 "$RSH" "nosuchuser@host1" true
+	expect_mig_failure
+	[[ $stderr == *"cannot run as 'nosuchuser'"* ]]
+	run --separate-stderr timeout -k 5 20 "$RSH" -o User=nosuchuser host1 true
+	expect_mig_failure
+}
+
+@test "rsh: ssh options mig cannot honour are refused with one 'mig:' line" {
+	local opt
+	for opt in -X -Y -N -f "-L 1:h:2" "-R 1:h:2" "-D 1080" "-J jump" "-W h:1" \
+		-M "-S /tmp/ctl" "-O check" -s -G; do
+		# shellcheck disable=SC2086 # the option and its value are two words
+		run --separate-stderr timeout -k 5 20 "$RSH" $opt host1 true
+		expect_mig_failure || {
+			echo "for option $opt" >&2
+			return 1
+		}
+		[[ $stderr == "mig: ${opt%% *}: "* ]]
+	done
+	run --separate-stderr timeout -k 5 20 "$RSH" -X host1 true
+	[[ $stderr == *X11* ]]
+}
+
+@test "rsh: unknown options, a missing value or no host: 255 and one 'mig:' line" {
+	run --separate-stderr timeout -k 5 20 "$RSH" -Z host1 true
+	expect_mig_failure
+	[[ $stderr == *"unknown option -Z"* ]]
+	run --separate-stderr timeout -k 5 20 "$RSH" -p
+	expect_mig_failure
+	[[ $stderr == *"-p needs a value"* ]]
+	run --separate-stderr timeout -k 5 20 "$RSH" -q
+	expect_mig_failure
+	[[ $stderr == *"no host"* ]]
+}
+
+@test "rsh: --help prints the usage on stdout; --version and -V the version" {
+	run --separate-stderr "$RSH" --help
+	[ "$status" -eq 0 ]
+	[[ ${lines[0]} == "usage: mig-rsh "* ]]
+	expect_eq stderr "$stderr" ""
+	run --separate-stderr "$RSH" --version
+	[ "$status" -eq 0 ]
+	expect_eq "--version" "$output" "mig $(mig_version)"
+	run --separate-stderr "$RSH" -V
+	expect_eq "-V" "$output" "mig $(mig_version)"
+}
+
+@test "rsh: no command, a script on stdin: the login shell reads it" {
+	run --separate-stderr timeout -k 5 20 "$RSH" host1 < <(printf 'echo one\necho two\nexit 7\n')
+	expect_eq status "$status" 7
+	expect_eq output "$output" $'one\ntwo'
+	# -n: the shell reads EOF and ends.
+	run --separate-stderr timeout -k 5 20 "$RSH" -n host1
+	[ "$status" -eq 0 ]
+	expect_eq output "$output" ""
+}
+
+@test "rsh: no command at a terminal: 255 and one 'mig:' line naming -t" {
+	command -v script >/dev/null || skip "script(1) (util-linux) not installed"
+	local t
+	for t in "" -t; do
+		# script gives mig-rsh a terminal for its stdin, and exits as it did.
+		run timeout -k 5 20 script -qec "$RSH $t host1" /dev/null
+		expect_eq status "$status" 255
+		output=${output//$'\r'/}
+		[[ $output == "mig: host1: an interactive login needs a terminal on the host (ssh -t)"* ]]
+		[[ $output != *$'\n'* ]]
+	done
+}
+
+@test "rsh: a link named ssh is mig-rsh" {
+	ln -s "$RSH" "$BATS_TEST_TMPDIR/ssh"
+	run --separate-stderr timeout -k 5 20 "$BATS_TEST_TMPDIR/ssh" -x -a host1 echo 'a  b'
+	[ "$status" -eq 0 ]
+	expect_eq output "$output" "a b"
+}

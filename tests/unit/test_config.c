@@ -11,6 +11,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,7 +43,7 @@ hosts_basic(void **state)
 	assert_ptr_equal(b, &h.v[1]);
 	assert_string_equal(a->addr, "10.0.0.1");
 	assert_int_equal(a->port, MIG_DEFAULT_PORT);
-	assert_int_equal(a->port, 7410);
+	assert_int_equal(a->port, 7410 + getuid() % 20000);
 	assert_int_equal(a->slots, 0);
 	assert_string_equal(b->addr, "10.0.0.2");
 	assert_int_equal(b->port, 7500);
@@ -77,7 +80,7 @@ hosts_layout(void **state)
 	assert_int_equal(h.v[0].slots, 2);
 	assert_string_equal(h.v[1].name, "two");
 	assert_string_equal(h.v[1].addr, "127.0.0.3");
-	assert_int_equal(h.v[1].port, 7410);
+	assert_int_equal(h.v[1].port, MIG_DEFAULT_PORT);
 	assert_string_equal(h.v[2].name, "four-4.x_y");
 	assert_string_equal(h.v[2].addr, "build.example.com");
 	assert_int_equal(h.v[2].port, 22);
@@ -517,13 +520,13 @@ key_missing(void **state)
 }
 
 static const char *const env_names[] = { "MIG_CONFIG_DIR", "XDG_CONFIG_HOME",
-	"HOME", "MIG_RUNTIME_DIR", "XDG_RUNTIME_DIR" };
-static char *env_saved[5];
+	"HOME", "MIG_RUNTIME_DIR", "XDG_RUNTIME_DIR", "MIG_HOST" };
+static char *env_saved[6];
 
 static int
 env_save(void **state)
 {
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(*env_names); i++) {
 		const char *v = getenv(env_names[i]);
 		env_saved[i] = v != NULL ? strdup(v) : NULL;
 		unsetenv(env_names[i]);
@@ -534,7 +537,7 @@ env_save(void **state)
 static int
 env_restore(void **state)
 {
-	for (size_t i = 0; i < 5; i++) {
+	for (size_t i = 0; i < sizeof(env_names) / sizeof(*env_names); i++) {
 		if (env_saved[i] != NULL)
 			setenv(env_names[i], env_saved[i], 1);
 		else
@@ -658,6 +661,71 @@ strerror_codes(void **state)
 	assert_string_equal(mig_strerror(-2147483647 - 1), "unknown error");
 }
 
+/* Two users on one machine get two default ports, always from 7410 to
+ * 27409: above the privileged ports, below Linux's ephemeral range. */
+static void
+port_per_user(void **state)
+{
+	static const unsigned long uids[] = { 0, 1, 999, 1000, 1001, 19999,
+		20000, 65534, 4294967294UL };
+
+	assert_int_equal(mig__port_for_uid(0), 7410);
+	assert_int_equal(mig__port_for_uid(1000), 8410);
+	assert_int_equal(mig__port_for_uid(1001), 8411);
+	assert_int_equal(mig__port_for_uid(65534), 12944);
+	for (size_t i = 0; i < sizeof(uids) / sizeof(*uids); i++) {
+		uint16_t p = mig__port_for_uid(uids[i]);
+		assert_true(p >= 1024 && p < 32768);
+	}
+	assert_int_equal(mig_default_port(), mig__port_for_uid(getuid()));
+}
+
+/* Where the daemon listens without --listen: its own hosts line, else
+ * all addresses on the default port. */
+static void
+listen_addr(void **state)
+{
+	struct mig_hosts h;
+	struct mig_host me;
+	char err[256];
+
+	assert_int_equal(parse("a 10.0.0.1:7000\nb 10.0.0.2\n", &h, err,
+	    sizeof(err)), 0);
+	setenv("MIG_HOST", "a", 1);
+	mig__listen_addr(&h, &me);
+	assert_string_equal(me.addr, "10.0.0.1");
+	assert_int_equal(me.port, 7000);
+	setenv("MIG_HOST", "b", 1);
+	mig__listen_addr(&h, &me);
+	assert_int_equal(me.port, MIG_DEFAULT_PORT);
+	setenv("MIG_HOST", "c", 1);
+	mig__listen_addr(&h, &me);
+	assert_string_equal(me.name, "c");
+	assert_string_equal(me.addr, "0.0.0.0");
+	assert_int_equal(me.port, MIG_DEFAULT_PORT);
+	mig__hosts_free(&h);
+}
+
+/* A port with a listener is taken; one without is not. */
+static void
+port_taken(void **state)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t len = sizeof(sin);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	uint16_t port;
+
+	assert_true(fd >= 0);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	assert_int_equal(listen(fd, 1), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&sin, &len), 0);
+	port = ntohs(sin.sin_port);
+	assert_int_equal(mig__port_taken("127.0.0.1", port), 1);
+	close(fd);
+	assert_int_equal(mig__port_taken("127.0.0.1", port), 0);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -687,6 +755,10 @@ main(int argc, char **argv)
 		cmocka_unit_test_setup_teardown(runtime_dir, env_save,
 		    env_restore),
 		cmocka_unit_test(path_join),
+		cmocka_unit_test(port_per_user),
+		cmocka_unit_test_setup_teardown(listen_addr, env_save,
+		    env_restore),
+		cmocka_unit_test(port_taken),
 	};
 	int fails = 0;
 
