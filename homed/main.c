@@ -19,14 +19,16 @@
 
 #include "homed.h"
 
+/* --help: the usage on stdout, status 0; a bad option: stderr, 2. */
 static void
-usage(void)
+usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status == 0 ? stdout : stderr,
 	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
 	    "[--log FILE]\n"
-	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n");
-	exit(2);
+	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n"
+	    "       mig-homed --help | --version\n");
+	exit(status);
 }
 
 /* The daemon's start-up failures exit 1, with one mig: line. */
@@ -234,6 +236,7 @@ main(int argc, char **argv)
 		{ "ping-timeout", required_argument, NULL, 'P' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct homed d;
@@ -278,17 +281,24 @@ main(int argc, char **argv)
 		case 'v':
 			verbose = 1;
 			break;
+		case 'h':
+			usage(0);
+			break;
+		case 'V':
+			printf("mig-homed %s\n", MIG_VERSION_STRING);
+			exit(0);
 		default:
-			usage();
+			usage(2);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(2);
 	if ((e = getenv("MIG_ALLOW_ROOT")) != NULL && strcmp(e, "1") == 0)
 		allow_root = 1;
 	if (geteuid() == 0 && !allow_root)
-		die("mig-homed runs as the user whose jobs it serves, not as "
-		    "root (use --allow-root to insist)");
+		die("mig-homed serves one user's jobs and runs as that user: "
+		    "start it as that user, not as root (to serve root's own "
+		    "jobs anyway, add --allow-root or set MIG_ALLOW_ROOT=1)");
 	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL)
 		strlcpy(d.name, e, sizeof(d.name));
 	if (d.name[0] == '\0' && gethostname(d.name, sizeof(d.name)) != 0)
@@ -389,7 +399,13 @@ main(int argc, char **argv)
 		d.no_listen = "no key here (run 'mig keygen')";
 	else if (d.hosts.n == 0)
 		d.no_listen = "no hosts file";
-	if (d.no_listen == NULL && (r = mig__listen_start(&d)) != 0)
+	if (d.no_listen == NULL && (r = mig__listen_start(&d)) == UV_EADDRINUSE)
+		die("cannot listen on %s:%u: address already in use (another "
+		    "user's mig-homed? the default port is 7410 + uid %% 20000); "
+		    "give this host a line 'NAME ADDR:PORT' with a free port in "
+		    "%s/hosts, or start mig-homed with --listen ADDR:PORT",
+		    d.listen_addr, d.listen_port, d.confdir);
+	if (d.no_listen == NULL && r != 0)
 		die("cannot listen on %s:%u: %s", d.listen_addr, d.listen_port,
 		    r == MIG_ECONFIG ? "bad address" : uv_strerror(r));
 	if ((r = mig__control_start(&d)) != 0)

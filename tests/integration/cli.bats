@@ -41,16 +41,15 @@ teardown_file() { :; }
 }
 
 @test "cli: mig-homed --help and --version" {
-	# mig-homed lives in homed/, which answers --help with its usage on
-	# stderr and status 2 for now; the change is asked for in the README.
 	run --separate-stderr "$HOMED" --help
-	if [[ $status -ne 0 ]]; then
-		skip "mig-homed --help exits $status (homed/main.c does not answer --help yet)"
-	fi
+	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "usage: mig-homed"* ]]
+	[[ -z $stderr ]]
 	run --separate-stderr "$HOMED" --version
 	[ "$status" -eq 0 ]
-	expect_eq "mig-homed --version" "$output" "mig $(mig_version)"
+	expect_eq "mig-homed --version" "$output" "mig-homed $(mig_version)"
+	run --separate-stderr "$HOMED" --no-such-option
+	[ "$status" -eq 2 ]
 }
 
 @test "cli: no arguments, an unknown option, -h without a command: 255 and one 'mig:' line" {
