@@ -92,6 +92,7 @@ struct homed {
 	uv_pipe_t control;
 	uv_tcp_t listener;
 	uv_signal_t sigchld, sigterm, sigint, sighup;
+	uv_fs_event_t confwatch;       /* the config folder, for hosts */
 	uv_idle_t reaper;              /* runs the deferred teardowns */
 	uv_timer_t tick;               /* load, pings and redials, 1 s */
 	int stopping;
@@ -265,6 +266,8 @@ struct peer {
 	char addr[64];
 	uint16_t port;
 	uint32_t slots;       /* the hosts file's SLOTS, 0: unset */
+	int removed;          /* gone from the hosts file: drains, then
+			       * stays as a record, never dialed again */
 	struct link *link;    /* the link in use, once up */
 	struct link *dialing;
 	int last_error;       /* why the last link failed */
@@ -285,6 +288,8 @@ struct peer {
 };
 
 int mig__peers_init(struct homed *d);
+/* The hosts file changed: new hosts are dialed, removed ones drain. */
+int mig__peers_update(struct homed *d, const struct mig_hosts *hosts);
 int mig__listen_start(struct homed *d);
 void mig__links_stop(struct homed *d);
 struct peer *mig__peer_find(struct homed *d, const char *name);
@@ -310,6 +315,10 @@ size_t mig__handshake_read(struct link *l);
 /* transport/link.c, for handshake.c */
 int mig__link_write_plain(struct link *l, const struct mig_buf *frame);
 void mig__link_up(struct link *l);
+
+/* reload.c: the hosts file read again, on SIGHUP and when it changes */
+void mig__reload_init(struct homed *d);
+void mig__reload_stop(struct homed *d);
 
 /* cluster.c: load pushes and the clock, per peer */
 void mig__cluster_init(struct homed *d);

@@ -171,7 +171,7 @@ on_stop(uv_signal_t *s, int signo)
 	uv_close((uv_handle_t *)&d->reaper, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
-	uv_close((uv_handle_t *)&d->sighup, NULL);
+	mig__reload_stop(d);
 	uv_close((uv_handle_t *)&d->tick, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
 }
@@ -180,13 +180,6 @@ static void
 on_sigchld(uv_signal_t *s, int signo)
 {
 	mig__children_reap(s->data);
-}
-
-static void
-on_hup(uv_signal_t *s, int signo)
-{
-	mig__log(MIG_LOG_INFO, "SIGHUP ignored; restart to reread the hosts "
-	    "file");
 }
 
 static void
@@ -385,12 +378,11 @@ main(int argc, char **argv)
 	uv_signal_init(d.loop, &d.sigchld);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
-	uv_signal_init(d.loop, &d.sighup);
-	d.sigchld.data = d.sigterm.data = d.sigint.data = d.sighup.data = &d;
+	d.sigchld.data = d.sigterm.data = d.sigint.data = &d;
 	uv_signal_start(&d.sigchld, on_sigchld, SIGCHLD);
 	uv_signal_start(&d.sigterm, on_stop, SIGTERM);
 	uv_signal_start(&d.sigint, on_stop, SIGINT);
-	uv_signal_start(&d.sighup, on_hup, SIGHUP);
+	mig__reload_init(&d);
 	if ((r = mig__peers_init(&d)) != 0)
 		die("%s", mig_strerror(r));
 	/* Without a key nobody can link to us, and without a hosts file we

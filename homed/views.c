@@ -19,8 +19,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	char addr[80];
 	int r;
 
+	/* Hosts gone from the hosts file show while they drain. */
 	TAILQ_FOREACH(p, &d->peers, entry)
-		n++;
+		n += !p->removed || p->link != NULL;
 	getloadavg(load, 3);
 	if (d->no_listen != NULL)
 		snprintf(addr, sizeof(addr), "- (%s)", d->no_listen);
@@ -38,11 +39,13 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_u32(&b, 0);
 	r = r ? r : proto_put_u32(&b, d->done);
 	TAILQ_FOREACH(p, &d->peers, entry) {
+		if (p->removed && p->link == NULL)
+			continue;
 		snprintf(addr, sizeof(addr), "%s:%u", p->addr, p->port);
 		r = r ? r : proto_put_str(&b, p->name);
 		r = r ? r : proto_put_str(&b, addr);
-		r = r ? r : proto_put_str(&b, p->link ? "up" :
-			p->dialing ? "connecting" : "down");
+		r = r ? r : proto_put_str(&b, p->removed ? "draining" :
+			p->link ? "up" : p->dialing ? "connecting" : "down");
 		r = r ? r : proto_put_u32(&b, p->host_slots);
 		r = r ? r : proto_put_u32(&b, p->link ? p->running : 0);
 		r = r ? r : proto_put_u32(&b, p->load100);

@@ -279,7 +279,7 @@ on_run(struct client *c, const struct mig_frame *f)
 		return;
 	}
 	if (req->host[0] != '\0' && strcmp(req->host, d->name) != 0 &&
-	    (p = mig__peer_find(d, req->host)) == NULL) {
+	    ((p = mig__peer_find(d, req->host)) == NULL || p->removed)) {
 		mig__client_error(c, MIG_ENOHOST,
 		    "unknown host '%s' (not in %s/hosts)", req->host,
 		    d->confdir);

@@ -23,7 +23,7 @@ mig__place_pick(struct homed *d, int64_t here, int *full)
 	struct peer *p, *pick = NULL;
 
 	TAILQ_FOREACH(p, &d->peers, entry) {
-		if (p->link == NULL || p->host_slots == 0)
+		if (p->link == NULL || p->host_slots == 0 || p->removed)
 			continue;
 		/* Strictly more: ties stay home, then with the first host. */
 		if ((f = free_there(p)) > best) {

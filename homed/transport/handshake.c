@@ -78,7 +78,7 @@ bind_peer(struct link *l)
 	struct peer *p = mig__peer_find(l->d, l->peer_name);
 	char addr[sizeof(l->desc)];
 
-	if (p == NULL)
+	if (p == NULL || p->removed)
 		return MIG_ENOHOST;
 	l->peer = p;
 	strlcpy(addr, l->desc[0] != '\0' ? l->desc : "?", sizeof(addr));

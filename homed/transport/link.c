@@ -42,23 +42,43 @@ mig__peer_find(struct homed *d, const char *name)
 /* Every host of the hosts file but this one is a peer; nobody else ever
  * becomes one. */
 int
-mig__peers_init(struct homed *d)
+mig__peers_update(struct homed *d, const struct mig_hosts *hosts)
 {
-	for (size_t i = 0; i < d->hosts.n; i++) {
-		const struct mig_host *h = &d->hosts.v[i];
-		struct peer *p;
+	struct peer *p;
+
+	TAILQ_FOREACH(p, &d->peers, entry)
+		if (!p->removed && mig__hosts_find(hosts, p->name) == NULL) {
+			p->removed = 1;
+			mig__log(MIG_LOG_INFO, "%s left the hosts file; its "
+			    "jobs drain", p->name);
+		}
+	for (size_t i = 0; i < hosts->n; i++) {
+		const struct mig_host *h = &hosts->v[i];
 		if (strcmp(h->name, d->name) == 0)
 			continue;
-		if ((p = calloc(1, sizeof(*p))) == NULL)
-			return MIG__ERR(ENOMEM);
-		p->d = d;
-		strlcpy(p->name, h->name, sizeof(p->name));
+		if ((p = mig__peer_find(d, h->name)) == NULL) {
+			if ((p = calloc(1, sizeof(*p))) == NULL)
+				return MIG__ERR(ENOMEM);
+			p->d = d;
+			strlcpy(p->name, h->name, sizeof(p->name));
+			TAILQ_INSERT_TAIL(&d->peers, p, entry);
+		} else if (p->link != NULL && (p->port != h->port ||
+		    strcmp(p->addr, h->addr) != 0)) {
+			mig__link_fail(p->link, MIG_ELINK,
+			    "its address changed in the hosts file");
+		}
+		p->removed = 0;
 		strlcpy(p->addr, h->addr, sizeof(p->addr));
 		p->port = h->port;
 		p->slots = h->slots;
-		TAILQ_INSERT_TAIL(&d->peers, p, entry);
 	}
 	return 0;
+}
+
+int
+mig__peers_init(struct homed *d)
+{
+	return mig__peers_update(d, &d->hosts);
 }
 
 /* Drops one of the link's handles or requests; the last frees it. */
@@ -563,6 +583,13 @@ mig__links_tick(struct homed *d)
 	TAILQ_FOREACH(l, &d->links, entry) {
 		if (l->state != LINK_UP)
 			continue;
+		/* A host gone from the hosts file keeps its link while jobs of
+		 * ours run there. */
+		if (l->peer->removed && l->peer->mine == 0) {
+			mig__link_fail(l, MIG_ENOHOST,
+			    "no longer in the hosts file");
+			continue;
+		}
 		if (now - l->last_rx > d->ping_timeout_ms) {
 			mig__link_fail(l, MIG_EHOSTDOWN,
 			    "no answer for %llu ms (ping timeout %u ms)",
@@ -574,7 +601,7 @@ mig__links_tick(struct homed *d)
 	}
 	/* Links to every host we know stay up, so placement sees them. */
 	TAILQ_FOREACH(p, &d->peers, entry)
-		if (p->link == NULL && p->dialing == NULL)
+		if (p->link == NULL && p->dialing == NULL && !p->removed)
 			mig__peer_dial(p);
 }
 

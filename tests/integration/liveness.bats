@@ -180,3 +180,34 @@ stop_busy() {
 	# The daemon saw the stub go and killed the job.
 	wait_until 5 eval "! on_host host1 'sleep 1000.5'"
 }
+
+# host_state NAME: its state in home's mig hosts, or "absent".
+host_state() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+h = {x["host"]: x["state"] for x in json.load(sys.stdin)}
+print(h.get(sys.argv[1], "absent"))' "$1"
+}
+
+@test "liveness: an edited hosts file is read again without a restart: a removed host goes, a host put back comes up" {
+	local hosts=$MIG_CLUSTER_DIR/home/config/hosts before
+	CLEANUP+=("cp '$MIG_CLUSTER_DIR/hosts' '$hosts'; wait_until 20 all_up")
+	before=$(host_pid home)
+	# Edited in place, as an editor that renames a new file over it.
+	grep -v '^host2 ' "$MIG_CLUSTER_DIR/hosts" >"$hosts.new"
+	mv "$hosts.new" "$hosts"
+	wait_until 10 eval '[[ $(host_state host2) == absent ]]'
+	run --separate-stderr timeout -k 2 10 "$MIG" -h host2 true
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"unknown host 'host2'"* ]]
+	# Put back, and told with SIGHUP this time.
+	cp "$MIG_CLUSTER_DIR/hosts" "$hosts.new"
+	mv "$hosts.new" "$hosts"
+	kill -HUP "$before"
+	wait_until 20 all_up
+	run --separate-stderr timeout -k 2 10 "$MIG" -h host2 echo back
+	expect_eq "output" "$output" back
+	# The same daemon all along.
+	expect_eq "home's pid" "$(host_pid home)" "$before"
+	grep -q 'hosts read again (it changed): 2 hosts' "$MIG_CLUSTER_DIR/home.log"
+}
