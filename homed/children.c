@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -95,4 +96,75 @@ mig__children_free(struct homed *d)
 		TAILQ_REMOVE(&d->children, c, entry);
 		free(c);
 	}
+}
+
+/* A process that is not our child, watched through a pidfd. */
+struct pidwatch {
+	TAILQ_ENTRY(pidwatch) entry;
+	struct homed *d;
+	int pidfd;
+	uv_poll_t poll;
+	void (*exited)(void *arg);
+	void *arg;
+};
+
+static void
+on_pidwatch_closed(uv_handle_t *h)
+{
+	struct pidwatch *w = h->data;
+
+	mig__close(w->pidfd);
+	free(w);
+}
+
+static void
+pidwatch_end(struct pidwatch *w)
+{
+	TAILQ_REMOVE(&w->d->pidwatches, w, entry);
+	uv_close((uv_handle_t *)&w->poll, on_pidwatch_closed);
+}
+
+static void
+on_pid_exit(uv_poll_t *p, int status, int events)
+{
+	struct pidwatch *w = p->data;
+	void (*exited)(void *) = w->exited;
+	void *arg = w->arg;
+
+	pidwatch_end(w);
+	exited(arg);
+}
+
+int
+mig__pid_watch(struct homed *d, pid_t pid, void (*exited)(void *arg),
+    void *arg)
+{
+	struct pidwatch *w;
+	int fd;
+
+	if ((fd = (int)syscall(SYS_pidfd_open, pid, 0)) == -1)
+		return MIG__ERR(errno);
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		mig__close(fd);
+		return MIG__ERR(ENOMEM);
+	}
+	w->d = d;
+	w->pidfd = fd;
+	w->exited = exited;
+	w->arg = arg;
+	uv_poll_init(d->loop, &w->poll, fd);
+	w->poll.data = w;
+	uv_poll_start(&w->poll, UV_READABLE, on_pid_exit);
+	TAILQ_INSERT_TAIL(&d->pidwatches, w, entry);
+	return 0;
+}
+
+void
+mig__pid_unwatch(struct homed *d, void *arg)
+{
+	struct pidwatch *w, *next;
+
+	TAILQ_FOREACH_SAFE(w, &d->pidwatches, entry, next)
+		if (w->arg == arg || arg == NULL)
+			pidwatch_end(w);
 }

@@ -105,6 +105,7 @@ struct homed {
 	TAILQ_HEAD(, link) links;      /* every open link, up or not */
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, child) children;  /* forked, not yet reaped */
+	TAILQ_HEAD(, pidwatch) pidwatches; /* other processes watched */
 	/* The cluster: this host's load as last pushed. */
 	uint32_t slots;                /* this host's: hosts file, else CPUs */
 	uint32_t last_load;            /* running count last pushed */
@@ -146,6 +147,12 @@ int mig__child_watch(struct homed *d, pid_t pid,
     void (*exited)(void *arg, int status), void *arg);
 /* Forgets the callback; the child is still reaped when it ends. */
 void mig__child_forget(struct homed *d, pid_t pid);
+/* Calls exited(arg) when process pid (not a child: any process of the
+ * user's) ends, through a pidfd; 0 or MIG_E*. */
+int mig__pid_watch(struct homed *d, pid_t pid, void (*exited)(void *arg),
+    void *arg);
+/* Forgets the watch of arg (its callback will not run); NULL: all. */
+void mig__pid_unwatch(struct homed *d, void *arg);
 /* Reaps every ended child (SIGCHLD). */
 void mig__children_reap(struct homed *d);
 void mig__children_free(struct homed *d);
@@ -349,6 +356,7 @@ enum job_event {
 	JEV_ERROR,        /* the host refused it otherwise */
 	JEV_EXIT,         /* the host says it ended */
 	JEV_CLIENT_GONE,  /* the stub went away */
+	JEV_LOCAL_EXIT,   /* the program the stub runs itself ended */
 	JEV__COUNT
 };
 
@@ -385,6 +393,7 @@ struct job {
 	int32_t remote_pid;  /* once STARTED */
 	uint64_t start_ns;   /* monotonic, when placed */
 	uint32_t runs;       /* how many times it was sent to a host */
+	int watched;         /* LOCAL: its pid is watched for its end */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;

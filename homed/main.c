@@ -168,6 +168,7 @@ on_stop(uv_signal_t *s, int signo)
 	mig__control_stop(d);
 	mig__links_stop(d);
 	mig__holds_stop(d);
+	mig__pid_unwatch(d, NULL);
 	uv_close((uv_handle_t *)&d->reaper, NULL);
 	uv_close((uv_handle_t *)&d->sigterm, NULL);
 	uv_close((uv_handle_t *)&d->sigint, NULL);
@@ -243,6 +244,7 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.ping_timeout_ms = MIG_PING_TIMEOUT_MS;
 	TAILQ_INIT(&d.children);
+	TAILQ_INIT(&d.pidwatches);
 	TAILQ_INIT(&d.clients);
 	TAILQ_INIT(&d.peers);
 	TAILQ_INIT(&d.links);

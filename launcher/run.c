@@ -44,6 +44,8 @@ struct stub {
 	sigset_t pending;    /* signals that came before the job started */
 	int wrote;           /* some of the job's output reached our fds */
 	int interrupted;     /* a SIGINT went to the job already */
+	sigset_t origmask;   /* as we were started: what a program run */
+	struct sigaction origpipe; /* here inherits */
 	uint32_t flags;      /* MIG_JOB_* */
 	const char *host;
 	char **argv;
@@ -133,19 +135,13 @@ end_like(uint32_t code, uint32_t sig)
 static void __attribute__((noreturn))
 run_here(struct stub *s)
 {
-	sigset_t none;
-
-	/* The program inherits our socket to the daemon: when it and its
-	 * children are done, the socket closes and the daemon knows the
-	 * slot is free again. Without a daemon there is nothing to tell. */
-	if (s->sock >= 0) {
-		fcntl(s->sock, F_SETFD, 0);
-		fcntl(s->sock, F_SETFL, 0);
-	}
+	/* The program gets exactly what make gave us: our signal mask and
+	 * SIGPIPE as they were, and no descriptor of ours (the daemon
+	 * watches our pid to know when the slot is free again). */
+	mig__close(s->sock);
 	mig__close(s->sigfd);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	signal(SIGPIPE, SIG_DFL);
+	sigaction(SIGPIPE, &s->origpipe, NULL);
+	sigprocmask(SIG_SETMASK, &s->origmask, NULL);
 	mig__exec_failed(s->argv[0], mig__exec_raw(s->argv[0], s->argv,
 	    environ));
 }
@@ -369,7 +365,8 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	sigemptyset(&set);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
 		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, NULL);
+	sigprocmask(SIG_BLOCK, &set, &s.origmask);
+	sigaction(SIGPIPE, NULL, &s.origpipe);
 	if ((s.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		mig__fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);

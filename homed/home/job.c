@@ -111,12 +111,22 @@ job_free(struct job *j, enum job_state was, enum job_event ev)
 		j->peer->done++;
 	}
 	TAILQ_REMOVE(&d->jobs, j, entry);
+	mig__pid_unwatch(d, j);
 	mig__holds_job_end(d, j->id);
 	if (j->client != NULL)
 		j->client->job = NULL;
 	mig_buf_free(&j->held);
 	free(j->req);
 	free(j);
+}
+
+static void job_event(struct job *j, enum job_event ev,
+    const struct mig_frame *f, int code, const char *why);
+
+static void
+on_local_exit(void *arg)
+{
+	job_event(arg, JEV_LOCAL_EXIT, NULL, 0, NULL);
 }
 
 /*
@@ -146,6 +156,9 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	if (act & JACT_SEND_LOCAL) {
 		j->start_ns = uv_hrtime();
 		d->local_running++;
+		/* Its slot is held until the program ends. */
+		j->watched = mig__pid_watch(d, j->home_pid, on_local_exit,
+		    j) == 0;
 		mig__client_send(j->client, MIG_M_LOCAL, 0, NULL, 0);
 		mig__push_load(d);
 	}
@@ -493,7 +506,12 @@ on_client_gone(struct client *c)
 		return;
 	c->job = NULL;
 	j->client = NULL;
-	job_event(j, JEV_CLIENT_GONE, NULL, 0, NULL);
+	/* Unwatched (no pidfd), a local program ends with its stub's
+	 * connection, which is as close as we can tell. */
+	if (j->state == JOB_LOCAL && !j->watched)
+		job_event(j, JEV_LOCAL_EXIT, NULL, 0, NULL);
+	else
+		job_event(j, JEV_CLIENT_GONE, NULL, 0, NULL);
 }
 
 void

@@ -5,7 +5,7 @@
  * event; tests/unit/test_jobfsm.c drives every transition.
  *
  *   QUEUED --placed there--> RUNNING --exit--> DONE
- *   QUEUED --placed here---> LOCAL --client gone--> DONE
+ *   QUEUED --placed here---> LOCAL --its program ends--> DONE
  *   DIALING --link up------> RUNNING
  *   RUNNING --refused / link down (restartable)--> QUEUED
  *   any --client gone--> DONE (a running job's host is told to kill it)
@@ -79,7 +79,9 @@ mig__job_step(enum job_state *state, enum job_event ev, int restart)
 			return 0;
 		}
 	case JOB_LOCAL:
-		if (ev != JEV_CLIENT_GONE)
+		/* The stub is gone once it execs the program; the program's
+		 * end is the job's. */
+		if (ev != JEV_LOCAL_EXIT)
 			return 0;
 		*state = JOB_DONE;
 		return JACT_END;

@@ -211,3 +211,15 @@ print(h.get(sys.argv[1], "absent"))' "$1"
 	expect_eq "home's pid" "$(host_pid home)" "$before"
 	grep -q 'hosts read again (it changed): 2 hosts' "$MIG_CLUSTER_DIR/home.log"
 }
+
+@test "liveness: a program the stub runs itself inherits what it would from its parent: mask, ignored signals, no fd of mig's" {
+	# shellcheck disable=SC2016
+	local probe='grep -E "^Sig(Blk|Ign)" /proc/self/status; ls /proc/self/fd | wc -l'
+	local want got
+	want=$(trap '' PIPE USR2; sh -c "$probe" 3>&-)
+	got=$(trap '' PIPE USR2; "$MIG" -h home sh -c "$probe" 3>&-)
+	expect_eq "what the program inherited" "$got" "$want"
+	# The slot was held until the program ended, and is free again.
+	run --separate-stderr timeout -k 2 10 "$MIG" ps --json
+	[[ $output == "[]" ]]
+}

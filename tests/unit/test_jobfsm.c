@@ -30,6 +30,7 @@ static const struct jcase jcases[] = {
 	{ JOB_QUEUED, JEV_ERROR, 0, JOB_QUEUED, 0 },
 	{ JOB_QUEUED, JEV_EXIT, 0, JOB_QUEUED, 0 },
 	{ JOB_QUEUED, JEV_CLIENT_GONE, 0, JOB_DONE, JACT_END },
+	{ JOB_QUEUED, JEV_LOCAL_EXIT, 0, JOB_QUEUED, 0 },
 
 	{ JOB_DIALING, JEV_PLACED_THERE, 0, JOB_DIALING, 0 },
 	{ JOB_DIALING, JEV_PLACED_HERE, 0, JOB_DIALING, 0 },
@@ -42,6 +43,7 @@ static const struct jcase jcases[] = {
 	{ JOB_DIALING, JEV_ERROR, 0, JOB_DIALING, 0 },
 	{ JOB_DIALING, JEV_EXIT, 0, JOB_DIALING, 0 },
 	{ JOB_DIALING, JEV_CLIENT_GONE, 0, JOB_DONE, JACT_END },
+	{ JOB_DIALING, JEV_LOCAL_EXIT, 0, JOB_DIALING, 0 },
 
 	{ JOB_RUNNING, JEV_PLACED_THERE, 0, JOB_RUNNING, 0 },
 	{ JOB_RUNNING, JEV_PLACED_HERE, 0, JOB_RUNNING, 0 },
@@ -57,6 +59,7 @@ static const struct jcase jcases[] = {
 	    JACT_SEND_KILL | JACT_END },
 	{ JOB_RUNNING, JEV_CLIENT_GONE, 1, JOB_DONE,
 	    JACT_SEND_KILL | JACT_END },
+	{ JOB_RUNNING, JEV_LOCAL_EXIT, 0, JOB_RUNNING, 0 },
 
 	{ JOB_LOCAL, JEV_PLACED_THERE, 0, JOB_LOCAL, 0 },
 	{ JOB_LOCAL, JEV_PLACED_HERE, 0, JOB_LOCAL, 0 },
@@ -66,7 +69,9 @@ static const struct jcase jcases[] = {
 	{ JOB_LOCAL, JEV_REFUSED, 0, JOB_LOCAL, 0 },
 	{ JOB_LOCAL, JEV_ERROR, 0, JOB_LOCAL, 0 },
 	{ JOB_LOCAL, JEV_EXIT, 0, JOB_LOCAL, 0 },
-	{ JOB_LOCAL, JEV_CLIENT_GONE, 0, JOB_DONE, JACT_END },
+	/* The stub execs the program: its socket closing means nothing. */
+	{ JOB_LOCAL, JEV_CLIENT_GONE, 0, JOB_LOCAL, 0 },
+	{ JOB_LOCAL, JEV_LOCAL_EXIT, 0, JOB_DONE, JACT_END },
 };
 
 static void
@@ -124,7 +129,8 @@ home_restart_loop(void **state)
 	}
 	assert_int_equal(mig__job_step(&s, JEV_PLACED_HERE, 1),
 	    JACT_SEND_LOCAL);
-	assert_int_equal(mig__job_step(&s, JEV_CLIENT_GONE, 1), JACT_END);
+	assert_int_equal(mig__job_step(&s, JEV_CLIENT_GONE, 1), 0);
+	assert_int_equal(mig__job_step(&s, JEV_LOCAL_EXIT, 1), JACT_END);
 	assert_int_equal(s, JOB_DONE);
 }
 
