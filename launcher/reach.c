@@ -10,9 +10,10 @@
 
 #include "launcher.h"
 
-/* Says so and exits when the daemon's port is why it did not start. */
-static void
-check_port(void)
+/* Says in why, and returns 1, when the daemon's port is why it did not
+ * start. */
+static int
+check_port(char *why, size_t n)
 {
 	struct mig_hosts hosts = { NULL, 0 };
 	struct mig_host me;
@@ -22,23 +23,25 @@ check_port(void)
 	if (mig_config_dir(dir, sizeof(dir)) != 0 ||
 	    mig_path(path, sizeof(path), dir, "hosts") != 0 ||
 	    mig__hosts_load(path, &hosts, err, sizeof(err)) != 0)
-		return;
+		return 0;
 	mig__listen_addr(&hosts, &me);
 	listed = mig__hosts_find(&hosts, me.name) != NULL;
 	mig__hosts_free(&hosts);
 	if (!mig__port_taken(me.addr, me.port))
-		return;
+		return 0;
 	if (!listed)
-		mig__fatal("cannot start mig-homed: port %u, the default for "
+		snprintf(why, n, "cannot start mig-homed: port %u, the default for "
 		    "uid %u, is taken (by another user's mig-homed?); give "
 		    "this host a line '%s ADDR:PORT' with a free port in %s, "
 		    "or run 'mig-homed --listen ADDR:PORT'", me.port,
 		    (unsigned)getuid(), me.name[0] != '\0' ? me.name : "NAME",
 		    path);
-	mig__fatal("cannot start mig-homed: %s:%u, from the line '%s' in %s, "
-	    "is taken (by another user's mig-homed?); give it a free port "
-	    "there, or run 'mig-homed --listen ADDR:PORT'", me.addr, me.port,
-	    me.name, path);
+	else
+		snprintf(why, n, "cannot start mig-homed: %s:%u, from the line "
+		    "'%s' in %s, is taken (by another user's mig-homed?); give "
+		    "it a free port there, or run 'mig-homed --listen "
+		    "ADDR:PORT'", me.addr, me.port, me.name, path);
+	return 1;
 }
 
 int
@@ -52,6 +55,10 @@ mig__try_reach(const char *sock, int autostart, int *fdp, char *why,
 	r = sock != NULL && sock[0] != '\0' ?
 	    mig_connect_at(sock, fdp, err, sizeof(err)) :
 	    mig_connect(fdp, autostart, err, sizeof(err));
+	/* A daemon we started that did not come up: most often its port. */
+	if (r != 0 && r != MIG_EUNSAFE && autostart &&
+	    (sock == NULL || *sock == '\0') && check_port(why, n))
+		return r;
 	if (r == MIG_EUNSAFE)
 		snprintf(why, n, "%s: refusing to talk to a daemon there (remove "
 		    "it, or set MIG_RUNTIME_DIR to a folder of your own, mode "
@@ -67,11 +74,9 @@ int
 mig__reach(const char *sock, int autostart)
 {
 	char why[PATH_MAX + 256];
-	int fd, r;
+	int fd;
 
-	if ((r = mig__try_reach(sock, autostart, &fd, why, sizeof(why))) == 0)
+	if (mig__try_reach(sock, autostart, &fd, why, sizeof(why)) == 0)
 		return fd;
-	if (r == MIG_ENODAEMON && autostart && (sock == NULL || *sock == '\0'))
-		check_port();
 	mig__fatal("%s", why);
 }
