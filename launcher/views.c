@@ -271,11 +271,10 @@ mig__view_main(int argc, char **argv)
 	uint32_t recent = 0;
 
 	if (argc == 2 && strcmp(argv[1], "--help") == 0) {
-		printf("usage: mig %s [--json]\n", argv[0]);
+		printf("usage: mig %s [--json]%s\n", argv[0],
+		    is_ps ? " [--recent N]" : "");
 		return 0;
 	}
-	if (argc > 2 || (argc == 2 && !json))
-		mig__fatal("usage: mig %s [--json]", argv[0]);
 	for (int i = 1; i < argc; i++) {
 		char *end;
 		long v;
