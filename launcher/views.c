@@ -230,7 +230,7 @@ policy(int json)
 		printf("placed programs (patterns; yours first, marked =): "
 		    "%s\n\n", pol);
 		/* The median is over a window of the last runs; the placed
-		 * count is since the daemon started, so it can be larger. */
+		 * count is over all runs, so it can be larger. */
 		printf("%-24s %9s %10s %13s %s\n", "PROGRAM", "LAST RUNS",
 		    "MEDIAN(ms)", "PLACED SO FAR", "VERDICT");
 	}
@@ -258,7 +258,7 @@ policy(int json)
 	else
 		printf("\nLAST RUNS: the runs the median is taken over (the "
 		    "latest ones, up to a window);\nPLACED SO FAR: runs placed "
-		    "on another host since the daemon started.\n"
+		    "on another host, kept across restarts of the daemon.\n"
 		    "Programs whose median run is under %u ms run here.\n",
 		    threshold);
 	mig_buf_free(&a);
