@@ -29,6 +29,11 @@ int mig__reach(const char *sock, int autostart);
 int mig__try_reach(const char *sock, int autostart, int *fdp, char *why,
     size_t n);
 
+/* run.c: MIG_JOB_TTY when the job gets a terminal on its host, as ssh
+ * decides: tty counts -t (2 or more: -tt), -1 is -T; with none, only a
+ * login (no command) at a terminal gets one. */
+uint32_t mig__want_tty(int tty, int command);
+
 /* home.c: mig CMD... runs CMD here with the shim in home role, or, when
  * CMD is a program the policy places, places it (the compiler wrapper).
  * make and ninja without a job count get one job per slot of the

@@ -17,7 +17,7 @@ static void
 usage(FILE *f, int status)
 {
 	fputs("usage: mig [-v] COMMAND [ARG...]     (mig make, mig gcc -c x.c)\n"
-	      "       mig -h HOST [-n] [--] COMMAND [ARG...]\n"
+	      "       mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND [ARG...]\n"
 	      "       mig hosts|ps|policy [--json]\n"
 	      "       mig keygen [-f]\n"
 	      "       mig --help | --version\n"
@@ -33,7 +33,7 @@ main(int argc, char **argv)
 	const char *name = strrchr(argv[0], '/');
 	const char *host = NULL;
 	uint32_t flags = 0;
-	int i = 1, verbose = 0;
+	int i = 1, verbose = 0, tty = 0;
 
 	name = name != NULL ? name + 1 : argv[0];
 	/* A link named ssh or rsh makes mig the transport of tools that
@@ -73,6 +73,12 @@ main(int argc, char **argv)
 			host = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0)
 			flags |= MIG_JOB_NOSTDIN;
+		else if (strcmp(argv[i], "-t") == 0)
+			tty++;
+		else if (strcmp(argv[i], "-tt") == 0)
+			tty += 2;
+		else if (strcmp(argv[i], "-T") == 0)
+			tty = -1;
 		else if (strcmp(argv[i], "-v") == 0)
 			verbose = 1;
 		else if (strcmp(argv[i], "--") == 0) {
@@ -85,6 +91,8 @@ main(int argc, char **argv)
 	if (host == NULL && i < argc && !(flags & MIG_JOB_NOSTDIN))
 		mig__home_main(argv + i, verbose);
 	if (host == NULL || i >= argc)
-		mig__fatal("usage: mig -h HOST [-n] [--] COMMAND [ARG...]");
+		mig__fatal("usage: mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND "
+		    "[ARG...]");
+	flags |= mig__want_tty(tty, 1);
 	mig__run(host, argv + i, flags);
 }

@@ -26,6 +26,7 @@
 #define RSH_OPTS "+:1246AaCfGgKkMNnqsTtVvXxYyB:b:c:D:E:e:F:I:i:J:L:l:m:O:o:P:p:Q:R:S:W:w:"
 
 struct rsh {
+	int tty;            /* -t counted, -T: -1 */
 	const char *user;   /* -l, -o User= or user@host; NULL: ours */
 	const char *host;
 	uint32_t flags;     /* MIG_JOB_* */
@@ -120,6 +121,13 @@ parse(struct rsh *r, int argc, char **argv)
 		case 'n':
 			r->flags |= MIG_JOB_NOSTDIN;
 			break;
+		case 't':
+			if (r->tty >= 0)
+				r->tty++;
+			break;
+		case 'T':
+			r->tty = -1;
+			break;
 		case 'o':
 			ssh_option(r, optarg);
 			break;
@@ -138,7 +146,7 @@ parse(struct rsh *r, int argc, char **argv)
 				fprintf(stderr, "mig: %s: %s\n", bad, why);
 				exit(MIG_EXIT_FAILURE);
 			}
-			/* -1246AaCgKkqTtvxy, -b -c -E -e -F -I -i -m -P -p:
+			/* -1246AaCgKkqvxy, -b -c -E -e -F -I -i -m -P -p:
 			 * about ssh's own connection, terminal or logging,
 			 * which mig's daemons replace. */
 			break;
@@ -184,7 +192,7 @@ int
 mig__rsh_main(int argc, char **argv)
 {
 	struct passwd *pw = getpwuid(getuid());
-	struct rsh r = { NULL, NULL, 0 };
+	struct rsh r = { 0, NULL, NULL, 0 };
 	const char *shell;
 	char *sh[4];
 	int i;
@@ -204,17 +212,11 @@ mig__rsh_main(int argc, char **argv)
 		sh[2] = join(argv + i, argc - i);
 		sh[3] = NULL;
 	} else {
-		/* No command: ssh logs in. Reading a script from stdin
-		 * (ssh host <script) needs no terminal; a session at one
-		 * needs a pty on the host, which the daemon cannot give
-		 * yet. */
-		if (!(r.flags & MIG_JOB_NOSTDIN) && isatty(0))
-			mig__fatal("%s: an interactive login needs a "
-			    "terminal on the host (ssh -t), which mig-rsh "
-			    "does not support yet; give a command, or a "
-			    "script on stdin", r.host);
+		/* No command: ssh logs in, on a terminal of the host's
+		 * when ours is one; reading a script from stdin (ssh host
+		 * <script) needs none. */
 		sh[1] = "-l";
 		sh[2] = NULL;
 	}
-	mig__run(r.host, sh, r.flags);
+	mig__run(r.host, sh, r.flags | mig__want_tty(r.tty, i < argc));
 }

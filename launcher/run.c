@@ -14,10 +14,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -87,6 +90,18 @@ fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
 	job->ppid = getppid();
 	job->pgid = getpgrp();
 	job->sid = getsid(0);
+	errno = 0;
+	job->nice = getpriority(PRIO_PROCESS, 0);
+	if (errno != 0)
+		job->nice = 0;
+	job->sched = (uint32_t)sched_getscheduler(0);
+	if (flags & MIG_JOB_TTY) {
+		struct winsize ws;
+		if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
+			job->ws_row = ws.ws_row;
+			job->ws_col = ws.ws_col;
+		}
+	}
 	if (uname(&uts) == 0) {
 		job->nodename = uts.nodename;
 		job->domainname = uts.domainname;
@@ -112,6 +127,54 @@ queue_u32(struct stub *s, uint16_t type, uint16_t flags, uint32_t v)
 	queue(s, type, flags, p, sizeof(p));
 }
 
+/*
+ * With a terminal on the host (mig -t), ours is in raw mode while the job
+ * runs: keys go to the host's line discipline as they are typed, and
+ * Ctrl-C, Ctrl-Z and Ctrl-\\ become signals there. It is put back on every
+ * way out: exit() and mig__fatal (atexit), and death by the job's signal
+ * (end_like).
+ */
+static struct termios saved_tty;
+static int tty_raw;
+
+static void
+tty_restore(void)
+{
+	if (tty_raw)
+		tcsetattr(0, TCSADRAIN, &saved_tty);
+	tty_raw = 0;
+}
+
+static void
+tty_make_raw(void)
+{
+	struct termios raw;
+
+	if (tcgetattr(0, &saved_tty) != 0)
+		return;
+	raw = saved_tty;
+	cfmakeraw(&raw);
+	if (tcsetattr(0, TCSADRAIN, &raw) != 0)
+		return;
+	tty_raw = 1;
+	atexit(tty_restore);
+}
+
+static void
+send_winsize(struct stub *s)
+{
+	struct winsize ws;
+	uint8_t p[4];
+
+	if (ioctl(0, TIOCGWINSZ, &ws) != 0)
+		return;
+	p[0] = (uint8_t)ws.ws_row;
+	p[1] = (uint8_t)(ws.ws_row >> 8);
+	p[2] = (uint8_t)ws.ws_col;
+	p[3] = (uint8_t)(ws.ws_col >> 8);
+	queue(s, MIG_M_WINSIZE, 0, p, sizeof(p));
+}
+
 /* Ends this process the way the job ended. */
 static void __attribute__((noreturn))
 end_like(uint32_t code, uint32_t sig)
@@ -121,6 +184,7 @@ end_like(uint32_t code, uint32_t sig)
 
 	if (sig == 0)
 		exit((int)(code & 0xff));
+	tty_restore();
 	fflush(NULL);
 	/* The job's core dump, if any, was the host's; not ours too. */
 	setrlimit(RLIMIT_CORE, &none);
@@ -199,6 +263,9 @@ on_frame(struct stub *s, const struct mig_frame *f)
 		run_here(s);
 	case MIG_M_STARTED:
 		s->started = 1;
+		/* A resize while it started must not be lost. */
+		if (s->flags & MIG_JOB_TTY)
+			send_winsize(s);
 		for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded);
 		     i++)
 			if (sigismember(&s->pending, forwarded[i]))
@@ -308,6 +375,12 @@ read_signal(struct stub *s)
 	if (!s->started && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
 	    si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT))
 		end_like(0, si.ssi_signo);
+	/* On a terminal of the host's, a resize is news for it. */
+	if (si.ssi_signo == SIGWINCH && (s->flags & MIG_JOB_TTY)) {
+		if (s->started)
+			send_winsize(s);
+		return;
+	}
 	/* A second Ctrl-C always gets the user out, whatever the job does
 	 * with the first; the daemon, seeing us gone, kills the job. */
 	if (si.ssi_signo == SIGINT && s->interrupted)
@@ -329,6 +402,19 @@ write_sock(struct stub *s)
 	if (n < 0)
 		daemon_lost(s, "lost the connection to the local mig-homed");
 	mig_buf_consume(&s->out, (size_t)n);
+}
+
+uint32_t
+mig__want_tty(int tty, int command)
+{
+	if (tty < 0)
+		return 0;
+	if (tty >= 2 || (isatty(0) && (tty == 1 || !command)))
+		return MIG_JOB_TTY;
+	if (tty == 1)
+		fprintf(stderr, "mig: warning: no terminal here to give the "
+		    "job one (use -tt to insist)\n");
+	return 0;
 }
 
 void
@@ -371,6 +457,8 @@ mig__run(const char *host, char **argv, uint32_t flags)
 		mig__fatal("signalfd: %s", strerror(errno));
 	signal(SIGPIPE, SIG_IGN);
 	fill_job(&job, host, argv, flags);
+	if ((flags & MIG_JOB_TTY) && isatty(0))
+		tty_make_raw();
 	if ((r = mig__try_reach(mig__sock, 1, &s.sock, why, sizeof(why))) != 0) {
 		/* Nothing runs anywhere through a folder that is not ours. */
 		if (r == MIG_EUNSAFE)

@@ -35,7 +35,11 @@ mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,
 	    (r = proto_put_u32(b, (uint32_t)job->pgid)) != 0 ||
 	    (r = proto_put_u32(b, (uint32_t)job->sid)) != 0 ||
 	    (r = proto_put_str(b, job->nodename)) != 0 ||
-	    (r = proto_put_str(b, job->domainname)) != 0)
+	    (r = proto_put_str(b, job->domainname)) != 0 ||
+	    (r = proto_put_u32(b, (uint32_t)job->nice)) != 0 ||
+	    (r = proto_put_u32(b, job->sched)) != 0 ||
+	    (r = proto_put_u16(b, job->ws_row)) != 0 ||
+	    (r = proto_put_u16(b, job->ws_col)) != 0)
 		goto fail;
 	return mig_frame_end(b, at);
  fail:
@@ -48,7 +52,7 @@ mig_r_job(const uint8_t *p, size_t len, struct mig_job **jobp)
 {
 	struct mig_job *job = NULL;
 	struct mig_rd rd;
-	uint32_t v[4];
+	uint32_t v[5];
 	int r = MIG_EPROTO;
 
 	*jobp = NULL;
@@ -76,8 +80,13 @@ mig_r_job(const uint8_t *p, size_t len, struct mig_job **jobp)
 			goto out;
 	if ((r = proto_get_str(&rd, &job->nodename)) != 0 ||
 	    (r = proto_get_str(&rd, &job->domainname)) != 0 ||
+	    (r = proto_get_u32(&rd, &v[4])) != 0 ||
+	    (r = proto_get_u32(&rd, &job->sched)) != 0 ||
+	    (r = proto_get_u16(&rd, &job->ws_row)) != 0 ||
+	    (r = proto_get_u16(&rd, &job->ws_col)) != 0 ||
 	    (r = proto_rd_done(&rd)) != 0)
 		goto out;
+	job->nice = (int32_t)v[4];
 	job->pid = (int32_t)v[0];
 	job->ppid = (int32_t)v[1];
 	job->pgid = (int32_t)v[2];

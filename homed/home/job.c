@@ -520,7 +520,8 @@ mig__home_init(struct homed *d)
 	static const struct watcher w = { on_link_up, on_link_down,
 		on_client_gone };
 	static const uint16_t from_stub[] = { MIG_M_INPUT, MIG_M_INPUT_EOF,
-		MIG_M_OUTPUT_ACK, MIG_M_OUTPUT_CLOSE, MIG_M_SIGNAL };
+		MIG_M_OUTPUT_ACK, MIG_M_OUTPUT_CLOSE, MIG_M_SIGNAL,
+		MIG_M_WINSIZE };
 	static const uint16_t from_host[] = { MIG_M_STARTED, MIG_M_OUTPUT,
 		MIG_M_OUTPUT_EOF, MIG_M_INPUT_ACK, MIG_M_INPUT_CLOSE };
 

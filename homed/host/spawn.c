@@ -15,6 +15,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -305,6 +307,13 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 
 	setsid();
 	umask((mode_t)job->umask & 0777);
+	/* As at home: its nice value (a host lets us lower priority only)
+	 * and a policy anyone may choose. */
+	setpriority(PRIO_PROCESS, 0, job->nice);
+	if (job->sched == SCHED_BATCH || job->sched == SCHED_IDLE) {
+		struct sched_param sp = { 0 };
+		sched_setscheduler(0, (int)job->sched, &sp);
+	}
 	for (uint32_t i = 0; i < job->nrlimit; i++) {
 		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
 			(rlim_t)job->rlimit[i].max };
@@ -328,8 +337,12 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 	/* Out of the way first, so no dup2 below can land on it. */
 	if ((report = fcntl(report, F_DUPFD_CLOEXEC, MIG_IDENT_FDNO + 1)) == -1)
 		_exit(MIG_EXIT_FAILURE);
+	/* On a terminal: it becomes our controlling one, and stderr goes
+	 * there too, as on a terminal at home. */
+	if ((job->flags & MIG_JOB_TTY) && ioctl(p[0][0], TIOCSCTTY, 0) == -1)
+		goto fail;
 	if (dup2(p[0][0], 0) == -1 || dup2(p[1][1], 1) == -1 ||
-	    dup2(p[2][1], 2) == -1)
+	    dup2((job->flags & MIG_JOB_TTY) ? p[1][1] : p[2][1], 2) == -1)
 		goto fail;
 	if (identfd >= 0) {
 		/* The child writes its host pid, since only it knows it
@@ -360,6 +373,42 @@ pipes(int p[3][2], int report[2])
 	if (pipe2(report, O_CLOEXEC) == -1)
 		return MIG__ERR(errno);
 	return 0;
+}
+
+/*
+ * A terminal on this host for the job (mig -t): its stdin and stdout are
+ * the pty's slave side, and our ends of "stdin" and "stdout" are the
+ * master's (two descriptors, one for each of libuv's handles).
+ */
+static int
+make_pty(const struct mig_job *job, int p[3][2])
+{
+	char name[64];
+	int m, sl;
+
+	if ((m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
+		return MIG__ERR(errno);
+	if (grantpt(m) != 0 || unlockpt(m) != 0 ||
+	    ptsname_r(m, name, sizeof(name)) != 0 ||
+	    (sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
+		int r = MIG__ERR(errno);
+		mig__close(m);
+		return r;
+	}
+	if (job->ws_row != 0 && job->ws_col != 0) {
+		struct winsize ws = { .ws_row = job->ws_row,
+			.ws_col = job->ws_col };
+		ioctl(m, TIOCSWINSZ, &ws);
+	}
+	for (int i = 0; i < 2; i++) {
+		mig__close(p[i][0]);
+		mig__close(p[i][1]);
+	}
+	p[0][0] = sl;
+	p[1][0] = m;
+	p[0][1] = fcntl(m, F_DUPFD_CLOEXEC, 0);
+	p[1][1] = fcntl(sl, F_DUPFD_CLOEXEC, 0);
+	return p[0][1] == -1 || p[1][1] == -1 ? MIG__ERR(errno) : 0;
 }
 
 static void
@@ -404,7 +453,8 @@ adopt_fds(struct rjob *rj, int p[3][2], int report[2])
 
 	for (int i = 0; i < 3; i++) {
 		int *mine = i == 0 ? &p[0][1] : &p[i][0];
-		/* Bigger pipes, fewer trips through the loop and the link. */
+		/* Bigger pipes, fewer trips through the loop and the link
+		 * (a terminal keeps its size). */
 		fcntl(*mine, F_SETPIPE_SZ, (int)MIG_CHUNK);
 		uv_pipe_init(d->loop, &rj->pipes[i], 0);
 		rj->pipes[i].data = rj;
@@ -454,6 +504,11 @@ on_exec(struct link *l, const struct mig_frame *f)
 	}
 	if ((r = pipes(p, report)) != 0) {
 		fail_job(l, f->stream, r, "cannot make pipes: %s",
+		    mig_strerror(r));
+		goto out;
+	}
+	if ((job->flags & MIG_JOB_TTY) && (r = make_pty(job, p)) != 0) {
+		fail_job(l, f->stream, r, "cannot make a terminal: %s",
 		    mig_strerror(r));
 		goto out;
 	}
@@ -540,6 +595,24 @@ on_signal(struct link *l, const struct mig_frame *f)
 	}
 }
 
+/* The home terminal's new size: the host's tells its job (SIGWINCH). */
+static void
+on_winsize(struct link *l, const struct mig_frame *f)
+{
+	struct rjob *rj = mig__rjob_find(l, f->stream);
+	struct winsize ws = { 0 };
+	struct mig_rd rd;
+	uv_os_fd_t fd;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (rj == NULL || !rj->open[1] || proto_get_u16(&rd, &ws.ws_row) != 0 ||
+	    proto_get_u16(&rd, &ws.ws_col) != 0 ||
+	    uv_fileno((uv_handle_t *)&rj->pipes[1], &fd) != 0 ||
+	    !isatty(fd))
+		return;
+	ioctl(fd, TIOCSWINSZ, &ws);
+}
+
 static void
 on_link_down(struct link *l, int code, const char *why)
 {
@@ -568,5 +641,6 @@ mig__host_init(struct homed *d)
 	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
 	mig__on_link_frame(d, MIG_M_KILL, on_kill);
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);
+	mig__on_link_frame(d, MIG_M_WINSIZE, on_winsize);
 	mig__watch(d, &w);
 }

@@ -71,6 +71,8 @@ enum mig_msg {
 	MIG_M_OUTPUT_CLOSE, /* stub -> home -> host: nobody reads output fd
 			     * flags any more */
 	MIG_M_HOLD_SIGNAL, /* placeholder -> daemon: u32 a signal it got */
+	MIG_M_WINSIZE,   /* stub -> home -> host: u16 rows, u16 columns of
+			  * the terminal (MIG_JOB_TTY) */
 	MIG_M__COUNT
 };
 
@@ -171,11 +173,15 @@ struct mig_job {
 	int32_t pid, ppid, pgid, sid; /* the stub's identity at home */
 	char *nodename;               /* home uname() names */
 	char *domainname;
+	int32_t nice;                 /* the stub's nice value */
+	uint32_t sched;               /* its scheduling policy (SCHED_*) */
+	uint16_t ws_row, ws_col;      /* MIG_JOB_TTY: the terminal's size */
 };
 
 #define MIG_JOB_NOSTDIN 0x1 /* the job reads EOF (mig -n) */
 #define MIG_JOB_PLACE 0x2   /* placed by policy: the daemon picks the host */
 #define MIG_JOB_RESTART 0x4 /* may run again elsewhere if its host is lost */
+#define MIG_JOB_TTY 0x8     /* stdio on a pty on the host (mig -t) */
 
 /* Appends a whole RUN or EXEC frame for job. */
 int mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,

@@ -191,19 +191,6 @@ same_tree() {
 	expect_eq output "$output" ""
 }
 
-@test "rsh: no command at a terminal: 255 and one 'mig:' line naming -t" {
-	command -v script >/dev/null || skip "script(1) (util-linux) not installed"
-	local t
-	for t in "" -t; do
-		# script gives mig-rsh a terminal for its stdin, and exits as it did.
-		run timeout -k 5 20 script -qec "$RSH $t host1" /dev/null
-		expect_eq status "$status" 255
-		output=${output//$'\r'/}
-		[[ $output == "mig: host1: an interactive login needs a terminal on the host (ssh -t)"* ]]
-		[[ $output != *$'\n'* ]]
-	done
-}
-
 @test "rsh: a link named ssh is mig-rsh" {
 	ln -s "$RSH" "$BATS_TEST_TMPDIR/ssh"
 	run --separate-stderr timeout -k 5 20 "$BATS_TEST_TMPDIR/ssh" -x -a host1 echo 'a  b'

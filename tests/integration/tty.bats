@@ -1,0 +1,48 @@
+#!/usr/bin/env bats
+# A terminal on the host, as ssh -t gives one: the job's stdio is a pty
+# there, ours is raw while it runs and restored after, the window size
+# travels, and Ctrl-C is the remote line discipline's. ptydrive.py plays
+# the person at the keyboard (a terminal of 33 rows and 101 columns).
+
+load helpers
+
+setup_file() {
+	cluster_up
+	export DRIVE=$HELPERS_DIR/ptydrive.py
+}
+
+drive() { timeout -k 5 60 python3 "$DRIVE" "$@" 3>&-; }
+
+@test "tty: mig -h -t gives the job a terminal of the home's size; ours comes back as it was" {
+	run drive -- "$MIG" -h host1 -t sh -c 'test -t 0 && test -t 1 && test -t 2 && stty size'
+	[[ ${lines[0]} == "33 101" ]]
+	[[ $output == *$'\nstatus 0\ntermios same' ]]
+}
+
+@test "tty: without -t the job has no terminal, as with ssh" {
+	run drive -- "$MIG" -h host1 sh -c 'test -t 0 || test -t 1 || echo none'
+	[[ ${lines[0]} == none ]]
+	[[ $output == *$'\nstatus 0\ntermios same' ]]
+	run drive -- "$MIG" -h host1 -T sh -c 'test -t 0 || echo none'
+	[[ ${lines[0]} == none ]]
+}
+
+@test "tty: Ctrl-C typed at home is SIGINT from the host's line discipline" {
+	run drive expect:ready 'send:\x03' -- \
+		"$MIG" -h host1 -t sh -c 'trap "echo got-INT; exit 3" INT; echo ready; sleep 100 & wait'
+	[[ $output == *got-INT* ]]
+	[[ $output == *$'\nstatus 3\ntermios same' ]]
+}
+
+@test "tty: a resized home terminal resizes the host's, and the job gets SIGWINCH" {
+	run drive expect:ready resize:40:120 expect:'40 120' -- \
+		"$MIG" -h host1 -t sh -c 'trap "stty size; exit 0" WINCH; echo ready; while :; do sleep 0.1; done'
+	[[ $output == *$'\n40 120\n'* ]]
+	[[ $output == *$'\nstatus 0\ntermios same' ]]
+}
+
+@test "tty: mig-rsh with no command at a terminal is an interactive login shell there" {
+	run drive 'send:echo hi-$((1+1))\n' expect:hi-2 'send:exit 7\n' -- "$RSH" host1
+	[[ $output == *hi-2* ]]
+	[[ $output == *$'\nstatus 7\ntermios same' ]]
+}
