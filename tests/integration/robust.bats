@@ -27,7 +27,7 @@ setup_file() {
 	python3 "$HELPERS_DIR/mitm.py" "$MITM" 127.0.0.1 "$HOST1_IP" "$PORT" $$ \
 		</dev/null >"$MITM/stderr" 2>&1 3>&- &
 	echo $! >"$MITM/pid"
-	wait_until 10 test -s "$MITM/port"
+	wait_until 30 test -s "$MITM/port"
 	MITM_PORT=$(cat "$MITM/port")
 	export MITM_PORT
 }
@@ -261,6 +261,7 @@ import os, sys, time
 daemon, stop = sys.argv[1], sys.argv[2]
 ns = os.readlink(f"/proc/{daemon}/ns/pid")
 most, seen = 0, {"1.5": set(), "1.50": set()}
+open(stop + ".ready", "w").close()  # the jobs start once we watch
 end = time.monotonic() + 60
 while not os.path.exists(stop) and time.monotonic() < end:
     now = 0
@@ -300,6 +301,7 @@ EOF
 	sample_host1 "$stop" >"$res" 2>&1 3>&- &
 	local sampler=$!
 	bg_track "$sampler"
+	wait_until 30 test -e "$stop.ready"
 	local pids=() i p bad=0
 	for i in 1 2 3 4; do
 		timeout -k 5 60 "$MIG" sleep 1.5 </dev/null >"$BATS_TEST_TMPDIR/home.$i" 2>&1 3>&- &
