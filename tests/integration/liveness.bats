@@ -35,27 +35,6 @@ on_host() {
 	return 1
 }
 
-# gcc_on NAME: mig ps shows a compile running on host NAME.
-gcc_on() {
-	timeout -k 2 10 "$MIG" ps --json 3>&- | python3 -c '
-import json, sys
-sys.exit(not any(j["host"] == sys.argv[1] and "gcc" in j["command"]
-                 and j["state"] == "running" for j in json.load(sys.stdin)))' "$1"
-}
-
-# stop_busy NAME: stops host NAME's daemon while a compile runs there
-# (as home sees it once the daemon is stopped, so none can end there).
-stop_busy() {
-	local i
-	for i in 1 2 3 4 5 6 7 8 9 10; do
-		wait_until 60 gcc_on "$1" || return 1
-		kill -STOP "$(host_pid "$1")"
-		gcc_on "$1" && return 0
-		kill -CONT "$(host_pid "$1")"
-	done
-	return 1
-}
-
 @test "liveness: a host stopped mid-build is dropped after the ping timeout; its compiles run again and the build succeeds" {
 	local p=$BATS_TEST_TMPDIR/p pid
 	CLEANUP+=("cont host2")
