@@ -183,3 +183,70 @@ C
 	expect_eq "warnings" "${#stderr_lines[@]}" 1
 	[[ ${stderr_lines[0]} == "mig: warning: "*"statically linked"* ]]
 }
+
+@test "page: a job cannot truncate or write its identity page; its daemon serves on" {
+	local before
+	before=$(host_pid host1)
+	run --separate-stderr timeout -k 2 20 "$MIG" -h host1 python3 -c '
+import os
+for what, f in (("truncate", lambda: os.ftruncate(100, 0)),
+                ("write", lambda: os.write(100, b"forged")),
+                ("grow", lambda: os.ftruncate(100, 1 << 20))):
+    try:
+        f()
+        print(what, "worked")
+    except PermissionError:
+        print(what, "refused")
+print(os.getpid())'
+	expect_eq "status" "$status" 0
+	expect_eq "page" "${lines[*]:0:3}" "truncate refused write refused grow refused"
+	# The page still gives the job its home pid, and the daemon lives.
+	[[ ${lines[3]} =~ ^[0-9]+$ ]]
+	sleep 1
+	expect_eq "host1's daemon" "$(host_pid host1)" "$before"
+	alive "$before"
+	run --separate-stderr timeout -k 2 20 "$MIG" -h host1 echo alive
+	expect_eq "output" "$output" alive
+}
+
+@test "calls: a job that talks to its daemon itself still cannot signal another home process" {
+	local victim version
+	sleep 1000.7 </dev/null >/dev/null 2>&1 3>&- &
+	victim=$!
+	bg_track "$victim"
+	version=$(sed -n 's/^#define MIG_PROTO_VERSION \([0-9]*\).*/\1/p' "$HELPERS_DIR/../../include/mig/proto.h")
+	# A placed python asks for kill(victim, SIGKILL) at home by the
+	# daemon's socket, with raw frames, trying each job token.
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 python3 -c '
+import socket, struct, sys
+sock, victim, version = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+HELLO, CALL, CALLRET, KILL = 1, 21, 22, 0
+def frame(t, p, stream=0):
+    return struct.pack("<IHHI", len(p), t, 0, stream) + p
+def read(s):
+    h = b""
+    while len(h) < 12:
+        c = s.recv(12 - len(h))
+        if not c: return None
+        h += c
+    n, t, fl, st = struct.unpack("<IHHI", h)
+    p = b""
+    while len(p) < n: p += s.recv(n - len(p))
+    return t, p
+for token in range(1, 64):
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(sock)
+    s.sendall(frame(HELLO, struct.pack("<I", version)))
+    read(s)
+    args = struct.pack("<qq", victim, 9)
+    s.sendall(frame(CALL, struct.pack("<III", 1, KILL, 2) + args, token))
+    t, p = read(s)
+    seq, ret, err = struct.unpack("<IqI", p[:16])
+    s.close()
+    if err != 113:  # EHOSTUNREACH: no such job here
+        print("token", token, "ret", ret, "errno", err)
+        break' "$MIG_CLUSTER_DIR/host1/run/homed.sock" "$victim" "$version"
+	expect_eq "status" "$status" 0
+	[[ $output == *"ret -1 errno 3" ]]
+	alive "$victim"
+}
