@@ -568,6 +568,9 @@ struct rjob *mig__rjob_find(struct link *l, uint32_t id);
 int mig__ident_new(const struct mig_job *job, const struct peer *home,
     struct mig_ident **idp);
 void mig__ident_clock(struct mig_ident *id, const struct peer *home);
+/* Which of the job's fds 0-2 (the pipes fds) stand for a terminal at
+ * home (flags: MIG_JOB_ISATTY0...). */
+void mig__ident_stdio(struct mig_ident *id, uint32_t flags, const int fds[3]);
 void mig__ident_free(struct mig_ident *id);
 
 /* host/desc.c: the host half of forwarded calls and placeholders */

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "homed.h"
@@ -64,6 +65,22 @@ mig__ident_new(const struct mig_job *job, const struct peer *home,
 	mig__ident_clock(id, home);
 	*idp = id;
 	return fd;
+}
+
+void
+mig__ident_stdio(struct mig_ident *id, uint32_t flags, const int fds[3])
+{
+	struct stat st;
+
+	if (flags & MIG_JOB_TTY)
+		return; /* real terminals here */
+	for (int i = 0; i < 3; i++) {
+		if (!(flags & (MIG_JOB_ISATTY0 << i)) || fstat(fds[i], &st) != 0)
+			continue;
+		id->stdio_tty |= 1u << i;
+		id->stdio_dev[i] = (uint64_t)st.st_dev;
+		id->stdio_ino[i] = (uint64_t)st.st_ino;
+	}
 }
 
 void

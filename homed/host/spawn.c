@@ -514,6 +514,10 @@ on_exec(struct link *l, const struct mig_frame *f)
 	}
 	warn_unshimmable(l, f->stream, job);
 	identfd = mig__ident_new(job, l->peer, &ident);
+	if (ident != NULL) {
+		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };
+		mig__ident_stdio(ident, job->flags, theirs);
+	}
 	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
 	    (rj->argv0 = strdup(job->argv[0])) == NULL ||
 	    (rj->cwd = strdup(job->cwd)) == NULL ||

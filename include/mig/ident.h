@@ -38,6 +38,13 @@ struct mig_ident {
 		int32_t host_pid;
 		int32_t home_pid;
 	} pids[MIG_IDENT_PIDS];
+	/* Which of fds 0-2 are terminals at home, and the pipes this host
+	 * gave the job for them: while a fd is still that pipe, isatty()
+	 * answers as at home (gcc's colours under mig make in a terminal). */
+	uint32_t stdio_tty;    /* bit fd set: a terminal at home */
+	uint32_t pad2;
+	uint64_t stdio_dev[3];
+	uint64_t stdio_ino[3];
 };
 
 #define MIG_IDENT_CLOCK 0x1 /* offset_ns has been measured */

@@ -182,6 +182,8 @@ struct mig_job {
 #define MIG_JOB_PLACE 0x2   /* placed by policy: the daemon picks the host */
 #define MIG_JOB_RESTART 0x4 /* may run again elsewhere if its host is lost */
 #define MIG_JOB_TTY 0x8     /* stdio on a pty on the host (mig -t) */
+#define MIG_JOB_ISATTY0 0x10 /* fd 0 is a terminal at home; 0x20 fd 1,
+			      * 0x40 fd 2 */
 
 /* Appends a whole RUN or EXEC frame for job. */
 int mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,

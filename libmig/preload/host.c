@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <unistd.h>
@@ -17,6 +18,7 @@
 #include "preload.h"
 
 static int (*real_uname)(struct utsname *);
+static int (*real_isatty)(int);
 static int (*real_gethostname)(char *, size_t);
 static int (*real_getdomainname)(char *, size_t);
 static int (*real_gethostname_chk)(char *, size_t, size_t);
@@ -120,4 +122,20 @@ mig__host_syscall(long nr, const long a[6], long *ret)
 	if (*ret == 0)
 		home_names((struct utsname *)a[0]);
 	return 1;
+}
+
+/* isatty(): a placed process's fds 0-2 are pipes here; while a fd is
+ * still the pipe the host gave it, it answers as that fd did at home. */
+int
+mig__isatty(int fd)
+{
+	struct stat st;
+
+	MIG_REAL(real_isatty, "isatty");
+	if (mig__ident != NULL && fd >= 0 && fd <= 2 &&
+	    (mig__home.stdio_tty & (1u << fd)) && fstat(fd, &st) == 0 &&
+	    (uint64_t)st.st_dev == mig__home.stdio_dev[fd] &&
+	    (uint64_t)st.st_ino == mig__home.stdio_ino[fd])
+		return 1;
+	return real_isatty(fd);
 }

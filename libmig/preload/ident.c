@@ -57,6 +57,11 @@ snapshot(const struct mig_ident *p, struct mig_home *h)
 		h->pgid = __atomic_load_n(&p->pgid, __ATOMIC_RELAXED);
 		h->sid = __atomic_load_n(&p->sid, __ATOMIC_RELAXED);
 		h->host_pid = __atomic_load_n(&p->host_pid, __ATOMIC_RELAXED);
+		h->stdio_tty = p->stdio_tty;
+		for (int i = 0; i < 3; i++) {
+			h->stdio_dev[i] = p->stdio_dev[i];
+			h->stdio_ino[i] = p->stdio_ino[i];
+		}
 		copy_name(h->nodename, p->nodename, sizeof(h->nodename));
 		copy_name(h->domainname, p->domainname, sizeof(h->domainname));
 		__atomic_thread_fence(__ATOMIC_ACQUIRE);

@@ -100,6 +100,9 @@ struct mig_home {
 	pid_t host_pid;           /* the placed process, on this host */
 	pid_t job_pgid;           /* its group here, when we started */
 	pid_t job_sid;            /* its session here, when we started */
+	unsigned stdio_tty;       /* fds 0-2 that are terminals at home */
+	uint64_t stdio_dev[3];    /* ... while they are these pipes */
+	uint64_t stdio_ino[3];
 	char nodename[65];        /* home's, or "" to keep this host's */
 	char domainname[65];      /* likewise */
 };
@@ -232,6 +235,7 @@ MIG_HIDDEN int mig__uname(struct utsname *u);
 MIG_HIDDEN int mig__gethostname(char *name, size_t len);
 MIG_HIDDEN int mig__getdomainname(char *name, size_t len);
 MIG_HIDDEN int mig__gethostname_chk(char *name, size_t len, size_t buflen);
+MIG_HIDDEN int mig__isatty(int fd);
 MIG_HIDDEN int mig__getdomainname_chk(char *name, size_t len, size_t buflen);
 
 #endif

@@ -362,6 +362,7 @@ EXPORT int timer_delete(timer_t id) { return mig__timer_delete(id); }
 
 /* host.c */
 EXPORT int uname(struct utsname *u) { return mig__uname(u); }
+EXPORT int isatty(int fd) { return mig__isatty(fd); }
 
 EXPORT int
 gethostname(char *name, size_t len)
