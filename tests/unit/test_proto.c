@@ -599,6 +599,11 @@ put_raw_job(struct mig_buf *b, uint32_t nrlimit, uint32_t records,
 		assert_int_equal(proto_put_u32(b, (uint32_t)i), 0);
 	assert_int_equal(proto_put_str(b, "homebox"), 0);
 	assert_int_equal(proto_put_str(b, "(none)"), 0);
+	/* nice, scheduling policy, terminal rows and columns */
+	assert_int_equal(proto_put_u32(b, (uint32_t)-5), 0);
+	assert_int_equal(proto_put_u32(b, 3), 0);
+	assert_int_equal(proto_put_u16(b, 24), 0);
+	assert_int_equal(proto_put_u16(b, 80), 0);
 }
 
 static void
@@ -613,6 +618,10 @@ job_nrlimit(void **state)
 	assert_string_equal(got->argv[0], "true");
 	assert_int_equal(got->umask, 077);
 	assert_int_equal(got->sid, 3);
+	assert_int_equal(got->nice, -5);
+	assert_int_equal(got->sched, 3);
+	assert_int_equal(got->ws_row, 24);
+	assert_int_equal(got->ws_col, 80);
 	mig_job_free(got);
 
 	b.len = 0;
