@@ -23,14 +23,19 @@ cont() {
 	wait_until 20 all_up
 }
 
-# on_host NAME PATTERN: a process of that host's daemon matches PATTERN.
-# As root each host has a pid namespace of its own, and its processes
-# descend from its daemon; unprivileged every daemon is our child.
+# on_host NAME PATTERN: a process that descends from host NAME's daemon
+# matches PATTERN (a job of that host's, wherever pids are numbered).
 on_host() {
-	local p
+	local p q st rest daemon
+	daemon=$(host_pid "$1")
 	for p in $(pgrep -f -- "$2"); do
-		[[ $(readlink "/proc/$p/ns/pid") == $(readlink "/proc/$(host_pid "$1")/ns/pid") ]] &&
-			return 0
+		q=$p
+		while ((q > 1)); do
+			st=$(cat "/proc/$q/stat" 2>/dev/null) || break
+			rest=${st##*) }
+			q=$(cut -d' ' -f2 <<<"$rest")
+			[[ $q == "$daemon" ]] && return 0
+		done
 	done
 	return 1
 }
