@@ -586,9 +586,7 @@ struct desc {
 	TAILQ_ENTRY(desc) entry;
 	struct homed *d;
 	struct rjob *rj;
-	pid_t host_pid, home_pid;
-	int pidfd;
-	uv_poll_t poll;      /* on its pidfd: readable when it ends */
+	pid_t host_pid, home_pid;  /* its end is watched (mig__pid_watch) */
 	int slot;            /* its line in the identity page */
 };
 

@@ -10,7 +10,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "homed.h"
@@ -90,15 +89,6 @@ on_client_gone(struct client *c)
 	}
 }
 
-static void
-on_desc_closed(uv_handle_t *h)
-{
-	struct desc *ds = h->data;
-
-	mig__close(ds->pidfd);
-	free(ds);
-}
-
 /* Forgets a process of a job: its line in the identity page, its watch. */
 static void
 desc_close(struct desc *ds)
@@ -109,7 +99,8 @@ desc_close(struct desc *ds)
 		__atomic_store_n(&rj->ident->pids[ds->slot].host_pid, 0,
 		    __ATOMIC_RELEASE);
 	TAILQ_REMOVE(&ds->d->descs, ds, entry);
-	uv_close((uv_handle_t *)&ds->poll, on_desc_closed);
+	mig__pid_unwatch(ds->d, ds);
+	free(ds);
 }
 
 static void
@@ -124,9 +115,9 @@ send_gone(struct rjob *rj, pid_t home_pid)
 
 /* The process ended: its home pid is free again. */
 static void
-on_desc_exit(uv_poll_t *p, int status, int events)
+on_desc_exit(void *arg)
 {
-	struct desc *ds = p->data;
+	struct desc *ds = arg;
 
 	if (ds->rj != NULL)
 		send_gone(ds->rj, ds->home_pid);
@@ -175,14 +166,13 @@ static void
 desc_add(struct rjob *rj, pid_t host_pid, pid_t home_pid)
 {
 	struct desc *ds;
-	int fd, slot = -1;
+	int slot = -1;
 
-	if ((fd = (int)syscall(SYS_pidfd_open, host_pid, 0)) == -1) {
-		send_gone(rj, home_pid); /* already ended */
+	if ((ds = calloc(1, sizeof(*ds))) == NULL)
 		return;
-	}
-	if ((ds = calloc(1, sizeof(*ds))) == NULL) {
-		mig__close(fd);
+	if (mig__pid_watch(rj->d, host_pid, on_desc_exit, ds) != 0) {
+		free(ds);
+		send_gone(rj, home_pid); /* already ended */
 		return;
 	}
 	for (int i = 0; rj->ident != NULL && i < MIG_IDENT_PIDS; i++) {
@@ -201,11 +191,7 @@ desc_add(struct rjob *rj, pid_t host_pid, pid_t home_pid)
 	ds->rj = rj;
 	ds->host_pid = host_pid;
 	ds->home_pid = home_pid;
-	ds->pidfd = fd;
 	ds->slot = slot;
-	uv_poll_init(rj->d->loop, &ds->poll, fd);
-	ds->poll.data = ds;
-	uv_poll_start(&ds->poll, UV_READABLE, on_desc_exit);
 	TAILQ_INSERT_TAIL(&rj->d->descs, ds, entry);
 }
 
