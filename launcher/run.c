@@ -90,9 +90,11 @@ fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
 	job->ppid = getppid();
 	job->pgid = getpgrp();
 	job->sid = getsid(0);
-	/* What the program would see at home: a terminal or not. A placed
-	 * job reads EOF, whatever its stdin was. */
-	for (int fd = (flags & MIG_JOB_NOSTDIN) ? 1 : 0; fd < 3; fd++)
+	/* A placed program sees which of its fds are terminals at home,
+	 * as it would have there (gcc's colours); it reads EOF, whatever
+	 * its stdin was. mig -h is ssh's: a terminal only with -t. */
+	for (int fd = (flags & MIG_JOB_NOSTDIN) ? 1 : 0;
+	     (flags & MIG_JOB_PLACE) && fd < 3; fd++)
 		if (isatty(fd))
 			job->flags |= (uint32_t)MIG_JOB_ISATTY0 << fd;
 	errno = 0;
