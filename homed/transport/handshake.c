@@ -219,7 +219,12 @@ acceptor_hello(struct link *l, const struct mig_frame *f,
 {
 	int r;
 
-	/* Before anything is answered: the transcript holds it as sent. */
+	/* Before anything is answered: the transcript holds it as sent.
+	 * mig__handshake_read let no longer frame through. */
+	if (f->len > sizeof(l->hello_i)) {
+		mig__link_fail(l, MIG_EPROTO, "malformed HELLO");
+		return;
+	}
 	memcpy(l->hello_i, f->payload, f->len);
 	l->hello_ilen = f->len;
 	memcpy(l->ni, h->nonce, MIG_NONCE_BYTES);
