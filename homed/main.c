@@ -163,6 +163,7 @@ on_stop(uv_signal_t *s, int signo)
 	d->stopping = 1;
 	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
 	mig__rjobs_stop(d);
+	mig__fs_host_stop(d);
 	mig__control_stop(d);
 	mig__links_stop(d);
 	mig__holds_stop(d);
@@ -371,6 +372,8 @@ main(int argc, char **argv)
 	mig__host_init(&d);
 	mig__relay_init(&d);
 	mig__desc_init(&d);
+	mig__fs_home_init(&d);
+	mig__fs_host_init(&d);
 	uv_signal_init(d.loop, &d.sigchld);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
@@ -413,6 +416,8 @@ main(int argc, char **argv)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	mig__children_free(&d);
+	mig__fs_host_free(&d);
+	mig__fs_home_free(&d);
 	mig__hosts_free(&d.hosts);
 	mig__history_free(&d);
 	for (size_t i = 0; d.hostenv != NULL && d.hostenv[i] != NULL; i++)

@@ -71,6 +71,10 @@ enum mig_msg {
 	MIG_M_OUTPUT_CLOSE, /* stub -> home -> host: nobody reads output fd
 			     * flags any more */
 	MIG_M_HOLD_SIGNAL, /* placeholder -> daemon: u32 a signal it got */
+	MIG_M_FS_REQ,    /* host -> home: a request of the served view; flags =
+			  * op (MIG_FS_*, homed/fs/fs.h), stream = its number */
+	MIG_M_FS_REP,    /* home -> host: the answer to FS_REQ number stream:
+			  * i32 errno (0: done), then per op */
 	MIG_M__COUNT
 };
 
