@@ -108,6 +108,7 @@ struct homed {
 	TAILQ_HEAD(, child) children;  /* forked, not yet reaped */
 	/* The cluster: this host's load as last pushed. */
 	uint32_t slots;                /* this host's: hosts file, else CPUs */
+	uint32_t files;                /* this host's MIG_FILES_* (hosts file) */
 	uint32_t last_load;            /* running count last pushed */
 	uint32_t trimmed_at;           /* job counters at the last trim */
 	/* The home role. */
@@ -562,6 +563,9 @@ void mig__desc_signal(struct rjob *rj, pid_t host_pid, int sig);
 /* fs/serve.c: the fs role at home, answering hosts' views */
 void mig__fs_home_init(struct homed *d);
 void mig__fs_home_free(struct homed *d);
+/* How host p's jobs see this home's files, as it said at link up: for
+ * mig hosts. */
+const char *mig__fs_peer_files(struct homed *d, struct peer *p);
 
 /* fs/view.c: the fs role on a host: one served view per home link */
 void mig__fs_host_init(struct homed *d);

@@ -320,6 +320,7 @@ main(int argc, char **argv)
 	me = mig__hosts_find(&d.hosts, d.name);
 	d.slots = me != NULL && me->slots != 0 ? me->slots :
 	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	d.files = me != NULL ? me->files : MIG_FILES_AUTO;
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
 	find_shim(&d);

@@ -37,10 +37,18 @@ struct put {
 	char *tmp, *path;
 };
 
+/* What a host said of its files (MIG_M_FS_MODE). */
+struct peer_files {
+	struct peer *peer;
+	char text[200];
+};
+
 struct fs_home {
 	struct mig_hashdb *db;
 	uint32_t next_put;
 	TAILQ_HEAD(, put) puts;
+	struct peer_files *files;
+	size_t nfiles;
 };
 
 #define HASHDB_MAX 65536
@@ -627,6 +635,65 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 	mig_buf_free(&out);
 }
 
+static void
+on_fs_mode(struct link *l, const struct mig_frame *f)
+{
+	struct fs_home *h = l->d->fs_home;
+	struct peer_files *pf = NULL, *nv;
+	uint32_t files, served;
+	struct mig_rd rd;
+	char *why = NULL;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &files) != 0 || proto_get_u32(&rd, &served) != 0 ||
+	    proto_get_str(&rd, &why) != 0 || proto_rd_done(&rd) != 0 ||
+	    files > MIG_FILES_SERVED || l->peer == NULL) {
+		free(why);
+		mig__link_fail(l, MIG_EPROTO, "malformed FS_MODE");
+		return;
+	}
+	for (size_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].peer == l->peer)
+			pf = &h->files[i];
+	if (pf == NULL) {
+		if ((nv = realloc(h->files, (h->nfiles + 1) *
+		    sizeof(*nv))) == NULL) {
+			free(why);
+			return;
+		}
+		h->files = nv;
+		pf = &h->files[h->nfiles++];
+		pf->peer = l->peer;
+	}
+	/* Names and reasons reach a terminal: printable ASCII only. */
+	for (char *c = why; *c != '\0'; c++)
+		if (*c < ' ' || *c > '~')
+			*c = '?';
+	if (files == MIG_FILES_SHARED)
+		snprintf(pf->text, sizeof(pf->text), "shared");
+	else if (served && files == MIG_FILES_SERVED)
+		snprintf(pf->text, sizeof(pf->text), "served");
+	else if (served)
+		snprintf(pf->text, sizeof(pf->text), "shared, else served");
+	else if (files == MIG_FILES_SERVED)
+		snprintf(pf->text, sizeof(pf->text), "unavailable: %s", why);
+	else
+		snprintf(pf->text, sizeof(pf->text), "shared (served "
+		    "unavailable: %s)", why);
+	free(why);
+}
+
+const char *
+mig__fs_peer_files(struct homed *d, struct peer *p)
+{
+	struct fs_home *h = d->fs_home;
+
+	for (size_t i = 0; h != NULL && i < h->nfiles; i++)
+		if (h->files[i].peer == p)
+			return h->files[i].text;
+	return "-";
+}
+
 /* A host that goes away leaves no temporary files behind. */
 static void
 on_link_down(struct link *l, int code, const char *why)
@@ -651,6 +718,7 @@ mig__fs_home_init(struct homed *d)
 	TAILQ_INIT(&h->puts);
 	d->fs_home = h;
 	mig__on_link_frame(d, MIG_M_FS_REQ, on_fs_req);
+	mig__on_link_frame(d, MIG_M_FS_MODE, on_fs_mode);
 	mig__watch(d, &w);
 }
 
@@ -664,6 +732,7 @@ mig__fs_home_free(struct homed *d)
 	while (!TAILQ_EMPTY(&h->puts))
 		put_free(h, TAILQ_FIRST(&h->puts), 0);
 	mig__hashdb_free(h->db);
+	free(h->files);
 	free(h);
 	d->fs_home = NULL;
 }

@@ -599,6 +599,24 @@ on_fs_rep(struct link *l, const struct mig_frame *f)
 	q->done(q, (int)err, err == 0 ? &rd : NULL);
 }
 
+/* Tells each home how its jobs will see its files here (mig hosts). */
+static void
+on_link_up(struct link *l)
+{
+	struct homed *d = l->d;
+	struct mig_buf b = { NULL, 0, 0 };
+	const char *why = "shared in its hosts file";
+	int served = 0;
+
+	if (d->files != MIG_FILES_SHARED)
+		served = mig__fs_served(d, &why);
+	if (proto_put_u32(&b, d->files) == 0 &&
+	    proto_put_u32(&b, (uint32_t)served) == 0 &&
+	    proto_put_str(&b, served ? "" : why) == 0)
+		mig__link_send(l, MIG_M_FS_MODE, 0, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
 static void
 on_link_down(struct link *l, int code, const char *why)
 {
@@ -631,7 +649,8 @@ mig__fs_served(struct homed *d, const char **why)
 void
 mig__fs_host_init(struct homed *d)
 {
-	static const struct watcher w = { .link_down = on_link_down };
+	static const struct watcher w = { .link_up = on_link_up,
+		.link_down = on_link_down };
 	struct fs_host *h;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)

@@ -529,7 +529,9 @@ view_ready(void *arg, struct view *v, const char *why)
  * The job's mode here: shared (this host has its cwd: it runs in this
  * host's files, as always), served (it runs in the view of its home's
  * files, which starts with the first such job), or refused with
- * MIG_ENOCWD when this host cannot serve (the probe's reason said).
+ * MIG_ENOCWD when this host cannot serve (the probe's reason said). The
+ * hosts file may say "shared" (never serve) or "served" (always) for
+ * this host.
  */
 static void
 on_exec(struct link *l, const struct mig_frame *f)
@@ -553,16 +555,29 @@ on_exec(struct link *l, const struct mig_frame *f)
 		goto out;
 	}
 	errno = 0;
-	if (stat(job->cwd, &st) == 0 && S_ISDIR(st.st_mode)) {
+	if (d->files != MIG_FILES_SERVED && stat(job->cwd, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
 		start_job(l, f->stream, job, NULL);
 		goto out;
 	}
 	e = errno;
-	if (!mig__fs_served(d, &why)) {
+	if (d->files == MIG_FILES_SHARED) {
 		fail_job(l, f->stream, MIG_ENOCWD,
-		    "working directory %s is missing here (%s); served mode "
-		    "is unavailable: %s", job->cwd,
-		    e == 0 ? "not a directory" : strerror(e), why);
+		    "working directory %s is missing here (%s); this host "
+		    "runs jobs in its own files only (shared in its hosts "
+		    "file)", job->cwd, e == 0 ? "not a directory" :
+		    strerror(e));
+		goto out;
+	}
+	if (!mig__fs_served(d, &why)) {
+		if (d->files == MIG_FILES_SERVED)
+			fail_job(l, f->stream, MIG_ENOCWD, "served mode is "
+			    "unavailable here: %s", why);
+		else
+			fail_job(l, f->stream, MIG_ENOCWD,
+			    "working directory %s is missing here (%s); "
+			    "served mode is unavailable: %s", job->cwd,
+			    e == 0 ? "not a directory" : strerror(e), why);
 		goto out;
 	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {

@@ -75,6 +75,9 @@ enum mig_msg {
 			  * op (MIG_FS_*, homed/fs/fs.h), stream = its number */
 	MIG_M_FS_REP,    /* home -> host: the answer to FS_REQ number stream:
 			  * i32 errno (0: done), then per op */
+	MIG_M_FS_MODE,   /* host -> peers, at link up: u32 MIG_FILES_* of its
+			  * hosts file line, u32 1 if it can serve views,
+			  * str why not */
 	MIG_M__COUNT
 };
 
