@@ -177,3 +177,46 @@ SH
 	((a1 + a2 > b1 + b2))
 	grep -q 'served view for home ready' "$MIG_CLUSTER_DIR/host1.log" "$MIG_CLUSTER_DIR/host2.log"
 }
+
+# files_of HOST: what mig hosts --json says of HOST's files.
+files_of() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print({h["host"]: h["files"] for h in json.load(sys.stdin)}[sys.argv[1]])' "$1"
+}
+
+# set_files HOST WORD: HOST's line in its own hosts file ends with WORD
+# (shared, served, or nothing); its daemon starts again with it.
+set_files() {
+	local h=$1 w=$2 f=$MIG_CLUSTER_DIR/$1/config/hosts
+	"$CLUSTER" kill "$h"
+	sed -i -E "s/^($h [^ ]+( [0-9]+)?)( (shared|served))?\$/\1${w:+ $w}/" "$f"
+	"$CLUSTER" start "$h"
+	wait_until 15 all_up
+	wait_until 10 eval "[[ \$(files_of $h) != - ]]"
+}
+
+@test "served: the hosts file forces a host's mode; mig hosts shows each host's" {
+	CLEANUP+=("set_files host1 ''")
+	home_dir
+	printf 'x\n' >"$HDIR/f"
+	expect_eq "host1's files by default" "$(files_of host1)" "shared, else served"
+	expect_eq "home's" "$(files_of home)" "home"
+	run --separate-stderr timeout -k 2 10 "$MIG" hosts
+	echo "$output" | grep -E '^host2 +127\.0\.0\.3:[0-9]+ +up .* shared, else served$'
+	# served: in the view even where the host has the cwd.
+	set_files host1 served
+	expect_eq "host1's files, served" "$(files_of host1)" "served"
+	cd /
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
+	[ "$status" -eq 0 ]
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 test -e "$HDIR/f"
+	[ "$status" -eq 1 ]
+	# shared: never in a view; a cwd it lacks is mig's failure, said so.
+	set_files host1 shared
+	expect_eq "host1's files, shared" "$(files_of host1)" "shared"
+	cd "$HDIR"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"shared in its hosts file"* ]]
+}
