@@ -379,6 +379,7 @@ struct job {
 	int32_t remote_pid;  /* once STARTED */
 	uint64_t start_ns;   /* monotonic, when placed */
 	uint32_t runs;       /* how many times it was sent to a host */
+	int home_only;       /* a host lacked its files: it runs here */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;

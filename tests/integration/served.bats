@@ -220,3 +220,25 @@ set_files() {
 	expect_mig_failure
 	[[ ${stderr_lines[0]} == *"shared in its hosts file"* ]]
 }
+
+@test "served: hosts that cannot see a build's files refuse its compiles, which then run at home" {
+	CLEANUP+=("set_files host1 ''" "set_files host2 ''")
+	set_files host1 shared
+	set_files host2 shared
+	home_dir
+	local p=$HDIR/p b0 b1 b2 a0 a1 a2
+	project "$p" 8 1
+	build_ref "$p"
+	read -r b0 b1 b2 <<<"$(jobs_done)"
+	cd "$p"
+	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
+	if ((status != 0)); then
+		echo "mig make: status $status, stderr: $stderr" >&2
+		return 1
+	fi
+	same_objects "$p"
+	read -r a0 a1 a2 <<<"$(jobs_done)"
+	echo "jobs_done before: $b0 $b1 $b2, after: $a0 $a1 $a2" >&2
+	expect_eq "jobs done at home" "$((a0 - b0))" 10
+	grep -E 'host[12] lacks its files; running gcc here' "$MIG_CLUSTER_DIR/home.log" >&2
+}
