@@ -61,6 +61,7 @@ struct homed;
 struct fs_home;
 struct fs_host;
 struct view;
+struct pending;
 
 typedef void mig__link_fn(struct link *l, const struct mig_frame *f);
 typedef void mig__client_fn(struct client *c, const struct mig_frame *f);
@@ -123,6 +124,7 @@ struct homed {
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, rjob) rjobs;
+	TAILQ_HEAD(, pending) pendings; /* served jobs waiting for a view */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
 	/* The fs role (fs/): serving our files to hosts, and the views of

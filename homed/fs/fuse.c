@@ -990,6 +990,34 @@ put_end(struct view *v, struct node *n, int err)
 	}
 }
 
+/* What was just written home goes into the cache too, so the next job
+ * that reads it (the assembler, the linker) fetches nothing. */
+static void
+cache_written(struct view *v, struct node *n)
+{
+	struct mig_cache *c = v->d->fs_host->cache;
+	uint8_t key[MIG_HASH_BYTES];
+	struct mig_cache_writer *w;
+	char buf[65536];
+	ssize_t r;
+	off_t off = 0;
+
+	if (mig__hash_fd(n->wfd, key, NULL) != 0 || mig__cache_has(c, key) ||
+	    mig__cache_begin(c, key, &w) != 0)
+		return;
+	while ((r = pread(n->wfd, buf, sizeof(buf), off)) > 0) {
+		if (mig__cache_write(w, buf, (size_t)r) != 0) {
+			mig__cache_abort(w);
+			return;
+		}
+		off += r;
+	}
+	if (r < 0)
+		mig__cache_abort(w);
+	else
+		mig__cache_commit(w);
+}
+
 static void
 done_put_commit(struct freq *q, int err, struct mig_rd *rd)
 {
@@ -1005,6 +1033,8 @@ done_put_commit(struct freq *q, int err, struct mig_rd *rd)
 			err = EIO;
 		} else {
 			n->attr = st;
+			if (!n->dirty)
+				cache_written(v, n);
 		}
 	}
 	mig__freq_free(q);

@@ -505,9 +505,11 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 
 /* A served job waiting for its link's view. */
 struct pending {
+	TAILQ_ENTRY(pending) entry;
 	struct link *link;
 	uint32_t id;
 	struct mig_job *job;
+	int killed;          /* its stub went first: it never starts */
 };
 
 static void
@@ -515,7 +517,10 @@ view_ready(void *arg, struct view *v, const char *why)
 {
 	struct pending *p = arg;
 
-	if (v == NULL)
+	TAILQ_REMOVE(&p->link->d->pendings, p, entry);
+	if (p->killed)
+		;
+	else if (v == NULL)
 		fail_job(p->link, p->id, MIG_ENOCWD, "working directory %s is "
 		    "missing here, and the served view failed: %s",
 		    p->job->cwd, why);
@@ -588,6 +593,7 @@ on_exec(struct link *l, const struct mig_frame *f)
 	p->id = f->stream;
 	p->job = job;
 	job = NULL;
+	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
 	mig__view_want(d, l, view_ready, p);
  out:
 	mig_job_free(job);
@@ -597,9 +603,13 @@ static void
 on_kill(struct link *l, const struct mig_frame *f)
 {
 	struct rjob *rj = mig__rjob_find(l, f->stream);
+	struct pending *p;
 
 	if (rj != NULL)
 		rjob_event(rj, REV_KILL);
+	TAILQ_FOREACH(p, &l->d->pendings, entry)
+		if (p->link == l && p->id == f->stream)
+			p->killed = 1;
 }
 
 static void
