@@ -242,3 +242,33 @@ set_files() {
 	expect_eq "jobs done at home" "$((a0 - b0))" 10
 	grep -E 'host[12] lacks its files; running gcc here' "$MIG_CLUSTER_DIR/home.log" >&2
 }
+
+@test "served: unprivileged host daemons say whether they can serve, in mig hosts and in a refusal" {
+	is_root || skip "--user needs root"
+	local u=migsrv$$ c out
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
+	c=$(mktemp -d /tmp/mig-cluster.XXXXXX)
+	CLEANUP+=("'$CLUSTER' down '$c'" "userdel '$u'")
+	out=$(MIG_CLUSTER_DIR=$c "$CLUSTER" up 1 --private-fs --user "$u")
+	home_dir
+	chmod 755 "$HDIR"
+	printf 'data\n' >"$HDIR/f"
+	chmod 644 "$HDIR/f"
+	(
+		eval "$out"
+		wait_until 10 all_up
+		wait_until 10 eval '[[ $(files_of host1) != - ]]'
+		f=$(files_of host1)
+		echo "host1 run by $u: $f" >&2
+		cd "$HDIR"
+		run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
+		if [[ $f == "shared, else served" ]]; then
+			# This machine lets the user serve: the file reads back.
+			expect_eq "cat f on host1" "$output" "data"
+		else
+			[[ $f == "shared (served unavailable: "?*")" ]]
+			expect_mig_failure
+			[[ ${stderr_lines[0]} == *"served mode is unavailable: "?* ]]
+		fi
+	)
+}
