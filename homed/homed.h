@@ -62,6 +62,10 @@ struct peer;
 struct job;
 struct rjob;
 struct homed;
+struct fs_home;
+struct fs_host;
+struct view;
+struct pending;
 
 typedef void mig__link_fn(struct link *l, const struct mig_frame *f);
 typedef void mig__client_fn(struct client *c, const struct mig_frame *f);
@@ -112,6 +116,7 @@ struct homed {
 	TAILQ_HEAD(, pidwatch) pidwatches; /* other processes watched */
 	/* The cluster: this host's load as last pushed. */
 	uint32_t slots;                /* this host's: hosts file, else CPUs */
+	uint32_t files;                /* this host's MIG_FILES_* (hosts file) */
 	uint32_t last_load;            /* running count last pushed */
 	uint32_t trimmed_at;           /* job counters at the last trim */
 	/* The home role. */
@@ -130,8 +135,13 @@ struct homed {
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, rjob) rjobs;
+	TAILQ_HEAD(, pending) pendings; /* served jobs waiting for a view */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
+	/* The fs role (fs/): serving our files to hosts, and the views of
+	 * other homes' files that their jobs run in here. */
+	struct fs_home *fs_home;
+	struct fs_host *fs_host;
 };
 
 /* children.c: forks and reaping, for every role */
@@ -458,6 +468,7 @@ struct job {
 	uint64_t start_ns;   /* monotonic, when placed */
 	uint32_t runs;       /* how many times it was sent to a host */
 	int watched;         /* LOCAL: its pid is watched for its end */
+	int home_only;       /* a host lacked its files: it runs here */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;
@@ -659,5 +670,29 @@ void mig__desc_init(struct homed *d);
 void mig__descs_job_end(struct rjob *rj);
 /* A signal from home for one of the job's processes. */
 void mig__desc_signal(struct rjob *rj, pid_t host_pid, int sig);
+
+/* fs/serve.c: the fs role at home, answering hosts' views */
+void mig__fs_home_init(struct homed *d);
+void mig__fs_home_free(struct homed *d);
+/* How host p's jobs see this home's files, as it said at link up: for
+ * mig hosts. */
+const char *mig__fs_peer_files(struct homed *d, struct peer *p);
+
+/* fs/view.c: the fs role on a host: one served view per home link */
+void mig__fs_host_init(struct homed *d);
+/* Ends every view (the daemon stops). */
+void mig__fs_host_stop(struct homed *d);
+void mig__fs_host_free(struct homed *d);
+/* 1 when this host can run jobs in a served view (the probe, run once);
+ * else 0, with the reason in *why. */
+int mig__fs_served(struct homed *d, const char **why);
+/* Calls fn(arg, v, NULL) once the view for home link l is ready (at
+ * once if it is), or fn(arg, NULL, why) if it cannot be made or the link
+ * goes first. The first call for a link starts its view. */
+void mig__view_want(struct homed *d, struct link *l,
+    void (*fn)(void *arg, struct view *v, const char *why), void *arg);
+/* In a job's forked child: enters the view (user and mount namespaces,
+ * then chroot to its root). 0 or an errno. */
+int mig__view_enter(const struct view *v);
 
 #endif
