@@ -35,6 +35,10 @@
 #define MIG_NONCE_BYTES 32
 #define MIG_PROOF_BYTES 32
 #define MIG_TAG_BYTES 16
+#define MIG_KX_BYTES 32    /* an X25519 public or secret key */
+#define MIG_HASH_BYTES 32  /* the transcript hash, the handshake secret */
+/* What a record adds to its frame: the length word and the tag. */
+#define MIG_RECORD_OVERHEAD (4 + MIG_TAG_BYTES)
 /* A record carries one frame: length word, sealed frame, tag. */
 #define MIG_RECORD_MAX (MIG_FRAME_HDR + MIG_FRAME_MAX + MIG_TAG_BYTES)
 #define MIG_HANDSHAKE_MS 5000
@@ -58,6 +62,10 @@ struct peer;
 struct job;
 struct rjob;
 struct homed;
+struct fs_home;
+struct fs_host;
+struct view;
+struct pending;
 
 typedef void mig__link_fn(struct link *l, const struct mig_frame *f);
 typedef void mig__client_fn(struct client *c, const struct mig_frame *f);
@@ -108,6 +116,7 @@ struct homed {
 	TAILQ_HEAD(, pidwatch) pidwatches; /* other processes watched */
 	/* The cluster: this host's load as last pushed. */
 	uint32_t slots;                /* this host's: hosts file, else CPUs */
+	uint32_t files;                /* this host's MIG_FILES_* (hosts file) */
 	uint32_t last_load;            /* running count last pushed */
 	uint32_t trimmed_at;           /* job counters at the last trim */
 	/* The home role. */
@@ -126,8 +135,13 @@ struct homed {
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, rjob) rjobs;
+	TAILQ_HEAD(, pending) pendings; /* served jobs waiting for a view */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
+	/* The fs role (fs/): serving our files to hosts, and the views of
+	 * other homes' files that their jobs run in here. */
+	struct fs_home *fs_home;
+	struct fs_host *fs_host;
 };
 
 /* children.c: forks and reaping, for every role */
@@ -168,20 +182,35 @@ struct mig_session {
 
 int mig__crypto_init(void);
 void mig__random(void *p, size_t n);
+/* Zeroes n bytes in a way the compiler keeps (secrets). */
+void mig__wipe(void *p, size_t n);
+/* An ephemeral X25519 key pair: a random secret and its public half;
+ * 0 or MIG_EINTERNAL. The caller wipes sk once it is used. */
+int mig__kx_keypair(uint8_t sk[MIG_KX_BYTES], uint8_t pk[MIG_KX_BYTES]);
+/* The public half of a given secret (tests fix secrets with it). */
+int mig__kx_public(const uint8_t sk[MIG_KX_BYTES], uint8_t pk[MIG_KX_BYTES]);
+/* The handshake transcript: the initiator's HELLO payload and the
+ * acceptor's without its proof, byte for byte as sent. */
+void mig__transcript(const uint8_t *hello_i, size_t ilen,
+    const uint8_t *hello_a, size_t alen, uint8_t th[MIG_HASH_BYTES]);
+/* The handshake secret, from the pre-shared key, X25519 of our ephemeral
+ * secret and the peer's public key, and the transcript. 0, or MIG_EAUTH
+ * when peer_pk is of small order (secret zeroed). */
+int mig__hs_secret(const uint8_t key[MIG_KEY_BYTES],
+    const uint8_t sk[MIG_KX_BYTES], const uint8_t peer_pk[MIG_KX_BYTES],
+    const uint8_t th[MIG_HASH_BYTES], uint8_t secret[MIG_HASH_BYTES]);
 /* The proof one side sends: initiator set for the initiator's. */
-void mig__proof(const uint8_t key[MIG_KEY_BYTES], int initiator,
-    const uint8_t ni[MIG_NONCE_BYTES], const uint8_t na[MIG_NONCE_BYTES],
-    const char *name_i, const char *name_a, uint8_t out[MIG_PROOF_BYTES]);
+void mig__proof(const uint8_t secret[MIG_HASH_BYTES], int initiator,
+    uint8_t out[MIG_PROOF_BYTES]);
 /* Constant-time comparison: 0 or MIG_EAUTH. */
 int mig__proof_check(const uint8_t a[MIG_PROOF_BYTES],
     const uint8_t b[MIG_PROOF_BYTES]);
 /* The ciphers this machine runs fast (MIG_CIPHER_* bits). */
 int mig__cipher_local(void);
-/* Derives both directions' keys; ciphers is what both sides offer. */
-void mig__session_init(struct mig_session *s, const uint8_t key[MIG_KEY_BYTES],
-    int initiator, const uint8_t ni[MIG_NONCE_BYTES],
-    const uint8_t na[MIG_NONCE_BYTES], const char *name_i,
-    const char *name_a, uint32_t ciphers);
+/* Derives both directions' keys from the handshake secret; ciphers is
+ * what both sides offer. */
+void mig__session_init(struct mig_session *s,
+    const uint8_t secret[MIG_HASH_BYTES], int initiator, uint32_t ciphers);
 void mig__session_wipe(struct mig_session *s);
 /* Seals n bytes into out (n + MIG_TAG_BYTES), authenticating ad too. */
 int mig__seal(struct mig_session *s, const uint8_t *plain, size_t n,
@@ -190,6 +219,19 @@ int mig__seal(struct mig_session *s, const uint8_t *plain, size_t n,
  * any tampering, replay or reordering. */
 int mig__open(struct mig_session *s, const uint8_t *c, size_t n,
     const uint8_t *ad, size_t adlen, uint8_t *out);
+/* A whole frame of n bytes as a record into out (MIG_RECORD_OVERHEAD + n
+ * bytes): u32 sealed length, which is also the associated data, then the
+ * sealed frame. 0, MIG_ETOOBIG or MIG_EAUTH (counter exhausted). */
+int mig__record_seal(struct mig_session *s, const uint8_t *frame, size_t n,
+    uint8_t *out);
+/* Opens the record at the start of p[0..avail) into plain, and decodes
+ * its frame into *f (pointing into plain). 0 with *used the record's
+ * size; MIG_EAGAIN when it is not all there; MIG_EPROTO for a length no
+ * record has or a frame that does not fill its record; MIG_EAUTH when it
+ * does not open (altered, replayed, reordered). Nothing but 0 lets the
+ * caller go on. */
+int mig__record_open(struct mig_session *s, const uint8_t *p, size_t avail,
+    struct mig_buf *plain, struct mig_frame *f, size_t *used);
 
 /* transport/registry.c: who handles what */
 void mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn);
@@ -254,7 +296,15 @@ struct link {
 	uint64_t last_rx;     /* loop time of the last frame received */
 	uint8_t ni[MIG_NONCE_BYTES], na[MIG_NONCE_BYTES];
 	char peer_name[MIG_NAME_MAX];
-	uint32_t ciphers;     /* offered by the initiator */
+	uint32_t ciphers;     /* acceptor: offered by both sides */
+	/* The handshake's secrets, wiped once used (and when it fails). */
+	uint8_t esk[MIG_KX_BYTES];    /* our ephemeral secret */
+	uint8_t epk[MIG_KX_BYTES];    /* its public half */
+	uint8_t secret[MIG_HASH_BYTES]; /* acceptor: until AUTH checks */
+	/* The initiator's HELLO payload, as sent or received, for the
+	 * transcript. */
+	uint8_t hello_i[MIG_HANDSHAKE_FRAME_MAX];
+	size_t hello_ilen;
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */
 	struct mig_buf plain; /* one opened record */
@@ -316,9 +366,33 @@ void mig__links_reap(struct homed *d);
 /* transport/handshake.c */
 /* Starts the handshake on a connected link (both sides). */
 void mig__handshake_start(struct link *l);
-/* Feeds plain handshake frames from l->in; returns bytes used. */
+/* Feeds plain handshake frames from l->in; returns bytes used. Fails
+ * the link on anything but a well-formed, authentic handshake. */
 size_t mig__handshake_read(struct link *l);
-/* Sets up the link for the handshake once TCP is connected. */
+
+/* A HELLO as read off the wire (pointers into its payload). */
+struct mig_hello {
+	uint32_t version;
+	const uint8_t *nonce;  /* MIG_NONCE_BYTES */
+	char name[MIG_NAME_MAX]; /* checked: letters, digits, '.', '-', '_' */
+	uint32_t ciphers;      /* MIG_CIPHER_* bits offered */
+	const uint8_t *epk;    /* MIG_KX_BYTES: the sender's ephemeral key */
+	const uint8_t *proof;  /* the acceptor's proof; NULL from an initiator */
+	size_t body;           /* payload bytes before the proof: what the
+				* transcript holds */
+};
+
+/* Parses a HELLO payload, the acceptor's (with its proof) when acceptor
+ * is set. 0; MIG_EVERSION with h->version set when the version is not
+ * ours (nothing else is read); MIG_EPROTO when malformed. */
+int mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
+    struct mig_hello *h);
+/* Appends a HELLO payload but for the proof: version, nonce, name,
+ * ciphers, ephemeral key. */
+int mig__hello_put(struct mig_buf *b, const uint8_t nonce[MIG_NONCE_BYTES],
+    const char *name, uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
+/* Parses an AUTH payload: 0 with *proof pointing into p, or MIG_EPROTO. */
+int mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof);
 /* transport/link.c, for handshake.c */
 int mig__link_write_plain(struct link *l, const struct mig_buf *frame);
 void mig__link_up(struct link *l);
@@ -394,6 +468,7 @@ struct job {
 	uint64_t start_ns;   /* monotonic, when placed */
 	uint32_t runs;       /* how many times it was sent to a host */
 	int watched;         /* LOCAL: its pid is watched for its end */
+	int home_only;       /* a host lacked its files: it runs here */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;
@@ -595,5 +670,29 @@ void mig__desc_init(struct homed *d);
 void mig__descs_job_end(struct rjob *rj);
 /* A signal from home for one of the job's processes. */
 void mig__desc_signal(struct rjob *rj, pid_t host_pid, int sig);
+
+/* fs/serve.c: the fs role at home, answering hosts' views */
+void mig__fs_home_init(struct homed *d);
+void mig__fs_home_free(struct homed *d);
+/* How host p's jobs see this home's files, as it said at link up: for
+ * mig hosts. */
+const char *mig__fs_peer_files(struct homed *d, struct peer *p);
+
+/* fs/view.c: the fs role on a host: one served view per home link */
+void mig__fs_host_init(struct homed *d);
+/* Ends every view (the daemon stops). */
+void mig__fs_host_stop(struct homed *d);
+void mig__fs_host_free(struct homed *d);
+/* 1 when this host can run jobs in a served view (the probe, run once);
+ * else 0, with the reason in *why. */
+int mig__fs_served(struct homed *d, const char **why);
+/* Calls fn(arg, v, NULL) once the view for home link l is ready (at
+ * once if it is), or fn(arg, NULL, why) if it cannot be made or the link
+ * goes first. The first call for a link starts its view. */
+void mig__view_want(struct homed *d, struct link *l,
+    void (*fn)(void *arg, struct view *v, const char *why), void *arg);
+/* In a job's forked child: enters the view (user and mount namespaces,
+ * then chroot to its root). 0 or an errno. */
+int mig__view_enter(const struct view *v);
 
 #endif

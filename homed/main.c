@@ -165,6 +165,7 @@ on_stop(uv_signal_t *s, int signo)
 	d->stopping = 1;
 	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
 	mig__rjobs_stop(d);
+	mig__fs_host_stop(d);
 	mig__control_stop(d);
 	mig__links_stop(d);
 	mig__holds_stop(d);
@@ -250,6 +251,7 @@ main(int argc, char **argv)
 	TAILQ_INIT(&d.links);
 	TAILQ_INIT(&d.jobs);
 	TAILQ_INIT(&d.rjobs);
+	TAILQ_INIT(&d.pendings);
 	TAILQ_INIT(&d.calls);
 	TAILQ_INIT(&d.descs);
 	TAILQ_INIT(&d.holds);
@@ -324,6 +326,7 @@ main(int argc, char **argv)
 	me = mig__hosts_find(&d.hosts, d.name);
 	d.slots = me != NULL && me->slots != 0 ? me->slots :
 	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	d.files = me != NULL ? me->files : MIG_FILES_AUTO;
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
 	find_shim(&d);
@@ -377,6 +380,8 @@ main(int argc, char **argv)
 	mig__host_init(&d);
 	mig__relay_init(&d);
 	mig__desc_init(&d);
+	mig__fs_home_init(&d);
+	mig__fs_host_init(&d);
 	uv_signal_init(d.loop, &d.sigchld);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
@@ -436,6 +441,8 @@ main(int argc, char **argv)
 	while (waitpid(-1, NULL, WNOHANG) > 0)
 		;
 	mig__children_free(&d);
+	mig__fs_host_free(&d);
+	mig__fs_home_free(&d);
 	mig__hosts_free(&d.hosts);
 	mig__history_save(&d);
 	mig__history_free(&d);

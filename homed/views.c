@@ -29,7 +29,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		snprintf(addr, sizeof(addr), "%s:%u", d->listen_addr,
 		    d->listen_port);
 	r = proto_put_u32(&b, n);
-	/* name, address, state, slots, running, load x100, rtt us, done */
+	/* name, address, state, slots, running, load x100, rtt us, done,
+	 * how its jobs see home's files (fs/serve.c) */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -38,6 +39,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_u32(&b, (uint32_t)(load[0] * 100));
 	r = r ? r : proto_put_u32(&b, 0);
 	r = r ? r : proto_put_u32(&b, d->done);
+	r = r ? r : proto_put_str(&b, "home");
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -51,6 +53,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_u32(&b, p->load100);
 		r = r ? r : proto_put_u32(&b, (uint32_t)(p->rtt_ns / 1000));
 		r = r ? r : proto_put_u32(&b, p->done);
+		r = r ? r : proto_put_str(&b, p->link != NULL ?
+			mig__fs_peer_files(d, p) : "-");
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);

@@ -74,7 +74,7 @@ hosts(int json)
 	struct mig_frame f;
 	struct mig_rd rd;
 	uint32_t n, slots, running, load, rtt, done;
-	char *name, *addr, *state;
+	char *name, *addr, *state, *files;
 
 	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
@@ -82,9 +82,9 @@ hosts(int json)
 	if (json)
 		printf("[");
 	else
-		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s\n", "HOST",
+		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s  %s\n", "HOST",
 		    "ADDRESS", "STATE", "USED", "SLOTS", "LOAD", "RTT(us)",
-		    "DONE");
+		    "DONE", "FILES");
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_str(&rd, &name));
 		need(proto_get_str(&rd, &addr));
@@ -94,6 +94,7 @@ hosts(int json)
 		need(proto_get_u32(&rd, &load));
 		need(proto_get_u32(&rd, &rtt));
 		need(proto_get_u32(&rd, &done));
+		need(proto_get_str(&rd, &files));
 		if (json) {
 			printf("%s{\"host\":", i ? "," : "");
 			json_str(name);
@@ -102,13 +103,16 @@ hosts(int json)
 			printf(",\"state\":");
 			json_str(state);
 			printf(",\"slots_used\":%u,\"slots\":%u,\"load\":%.2f,"
-			       "\"rtt_us\":%u,\"jobs_done\":%u}",
+			       "\"rtt_us\":%u,\"jobs_done\":%u,\"files\":",
 			    running, slots, load / 100.0, rtt, done);
+			json_str(files);
+			printf("}");
 		} else {
-			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u\n",
+			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
 			    name, addr, state, running, slots, load / 100.0,
-			    rtt, done);
+			    rtt, done, files);
 		}
+		free(files);
 		free(name);
 		free(addr);
 		free(state);

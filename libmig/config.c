@@ -149,15 +149,14 @@ parse_addr(char *w, struct mig_host *h)
 static const char *
 parse_line(char *line, struct mig_host *h)
 {
-	char *name, *addr, *slots, *extra;
+	char *name, *addr, *w;
+	int have_slots = 0;
 	unsigned long v;
 	const char *why;
 
 	memset(h, 0, sizeof(*h));
 	name = next_word(&line);
 	addr = next_word(&line);
-	slots = next_word(&line);
-	extra = next_word(&line);
 	if (addr == NULL)
 		return "expected NAME ADDR[:PORT] [SLOTS]";
 	if (!valid_name(name))
@@ -165,13 +164,21 @@ parse_line(char *line, struct mig_host *h)
 	strcpy(h->name, name);
 	if ((why = parse_addr(addr, h)) != NULL)
 		return why;
-	if (slots != NULL) {
-		if (parse_uint(slots, 4096, &v) != 0)
+	while ((w = next_word(&line)) != NULL) {
+		if (strcmp(w, "shared") == 0 || strcmp(w, "served") == 0) {
+			if (h->files != MIG_FILES_AUTO)
+				return "give shared or served once";
+			h->files = w[1] == 'h' ? MIG_FILES_SHARED :
+						  MIG_FILES_SERVED;
+		} else if (have_slots) {
+			return "unexpected words after SLOTS";
+		} else if (parse_uint(w, 4096, &v) != 0) {
 			return "slots must be a number from 0 to 4096";
-		h->slots = (uint32_t)v;
+		} else {
+			h->slots = (uint32_t)v;
+			have_slots = 1;
+		}
 	}
-	if (extra != NULL)
-		return "unexpected words after SLOTS";
 	return NULL;
 }
 

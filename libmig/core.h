@@ -27,7 +27,16 @@ struct mig_host {
 	char addr[64];  /* numeric IPv4 or IPv6 address, or a host name */
 	uint16_t port;
 	uint32_t slots; /* 0: as many as the host has CPUs */
+	uint32_t files; /* MIG_FILES_*: how its jobs see home's files */
 };
+
+/* A host's files (the hosts file's optional keyword): by default a job
+ * runs in the host's own files when the host has its cwd, else in a
+ * served view of home's files, where the host can serve; "shared" never
+ * serves, "served" always does. */
+#define MIG_FILES_AUTO 0
+#define MIG_FILES_SHARED 1
+#define MIG_FILES_SERVED 2
 
 struct mig_hosts {
 	struct mig_host *v;
@@ -35,7 +44,8 @@ struct mig_hosts {
 };
 
 /*
- * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS]" a line,
+ * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS] [shared|served]"
+ * a line (SLOTS and the keyword in either order),
  * '#' starts a comment, blank lines are skipped. On a bad line returns
  * MIG_ECONFIG with "FILE:LINE: problem" in err. where names the file in
  * messages. *hosts is owned by the caller (mig_hosts_free).

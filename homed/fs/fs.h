@@ -170,4 +170,78 @@ int mig__fs_probe(struct mig_fs_probe *out);
 int mig__fs_probe_with(const struct mig_fs_probe_opts *o,
     struct mig_fs_probe *out);
 
+/* wire.c */
+/*
+ * The served view's requests (MIG_M_FS_REQ, host to home; ops in the
+ * frame's flags, the request's number in its stream) and their answers
+ * (MIG_M_FS_REP: i32 errno, then, when it is 0, what the op returns).
+ * Paths are absolute, as the job sees them (home's own paths).
+ *
+ *   op          request                          answer
+ *   LSTAT       str path                         attr
+ *   READDIR     str path, u32 first entry        u32 n, n x (str name,
+ *                                                u32 type, u64 ino), u32 eof
+ *   READLINK    str path                         str target
+ *   OPEN        str path                         attr, bytes hash
+ *   FETCH       str path, bytes hash, u64 off,   bytes data (short at EOF)
+ *               u32 len (at most MIG_FS_CHUNK)
+ *   MKDIR       str path, u32 mode               attr
+ *   UNLINK      str path                         -
+ *   RMDIR       str path                         -
+ *   RENAME      str from, str to, u32 flags      -
+ *   SYMLINK     str target, str path             attr
+ *   LINK        str from, str to                 attr
+ *   CREATE      str path, u32 mode, u32 excl     attr
+ *   SETATTR     str path, u32 what (MIG_FS_SET_*), u32 mode, u64 size,
+ *               u64 asec, u32 ansec, u64 msec, u32 mnsec      attr
+ *   PUT_BEGIN   str path, u32 mode               u32 handle
+ *   PUT_DATA    u32 handle, bytes data           -
+ *   PUT_COMMIT  u32 handle                       attr
+ *
+ * attr: u32 mode, nlink, uid, gid, own (1: uid is home's user, 2: gid is
+ * its group), u64 size, blocks, ino (home's dev and ino mixed, so files
+ * of different file systems never share one), rdev, then atime, mtime,
+ * ctime as u64 seconds and u32 nanoseconds.
+ */
+enum mig_fs_op {
+	MIG_FS_LSTAT = 1,
+	MIG_FS_READDIR,
+	MIG_FS_READLINK,
+	MIG_FS_OPEN,
+	MIG_FS_FETCH,
+	MIG_FS_MKDIR,
+	MIG_FS_UNLINK,
+	MIG_FS_RMDIR,
+	MIG_FS_RENAME,
+	MIG_FS_SYMLINK,
+	MIG_FS_LINK,
+	MIG_FS_CREATE,
+	MIG_FS_SETATTR,
+	MIG_FS_PUT_BEGIN,
+	MIG_FS_PUT_DATA,
+	MIG_FS_PUT_COMMIT,
+	MIG_FS__COUNT
+};
+
+#define MIG_FS_SET_MODE 0x1
+#define MIG_FS_SET_SIZE 0x2
+#define MIG_FS_SET_ATIME 0x4
+#define MIG_FS_SET_MTIME 0x8
+#define MIG_FS_SET_ATIME_NOW 0x10
+#define MIG_FS_SET_MTIME_NOW 0x20
+
+/* Bytes of file content per FETCH or PUT_DATA frame. */
+#define MIG_FS_CHUNK (512u << 10)
+
+struct mig_buf;
+struct mig_rd;
+
+/* Appends the attributes st; uid and gid are home's user. */
+int mig__fs_put_attr(struct mig_buf *b, const struct stat *st, uid_t uid,
+    gid_t gid);
+/* Reads attributes into *st; what home says is its user's becomes uid
+ * and gid (the host's user). 0 or MIG_EPROTO. */
+int mig__fs_get_attr(struct mig_rd *r, struct stat *st, uid_t uid,
+    gid_t gid);
+
 #endif

@@ -225,6 +225,14 @@ mig__place_queued(struct homed *d)
 		int full;
 		if (j->state != JOB_QUEUED)
 			continue;
+		if (j->home_only) {
+			/* Waits for a slot here; the others go on. */
+			if (here <= 0)
+				continue;
+			here--;
+			job_event(j, JEV_PLACED_HERE, NULL, 0, NULL);
+			continue;
+		}
 		p = mig__place_pick(d, here, &full);
 		if (full)
 			return; /* first come, first served */
@@ -457,13 +465,23 @@ on_error_frame(struct link *l, const struct mig_frame *f)
 	if (j == NULL)
 		return;
 	proto_rd_init(&rd, f->payload, f->len);
-	if ((j->flags & MIG_JOB_PLACE) && proto_get_u32(&rd, &code) == 0 &&
-	    (int32_t)code == MIG_EFULL) {
+	if (proto_get_u32(&rd, &code) != 0)
+		code = 0;
+	if ((j->flags & MIG_JOB_PLACE) && (int32_t)code == MIG_EFULL) {
 		/* Another home filled it first: it counts as full until it
 		 * says otherwise, and the job goes back to the queue. */
 		mig__log(MIG_LOG_DEBUG, "job %u: %s is full, placing again",
 		    j->id, j->peer->name);
 		j->peer->running = j->peer->host_slots;
+		job_event(j, JEV_REFUSED, f, 0, NULL);
+		return;
+	}
+	if ((j->flags & MIG_JOB_RESTART) && (int32_t)code == MIG_ENOCWD) {
+		/* The host has not its cwd and cannot serve home's files: a
+		 * job that may run anywhere runs here, where its files are. */
+		mig__log(MIG_LOG_INFO, "job %u: %s lacks its files; running %s "
+		    "here", j->id, j->peer->name, j->prog);
+		j->home_only = 1;
 		job_event(j, JEV_REFUSED, f, 0, NULL);
 		return;
 	}

@@ -145,6 +145,12 @@ send_failed(struct rjob *rj)
 		    strerror(e));
 		return;
 	}
+	if (rj->why[0] == 2) {
+		fail_job(rj->link, rj->id, MIG_ENOCWD,
+		    "working directory %s is missing here, and the served "
+		    "view cannot be entered (%s)", rj->cwd, strerror(e));
+		return;
+	}
 	if (notfound && strchr(rj->argv0, '/') == NULL)
 		n = snprintf(msg, sizeof(msg), "mig: %s: %s: command not found\n",
 		    rj->d->name, rj->argv0);
@@ -301,9 +307,10 @@ shim_env(struct homed *d, char **envp, char **buf, int identfd,
 
 static void __attribute__((noreturn))
 child(const struct mig_job *job, char **envp, int p[3][2], int report,
-    struct mig_ident *ident, int identfd)
+    struct mig_ident *ident, int identfd, const struct view *view)
 {
-	int why[2] = { 1, 0 }; /* stage (0: chdir, 1: exec), errno */
+	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
+	int why[2] = { 1, 0 };
 
 	setsid();
 	umask((mode_t)job->umask & 0777);
@@ -327,6 +334,11 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 				setrlimit((int)job->rlimit[i].resource, &rl);
 			}
 		}
+	}
+	if (view != NULL && (why[1] = mig__view_enter(view)) != 0) {
+		why[0] = 2;
+		(void)!write(report, why, sizeof(why));
+		_exit(MIG_EXIT_FAILURE);
 	}
 	if (chdir(job->cwd) == -1) {
 		why[0] = 0;
@@ -471,48 +483,31 @@ adopt_fds(struct rjob *rj, int p[3][2], int report[2])
 	uv_read_start((uv_stream_t *)&rj->report, report_alloc, on_report);
 }
 
+/* Starts job (stream id of link l) here: in the view v when it is not
+ * NULL (served mode), else in this host's own files. */
 static void
-on_exec(struct link *l, const struct mig_frame *f)
+start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 {
 	struct homed *d = l->d;
-	struct mig_job *job = NULL;
 	struct rjob *rj = NULL;
 	char **envp = NULL, *envbuf = NULL;
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int report[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
-	struct stat st;
 	pid_t pid;
 
-	if ((r = mig_r_job(f->payload, f->len, &job)) != 0) {
-		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
-		fail_job(l, f->stream, MIG_EPROTO, "malformed job");
-		goto out;
-	}
-	/* Placed jobs respect the slots, whichever home sends them; a job
-	 * sent to a named host (mig -h) runs as ssh's would. */
-	if ((job->flags & MIG_JOB_PLACE) && mig__running_here(d) >= d->slots) {
-		fail_job(l, f->stream, MIG_EFULL, "no free slot");
-		goto out;
-	}
-	errno = 0;
-	if (stat(job->cwd, &st) == -1 || !S_ISDIR(st.st_mode)) {
-		fail_job(l, f->stream, MIG_ENOCWD,
-		    "working directory %s is missing here (%s)", job->cwd,
-		    errno == 0 ? "not a directory" : strerror(errno));
-		goto out;
-	}
 	if ((r = pipes(p, report)) != 0) {
-		fail_job(l, f->stream, r, "cannot make pipes: %s",
-		    mig_strerror(r));
+		fail_job(l, id, r, "cannot make pipes: %s", mig_strerror(r));
 		goto out;
 	}
 	if ((job->flags & MIG_JOB_TTY) && (r = make_pty(job, p)) != 0) {
-		fail_job(l, f->stream, r, "cannot make a terminal: %s",
+		fail_job(l, id, r, "cannot make a terminal: %s",
 		    mig_strerror(r));
 		goto out;
 	}
-	warn_unshimmable(l, f->stream, job);
+	/* In a view the program is home's, not this host's. */
+	if (v == NULL)
+		warn_unshimmable(l, id, job);
 	identfd = mig__ident_new(job, l->peer, &ident);
 	if (ident != NULL) {
 		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };
@@ -524,19 +519,18 @@ on_exec(struct link *l, const struct mig_frame *f)
 	    (envp = shim_env(d, job->envp, &envbuf, identfd,
 	    d->next_token + 1)) ==
 		NULL) {
-		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
+		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	if ((pid = mig__fork()) == -1) {
-		fail_job(l, f->stream, MIG__ERR(errno), "fork: %s",
-		    strerror(errno));
+		fail_job(l, id, MIG__ERR(errno), "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0)
-		child(job, envp, p, report[1], ident, identfd);
+		child(job, envp, p, report[1], ident, identfd, v);
 	rj->d = d;
 	rj->link = l;
-	rj->id = f->stream;
+	rj->id = id;
 	rj->pid = pid;
 	rj->token = ++d->next_token;
 	rj->fsm.state = RJOB_STARTING;
@@ -544,13 +538,14 @@ on_exec(struct link *l, const struct mig_frame *f)
 	ident = NULL;
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
 		kill(pid, SIGKILL);
-		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
+		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	adopt_fds(rj, p, report);
 	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
-	mig__log(MIG_LOG_DEBUG, "job %u from %s: pid %d %s", rj->id,
-	    l->peer->name, (int)pid, job->argv[0]);
+	mig__log(MIG_LOG_DEBUG, "job %u from %s: pid %d %s%s", rj->id,
+	    l->peer->name, (int)pid, job->argv[0], v != NULL ? " (served)" :
+							       "");
 	if (job->flags & MIG_JOB_NOSTDIN)
 		mig__relay_close(rj, 0);
 	mig__push_load(d);
@@ -567,6 +562,101 @@ on_exec(struct link *l, const struct mig_frame *f)
 	free(rj);
 	free(envp);
 	free(envbuf);
+}
+
+/* A served job waiting for its link's view. */
+struct pending {
+	TAILQ_ENTRY(pending) entry;
+	struct link *link;
+	uint32_t id;
+	struct mig_job *job;
+	int killed;          /* its stub went first: it never starts */
+};
+
+static void
+view_ready(void *arg, struct view *v, const char *why)
+{
+	struct pending *p = arg;
+
+	TAILQ_REMOVE(&p->link->d->pendings, p, entry);
+	if (p->killed)
+		;
+	else if (v == NULL)
+		fail_job(p->link, p->id, MIG_ENOCWD, "working directory %s is "
+		    "missing here, and the served view failed: %s",
+		    p->job->cwd, why);
+	else
+		start_job(p->link, p->id, p->job, v);
+	mig_job_free(p->job);
+	free(p);
+}
+
+/*
+ * The job's mode here: shared (this host has its cwd: it runs in this
+ * host's files, as always), served (it runs in the view of its home's
+ * files, which starts with the first such job), or refused with
+ * MIG_ENOCWD when this host cannot serve (the probe's reason said). The
+ * hosts file may say "shared" (never serve) or "served" (always) for
+ * this host.
+ */
+static void
+on_exec(struct link *l, const struct mig_frame *f)
+{
+	struct homed *d = l->d;
+	struct mig_job *job = NULL;
+	struct pending *p;
+	const char *why;
+	struct stat st;
+	int e;
+
+	if (mig_r_job(f->payload, f->len, &job) != 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
+		fail_job(l, f->stream, MIG_EPROTO, "malformed job");
+		goto out;
+	}
+	/* Placed jobs respect the slots, whichever home sends them; a job
+	 * sent to a named host (mig -h) runs as ssh's would. */
+	if ((job->flags & MIG_JOB_PLACE) && mig__running_here(d) >= d->slots) {
+		fail_job(l, f->stream, MIG_EFULL, "no free slot");
+		goto out;
+	}
+	errno = 0;
+	if (d->files != MIG_FILES_SERVED && stat(job->cwd, &st) == 0 &&
+	    S_ISDIR(st.st_mode)) {
+		start_job(l, f->stream, job, NULL);
+		goto out;
+	}
+	e = errno;
+	if (d->files == MIG_FILES_SHARED) {
+		fail_job(l, f->stream, MIG_ENOCWD,
+		    "working directory %s is missing here (%s); this host "
+		    "runs jobs in its own files only (shared in its hosts "
+		    "file)", job->cwd, e == 0 ? "not a directory" :
+		    strerror(e));
+		goto out;
+	}
+	if (!mig__fs_served(d, &why)) {
+		if (d->files == MIG_FILES_SERVED)
+			fail_job(l, f->stream, MIG_ENOCWD, "served mode is "
+			    "unavailable here: %s", why);
+		else
+			fail_job(l, f->stream, MIG_ENOCWD,
+			    "working directory %s is missing here (%s); "
+			    "served mode is unavailable: %s", job->cwd,
+			    e == 0 ? "not a directory" : strerror(e), why);
+		goto out;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
+		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
+	p->link = l;
+	p->id = f->stream;
+	p->job = job;
+	job = NULL;
+	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
+	mig__view_want(d, l, view_ready, p);
+ out:
 	mig_job_free(job);
 }
 
@@ -574,9 +664,13 @@ static void
 on_kill(struct link *l, const struct mig_frame *f)
 {
 	struct rjob *rj = mig__rjob_find(l, f->stream);
+	struct pending *p;
 
 	if (rj != NULL)
 		rjob_event(rj, REV_KILL);
+	TAILQ_FOREACH(p, &l->d->pendings, entry)
+		if (p->link == l && p->id == f->stream)
+			p->killed = 1;
 }
 
 static void

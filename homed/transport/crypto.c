@@ -1,15 +1,27 @@
 /*
- * crypto.c: the peer handshake's proofs and session keys, and the AEAD
+ * crypto.c: the peer handshake's key schedule and proofs, and the AEAD
  * records that carry frames between daemons (libsodium).
  *
- * Both daemons hold the user's key K. The initiator sends a random nonce
- * Ni, the acceptor answers with Na and proof_a = BLAKE2b_K("mig-acceptor"
- * | Ni | Na | names); the initiator checks it and answers proof_i, made
- * the same way with its own label. Each direction then gets its own key,
- * BLAKE2b_K(label | Ni | Na), and every record is sealed with a counter
+ * Both daemons hold the user's key K (pre-shared); each makes a fresh
+ * X25519 key pair per link and sends its public half in its HELLO.
+ *
+ *   th     = BLAKE2b("mig-3 transcript" | len | HELLO_i | len | HELLO_a)
+ *            over both HELLO payloads as sent, the acceptor's without its
+ *            proof: version, nonces, names, cipher offers, ephemeral keys
+ *   secret = BLAKE2b_K("mig-3 handshake" | X25519(e_own, E_peer) | th)
+ *   proof  = BLAKE2b_secret("mig-3 proof acceptor" or "... initiator")
+ *   keys   = BLAKE2b_secret("mig-3 key initiator->acceptor" or "...")
+ *
+ * A proof shows its sender holds K and the secret half of its ephemeral
+ * key, and saw both HELLOs byte for byte; a man in the middle who changes
+ * any of it (a cipher offer, a version, a key) gets proofs that fail. As
+ * in WireGuard's PSK mode, the session keys need both K and an ephemeral
+ * secret: those are wiped once used, so a key that leaks later does not
+ * open traffic recorded before. Every record is sealed with a counter
  * nonce, so a replayed, dropped, reordered or altered record fails to
  * open.
  */
+#include <errno.h>
 #include <string.h>
 
 #include <sodium.h>
@@ -19,6 +31,9 @@
 int
 mig__crypto_init(void)
 {
+	if (crypto_scalarmult_BYTES != MIG_KX_BYTES ||
+	    crypto_scalarmult_SCALARBYTES != MIG_KX_BYTES)
+		return MIG_EINTERNAL;
 	return sodium_init() < 0 ? MIG_EINTERNAL : 0;
 }
 
@@ -28,34 +43,98 @@ mig__random(void *p, size_t n)
 	randombytes_buf(p, n);
 }
 
-static void
-keyed_hash(const uint8_t key[MIG_KEY_BYTES], const char *label,
-    const uint8_t ni[MIG_NONCE_BYTES], const uint8_t na[MIG_NONCE_BYTES],
-    const char *name_i, const char *name_a, uint8_t out[32])
+void
+mig__wipe(void *p, size_t n)
 {
-	crypto_generichash_state st;
+	sodium_memzero(p, n);
+}
 
-	crypto_generichash_init(&st, key, MIG_KEY_BYTES, 32);
-	/* Lengths go in with the strings, so no two inputs hash alike. */
-	crypto_generichash_update(&st, (const uint8_t *)label,
-	    strlen(label) + 1);
-	crypto_generichash_update(&st, ni, MIG_NONCE_BYTES);
-	crypto_generichash_update(&st, na, MIG_NONCE_BYTES);
-	crypto_generichash_update(&st, (const uint8_t *)name_i,
-	    strlen(name_i) + 1);
-	crypto_generichash_update(&st, (const uint8_t *)name_a,
-	    strlen(name_a) + 1);
-	crypto_generichash_final(&st, out, 32);
+int
+mig__kx_public(const uint8_t sk[MIG_KX_BYTES], uint8_t pk[MIG_KX_BYTES])
+{
+	return crypto_scalarmult_base(pk, sk) == 0 ? 0 : MIG_EINTERNAL;
+}
+
+int
+mig__kx_keypair(uint8_t sk[MIG_KX_BYTES], uint8_t pk[MIG_KX_BYTES])
+{
+	int r;
+
+	mig__random(sk, MIG_KX_BYTES);
+	if ((r = mig__kx_public(sk, pk)) != 0)
+		sodium_memzero(sk, MIG_KX_BYTES);
+	return r;
+}
+
+static void
+hash_len(crypto_generichash_state *st, size_t n)
+{
+	uint8_t le[4];
+
+	for (int i = 0; i < 4; i++)
+		le[i] = (uint8_t)(n >> (8 * i));
+	crypto_generichash_update(st, le, sizeof(le));
 }
 
 void
-mig__proof(const uint8_t key[MIG_KEY_BYTES], int initiator,
-    const uint8_t ni[MIG_NONCE_BYTES], const uint8_t na[MIG_NONCE_BYTES],
-    const char *name_i, const char *name_a, uint8_t out[MIG_PROOF_BYTES])
+mig__transcript(const uint8_t *hello_i, size_t ilen, const uint8_t *hello_a,
+    size_t alen, uint8_t th[MIG_HASH_BYTES])
 {
-	keyed_hash(key, initiator ? "mig-1 proof initiator" :
-				    "mig-1 proof acceptor",
-	    ni, na, name_i, name_a, out);
+	static const char label[] = "mig-3 transcript";
+	crypto_generichash_state st;
+
+	crypto_generichash_init(&st, NULL, 0, MIG_HASH_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)label, sizeof(label));
+	/* Lengths go in with the payloads, so no two pairs hash alike. */
+	hash_len(&st, ilen);
+	crypto_generichash_update(&st, hello_i, ilen);
+	hash_len(&st, alen);
+	crypto_generichash_update(&st, hello_a, alen);
+	crypto_generichash_final(&st, th, MIG_HASH_BYTES);
+}
+
+int
+mig__hs_secret(const uint8_t key[MIG_KEY_BYTES],
+    const uint8_t sk[MIG_KX_BYTES], const uint8_t peer_pk[MIG_KX_BYTES],
+    const uint8_t th[MIG_HASH_BYTES], uint8_t secret[MIG_HASH_BYTES])
+{
+	static const char label[] = "mig-3 handshake";
+	crypto_generichash_state st;
+	uint8_t dh[MIG_KX_BYTES];
+	int r = MIG_EAUTH;
+
+	/* Fails on a key of small order, whose shared secret is all zeros
+	 * whatever our half: such a key proves nothing. */
+	if (crypto_scalarmult(dh, sk, peer_pk) != 0)
+		goto out;
+	crypto_generichash_init(&st, key, MIG_KEY_BYTES, MIG_HASH_BYTES);
+	crypto_generichash_update(&st, (const uint8_t *)label, sizeof(label));
+	crypto_generichash_update(&st, dh, sizeof(dh));
+	crypto_generichash_update(&st, th, MIG_HASH_BYTES);
+	crypto_generichash_final(&st, secret, MIG_HASH_BYTES);
+	r = 0;
+ out:
+	sodium_memzero(dh, sizeof(dh));
+	sodium_memzero(&st, sizeof(st));
+	if (r != 0)
+		sodium_memzero(secret, MIG_HASH_BYTES);
+	return r;
+}
+
+static void
+derive(const uint8_t secret[MIG_HASH_BYTES], const char *label,
+    uint8_t out[32])
+{
+	crypto_generichash(out, 32, (const uint8_t *)label, strlen(label) + 1,
+	    secret, MIG_HASH_BYTES);
+}
+
+void
+mig__proof(const uint8_t secret[MIG_HASH_BYTES], int initiator,
+    uint8_t out[MIG_PROOF_BYTES])
+{
+	derive(secret, initiator ? "mig-3 proof initiator" :
+				   "mig-3 proof acceptor", out);
 }
 
 int
@@ -73,18 +152,16 @@ mig__cipher_local(void)
 }
 
 void
-mig__session_init(struct mig_session *s, const uint8_t key[MIG_KEY_BYTES],
-    int initiator, const uint8_t ni[MIG_NONCE_BYTES],
-    const uint8_t na[MIG_NONCE_BYTES], const char *name_i,
-    const char *name_a, uint32_t ciphers)
+mig__session_init(struct mig_session *s, const uint8_t secret[MIG_HASH_BYTES],
+    int initiator, uint32_t ciphers)
 {
 	memset(s, 0, sizeof(*s));
 	s->cipher = (ciphers & MIG_CIPHER_AES256GCM) ? MIG_CIPHER_AES256GCM :
 						       MIG_CIPHER_CHACHA;
-	keyed_hash(key, "mig-1 key initiator->acceptor", ni, na, name_i,
-	    name_a, initiator ? s->tx.key : s->rx.key);
-	keyed_hash(key, "mig-1 key acceptor->initiator", ni, na, name_i,
-	    name_a, initiator ? s->rx.key : s->tx.key);
+	derive(secret, "mig-3 key initiator->acceptor",
+	    initiator ? s->tx.key : s->rx.key);
+	derive(secret, "mig-3 key acceptor->initiator",
+	    initiator ? s->rx.key : s->tx.key);
 }
 
 void
@@ -140,5 +217,47 @@ mig__open(struct mig_session *s, const uint8_t *c, size_t n,
 	if (r != 0)
 		return MIG_EAUTH;
 	s->rx.counter++;
+	return 0;
+}
+
+int
+mig__record_seal(struct mig_session *s, const uint8_t *frame, size_t n,
+    uint8_t *out)
+{
+	size_t clen = n + MIG_TAG_BYTES;
+
+	if (n < MIG_FRAME_HDR || n > MIG_FRAME_HDR + MIG_FRAME_MAX)
+		return MIG_ETOOBIG;
+	for (int i = 0; i < 4; i++)
+		out[i] = (uint8_t)(clen >> (8 * i));
+	return mig__seal(s, frame, n, out, 4, out + 4);
+}
+
+int
+mig__record_open(struct mig_session *s, const uint8_t *p, size_t avail,
+    struct mig_buf *plain, struct mig_frame *f, size_t *used)
+{
+	uint32_t clen;
+	int r;
+
+	*used = 0;
+	if (avail < 4)
+		return MIG_EAGAIN;
+	clen = (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	    (uint32_t)p[3] << 24;
+	/* The length word alone says a record cannot be one of ours. */
+	if (clen < MIG_TAG_BYTES + MIG_FRAME_HDR || clen > MIG_RECORD_MAX)
+		return MIG_EPROTO;
+	if (avail - 4 < clen)
+		return MIG_EAGAIN;
+	plain->len = 0;
+	if (mig_buf_reserve(plain, clen) != 0)
+		return MIG__ERR(ENOMEM);
+	if ((r = mig__open(s, p + 4, clen, p, 4, plain->data)) != 0)
+		return r;
+	*used = 4 + (size_t)clen;
+	r = mig_frame_decode(plain->data, clen - MIG_TAG_BYTES, f);
+	if (r != 0 || MIG_FRAME_HDR + f->len != clen - MIG_TAG_BYTES)
+		return MIG_EPROTO;
 	return 0;
 }

@@ -90,6 +90,8 @@ link_unref(struct link *l)
 	mig_buf_free(&l->in);
 	mig_buf_free(&l->plain);
 	mig__session_wipe(&l->sess);
+	mig__wipe(l->esk, sizeof(l->esk));
+	mig__wipe(l->secret, sizeof(l->secret));
 	free(l);
 }
 
@@ -212,17 +214,15 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 		return MIG_ELINK;
 	if ((r = mig_frame_put(&frame, type, flags, stream, payload, n)) != 0)
 		goto out;
-	clen = frame.len + MIG_TAG_BYTES;
-	if ((w = malloc(sizeof(*w) + 4 + clen)) == NULL) {
+	clen = MIG_RECORD_OVERHEAD + frame.len;
+	if ((w = malloc(sizeof(*w) + clen)) == NULL) {
 		r = MIG__ERR(ENOMEM);
 		goto out;
 	}
-	for (int i = 0; i < 4; i++)
-		w->data[i] = (uint8_t)(clen >> (8 * i));
-	if ((r = mig__seal(&l->sess, frame.data, frame.len, w->data, 4,
-	    w->data + 4)) != 0)
+	if ((r = mig__record_seal(&l->sess, frame.data, frame.len,
+	    w->data)) != 0)
 		goto out;
-	r = link_write(l, w, 4 + clen);
+	r = link_write(l, w, clen);
 	w = NULL;
  out:
 	free(w);
@@ -295,38 +295,34 @@ dispatch(struct link *l, const struct mig_frame *f)
 static size_t
 read_records(struct link *l, size_t off)
 {
-	while (l->state == LINK_UP && l->in.len - off >= 4) {
-		const uint8_t *p = l->in.data + off;
-		uint32_t clen = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
-		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+	while (l->state == LINK_UP) {
 		struct mig_frame f;
+		size_t used;
 		int r;
 
-		if (clen < MIG_TAG_BYTES + MIG_FRAME_HDR ||
-		    clen > MIG_RECORD_MAX) {
-			mig__link_fail(l, MIG_EPROTO,
-			    "malformed record length %u", clen);
+		r = mig__record_open(&l->sess, l->in.data + off,
+		    l->in.len - off, &l->plain, &f, &used);
+		if (r == MIG_EAGAIN)
+			break;
+		if (r != 0) {
+			const uint8_t *p = l->in.data + off;
+			if (r == MIG_EAUTH)
+				mig__link_fail(l, MIG_EAUTH, "record failed "
+				    "authentication (altered or replayed)");
+			else if (used == 0 && r == MIG_EPROTO)
+				mig__link_fail(l, MIG_EPROTO,
+				    "malformed record length %u",
+				    (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+				    (uint32_t)p[2] << 16 |
+				    (uint32_t)p[3] << 24);
+			else if (r == MIG_EPROTO)
+				mig__link_fail(l, MIG_EPROTO,
+				    "malformed frame in record");
+			else
+				mig__link_fail(l, r, "%s", mig_strerror(r));
 			break;
 		}
-		if (l->in.len - off - 4 < clen)
-			break;
-		l->plain.len = 0;
-		if (mig_buf_reserve(&l->plain, clen) != 0) {
-			mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
-			break;
-		}
-		if (mig__open(&l->sess, p + 4, clen, p, 4, l->plain.data) != 0) {
-			mig__link_fail(l, MIG_EAUTH,
-			    "record failed authentication (altered or replayed)");
-			break;
-		}
-		off += 4 + clen;
-		r = mig_frame_decode(l->plain.data, clen - MIG_TAG_BYTES, &f);
-		if (r != 0 || MIG_FRAME_HDR + f.len != clen - MIG_TAG_BYTES) {
-			mig__link_fail(l, MIG_EPROTO,
-			    "malformed frame in record");
-			break;
-		}
+		off += used;
 		l->last_rx = uv_now(l->d->loop);
 		dispatch(l, &f);
 	}

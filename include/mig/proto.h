@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define MIG_PROTO_VERSION 2
+#define MIG_PROTO_VERSION 3
 #define MIG_FRAME_HDR 12
 #define MIG_FRAME_MAX (1u << 20)
 /* Stream bytes in flight before the reader of a stream stops reading. */
@@ -73,6 +73,13 @@ enum mig_msg {
 	MIG_M_HOLD_SIGNAL, /* placeholder -> daemon: u32 a signal it got */
 	MIG_M_WINSIZE,   /* stub -> home -> host: u16 rows, u16 columns of
 			  * the terminal (MIG_JOB_TTY) */
+	MIG_M_FS_REQ,    /* host -> home: a request of the served view; flags =
+			  * op (MIG_FS_*, homed/fs/fs.h), stream = its number */
+	MIG_M_FS_REP,    /* home -> host: the answer to FS_REQ number stream:
+			  * i32 errno (0: done), then per op */
+	MIG_M_FS_MODE,   /* host -> peers, at link up: u32 MIG_FILES_* of its
+			  * hosts file line, u32 1 if it can serve views,
+			  * str why not */
 	MIG_M__COUNT
 };
 

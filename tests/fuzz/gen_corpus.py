@@ -110,3 +110,87 @@ def write(target, files):
 write("fuzz_frame", FRAMES)
 write("fuzz_job", JOBS)
 write("fuzz_hosts", HOSTS)
+
+
+# --- what a peer or a local client reaches in the daemon's transport ---
+PROTO_VERSION = 3  # include/mig/proto.h
+(HOSTS_, PS_, HISTORY_, CALL_, CALLRET_, HOLD_, HOLDRET_, GONE_, STANDIN_,
+ INPUT_, INPUT_EOF_, OUTPUT_ACK_, OUTPUT_CLOSE_, HOLD_SIGNAL_) = range(18, 32)
+LOAD_ = 17
+
+
+def hello(nonce, name, ciphers, epk, proof=None):
+    p = u32(PROTO_VERSION) + s(nonce) + s(name) + u32(ciphers) + s(epk)
+    return p + (s(proof) if proof is not None else b"")
+
+
+# fuzz_handshake: mode byte 0 (to an acceptor), 1 (to an initiator),
+# 2 (an honest handshake, one message changed: which, u16 offset, xor).
+EPK = bytes(range(9, 41))
+HANDSHAKE = {
+    "to-acceptor": b"\0" + frame(HELLO, hello(bytes(32), "home", 1, EPK))
+    + frame(AUTH, s(bytes(32))),
+    "to-acceptor-stranger": b"\0" + frame(HELLO, hello(bytes(32), "x", 0,
+                                                        EPK)),
+    "to-acceptor-v2": b"\0" + frame(HELLO, u32(2) + s(bytes(32)) + s("home")
+                                    + u32(1)),
+    "to-acceptor-zero-key": b"\0" + frame(HELLO, hello(bytes(32), "home", 1,
+                                                        bytes(32))),
+    "to-initiator": b"\1" + frame(HELLO, hello(bytes(32), "host1", 1, EPK,
+                                                bytes(32))),
+    "to-initiator-version": b"\1" + frame(HELLO, u32(99)),
+    "to-initiator-error": b"\1" + frame(ERROR, u32(-5006) + s("no")),
+    "honest": b"\2" + b"\3\0\0\0",
+    "honest-then-records": b"\2" + b"\3\0\0\0" + u32(40) + bytes(40),
+    "changed-hello-i-cipher": b"\2" + b"\0" + struct.pack("<H", 12 + 48)
+    + b"\1",
+    "changed-hello-a-key": b"\2" + b"\1" + struct.pack("<H", 100) + b"\x80",
+    "changed-auth": b"\2" + b"\2" + struct.pack("<H", 20) + b"\1",
+    "changed-flags": b"\2" + b"\0" + struct.pack("<H", 6) + b"\1",
+}
+
+
+def piece(op, data):
+    return struct.pack("<HB", len(data), op) + data
+
+
+PING_ = frame(PING, u64(1) + u64(2))
+# fuzz_record: mode byte even (raw bytes), odd (a session: cipher bit,
+# then pieces of u16 length, u8 operation, bytes).
+RECORD = {
+    "raw": b"\0" + u32(40) + bytes(40),
+    "raw-short-length": b"\0" + u32(3) + bytes(8),
+    "raw-huge": b"\0" + u32(0xFFFFFFF0),
+    "session": b"\1\0" + piece(0, PING_) + piece(0, frame(LOAD_, u32(4) * 4))
+    + piece(0, frame(EXEC, JOBS["true"], stream=1)),
+    "session-aes": b"\1\1" + piece(0, PING_) + piece(0, PING_),
+    "flipped": b"\1\0" + piece(0, PING_) + piece(1, PING_) + piece(0, PING_),
+    "replayed": b"\1\0" + piece(2, PING_) + piece(0, PING_),
+    "cut": b"\1\0" + piece(3, PING_) + piece(0, PING_),
+    "dropped": b"\1\0" + piece(4, PING_) + piece(0, PING_),
+    "not-a-frame": b"\1\0" + piece(0, b"x" * 20) + piece(0, PING_),
+}
+
+# fuzz_control: what a local program sends a daemon's unix socket.
+V = frame(HELLO, u32(PROTO_VERSION))
+CONTROL = {
+    "run": V + frame(RUN, JOBS["sh"]),
+    "stub": V + frame(RUN, JOBS["true"]) + frame(INPUT_, b"in")
+    + frame(INPUT_EOF_) + frame(OUTPUT_ACK_, u32(6), flags=1)
+    + frame(OUTPUT_CLOSE_, flags=2) + frame(SIGNAL, u32(2))
+    + frame(SIGNAL, u32(15) + u32(4242), flags=1),
+    "call-kill": V + frame(CALL_, u32(0) + u32(0) + u32(2) + u64(42)
+                           + u64(15), stream=3),
+    "call-sigqueue": V + frame(CALL_, u32(0) + u32(2) + u32(3) + u64(42)
+                               + u64(10) + u64(7), stream=3),
+    "call-bad-count": V + frame(CALL_, u32(0) + u32(0) + u32(6)),
+    "hold": V + frame(HOLD_, u32(1) + u32(4243) + s("cc1"), stream=3),
+    "standin": V + frame(STANDIN_, u32(555)) + frame(HOLD_SIGNAL_, u32(15)),
+    "views": V + frame(HOSTS_) + frame(PS_) + frame(HISTORY_),
+    "before-hello": frame(RUN, JOBS["true"]) + V,
+    "old-version": frame(HELLO, u32(2)) + frame(RUN, JOBS["true"]),
+}
+
+write("fuzz_handshake", HANDSHAKE)
+write("fuzz_record", RECORD)
+write("fuzz_control", CONTROL)

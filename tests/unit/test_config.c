@@ -92,6 +92,52 @@ hosts_layout(void **state)
 	mig__hosts_free(&h);
 }
 
+/* The optional keyword: shared or served, before or after SLOTS. */
+static void
+hosts_files(void **state)
+{
+	static const char text[] =
+	    "a 10.0.0.1\n"
+	    "b 10.0.0.2 shared\n"
+	    "c 10.0.0.3 4 served\n"
+	    "d 10.0.0.4:7500 served 8\n"
+	    "e 10.0.0.5 0 shared # comment\n";
+	static const struct {
+		const char *text, *err;
+	} bad[] = {
+		{ "a 1.1.1.1 shared served\n", "hosts:1: give shared or served once" },
+		{ "a 1.1.1.1 served served\n", "hosts:1: give shared or served once" },
+		{ "a 1.1.1.1 4 5\n", "hosts:1: unexpected words after SLOTS" },
+		{ "a 1.1.1.1 shared 4 5\n", "hosts:1: unexpected words after SLOTS" },
+		{ "a 1.1.1.1 Shared\n", "hosts:1: slots must be a number from 0 to 4096" },
+		{ "a 1.1.1.1 servedx\n", "hosts:1: slots must be a number from 0 to 4096" },
+	};
+	struct mig_hosts h;
+	char err[256] = "";
+
+	assert_int_equal(parse(text, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.n, 5);
+	assert_int_equal(h.v[0].files, MIG_FILES_AUTO);
+	assert_int_equal(h.v[0].slots, 0);
+	assert_int_equal(h.v[1].files, MIG_FILES_SHARED);
+	assert_int_equal(h.v[1].slots, 0);
+	assert_int_equal(h.v[2].files, MIG_FILES_SERVED);
+	assert_int_equal(h.v[2].slots, 4);
+	assert_int_equal(h.v[3].files, MIG_FILES_SERVED);
+	assert_int_equal(h.v[3].slots, 8);
+	assert_int_equal(h.v[3].port, 7500);
+	assert_int_equal(h.v[4].files, MIG_FILES_SHARED);
+	assert_int_equal(h.v[4].slots, 0);
+	mig__hosts_free(&h);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(parse(bad[i].text, &h, err, sizeof(err)),
+		    MIG_ECONFIG);
+		assert_string_equal(err, bad[i].err);
+		assert_int_equal(h.n, 0);
+	}
+}
+
 static void
 hosts_empty(void **state)
 {
@@ -732,6 +778,7 @@ main(int argc, char **argv)
 	const struct CMUnitTest hosts[] = {
 		cmocka_unit_test(hosts_basic),
 		cmocka_unit_test(hosts_layout),
+		cmocka_unit_test(hosts_files),
 		cmocka_unit_test(hosts_empty),
 		cmocka_unit_test(hosts_ipv6),
 		cmocka_unit_test(hosts_limits),

@@ -1,5 +1,6 @@
-/* test_crypto.c: handshake proofs, session keys and AEAD records
- * (homed/crypto.c). */
+/* test_crypto.c: the handshake's key schedule and proofs, the handshake
+ * itself between two ends without sockets (tests/fuzz/hslink.c), and the
+ * AEAD records (homed/transport/crypto.c, handshake.c). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -10,16 +11,27 @@
 #include <string.h>
 
 #include "homed.h"
+#include "hslink.h"
 
 static const uint8_t key_a[MIG_KEY_BYTES] = { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
 	11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,
 	29, 30, 31, 32 };
 static uint8_t key_b[MIG_KEY_BYTES];
 static uint8_t ni[MIG_NONCE_BYTES], na[MIG_NONCE_BYTES];
+/* Ephemeral secrets fixed by the test, and their public halves. */
+static uint8_t esk_i[MIG_KX_BYTES], esk_a[MIG_KX_BYTES], esk_x[MIG_KX_BYTES];
+static uint8_t epk_i[MIG_KX_BYTES], epk_a[MIG_KX_BYTES], epk_x[MIG_KX_BYTES];
+/* Both HELLOs (the acceptor's without its proof), their transcript, and
+ * the handshake secret under key_a and under key_b. */
+static struct mig_buf hello_i, hello_a;
+static uint8_t th[MIG_HASH_BYTES], secret_a[MIG_HASH_BYTES],
+    secret_b[MIG_HASH_BYTES];
 
 static int
 setup(void **state)
 {
+	uint8_t s2[MIG_HASH_BYTES];
+
 	if (mig__crypto_init() != 0)
 		return -1;
 	memcpy(key_b, key_a, sizeof(key_b));
@@ -28,6 +40,35 @@ setup(void **state)
 		ni[i] = (uint8_t)(0x40 + i);
 		na[i] = (uint8_t)(0x80 + i);
 	}
+	for (int i = 0; i < MIG_KX_BYTES; i++) {
+		esk_i[i] = (uint8_t)(0x11 * i + 1);
+		esk_a[i] = (uint8_t)(0x13 * i + 2);
+		esk_x[i] = (uint8_t)(0x17 * i + 3);
+	}
+	if (mig__kx_public(esk_i, epk_i) != 0 ||
+	    mig__kx_public(esk_a, epk_a) != 0 ||
+	    mig__kx_public(esk_x, epk_x) != 0)
+		return -1;
+	if (mig__hello_put(&hello_i, ni, "home", MIG_CIPHER_AES256GCM,
+	    epk_i) != 0 ||
+	    mig__hello_put(&hello_a, na, "host1", MIG_CIPHER_AES256GCM,
+	    epk_a) != 0)
+		return -1;
+	mig__transcript(hello_i.data, hello_i.len, hello_a.data, hello_a.len,
+	    th);
+	if (mig__hs_secret(key_a, esk_i, epk_a, th, secret_a) != 0 ||
+	    mig__hs_secret(key_a, esk_a, epk_i, th, s2) != 0 ||
+	    memcmp(secret_a, s2, sizeof(s2)) != 0 ||
+	    mig__hs_secret(key_b, esk_i, epk_a, th, secret_b) != 0)
+		return -1;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	mig_buf_free(&hello_i);
+	mig_buf_free(&hello_a);
 	return 0;
 }
 
@@ -43,53 +84,140 @@ random_bytes(void **state)
 	mig__random(a, 0);
 }
 
+/* Each side's X25519 half with the other's public key gives one secret,
+ * and so the same proofs. */
 static void
-proof_same_inputs(void **state)
+kx_agree(void **state)
 {
-	uint8_t p1[MIG_PROOF_BYTES], p2[MIG_PROOF_BYTES];
+	uint8_t si[MIG_HASH_BYTES], sa[MIG_HASH_BYTES];
+	uint8_t pi[MIG_PROOF_BYTES], pa[MIG_PROOF_BYTES];
+	uint8_t sk[MIG_KX_BYTES], pk[MIG_KX_BYTES], pk2[MIG_KX_BYTES];
 
+	assert_int_equal(mig__hs_secret(key_a, esk_i, epk_a, th, si), 0);
+	assert_int_equal(mig__hs_secret(key_a, esk_a, epk_i, th, sa), 0);
+	assert_memory_equal(si, sa, sizeof(si));
 	for (int initiator = 0; initiator < 2; initiator++) {
-		mig__proof(key_a, initiator, ni, na, "home", "host1", p1);
-		mig__proof(key_a, initiator, ni, na, "home", "host1", p2);
-		assert_memory_equal(p1, p2, MIG_PROOF_BYTES);
-		assert_int_equal(mig__proof_check(p1, p2), 0);
+		mig__proof(si, initiator, pi);
+		mig__proof(sa, initiator, pa);
+		assert_int_equal(mig__proof_check(pi, pa), 0);
+	}
+	/* The two proofs differ: neither side can reflect the other's. */
+	mig__proof(si, 0, pa);
+	assert_int_equal(mig__proof_check(pi, pa), MIG_EAUTH);
+	/* A fresh pair is fresh, and its public half is the secret's. */
+	assert_int_equal(mig__kx_keypair(sk, pk), 0);
+	assert_int_equal(mig__kx_public(sk, pk2), 0);
+	assert_memory_equal(pk, pk2, sizeof(pk));
+	assert_memory_not_equal(pk, epk_i, sizeof(pk));
+}
+
+/* The secret needs the ephemeral halves, not the pre-shared key alone:
+ * with the key and the transcript fixed, another ephemeral key gives
+ * another secret, other proofs and other session keys. */
+static void
+kx_needs_ephemeral(void **state)
+{
+	uint8_t s1[MIG_HASH_BYTES], s2[MIG_HASH_BYTES], s3[MIG_HASH_BYTES];
+	struct mig_session a, b;
+
+	assert_int_equal(mig__hs_secret(key_a, esk_i, epk_a, th, s1), 0);
+	assert_int_equal(mig__hs_secret(key_a, esk_i, epk_x, th, s2), 0);
+	assert_int_equal(mig__hs_secret(key_a, esk_x, epk_a, th, s3), 0);
+	assert_memory_not_equal(s1, s2, sizeof(s1));
+	assert_memory_not_equal(s1, s3, sizeof(s1));
+	mig__session_init(&a, s1, 1, 0);
+	mig__session_init(&b, s2, 1, 0);
+	assert_memory_not_equal(a.tx.key, b.tx.key, sizeof(a.tx.key));
+	assert_memory_not_equal(a.rx.key, b.rx.key, sizeof(a.rx.key));
+	mig__session_init(&b, s3, 1, 0);
+	assert_memory_not_equal(a.tx.key, b.tx.key, sizeof(a.tx.key));
+	/* And it needs the key: the same ephemeral halves under another
+	 * key give another secret. */
+	assert_memory_not_equal(secret_a, secret_b, sizeof(secret_a));
+	/* And the transcript. */
+	{
+		uint8_t th2[MIG_HASH_BYTES];
+		memcpy(th2, th, sizeof(th2));
+		th2[0] ^= 1;
+		assert_int_equal(mig__hs_secret(key_a, esk_i, epk_a, th2, s2),
+		    0);
+		assert_memory_not_equal(s1, s2, sizeof(s1));
 	}
 }
 
+/* A public key of small order makes every secret the same: refused. */
 static void
-proof_differs(void **state)
+kx_small_order(void **state)
 {
-	uint8_t base[MIG_PROOF_BYTES], p[MIG_PROOF_BYTES];
-	uint8_t ni2[MIG_NONCE_BYTES], na2[MIG_NONCE_BYTES];
+	uint8_t zero[MIG_KX_BYTES] = { 0 }, one[MIG_KX_BYTES] = { 1 };
+	uint8_t s[MIG_HASH_BYTES];
 
-	memcpy(ni2, ni, sizeof(ni2));
-	memcpy(na2, na, sizeof(na2));
-	ni2[MIG_NONCE_BYTES - 1] ^= 1;
-	na2[0] ^= 1;
-	mig__proof(key_a, 1, ni, na, "home", "host1", base);
+	assert_int_equal(mig__hs_secret(key_a, esk_i, zero, th, s), MIG_EAUTH);
+	assert_memory_equal(s, zero, sizeof(s));
+	assert_int_equal(mig__hs_secret(key_a, esk_i, one, th, s), MIG_EAUTH);
+}
 
-	mig__proof(key_b, 1, ni, na, "home", "host1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 0, ni, na, "home", "host1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 1, ni2, na, "home", "host1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 1, ni, na2, "home", "host1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	/* Swapped nonces: an acceptor cannot echo the initiator's back. */
-	mig__proof(key_a, 1, na, ni, "home", "host1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 1, ni, na, "home2", "host1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 1, ni, na, "home", "host2", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 1, ni, na, "host1", "home", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	/* The boundary between the names counts. */
-	mig__proof(key_a, 1, ni, na, "homeh", "ost1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
-	mig__proof(key_a, 1, ni, na, "", "homehost1", p);
-	assert_int_equal(mig__proof_check(base, p), MIG_EAUTH);
+/* What the side that sees a HELLO changed in transit computes: the
+ * transcript over the bytes it saw, X25519 with the key in them (the last
+ * MIG_KX_BYTES of a HELLO's body). 0 when its proofs match the honest
+ * side's (they must not). */
+static int
+proofs_match(const uint8_t *hi, size_t ilen, const uint8_t *ha, size_t alen,
+    int initiator_saw)
+{
+	uint8_t t[MIG_HASH_BYTES], s[MIG_HASH_BYTES];
+	uint8_t p1[MIG_PROOF_BYTES], p2[MIG_PROOF_BYTES];
+
+	mig__transcript(hi, ilen, ha, alen, t);
+	if (initiator_saw) {
+		if (mig__hs_secret(key_a, esk_i, ha + alen - MIG_KX_BYTES, t,
+		    s) != 0)
+			return MIG_EAUTH;
+	} else if (mig__hs_secret(key_a, esk_a, hi + ilen - MIG_KX_BYTES, t,
+	    s) != 0)
+		return MIG_EAUTH;
+	for (int initiator = 0; initiator < 2; initiator++) {
+		mig__proof(s, initiator, p1);
+		mig__proof(secret_a, initiator, p2);
+		if (mig__proof_check(p1, p2) == 0)
+			return 0;
+	}
+	return MIG_EAUTH;
+}
+
+/* Every byte of both HELLOs is bound into the proofs: version, nonce,
+ * name, cipher offer, ephemeral key, and the lengths between them. */
+static void
+transcript_binds_every_byte(void **state)
+{
+	uint8_t hi[MIG_HANDSHAKE_FRAME_MAX], ha[MIG_HANDSHAKE_FRAME_MAX];
+
+	assert_int_equal(proofs_match(hello_i.data, hello_i.len, hello_a.data,
+	    hello_a.len, 1), 0);
+	assert_int_equal(proofs_match(hello_i.data, hello_i.len, hello_a.data,
+	    hello_a.len, 0), 0);
+	for (size_t k = 0; k < hello_i.len; k++)
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(hi, hello_i.data, hello_i.len);
+			hi[k] ^= (uint8_t)(1u << bit);
+			assert_int_equal(proofs_match(hi, hello_i.len,
+			    hello_a.data, hello_a.len, 0), MIG_EAUTH);
+		}
+	for (size_t k = 0; k < hello_a.len; k++)
+		for (int bit = 0; bit < 8; bit++) {
+			memcpy(ha, hello_a.data, hello_a.len);
+			ha[k] ^= (uint8_t)(1u << bit);
+			assert_int_equal(proofs_match(hello_i.data,
+			    hello_i.len, ha, hello_a.len, 1), MIG_EAUTH);
+		}
+	/* A byte more or less at the end of either. */
+	memcpy(hi, hello_i.data, hello_i.len);
+	assert_int_equal(proofs_match(hi, hello_i.len - 1, hello_a.data,
+	    hello_a.len, 1), MIG_EAUTH);
+	memcpy(ha, hello_a.data, hello_a.len);
+	ha[hello_a.len] = 0;
+	assert_int_equal(proofs_match(hello_i.data, hello_i.len, ha,
+	    hello_a.len + 1, 1), MIG_EAUTH);
 }
 
 static void
@@ -97,7 +225,7 @@ proof_check(void **state)
 {
 	uint8_t a[MIG_PROOF_BYTES], b[MIG_PROOF_BYTES];
 
-	mig__proof(key_a, 0, ni, na, "a", "b", a);
+	mig__proof(secret_a, 0, a);
 	memcpy(b, a, sizeof(b));
 	assert_int_equal(mig__proof_check(a, b), 0);
 	for (int i = 0; i < MIG_PROOF_BYTES; i++) {
@@ -112,6 +240,350 @@ proof_check(void **state)
 }
 
 static void
+hello_parse(void **state)
+{
+	struct mig_hello h;
+	struct mig_buf b = { NULL, 0, 0 };
+	const uint8_t *proof;
+	uint8_t pr[MIG_PROOF_BYTES] = { 7 };
+
+	assert_int_equal(mig__hello_parse(hello_i.data, hello_i.len, 0, &h),
+	    0);
+	assert_int_equal(h.version, MIG_PROTO_VERSION);
+	assert_memory_equal(h.nonce, ni, MIG_NONCE_BYTES);
+	assert_string_equal(h.name, "home");
+	assert_int_equal(h.ciphers, MIG_CIPHER_AES256GCM);
+	assert_memory_equal(h.epk, epk_i, MIG_KX_BYTES);
+	assert_null(h.proof);
+	assert_int_equal(h.body, hello_i.len);
+	/* An initiator's HELLO lacks the acceptor's proof. */
+	assert_int_equal(mig__hello_parse(hello_i.data, hello_i.len, 1, &h),
+	    MIG_EPROTO);
+	assert_int_equal(mig_buf_append(&b, hello_a.data, hello_a.len), 0);
+	assert_int_equal(proto_put_bytes(&b, pr, sizeof(pr)), 0);
+	assert_int_equal(mig__hello_parse(b.data, b.len, 1, &h), 0);
+	assert_int_equal(h.body, hello_a.len);
+	assert_memory_equal(h.proof, pr, sizeof(pr));
+	assert_int_equal(mig__hello_parse(b.data, b.len, 0, &h), MIG_EPROTO);
+	/* Truncated anywhere. */
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_not_equal(mig__hello_parse(b.data, n, 1, &h), 0);
+	/* Another version: known from the first word alone. */
+	b.data[0] ^= 1;
+	assert_int_equal(mig__hello_parse(b.data, 4, 1, &h), MIG_EVERSION);
+	assert_int_equal(h.version, MIG_PROTO_VERSION ^ 1);
+	mig_buf_free(&b);
+	/* A name no hosts file has. */
+	assert_int_equal(mig__hello_put(&b, ni, "a b", 0, epk_i), 0);
+	assert_int_equal(mig__hello_parse(b.data, b.len, 0, &h), MIG_EPROTO);
+	mig_buf_free(&b);
+	assert_int_equal(mig__auth_parse(pr, sizeof(pr), &proof), MIG_EPROTO);
+	assert_int_equal(proto_put_bytes(&b, pr, sizeof(pr)), 0);
+	assert_int_equal(mig__auth_parse(b.data, b.len, &proof), 0);
+	assert_memory_equal(proof, pr, sizeof(pr));
+	assert_int_equal(mig__auth_parse(b.data, b.len - 1, &proof),
+	    MIG_EPROTO);
+	mig_buf_free(&b);
+}
+
+/* --- the handshake between two ends without sockets (hslink.c) ---- */
+
+static void
+ends(struct hs_end **i, struct hs_end **a, const uint8_t *ki,
+    const uint8_t *ka)
+{
+	*i = hs_new("home", "host1", ki, 1);
+	*a = hs_new("host1", "home", ka, 0);
+	assert_non_null(*i);
+	assert_non_null(*a);
+}
+
+static void
+assert_wiped(const struct link *l)
+{
+	static const uint8_t zero[MIG_HASH_BYTES];
+
+	assert_memory_equal(l->esk, zero, sizeof(l->esk));
+	assert_memory_equal(l->secret, zero, sizeof(l->secret));
+}
+
+static void
+handshake_up(void **state)
+{
+	struct hs_end *i, *a;
+	static const uint8_t zero[MIG_KX_BYTES];
+	uint32_t want = (uint32_t)mig__cipher_local() & MIG_CIPHER_AES256GCM;
+
+	ends(&i, &a, key_a, key_a);
+	assert_int_equal(hs_run(i, a), 0);
+	assert_memory_equal(i->l.sess.tx.key, a->l.sess.rx.key, 32);
+	assert_memory_equal(i->l.sess.rx.key, a->l.sess.tx.key, 32);
+	assert_memory_not_equal(i->l.sess.tx.key, i->l.sess.rx.key, 32);
+	assert_int_equal(i->l.sess.cipher, want);
+	assert_int_equal(a->l.sess.cipher, want);
+	assert_ptr_equal(a->l.peer, &a->peer);
+	assert_string_equal(a->l.peer_name, "home");
+	assert_string_equal(i->l.peer_name, "host1");
+	/* No ephemeral secret outlives the handshake; public halves were
+	 * made. */
+	assert_wiped(&i->l);
+	assert_wiped(&a->l);
+	assert_memory_not_equal(i->l.epk, zero, sizeof(zero));
+	assert_memory_not_equal(a->l.epk, zero, sizeof(zero));
+	assert_memory_not_equal(i->l.epk, a->l.epk, sizeof(zero));
+	hs_free(i);
+	hs_free(a);
+}
+
+/* Two handshakes under one key: each its own session keys. */
+static void
+handshake_fresh(void **state)
+{
+	struct hs_end *i1, *a1, *i2, *a2;
+
+	ends(&i1, &a1, key_a, key_a);
+	ends(&i2, &a2, key_a, key_a);
+	assert_int_equal(hs_run(i1, a1), 0);
+	assert_int_equal(hs_run(i2, a2), 0);
+	assert_memory_not_equal(i1->l.sess.tx.key, i2->l.sess.tx.key, 32);
+	assert_memory_not_equal(i1->l.sess.rx.key, i2->l.sess.rx.key, 32);
+	hs_free(i1);
+	hs_free(a1);
+	hs_free(i2);
+	hs_free(a2);
+}
+
+static void
+handshake_wrong_key(void **state)
+{
+	struct hs_end *i, *a;
+
+	ends(&i, &a, key_a, key_b);
+	assert_int_not_equal(hs_run(i, a), 0);
+	assert_int_equal(i->l.state, LINK_FAILED);
+	assert_int_equal(i->l.fail_code, MIG_EAUTH);
+	assert_non_null(strstr(i->l.fail_why, "authentication failed"));
+	assert_int_not_equal(a->l.state, LINK_UP);
+	assert_wiped(&i->l);
+	hs_free(i);
+	hs_free(a);
+	/* The acceptor refuses a name its hosts file lacks. */
+	i = hs_new("stranger", "host1", key_a, 1);
+	a = hs_new("host1", "home", key_a, 0);
+	assert_int_not_equal(hs_run(i, a), 0);
+	assert_int_equal(a->l.fail_code, MIG_EAUTH);
+	assert_non_null(strstr(a->l.fail_why, "'stranger' is not in"));
+	hs_free(i);
+	hs_free(a);
+}
+
+/*
+ * A man in the middle changes one bit of a HELLO on its way (initiator's
+ * when which is 0, acceptor's when 1): the link comes up on neither side.
+ * Returns why the side that first saw the change failed.
+ */
+static int
+hello_changed(int which, size_t k, int bit)
+{
+	struct hs_end *i, *a;
+	int code;
+
+	ends(&i, &a, key_a, key_a);
+	hs_start(i);
+	if (which == 0) {
+		assert_true(k < i->out.len);
+		i->out.data[k] ^= (uint8_t)(1u << bit);
+	}
+	hs_pass(i, a);
+	if (which == 1) {
+		assert_true(k < a->out.len);
+		a->out.data[k] ^= (uint8_t)(1u << bit);
+	}
+	hs_pass(a, i);
+	hs_pass(i, a);
+	assert_int_not_equal(i->l.state, LINK_UP);
+	assert_int_not_equal(a->l.state, LINK_UP);
+	if (i->l.state == LINK_FAILED)
+		assert_wiped(&i->l);
+	/* The side that first saw the change says why. */
+	if (which == 0 && a->l.state == LINK_FAILED)
+		code = a->l.fail_code;
+	else
+		code = i->l.state == LINK_FAILED ? i->l.fail_code :
+						   a->l.fail_code;
+	hs_free(i);
+	hs_free(a);
+	return code;
+}
+
+/* Any bit of either HELLO changed in transit fails the handshake; past
+ * the version and the framing, it is the proof check that fails. */
+static void
+handshake_tampered(void **state)
+{
+	struct hs_end *i, *a;
+	size_t ilen, alen;
+	int eauth = 0;
+
+	ends(&i, &a, key_a, key_a);
+	hs_start(i);
+	ilen = i->out.len;
+	hs_pass(i, a);
+	alen = a->out.len;
+	hs_free(i);
+	hs_free(a);
+	for (size_t k = MIG_FRAME_HDR; k < ilen; k++)
+		for (int bit = 0; bit < 8; bit++) {
+			int code = hello_changed(0, k, bit);
+			assert_true(code == MIG_EAUTH || code == MIG_EPROTO ||
+			    code == MIG_EVERSION);
+			/* The version word: refused as another version. */
+			if (k < MIG_FRAME_HDR + 4)
+				assert_int_equal(code, MIG_EVERSION);
+			/* The nonce (after its length), the cipher offer and
+			 * the key: parsed, then refused by proof_a. */
+			if ((k >= MIG_FRAME_HDR + 8 &&
+			    k < MIG_FRAME_HDR + 8 + MIG_NONCE_BYTES) ||
+			    k >= ilen - MIG_KX_BYTES - 8)
+				if (!(k >= ilen - MIG_KX_BYTES - 4 &&
+				    k < ilen - MIG_KX_BYTES))
+					assert_int_equal(code, MIG_EAUTH);
+			eauth += code == MIG_EAUTH;
+		}
+	for (size_t k = MIG_FRAME_HDR; k < alen; k++)
+		for (int bit = 0; bit < 8; bit++) {
+			int code = hello_changed(1, k, bit);
+			assert_true(code == MIG_EAUTH || code == MIG_EPROTO ||
+			    code == MIG_EVERSION);
+			if (k >= MIG_FRAME_HDR + 8 &&
+			    k < MIG_FRAME_HDR + 8 + MIG_NONCE_BYTES)
+				assert_int_equal(code, MIG_EAUTH);
+		}
+	assert_true(eauth > 0);
+}
+
+/* Named changes a man in the middle would want: a weaker cipher, another
+ * ephemeral key of its own, an old acceptor HELLO replayed. */
+static void
+handshake_mitm(void **state)
+{
+	struct hs_end *i, *a, *i2, *a2;
+	struct mig_hello h;
+	size_t at;
+
+	/* The initiator's AES offer changed (cleared, to force ChaCha20, or
+	 * set): the acceptor's proof covers the offer as sent, so the
+	 * initiator refuses it. */
+	ends(&i, &a, key_a, key_a);
+	hs_start(i);
+	assert_int_equal(mig__hello_parse(i->out.data + MIG_FRAME_HDR,
+	    i->out.len - MIG_FRAME_HDR, 0, &h), 0);
+	at = (size_t)(h.epk - i->out.data) - 4 /* epk's length */ - 4;
+	i->out.data[at] ^= MIG_CIPHER_AES256GCM;
+	hs_pass(i, a);
+	assert_int_equal(a->l.state, LINK_AUTH);
+	hs_pass(a, i);
+	assert_int_equal(i->l.state, LINK_FAILED);
+	assert_int_equal(i->l.fail_code, MIG_EAUTH);
+	hs_free(i);
+	hs_free(a);
+
+	/* The initiator's ephemeral key swapped for the attacker's. */
+	ends(&i, &a, key_a, key_a);
+	hs_start(i);
+	memcpy(i->out.data + i->out.len - MIG_KX_BYTES, epk_x, MIG_KX_BYTES);
+	hs_pass(i, a);
+	hs_pass(a, i);
+	assert_int_equal(i->l.fail_code, MIG_EAUTH);
+	hs_pass(i, a);
+	assert_int_not_equal(a->l.state, LINK_UP);
+	hs_free(i);
+	hs_free(a);
+
+	/* A key of small order: the acceptor refuses at once. */
+	ends(&i, &a, key_a, key_a);
+	hs_start(i);
+	memset(i->out.data + i->out.len - MIG_KX_BYTES, 0, MIG_KX_BYTES);
+	hs_pass(i, a);
+	assert_int_equal(a->l.state, LINK_FAILED);
+	assert_int_equal(a->l.fail_code, MIG_EAUTH);
+	assert_wiped(&a->l);
+	hs_free(i);
+	hs_free(a);
+
+	/* An acceptor's HELLO from an earlier handshake, replayed to a new
+	 * initiator: its proof is over another transcript. */
+	ends(&i, &a, key_a, key_a);
+	ends(&i2, &a2, key_a, key_a);
+	hs_start(i);
+	hs_pass(i, a);
+	hs_start(i2);
+	hs_pass(a, i2); /* a's answer to i, sent to i2 */
+	assert_int_equal(i2->l.state, LINK_FAILED);
+	assert_int_equal(i2->l.fail_code, MIG_EAUTH);
+	hs_free(i);
+	hs_free(a);
+	hs_free(i2);
+	hs_free(a2);
+
+	/* An initiator's AUTH from another handshake, to an acceptor
+	 * waiting for its own. */
+	{
+		struct hs_end *i3, *a3;
+		ends(&i2, &a2, key_a, key_a);
+		ends(&i3, &a3, key_a, key_a);
+		hs_start(i2);
+		hs_pass(i2, a2);
+		mig_buf_free(&a2->out);
+		hs_start(i3);
+		hs_pass(i3, a3);
+		hs_pass(a3, i3);
+		hs_pass(i3, a2); /* i3's AUTH, made for a3 */
+		assert_int_equal(a2->l.state, LINK_FAILED);
+		assert_int_equal(a2->l.fail_code, MIG_EAUTH);
+		assert_wiped(&a2->l);
+		hs_free(i2);
+		hs_free(a2);
+		hs_free(i3);
+		hs_free(a3);
+	}
+}
+
+/* Another version: the acceptor answers with its own version alone, and
+ * both sides say it. */
+static void
+handshake_version(void **state)
+{
+	struct hs_end *i, *a;
+	struct mig_hello h;
+
+	ends(&i, &a, key_a, key_a);
+	hs_start(i);
+	i->out.data[MIG_FRAME_HDR] = 99;
+	hs_pass(i, a);
+	assert_int_equal(a->l.fail_code, MIG_EVERSION);
+	assert_string_equal(a->l.fail_why,
+	    "protocol version mismatch: it speaks 99, we speak 3");
+	assert_int_equal(a->out.len, MIG_FRAME_HDR + 4);
+	assert_int_equal(mig__hello_parse(a->out.data + MIG_FRAME_HDR, 4, 1,
+	    &h), MIG_EPROTO);
+	a->out.data[MIG_FRAME_HDR] = 98;
+	hs_pass(a, i);
+	assert_int_equal(i->l.fail_code, MIG_EVERSION);
+	assert_wiped(&i->l);
+	hs_free(i);
+	hs_free(a);
+}
+
+/* Both ends of one link, as the handshake leaves them. */
+static void
+pair(struct mig_session *i, struct mig_session *a, uint32_t ciphers)
+{
+	mig__session_init(i, secret_a, 1, ciphers);
+	mig__session_init(a, secret_a, 0, ciphers);
+}
+
+static void
 cipher_local(void **state)
 {
 	int c = mig__cipher_local();
@@ -119,14 +591,6 @@ cipher_local(void **state)
 	assert_int_equal(c & ~MIG_CIPHER_AES256GCM, 0);
 	print_message("local ciphers: chacha20-poly1305%s\n",
 	    c & MIG_CIPHER_AES256GCM ? ", aes256-gcm" : "");
-}
-
-/* Both ends of one link, as the handshake leaves them. */
-static void
-pair(struct mig_session *i, struct mig_session *a, uint32_t ciphers)
-{
-	mig__session_init(i, key_a, 1, ni, na, "home", "host1", ciphers);
-	mig__session_init(a, key_a, 0, ni, na, "home", "host1", ciphers);
 }
 
 static void
@@ -147,21 +611,19 @@ session_keys(void **state)
 	assert_int_equal(i.cipher, MIG_CIPHER_AES256GCM);
 	assert_int_equal(a.cipher, MIG_CIPHER_AES256GCM);
 
-	/* Keys are not the proofs, and depend on every input. */
+	/* Keys are not the proofs, nor the secret, nor the key. */
 	{
 		uint8_t p[MIG_PROOF_BYTES];
-		mig__proof(key_a, 1, ni, na, "home", "host1", p);
+		mig__proof(secret_a, 1, p);
 		assert_memory_not_equal(p, i.tx.key, sizeof(p));
-		mig__proof(key_a, 0, ni, na, "home", "host1", p);
 		assert_memory_not_equal(p, i.rx.key, sizeof(p));
+		mig__proof(secret_a, 0, p);
+		assert_memory_not_equal(p, i.rx.key, sizeof(p));
+		assert_memory_not_equal(p, i.tx.key, sizeof(p));
+		assert_memory_not_equal(secret_a, i.tx.key, sizeof(p));
+		assert_memory_not_equal(key_a, i.tx.key, sizeof(p));
 	}
-	mig__session_init(&o, key_b, 1, ni, na, "home", "host1", 0);
-	assert_memory_not_equal(o.tx.key, i.tx.key, sizeof(o.tx.key));
-	mig__session_init(&o, key_a, 1, na, ni, "home", "host1", 0);
-	assert_memory_not_equal(o.tx.key, i.tx.key, sizeof(o.tx.key));
-	mig__session_init(&o, key_a, 1, ni, na, "home", "host2", 0);
-	assert_memory_not_equal(o.tx.key, i.tx.key, sizeof(o.tx.key));
-	mig__session_init(&o, key_a, 1, ni, na, "host1", "home", 0);
+	mig__session_init(&o, secret_b, 1, 0);
 	assert_memory_not_equal(o.tx.key, i.tx.key, sizeof(o.tx.key));
 
 	mig__session_wipe(&i);
@@ -318,18 +780,19 @@ wrong_session(void **state)
 	struct mig_session i, a, other;
 	uint8_t plain[10] = "0123456789", rec[10 + MIG_TAG_BYTES], back[10];
 
-	/* Another key, another nonce or the other cipher cannot open it. */
+	/* Another secret, the other direction or the other cipher cannot
+	 * open it. */
 	pair(&i, &a, 0);
 	assert_int_equal(mig__seal(&i, plain, 10, NULL, 0, rec), 0);
-	mig__session_init(&other, key_b, 0, ni, na, "home", "host1", 0);
+	mig__session_init(&other, secret_b, 0, 0);
 	assert_int_equal(mig__open(&other, rec, sizeof(rec), NULL, 0, back),
 	    MIG_EAUTH);
-	mig__session_init(&other, key_a, 0, na, ni, "home", "host1", 0);
+	/* The initiator's own keys, as if it were the acceptor. */
+	mig__session_init(&other, secret_a, 1, 0);
 	assert_int_equal(mig__open(&other, rec, sizeof(rec), NULL, 0, back),
 	    MIG_EAUTH);
 	if (have_cipher(MIG_CIPHER_AES256GCM)) {
-		mig__session_init(&other, key_a, 0, ni, na, "home", "host1",
-		    MIG_CIPHER_AES256GCM);
+		mig__session_init(&other, secret_a, 0, MIG_CIPHER_AES256GCM);
 		assert_int_equal(mig__open(&other, rec, sizeof(rec), NULL, 0,
 		    back), MIG_EAUTH);
 	}
@@ -361,9 +824,18 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(random_bytes),
-		cmocka_unit_test(proof_same_inputs),
-		cmocka_unit_test(proof_differs),
+		cmocka_unit_test(kx_agree),
+		cmocka_unit_test(kx_needs_ephemeral),
+		cmocka_unit_test(kx_small_order),
+		cmocka_unit_test(transcript_binds_every_byte),
 		cmocka_unit_test(proof_check),
+		cmocka_unit_test(hello_parse),
+		cmocka_unit_test(handshake_up),
+		cmocka_unit_test(handshake_fresh),
+		cmocka_unit_test(handshake_wrong_key),
+		cmocka_unit_test(handshake_tampered),
+		cmocka_unit_test(handshake_mitm),
+		cmocka_unit_test(handshake_version),
 		cmocka_unit_test(cipher_local),
 		cmocka_unit_test(session_keys),
 		cmocka_unit_test(round_trip_chacha),
@@ -377,5 +849,5 @@ main(int argc, char **argv)
 	/* An argument runs only the tests whose names match it. */
 	if (argc > 1)
 		cmocka_set_test_filter(argv[1]);
-	return cmocka_run_group_tests(tests, setup, NULL);
+	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,0 +1,1564 @@
+/*
+ * fuse.c: the FUSE operations of a served view, answered from the loop
+ * (view.c reads the requests). The kernel names files by node id; this
+ * file keeps each node's path at home and asks home by path (fs.h's
+ * ops), replying when home answers. Contents come by hash: home names a
+ * file's hash at open, the host fetches it into its object cache only
+ * when missing, and reads are served from the cached object. A file
+ * written in the view lives in a local temporary file until the job's
+ * close (FLUSH) sends it home whole; the close returns once home has it.
+ *
+ * Timeouts are zero: the kernel asks again for every lookup and stat,
+ * and drops a file's pages at each open, so a job sees each change home
+ * made before it asked (no invalidations are needed, at the cost of a
+ * round trip per lookup).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "view.h"
+
+/* An open file: a cached object (read) or the node's local file. */
+struct fh {
+	int kind;             /* FH_OBJECT or FH_LOCAL */
+	int fd;               /* FH_OBJECT: the cached object */
+	uint8_t key[MIG_HASH_BYTES];
+	struct node *n;
+};
+#define FH_OBJECT 1
+#define FH_LOCAL 2
+
+/* A folder's entries, read whole from home at its first readdir. */
+struct dirent_ {
+	char *name;
+	uint32_t type;
+	uint64_t ino;
+};
+struct dirl {
+	struct dirent_ *v;
+	size_t n, cap;
+	int loaded;
+};
+
+/* An object on its way into the cache; opens wait on it. */
+struct fetch {
+	TAILQ_ENTRY(fetch) entry;
+	uint8_t key[MIG_HASH_BYTES];
+	char *path;
+	uint64_t size, off;
+	struct mig_cache_writer *w;
+	TAILQ_HEAD(, freq) waiters;
+};
+
+/* ---- nodes ---- */
+
+static size_t
+hash_path(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return (size_t)(h % NODE_BUCKETS);
+}
+
+static struct node *
+node_get(struct view *v, uint64_t id)
+{
+	struct node *n;
+
+	for (n = v->by_id[id % NODE_BUCKETS]; n != NULL; n = n->next_id)
+		if (n->id == id)
+			return n;
+	return NULL;
+}
+
+static struct node *
+node_by_path(struct view *v, const char *path)
+{
+	struct node *n;
+
+	for (n = v->by_path[hash_path(path)]; n != NULL; n = n->next_path)
+		if (strcmp(n->path, path) == 0)
+			return n;
+	return NULL;
+}
+
+static void
+path_link(struct view *v, struct node *n)
+{
+	size_t b = hash_path(n->path);
+
+	n->next_path = v->by_path[b];
+	v->by_path[b] = n;
+	n->detached = 0;
+}
+
+static void
+path_unlink(struct view *v, struct node *n)
+{
+	struct node **pp;
+
+	if (n->detached)
+		return;
+	for (pp = &v->by_path[hash_path(n->path)]; *pp != NULL;
+	    pp = &(*pp)->next_path)
+		if (*pp == n) {
+			*pp = n->next_path;
+			break;
+		}
+	n->detached = 1;
+}
+
+static struct node *
+node_add(struct view *v, const char *path, uint64_t id)
+{
+	struct node *n = calloc(1, sizeof(*n));
+	size_t b;
+
+	if (n == NULL || (n->path = strdup(path)) == NULL) {
+		free(n);
+		return NULL;
+	}
+	n->id = id != 0 ? id : v->next_node++;
+	n->wfd = -1;
+	TAILQ_INIT(&n->flushes);
+	b = n->id % NODE_BUCKETS;
+	n->next_id = v->by_id[b];
+	v->by_id[b] = n;
+	path_link(v, n);
+	v->nodes++;
+	return n;
+}
+
+static void
+node_free(struct view *v, struct node *n)
+{
+	struct node **pp;
+
+	path_unlink(v, n);
+	for (pp = &v->by_id[n->id % NODE_BUCKETS]; *pp != NULL;
+	    pp = &(*pp)->next_id)
+		if (*pp == n) {
+			*pp = n->next_id;
+			break;
+		}
+	mig__close(n->wfd);
+	free(n->path);
+	free(n);
+	v->nodes--;
+}
+
+void
+mig__nodes_init(struct view *v)
+{
+	struct node *root;
+
+	v->next_node = FUSE_ROOT_ID + 1;
+	if ((root = node_add(v, "/", FUSE_ROOT_ID)) == NULL)
+		mig__die(1, "out of memory");
+	root->nlookup = 1;
+}
+
+void
+mig__nodes_free(struct view *v)
+{
+	struct node *n;
+
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		while ((n = v->by_id[b]) != NULL)
+			node_free(v, n);
+}
+
+/* A renamed path: the node there goes, and every node at or under from
+ * moves to to. */
+static void
+nodes_rename(struct view *v, const char *from, const char *to)
+{
+	size_t fl = strlen(from), cap = 0, k = 0;
+	struct node *n, **moved = NULL;
+	char *p;
+
+	if ((n = node_by_path(v, to)) != NULL)
+		path_unlink(v, n);
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		for (n = v->by_path[b]; n != NULL; n = n->next_path)
+			if (strncmp(n->path, from, fl) == 0 &&
+			    (n->path[fl] == '\0' || n->path[fl] == '/')) {
+				if (k == cap) {
+					struct node **m;
+					cap = cap ? 2 * cap : 16;
+					if ((m = realloc(moved, cap *
+					    sizeof(*m))) == NULL)
+						goto out;
+					moved = m;
+				}
+				moved[k++] = n;
+			}
+	for (size_t i = 0; i < k; i++) {
+		n = moved[i];
+		path_unlink(v, n);
+		if (asprintf(&p, "%s%s", to, n->path + fl) == -1)
+			continue; /* stays detached */
+		free(n->path);
+		n->path = p;
+		path_link(v, n);
+	}
+ out:
+	free(moved);
+}
+
+static int
+join(const struct node *parent, const char *name, char **out)
+{
+	*out = NULL;
+	if (strlen(parent->path) + strlen(name) + 2 > PATH_MAX)
+		return ENAMETOOLONG;
+	if (asprintf(out, "%s/%s", strcmp(parent->path, "/") == 0 ? "" :
+	    parent->path, name) == -1) {
+		*out = NULL;
+		return ENOMEM;
+	}
+	return 0;
+}
+
+/* What the kernel is told of n: home's attributes, and the size and
+ * mtime of its local content while the view writes it. */
+static void
+node_attr(const struct node *n, struct stat *st)
+{
+	struct stat ls;
+
+	*st = n->attr;
+	if (n->wfd >= 0 && fstat(n->wfd, &ls) == 0) {
+		st->st_size = ls.st_size;
+		st->st_blocks = ls.st_blocks;
+		st->st_mtim = ls.st_mtim;
+	}
+}
+
+/* ---- requests and answers ---- */
+
+static struct freq *
+freq_path(struct view *v, fuse_req_t req, struct node *parent,
+    const char *name)
+{
+	struct freq *q = mig__freq_new(v, req);
+	int e;
+
+	if (q == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return NULL;
+	}
+	if (name == NULL) {
+		if ((q->path = strdup(parent->path)) == NULL)
+			e = ENOMEM;
+		else
+			e = 0;
+	} else {
+		e = join(parent, name, &q->path);
+	}
+	if (e != 0) {
+		fuse_reply_err(req, e);
+		mig__freq_free(q);
+		return NULL;
+	}
+	q->node = parent;
+	return q;
+}
+
+/* Builds a payload of a path and more; on failure answers ENOMEM. */
+static int
+payload(struct freq *q, struct mig_buf *b, const char *path)
+{
+	if (path != NULL && proto_put_str(b, path) != 0) {
+		mig_buf_free(b);
+		if (q->req != NULL)
+			fuse_reply_err(q->req, ENOMEM);
+		mig__freq_free(q);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+reply_entry(struct freq *q, struct node *n)
+{
+	struct fuse_entry_param e;
+
+	memset(&e, 0, sizeof(e));
+	e.ino = n->id;
+	node_attr(n, &e.attr);
+	fuse_reply_entry(q->req, &e);
+}
+
+/* The node at q->path, with the attributes in rd; NULL on failure (the
+ * request has been answered). */
+static struct node *
+entry_node(struct freq *q, struct mig_rd *rd)
+{
+	struct view *v = q->v;
+	struct stat st;
+	struct node *n;
+
+	if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
+		mig__view_bad(v, "attributes");
+		fuse_reply_err(q->req, EIO);
+		return NULL;
+	}
+	n = node_by_path(v, q->path);
+	/* Another kind of file there now: a new node, as the kernel must
+	 * not see one node change its type. */
+	if (n != NULL && (n->attr.st_mode & S_IFMT) != 0 &&
+	    ((n->attr.st_mode ^ st.st_mode) & S_IFMT) != 0) {
+		path_unlink(v, n);
+		n = NULL;
+	}
+	if (n == NULL && (n = node_add(v, q->path, 0)) == NULL) {
+		fuse_reply_err(q->req, ENOMEM);
+		return NULL;
+	}
+	n->attr = st;
+	n->nlookup++;
+	return n;
+}
+
+static void
+done_entry(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct node *n;
+
+	if (err != 0)
+		fuse_reply_err(q->req, err);
+	else if ((n = entry_node(q, rd)) != NULL)
+		reply_entry(q, n);
+	mig__freq_free(q);
+}
+
+static void
+ask_path(struct view *v, struct freq *q, uint16_t op,
+    void (*done)(struct freq *, int, struct mig_rd *))
+{
+	struct mig_buf b = { NULL, 0, 0 };
+
+	q->done = done;
+	if (payload(q, &b, q->path) != 0)
+		return;
+	mig__view_ask(v, q, op, &b);
+	mig_buf_free(&b);
+}
+
+static void
+op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent);
+	struct freq *q;
+
+	if (p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, name)) != NULL)
+		ask_path(v, q, MIG_FS_LSTAT, done_entry);
+}
+
+static void
+done_getattr(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct stat st;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+	} else if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
+		mig__view_bad(q->v, "attributes");
+		fuse_reply_err(q->req, EIO);
+	} else {
+		q->node->attr = st;
+		node_attr(q->node, &st);
+		fuse_reply_attr(q->req, &st, 0);
+	}
+	mig__freq_free(q);
+}
+
+static void
+op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *n = node_get(v, ino);
+	struct freq *q;
+	struct stat st;
+
+	if (n == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	/* Written here, or gone at home: what we know is the truth. */
+	if (n->wfd >= 0 || n->detached) {
+		node_attr(n, &st);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
+	if ((q = freq_path(v, req, n, NULL)) != NULL) {
+		q->node = n;
+		ask_path(v, q, MIG_FS_LSTAT, done_getattr);
+	}
+}
+
+static void
+op_forget_one(struct view *v, fuse_ino_t ino, uint64_t nlookup)
+{
+	struct node *n = node_get(v, ino);
+
+	if (n == NULL || n->id == FUSE_ROOT_ID)
+		return;
+	n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
+	if (n->nlookup == 0 && n->refs == 0 && !n->putting)
+		node_free(v, n);
+}
+
+static void
+op_forget(fuse_req_t req, fuse_ino_t ino, uint64_t nlookup)
+{
+	op_forget_one(fuse_req_userdata(req), ino, nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+op_forget_multi(fuse_req_t req, size_t count,
+    struct fuse_forget_data *forgets)
+{
+	for (size_t i = 0; i < count; i++)
+		op_forget_one(fuse_req_userdata(req), forgets[i].ino,
+		    forgets[i].nlookup);
+	fuse_reply_none(req);
+}
+
+static void
+done_readlink(struct freq *q, int err, struct mig_rd *rd)
+{
+	const uint8_t *p;
+	char *s;
+	size_t n;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+	} else if (proto_get_bytes(rd, &p, &n) != 0 || proto_rd_done(rd) != 0 ||
+	    n >= PATH_MAX || memchr(p, 0, n) != NULL) {
+		mig__view_bad(q->v, "readlink");
+		fuse_reply_err(q->req, EIO);
+	} else if ((s = strndup((const char *)p, n)) == NULL) {
+		fuse_reply_err(q->req, ENOMEM);
+	} else {
+		fuse_reply_readlink(q->req, s);
+		free(s);
+	}
+	mig__freq_free(q);
+}
+
+static void
+op_readlink(fuse_req_t req, fuse_ino_t ino)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *n = node_get(v, ino);
+	struct freq *q;
+
+	if (n == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, n, NULL)) != NULL)
+		ask_path(v, q, MIG_FS_READLINK, done_readlink);
+}
+
+/* ---- folders ---- */
+
+static void
+dirl_clear(struct dirl *dl)
+{
+	for (size_t i = 0; i < dl->n; i++)
+		free(dl->v[i].name);
+	dl->n = 0;
+	dl->loaded = 0;
+}
+
+static void
+op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirl *dl = calloc(1, sizeof(*dl));
+
+	if (dl == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	fi->fh = (uintptr_t)dl;
+	fuse_reply_open(req, fi);
+}
+
+static void
+op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct dirl *dl = (struct dirl *)(uintptr_t)fi->fh;
+
+	if (dl != NULL) {
+		dirl_clear(dl);
+		free(dl->v);
+		free(dl);
+	}
+	fuse_reply_err(req, 0);
+}
+
+static void
+dir_serve(fuse_req_t req, struct dirl *dl, size_t size, off_t off)
+{
+	char *buf = malloc(size > 0 ? size : 1);
+	size_t used = 0, ent;
+	struct stat st;
+
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	for (size_t i = (size_t)off; i < dl->n; i++) {
+		st.st_ino = (ino_t)dl->v[i].ino;
+		st.st_mode = (mode_t)(dl->v[i].type << 12);
+		ent = fuse_add_direntry(req, buf + used, size - used,
+		    dl->v[i].name, &st, (off_t)(i + 1));
+		if (ent > size - used)
+			break;
+		used += ent;
+	}
+	fuse_reply_buf(req, buf, used);
+	free(buf);
+}
+
+static void
+done_readdir(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct dirl *dl = q->arg;
+	struct mig_buf b = { NULL, 0, 0 };
+	uint32_t n, type, eof;
+	uint64_t ino;
+	char *name;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+		goto out;
+	}
+	if (proto_get_u32(rd, &n) != 0)
+		goto bad;
+	for (uint32_t i = 0; i < n; i++) {
+		if (proto_get_str(rd, &name) != 0)
+			goto bad;
+		if (proto_get_u32(rd, &type) != 0 ||
+		    proto_get_u64(rd, &ino) != 0 || strchr(name, '/') != NULL) {
+			free(name);
+			goto bad;
+		}
+		if (dl->n == dl->cap) {
+			size_t cap = dl->cap ? 2 * dl->cap : 64;
+			struct dirent_ *nv = realloc(dl->v, cap * sizeof(*nv));
+			if (nv == NULL) {
+				free(name);
+				fuse_reply_err(q->req, ENOMEM);
+				goto out;
+			}
+			dl->v = nv;
+			dl->cap = cap;
+		}
+		dl->v[dl->n].name = name;
+		dl->v[dl->n].type = type & 0xf;
+		dl->v[dl->n].ino = ino;
+		dl->n++;
+	}
+	if (proto_get_u32(rd, &eof) != 0 || proto_rd_done(rd) != 0)
+		goto bad;
+	if (!eof) {
+		/* The next page, for the same FUSE request. */
+		if (proto_put_str(&b, q->path) != 0 ||
+		    proto_put_u32(&b, (uint32_t)dl->n) != 0) {
+			fuse_reply_err(q->req, ENOMEM);
+			goto out;
+		}
+		mig__view_ask(q->v, q, MIG_FS_READDIR, &b);
+		mig_buf_free(&b);
+		return;
+	}
+	dl->loaded = 1;
+	dir_serve(q->req, dl, (size_t)q->u64, (off_t)q->u32);
+	goto out;
+ bad:
+	mig__view_bad(q->v, "readdir");
+	fuse_reply_err(q->req, EIO);
+ out:
+	mig_buf_free(&b);
+	mig__freq_free(q);
+}
+
+static void
+op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct dirl *dl = (struct dirl *)(uintptr_t)fi->fh;
+	struct node *n = node_get(v, ino);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (n == NULL || dl == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	/* From the start (again, after a rewinddir): read it afresh. */
+	if (off == 0)
+		dirl_clear(dl);
+	if (dl->loaded) {
+		dir_serve(req, dl, size, off);
+		return;
+	}
+	if ((q = freq_path(v, req, n, NULL)) == NULL)
+		return;
+	q->arg = dl;
+	q->u64 = size;
+	q->u32 = (uint32_t)off;
+	q->done = done_readdir;
+	if (payload(q, &b, q->path) != 0)
+		return;
+	if (proto_put_u32(&b, 0) != 0) {
+		mig_buf_free(&b);
+		fuse_reply_err(req, ENOMEM);
+		mig__freq_free(q);
+		return;
+	}
+	mig__view_ask(v, q, MIG_FS_READDIR, &b);
+	mig_buf_free(&b);
+}
+
+/* ---- objects: file contents by hash ---- */
+
+static void opened(struct freq *q, int err, int fd);
+
+static void fetch_next(struct view *v, struct fetch *f);
+
+static void
+fetch_end(struct view *v, struct fetch *f, int err)
+{
+	struct freq *q;
+	int fd, r;
+
+	TAILQ_REMOVE(&v->fetches, f, entry);
+	if (f->w != NULL) {
+		if (err == 0) {
+			if ((r = mig__cache_commit(f->w)) != 0) {
+				mig__log(MIG_LOG_WARN, "%s changed at home while "
+				    "fetched (%s)", f->path, mig_strerror(r));
+				err = EIO;
+			}
+		} else {
+			mig__cache_abort(f->w);
+		}
+		f->w = NULL;
+	}
+	while ((q = TAILQ_FIRST(&f->waiters)) != NULL) {
+		TAILQ_REMOVE(&f->waiters, q, entry);
+		if (err == 0 &&
+		    (r = mig__cache_get(v->d->fs_host->cache, f->key, &fd)) != 0)
+			opened(q, EIO, -1);
+		else
+			opened(q, err, err == 0 ? fd : -1);
+	}
+	free(f->path);
+	free(f);
+}
+
+static void
+done_fetch(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct fetch *f = q->arg;
+	struct view *v = q->v;
+	const uint8_t *p;
+	size_t n;
+
+	mig__freq_free(q);
+	if (err != 0) {
+		fetch_end(v, f, err);
+		return;
+	}
+	if (proto_get_bytes(rd, &p, &n) != 0 || proto_rd_done(rd) != 0 ||
+	    n > MIG_FS_CHUNK) {
+		mig__view_bad(v, "fetch");
+		fetch_end(v, f, EIO);
+		return;
+	}
+	if (n > 0 && mig__cache_write(f->w, p, n) != 0) {
+		fetch_end(v, f, EIO);
+		return;
+	}
+	f->off += n;
+	if (n == 0 || f->off >= f->size)
+		fetch_end(v, f, 0);
+	else
+		fetch_next(v, f);
+}
+
+static void
+fetch_next(struct view *v, struct fetch *f)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	uint64_t left = f->size - f->off;
+	struct freq *q;
+
+	if ((q = mig__freq_new(v, NULL)) == NULL) {
+		fetch_end(v, f, ENOMEM);
+		return;
+	}
+	q->arg = f;
+	q->done = done_fetch;
+	if (proto_put_str(&b, f->path) != 0 ||
+	    proto_put_bytes(&b, f->key, sizeof(f->key)) != 0 ||
+	    proto_put_u64(&b, f->off) != 0 ||
+	    proto_put_u32(&b, left > MIG_FS_CHUNK ? MIG_FS_CHUNK :
+	    (uint32_t)left) != 0) {
+		mig_buf_free(&b);
+		mig__freq_free(q);
+		fetch_end(v, f, ENOMEM);
+		return;
+	}
+	mig__view_ask(v, q, MIG_FS_FETCH, &b);
+	mig_buf_free(&b);
+}
+
+/* Gets the object q->key (of size bytes, at q->path) into the cache and
+ * calls opened(q, ...) with an fd on it. */
+static void
+object_get(struct view *v, struct freq *q, uint64_t size)
+{
+	struct mig_cache *c = v->d->fs_host->cache;
+	struct fetch *f;
+	int fd;
+
+	if (mig__cache_get(c, q->key, &fd) == 0) {
+		opened(q, 0, fd);
+		return;
+	}
+	TAILQ_FOREACH(f, &v->fetches, entry)
+		if (memcmp(f->key, q->key, sizeof(f->key)) == 0) {
+			TAILQ_INSERT_TAIL(&f->waiters, q, entry);
+			return;
+		}
+	if ((f = calloc(1, sizeof(*f))) == NULL ||
+	    (f->path = strdup(q->path)) == NULL) {
+		free(f);
+		opened(q, ENOMEM, -1);
+		return;
+	}
+	memcpy(f->key, q->key, sizeof(f->key));
+	f->size = size;
+	TAILQ_INIT(&f->waiters);
+	if (mig__cache_begin(c, f->key, &f->w) != 0) {
+		free(f->path);
+		free(f);
+		opened(q, EIO, -1);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&f->waiters, q, entry);
+	TAILQ_INSERT_TAIL(&v->fetches, f, entry);
+	if (size == 0)
+		fetch_end(v, f, 0);
+	else
+		fetch_next(v, f);
+}
+
+/* ---- open, read, write, close ---- */
+
+static int
+wants_write(int flags)
+{
+	return (flags & O_ACCMODE) != O_RDONLY;
+}
+
+static void
+reply_open_local(struct freq *q, struct node *n)
+{
+	struct fh *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		fuse_reply_err(q->req, ENOMEM);
+		return;
+	}
+	h->kind = FH_LOCAL;
+	h->fd = -1;
+	h->n = n;
+	n->refs++;
+	q->fi.fh = (uintptr_t)h;
+	q->fi.keep_cache = 0;
+	q->fi.direct_io = 0;
+	fuse_reply_open(q->req, &q->fi);
+}
+
+/* The object for an open is in the cache (fd), or could not be had. */
+static void
+opened(struct freq *q, int err, int fd)
+{
+	struct node *n = q->node;
+	struct fh *h;
+	char buf[65536];
+	ssize_t r;
+	off_t off = 0;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+		goto out;
+	}
+	if (!wants_write(q->fi.flags)) {
+		if ((h = calloc(1, sizeof(*h))) == NULL) {
+			mig__close(fd);
+			mig__cache_release(q->v->d->fs_host->cache, q->key);
+			fuse_reply_err(q->req, ENOMEM);
+			goto out;
+		}
+		h->kind = FH_OBJECT;
+		h->fd = fd;
+		memcpy(h->key, q->key, sizeof(h->key));
+		h->n = n;
+		q->fi.fh = (uintptr_t)h;
+		q->fi.keep_cache = 0;
+		fuse_reply_open(q->req, &q->fi);
+		goto out;
+	}
+	/* Written in the view: a local copy of home's content. */
+	if (n->wfd < 0) {
+		if ((n->wfd = mig__view_tmpfile(q->v)) < 0) {
+			err = errno;
+		} else {
+			while ((r = pread(fd, buf, sizeof(buf), off)) > 0) {
+				if (pwrite(n->wfd, buf, (size_t)r, off) != r) {
+					err = errno != 0 ? errno : EIO;
+					break;
+				}
+				off += r;
+			}
+			if (r < 0)
+				err = errno;
+		}
+		if (err != 0) {
+			mig__close(n->wfd);
+			n->wfd = -1;
+		}
+	}
+	mig__close(fd);
+	mig__cache_release(q->v->d->fs_host->cache, q->key);
+	if (err != 0)
+		fuse_reply_err(q->req, err);
+	else
+		reply_open_local(q, n);
+ out:
+	mig__freq_free(q);
+}
+
+static void
+done_open(struct freq *q, int err, struct mig_rd *rd)
+{
+	const uint8_t *key;
+	struct stat st;
+	size_t n;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+		mig__freq_free(q);
+		return;
+	}
+	if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0 ||
+	    proto_get_bytes(rd, &key, &n) != 0 || n != MIG_HASH_BYTES ||
+	    proto_rd_done(rd) != 0) {
+		mig__view_bad(q->v, "open");
+		fuse_reply_err(q->req, EIO);
+		mig__freq_free(q);
+		return;
+	}
+	q->node->attr = st;
+	memcpy(q->key, key, n);
+	object_get(q->v, q, (uint64_t)st.st_size);
+}
+
+static void
+op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *n = node_get(v, ino);
+	struct freq *q;
+
+	if (n == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, n, NULL)) == NULL)
+		return;
+	q->node = n;
+	q->fi = *fi;
+	if (n->wfd < 0 && wants_write(fi->flags) && (fi->flags & O_TRUNC)) {
+		if ((n->wfd = mig__view_tmpfile(v)) < 0) {
+			fuse_reply_err(req, errno);
+			mig__freq_free(q);
+			return;
+		}
+		n->dirty = 1;
+	}
+	if (n->wfd >= 0) {
+		if (wants_write(fi->flags) && (fi->flags & O_TRUNC) &&
+		    ftruncate(n->wfd, 0) == 0)
+			n->dirty = 1;
+		reply_open_local(q, n);
+		mig__freq_free(q);
+		return;
+	}
+	ask_path(v, q, MIG_FS_OPEN, done_open);
+}
+
+static void
+op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	int fd = h->kind == FH_OBJECT ? h->fd : h->n->wfd;
+	char *buf = malloc(size > 0 ? size : 1);
+	ssize_t r;
+
+	if (buf == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	if ((r = pread(fd, buf, size, off)) < 0)
+		fuse_reply_err(req, errno);
+	else
+		fuse_reply_buf(req, buf, (size_t)r);
+	free(buf);
+}
+
+static void
+op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
+    off_t off, struct fuse_file_info *fi)
+{
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	ssize_t r;
+
+	if (h->kind != FH_LOCAL || h->n->wfd < 0) {
+		fuse_reply_err(req, EBADF);
+		return;
+	}
+	if ((r = pwrite(h->n->wfd, buf, size, off)) < 0) {
+		fuse_reply_err(req, errno);
+		return;
+	}
+	h->n->dirty = 1;
+	fuse_reply_write(req, (size_t)r);
+}
+
+/* ---- a written file goes home ---- */
+
+static void put_start(struct view *v, struct node *n);
+
+static void
+put_end(struct view *v, struct node *n, int err)
+{
+	struct freq *q;
+
+	n->putting = 0;
+	if (err == 0 && n->dirty && !TAILQ_EMPTY(&n->flushes) && !v->ending) {
+		put_start(v, n);
+		return;
+	}
+	if (err != 0)
+		mig__log(MIG_LOG_WARN, "%s: not written home: %s", n->path,
+		    strerror(err));
+	while ((q = TAILQ_FIRST(&n->flushes)) != NULL) {
+		TAILQ_REMOVE(&n->flushes, q, entry);
+		fuse_reply_err(q->req, err);
+		mig__freq_free(q);
+	}
+	if (n->refs == 0) {
+		mig__close(n->wfd);
+		n->wfd = -1;
+		if (n->nlookup == 0)
+			node_free(v, n);
+	}
+}
+
+/* What was just written home goes into the cache too, so the next job
+ * that reads it (the assembler, the linker) fetches nothing. */
+static void
+cache_written(struct view *v, struct node *n)
+{
+	struct mig_cache *c = v->d->fs_host->cache;
+	uint8_t key[MIG_HASH_BYTES];
+	struct mig_cache_writer *w;
+	char buf[65536];
+	ssize_t r;
+	off_t off = 0;
+
+	if (mig__hash_fd(n->wfd, key, NULL) != 0 || mig__cache_has(c, key) ||
+	    mig__cache_begin(c, key, &w) != 0)
+		return;
+	while ((r = pread(n->wfd, buf, sizeof(buf), off)) > 0) {
+		if (mig__cache_write(w, buf, (size_t)r) != 0) {
+			mig__cache_abort(w);
+			return;
+		}
+		off += r;
+	}
+	if (r < 0)
+		mig__cache_abort(w);
+	else
+		mig__cache_commit(w);
+}
+
+static void
+done_put_commit(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct node *n = q->node;
+	struct view *v = q->v;
+	struct stat st;
+
+	if (err == 0 && q->u32 != 0)
+		err = (int)q->u32;
+	if (err == 0) {
+		if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
+			mig__view_bad(v, "put");
+			err = EIO;
+		} else {
+			n->attr = st;
+			if (!n->dirty)
+				cache_written(v, n);
+		}
+	}
+	mig__freq_free(q);
+	put_end(v, n, err);
+}
+
+/* PUT_DATA: only a failure matters; the commit says it. */
+static void
+done_put_data(struct freq *q, int err, struct mig_rd *rd)
+{
+	mig__freq_free(q);
+}
+
+static void
+done_put_begin(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct node *n = q->node;
+	struct view *v = q->v;
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *d;
+	uint32_t id;
+	char *buf = NULL;
+	ssize_t r;
+	off_t off = 0;
+
+	mig__freq_free(q);
+	if (err != 0)
+		goto fail;
+	if (proto_get_u32(rd, &id) != 0 || proto_rd_done(rd) != 0) {
+		mig__view_bad(v, "put");
+		err = EIO;
+		goto fail;
+	}
+	if ((buf = malloc(MIG_FS_CHUNK)) == NULL) {
+		err = ENOMEM;
+		goto fail;
+	}
+	/* The data frames go out back to back; home takes them in order. */
+	while ((r = pread(n->wfd, buf, MIG_FS_CHUNK, off)) > 0) {
+		b.len = 0;
+		if ((d = mig__freq_new(v, NULL)) == NULL ||
+		    proto_put_u32(&b, id) != 0 ||
+		    proto_put_bytes(&b, buf, (size_t)r) != 0) {
+			mig__freq_free(d);
+			err = ENOMEM;
+			goto fail;
+		}
+		d->done = done_put_data;
+		mig__view_ask(v, d, MIG_FS_PUT_DATA, &b);
+		off += r;
+	}
+	if (r < 0) {
+		err = errno;
+		goto fail;
+	}
+	b.len = 0;
+	if ((d = mig__freq_new(v, NULL)) == NULL || proto_put_u32(&b, id) != 0) {
+		mig__freq_free(d);
+		err = ENOMEM;
+		goto fail;
+	}
+	d->node = n;
+	d->done = done_put_commit;
+	mig__view_ask(v, d, MIG_FS_PUT_COMMIT, &b);
+	free(buf);
+	mig_buf_free(&b);
+	return;
+ fail:
+	free(buf);
+	mig_buf_free(&b);
+	put_end(v, n, err);
+}
+
+static void
+put_start(struct view *v, struct node *n)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (n->detached) {
+		/* Removed meanwhile: nothing to write home. */
+		n->dirty = 0;
+		put_end(v, n, 0);
+		return;
+	}
+	if ((q = mig__freq_new(v, NULL)) == NULL ||
+	    proto_put_str(&b, n->path) != 0 ||
+	    proto_put_u32(&b, (uint32_t)(n->attr.st_mode & 07777)) != 0) {
+		mig__freq_free(q);
+		mig_buf_free(&b);
+		put_end(v, n, ENOMEM);
+		return;
+	}
+	n->putting = 1;
+	n->dirty = 0;
+	q->node = n;
+	q->done = done_put_begin;
+	mig__view_ask(v, q, MIG_FS_PUT_BEGIN, &b);
+	mig_buf_free(&b);
+}
+
+static void
+op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	struct node *n = h->n;
+	struct freq *q;
+
+	if (h->kind != FH_LOCAL || (!n->dirty && !n->putting)) {
+		fuse_reply_err(req, 0);
+		return;
+	}
+	if ((q = mig__freq_new(v, req)) == NULL) {
+		fuse_reply_err(req, ENOMEM);
+		return;
+	}
+	TAILQ_INSERT_TAIL(&n->flushes, q, entry);
+	if (!n->putting)
+		put_start(v, n);
+}
+
+static void
+op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi)
+{
+	op_flush(req, ino, fi);
+}
+
+static void
+op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
+	struct node *n = h->n;
+
+	if (h->kind == FH_OBJECT) {
+		mig__close(h->fd);
+		mig__cache_release(v->d->fs_host->cache, h->key);
+	} else if (--n->refs == 0 && !n->putting) {
+		if (n->dirty && !v->ending) {
+			put_start(v, n); /* written through a mapping */
+		} else {
+			mig__close(n->wfd);
+			n->wfd = -1;
+			if (n->nlookup == 0)
+				node_free(v, n);
+		}
+	}
+	free(h);
+	fuse_reply_err(req, 0);
+}
+
+/* ---- changes, done at home ---- */
+
+static void
+done_create(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct fuse_entry_param e;
+	struct node *n;
+	struct fh *h;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+		goto out;
+	}
+	if ((n = entry_node(q, rd)) == NULL)
+		goto out;
+	if (n->wfd < 0 && (n->wfd = mig__view_tmpfile(q->v)) < 0) {
+		fuse_reply_err(q->req, errno);
+		goto out;
+	}
+	if ((h = calloc(1, sizeof(*h))) == NULL) {
+		fuse_reply_err(q->req, ENOMEM);
+		goto out;
+	}
+	h->kind = FH_LOCAL;
+	h->fd = -1;
+	h->n = n;
+	n->refs++;
+	memset(&e, 0, sizeof(e));
+	e.ino = n->id;
+	node_attr(n, &e.attr);
+	q->fi.fh = (uintptr_t)h;
+	fuse_reply_create(q->req, &e, &q->fi);
+ out:
+	mig__freq_free(q);
+}
+
+static void
+ask_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+    mode_t mode, uint32_t excl, struct fuse_file_info *fi,
+    void (*done)(struct freq *, int, struct mig_rd *))
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, name)) == NULL)
+		return;
+	if (fi != NULL)
+		q->fi = *fi;
+	q->done = done;
+	if (payload(q, &b, q->path) != 0)
+		return;
+	if (proto_put_u32(&b, (uint32_t)mode) != 0 ||
+	    proto_put_u32(&b, excl) != 0) {
+		mig_buf_free(&b);
+		fuse_reply_err(req, ENOMEM);
+		mig__freq_free(q);
+		return;
+	}
+	mig__view_ask(v, q, MIG_FS_CREATE, &b);
+	mig_buf_free(&b);
+}
+
+static void
+op_create(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    struct fuse_file_info *fi)
+{
+	ask_create(req, parent, name, mode & 07777, (fi->flags & O_EXCL) != 0,
+	    fi, done_create);
+}
+
+static void
+op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode,
+    dev_t rdev)
+{
+	if (!S_ISREG(mode)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	ask_create(req, parent, name, mode & 07777, 1, NULL, done_entry);
+}
+
+static void
+op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, name)) == NULL)
+		return;
+	q->done = done_entry;
+	if (payload(q, &b, q->path) != 0)
+		return;
+	if (proto_put_u32(&b, (uint32_t)(mode & 07777)) != 0) {
+		mig_buf_free(&b);
+		fuse_reply_err(req, ENOMEM);
+		mig__freq_free(q);
+		return;
+	}
+	mig__view_ask(v, q, MIG_FS_MKDIR, &b);
+	mig_buf_free(&b);
+}
+
+static void
+op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
+    const char *name)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, name)) == NULL)
+		return;
+	q->done = done_entry;
+	if (payload(q, &b, target) != 0 || payload(q, &b, q->path) != 0)
+		return;
+	mig__view_ask(v, q, MIG_FS_SYMLINK, &b);
+	mig_buf_free(&b);
+}
+
+static void
+op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
+    const char *newname)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *n = node_get(v, ino), *p = node_get(v, newparent);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (n == NULL || p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, newname)) == NULL)
+		return;
+	q->done = done_entry;
+	if (payload(q, &b, n->path) != 0 || payload(q, &b, q->path) != 0)
+		return;
+	mig__view_ask(v, q, MIG_FS_LINK, &b);
+	mig_buf_free(&b);
+}
+
+static void
+done_remove(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct node *n;
+
+	if (err == 0 && proto_rd_done(rd) != 0) {
+		mig__view_bad(q->v, "remove");
+		err = EIO;
+	}
+	if (err == 0 && (n = node_by_path(q->v, q->path)) != NULL) {
+		path_unlink(q->v, n);
+		n->attr.st_nlink = n->attr.st_nlink > 0 ?
+		    n->attr.st_nlink - 1 : 0;
+	}
+	fuse_reply_err(q->req, err);
+	mig__freq_free(q);
+}
+
+static void
+remove_(fuse_req_t req, fuse_ino_t parent, const char *name, uint16_t op)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent);
+	struct freq *q;
+
+	if (p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, name)) != NULL)
+		ask_path(v, q, op, done_remove);
+}
+
+static void
+op_unlink(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_(req, parent, name, MIG_FS_UNLINK);
+}
+
+static void
+op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	remove_(req, parent, name, MIG_FS_RMDIR);
+}
+
+static void
+done_rename(struct freq *q, int err, struct mig_rd *rd)
+{
+	if (err == 0 && proto_rd_done(rd) != 0) {
+		mig__view_bad(q->v, "rename");
+		err = EIO;
+	}
+	if (err == 0)
+		nodes_rename(q->v, q->path, q->path2);
+	fuse_reply_err(q->req, err);
+	mig__freq_free(q);
+}
+
+static void
+op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
+    fuse_ino_t newparent, const char *newname, unsigned int flags)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent), *np = node_get(v, newparent);
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+	int e;
+
+	if (p == NULL || np == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((q = freq_path(v, req, p, name)) == NULL)
+		return;
+	if ((e = join(np, newname, &q->path2)) != 0) {
+		fuse_reply_err(req, e);
+		mig__freq_free(q);
+		return;
+	}
+	q->done = done_rename;
+	if (payload(q, &b, q->path) != 0 || payload(q, &b, q->path2) != 0)
+		return;
+	if (proto_put_u32(&b, flags) != 0) {
+		mig_buf_free(&b);
+		fuse_reply_err(req, ENOMEM);
+		mig__freq_free(q);
+		return;
+	}
+	mig__view_ask(v, q, MIG_FS_RENAME, &b);
+	mig_buf_free(&b);
+}
+
+static void
+done_setattr(struct freq *q, int err, struct mig_rd *rd)
+{
+	struct stat st;
+
+	if (err != 0) {
+		fuse_reply_err(q->req, err);
+	} else if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
+		mig__view_bad(q->v, "attributes");
+		fuse_reply_err(q->req, EIO);
+	} else {
+		q->node->attr = st;
+		node_attr(q->node, &st);
+		fuse_reply_attr(q->req, &st, 0);
+	}
+	mig__freq_free(q);
+}
+
+static void
+op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
+    struct fuse_file_info *fi)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *n = node_get(v, ino);
+	struct mig_buf b = { NULL, 0, 0 };
+	uint32_t what = 0;
+	struct freq *q;
+	struct stat st;
+
+	if (n == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if (((to_set & FUSE_SET_ATTR_UID) && attr->st_uid != n->attr.st_uid) ||
+	    ((to_set & FUSE_SET_ATTR_GID) && attr->st_gid != n->attr.st_gid)) {
+		fuse_reply_err(req, EPERM);
+		return;
+	}
+	if (to_set & FUSE_SET_ATTR_SIZE) {
+		if (n->wfd >= 0) {
+			/* Written here: the local content is the truth. */
+			if (ftruncate(n->wfd, attr->st_size) == -1) {
+				fuse_reply_err(req, errno);
+				return;
+			}
+			n->dirty = 1;
+		} else {
+			what |= MIG_FS_SET_SIZE;
+		}
+	}
+	if (to_set & FUSE_SET_ATTR_MODE)
+		what |= MIG_FS_SET_MODE;
+	if (to_set & FUSE_SET_ATTR_ATIME)
+		what |= MIG_FS_SET_ATIME;
+	if (to_set & FUSE_SET_ATTR_MTIME)
+		what |= MIG_FS_SET_MTIME;
+	if (to_set & FUSE_SET_ATTR_ATIME_NOW)
+		what |= MIG_FS_SET_ATIME | MIG_FS_SET_ATIME_NOW;
+	if (to_set & FUSE_SET_ATTR_MTIME_NOW)
+		what |= MIG_FS_SET_MTIME | MIG_FS_SET_MTIME_NOW;
+	if (what == 0 || n->detached) {
+		if (to_set & FUSE_SET_ATTR_MODE)
+			n->attr.st_mode = (n->attr.st_mode & S_IFMT) |
+			    (attr->st_mode & 07777);
+		node_attr(n, &st);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
+	if ((q = freq_path(v, req, n, NULL)) == NULL)
+		return;
+	q->node = n;
+	q->done = done_setattr;
+	if (payload(q, &b, q->path) != 0)
+		return;
+	if (proto_put_u32(&b, what) != 0 ||
+	    proto_put_u32(&b, (uint32_t)(attr->st_mode & 07777)) != 0 ||
+	    proto_put_u64(&b, (uint64_t)attr->st_size) != 0 ||
+	    proto_put_u64(&b, (uint64_t)attr->st_atim.tv_sec) != 0 ||
+	    proto_put_u32(&b, (uint32_t)attr->st_atim.tv_nsec % 1000000000u) != 0 ||
+	    proto_put_u64(&b, (uint64_t)attr->st_mtim.tv_sec) != 0 ||
+	    proto_put_u32(&b, (uint32_t)attr->st_mtim.tv_nsec % 1000000000u) != 0) {
+		mig_buf_free(&b);
+		fuse_reply_err(req, ENOMEM);
+		mig__freq_free(q);
+		return;
+	}
+	mig__view_ask(v, q, MIG_FS_SETATTR, &b);
+	mig_buf_free(&b);
+}
+
+static void
+op_init(void *userdata, struct fuse_conn_info *conn)
+{
+	/* Plain reads and writes through our buffers. */
+	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
+	    FUSE_CAP_SPLICE_MOVE);
+}
+
+const struct fuse_lowlevel_ops mig__view_ops = {
+	.init = op_init,
+	.lookup = op_lookup,
+	.forget = op_forget,
+	.forget_multi = op_forget_multi,
+	.getattr = op_getattr,
+	.setattr = op_setattr,
+	.readlink = op_readlink,
+	.mknod = op_mknod,
+	.mkdir = op_mkdir,
+	.unlink = op_unlink,
+	.rmdir = op_rmdir,
+	.symlink = op_symlink,
+	.rename = op_rename,
+	.link = op_link,
+	.open = op_open,
+	.read = op_read,
+	.write = op_write,
+	.flush = op_flush,
+	.release = op_release,
+	.fsync = op_fsync,
+	.opendir = op_opendir,
+	.readdir = op_readdir,
+	.releasedir = op_releasedir,
+	.create = op_create,
+};

@@ -1,0 +1,738 @@
+/*
+ * serve.c: the fs role's home half. A host that runs one of our jobs in
+ * a served view (view.c there) asks for the files of this host by path
+ * (MIG_M_FS_REQ, ops in fs.h) and gets one MIG_M_FS_REP per request, in
+ * order. Reads answer with attributes and, for a file being opened, its
+ * hash (hashdb.c computes it once per version of a file); contents go by
+ * hash and offset. Writes are done here, by this daemon, with this
+ * host's clock: a file written in the view arrives whole (PUT_BEGIN,
+ * PUT_DATA..., PUT_COMMIT) into a temporary file in its folder, which is
+ * renamed into place with its mode.
+ *
+ * First version: the file I/O runs on the loop. Every call is a local
+ * file system call on a path of this host, bounded by a chunk, but a
+ * slow disk stalls the daemon for its duration.
+ *
+ * A malformed request fails its link, with a log line.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "homed.h"
+
+/* A file on its way in: its temporary name and where it goes. */
+struct put {
+	TAILQ_ENTRY(put) entry;
+	struct link *link;
+	uint32_t id;
+	int fd;
+	uint32_t mode;
+	char *tmp, *path;
+};
+
+/* What a host said of its files (MIG_M_FS_MODE). */
+struct peer_files {
+	struct peer *peer;
+	char text[200];
+};
+
+struct fs_home {
+	struct mig_hashdb *db;
+	uint32_t next_put;
+	TAILQ_HEAD(, put) puts;
+	struct peer_files *files;
+	size_t nfiles;
+};
+
+#define HASHDB_MAX 65536
+/* What a READDIR answer may hold, under MIG_FRAME_MAX. */
+#define DIR_REPLY_MAX (MIG_FRAME_MAX - 4096)
+
+typedef int op_fn(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out);
+
+/* A path from a request: absolute, NUL-free. MIG_EPROTO otherwise. */
+static int
+get_path(struct mig_rd *rd, char **p)
+{
+	int r;
+
+	if ((r = proto_get_str(rd, p)) != 0)
+		return r;
+	if ((*p)[0] != '/' || strlen(*p) >= PATH_MAX) {
+		free(*p);
+		*p = NULL;
+		return MIG_EPROTO;
+	}
+	return 0;
+}
+
+static int
+put_lstat(const char *path, struct mig_buf *out)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == -1)
+		return errno;
+	return mig__fs_put_attr(out, &st, getuid(), getgid()) == 0 ? 0 :
+								     ENOMEM;
+}
+
+static int
+op_lstat(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL;
+	int e;
+
+	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	e = put_lstat(path, out);
+	free(path);
+	return e;
+}
+
+static int
+op_readdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL;
+	uint32_t first, n = 0, i = 0, eof = 1;
+	struct dirent *de;
+	size_t at;
+	DIR *dir;
+	int e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &first) != 0 ||
+	    proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	if ((dir = opendir(path)) == NULL) {
+		e = errno;
+		goto out;
+	}
+	at = out->len;
+	if (proto_put_u32(out, 0) != 0) {
+		e = ENOMEM;
+		goto out;
+	}
+	while ((de = readdir(dir)) != NULL) {
+		if (i++ < first)
+			continue;
+		if (out->len + strlen(de->d_name) + 32 > DIR_REPLY_MAX) {
+			eof = 0;
+			break;
+		}
+		if (proto_put_str(out, de->d_name) != 0 ||
+		    proto_put_u32(out, de->d_type) != 0 ||
+		    proto_put_u64(out, de->d_ino) != 0) {
+			e = ENOMEM;
+			goto out;
+		}
+		n++;
+	}
+	for (int k = 0; k < 4; k++)
+		out->data[at + k] = (uint8_t)(n >> (8 * k));
+	if (proto_put_u32(out, eof) != 0)
+		e = ENOMEM;
+ out:
+	if (dir != NULL)
+		closedir(dir);
+	free(path);
+	return e;
+}
+
+static int
+op_readlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL, target[PATH_MAX];
+	ssize_t n;
+	int e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	if ((n = readlink(path, target, sizeof(target) - 1)) == -1)
+		e = errno;
+	else if (proto_put_bytes(out, target, (size_t)n) != 0)
+		e = ENOMEM;
+	free(path);
+	return e;
+}
+
+static int
+op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	uint8_t key[MIG_HASH_BYTES];
+	char *path = NULL;
+	struct stat st;
+	int fd = -1, e = 0, r;
+
+	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
+		e = errno;
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		e = EINVAL;
+		goto out;
+	}
+	if ((r = mig__hashdb_fd(h->db, fd, &st, key)) != 0) {
+		e = r < 0 && r > -4096 ? -r : EIO;
+		goto out;
+	}
+	/* The attributes of the version hashed: a change since is a new
+	 * version, which the host's next open sees. */
+	if (fstat(fd, &st) == -1) {
+		e = errno;
+		goto out;
+	}
+	if (mig__fs_put_attr(out, &st, getuid(), getgid()) != 0 ||
+	    proto_put_bytes(out, key, sizeof(key)) != 0)
+		e = ENOMEM;
+ out:
+	mig__close(fd);
+	free(path);
+	return e;
+}
+
+static int
+op_fetch(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL;
+	const uint8_t *key;
+	size_t keylen, at;
+	uint64_t off;
+	uint32_t len;
+	ssize_t n;
+	int fd = -1, e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_get_bytes(rd, &key, &keylen) != 0 ||
+	    keylen != MIG_HASH_BYTES || proto_get_u64(rd, &off) != 0 ||
+	    proto_get_u32(rd, &len) != 0 || proto_rd_done(rd) != 0 ||
+	    len > MIG_FS_CHUNK || off > INT64_MAX) {
+		free(path);
+		return -1;
+	}
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		e = errno;
+		goto out;
+	}
+	/* The host checks the content against the hash it asked for. */
+	at = out->len;
+	if (proto_put_u32(out, 0) != 0 || mig_buf_reserve(out, len) != 0) {
+		e = ENOMEM;
+		goto out;
+	}
+	if ((n = pread(fd, out->data + out->len, len, (off_t)off)) == -1) {
+		e = errno;
+		goto out;
+	}
+	out->len += (size_t)n;
+	for (int k = 0; k < 4; k++)
+		out->data[at + k] = (uint8_t)((uint32_t)n >> (8 * k));
+ out:
+	mig__close(fd);
+	free(path);
+	return e;
+}
+
+/* Ops that take one path and change it. */
+static int
+op_onepath(struct link *l, struct mig_rd *rd, int (*fn)(const char *))
+{
+	char *path = NULL;
+	int e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	if (fn(path) == -1)
+		e = errno;
+	free(path);
+	return e;
+}
+
+static int
+op_unlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	return op_onepath(l, rd, unlink);
+}
+
+static int
+op_rmdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	return op_onepath(l, rd, rmdir);
+}
+
+static int
+op_mkdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL;
+	uint32_t mode;
+	mode_t old;
+	int e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &mode) != 0 ||
+	    proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	/* The job's umask is in mode already; ours must not add to it. */
+	old = umask(0);
+	if (mkdir(path, (mode_t)mode & 07777) == -1)
+		e = errno;
+	umask(old);
+	if (e == 0)
+		e = put_lstat(path, out);
+	free(path);
+	return e;
+}
+
+static int
+op_create(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL;
+	uint32_t mode, excl;
+	mode_t old;
+	int fd, e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &mode) != 0 ||
+	    proto_get_u32(rd, &excl) != 0 || proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	old = umask(0);
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK | (excl ? O_EXCL : 0), (mode_t)mode & 07777);
+	if (fd == -1)
+		e = errno;
+	umask(old);
+	mig__close(fd);
+	if (e == 0)
+		e = put_lstat(path, out);
+	free(path);
+	return e;
+}
+
+static int
+op_twopaths(struct mig_rd *rd, char **a, char **b)
+{
+	*a = *b = NULL;
+	if (get_path(rd, a) != 0 || get_path(rd, b) != 0) {
+		free(*a);
+		free(*b);
+		*a = *b = NULL;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+op_rename(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *from, *to;
+	uint32_t flags;
+	int e = 0;
+
+	if (op_twopaths(rd, &from, &to) != 0)
+		return -1;
+	if (proto_get_u32(rd, &flags) != 0 || proto_rd_done(rd) != 0) {
+		e = -1;
+		goto out;
+	}
+	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) == -1)
+		e = errno;
+ out:
+	free(from);
+	free(to);
+	return e;
+}
+
+static int
+op_symlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *target = NULL, *path = NULL;
+	int e = 0;
+
+	/* The target is any string, relative or not. */
+	if (proto_get_str(rd, &target) != 0 || get_path(rd, &path) != 0 ||
+	    proto_rd_done(rd) != 0) {
+		free(target);
+		free(path);
+		return -1;
+	}
+	if (symlink(target, path) == -1)
+		e = errno;
+	else
+		e = put_lstat(path, out);
+	free(target);
+	free(path);
+	return e;
+}
+
+static int
+op_link(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *from, *to;
+	int e = 0;
+
+	if (op_twopaths(rd, &from, &to) != 0)
+		return -1;
+	if (proto_rd_done(rd) != 0)
+		e = -1;
+	else if (link(from, to) == -1)
+		e = errno;
+	else
+		e = put_lstat(to, out);
+	free(from);
+	free(to);
+	return e;
+}
+
+static int
+op_setattr(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	char *path = NULL;
+	uint32_t what, mode, ans, mns;
+	uint64_t size, as, ms;
+	struct timespec ts[2];
+	int e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &what) != 0 ||
+	    proto_get_u32(rd, &mode) != 0 || proto_get_u64(rd, &size) != 0 ||
+	    proto_get_u64(rd, &as) != 0 || proto_get_u32(rd, &ans) != 0 ||
+	    proto_get_u64(rd, &ms) != 0 || proto_get_u32(rd, &mns) != 0 ||
+	    proto_rd_done(rd) != 0 || size > INT64_MAX ||
+	    ans >= 1000000000u || mns >= 1000000000u) {
+		free(path);
+		return -1;
+	}
+	if ((what & MIG_FS_SET_MODE) && chmod(path, (mode_t)mode & 07777) == -1)
+		e = errno;
+	if (e == 0 && (what & MIG_FS_SET_SIZE) &&
+	    truncate(path, (off_t)size) == -1)
+		e = errno;
+	if (e == 0 && (what & (MIG_FS_SET_ATIME | MIG_FS_SET_MTIME))) {
+		ts[0].tv_sec = (time_t)as;
+		ts[0].tv_nsec = (what & MIG_FS_SET_ATIME_NOW) ? UTIME_NOW :
+		    (what & MIG_FS_SET_ATIME) ? (long)ans : UTIME_OMIT;
+		ts[1].tv_sec = (time_t)ms;
+		ts[1].tv_nsec = (what & MIG_FS_SET_MTIME_NOW) ? UTIME_NOW :
+		    (what & MIG_FS_SET_MTIME) ? (long)mns : UTIME_OMIT;
+		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == -1)
+			e = errno;
+	}
+	if (e == 0)
+		e = put_lstat(path, out);
+	free(path);
+	return e;
+}
+
+static void
+put_free(struct fs_home *h, struct put *p, int keep)
+{
+	TAILQ_REMOVE(&h->puts, p, entry);
+	mig__close(p->fd);
+	if (!keep)
+		unlink(p->tmp);
+	free(p->tmp);
+	free(p->path);
+	free(p);
+}
+
+static struct put *
+put_find(struct fs_home *h, struct link *l, uint32_t id)
+{
+	struct put *p;
+
+	TAILQ_FOREACH(p, &h->puts, entry)
+		if (p->link == l && p->id == id)
+			return p;
+	return NULL;
+}
+
+static int
+op_put_begin(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	struct put *p = NULL;
+	char *path = NULL, *slash;
+	uint32_t mode;
+	int e = 0;
+
+	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &mode) != 0 ||
+	    proto_rd_done(rd) != 0) {
+		free(path);
+		return -1;
+	}
+	slash = strrchr(path, '/');
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    asprintf(&p->tmp, "%.*s/.%s.mig-XXXXXX", (int)(slash - path), path,
+	    slash + 1) == -1) {
+		if (p != NULL)
+			p->tmp = NULL;
+		e = ENOMEM;
+		goto out;
+	}
+	/* In the same folder, so the rename is atomic; mkstemp makes it
+	 * 0600, and it gets its mode at the commit. */
+	if ((p->fd = mkostemp(p->tmp, O_CLOEXEC)) == -1) {
+		e = errno;
+		goto out;
+	}
+	if (++h->next_put == 0)
+		h->next_put = 1;
+	p->id = h->next_put;
+	p->link = l;
+	p->mode = mode & 07777;
+	p->path = path;
+	path = NULL;
+	if (proto_put_u32(out, p->id) != 0) {
+		e = ENOMEM;
+		TAILQ_INSERT_TAIL(&h->puts, p, entry);
+		put_free(h, p, 0);
+		p = NULL;
+		goto out;
+	}
+	TAILQ_INSERT_TAIL(&h->puts, p, entry);
+	p = NULL;
+ out:
+	if (p != NULL) {
+		free(p->tmp);
+		free(p);
+	}
+	free(path);
+	return e;
+}
+
+static int
+op_put_data(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	const uint8_t *data;
+	struct put *p;
+	uint32_t id;
+	size_t n, done = 0;
+	ssize_t w;
+
+	if (proto_get_u32(rd, &id) != 0 || proto_get_bytes(rd, &data, &n) != 0 ||
+	    proto_rd_done(rd) != 0)
+		return -1;
+	if ((p = put_find(h, l, id)) == NULL)
+		return EBADF;
+	while (done < n) {
+		if ((w = write(p->fd, data + done, n - done)) == -1) {
+			int e = errno;
+			put_free(h, p, 0);
+			return e;
+		}
+		done += (size_t)w;
+	}
+	return 0;
+}
+
+static int
+op_put_commit(struct fs_home *h, struct link *l, struct mig_rd *rd,
+    struct mig_buf *out)
+{
+	struct put *p;
+	uint32_t id;
+	int e = 0;
+
+	if (proto_get_u32(rd, &id) != 0 || proto_rd_done(rd) != 0)
+		return -1;
+	if ((p = put_find(h, l, id)) == NULL)
+		return EBADF;
+	if (fchmod(p->fd, (mode_t)p->mode) == -1 ||
+	    rename(p->tmp, p->path) == -1) {
+		e = errno;
+		put_free(h, p, 0);
+		return e;
+	}
+	e = put_lstat(p->path, out);
+	put_free(h, p, 1);
+	return e;
+}
+
+static op_fn *const ops[MIG_FS__COUNT] = {
+	[MIG_FS_LSTAT] = op_lstat,
+	[MIG_FS_READDIR] = op_readdir,
+	[MIG_FS_READLINK] = op_readlink,
+	[MIG_FS_OPEN] = op_open,
+	[MIG_FS_FETCH] = op_fetch,
+	[MIG_FS_MKDIR] = op_mkdir,
+	[MIG_FS_UNLINK] = op_unlink,
+	[MIG_FS_RMDIR] = op_rmdir,
+	[MIG_FS_RENAME] = op_rename,
+	[MIG_FS_SYMLINK] = op_symlink,
+	[MIG_FS_LINK] = op_link,
+	[MIG_FS_CREATE] = op_create,
+	[MIG_FS_SETATTR] = op_setattr,
+	[MIG_FS_PUT_BEGIN] = op_put_begin,
+	[MIG_FS_PUT_DATA] = op_put_data,
+	[MIG_FS_PUT_COMMIT] = op_put_commit,
+};
+
+static void
+on_fs_req(struct link *l, const struct mig_frame *f)
+{
+	struct fs_home *h = l->d->fs_home;
+	struct mig_buf out = { NULL, 0, 0 };
+	struct mig_rd rd;
+	int e;
+
+	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
+		mig__link_fail(l, MIG_EPROTO, "fs request with unknown op %u",
+		    f->flags);
+		return;
+	}
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_put_u32(&out, 0) != 0) {
+		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+		return;
+	}
+	if ((e = ops[f->flags](h, l, &rd, &out)) < 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
+		    l->desc, f->flags);
+		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
+		goto out;
+	}
+	if (e != 0) {
+		out.len = 0;
+		proto_put_u32(&out, (uint32_t)e);
+	}
+	mig__link_send(l, MIG_M_FS_REP, f->flags, f->stream, out.data, out.len);
+ out:
+	mig_buf_free(&out);
+}
+
+static void
+on_fs_mode(struct link *l, const struct mig_frame *f)
+{
+	struct fs_home *h = l->d->fs_home;
+	struct peer_files *pf = NULL, *nv;
+	uint32_t files, served;
+	struct mig_rd rd;
+	char *why = NULL;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &files) != 0 || proto_get_u32(&rd, &served) != 0 ||
+	    proto_get_str(&rd, &why) != 0 || proto_rd_done(&rd) != 0 ||
+	    files > MIG_FILES_SERVED || l->peer == NULL) {
+		free(why);
+		mig__link_fail(l, MIG_EPROTO, "malformed FS_MODE");
+		return;
+	}
+	for (size_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].peer == l->peer)
+			pf = &h->files[i];
+	if (pf == NULL) {
+		if ((nv = realloc(h->files, (h->nfiles + 1) *
+		    sizeof(*nv))) == NULL) {
+			free(why);
+			return;
+		}
+		h->files = nv;
+		pf = &h->files[h->nfiles++];
+		pf->peer = l->peer;
+	}
+	/* Names and reasons reach a terminal: printable ASCII only. */
+	for (char *c = why; *c != '\0'; c++)
+		if (*c < ' ' || *c > '~')
+			*c = '?';
+	if (files == MIG_FILES_SHARED)
+		snprintf(pf->text, sizeof(pf->text), "shared");
+	else if (served && files == MIG_FILES_SERVED)
+		snprintf(pf->text, sizeof(pf->text), "served");
+	else if (served)
+		snprintf(pf->text, sizeof(pf->text), "shared, else served");
+	else if (files == MIG_FILES_SERVED)
+		snprintf(pf->text, sizeof(pf->text), "unavailable: %s", why);
+	else
+		snprintf(pf->text, sizeof(pf->text), "shared (served "
+		    "unavailable: %s)", why);
+	free(why);
+}
+
+const char *
+mig__fs_peer_files(struct homed *d, struct peer *p)
+{
+	struct fs_home *h = d->fs_home;
+
+	for (size_t i = 0; h != NULL && i < h->nfiles; i++)
+		if (h->files[i].peer == p)
+			return h->files[i].text;
+	return "-";
+}
+
+/* A host that goes away leaves no temporary files behind. */
+static void
+on_link_down(struct link *l, int code, const char *why)
+{
+	struct fs_home *h = l->d->fs_home;
+	struct put *p, *next;
+
+	TAILQ_FOREACH_SAFE(p, &h->puts, entry, next)
+		if (p->link == l)
+			put_free(h, p, 0);
+}
+
+void
+mig__fs_home_init(struct homed *d)
+{
+	static const struct watcher w = { .link_down = on_link_down };
+	struct fs_home *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    mig__hashdb_new(HASHDB_MAX, NULL, &h->db) != 0)
+		mig__die(1, "out of memory");
+	TAILQ_INIT(&h->puts);
+	d->fs_home = h;
+	mig__on_link_frame(d, MIG_M_FS_REQ, on_fs_req);
+	mig__on_link_frame(d, MIG_M_FS_MODE, on_fs_mode);
+	mig__watch(d, &w);
+}
+
+void
+mig__fs_home_free(struct homed *d)
+{
+	struct fs_home *h = d->fs_home;
+
+	if (h == NULL)
+		return;
+	while (!TAILQ_EMPTY(&h->puts))
+		put_free(h, TAILQ_FIRST(&h->puts), 0);
+	mig__hashdb_free(h->db);
+	free(h->files);
+	free(h);
+	d->fs_home = NULL;
+}

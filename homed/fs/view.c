@@ -1,0 +1,688 @@
+/*
+ * view.c: the fs role's host half: one served view per home link. At
+ * the first job of a home whose cwd this host lacks, the daemon opens
+ * the FUSE device, starts serving it from the loop (fuse.c answers the
+ * kernel, by asking home over the link), and forks a keeper that makes
+ * the view: a new user namespace (the user mapped to itself) and mount
+ * namespace, the FUSE file system mounted on an empty folder of the
+ * runtime dir, and this host's own /proc, /sys, /dev and /run, and the
+ * runtime dir itself (the jobs' shim talks to this daemon), mounted over
+ * home's. Once the keeper says it is done, the daemon opens its
+ * namespaces (/proc/KEEPER/ns/user and ns/mnt) and lets it go: the
+ * namespaces live on in those fds, and each served job's child enters
+ * them (mig__view_enter) before its chdir and exec.
+ *
+ * The view ends with its link: the requests still waiting are answered
+ * EIO, the FUSE connection closes (the kernel aborts what is left) and
+ * the namespaces go with their last process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "view.h"
+
+#define CACHE_CAP (1ull << 30)
+
+struct fetch;
+
+struct freq *
+mig__freq_new(struct view *v, fuse_req_t req)
+{
+	struct freq *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	q->v = v;
+	q->req = req;
+	return q;
+}
+
+void
+mig__freq_free(struct freq *q)
+{
+	if (q == NULL)
+		return;
+	free(q->path);
+	free(q->path2);
+	free(q);
+}
+
+void
+mig__view_ask(struct view *v, struct freq *q, uint16_t op,
+    const struct mig_buf *p)
+{
+	if (v->link == NULL || v->ending) {
+		q->done(q, EIO, NULL);
+		return;
+	}
+	if (++v->next_seq == 0)
+		v->next_seq = 1;
+	q->seq = v->next_seq;
+	q->op = op;
+	TAILQ_INSERT_TAIL(&v->reqs, q, entry);
+	if (mig__link_send(v->link, MIG_M_FS_REQ, op, q->seq,
+	    p != NULL ? p->data : NULL, p != NULL ? p->len : 0) != 0) {
+		TAILQ_REMOVE(&v->reqs, q, entry);
+		q->done(q, EIO, NULL);
+	}
+}
+
+void
+mig__view_bad(struct view *v, const char *what)
+{
+	if (v->link != NULL)
+		mig__link_fail(v->link, MIG_EPROTO, "malformed fs answer (%s)",
+		    what);
+}
+
+int
+mig__view_tmpfile(struct view *v)
+{
+	const char *dir = v->d->fs_host->tmpdir;
+	char path[PATH_MAX];
+	int fd;
+
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/.view-XXXXXX", dir);
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
+}
+
+static struct view *
+view_find(struct homed *d, struct link *l)
+{
+	struct view *v;
+
+	if (d->fs_host == NULL)
+		return NULL;
+	TAILQ_FOREACH(v, &d->fs_host->views, entry)
+		if (v->link == l)
+			return v;
+	return NULL;
+}
+
+/* ---- the keeper, in the forked child ---- */
+
+/* What the keeper tells the daemon on their socket, one message a step;
+ * the first carries the FUSE device's fd. */
+struct keeper_report {
+	int32_t err;          /* 0: the step is done */
+	int32_t stage;        /* 1: FUSE is mounted (serve it now), 2: ready */
+	char msg[248];
+};
+
+static int
+put_file(const char *path, const char *s)
+{
+	size_t n = strlen(s);
+	int fd = open(path, O_WRONLY | O_CLOEXEC), e = 0;
+
+	if (fd < 0)
+		return errno;
+	if (write(fd, s, n) != (ssize_t)n)
+		e = errno != 0 ? errno : EIO;
+	close(fd);
+	return e;
+}
+
+static void
+keeper_say(int sock, const struct keeper_report *rep, int fd)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	struct iovec iov = { (void *)rep, sizeof(*rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+	struct cmsghdr *c;
+
+	if (fd >= 0) {
+		memset(cbuf, 0, sizeof(cbuf));
+		mh.msg_control = cbuf;
+		mh.msg_controllen = sizeof(cbuf);
+		c = CMSG_FIRSTHDR(&mh);
+		c->cmsg_level = SOL_SOCKET;
+		c->cmsg_type = SCM_RIGHTS;
+		c->cmsg_len = CMSG_LEN(sizeof(int));
+		memcpy(CMSG_DATA(c), &fd, sizeof(int));
+	}
+	(void)!sendmsg(sock, &mh, MSG_NOSIGNAL);
+}
+
+static void __attribute__((noreturn))
+keeper_fail(int sock, int e, const char *what)
+{
+	struct keeper_report rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.err = e != 0 ? e : EIO;
+	snprintf(rep.msg, sizeof(rep.msg), "%s: %s", what, strerror(rep.err));
+	keeper_say(sock, &rep, -1);
+	_exit(1);
+}
+
+/*
+ * The FUSE device is opened here, inside the new user namespace: the
+ * kernel mounts FUSE only with a device opened in the namespace that
+ * mounts it. Its fd goes to the daemon, which serves it.
+ */
+static void __attribute__((noreturn))
+keeper(const char *root, const char *rundir, int sock)
+{
+	static const char *const host[] = { "/proc", "/dev", "/sys", "/run" };
+	char map[64], opts[192], dst[PATH_MAX + 16];
+	struct keeper_report rep;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	struct stat st;
+	char byte;
+	int e, fd;
+
+	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == -1)
+		keeper_fail(sock, errno, "unshare(user, mount)");
+	if ((e = put_file("/proc/self/setgroups", "deny")) != 0 && e != ENOENT)
+		keeper_fail(sock, e, "setgroups deny");
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
+	if ((e = put_file("/proc/self/uid_map", map)) != 0)
+		keeper_fail(sock, e, "uid_map");
+	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
+	if ((e = put_file("/proc/self/gid_map", map)) != 0)
+		keeper_fail(sock, e, "gid_map");
+	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+		keeper_fail(sock, errno, "making mounts private");
+	if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) == -1)
+		keeper_fail(sock, errno, "opening /dev/fuse");
+	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=%u,"
+	    "group_id=%u,default_permissions", fd, (unsigned)uid,
+	    (unsigned)gid);
+	if (mount("mig-view", root, "fuse.mig", MS_NOSUID | MS_NODEV,
+	    opts) == -1)
+		keeper_fail(sock, errno, "mounting the view");
+	memset(&rep, 0, sizeof(rep));
+	rep.stage = 1;
+	keeper_say(sock, &rep, fd);
+	close(fd);
+	/* From here on, every path under root is a question to home, which
+	 * the daemon answers from its loop. */
+	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++) {
+		snprintf(dst, sizeof(dst), "%s%s", root, host[i]);
+		if (mount(host[i], dst, NULL, MS_BIND | MS_REC, NULL) == -1 &&
+		    i < 2)
+			keeper_fail(sock, errno, host[i]);
+	}
+	/* The runtime dir (the daemon's socket, for the jobs' shim), where
+	 * home has that folder too; in /run it is there already. */
+	snprintf(dst, sizeof(dst), "%s%s", root, rundir);
+	if (strncmp(rundir, "/run/", 5) != 0 && stat(dst, &st) == 0 &&
+	    S_ISDIR(st.st_mode))
+		mount(rundir, dst, NULL, MS_BIND, NULL);
+	memset(&rep, 0, sizeof(rep));
+	rep.stage = 2;
+	keeper_say(sock, &rep, -1);
+	/* Until the daemon holds the namespaces (it closes its end). */
+	while (read(sock, &byte, 1) == -1 && errno == EINTR)
+		;
+	_exit(0);
+}
+
+/* ---- the view's life in the daemon ---- */
+
+static void
+notify_waiters(struct view *v)
+{
+	struct view_waiter *w;
+
+	while ((w = TAILQ_FIRST(&v->waiters)) != NULL) {
+		TAILQ_REMOVE(&v->waiters, w, entry);
+		if (v->state == VIEW_READY)
+			w->fn(w->arg, v, NULL);
+		else
+			w->fn(w->arg, NULL, v->why);
+		free(w);
+	}
+}
+
+static void on_handle_closed(uv_handle_t *h);
+
+/* The keeper's socket: closing it lets the keeper go. */
+static void
+ctl_close(struct view *v)
+{
+	if (v->ctlfd >= 0 && !uv_is_closing((uv_handle_t *)&v->ctl))
+		uv_close((uv_handle_t *)&v->ctl, on_handle_closed);
+}
+
+static void
+view_failed(struct view *v, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+view_failed(struct view *v, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (v->state == VIEW_FAILED)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(v->why, sizeof(v->why), fmt, ap);
+	va_end(ap);
+	v->state = VIEW_FAILED;
+	mig__log(MIG_LOG_WARN, "served view for %s: %s",
+	    v->link != NULL && v->link->peer != NULL ? v->link->peer->name :
+						       "?", v->why);
+	ctl_close(v);
+	notify_waiters(v);
+}
+
+static void
+view_free(struct view *v)
+{
+	TAILQ_REMOVE(&v->d->fs_host->views, v, entry);
+	mig__nodes_free(v);
+	if (v->se != NULL)
+		fuse_session_destroy(v->se); /* closes the FUSE fd */
+	else
+		mig__close(v->fusefd);
+	free(v->buf.mem);
+	mig__close(v->userfd);
+	mig__close(v->mntfd);
+	mig__close(v->ctlfd);
+	free(v);
+}
+
+static void
+on_handle_closed(uv_handle_t *h)
+{
+	struct view *v = h->data;
+
+	if (h == (uv_handle_t *)&v->ctl) {
+		mig__close(v->ctlfd);
+		v->ctlfd = -1;
+	}
+	if (--v->handles == 0 && v->ending)
+		view_free(v);
+}
+
+static void
+on_fuse(uv_poll_t *p, int status, int events)
+{
+	struct view *v = p->data;
+	int r;
+
+	for (int i = 0; i < 32 && !v->ending; i++) {
+		r = fuse_session_receive_buf(v->se, &v->buf);
+		if (r == -EAGAIN || r == -EINTR)
+			return;
+		if (r <= 0 || fuse_session_exited(v->se)) {
+			/* The mount is gone (unmounted, or aborted). */
+			uv_poll_stop(p);
+			view_failed(v, "the view was unmounted (%s)",
+			    strerror(r < 0 ? -r : ENODEV));
+			return;
+		}
+		fuse_session_process_buf(v->se, &v->buf);
+	}
+}
+
+static void
+on_keeper_exit(void *arg, int status)
+{
+	struct view *v = arg;
+
+	v->keeper = 0;
+	if (v->state == VIEW_STARTING)
+		view_failed(v, "the view's keeper ended before the view was "
+		    "ready (status %d)", status);
+}
+
+/* Stage 1: the device, mounted; from now on it is served. */
+static int
+serve_device(struct view *v, int fd)
+{
+	char *argv[] = { (char *)"mig-homed", NULL };
+	struct fuse_args args = FUSE_ARGS_INIT(1, argv);
+	char fdpath[32];
+
+	v->fusefd = fd;
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
+		return errno;
+	if ((v->se = fuse_session_new(&args, &mig__view_ops,
+	    sizeof(mig__view_ops), v)) == NULL)
+		return ENOMEM;
+	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
+	if (fuse_session_mount(v->se, fdpath) != 0)
+		return EINVAL;
+	uv_poll_init(v->d->loop, &v->poll, fd);
+	v->poll.data = v;
+	v->handles++;
+	uv_poll_start(&v->poll, UV_READABLE, on_fuse);
+	return 0;
+}
+
+static void
+on_ctl(uv_poll_t *p, int status, int events)
+{
+	struct view *v = p->data;
+	struct keeper_report rep;
+	char cbuf[CMSG_SPACE(sizeof(int))], path[64];
+	struct iovec iov = { &rep, sizeof(rep) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf) };
+	struct cmsghdr *c;
+	ssize_t n;
+	int fd = -1, e;
+
+	if ((n = recvmsg(v->ctlfd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT)) < 0 &&
+	    (errno == EAGAIN || errno == EINTR))
+		return;
+	for (c = CMSG_FIRSTHDR(&mh); n > 0 && c != NULL;
+	    c = CMSG_NXTHDR(&mh, c))
+		if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS &&
+		    c->cmsg_len == CMSG_LEN(sizeof(int)))
+			memcpy(&fd, CMSG_DATA(c), sizeof(int));
+	if (n != (ssize_t)sizeof(rep)) {
+		mig__close(fd);
+		view_failed(v, "the view's keeper ended without a word");
+		return;
+	}
+	rep.msg[sizeof(rep.msg) - 1] = '\0';
+	if (rep.err != 0) {
+		mig__close(fd);
+		view_failed(v, "%s", rep.msg);
+		return;
+	}
+	if (rep.stage == 1) {
+		if (fd < 0 || v->se != NULL) {
+			mig__close(fd);
+			view_failed(v, "the view's keeper sent no device");
+		} else if ((e = serve_device(v, fd)) != 0) {
+			view_failed(v, "cannot serve the view: %s", strerror(e));
+		}
+		return;
+	}
+	mig__close(fd);
+	snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)v->keeper);
+	v->userfd = open(path, O_RDONLY | O_CLOEXEC);
+	snprintf(path, sizeof(path), "/proc/%d/ns/mnt", (int)v->keeper);
+	v->mntfd = open(path, O_RDONLY | O_CLOEXEC);
+	if (v->se == NULL || v->userfd < 0 || v->mntfd < 0) {
+		view_failed(v, "cannot open the view's namespaces: %s",
+		    strerror(errno));
+		return;
+	}
+	/* The keeper may go: the namespaces live on in our fds. */
+	ctl_close(v);
+	v->state = VIEW_READY;
+	mig__log(MIG_LOG_INFO, "served view for %s ready at %s",
+	    v->link->peer->name, v->root);
+	notify_waiters(v);
+}
+
+static int
+open_cache(struct homed *d)
+{
+	struct fs_host *h = d->fs_host;
+	char dir[PATH_MAX];
+	int r;
+
+	if (h->cache != NULL)
+		return 0;
+	if (mig__cache_default_dir(dir, sizeof(dir)) != 0 ||
+	    (r = mig__cache_open(dir, CACHE_CAP, &h->cache)) != 0) {
+		if (mig_path(dir, sizeof(dir), d->rundir, "objects") != 0)
+			return MIG_ETOOBIG;
+		if ((r = mig__cache_open(dir, CACHE_CAP, &h->cache)) != 0)
+			return r;
+	}
+	mig__log(MIG_LOG_INFO, "object cache in %s", dir);
+	return 0;
+}
+
+/* Starts the view for its link; it may fail at once (state FAILED). */
+static void
+view_start(struct view *v)
+{
+	struct homed *d = v->d;
+	int sp[2] = { -1, -1 }, r;
+	pid_t pid;
+
+	if ((r = open_cache(d)) != 0) {
+		view_failed(v, "no object cache: %s", mig_strerror(r));
+		return;
+	}
+	snprintf(v->root, sizeof(v->root), "%s/view-%s", d->rundir,
+	    v->link->peer->name);
+	if (mkdir(v->root, 0700) == -1 && errno != EEXIST) {
+		view_failed(v, "%s: %s", v->root, strerror(errno));
+		return;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) == -1) {
+		view_failed(v, "socketpair: %s", strerror(errno));
+		return;
+	}
+	if ((pid = mig__fork()) == -1) {
+		view_failed(v, "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
+		close(sp[0]);
+		keeper(v->root, d->rundir, sp[1]);
+	}
+	v->keeper = pid;
+	mig__child_watch(d, pid, on_keeper_exit, v);
+	v->ctlfd = sp[0];
+	sp[0] = -1;
+	uv_poll_init(d->loop, &v->ctl, v->ctlfd);
+	v->ctl.data = v;
+	v->handles++;
+	uv_poll_start(&v->ctl, UV_READABLE | UV_DISCONNECT, on_ctl);
+ out:
+	mig__close(sp[0]);
+	mig__close(sp[1]);
+}
+
+void
+mig__view_want(struct homed *d, struct link *l,
+    void (*fn)(void *arg, struct view *v, const char *why), void *arg)
+{
+	struct view *v = view_find(d, l);
+	struct view_waiter *w;
+
+	if (v == NULL) {
+		if ((v = calloc(1, sizeof(*v))) == NULL) {
+			fn(arg, NULL, "out of memory");
+			return;
+		}
+		v->d = d;
+		v->link = l;
+		v->state = VIEW_STARTING;
+		v->userfd = v->mntfd = v->fusefd = v->ctlfd = -1;
+		TAILQ_INIT(&v->reqs);
+		TAILQ_INIT(&v->waiters);
+		TAILQ_INIT(&v->fetches);
+		mig__nodes_init(v);
+		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
+		view_start(v);
+	}
+	if (v->state == VIEW_READY) {
+		fn(arg, v, NULL);
+		return;
+	}
+	if (v->state == VIEW_FAILED) {
+		fn(arg, NULL, v->why);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		fn(arg, NULL, "out of memory");
+		return;
+	}
+	w->fn = fn;
+	w->arg = arg;
+	TAILQ_INSERT_TAIL(&v->waiters, w, entry);
+}
+
+int
+mig__view_enter(const struct view *v)
+{
+	if (setns(v->userfd, CLONE_NEWUSER) == -1 ||
+	    setns(v->mntfd, CLONE_NEWNS) == -1 || chroot(v->root) == -1)
+		return errno;
+	return 0;
+}
+
+static void
+view_end(struct view *v)
+{
+	struct freq *q;
+
+	if (v->ending)
+		return;
+	if (v->state != VIEW_FAILED)
+		view_failed(v, "its home link is gone");
+	v->link = NULL;
+	v->ending = 1;
+	/* Whatever waits on home now fails. Answers may ask again; asking
+	 * fails at once from here on. */
+	while ((q = TAILQ_FIRST(&v->reqs)) != NULL) {
+		TAILQ_REMOVE(&v->reqs, q, entry);
+		q->done(q, EIO, NULL);
+	}
+	if (v->keeper > 0) {
+		mig__child_forget(v->d, v->keeper);
+		kill(v->keeper, SIGKILL);
+	}
+	if (v->handles > 0) {
+		if (v->poll.data == v && !uv_is_closing((uv_handle_t *)&v->poll))
+			uv_close((uv_handle_t *)&v->poll, on_handle_closed);
+		ctl_close(v);
+	} else {
+		view_free(v);
+	}
+}
+
+/* An answer from home. */
+static void
+on_fs_rep(struct link *l, const struct mig_frame *f)
+{
+	struct view *v = view_find(l->d, l);
+	struct mig_rd rd;
+	struct freq *q;
+	uint32_t err;
+
+	if (v == NULL) {
+		mig__link_fail(l, MIG_EPROTO, "fs answer without a view");
+		return;
+	}
+	TAILQ_FOREACH(q, &v->reqs, entry)
+		if (q->seq == f->stream)
+			break;
+	proto_rd_init(&rd, f->payload, f->len);
+	if (q == NULL || q->op != f->flags || proto_get_u32(&rd, &err) != 0 ||
+	    (err != 0 && proto_rd_done(&rd) != 0)) {
+		mig__log(MIG_LOG_WARN, "link %s: fs answer %u (op %u) matches "
+		    "no request", l->desc, f->stream, f->flags);
+		mig__link_fail(l, MIG_EPROTO, "malformed fs answer");
+		return;
+	}
+	TAILQ_REMOVE(&v->reqs, q, entry);
+	if (err >= 4096)
+		err = EIO;
+	q->done(q, (int)err, err == 0 ? &rd : NULL);
+}
+
+/* Tells each home how its jobs will see its files here (mig hosts). */
+static void
+on_link_up(struct link *l)
+{
+	struct homed *d = l->d;
+	struct mig_buf b = { NULL, 0, 0 };
+	const char *why = "shared in its hosts file";
+	int served = 0;
+
+	if (d->files != MIG_FILES_SHARED)
+		served = mig__fs_served(d, &why);
+	if (proto_put_u32(&b, d->files) == 0 &&
+	    proto_put_u32(&b, (uint32_t)served) == 0 &&
+	    proto_put_str(&b, served ? "" : why) == 0)
+		mig__link_send(l, MIG_M_FS_MODE, 0, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
+static void
+on_link_down(struct link *l, int code, const char *why)
+{
+	struct view *v = view_find(l->d, l);
+
+	if (v != NULL)
+		view_end(v);
+}
+
+int
+mig__fs_served(struct homed *d, const char **why)
+{
+	struct fs_host *h = d->fs_host;
+
+	if (!h->probed) {
+		if (mig__fs_probe(&h->probe) != 0) {
+			h->probe.served = 0;
+			strlcpy(h->probe.why, "the probe could not run",
+			    sizeof(h->probe.why));
+		}
+		h->probed = 1;
+		mig__log(MIG_LOG_INFO, "served mode %s%s", h->probe.served ?
+		    "available" : "unavailable: ", h->probe.served ? "" :
+		    h->probe.why);
+	}
+	*why = h->probe.why;
+	return h->probe.served;
+}
+
+void
+mig__fs_host_init(struct homed *d)
+{
+	static const struct watcher w = { .link_up = on_link_up,
+		.link_down = on_link_down };
+	struct fs_host *h;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		mig__die(1, "out of memory");
+	TAILQ_INIT(&h->views);
+	strlcpy(h->tmpdir, d->rundir, sizeof(h->tmpdir));
+	d->fs_host = h;
+	mig__on_link_frame(d, MIG_M_FS_REP, on_fs_rep);
+	mig__watch(d, &w);
+}
+
+void
+mig__fs_host_stop(struct homed *d)
+{
+	struct view *v, *next;
+
+	if (d->fs_host == NULL)
+		return;
+	TAILQ_FOREACH_SAFE(v, &d->fs_host->views, entry, next)
+		view_end(v);
+}
+
+void
+mig__fs_host_free(struct homed *d)
+{
+	struct fs_host *h = d->fs_host;
+
+	if (h == NULL)
+		return;
+	while (!TAILQ_EMPTY(&h->views))
+		view_free(TAILQ_FIRST(&h->views));
+	mig__cache_close(h->cache);
+	free(h);
+	d->fs_host = NULL;
+}

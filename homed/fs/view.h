@@ -1,0 +1,120 @@
+/*
+ * view.h: the fs role's host half, shared by view.c (the view's life:
+ * namespaces, mount, requests to home) and fuse.c (the FUSE operations
+ * and the table of nodes). Private to mig-homed.
+ */
+#ifndef MIG_VIEW_H
+#define MIG_VIEW_H
+
+#define FUSE_USE_VERSION 35
+
+#include <fuse_lowlevel.h>
+
+#include "fs.h"
+#include "homed.h"
+
+/* A file or folder the kernel knows, by its path at home. */
+struct node {
+	uint64_t id;          /* the FUSE node id */
+	uint64_t nlookup;     /* lookups the kernel has not forgotten */
+	char *path;
+	int detached;         /* removed or replaced: not in the path index */
+	struct node *next_id, *next_path; /* hash chains */
+	struct stat attr;     /* as home last said */
+	/* Written in the view: a local file holds the content until a
+	 * flush sends it home. */
+	int wfd;              /* -1: none */
+	int refs;             /* open handles on wfd */
+	int dirty;            /* written since the last put began */
+	int putting;          /* a put is on its way home */
+	TAILQ_HEAD(, freq) flushes; /* FLUSHes waiting for a put */
+};
+
+/* A request to home in flight, and what to do with the answer. */
+struct freq {
+	TAILQ_ENTRY(freq) entry;
+	struct view *v;
+	uint32_t seq;
+	uint16_t op;
+	/* err: 0 or an errno; rd: the rest of the answer. */
+	void (*done)(struct freq *q, int err, struct mig_rd *rd);
+	fuse_req_t req;       /* NULL: no FUSE request waits on it */
+	struct fuse_file_info fi; /* a copy: open and create answer later */
+	struct node *node;
+	char *path;           /* what was asked for, owned */
+	char *path2;          /* rename's target, owned */
+	uint8_t key[MIG_HASH_BYTES];
+	uint64_t u64;
+	uint32_t u32;
+	void *arg;
+};
+
+enum view_state {
+	VIEW_STARTING,        /* the keeper is making the namespaces */
+	VIEW_READY,
+	VIEW_FAILED           /* why says why; served jobs are refused */
+};
+
+struct view_waiter {
+	TAILQ_ENTRY(view_waiter) entry;
+	void (*fn)(void *arg, struct view *v, const char *why);
+	void *arg;
+};
+
+#define NODE_BUCKETS 4096
+
+/* One per home link: what that home's served jobs see. */
+struct view {
+	TAILQ_ENTRY(view) entry;
+	struct homed *d;
+	struct link *link;    /* NULL once the link is gone */
+	enum view_state state;
+	char why[256];
+	char root[PATH_MAX];  /* the mount point, in the view's namespace */
+	int userfd, mntfd;    /* /proc/KEEPER/ns/{user,mnt} */
+	int fusefd;
+	struct fuse_session *se;
+	struct fuse_buf buf;
+	uv_poll_t poll;
+	pid_t keeper;
+	uv_poll_t ctl;        /* the keeper's socket: its reports */
+	int ctlfd;            /* the keeper waits for its EOF */
+	int handles;          /* open handles, freed at zero */
+	int ending;
+	uint32_t next_seq;
+	TAILQ_HEAD(, freq) reqs;
+	TAILQ_HEAD(, view_waiter) waiters;
+	TAILQ_HEAD(, fetch) fetches;
+	struct node *by_id[NODE_BUCKETS], *by_path[NODE_BUCKETS];
+	uint64_t next_node;
+	uint64_t nodes;
+};
+
+/* The host half's state (homed.h: d->fs_host). */
+struct fs_host {
+	TAILQ_HEAD(, view) views;
+	struct mig_fs_probe probe;
+	int probed;
+	struct mig_cache *cache;
+	char tmpdir[PATH_MAX];
+};
+
+/* view.c */
+/* Sends op with payload p to home; q->done runs with the answer, or with
+ * EIO (and rd NULL) if it cannot be sent or the link goes. done owns q:
+ * it frees it (mig__freq_free) or asks again with it. */
+void mig__view_ask(struct view *v, struct freq *q, uint16_t op,
+    const struct mig_buf *p);
+/* An answer did not parse: the link fails, with a log line. */
+void mig__view_bad(struct view *v, const char *what);
+struct freq *mig__freq_new(struct view *v, fuse_req_t req);
+void mig__freq_free(struct freq *q);
+/* A local file for content written in the view; -1 on failure. */
+int mig__view_tmpfile(struct view *v);
+
+/* fuse.c */
+extern const struct fuse_lowlevel_ops mig__view_ops;
+void mig__nodes_init(struct view *v);
+void mig__nodes_free(struct view *v);
+
+#endif

@@ -1,0 +1,77 @@
+/*
+ * wire.c: the attributes of a served file, as home sends them and the
+ * host reads them (fs.h). Files of home's user are marked as such rather
+ * than sent by number, since the user's uid on a host may differ.
+ */
+#include <string.h>
+
+#include "fs.h"
+#include "mig/proto.h"
+
+static uint64_t
+mix_ino(dev_t dev, ino_t ino)
+{
+	return (uint64_t)ino ^ ((uint64_t)dev * 0x9e3779b97f4a7c15ull);
+}
+
+int
+mig__fs_put_attr(struct mig_buf *b, const struct stat *st, uid_t uid,
+    gid_t gid)
+{
+	const struct timespec *t[3] = { &st->st_atim, &st->st_mtim,
+		&st->st_ctim };
+	uint32_t own = (st->st_uid == uid) | (st->st_gid == gid) << 1;
+	int r;
+
+	if ((r = proto_put_u32(b, (uint32_t)st->st_mode)) != 0 ||
+	    (r = proto_put_u32(b, (uint32_t)st->st_nlink)) != 0 ||
+	    (r = proto_put_u32(b, (uint32_t)st->st_uid)) != 0 ||
+	    (r = proto_put_u32(b, (uint32_t)st->st_gid)) != 0 ||
+	    (r = proto_put_u32(b, own)) != 0 ||
+	    (r = proto_put_u64(b, (uint64_t)st->st_size)) != 0 ||
+	    (r = proto_put_u64(b, (uint64_t)st->st_blocks)) != 0 ||
+	    (r = proto_put_u64(b, mix_ino(st->st_dev, st->st_ino))) != 0 ||
+	    (r = proto_put_u64(b, (uint64_t)st->st_rdev)) != 0)
+		return r;
+	for (int i = 0; i < 3; i++)
+		if ((r = proto_put_u64(b, (uint64_t)t[i]->tv_sec)) != 0 ||
+		    (r = proto_put_u32(b, (uint32_t)t[i]->tv_nsec)) != 0)
+			return r;
+	return 0;
+}
+
+int
+mig__fs_get_attr(struct mig_rd *r, struct stat *st, uid_t uid, gid_t gid)
+{
+	struct timespec *t[3] = { &st->st_atim, &st->st_mtim, &st->st_ctim };
+	uint32_t mode, nlink, u, g, own;
+	uint64_t size, blocks, ino, rdev, sec;
+	uint32_t nsec;
+
+	memset(st, 0, sizeof(*st));
+	if (proto_get_u32(r, &mode) != 0 || proto_get_u32(r, &nlink) != 0 ||
+	    proto_get_u32(r, &u) != 0 || proto_get_u32(r, &g) != 0 ||
+	    proto_get_u32(r, &own) != 0 || proto_get_u64(r, &size) != 0 ||
+	    proto_get_u64(r, &blocks) != 0 || proto_get_u64(r, &ino) != 0 ||
+	    proto_get_u64(r, &rdev) != 0)
+		return MIG_EPROTO;
+	for (int i = 0; i < 3; i++) {
+		if (proto_get_u64(r, &sec) != 0 || proto_get_u32(r, &nsec) != 0 ||
+		    nsec >= 1000000000u)
+			return MIG_EPROTO;
+		t[i]->tv_sec = (time_t)sec;
+		t[i]->tv_nsec = (long)nsec;
+	}
+	if (size > INT64_MAX)
+		return MIG_EPROTO;
+	st->st_mode = (mode_t)mode;
+	st->st_nlink = (nlink_t)nlink;
+	st->st_uid = (own & 1) ? uid : (uid_t)u;
+	st->st_gid = (own & 2) ? gid : (gid_t)g;
+	st->st_size = (off_t)size;
+	st->st_blocks = (blkcnt_t)blocks;
+	st->st_ino = (ino_t)ino;
+	st->st_rdev = (dev_t)rdev;
+	st->st_blksize = 4096;
+	return 0;
+}

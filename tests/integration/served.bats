@@ -1,0 +1,274 @@
+#!/usr/bin/env bats
+# served.bats: hosts without the home's files (cluster up --private-fs)
+# run placed jobs in a served view: home's whole tree, served over the
+# peer link, at home's paths (docs/design.md, "Served file view"). Every
+# file of these tests lives in /tmp at home, which the hosts do not have.
+#
+# Skips when the probe says served mode is unavailable here (no user
+# namespaces, no usable /dev/fuse for the host daemons).
+
+load helpers
+
+setup_file() {
+	mig_env_setup || return 1
+	if ! unshare -Urm true 2>/dev/null && ! { is_root && unshare -m true 2>/dev/null; }; then
+		export SERVED_SKIP="no mount namespaces here (unshare -m and unshare -Urm both fail)"
+		return 0
+	fi
+	cluster_up --private-fs --slots 2,4,4
+	wait_until 10 all_up
+	# One job in a folder only home has says whether the hosts can serve.
+	local d err
+	d=$(mktemp -d /tmp/mig-served-probe.XXXXXX)
+	err=$(cd "$d" && timeout -k 2 60 "$MIG" -h host1 true 2>&1 3>&-) || true
+	rm -rf "$d"
+	if [[ $err == *"served mode is unavailable"* || $err == *"served view failed"* ]]; then
+		export SERVED_SKIP="served mode unavailable on the hosts: ${err#mig: }"
+	fi
+}
+
+teardown_file() {
+	cluster_down
+}
+
+setup() {
+	exec </dev/null
+	BG_PIDS=()
+	CLEANUP=()
+	if [[ -n ${SERVED_SKIP:-} ]]; then
+		skip "$SERVED_SKIP"
+	fi
+}
+
+all_up() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+sys.exit(not all(h["state"] in ("home", "up") for h in json.load(sys.stdin)))'
+}
+
+# jobs_done: "HOME HOST1 HOST2", each host's jobs_done.
+jobs_done() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+d = {h["host"]: h["jobs_done"] for h in json.load(sys.stdin)}
+print(d["home"], d["host1"], d["host2"])'
+}
+
+# home_dir: a new folder at home, in /tmp (hidden from the hosts);
+# teardown removes it.
+home_dir() {
+	HDIR=$(mktemp -d /tmp/mig-served.XXXXXX)
+	CLEANUP+=("rm -rf '$HDIR'")
+}
+
+# tree DIR: one line per entry: path, type, mode, size (files), target.
+tree() {
+	(cd "$1" && find . -printf '%p %y %m %s %l\n' | LC_ALL=C sort)
+}
+
+@test "served: a file only home has reads back byte for byte on a host" {
+	home_dir
+	head -c 3000000 /dev/urandom >"$HDIR/data.bin"
+	printf 'int main(void) { return 0; }\n' >"$HDIR/main.c"
+	cd "$HDIR"
+	# The host really lacks it: its daemon's namespace has no such file.
+	[ ! -e "/proc/$(host_pid host1)/root$HDIR/data.bin" ]
+	timeout -k 2 60 "$MIG" -h host1 cat data.bin >"$BATS_TEST_TMPDIR/got" 3>&-
+	cmp "$HDIR/data.bin" "$BATS_TEST_TMPDIR/got"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 cat "$HDIR/main.c"
+	[ "$status" -eq 0 ]
+	expect_eq "main.c on host2" "$output" "int main(void) { return 0; }"
+	# A second read comes from the host's object cache, same bytes.
+	timeout -k 2 60 "$MIG" -h host1 cat data.bin >"$BATS_TEST_TMPDIR/got2" 3>&-
+	cmp "$HDIR/data.bin" "$BATS_TEST_TMPDIR/got2"
+}
+
+@test "served: ls -la and find on a host list the folder as home does" {
+	home_dir
+	mkdir -p "$HDIR/d/e" "$HDIR/.hidden"
+	printf 'x\n' >"$HDIR/d/e/y"
+	printf 'hello\n' >"$HDIR/f.txt"
+	chmod 640 "$HDIR/f.txt"
+	chmod 711 "$HDIR/d/e"
+	ln -s f.txt "$HDIR/lnk"
+	: >"$HDIR/.hidden/empty"
+	cd "$HDIR"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 ls -la . d d/e
+	[ "$status" -eq 0 ]
+	expect_eq "ls -la" "$output" "$(ls -la . d d/e)"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 find . -printf '%p %y %m %s %l\n'
+	[ "$status" -eq 0 ]
+	expect_eq "find" "$(LC_ALL=C sort <<<"$output")" "$(tree .)"
+}
+
+@test "served: a program only home has (a script in a hidden folder) runs on a host" {
+	home_dir
+	mkdir "$HDIR/.tools"
+	printf '#!/bin/sh\necho "tool in $(pwd): $*"\n' >"$HDIR/.tools/tool"
+	chmod 755 "$HDIR/.tools/tool"
+	cd "$HDIR"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 "$HDIR/.tools/tool" a b
+	[ "$status" -eq 0 ]
+	expect_eq "tool's output" "$output" "tool in $HDIR: a b"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 env PATH="$HDIR/.tools:/usr/bin:/bin" tool c
+	[ "$status" -eq 0 ]
+	expect_eq "tool's output by PATH" "$output" "tool in $HDIR: c"
+}
+
+@test "served: a job writing, renaming and removing leaves home as a local run does" {
+	home_dir
+	cat >"$HDIR/ops.sh" <<'SH'
+set -e
+mkdir -p w/sub/deep
+echo one >w/a
+printf 'two\n' >w/sub/b
+cp w/a w/c
+mv w/c w/sub/deep/c2
+chmod 751 w/sub/b
+ln -s ../a w/sub/l
+mkdir w/gone
+touch w/gone/x
+rm -r w/gone
+echo more >>w/a
+mv w/sub w/sub2
+rm w/sub2/deep/c2
+seq 1 300000 >w/big
+truncate -s 100 w/sub2/b2
+truncate -s 3 w/sub2/b
+umask 027
+mkdir w/m
+echo z >w/m/z
+cat w/a w/sub2/b
+SH
+	mkdir "$HDIR/local" "$HDIR/remote"
+	(cd "$HDIR/local" && sh ../ops.sh >../local.out)
+	cd "$HDIR/remote"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh ../ops.sh
+	[ "$status" -eq 0 ]
+	expect_eq "the job's output" "$output" "$(cat "$HDIR/local.out")"
+	diff -r "$HDIR/local" "$HDIR/remote" >&2
+	expect_eq "tree (names, types, modes, sizes, targets)" "$(tree "$HDIR/remote")" "$(tree "$HDIR/local")"
+}
+
+@test "served: a job whose cwd the host has runs in the host's own files (shared)" {
+	home_dir
+	printf 'x\n' >"$HDIR/f"
+	cd /
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
+	[ "$status" -eq 1 ]
+}
+
+@test "served: mig make -j8 gives the objects of a local make, compiles on the hosts" {
+	home_dir
+	local p=$HDIR/p b0 b1 b2 a0 a1 a2
+	project "$p" 16 1
+	build_ref "$p"
+	read -r b0 b1 b2 <<<"$(jobs_done)"
+	cd "$p"
+	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
+	if ((status != 0)); then
+		echo "mig make: status $status, stderr: $stderr" >&2
+		return 1
+	fi
+	same_objects "$p"
+	read -r a0 a1 a2 <<<"$(jobs_done)"
+	echo "jobs_done before: $b0 $b1 $b2, after: $a0 $a1 $a2" >&2
+	expect_eq "jobs done in all" "$((a0 + a1 + a2 - b0 - b1 - b2))" 18
+	((a1 + a2 > b1 + b2))
+	grep -q 'served view for home ready' "$MIG_CLUSTER_DIR/host1.log" "$MIG_CLUSTER_DIR/host2.log"
+}
+
+# files_of HOST: what mig hosts --json says of HOST's files.
+files_of() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print({h["host"]: h["files"] for h in json.load(sys.stdin)}[sys.argv[1]])' "$1"
+}
+
+# set_files HOST WORD: HOST's line in its own hosts file ends with WORD
+# (shared, served, or nothing); its daemon starts again with it.
+set_files() {
+	local h=$1 w=$2 f=$MIG_CLUSTER_DIR/$1/config/hosts
+	"$CLUSTER" kill "$h"
+	sed -i -E "s/^($h [^ ]+( [0-9]+)?)( (shared|served))?\$/\1${w:+ $w}/" "$f"
+	"$CLUSTER" start "$h"
+	wait_until 15 all_up
+	wait_until 10 eval "[[ \$(files_of $h) != - ]]"
+}
+
+@test "served: the hosts file forces a host's mode; mig hosts shows each host's" {
+	CLEANUP+=("set_files host1 ''")
+	home_dir
+	printf 'x\n' >"$HDIR/f"
+	expect_eq "host1's files by default" "$(files_of host1)" "shared, else served"
+	expect_eq "home's" "$(files_of home)" "home"
+	run --separate-stderr timeout -k 2 10 "$MIG" hosts
+	echo "$output" | grep -E '^host2 +127\.0\.0\.3:[0-9]+ +up .* shared, else served$'
+	# served: in the view even where the host has the cwd.
+	set_files host1 served
+	expect_eq "host1's files, served" "$(files_of host1)" "served"
+	cd /
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
+	[ "$status" -eq 0 ]
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 test -e "$HDIR/f"
+	[ "$status" -eq 1 ]
+	# shared: never in a view; a cwd it lacks is mig's failure, said so.
+	set_files host1 shared
+	expect_eq "host1's files, shared" "$(files_of host1)" "shared"
+	cd "$HDIR"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"shared in its hosts file"* ]]
+}
+
+@test "served: hosts that cannot see a build's files refuse its compiles, which then run at home" {
+	CLEANUP+=("set_files host1 ''" "set_files host2 ''")
+	set_files host1 shared
+	set_files host2 shared
+	home_dir
+	local p=$HDIR/p b0 b1 b2 a0 a1 a2
+	project "$p" 8 1
+	build_ref "$p"
+	read -r b0 b1 b2 <<<"$(jobs_done)"
+	cd "$p"
+	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
+	if ((status != 0)); then
+		echo "mig make: status $status, stderr: $stderr" >&2
+		return 1
+	fi
+	same_objects "$p"
+	read -r a0 a1 a2 <<<"$(jobs_done)"
+	echo "jobs_done before: $b0 $b1 $b2, after: $a0 $a1 $a2" >&2
+	expect_eq "jobs done at home" "$((a0 - b0))" 10
+	grep -E 'host[12] lacks its files; running gcc here' "$MIG_CLUSTER_DIR/home.log" >&2
+}
+
+@test "served: unprivileged host daemons say whether they can serve, in mig hosts and in a refusal" {
+	is_root || skip "--user needs root"
+	local u=migsrv$$ c out
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
+	c=$(mktemp -d /tmp/mig-cluster.XXXXXX)
+	CLEANUP+=("'$CLUSTER' down '$c'" "userdel '$u'")
+	out=$(MIG_CLUSTER_DIR=$c "$CLUSTER" up 1 --private-fs --user "$u")
+	home_dir
+	chmod 755 "$HDIR"
+	printf 'data\n' >"$HDIR/f"
+	chmod 644 "$HDIR/f"
+	(
+		eval "$out"
+		wait_until 10 all_up
+		wait_until 10 eval '[[ $(files_of host1) != - ]]'
+		f=$(files_of host1)
+		echo "host1 run by $u: $f" >&2
+		cd "$HDIR"
+		run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
+		if [[ $f == "shared, else served" ]]; then
+			# This machine lets the user serve: the file reads back.
+			expect_eq "cat f on host1" "$output" "data"
+		else
+			[[ $f == "shared (served unavailable: "?*")" ]]
+			expect_mig_failure
+			[[ ${stderr_lines[0]} == *"served mode is unavailable: "?* ]]
+		fi
+	)
+}

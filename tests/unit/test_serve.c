@@ -1,0 +1,395 @@
+/*
+ * test_serve.c: the fs role's home half (homed/fs/serve.c) without a
+ * socket: requests go straight to the handler it registers, the link's
+ * send and fail are recorded here. A malformed request fails the link and
+ * sends nothing; a good one gets one answer, with what the op returns.
+ * Also the attributes' encoding (homed/fs/wire.c).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "homed.h"
+
+/* ---- the transport, as serve.c sees it ---- */
+
+static mig__link_fn *handler;
+static struct watcher watcher;
+static int failed, sent;
+static struct mig_buf answer;
+static uint16_t answer_type, answer_flags;
+static uint32_t answer_stream;
+
+void
+mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn)
+{
+	if (type == MIG_M_FS_REQ)
+		handler = fn;
+}
+
+void
+mig__watch(struct homed *d, const struct watcher *w)
+{
+	watcher = *w;
+}
+
+int
+mig__link_send(struct link *l, uint16_t type, uint16_t flags,
+    uint32_t stream, const void *payload, size_t n)
+{
+	sent++;
+	answer.len = 0;
+	assert_int_equal(mig_buf_append(&answer, payload, n), 0);
+	answer_type = type;
+	answer_flags = flags;
+	answer_stream = stream;
+	return 0;
+}
+
+void
+mig__link_fail(struct link *l, int code, const char *fmt, ...)
+{
+	failed++;
+}
+
+static struct homed d;
+static struct link l;
+static char dir[PATH_MAX];
+static uint32_t seq;
+
+static int
+setup(void **state)
+{
+	char tmpl[] = "/tmp/mig-test-serve.XXXXXX";
+
+	memset(&d, 0, sizeof(d));
+	memset(&l, 0, sizeof(l));
+	l.d = &d;
+	strlcpy(l.desc, "test", sizeof(l.desc));
+	mig__fs_home_init(&d);
+	assert_non_null(handler);
+	assert_non_null(mkdtemp(tmpl));
+	strlcpy(dir, tmpl, sizeof(dir));
+	failed = sent = 0;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	char cmd[PATH_MAX + 16];
+
+	mig__fs_home_free(&d);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(system(cmd), 0);
+	mig_buf_free(&answer);
+	return 0;
+}
+
+/* Sends op with payload b to the handler; returns the answer's errno
+ * (-1: no answer) and leaves rd on the rest of it. */
+static int
+ask(uint16_t op, struct mig_buf *b, struct mig_rd *rd)
+{
+	struct mig_frame f = { (uint32_t)b->len, MIG_M_FS_REQ, op, ++seq,
+		b->data };
+	int before = sent;
+	uint32_t err;
+
+	handler(&l, &f);
+	mig_buf_free(b);
+	if (sent == before)
+		return -1;
+	assert_int_equal(answer_type, MIG_M_FS_REP);
+	assert_int_equal(answer_flags, op);
+	assert_int_equal(answer_stream, seq);
+	proto_rd_init(rd, answer.data, answer.len);
+	assert_int_equal(proto_get_u32(rd, &err), 0);
+	if (err != 0)
+		assert_int_equal(proto_rd_done(rd), 0);
+	return (int)err;
+}
+
+static void
+path_of(char *buf, const char *name)
+{
+	snprintf(buf, PATH_MAX, "%s/%s", dir, name);
+}
+
+static void
+malformed_fails_the_link(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_rd rd;
+
+	/* Unknown ops. */
+	assert_int_equal(ask(0, &b, &rd), -1);
+	assert_int_equal(failed, 1);
+	assert_int_equal(ask(MIG_FS__COUNT, &b, &rd), -1);
+	assert_int_equal(ask(0xffff, &b, &rd), -1);
+	assert_int_equal(failed, 3);
+	/* No payload, a payload too short, a relative path, extra bytes. */
+	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), -1);
+	proto_put_u32(&b, 100);
+	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), -1);
+	proto_put_str(&b, "etc/passwd");
+	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), -1);
+	proto_put_str(&b, "/");
+	proto_put_u32(&b, 7);
+	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), -1);
+	/* A fetch over the chunk size. */
+	proto_put_str(&b, "/");
+	proto_put_bytes(&b, "0123456789abcdef0123456789abcdef", MIG_HASH_BYTES);
+	proto_put_u64(&b, 0);
+	proto_put_u32(&b, MIG_FS_CHUNK + 1);
+	assert_int_equal(ask(MIG_FS_FETCH, &b, &rd), -1);
+	/* A put that never began is refused, not malformed. */
+	proto_put_u32(&b, 42);
+	assert_int_equal(ask(MIG_FS_PUT_COMMIT, &b, &rd), EBADF);
+	assert_int_equal(failed, 8);
+	assert_int_equal(sent, 1);
+}
+
+static void
+lstat_and_errors(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX];
+	struct stat st, got;
+	struct mig_rd rd;
+
+	path_of(p, "f");
+	{
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		fputs("hello\n", f);
+		fclose(f);
+	}
+	assert_int_equal(chmod(p, 0640), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), 0);
+	assert_int_equal(mig__fs_get_attr(&rd, &got, 4242, 4343), 0);
+	assert_int_equal(proto_rd_done(&rd), 0);
+	assert_int_equal(got.st_mode, st.st_mode);
+	assert_int_equal(got.st_size, 6);
+	/* The home user's files are the host user's. */
+	assert_int_equal(got.st_uid, st.st_uid == getuid() ? 4242 : st.st_uid);
+	assert_int_equal(got.st_mtim.tv_sec, st.st_mtim.tv_sec);
+	assert_int_equal(got.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
+	path_of(p, "missing");
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), ENOENT);
+	assert_int_equal(failed, 0);
+}
+
+static void
+open_fetch_readdir(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	uint8_t want[MIG_HASH_BYTES];
+	char p[PATH_MAX], *name;
+	const uint8_t *key, *data;
+	uint32_t n, type, eof;
+	uint64_t ino;
+	size_t len;
+	struct stat st;
+	struct mig_rd rd;
+	int seen = 0;
+
+	path_of(p, "f");
+	{
+		FILE *f = fopen(p, "w");
+		assert_non_null(f);
+		fputs("some content\n", f);
+		fclose(f);
+	}
+	mig__hash_buf("some content\n", 13, want);
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_OPEN, &b, &rd), 0);
+	assert_int_equal(mig__fs_get_attr(&rd, &st, 1, 1), 0);
+	assert_int_equal(proto_get_bytes(&rd, &key, &len), 0);
+	assert_int_equal(len, MIG_HASH_BYTES);
+	assert_memory_equal(key, want, MIG_HASH_BYTES);
+	proto_put_str(&b, p);
+	proto_put_bytes(&b, want, MIG_HASH_BYTES);
+	proto_put_u64(&b, 5);
+	proto_put_u32(&b, 100);
+	assert_int_equal(ask(MIG_FS_FETCH, &b, &rd), 0);
+	assert_int_equal(proto_get_bytes(&rd, &data, &len), 0);
+	assert_int_equal(len, 8);
+	assert_memory_equal(data, "content\n", 8);
+	proto_put_str(&b, dir);
+	assert_int_equal(ask(MIG_FS_OPEN, &b, &rd), EINVAL);
+	proto_put_str(&b, dir);
+	proto_put_u32(&b, 0);
+	assert_int_equal(ask(MIG_FS_READDIR, &b, &rd), 0);
+	assert_int_equal(proto_get_u32(&rd, &n), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(proto_get_str(&rd, &name), 0);
+		assert_int_equal(proto_get_u32(&rd, &type), 0);
+		assert_int_equal(proto_get_u64(&rd, &ino), 0);
+		seen += strcmp(name, "f") == 0;
+		free(name);
+	}
+	assert_int_equal(proto_get_u32(&rd, &eof), 0);
+	assert_int_equal(eof, 1);
+	assert_int_equal(n, 3); /* ., .. and f */
+	assert_int_equal(seen, 1);
+}
+
+static void
+writes(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX], q[PATH_MAX], buf[64];
+	struct mig_rd rd;
+	struct stat st;
+	uint32_t id;
+	FILE *f;
+
+	path_of(p, "sub");
+	proto_put_str(&b, p);
+	proto_put_u32(&b, 0750);
+	assert_int_equal(ask(MIG_FS_MKDIR, &b, &rd), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0750);
+	/* A file arrives whole, under a temporary name, then in place. */
+	path_of(p, "sub/out");
+	proto_put_str(&b, p);
+	proto_put_u32(&b, 0751);
+	assert_int_equal(ask(MIG_FS_PUT_BEGIN, &b, &rd), 0);
+	assert_int_equal(proto_get_u32(&rd, &id), 0);
+	proto_put_u32(&b, id);
+	proto_put_bytes(&b, "part one, ", 10);
+	assert_int_equal(ask(MIG_FS_PUT_DATA, &b, &rd), 0);
+	assert_int_equal(access(p, F_OK), -1);
+	proto_put_u32(&b, id);
+	proto_put_bytes(&b, "part two", 8);
+	assert_int_equal(ask(MIG_FS_PUT_DATA, &b, &rd), 0);
+	proto_put_u32(&b, id);
+	assert_int_equal(ask(MIG_FS_PUT_COMMIT, &b, &rd), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_non_null(f = fopen(p, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "part one, part two");
+	/* Rename, symlink, setattr, unlink, rmdir. */
+	path_of(q, "sub/moved");
+	proto_put_str(&b, p);
+	proto_put_str(&b, q);
+	proto_put_u32(&b, 0);
+	assert_int_equal(ask(MIG_FS_RENAME, &b, &rd), 0);
+	assert_int_equal(access(q, F_OK), 0);
+	path_of(p, "sub/l");
+	proto_put_str(&b, "moved");
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_SYMLINK, &b, &rd), 0);
+	assert_int_equal(readlink(p, buf, sizeof(buf)), 5);
+	proto_put_str(&b, q);
+	proto_put_u32(&b, MIG_FS_SET_MODE | MIG_FS_SET_SIZE);
+	proto_put_u32(&b, 0600);
+	proto_put_u64(&b, 4);
+	proto_put_u64(&b, 0);
+	proto_put_u32(&b, 0);
+	proto_put_u64(&b, 0);
+	proto_put_u32(&b, 0);
+	assert_int_equal(ask(MIG_FS_SETATTR, &b, &rd), 0);
+	assert_int_equal(lstat(q, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0600);
+	assert_int_equal(st.st_size, 4);
+	path_of(p, "sub");
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_RMDIR, &b, &rd), ENOTEMPTY);
+	proto_put_str(&b, q);
+	assert_int_equal(ask(MIG_FS_UNLINK, &b, &rd), 0);
+	path_of(q, "sub/l");
+	proto_put_str(&b, q);
+	assert_int_equal(ask(MIG_FS_UNLINK, &b, &rd), 0);
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_RMDIR, &b, &rd), 0);
+	assert_int_equal(failed, 0);
+}
+
+/* A put left open when its link goes leaves no temporary file. */
+static void
+link_down_cleans_up(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX], cmd[PATH_MAX + 64];
+	struct mig_rd rd;
+
+	path_of(p, "half");
+	proto_put_str(&b, p);
+	proto_put_u32(&b, 0644);
+	assert_int_equal(ask(MIG_FS_PUT_BEGIN, &b, &rd), 0);
+	snprintf(cmd, sizeof(cmd), "test -n \"$(ls -A '%s')\"", dir);
+	assert_int_equal(system(cmd), 0);
+	watcher.link_down(&l, MIG_ELINK, "test");
+	snprintf(cmd, sizeof(cmd), "test -z \"$(ls -A '%s')\"", dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+attr_roundtrip(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct stat st, got;
+	struct mig_rd rd;
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 04755;
+	st.st_nlink = 3;
+	st.st_uid = 1000;
+	st.st_gid = 0;
+	st.st_size = (off_t)1 << 40;
+	st.st_mtim.tv_sec = 1700000000;
+	st.st_mtim.tv_nsec = 999999999;
+	assert_int_equal(mig__fs_put_attr(&b, &st, 1000, 1000), 0);
+	proto_rd_init(&rd, b.data, b.len);
+	assert_int_equal(mig__fs_get_attr(&rd, &got, 77, 88), 0);
+	assert_int_equal(proto_rd_done(&rd), 0);
+	assert_int_equal(got.st_mode, st.st_mode);
+	assert_int_equal(got.st_uid, 77);
+	assert_int_equal(got.st_gid, 0);
+	assert_int_equal(got.st_size, st.st_size);
+	assert_int_equal(got.st_mtim.tv_nsec, 999999999);
+	/* Every shorter prefix is malformed. */
+	for (size_t n = 0; n < b.len; n++) {
+		proto_rd_init(&rd, b.data, n);
+		assert_int_equal(mig__fs_get_attr(&rd, &got, 1, 1), MIG_EPROTO);
+	}
+	mig_buf_free(&b);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(malformed_fails_the_link, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(lstat_and_errors, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(open_fetch_readdir, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
+		    teardown),
+		cmocka_unit_test(attr_roundtrip),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
