@@ -61,6 +61,13 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	mig_buf_free(&b);
 }
 
+/* A view's frame is nearly full: room is left for one more row. */
+static int
+full(const struct mig_buf *b)
+{
+	return b->len + 2 * sizeof(struct psrow) > MIG_FRAME_MAX;
+}
+
 static int
 put_row(struct mig_buf *b, const struct psrow *r)
 {
@@ -87,7 +94,7 @@ view_ps(struct client *c, const struct mig_frame *f)
 	struct homed *d = c->d;
 	struct mig_buf b = { NULL, 0, 0 };
 	uint64_t now = uv_hrtime();
-	uint32_t n = 0, want = 0, have;
+	uint32_t n = 0, want = 0, have, shown = 0;
 	struct mig_rd rd;
 	struct job *j;
 	int r;
@@ -100,14 +107,21 @@ view_ps(struct client *c, const struct mig_frame *f)
 		want = have;
 	TAILQ_FOREACH(j, &d->jobs, entry)
 		n++;
-	r = proto_put_u32(&b, n + want);
-	for (uint32_t i = d->nrecent - want; i != d->nrecent; i++)
+	/* One frame holds the answer: rows that do not fit are counted in
+	 * a last row, never dropped unsaid. */
+	r = proto_put_u32(&b, 0);
+	for (uint32_t i = d->nrecent - want; i != d->nrecent && !full(&b);
+	     i++) {
 		r = r ? r : put_row(&b, &d->recent[i % MIG_RECENT]);
+		shown++;
+	}
 	TAILQ_FOREACH(j, &d->jobs, entry) {
 		struct psrow row = { .home_pid = j->home_pid,
 			.remote_pid = j->state == JOB_LOCAL ? j->home_pid :
 							    j->remote_pid,
 			.ms = (now - j->start_ns) / 1000000 };
+		if (full(&b))
+			break;
 		strlcpy(row.host, j->state == JOB_LOCAL ? d->name :
 		    j->state == JOB_RUNNING ? j->peer->name : "-",
 		    sizeof(row.host));
@@ -117,7 +131,19 @@ view_ps(struct client *c, const struct mig_frame *f)
 		strlcpy(row.why, j->why, sizeof(row.why));
 		strlcpy(row.cmd, j->cmd, sizeof(row.cmd));
 		r = r ? r : put_row(&b, &row);
+		shown++;
 	}
+	if (shown < n + want) {
+		struct psrow more = { 0 };
+		strlcpy(more.host, "-", sizeof(more.host));
+		strlcpy(more.state, "more", sizeof(more.state));
+		snprintf(more.cmd, sizeof(more.cmd), "(%u more jobs not shown)",
+		    n + want - shown);
+		r = r ? r : put_row(&b, &more);
+		shown++;
+	}
+	for (int i = 0; i < 4 && b.len >= 4; i++)
+		b.data[i] = (uint8_t)(shown >> (8 * i));
 	if (r == 0)
 		mig__client_send(c, MIG_M_PS, 0, b.data, b.len);
 	mig_buf_free(&b);

@@ -213,3 +213,23 @@ homed_fails() {
 	wait_exit "$pid" 5
 	expect_eq "status" "$WAIT_STATUS" 0
 }
+
+@test "daemon: started with SIGTERM blocked (as by a launcher waiting on it), SIGTERM still stops it" {
+	solo_setup
+	solo_env
+	root_env
+	# The parent blocks SIGTERM and ignores nothing else; the daemon
+	# inherits that mask through exec.
+	env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" python3 -c '
+import os, signal, sys
+signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM, signal.SIGINT})
+os.execv(sys.argv[1], sys.argv[1:])' "$HOMED" -f --name solo --log "$SOLO/log" \
+		</dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	local pid=$!
+	bg_track "$pid"
+	wait_until 20 eval "ss -xlnH | grep -qF ' $SOLO/run/homed.sock '"
+	grep -q '^SigBlk:[[:space:]]*0*$' "/proc/$pid/status"
+	kill -TERM "$pid"
+	wait_exit "$pid" 10
+	expect_eq "status" "$WAIT_STATUS" 0
+}

@@ -420,3 +420,18 @@ tamper() {
 @test "robust: a replayed record closes the link; the job fails with 'mig:', the next works" {
 	tamper replay
 }
+
+@test "robust: 1,000 connections each sending a 1 MiB HELLO: the daemon stays small and serves on" {
+	local pid before
+	pid=$(host_pid host1)
+	before=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	run timeout -k 5 60 python3 "$HELPERS_DIR/flood.py" "$HOST1_IP" "$PORT" 1000
+	[ "$status" -eq 0 ]
+	local peak
+	peak=$(awk '/^VmHWM/ { print $2 }' "/proc/$pid/status")
+	echo "host1 peak resident: $before kB before, $peak kB after" >&2
+	# A few MiB at most, where 1,000 buffered HELLOs would be 1 GiB.
+	((peak < before + 8192))
+	log_has host1 'malformed handshake: message too large; closed'
+	serves
+}
