@@ -67,14 +67,43 @@ need(int r)
 		mig__fatal("malformed answer from the daemon");
 }
 
+/* One row of the HOSTS view; the strings are the caller's to free
+ * (host_row_free). */
+struct host_row {
+	char *name, *addr, *state, *files;
+	uint32_t slots, running, load, rtt, done;
+};
+
+static void
+host_row_read(struct mig_rd *rd, struct host_row *h)
+{
+	need(proto_get_str(rd, &h->name));
+	need(proto_get_str(rd, &h->addr));
+	need(proto_get_str(rd, &h->state));
+	need(proto_get_u32(rd, &h->slots));
+	need(proto_get_u32(rd, &h->running));
+	need(proto_get_u32(rd, &h->load));
+	need(proto_get_u32(rd, &h->rtt));
+	need(proto_get_u32(rd, &h->done));
+	need(proto_get_str(rd, &h->files));
+}
+
+static void
+host_row_free(struct host_row *h)
+{
+	free(h->name);
+	free(h->addr);
+	free(h->state);
+	free(h->files);
+}
+
 static void
 hosts(int json)
 {
 	struct mig_buf a = { NULL, 0, 0 };
 	struct mig_frame f;
 	struct mig_rd rd;
-	uint32_t n, slots, running, load, rtt, done;
-	char *name, *addr, *state, *files;
+	uint32_t n;
 
 	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
@@ -86,36 +115,26 @@ hosts(int json)
 		    "ADDRESS", "STATE", "USED", "SLOTS", "LOAD", "RTT(us)",
 		    "DONE", "FILES");
 	for (uint32_t i = 0; i < n; i++) {
-		need(proto_get_str(&rd, &name));
-		need(proto_get_str(&rd, &addr));
-		need(proto_get_str(&rd, &state));
-		need(proto_get_u32(&rd, &slots));
-		need(proto_get_u32(&rd, &running));
-		need(proto_get_u32(&rd, &load));
-		need(proto_get_u32(&rd, &rtt));
-		need(proto_get_u32(&rd, &done));
-		need(proto_get_str(&rd, &files));
+		struct host_row h;
+		host_row_read(&rd, &h);
 		if (json) {
 			printf("%s{\"host\":", i ? "," : "");
-			json_str(name);
+			json_str(h.name);
 			printf(",\"address\":");
-			json_str(addr);
+			json_str(h.addr);
 			printf(",\"state\":");
-			json_str(state);
+			json_str(h.state);
 			printf(",\"slots_used\":%u,\"slots\":%u,\"load\":%.2f,"
 			       "\"rtt_us\":%u,\"jobs_done\":%u,\"files\":",
-			    running, slots, load / 100.0, rtt, done);
-			json_str(files);
+			    h.running, h.slots, h.load / 100.0, h.rtt, h.done);
+			json_str(h.files);
 			printf("}");
 		} else {
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
-			    name, addr, state, running, slots, load / 100.0,
-			    rtt, done, files);
+			    h.name, h.addr, h.state, h.running, h.slots,
+			    h.load / 100.0, h.rtt, h.done, h.files);
 		}
-		free(files);
-		free(name);
-		free(addr);
-		free(state);
+		host_row_free(&h);
 	}
 	if (json)
 		printf("]\n");
@@ -128,27 +147,20 @@ mig__cluster_slots(uint32_t *slots, uint32_t *up)
 	struct mig_buf a = { NULL, 0, 0 };
 	struct mig_frame f;
 	struct mig_rd rd;
-	uint32_t n, s, skip;
-	char *name, *addr, *state;
+	uint32_t n;
 
 	*slots = *up = 0;
 	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
 	for (uint32_t i = 0; i < n; i++) {
-		need(proto_get_str(&rd, &name));
-		need(proto_get_str(&rd, &addr));
-		need(proto_get_str(&rd, &state));
-		need(proto_get_u32(&rd, &s));
-		for (int k = 0; k < 4; k++) /* running, load, rtt, done */
-			need(proto_get_u32(&rd, &skip));
-		if (strcmp(state, "home") == 0 || strcmp(state, "up") == 0) {
-			*slots += s;
+		struct host_row h;
+		host_row_read(&rd, &h);
+		if (strcmp(h.state, "home") == 0 || strcmp(h.state, "up") == 0) {
+			*slots += h.slots;
 			(*up)++;
 		}
-		free(name);
-		free(addr);
-		free(state);
+		host_row_free(&h);
 	}
 	mig_buf_free(&a);
 }

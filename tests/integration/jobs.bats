@@ -96,5 +96,5 @@ jobs_of() { grep -o -- ' -j[0-9]*' <<<"$1" | tr -d ' '; }
 	[ "$status" -eq 0 ]
 	[[ $output == *$'\nPROGRAM '*' LAST RUNS '*'MEDIAN(ms)'*'PLACED SO FAR'*'VERDICT'* ]]
 	[[ $output == *"LAST RUNS: the runs the median is taken over"* ]]
-	[[ $output == *"PLACED SO FAR: runs placed on another host since the daemon started"* ]]
+	[[ $output == *"PLACED SO FAR: runs placed on another host, kept across restarts of the daemon"* ]]
 }
