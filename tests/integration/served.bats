@@ -85,14 +85,17 @@ tree() {
 
 @test "served: ls -la and find on a host list the folder as home does" {
 	home_dir
-	mkdir -p "$HDIR/d/e" "$HDIR/.hidden"
-	printf 'x\n' >"$HDIR/d/e/y"
-	printf 'hello\n' >"$HDIR/f.txt"
-	chmod 640 "$HDIR/f.txt"
-	chmod 711 "$HDIR/d/e"
-	ln -s f.txt "$HDIR/lnk"
-	: >"$HDIR/.hidden/empty"
-	cd "$HDIR"
+	# Under a folder of the test's own: the listing of .. must not be
+	# /tmp, whose link count other processes change meanwhile.
+	local t=$HDIR/t
+	mkdir -p "$t/d/e" "$t/.hidden"
+	printf 'x\n' >"$t/d/e/y"
+	printf 'hello\n' >"$t/f.txt"
+	chmod 640 "$t/f.txt"
+	chmod 711 "$t/d/e"
+	ln -s f.txt "$t/lnk"
+	: >"$t/.hidden/empty"
+	cd "$t"
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 ls -la . d d/e
 	[ "$status" -eq 0 ]
 	expect_eq "ls -la" "$output" "$(ls -la . d d/e)"
