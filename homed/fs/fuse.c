@@ -368,6 +368,7 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		ask_path(v, q, MIG_FS_LSTAT, done_entry);
 }
 
+/* The answer to a getattr, or to a setattr: the attributes now. */
 static void
 done_getattr(struct freq *q, int err, struct mig_rd *rd)
 {
@@ -1439,24 +1440,6 @@ op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 }
 
 static void
-done_setattr(struct freq *q, int err, struct mig_rd *rd)
-{
-	struct stat st;
-
-	if (err != 0) {
-		fuse_reply_err(q->req, err);
-	} else if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
-		mig__view_bad(q->v, "attributes");
-		fuse_reply_err(q->req, EIO);
-	} else {
-		q->node->attr = st;
-		node_attr(q->node, &st);
-		fuse_reply_attr(q->req, &st, 0);
-	}
-	mig__freq_free(q);
-}
-
-static void
 op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
     struct fuse_file_info *fi)
 {
@@ -1509,7 +1492,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	if ((q = freq_path(v, req, n, NULL)) == NULL)
 		return;
 	q->node = n;
-	q->done = done_setattr;
+	q->done = done_getattr;
 	if (payload(q, &b, q->path) != 0)
 		return;
 	if (proto_put_u32(&b, what) != 0 ||
