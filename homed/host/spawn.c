@@ -508,7 +508,11 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	/* In a view the program is home's, not this host's. */
 	if (v == NULL)
 		warn_unshimmable(l, id, job);
-	identfd = mig__ident_new(job, l->peer, &ident);
+	/* A job on a terminal of this host's is a session here, as with
+	 * ssh -t: job-control shells compare the terminal's foreground
+	 * group with their own, so it keeps this host's pids (no page). */
+	if (!(job->flags & MIG_JOB_TTY))
+		identfd = mig__ident_new(job, l->peer, &ident);
 	if (ident != NULL) {
 		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };
 		mig__ident_stdio(ident, job->flags, theirs);
