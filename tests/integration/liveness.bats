@@ -43,7 +43,7 @@ on_host() {
 @test "liveness: a host stopped mid-build is dropped after the ping timeout; its compiles run again and the build succeeds" {
 	local p=$BATS_TEST_TMPDIR/p pid
 	CLEANUP+=("cont host2")
-	project "$p" 12 6
+	project "$p" 24 8
 	build_ref "$p"
 	cd "$p"
 	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
