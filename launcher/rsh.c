@@ -207,6 +207,14 @@ mig__rsh_main(int argc, char **argv)
 	shell = pw->pw_shell != NULL && pw->pw_shell[0] != '\0' ?
 	    pw->pw_shell : "/bin/sh";
 	sh[0] = (char *)shell;
+	/* sshd gives the command SHELL from the user database, and HOME,
+	 * USER and LOGNAME; the rest of the environment is the home's.
+	 * GNU parallel's remote worker runs its jobs with $SHELL. */
+	if (setenv("SHELL", shell, 1) != 0 ||
+	    setenv("HOME", pw->pw_dir, 0) != 0 ||
+	    setenv("USER", pw->pw_name, 0) != 0 ||
+	    setenv("LOGNAME", pw->pw_name, 0) != 0)
+		mig__fatal("out of memory");
 	if (i < argc) {
 		sh[1] = "-c";
 		sh[2] = join(argv + i, argc - i);

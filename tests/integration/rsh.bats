@@ -197,3 +197,12 @@ same_tree() {
 	[ "$status" -eq 0 ]
 	expect_eq output "$output" "a b"
 }
+
+@test "rsh: as from sshd, the command has SHELL from the user database, and HOME, USER, LOGNAME" {
+	local shell
+	shell=$(getent passwd "$(id -un)" | cut -d: -f7)
+	run --separate-stderr timeout -k 5 20 env -u SHELL -u HOME -u USER -u LOGNAME \
+		"$RSH" host1 'echo "$SHELL|$HOME|$USER|$LOGNAME"'
+	[ "$status" -eq 0 ]
+	expect_eq output "$output" "${shell:-/bin/sh}|$(getent passwd "$(id -un)" | cut -d: -f6)|$(id -un)|$(id -un)"
+}

@@ -23,7 +23,8 @@ setup() {
 	# GNU parallel runs its cpu-count probe in a cleaned environment (PATH,
 	# HOME, LOGNAME...): the test cluster's dirs go on the --ssh command
 	# line. With mig's default dirs no env(1) is needed.
-	PSSH="env MIG_CONFIG_DIR=$MIG_CONFIG_DIR MIG_RUNTIME_DIR=$MIG_RUNTIME_DIR MIG_HOST=$MIG_HOST mig-rsh"
+	# Run as CI does, with no SHELL: mig-rsh sets it on the host, as sshd.
+	PSSH="env -u SHELL MIG_CONFIG_DIR=$MIG_CONFIG_DIR MIG_RUNTIME_DIR=$MIG_RUNTIME_DIR MIG_HOST=$MIG_HOST mig-rsh"
 }
 
 @test "tools: parallel --ssh mig-rsh -S 2/host1,2/host2 runs 4 jobs at once, 2 on each host" {
