@@ -1,12 +1,13 @@
 /*
  * rjobfsm.c: a job on this host as a state machine. No I/O: it says the
  * next state and what must be done (RACT_* bits), and host/spawn.c does
- * it. EXIT goes home only once the process has been reaped and its
- * output drained, so no output can arrive after it. When the leader
- * ends, the rest of its process group is killed: nothing of a job
- * outlives it, and a leader's end is the job's (what its output still
- * holds is relayed). A job whose home is gone is killed and ends without
- * telling anyone.
+ * it. "Exited" is the end of the job's keeper (host/keeper.c), which
+ * comes after the leader's and after it killed every other process of
+ * the job: nothing of a job outlives it, and a leader's end is the
+ * job's (what its output still holds is relayed). EXIT goes home only
+ * once that is so and the output is drained, so no output can arrive
+ * after it. A job whose home is gone is killed and ends without telling
+ * anyone.
  *
  *   STARTING --exec ok--> RUNNING --exited--> DRAINING --drained--> DONE
  *   STARTING --exec failed--> DONE
@@ -58,10 +59,10 @@ step(struct rjob_fsm *m, enum rjob_event ev)
 			m->exited = 1;
 			if (m->drained) {
 				m->state = RJOB_DONE;
-				return RACT_KILL_REST | RACT_SEND_EXIT | RACT_END;
+				return RACT_SEND_EXIT | RACT_END;
 			}
 			m->state = RJOB_DRAINING;
-			return RACT_KILL_REST;
+			return 0;
 		case REV_OUTPUT_DONE:
 			m->drained = 1;
 			if (m->exited) {

@@ -96,6 +96,7 @@ rjob_free(struct rjob *rj)
 {
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
 	mig__ident_free(rj->ident);
+	mig__close(rj->statusfd);
 	free(rj->argv0);
 	free(rj->cwd);
 	free(rj);
@@ -136,16 +137,21 @@ send_failed(struct rjob *rj)
 {
 	char msg[512];
 	uint8_t p[8] = { 0 };
-	int e = rj->why[1], notfound = e == ENOENT;
+	int e = rj->exec_report[2], notfound = e == ENOENT;
 	int n;
 
-	if (rj->why[0] == 0) {
+	if (rj->exec_report[1] == 3) {
+		fail_job(rj->link, rj->id, MIG__ERR(e),
+		    "cannot start a process here: %s", strerror(e));
+		return;
+	}
+	if (rj->exec_report[1] == 0) {
 		fail_job(rj->link, rj->id, MIG_ENOCWD,
 		    "working directory %s is missing here (%s)", rj->cwd,
 		    strerror(e));
 		return;
 	}
-	if (rj->why[0] == 2) {
+	if (rj->exec_report[1] == 2) {
 		fail_job(rj->link, rj->id, MIG_ENOCWD,
 		    "working directory %s is missing here, and the served "
 		    "view cannot be entered (%s)", rj->cwd, strerror(e));
@@ -184,15 +190,10 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
 		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
 		    ev == REV_LINK_DOWN ? "its home is gone" : "stopping");
-		/* Its group; and itself, should it not have made its own
-		 * session yet. */
-		if (!rj->fsm.exited) {
-			kill(-rj->pid, SIGKILL);
-			kill(rj->pid, SIGKILL);
-		}
+		/* Its keeper kills it and everything under it. */
+		if (!rj->fsm.exited)
+			kill(rj->keeper, SIGTERM);
 	}
-	if (act & RACT_KILL_REST)
-		kill(-rj->pid, SIGKILL);
 	if (act & RACT_SEND_STARTED) {
 		struct mig_buf b = { NULL, 0, 0 };
 		if (proto_put_u32(&b, (uint32_t)rj->pid) == 0 &&
@@ -210,7 +211,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		rj->link = NULL;
 	if (act & RACT_END) {
 		if (!rj->fsm.exited)
-			mig__child_forget(d, rj->pid);
+			mig__child_forget(d, rj->keeper);
 		mig__descs_job_end(rj);
 		d->done++;
 		close_handles(rj);
@@ -228,12 +229,16 @@ mig__rjob_output_done(struct rjob *rj, int fd)
 		rjob_event(rj, REV_OUTPUT_DONE);
 }
 
+/* The keeper is gone, and with it every process of the job: the
+ * leader's status is in its pipe (if it never got to write it, its own
+ * status stands in). */
 static void
 on_reaped(void *arg, int status)
 {
 	struct rjob *rj = arg;
 
-	rj->status = status;
+	if (mig__keeper_status(rj->statusfd, &rj->status) != 0)
+		rj->status = status;
 	rjob_event(rj, REV_EXITED);
 }
 
@@ -242,11 +247,12 @@ report_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 {
 	struct rjob *rj = h->data;
 
-	*buf = uv_buf_init((char *)rj->why + rj->report_got,
-	    (unsigned)(sizeof(rj->why) - rj->report_got));
+	*buf = uv_buf_init((char *)rj->exec_report + rj->report_got,
+	    (unsigned)(sizeof(rj->exec_report) - rj->report_got));
 }
 
-/* The report pipe: EOF alone says the exec went through. */
+/* The report pipe: the leader's pid, then EOF when the exec went
+ * through, or why it failed. No pid: the keeper could not fork. */
 static void
 on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
@@ -254,15 +260,23 @@ on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 	if (n > 0) {
 		rj->report_got += (size_t)n;
-		if (rj->report_got < sizeof(rj->why))
+		if (rj->report_got >= sizeof(int32_t) && rj->pid == 0)
+			rj->pid = (pid_t)rj->exec_report[0];
+		if (rj->report_got < sizeof(rj->exec_report))
 			return;
 	} else if (n == 0) {
 		return;
 	}
 	uv_read_stop(s);
 	uv_close((uv_handle_t *)s, mig__rjob_handle_closed);
-	rjob_event(rj, rj->report_got == sizeof(rj->why) ? REV_EXEC_FAILED :
-							    REV_EXEC_OK);
+	if (rj->pid == 0) {
+		rj->exec_report[1] = 3;
+		rj->exec_report[2] = EAGAIN;
+		rjob_event(rj, REV_EXEC_FAILED);
+		return;
+	}
+	rjob_event(rj, rj->report_got == sizeof(rj->exec_report) ?
+		REV_EXEC_FAILED : REV_EXEC_OK);
 }
 
 /* The environment the program starts with: home's, plus the shim in
@@ -305,13 +319,26 @@ shim_env(struct homed *d, char **envp, char **buf, int identfd,
 	return v;
 }
 
+/* What the job's leader starts from, in its keeper. */
+struct leader {
+	const struct mig_job *job;
+	char **envp;
+	int (*p)[2];
+	int report;
+	struct mig_ident *ident;
+	int identfd;
+	const struct view *view;
+};
+
 static void __attribute__((noreturn))
 child(const struct mig_job *job, char **envp, int p[3][2], int report,
     struct mig_ident *ident, int identfd, const struct view *view)
 {
 	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
-	int why[2] = { 1, 0 };
+	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
 
+	/* First of all, so the daemon can signal it from now on. */
+	(void)!write(report, &me, sizeof(me));
 	setsid();
 	umask((mode_t)job->umask & 0777);
 	/* As at home: its nice value (a host lets us lower priority only)
@@ -376,13 +403,23 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 	_exit(MIG_EXIT_NOTFOUND);
 }
 
+static void
+leader(void *arg)
+{
+	struct leader *a = arg;
+
+	child(a->job, a->envp, a->p, a->report, a->ident, a->identfd,
+	    a->view);
+}
+
 static int
-pipes(int p[3][2], int report[2])
+pipes(int p[3][2], int report[2], int status[2])
 {
 	for (int i = 0; i < 3; i++)
 		if (pipe2(p[i], O_CLOEXEC) == -1)
 			return MIG__ERR(errno);
-	if (pipe2(report, O_CLOEXEC) == -1)
+	if (pipe2(report, O_CLOEXEC) == -1 ||
+	    pipe2(status, O_CLOEXEC | O_NONBLOCK) == -1)
 		return MIG__ERR(errno);
 	return 0;
 }
@@ -424,14 +461,16 @@ make_pty(const struct mig_job *job, int p[3][2])
 }
 
 static void
-close_all(int p[3][2], int report[2])
+close_all(int p[3][2], int report[2], int status[2])
 {
 	for (int i = 0; i < 3; i++) {
 		mig__close(p[i][0]);
 		mig__close(p[i][1]);
 	}
-	mig__close(report[0]);
-	mig__close(report[1]);
+	for (int i = 0; i < 2; i++) {
+		mig__close(report[i]);
+		mig__close(status[i]);
+	}
 }
 
 /*
@@ -492,11 +531,11 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	struct rjob *rj = NULL;
 	char **envp = NULL, *envbuf = NULL;
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
-	int report[2] = { -1, -1 }, identfd = -1, r;
+	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
-	pid_t pid;
+	pid_t pid, self = getpid();
 
-	if ((r = pipes(p, report)) != 0) {
+	if ((r = pipes(p, report, status)) != 0) {
 		fail_job(l, id, r, "cannot make pipes: %s", mig_strerror(r));
 		goto out;
 	}
@@ -530,24 +569,29 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 		fail_job(l, id, MIG__ERR(errno), "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0)
-		child(job, envp, p, report[1], ident, identfd, v);
+	if (pid == 0) {
+		struct leader a = { job, envp, p, report[1], ident, identfd,
+			v };
+		mig__keeper_run(self, status[1], leader, &a);
+	}
 	rj->d = d;
 	rj->link = l;
 	rj->id = id;
-	rj->pid = pid;
+	rj->keeper = pid;
+	rj->statusfd = status[0];
+	status[0] = -1;
 	rj->token = ++d->next_token;
 	rj->fsm.state = RJOB_STARTING;
 	rj->ident = ident;
 	ident = NULL;
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
-		kill(pid, SIGKILL);
+		kill(pid, SIGTERM);
 		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	adopt_fds(rj, p, report);
 	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
-	mig__log(MIG_LOG_DEBUG, "job %u from %s: pid %d %s%s", rj->id,
+	mig__log(MIG_LOG_DEBUG, "job %u from %s: keeper %d %s%s", rj->id,
 	    l->peer->name, (int)pid, job->argv[0], v != NULL ? " (served)" :
 							       "");
 	if (job->flags & MIG_JOB_NOSTDIN)
@@ -555,7 +599,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	mig__push_load(d);
 	rj = NULL;
  out:
-	close_all(p, report);
+	close_all(p, report, status);
 	mig__close(identfd);
 	mig__ident_free(ident);
 	if (rj != NULL) {
@@ -692,7 +736,7 @@ on_signal(struct link *l, const struct mig_frame *f)
 	if (f->flags == 1) {
 		if (proto_get_u32(&rd, &pid) == 0)
 			mig__desc_signal(rj, (pid_t)pid, (int)sig);
-	} else if (!rj->fsm.exited) {
+	} else if (!rj->fsm.exited && rj->pid > 0) {
 		kill(-rj->pid, (int)sig);
 	}
 }

@@ -130,6 +130,29 @@ on_host() {
 	wait_until 5 eval "! on_host host1 'sleep $s'"
 }
 
+@test "liveness: processes that left the job's group (setsid, an orphaned double fork) die with its leader" {
+	local s1 s2
+	s1=$(unique_sleep)
+	s2=$(unique_sleep)
+	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 sh -c \
+		"setsid sleep $s1 & (sh -c 'sleep $s2 & exit 0') & sleep 1; exit 3"
+	expect_eq "status" "$status" 3
+	wait_until 5 eval "! on_host host1 'sleep $s1' && ! on_host host1 'sleep $s2'"
+}
+
+@test "liveness: kill -9 of mig kills every process of its job, also one in a session of its own" {
+	local s1 s2 pid
+	s1=$(unique_sleep)
+	s2=$(unique_sleep)
+	"$SIGDFL" "$MIG" -h host1 sh -c "setsid sleep $s1 & sleep $s2" </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 eval "on_host host1 'sleep $s1' && on_host host1 'sleep $s2'"
+	kill -KILL "$pid"
+	wait_exit "$pid" 5
+	wait_until 5 eval "! on_host host1 'sleep $s1' && ! on_host host1 'sleep $s2'"
+}
+
 @test "liveness: Ctrl-C gets you out of a job whose shell waits for a child that ignores it" {
 	local s pid
 	s=$(unique_sleep)

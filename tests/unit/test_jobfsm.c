@@ -158,8 +158,8 @@ host_normal(void **state)
 	/* Exit, then the last output: EXIT goes once, after it. */
 	assert_int_equal(RUN(&m, REV_EXEC_OK), RACT_SEND_STARTED);
 	assert_int_equal(m.state, RJOB_RUNNING);
-	/* The leader's end is the job's: the rest of its group goes. */
-	assert_int_equal(mig__rjob_step(&m, REV_EXITED), RACT_KILL_REST);
+	/* Exited (the keeper: nothing of the job is left), then drained. */
+	assert_int_equal(mig__rjob_step(&m, REV_EXITED), 0);
 	assert_int_equal(m.state, RJOB_DRAINING);
 	assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE),
 	    RACT_SEND_EXIT | RACT_END);
@@ -168,7 +168,7 @@ host_normal(void **state)
 	RUN(&m, REV_EXEC_OK, REV_OUTPUT_DONE);
 	assert_int_equal(m.state, RJOB_RUNNING);
 	assert_int_equal(mig__rjob_step(&m, REV_EXITED),
-	    RACT_KILL_REST | RACT_SEND_EXIT | RACT_END);
+	    RACT_SEND_EXIT | RACT_END);
 	/* Reaped before its report was read. */
 	RUN(&m, REV_EXITED);
 	assert_int_equal(m.state, RJOB_STARTING);
@@ -195,7 +195,7 @@ host_link_down_everywhere(void **state)
 		/* STARTING, then the exec goes through or not. */
 		assert_int_equal(RUN(&m, ev), RACT_KILL | RACT_DETACH);
 		assert_int_equal(mig__rjob_step(&m, REV_EXEC_OK), 0);
-		assert_int_equal(mig__rjob_step(&m, REV_EXITED), RACT_KILL_REST);
+		assert_int_equal(mig__rjob_step(&m, REV_EXITED), 0);
 		assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE), RACT_END);
 		assert_int_equal(m.state, RJOB_DONE);
 		assert_int_equal(RUN(&m, ev, REV_EXEC_FAILED),
@@ -207,7 +207,7 @@ host_link_down_everywhere(void **state)
 		    RACT_DETACH);
 		assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE), 0);
 		assert_int_equal(mig__rjob_step(&m, REV_EXITED),
-		    RACT_KILL_REST | RACT_END);
+		    RACT_END);
 		/* DRAINING: nobody reads the rest; it ends now. */
 		RUN(&m, REV_EXEC_OK, REV_EXITED);
 		assert_int_equal(m.state, RJOB_DRAINING);
