@@ -87,6 +87,7 @@ mig__ident_init(void)
 	mig__pid_init();
 	mig__time_init();
 	mig__host_init();
+	mig__proc_init();
 	if (mig__shim.role != MIG_ROLE_REMOTE || fd < 0 || mig__ident != NULL)
 		goto out;
 	/* Beyond the end of a shorter file the page would be SIGBUS. */

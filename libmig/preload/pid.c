@@ -276,6 +276,19 @@ host_target(pid_t pid)
 }
 
 pid_t
+mig__pid_home_of(pid_t host)
+{
+	return mapped() ? home_pid(host) : host;
+}
+
+
+pid_t
+mig__pid_host_of(pid_t home)
+{
+	return mapped() ? host_pid(home) : home;
+}
+
+pid_t
 mig__getpid(void)
 {
 	MIG_REAL(real_getpid, "getpid");
@@ -302,6 +315,24 @@ mig__getppid(void)
 	if (!mapped())
 		return real_getppid();
 	return parent(real_getppid());
+}
+
+void
+mig__pid_ids_home(pid_t ids[4])
+{
+	MIG_REAL(real_getpid, "getpid");
+	if (!mapped())
+		return;
+	if (ids[0] == real_getpid()) {
+		ids[1] = parent(ids[1]);
+		ids[0] = self_pid(ids[0]);
+	} else {
+		ids[1] = ids[0] == mig__home.host_pid ? mig__home.ppid :
+							home_pid(ids[1]);
+		ids[0] = home_pid(ids[0]);
+	}
+	ids[2] = home_pgid(ids[2]);
+	ids[3] = home_sid(ids[3]);
 }
 
 /* The main thread's tid is the process's pid, here and at home. */

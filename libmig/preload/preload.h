@@ -175,6 +175,32 @@ MIG_HIDDEN int mig__killpg(pid_t pgrp, int sig);
 MIG_HIDDEN int mig__sigqueue(pid_t pid, int sig, const union sigval value);
 MIG_HIDDEN int mig__tgkill(pid_t tgid, pid_t tid, int sig);
 MIG_HIDDEN int mig__pidfd_open(pid_t pid, unsigned int flags);
+/* A job's process on this host under its home pid, and back; any other
+ * pid as it is. */
+MIG_HIDDEN pid_t mig__pid_home_of(pid_t host);
+MIG_HIDDEN pid_t mig__pid_host_of(pid_t home);
+/* A process's pid, parent, group and session here (ids[0..3]), as the
+ * job sees them. */
+MIG_HIDDEN void mig__pid_ids_home(pid_t ids[4]);
+
+/* proc.c: /proc paths and listings in the job's home pids */
+#include <dirent.h>
+#include <sys/stat.h>
+MIG_HIDDEN void mig__proc_init(void);
+MIG_HIDDEN int mig__openat(int dirfd, const char *path, int flags,
+    mode_t mode);
+MIG_HIDDEN FILE *mig__fopen(const char *path, const char *mode);
+MIG_HIDDEN int mig__fstatat(int dirfd, const char *path, struct stat *st,
+    int flags);
+MIG_HIDDEN int mig__faccessat(int dirfd, const char *path, int how,
+    int flags);
+MIG_HIDDEN int mig__statx(int dirfd, const char *path, int flags,
+    unsigned mask, struct statx *st);
+MIG_HIDDEN ssize_t mig__readlinkat(int dirfd, const char *path, char *out,
+    size_t size);
+MIG_HIDDEN DIR *mig__opendir(const char *path);
+MIG_HIDDEN struct dirent *mig__readdir(DIR *d);
+MIG_HIDDEN int mig__closedir(DIR *d);
 
 /* time.c: the home wall clock, and deadlines on it */
 #include <mqueue.h>

@@ -4,6 +4,8 @@
  * but these symbols hidden (libmig.version), and never exits or aborts:
  * when something fails it calls the real function.
  */
+#include <dirent.h>
+#include <fcntl.h>
 #include <mqueue.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -11,6 +13,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <sys/pidfd.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <sys/timerfd.h>
 #include <sys/utsname.h>
@@ -436,3 +439,144 @@ waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 {
 	return mig__waitid(type, id, info, options);
 }
+
+/* proc.c: /proc in the job's home pids. The 64 names are the same
+ * calls on the 64-bit systems we build for. */
+_Static_assert(sizeof(struct stat) == sizeof(struct stat64) &&
+    sizeof(struct dirent) == sizeof(struct dirent64) &&
+    sizeof(off_t) == sizeof(off64_t), "64-bit file calls only");
+
+/* open's mode, when its flags say there is one. */
+#define MODE_FROM_VA(flags, mode)                                      \
+	mode_t mode = 0;                                               \
+	if (((flags) & O_CREAT) || ((flags) & O_TMPFILE) == O_TMPFILE) { \
+		va_list ap_;                                           \
+		va_start(ap_, flags);                                  \
+		mode = (mode_t)va_arg(ap_, int);                       \
+		va_end(ap_);                                           \
+	}
+
+EXPORT int
+open(const char *path, int flags, ...)
+{
+	MODE_FROM_VA(flags, mode);
+	return mig__openat(AT_FDCWD, path, flags, mode);
+}
+
+EXPORT int
+open64(const char *path, int flags, ...)
+{
+	MODE_FROM_VA(flags, mode);
+	return mig__openat(AT_FDCWD, path, flags, mode);
+}
+
+EXPORT int
+openat(int dirfd, const char *path, int flags, ...)
+{
+	MODE_FROM_VA(flags, mode);
+	return mig__openat(dirfd, path, flags, mode);
+}
+
+EXPORT int
+openat64(int dirfd, const char *path, int flags, ...)
+{
+	MODE_FROM_VA(flags, mode);
+	return mig__openat(dirfd, path, flags, mode);
+}
+
+/* The fortified entry points: flags without O_CREAT, no mode. */
+EXPORT int __open_2(const char *path, int flags);
+EXPORT int __open64_2(const char *path, int flags);
+EXPORT int __openat_2(int dirfd, const char *path, int flags);
+EXPORT int __openat64_2(int dirfd, const char *path, int flags);
+
+EXPORT int
+__open_2(const char *path, int flags)
+{
+	return mig__openat(AT_FDCWD, path, flags, 0);
+}
+
+EXPORT int
+__open64_2(const char *path, int flags)
+{
+	return mig__openat(AT_FDCWD, path, flags, 0);
+}
+
+EXPORT int
+__openat_2(int dirfd, const char *path, int flags)
+{
+	return mig__openat(dirfd, path, flags, 0);
+}
+
+EXPORT int
+__openat64_2(int dirfd, const char *path, int flags)
+{
+	return mig__openat(dirfd, path, flags, 0);
+}
+
+EXPORT FILE *fopen(const char *path, const char *mode) { return mig__fopen(path, mode); }
+EXPORT FILE *fopen64(const char *path, const char *mode) { return mig__fopen(path, mode); }
+
+EXPORT int
+stat(const char *path, struct stat *st)
+{
+	return mig__fstatat(AT_FDCWD, path, st, 0);
+}
+
+EXPORT int
+stat64(const char *path, struct stat64 *st)
+{
+	return mig__fstatat(AT_FDCWD, path, (struct stat *)st, 0);
+}
+
+EXPORT int
+lstat(const char *path, struct stat *st)
+{
+	return mig__fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW);
+}
+
+EXPORT int
+lstat64(const char *path, struct stat64 *st)
+{
+	return mig__fstatat(AT_FDCWD, path, (struct stat *)st,
+	    AT_SYMLINK_NOFOLLOW);
+}
+
+EXPORT int
+fstatat(int dirfd, const char *path, struct stat *st, int flags)
+{
+	return mig__fstatat(dirfd, path, st, flags);
+}
+
+EXPORT int
+fstatat64(int dirfd, const char *path, struct stat64 *st, int flags)
+{
+	return mig__fstatat(dirfd, path, (struct stat *)st, flags);
+}
+
+EXPORT int access(const char *path, int how) { return mig__faccessat(AT_FDCWD, path, how, 0); }
+EXPORT int faccessat(int dirfd, const char *path, int how, int flags) { return mig__faccessat(dirfd, path, how, flags); }
+
+EXPORT int
+statx(int dirfd, const char *path, int flags, unsigned mask,
+    struct statx *st)
+{
+	return mig__statx(dirfd, path, flags, mask, st);
+}
+
+EXPORT ssize_t
+readlink(const char *path, char *buf, size_t size)
+{
+	return mig__readlinkat(AT_FDCWD, path, buf, size);
+}
+
+EXPORT ssize_t
+readlinkat(int dirfd, const char *path, char *buf, size_t size)
+{
+	return mig__readlinkat(dirfd, path, buf, size);
+}
+
+EXPORT DIR *opendir(const char *path) { return mig__opendir(path); }
+EXPORT struct dirent *readdir(DIR *d) { return mig__readdir(d); }
+EXPORT struct dirent64 *readdir64(DIR *d) { return (struct dirent64 *)mig__readdir(d); }
+EXPORT int closedir(DIR *d) { return mig__closedir(d); }

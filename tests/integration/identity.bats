@@ -110,6 +110,36 @@ clock_agrees() {
 	[[ $child != "$me" && $child -gt 0 ]]
 }
 
+@test "proc: ps in a placed job runs, and lists the job's processes under the pids it sees" {
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c \
+		'sleep 30 & echo "$$ $!"; ps -o pid=,ppid=,comm=; kill $!'
+	expect_eq status "$status" 0
+	expect_eq stderr "$stderr" ""
+	local me child
+	read -r me child <<<"${lines[0]}"
+	# Its own line, found by "lookup self" at its home pid, and its
+	# shell and the shell's child, by the same pids as $$ and $!.
+	grep -Eq "^ *[0-9]+ +$me +ps\$" <<<"$output"
+	grep -Eq "^ *$me +[0-9]+ +sh\$" <<<"$output"
+	grep -Eq "^ *$child +$me +sleep\$" <<<"$output"
+}
+
+@test "proc: pgrep leaves itself out, as at home; top and /proc/\$\$ readers see the job's pids" {
+	local script='sleep 30 & s=$!; pgrep -P $$; echo "$s"; read -r p rest </proc/$$/stat; echo "$p $$"
+		top -b -n1 | grep -c " $$ .* sh\$"; kill $s'
+	# At home first: what a user expects.
+	run --separate-stderr timeout -k 5 20 sh -c "$script"
+	local native=$output
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c "$script"
+	expect_eq status "$status" 0
+	expect_eq stderr "$stderr" ""
+	[[ ${lines[0]} == "${lines[1]}" ]] || { echo "pgrep -P: ${lines[0]}, child ${lines[1]}" >&2; return 1; }
+	read -r a b <<<"${lines[2]}"
+	expect_eq "pid in /proc/\$\$/stat" "$a" "$b"
+	expect_eq "top's line for the shell" "${lines[3]}" 1
+	expect_eq "native run, same shape" "$(wc -l <<<"$native")" "$(wc -l <<<"$output")"
+}
+
 @test "calls: kill of a home pid that is not the job's acts on the host, never at home" {
 	is_root || skip "the hosts share home's pid space unless run as root"
 	sleep 300 &

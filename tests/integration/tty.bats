@@ -53,6 +53,8 @@ drive() { timeout -k 5 60 python3 "$DRIVE" "$@" 3>&-; }
 	local d=$BATS_TEST_TMPDIR
 	printf 'int main(void) { int unused; return 0; }\n' >"$d/w.c"
 	cd "$d"
+	# gcc colours only on a terminal it knows (CI may set no TERM).
+	export TERM=xterm
 	script -qec "gcc -Wall -c w.c -o w.o" /dev/null >local.out 3>&-
 	script -qec "'$MIG' gcc -Wall -c w.c -o w.o" /dev/null >mig.out 3>&-
 	grep -q $'\e\\[' local.out

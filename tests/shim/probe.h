@@ -55,13 +55,16 @@ struct real_ids {
 	long pid, ppid, pgrp, sid;
 };
 
-/* The kernel's own view, from /proc/self/stat. */
+/* The kernel's own view, from /proc/self/stat, opened with libc's own
+ * fopen (the shim shows a job its home pids there). */
 static inline struct real_ids
 real_ids(void)
 {
 	struct real_ids r = { -1, -1, -1, -1 };
 	char buf[1024], *p;
-	FILE *f = fopen("/proc/self/stat", "r");
+	FILE *(*real_fopen)(const char *, const char *) =
+	    (FILE * (*)(const char *, const char *)) libc_fn("fopen");
+	FILE *f = real_fopen("/proc/self/stat", "r");
 
 	if (f == NULL || fgets(buf, sizeof(buf), f) == NULL) {
 		fprintf(stderr, "probe: /proc/self/stat unreadable\n");

@@ -20,9 +20,27 @@ thread(void *arg)
 	return NULL;
 }
 
+/* The first field of DIR/stat, read as any program would. */
+static long
+proc_stat_pid(const char *dir)
+{
+	char path[64];
+	long pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/stat", dir);
+	if ((f = fopen(path, "r")) == NULL)
+		return -1;
+	if (fscanf(f, "%ld", &pid) != 1)
+		pid = -1;
+	fclose(f);
+	return pid;
+}
+
 int
 main(void)
 {
+	char path[64];
 	pid_t me, child, vchild = 0;
 	static volatile pid_t vpid, vppid;
 	int vpipe[2];
@@ -55,6 +73,10 @@ main(void)
 	say("syscall(getpgid,bad)", "%s",
 	    res(syscall(SYS_getpgid, 999999999)));
 	say("syscall(getpgrp)", "%s", pidname(syscall(SYS_getpgrp)));
+	/* /proc about itself, as ps and pgrep read it: the pids it sees. */
+	say("/proc/self/stat.pid", "%s", pidname(proc_stat_pid("/proc/self")));
+	snprintf(path, sizeof(path), "/proc/%d", (int)me);
+	say("/proc/getpid/stat.pid", "%s", pidname(proc_stat_pid(path)));
 	/* errno untouched by a call that succeeds */
 	errno = 1234;
 	(void)getpid();

@@ -99,6 +99,8 @@ syscall(getpgid,0) 4240
 syscall(getpgid,getpid) 4240
 syscall(getsid,0) 4239
 syscall(getpgrp) 4240
+/proc/self/stat.pid 4242
+/proc/getpid/stat.pid 4242
 child.getpgrp 4240
 child.getsid(0) 4239
 child.getpgid(parent) 4240
