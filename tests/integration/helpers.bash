@@ -284,6 +284,27 @@ same_objects() {
 	expect_eq "./demo" "$("$dir/demo")" "$("$dir.ref/demo")"
 }
 
+# build_bg DIR: starts `mig make -j12` in DIR in the background, stdout and
+# stderr to $BATS_TEST_TMPDIR/out and err; sets BG_PID.
+build_bg() {
+	cd "$1" || return 1
+	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
+	BG_PID=$!
+	bg_track "$BG_PID"
+}
+
+# build_ok: the build of build_bg ended (within 300 s) with status 0 and
+# the objects of DIR.ref.
+build_ok() {
+	wait_exit "$BG_PID" 300
+	if ((WAIT_STATUS != 0)); then
+		echo "mig make: status $WAIT_STATUS, stderr:" >&2
+		cat "$BATS_TEST_TMPDIR/err" >&2
+		return 1
+	fi
+	same_objects "$PWD"
+}
+
 
 # mig_version: the project's version from CMakeLists.txt, as --version
 # should print it.

@@ -41,22 +41,13 @@ on_host() {
 }
 
 @test "liveness: a host stopped mid-build is dropped after the ping timeout; its compiles run again and the build succeeds" {
-	local p=$BATS_TEST_TMPDIR/p pid
+	local p=$BATS_TEST_TMPDIR/p
 	CLEANUP+=("cont host2")
 	project "$p" 24 8
 	build_ref "$p"
-	cd "$p"
-	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	bg_track "$pid"
+	build_bg "$p"
 	stop_busy host2
-	wait_exit "$pid" 300
-	if ((WAIT_STATUS != 0)); then
-		echo "mig make: status $WAIT_STATUS, stderr:" >&2
-		cat "$BATS_TEST_TMPDIR/err" >&2
-		return 1
-	fi
-	same_objects "$p"
+	build_ok
 	grep -E 'link host2 .*: no answer for [0-9]+ ms \(ping timeout 2000 ms\); closed' "$MIG_CLUSTER_DIR/home.log" >&2
 	grep -E 'host2 lost .*running gcc again elsewhere' "$MIG_CLUSTER_DIR/home.log" >&2
 	# No output twice: make's lines once each, and no compile's.
@@ -96,23 +87,14 @@ on_host() {
 }
 
 @test "liveness: the home daemon killed mid-build: the build succeeds and nothing is left on any host" {
-	local p=$BATS_TEST_TMPDIR/p pid
+	local p=$BATS_TEST_TMPDIR/p
 	CLEANUP+=("'$CLUSTER' start home || true; wait_until 20 all_up")
 	project "$p" 12 6
 	build_ref "$p"
-	cd "$p"
-	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	bg_track "$pid"
+	build_bg "$p"
 	wait_until 60 gcc_on host1
 	kill -KILL "$(host_pid home)"
-	wait_exit "$pid" 300
-	if ((WAIT_STATUS != 0)); then
-		echo "mig make: status $WAIT_STATUS, stderr:" >&2
-		cat "$BATS_TEST_TMPDIR/err" >&2
-		return 1
-	fi
-	same_objects "$p"
+	build_ok
 	grep -qE "^mig: warning: (lost the connection to|cannot reach) the local mig-homed.*; running " \
 		"$BATS_TEST_TMPDIR/err"
 	# The hosts saw home's link close and killed what they ran for it.

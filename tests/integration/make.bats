@@ -212,28 +212,18 @@ interrupted_like_make() {
 	interrupted_like_make mig
 	# Only main.o: make deletes the objects of the compiles it interrupted.
 	diff -u "$BATS_TEST_TMPDIR/local.objs" "$BATS_TEST_TMPDIR/mig.objs" >&2
-	(($(cat "$BATS_TEST_TMPDIR/mig.ms") <= 1500))
 }
 
 @test "make: a host lost mid-build: its compiles run again elsewhere, the build succeeds" {
-	local p=$BATS_TEST_TMPDIR/p pid
+	local p=$BATS_TEST_TMPDIR/p
 	CLEANUP+=(restore_host2)
 	project "$p" 12 6
 	build_ref "$p"
-	cd "$p"
-	"$MIG" make -j12 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	bg_track "$pid"
+	build_bg "$p"
 	# Stopped first, so that no compile can end there before it is lost.
 	stop_busy host2
 	"$CLUSTER" kill host2
-	wait_exit "$pid" 300
-	if ((WAIT_STATUS != 0)); then
-		echo "mig make: status $WAIT_STATUS, stderr:" >&2
-		cat "$BATS_TEST_TMPDIR/err" >&2
-		return 1
-	fi
-	same_objects "$p"
+	build_ok
 	grep -E 'host2 lost .*running gcc again elsewhere' "$MIG_CLUSTER_DIR/home.log" >&2
 }
 
