@@ -60,11 +60,7 @@ struct fetch {
 static size_t
 hash_path(const char *p)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return (size_t)(h % NODE_BUCKETS);
+	return mig__path_hash(p) % NODE_BUCKETS;
 }
 
 static struct node *
@@ -297,8 +293,31 @@ reply_entry(struct freq *q, struct node *n)
 	fuse_reply_entry(q->req, &e);
 }
 
+/* The node at path, now with attributes *st, looked up once more; NULL
+ * when out of memory. */
+static struct node *
+node_at(struct view *v, const char *path, const struct stat *st)
+{
+	struct node *n = node_by_path(v, path);
+
+	/* Another kind of file there now: a new node, as the kernel must
+	 * not see one node change its type. */
+	if (n != NULL && (n->attr.st_mode & S_IFMT) != 0 &&
+	    ((n->attr.st_mode ^ st->st_mode) & S_IFMT) != 0) {
+		path_unlink(v, n);
+		n = NULL;
+	}
+	if (n == NULL && (n = node_add(v, path, 0)) == NULL)
+		return NULL;
+	/* Written here: the local content's attributes win (node_attr). */
+	n->attr = *st;
+	n->nlookup++;
+	return n;
+}
+
 /* The node at q->path, with the attributes in rd; NULL on failure (the
- * request has been answered). */
+ * request has been answered). A change the view made drops what the
+ * view knew of the path and its folder. */
 static struct node *
 entry_node(struct freq *q, struct mig_rd *rd)
 {
@@ -311,20 +330,14 @@ entry_node(struct freq *q, struct mig_rd *rd)
 		fuse_reply_err(q->req, EIO);
 		return NULL;
 	}
-	n = node_by_path(v, q->path);
-	/* Another kind of file there now: a new node, as the kernel must
-	 * not see one node change its type. */
-	if (n != NULL && (n->attr.st_mode & S_IFMT) != 0 &&
-	    ((n->attr.st_mode ^ st.st_mode) & S_IFMT) != 0) {
-		path_unlink(v, n);
-		n = NULL;
-	}
-	if (n == NULL && (n = node_add(v, q->path, 0)) == NULL) {
+	if (q->op == MIG_FS_LSTAT)
+		mig__known_attr(v, q->path, 0, &st);
+	else
+		mig__known_drop(v, q->path);
+	if ((n = node_at(v, q->path, &st)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 		return NULL;
 	}
-	n->attr = st;
-	n->nlookup++;
 	return n;
 }
 
@@ -333,6 +346,8 @@ done_entry(struct freq *q, int err, struct mig_rd *rd)
 {
 	struct node *n;
 
+	if (q->op == MIG_FS_LSTAT && err == ENOENT)
+		mig__known_attr(q->v, q->path, err, NULL);
 	if (err != 0)
 		fuse_reply_err(q->req, err);
 	else if ((n = entry_node(q, rd)) != NULL)
@@ -357,15 +372,27 @@ static void
 op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
+	struct node *p = node_get(v, parent), *n;
+	struct known *k;
 	struct freq *q;
 
 	if (p == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if ((q = freq_path(v, req, p, name)) != NULL)
+	if ((q = freq_path(v, req, p, name)) == NULL)
+		return;
+	if ((k = mig__known_get(v, q->path)) == NULL) {
 		ask_path(v, q, MIG_FS_LSTAT, done_entry);
+		return;
+	}
+	if (k->err != 0)
+		fuse_reply_err(req, k->err);
+	else if ((n = node_at(v, q->path, &k->attr)) == NULL)
+		fuse_reply_err(req, ENOMEM);
+	else
+		reply_entry(q, n);
+	mig__freq_free(q);
 }
 
 /* The answer to a getattr, or to a setattr: the attributes now. */
@@ -380,6 +407,10 @@ done_getattr(struct freq *q, int err, struct mig_rd *rd)
 		mig__view_bad(q->v, "attributes");
 		fuse_reply_err(q->req, EIO);
 	} else {
+		if (q->op == MIG_FS_LSTAT)
+			mig__known_attr(q->v, q->path, 0, &st);
+		else
+			mig__known_drop(q->v, q->path);
 		q->node->attr = st;
 		node_attr(q->node, &st);
 		fuse_reply_attr(q->req, &st, 0);
@@ -392,6 +423,7 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct node *n = node_get(v, ino);
+	struct known *k;
 	struct freq *q;
 	struct stat st;
 
@@ -401,6 +433,13 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* Written here, or gone at home: what we know is the truth. */
 	if (n->wfd >= 0 || n->detached) {
+		node_attr(n, &st);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
+	if ((k = mig__known_get(v, n->path)) != NULL && k->err == 0 &&
+	    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) == 0) {
+		n->attr = k->attr;
 		node_attr(n, &st);
 		fuse_reply_attr(req, &st, 0);
 		return;
@@ -456,6 +495,7 @@ done_readlink(struct freq *q, int err, struct mig_rd *rd)
 	} else if ((s = strndup((const char *)p, n)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 	} else {
+		mig__known_target(q->v, q->path, s);
 		fuse_reply_readlink(q->req, s);
 		free(s);
 	}
@@ -467,10 +507,15 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct node *n = node_get(v, ino);
+	struct known *k;
 	struct freq *q;
 
 	if (n == NULL) {
 		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((k = mig__known_get(v, n->path)) != NULL && k->target != NULL) {
+		fuse_reply_readlink(req, k->target);
 		return;
 	}
 	if ((q = freq_path(v, req, n, NULL)) != NULL)
@@ -883,6 +928,7 @@ done_open(struct freq *q, int err, struct mig_rd *rd)
 		mig__freq_free(q);
 		return;
 	}
+	mig__known_key(q->v, q->path, &st, key);
 	q->node->attr = st;
 	memcpy(q->key, key, n);
 	object_get(q->v, q, (uint64_t)st.st_size);
@@ -893,6 +939,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct node *n = node_get(v, ino);
+	struct known *k;
 	struct freq *q;
 
 	if (n == NULL) {
@@ -917,6 +964,13 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			n->dirty = 1;
 		reply_open_local(q, n);
 		mig__freq_free(q);
+		return;
+	}
+	if ((k = mig__known_get(v, n->path)) != NULL && k->has_key &&
+	    S_ISREG(k->attr.st_mode)) {
+		n->attr = k->attr;
+		memcpy(q->key, k->key, sizeof(q->key));
+		object_get(v, q, (uint64_t)k->attr.st_size);
 		return;
 	}
 	ask_path(v, q, MIG_FS_OPEN, done_open);
@@ -1033,6 +1087,7 @@ done_put_commit(struct freq *q, int err, struct mig_rd *rd)
 			mig__view_bad(v, "put");
 			err = EIO;
 		} else {
+			mig__known_drop(v, n->path);
 			n->attr = st;
 			if (!n->dirty)
 				cache_written(v, n);
@@ -1356,6 +1411,8 @@ done_remove(struct freq *q, int err, struct mig_rd *rd)
 		mig__view_bad(q->v, "remove");
 		err = EIO;
 	}
+	if (err == 0)
+		mig__known_drop(q->v, q->path);
 	if (err == 0 && (n = node_by_path(q->v, q->path)) != NULL) {
 		path_unlink(q->v, n);
 		n->attr.st_nlink = n->attr.st_nlink > 0 ?
@@ -1399,8 +1456,11 @@ done_rename(struct freq *q, int err, struct mig_rd *rd)
 		mig__view_bad(q->v, "rename");
 		err = EIO;
 	}
-	if (err == 0)
+	/* Whole folders may have moved: the view asks home again. */
+	if (err == 0) {
 		nodes_rename(q->v, q->path, q->path2);
+		mig__known_clear(q->v);
+	}
 	fuse_reply_err(q->req, err);
 	mig__freq_free(q);
 }

@@ -186,6 +186,22 @@ remember(struct mig_hashdb *db, const struct stat *st,
 }
 
 int
+mig__hashdb_peek(struct mig_hashdb *db, const struct stat *st,
+    uint8_t out[MIG_HASH_BYTES])
+{
+	struct hentry *e = find(db, st->st_dev, st->st_ino);
+
+	if (e == NULL || e->size != st->st_size ||
+	    !ts_eq(&e->mtim, &st->st_mtim) || !ts_eq(&e->ctim, &st->st_ctim))
+		return MIG__ERR(ENOENT);
+	TAILQ_REMOVE(&db->lru, e, lru);
+	TAILQ_INSERT_TAIL(&db->lru, e, lru);
+	memcpy(out, e->hash, MIG_HASH_BYTES);
+	db->st.hits++;
+	return 0;
+}
+
+int
 mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
     uint8_t out[MIG_HASH_BYTES])
 {
@@ -204,16 +220,8 @@ mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
 	}
 	if (!S_ISREG(before.st_mode))
 		return MIG__ERR(EINVAL);
-	e = find(db, before.st_dev, before.st_ino);
-	if (e != NULL && e->size == before.st_size &&
-	    ts_eq(&e->mtim, &before.st_mtim) &&
-	    ts_eq(&e->ctim, &before.st_ctim)) {
-		TAILQ_REMOVE(&db->lru, e, lru);
-		TAILQ_INSERT_TAIL(&db->lru, e, lru);
-		memcpy(out, e->hash, MIG_HASH_BYTES);
-		db->st.hits++;
+	if (mig__hashdb_peek(db, &before, out) == 0)
 		return 0;
-	}
 	for (tries = 0;; tries++) {
 		if (tries == HASH_TRIES)
 			return MIG__ERR(EAGAIN);

@@ -40,6 +40,7 @@ struct put {
 /* What a host said of its files (MIG_M_FS_MODE). */
 struct peer_files {
 	struct peer *peer;
+	int serves;          /* its jobs may run in a served view */
 	char text[200];
 };
 
@@ -54,6 +55,9 @@ struct fs_home {
 #define HASHDB_MAX 65536
 /* What a READDIR answer may hold, under MIG_FRAME_MAX. */
 #define DIR_REPLY_MAX (MIG_FRAME_MAX - 4096)
+/* What a PRIME may hold: an entry is at most a path, its attributes, a
+ * hash and a link's target. */
+#define PRIME_MAX (MIG_FRAME_MAX - 3 * PATH_MAX - 256)
 
 typedef int op_fn(struct fs_home *h, struct link *l, struct mig_rd *rd,
     struct mig_buf *out);
@@ -578,6 +582,7 @@ op_put_commit(struct fs_home *h, struct link *l, struct mig_rd *rd,
 		put_free(h, p, 0);
 		return e;
 	}
+	mig__log(MIG_LOG_DEBUG, "link %s: put %s", l->desc, p->path);
 	e = put_lstat(p->path, out);
 	put_free(h, p, 1);
 	return e;
@@ -608,6 +613,7 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 	struct fs_home *h = l->d->fs_home;
 	struct mig_buf out = { NULL, 0, 0 };
 	struct mig_rd rd;
+	char *path;
 	int e;
 
 	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
@@ -615,6 +621,13 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 		    f->flags);
 		return;
 	}
+	/* What the view looks up or opens is what its jobs need. */
+	proto_rd_init(&rd, f->payload, f->len);
+	if ((f->flags != MIG_FS_LSTAT && f->flags != MIG_FS_READLINK &&
+	    f->flags != MIG_FS_OPEN) || get_path(&rd, &path) != 0)
+		path = NULL;
+	mig__learn_seen(l->d, l, path);
+	free(path);
 	proto_rd_init(&rd, f->payload, f->len);
 	if (proto_put_u32(&out, 0) != 0) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
@@ -665,6 +678,7 @@ on_fs_mode(struct link *l, const struct mig_frame *f)
 		pf = &h->files[h->nfiles++];
 		pf->peer = l->peer;
 	}
+	pf->serves = served && files != MIG_FILES_SHARED;
 	/* Names and reasons reach a terminal: printable ASCII only. */
 	for (char *c = why; *c != '\0'; c++)
 		if (*c < ' ' || *c > '~')
@@ -694,6 +708,73 @@ mig__fs_peer_files(struct homed *d, struct peer *p)
 	return "-";
 }
 
+/* One path of a PRIME, as it is now: 0, or ENOMEM. */
+static int
+put_prime(struct fs_home *h, struct mig_buf *b, const char *path)
+{
+	uint8_t key[MIG_HASH_BYTES];
+	char target[PATH_MAX];
+	struct stat st;
+	uint32_t what = 0;
+	ssize_t n = 0;
+
+	if (proto_put_str(b, path) != 0)
+		return ENOMEM;
+	if (lstat(path, &st) == -1)
+		return proto_put_u32(b, (uint32_t)errno) != 0 ? ENOMEM : 0;
+	/* Only hashes already known: hashing here would stall placement. */
+	if (S_ISREG(st.st_mode) && mig__hashdb_peek(h->db, &st, key) == 0)
+		what |= MIG_FS_PRIME_HASH;
+	if (S_ISLNK(st.st_mode) &&
+	    (n = readlink(path, target, sizeof(target) - 1)) > 0)
+		what |= MIG_FS_PRIME_TARGET;
+	if (proto_put_u32(b, 0) != 0 ||
+	    mig__fs_put_attr(b, &st, getuid(), getgid()) != 0 ||
+	    proto_put_u32(b, what) != 0 ||
+	    ((what & MIG_FS_PRIME_HASH) &&
+	    proto_put_bytes(b, key, sizeof(key)) != 0) ||
+	    ((what & MIG_FS_PRIME_TARGET) &&
+	    proto_put_bytes(b, target, (size_t)n) != 0))
+		return ENOMEM;
+	return 0;
+}
+
+void
+mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
+    const char *prog)
+{
+	struct fs_home *h = d->fs_home;
+	struct mig_buf b = { NULL, 0, 0 };
+	char *const *set;
+	size_t n, at;
+	uint32_t k = 0;
+	int serves = 0;
+
+	for (size_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].peer == l->peer)
+			serves = h->files[i].serves;
+	if (!serves)
+		return;
+	/* Sent even when empty: the host trusts nothing it learned before
+	 * this job was placed. */
+	set = mig__learn_set(d, prog, &n);
+	if (proto_put_u32(&b, 0) != 0)
+		goto out;
+	for (size_t i = 0; i < n && b.len < PRIME_MAX; i++) {
+		at = b.len;
+		if (put_prime(h, &b, set[i]) != 0) {
+			b.len = at;
+			break;
+		}
+		k++;
+	}
+	for (int i = 0; i < 4; i++)
+		b.data[i] = (uint8_t)(k >> (8 * i));
+	mig__link_send(l, MIG_M_FS_PRIME, 0, id, b.data, b.len);
+ out:
+	mig_buf_free(&b);
+}
+
 /* A host that goes away leaves no temporary files behind. */
 static void
 on_link_down(struct link *l, int code, const char *why)
@@ -704,6 +785,7 @@ on_link_down(struct link *l, int code, const char *why)
 	TAILQ_FOREACH_SAFE(p, &h->puts, entry, next)
 		if (p->link == l)
 			put_free(h, p, 0);
+	mig__learn_link_down(l->d, l);
 }
 
 void
@@ -732,6 +814,7 @@ mig__fs_home_free(struct homed *d)
 	while (!TAILQ_EMPTY(&h->puts))
 		put_free(h, TAILQ_FIRST(&h->puts), 0);
 	mig__hashdb_free(h->db);
+	mig__learn_free(d);
 	free(h->files);
 	free(h);
 	d->fs_home = NULL;

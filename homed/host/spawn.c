@@ -659,7 +659,7 @@ on_exec(struct link *l, const struct mig_frame *f)
 	p->job = job;
 	job = NULL;
 	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
-	mig__view_want(d, l, view_ready, p);
+	mig__view_want(d, l, p->id, view_ready, p);
  out:
 	mig_job_free(job);
 }
