@@ -718,6 +718,11 @@ int mig__fs_served(struct homed *d, const char **why);
  * learned before the job was placed but what home sent with it. */
 void mig__view_want(struct homed *d, struct link *l, uint32_t id,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
+/* A job of home link l ended: calls fn(arg, 1) once every file made in
+ * l's view is home, complete, with its mode (at once when there is no
+ * view or nothing to send), or fn(arg, 0) when the view ends first. */
+void mig__view_settle(struct homed *d, struct link *l,
+    void (*fn)(void *arg, int ok), void *arg);
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */
 int mig__view_enter(const struct view *v);

@@ -138,6 +138,8 @@ node_free(struct view *v, struct node *n)
 	struct node **pp;
 
 	path_unlink(v, n);
+	if (n->created)
+		TAILQ_REMOVE(&v->created, n, created_entry);
 	for (pp = &v->by_id[n->id % NODE_BUCKETS]; *pp != NULL;
 	    pp = &(*pp)->next_id)
 		if (*pp == n) {
@@ -458,7 +460,7 @@ op_forget_one(struct view *v, fuse_ino_t ino, uint64_t nlookup)
 	if (n == NULL || n->id == FUSE_ROOT_ID)
 		return;
 	n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
-	if (n->nlookup == 0 && n->refs == 0 && !n->putting)
+	if (n->nlookup == 0 && n->refs == 0 && !n->putting && !n->created)
 		node_free(v, n);
 }
 
@@ -1025,7 +1027,8 @@ put_end(struct view *v, struct node *n, int err)
 	struct freq *q;
 
 	n->putting = 0;
-	if (err == 0 && n->dirty && !TAILQ_EMPTY(&n->flushes) && !v->ending) {
+	if (err == 0 && n->dirty && (!TAILQ_EMPTY(&n->flushes) ||
+	    n->settling) && !v->ending) {
 		put_start(v, n);
 		return;
 	}
@@ -1037,12 +1040,18 @@ put_end(struct view *v, struct node *n, int err)
 		fuse_reply_err(q->req, err);
 		mig__freq_free(q);
 	}
-	if (n->refs == 0) {
+	if (n->settling) {
+		n->settling = 0;
+		v->settling--;
+	}
+	if (n->refs == 0 && !n->created) {
 		mig__close(n->wfd);
 		n->wfd = -1;
 		if (n->nlookup == 0)
 			node_free(v, n);
 	}
+	if (v->settling == 0)
+		mig__view_settled(v);
 }
 
 /* What was just written home goes into the cache too, so the next job
@@ -1193,14 +1202,17 @@ put_start(struct view *v, struct node *n)
 }
 
 static void
-op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+flush(fuse_req_t req, struct fuse_file_info *fi, int now)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	struct node *n = h->n;
 	struct freq *q;
 
-	if (h->kind != FH_LOCAL || (!n->dirty && !n->putting)) {
+	/* A file made in the view goes home when a job ends (a temporary
+	 * one removed by then never does), unless fsync asks now. */
+	if (h->kind != FH_LOCAL || (!n->dirty && !n->putting) ||
+	    (n->created && !now)) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -1214,10 +1226,16 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
+op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	flush(req, fi, 0);
+}
+
+static void
 op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
-	op_flush(req, ino, fi);
+	flush(req, fi, 1);
 }
 
 static void
@@ -1230,7 +1248,7 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (h->kind == FH_OBJECT) {
 		mig__close(h->fd);
 		mig__cache_release(v->d->fs_host->cache, h->key);
-	} else if (--n->refs == 0 && !n->putting) {
+	} else if (--n->refs == 0 && !n->putting && !n->created) {
 		if (n->dirty && !v->ending) {
 			put_start(v, n); /* written through a mapping */
 		} else {
@@ -1242,6 +1260,36 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	free(h);
 	fuse_reply_err(req, 0);
+}
+
+void
+mig__nodes_settle(struct view *v)
+{
+	struct node *n;
+
+	/* Held while the list is walked: no put that ends at once may
+	 * count as the last one. */
+	v->settling++;
+	while ((n = TAILQ_FIRST(&v->created)) != NULL) {
+		TAILQ_REMOVE(&v->created, n, created_entry);
+		n->created = 0;
+		if (n->detached || (!n->dirty && !n->putting)) {
+			/* Removed (a temporary file), or home has it all. */
+			n->dirty = 0;
+			if (n->refs == 0 && !n->putting) {
+				mig__close(n->wfd);
+				n->wfd = -1;
+				if (n->nlookup == 0)
+					node_free(v, n);
+			}
+			continue;
+		}
+		n->settling = 1;
+		v->settling++;
+		if (!n->putting)
+			put_start(v, n);
+	}
+	v->settling--;
 }
 
 /* ---- changes, done at home ---- */
@@ -1262,6 +1310,10 @@ done_create(struct freq *q, int err, struct mig_rd *rd)
 	if (n->wfd < 0 && (n->wfd = mig__view_tmpfile(q->v)) < 0) {
 		fuse_reply_err(q->req, errno);
 		goto out;
+	}
+	if (!n->created) {
+		n->created = 1;
+		TAILQ_INSERT_TAIL(&q->v->created, n, created_entry);
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);

@@ -100,6 +100,49 @@ mig__view_tmpfile(struct view *v)
 	return fd;
 }
 
+static struct view *view_find(struct homed *d, struct link *l);
+
+static void
+settles_end(struct view *v, int ok)
+{
+	struct settle *st;
+
+	while ((st = TAILQ_FIRST(&v->settles)) != NULL) {
+		TAILQ_REMOVE(&v->settles, st, entry);
+		st->fn(st->arg, ok);
+		free(st);
+	}
+}
+
+void
+mig__view_settled(struct view *v)
+{
+	settles_end(v, 1);
+}
+
+void
+mig__view_settle(struct homed *d, struct link *l,
+    void (*fn)(void *arg, int ok), void *arg)
+{
+	struct view *v = view_find(d, l);
+	struct settle *st;
+
+	if (v == NULL || v->ending) {
+		fn(arg, v == NULL);
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		fn(arg, 1);
+		return;
+	}
+	st->fn = fn;
+	st->arg = arg;
+	TAILQ_INSERT_TAIL(&v->settles, st, entry);
+	mig__nodes_settle(v);
+	if (v->settling == 0)
+		settles_end(v, 1);
+}
+
 static struct view *
 view_find(struct homed *d, struct link *l)
 {
@@ -570,6 +613,8 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 		TAILQ_INIT(&v->reqs);
 		TAILQ_INIT(&v->waiters);
 		TAILQ_INIT(&v->fetches);
+		TAILQ_INIT(&v->created);
+		TAILQ_INIT(&v->settles);
 		mig__nodes_init(v);
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
 		view_start(v);
@@ -618,6 +663,7 @@ view_end(struct view *v)
 		TAILQ_REMOVE(&v->reqs, q, entry);
 		q->done(q, EIO, NULL);
 	}
+	settles_end(v, 0);
 	if (v->keeper > 0) {
 		mig__child_forget(v->d, v->keeper);
 		kill(v->keeper, SIGKILL);

@@ -28,6 +28,11 @@ struct node {
 	int dirty;            /* written since the last put began */
 	int putting;          /* a put is on its way home */
 	TAILQ_HEAD(, freq) flushes; /* FLUSHes waiting for a put */
+	/* Made in the view: its content goes home when a job ends
+	 * (mig__view_settle), not at each close. */
+	int created;          /* on the view's created list */
+	TAILQ_ENTRY(node) created_entry;
+	int settling;         /* its put is one a job's end waits for */
 };
 
 /* A request to home in flight, and what to do with the answer. */
@@ -75,6 +80,13 @@ enum view_state {
 	VIEW_FAILED           /* why says why; served jobs are refused */
 };
 
+/* A job's end, waiting for the view's files to be home. */
+struct settle {
+	TAILQ_ENTRY(settle) entry;
+	void (*fn)(void *arg, int ok);
+	void *arg;
+};
+
 struct view_waiter {
 	TAILQ_ENTRY(view_waiter) entry;
 	void (*fn)(void *arg, struct view *v, const char *why);
@@ -110,6 +122,9 @@ struct view {
 	uint64_t nodes;
 	struct known *known[NODE_BUCKETS];
 	size_t nknown;
+	TAILQ_HEAD(, node) created; /* made here, content not home yet */
+	TAILQ_HEAD(, settle) settles;
+	uint32_t settling;    /* puts the settles wait for */
 };
 
 /* The host half's state (homed.h: d->fs_host). */
@@ -134,6 +149,8 @@ struct freq *mig__freq_new(struct view *v, fuse_req_t req);
 void mig__freq_free(struct freq *q);
 /* A local file for content written in the view; -1 on failure. */
 int mig__view_tmpfile(struct view *v);
+/* fuse.c: no put a job's end waits for is left: the settles are done. */
+void mig__view_settled(struct view *v);
 
 /* known.c */
 /* Forgets everything: a job was placed after it was learned. */
@@ -156,6 +173,8 @@ int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
 /* fuse.c */
 extern const struct fuse_lowlevel_ops mig__view_ops;
 void mig__nodes_init(struct view *v);
+/* Sends home every file made in the view (v->settling counts the puts). */
+void mig__nodes_settle(struct view *v);
 void mig__nodes_free(struct view *v);
 
 #endif

@@ -251,6 +251,24 @@ fs_requests() {
 	((n[2] * 2 < n[0]))
 }
 
+@test "served: gcc without -pipe keeps its temporary files on the host; its object is home when it returns" {
+	home_dir
+	printf 'static int g(int x) { return x * 3; }\nint f(int x) { return g(x) + 1; }\n' >"$HDIR/t.c"
+	cd "$HDIR"
+	gcc -O2 -c t.c -o local.o
+	local lines puts tmp=$HDIR/tmp
+	lines=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
+	# gcc writes the assembly to $TMPDIR/cc*.s, which as reads.
+	mkdir "$tmp"
+	run --separate-stderr timeout -k 2 120 env TMPDIR="$tmp" "$MIG" -h host1 gcc -O2 -c t.c -o t.o
+	[ "$status" -eq 0 ]
+	cmp local.o t.o
+	expect_eq "t.o's mode" "$(stat -c %a t.o)" "$(stat -c %a local.o)"
+	expect_eq "temporary files left at home" "$(ls -A "$tmp")" ""
+	puts=$(tail -n "+$((lines + 1))" "$MIG_CLUSTER_DIR/home.log" | sed -n 's/.*: put //p')
+	expect_eq "files put home" "$puts" "$HDIR/t.o"
+}
+
 # files_of HOST: what mig hosts --json says of HOST's files.
 files_of() {
 	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
