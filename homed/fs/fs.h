@@ -136,6 +136,18 @@ int mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
  * reading the file; MIG__ERR(ENOENT) when none is kept for it. */
 int mig__hashdb_peek(struct mig_hashdb *db, const struct stat *st,
     uint8_t out[MIG_HASH_BYTES]);
+/* mig__hashdb_fd in two halves, so the hashing may run on another
+ * thread: compute touches no table (any thread; *st is the state before,
+ * and becomes the state hashed), keep files its result (the table's
+ * thread). */
+struct mig_hashdb_done {
+	unsigned computed;  /* calls of the hash function */
+	int keep;           /* the state hashed may be kept */
+};
+int mig__hashdb_compute(struct mig_hashdb *db, int fd, struct stat *st,
+    uint8_t out[MIG_HASH_BYTES], struct mig_hashdb_done *done);
+void mig__hashdb_keep(struct mig_hashdb *db, const struct stat *st,
+    const uint8_t hash[MIG_HASH_BYTES], const struct mig_hashdb_done *done);
 /* The same by path (opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK). */
 int mig__hashdb_path(struct mig_hashdb *db, const char *path,
     uint8_t out[MIG_HASH_BYTES]);
