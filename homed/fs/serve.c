@@ -9,9 +9,10 @@
  * PUT_DATA..., PUT_COMMIT) into a temporary file in its folder, which is
  * renamed into place with its mode.
  *
- * First version: the file I/O runs on the loop. Every call is a local
- * file system call on a path of this host, bounded by a chunk, but a
- * slow disk stalls the daemon for its duration.
+ * Hashing a file not hashed yet (the first open of cc1 reads tens of
+ * MB) runs on libuv's thread pool; the link's later requests wait for
+ * it, so each link's answers keep the order of its requests. The other
+ * calls run on the loop, each bounded by a chunk or a page.
  *
  * A malformed request fails its link, with a log line.
  */
@@ -44,12 +45,37 @@ struct peer_files {
 	char text[200];
 };
 
+/* A link's requests: while one is answered off the loop, the next ones
+ * wait here, in order. */
+struct lane {
+	TAILQ_ENTRY(lane) entry;
+	struct link *link;   /* NULL once the link is gone */
+	int busy;            /* a hash runs for it on the thread pool */
+	struct mig_buf held; /* frames waiting, as received */
+};
+
+/* An OPEN whose file is hashed on the thread pool. */
+struct hashwork {
+	uv_work_t req;
+	struct fs_home *h;
+	struct lane *lane;
+	uint32_t stream;
+	int fd;
+	struct stat st;      /* before, then as hashed */
+	uint8_t key[MIG_HASH_BYTES];
+	struct mig_hashdb_done done;
+	int r;
+};
+
 struct fs_home {
+	struct homed *d;
 	struct mig_hashdb *db;
 	uint32_t next_put;
 	TAILQ_HEAD(, put) puts;
 	struct peer_files *files;
 	size_t nfiles;
+	TAILQ_HEAD(, lane) lanes;
+	struct hashwork *later; /* set by an op that answers later */
 };
 
 #define HASHDB_MAX 65536
@@ -58,6 +84,9 @@ struct fs_home {
 /* What a PRIME may hold: an entry is at most a path, its attributes, a
  * hash and a link's target. */
 #define PRIME_MAX (MIG_FRAME_MAX - 3 * PATH_MAX - 256)
+
+/* An op's answer comes later (h->later). */
+#define LATER (-2)
 
 typedef int op_fn(struct fs_home *h, struct link *l, struct mig_rd *rd,
     struct mig_buf *out);
@@ -176,6 +205,9 @@ op_readlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
 	return e;
 }
 
+static int put_opened(struct mig_buf *out, int fd,
+    const uint8_t key[MIG_HASH_BYTES]);
+
 static int
 op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
     struct mig_buf *out)
@@ -183,7 +215,7 @@ op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
 	uint8_t key[MIG_HASH_BYTES];
 	char *path = NULL;
 	struct stat st;
-	int fd = -1, e = 0, r;
+	int fd = -1, e = 0;
 
 	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
 		free(path);
@@ -198,23 +230,37 @@ op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
 		e = EINVAL;
 		goto out;
 	}
-	if ((r = mig__hashdb_fd(h->db, fd, &st, key)) != 0) {
-		e = r < 0 && r > -4096 ? -r : EIO;
+	if (mig__hashdb_peek(h->db, &st, key) != 0) {
+		if ((h->later = calloc(1, sizeof(*h->later))) == NULL) {
+			e = ENOMEM;
+			goto out;
+		}
+		h->later->fd = fd;
+		h->later->st = st;
+		fd = -1;
+		e = LATER;
 		goto out;
 	}
-	/* The attributes of the version hashed: a change since is a new
-	 * version, which the host's next open sees. */
-	if (fstat(fd, &st) == -1) {
-		e = errno;
-		goto out;
-	}
-	if (mig__fs_put_attr(out, &st, getuid(), getgid()) != 0 ||
-	    proto_put_bytes(out, key, sizeof(key)) != 0)
-		e = ENOMEM;
+	e = put_opened(out, fd, key);
  out:
 	mig__close(fd);
 	free(path);
 	return e;
+}
+
+/* OPEN's answer: the attributes of the version hashed (a change since is
+ * a new version, which the host's next open sees) and its hash. */
+static int
+put_opened(struct mig_buf *out, int fd, const uint8_t key[MIG_HASH_BYTES])
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return errno;
+	if (mig__fs_put_attr(out, &st, getuid(), getgid()) != 0 ||
+	    proto_put_bytes(out, key, MIG_HASH_BYTES) != 0)
+		return ENOMEM;
+	return 0;
 }
 
 static int
@@ -607,20 +653,97 @@ static op_fn *const ops[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_COMMIT] = op_put_commit,
 };
 
-static void
-on_fs_req(struct link *l, const struct mig_frame *f)
+static struct lane *
+lane_of(struct fs_home *h, struct link *l)
 {
-	struct fs_home *h = l->d->fs_home;
+	struct lane *ln;
+
+	TAILQ_FOREACH(ln, &h->lanes, entry)
+		if (ln->link == l)
+			return ln;
+	if ((ln = calloc(1, sizeof(*ln))) == NULL)
+		return NULL;
+	ln->link = l;
+	TAILQ_INSERT_TAIL(&h->lanes, ln, entry);
+	return ln;
+}
+
+static void
+lane_free(struct fs_home *h, struct lane *ln)
+{
+	TAILQ_REMOVE(&h->lanes, ln, entry);
+	mig_buf_free(&ln->held);
+	free(ln);
+}
+
+static void
+send_answer(struct link *l, uint16_t op, uint32_t stream, struct mig_buf *out,
+    int e)
+{
+	if (e != 0) {
+		out->len = 0;
+		proto_put_u32(out, (uint32_t)e);
+	}
+	mig__link_send(l, MIG_M_FS_REP, op, stream, out->data, out->len);
+}
+
+static void
+work_hash(uv_work_t *req)
+{
+	struct hashwork *w = req->data;
+
+	w->r = mig__hashdb_compute(w->h->db, w->fd, &w->st, w->key, &w->done);
+}
+
+static void serve(struct fs_home *h, struct lane *ln,
+    const struct mig_frame *f);
+
+static void
+after_hash(uv_work_t *req, int status)
+{
+	struct hashwork *w = req->data;
+	struct fs_home *h = w->h;
+	struct lane *ln = w->lane;
+	struct mig_buf out = { NULL, 0, 0 };
+	struct mig_frame f;
+	int e;
+
+	if (w->r == 0)
+		mig__hashdb_keep(h->db, &w->st, w->key, &w->done);
+	if (ln->link != NULL) {
+		if (proto_put_u32(&out, 0) != 0)
+			e = ENOMEM;
+		else if (w->r != 0)
+			e = w->r < 0 && w->r > -4096 ? -w->r : EIO;
+		else
+			e = put_opened(&out, w->fd, w->key);
+		send_answer(ln->link, MIG_FS_OPEN, w->stream, &out, e);
+	}
+	mig_buf_free(&out);
+	mig__close(w->fd);
+	free(w);
+	ln->busy = 0;
+	if (ln->link == NULL) {
+		lane_free(h, ln);
+		return;
+	}
+	/* The requests that waited, in order, until one waits again. */
+	while (!ln->busy && ln->link != NULL && ln->held.len > 0 &&
+	    mig_frame_decode(ln->held.data, ln->held.len, &f) == 0) {
+		serve(h, ln, &f);
+		mig_buf_consume(&ln->held, MIG_FRAME_HDR + f.len);
+	}
+}
+
+static void
+serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
+{
+	struct link *l = ln->link;
 	struct mig_buf out = { NULL, 0, 0 };
 	struct mig_rd rd;
 	char *path;
 	int e;
 
-	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
-		mig__link_fail(l, MIG_EPROTO, "fs request with unknown op %u",
-		    f->flags);
-		return;
-	}
 	/* What the view looks up or opens is what its jobs need. */
 	proto_rd_init(&rd, f->payload, f->len);
 	if ((f->flags != MIG_FS_LSTAT && f->flags != MIG_FS_READLINK &&
@@ -633,19 +756,46 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		return;
 	}
-	if ((e = ops[f->flags](h, l, &rd, &out)) < 0) {
+	e = ops[f->flags](h, l, &rd, &out);
+	if (e == LATER) {
+		h->later->h = h;
+		h->later->lane = ln;
+		h->later->stream = f->stream;
+		h->later->req.data = h->later;
+		ln->busy = 1;
+		uv_queue_work(l->d->loop, &h->later->req, work_hash,
+		    after_hash);
+		h->later = NULL;
+	} else if (e < 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
 		    l->desc, f->flags);
 		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
-		goto out;
+	} else {
+		send_answer(l, f->flags, f->stream, &out, e);
 	}
-	if (e != 0) {
-		out.len = 0;
-		proto_put_u32(&out, (uint32_t)e);
-	}
-	mig__link_send(l, MIG_M_FS_REP, f->flags, f->stream, out.data, out.len);
- out:
 	mig_buf_free(&out);
+}
+
+static void
+on_fs_req(struct link *l, const struct mig_frame *f)
+{
+	struct fs_home *h = l->d->fs_home;
+	struct lane *ln;
+
+	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
+		mig__link_fail(l, MIG_EPROTO, "fs request with unknown op %u",
+		    f->flags);
+		return;
+	}
+	if ((ln = lane_of(h, l)) == NULL) {
+		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+		return;
+	}
+	if (!ln->busy)
+		serve(h, ln, f);
+	else if (mig_frame_put(&ln->held, f->type, f->flags, f->stream,
+	    f->payload, f->len) != 0)
+		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 }
 
 static void
@@ -782,9 +932,18 @@ on_link_down(struct link *l, int code, const char *why)
 	struct fs_home *h = l->d->fs_home;
 	struct put *p, *next;
 
+	struct lane *ln, *lnext;
+
 	TAILQ_FOREACH_SAFE(p, &h->puts, entry, next)
 		if (p->link == l)
 			put_free(h, p, 0);
+	/* A lane whose hash still runs goes when it is done. */
+	TAILQ_FOREACH_SAFE(ln, &h->lanes, entry, lnext)
+		if (ln->link == l) {
+			ln->link = NULL;
+			if (!ln->busy)
+				lane_free(h, ln);
+		}
 	mig__learn_link_down(l->d, l);
 }
 
@@ -798,6 +957,8 @@ mig__fs_home_init(struct homed *d)
 	    mig__hashdb_new(HASHDB_MAX, NULL, &h->db) != 0)
 		mig__die(1, "out of memory");
 	TAILQ_INIT(&h->puts);
+	TAILQ_INIT(&h->lanes);
+	h->d = d;
 	d->fs_home = h;
 	mig__on_link_frame(d, MIG_M_FS_REQ, on_fs_req);
 	mig__on_link_frame(d, MIG_M_FS_MODE, on_fs_mode);
@@ -813,6 +974,9 @@ mig__fs_home_free(struct homed *d)
 		return;
 	while (!TAILQ_EMPTY(&h->puts))
 		put_free(h, TAILQ_FIRST(&h->puts), 0);
+	/* The loop has run out: no hash is under way. */
+	while (!TAILQ_EMPTY(&h->lanes))
+		lane_free(h, TAILQ_FIRST(&h->lanes));
 	mig__hashdb_free(h->db);
 	mig__learn_free(d);
 	free(h->files);
