@@ -9,9 +9,10 @@
  * close (FLUSH) sends it home whole; the close returns once home has it.
  *
  * Timeouts are zero: the kernel asks again for every lookup and stat,
- * and drops a file's pages at each open, so a job sees each change home
- * made before it asked (no invalidations are needed, at the cost of a
- * round trip per lookup).
+ * and drops a file's pages at each open, so no kernel cache needs an
+ * invalidation. What the view knows (known.c: sampled by home when the
+ * latest job was placed, or answered since) is answered here; anything
+ * else is a question to home.
  */
 #include <errno.h>
 #include <fcntl.h>
