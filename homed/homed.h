@@ -64,6 +64,7 @@ struct rjob;
 struct homed;
 struct fs_home;
 struct fs_host;
+struct fs_learn;
 struct view;
 struct pending;
 
@@ -142,6 +143,7 @@ struct homed {
 	 * other homes' files that their jobs run in here. */
 	struct fs_home *fs_home;
 	struct fs_host *fs_host;
+	struct fs_learn *fs_learn;     /* access sets by program (learn.c) */
 };
 
 /* children.c: forks and reaping, for every role */
@@ -469,6 +471,7 @@ struct job {
 	uint32_t runs;       /* how many times it was sent to a host */
 	int watched;         /* LOCAL: its pid is watched for its end */
 	int home_only;       /* a host lacked its files: it runs here */
+	uint64_t fs_mark;    /* its link's fs requests when EXEC went out */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;
@@ -688,6 +691,28 @@ void mig__fs_home_free(struct homed *d);
  * mig hosts. */
 const char *mig__fs_peer_files(struct homed *d, struct peer *p);
 
+/* Sends host l, just before job id's EXEC, the paths prog's jobs used
+ * in recent runs as they are now (MIG_M_FS_PRIME), when l's host may run
+ * it in a served view. */
+void mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
+    const char *prog);
+
+/* fs/learn.c: learned access sets, by program (home side) */
+/* Request number k of link l's view asks about path (NULL: nothing to
+ * learn from it). */
+void mig__learn_seen(struct homed *d, struct link *l, const char *path);
+/* The fs requests link l's view has made so far. */
+uint64_t mig__fs_mark(struct homed *d, struct link *l);
+/* A job placed over l (its EXEC went at mark) ended: the paths asked
+ * since join prog's set. Returns how many fs requests l made since. */
+uint64_t mig__fs_learn(struct homed *d, struct link *l, const char *prog,
+    uint64_t mark);
+/* prog's set, most recent first; owned by learn.c, valid until the next
+ * call into it. */
+char *const *mig__learn_set(struct homed *d, const char *prog, size_t *n);
+void mig__learn_link_down(struct homed *d, struct link *l);
+void mig__learn_free(struct homed *d);
+
 /* fs/view.c: the fs role on a host: one served view per home link */
 void mig__fs_host_init(struct homed *d);
 /* Ends every view (the daemon stops). */
@@ -696,11 +721,18 @@ void mig__fs_host_free(struct homed *d);
 /* 1 when this host can run jobs in a served view (the probe, run once);
  * else 0, with the reason in *why. */
 int mig__fs_served(struct homed *d, const char **why);
-/* Calls fn(arg, v, NULL) once the view for home link l is ready (at
- * once if it is), or fn(arg, NULL, why) if it cannot be made or the link
- * goes first. The first call for a link starts its view. */
-void mig__view_want(struct homed *d, struct link *l,
+/* Job id of home link l runs in that link's view: calls fn(arg, v, NULL)
+ * once the view is ready (at once if it is), or fn(arg, NULL, why) if it
+ * cannot be made or the link goes first. The first call for a link
+ * starts its view. From this call on, the view answers from nothing
+ * learned before the job was placed but what home sent with it. */
+void mig__view_want(struct homed *d, struct link *l, uint32_t id,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
+/* A job of home link l ended: calls fn(arg, 1) once every file made in
+ * l's view is home, complete, with its mode (at once when there is no
+ * view or nothing to send), or fn(arg, 0) when the view ends first. */
+void mig__view_settle(struct homed *d, struct link *l,
+    void (*fn)(void *arg, int ok), void *arg);
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */
 int mig__view_enter(const struct view *v);

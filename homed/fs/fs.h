@@ -29,6 +29,8 @@ void mig__hash_buf(const void *p, size_t n, uint8_t out[MIG_HASH_BYTES]);
 /* The hash of everything fd holds from offset 0 to EOF (pread: the file
  * offset is left alone). *sizep, when not NULL, gets the bytes hashed. */
 int mig__hash_fd(int fd, uint8_t out[MIG_HASH_BYTES], uint64_t *sizep);
+/* A quick hash of a path for in-memory tables (FNV-1a), not of content. */
+size_t mig__path_hash(const char *p);
 /* Lower-case hex of a hash, NUL-terminated, into hex[MIG_HASH_HEX]. */
 void mig__hash_hex(const uint8_t h[MIG_HASH_BYTES], char hex[MIG_HASH_HEX]);
 /* The reverse; MIG_EPROTO unless s is exactly 64 hex digits. */
@@ -130,6 +132,22 @@ void mig__hashdb_free(struct mig_hashdb *db);
  * MIG__ERR(EAGAIN) if the file kept changing while it was hashed. */
 int mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
     uint8_t out[MIG_HASH_BYTES]);
+/* The hash kept for the file state *st (an lstat or fstat), without
+ * reading the file; MIG__ERR(ENOENT) when none is kept for it. */
+int mig__hashdb_peek(struct mig_hashdb *db, const struct stat *st,
+    uint8_t out[MIG_HASH_BYTES]);
+/* mig__hashdb_fd in two halves, so the hashing may run on another
+ * thread: compute touches no table (any thread; *st is the state before,
+ * and becomes the state hashed), keep files its result (the table's
+ * thread). */
+struct mig_hashdb_done {
+	unsigned computed;  /* calls of the hash function */
+	int keep;           /* the state hashed may be kept */
+};
+int mig__hashdb_compute(struct mig_hashdb *db, int fd, struct stat *st,
+    uint8_t out[MIG_HASH_BYTES], struct mig_hashdb_done *done);
+void mig__hashdb_keep(struct mig_hashdb *db, const struct stat *st,
+    const uint8_t hash[MIG_HASH_BYTES], const struct mig_hashdb_done *done);
 /* The same by path (opened O_RDONLY|O_NOFOLLOW|O_NONBLOCK). */
 int mig__hashdb_path(struct mig_hashdb *db, const char *path,
     uint8_t out[MIG_HASH_BYTES]);
@@ -198,6 +216,11 @@ int mig__fs_probe_with(const struct mig_fs_probe_opts *o,
  *   PUT_DATA    u32 handle, bytes data           -
  *   PUT_COMMIT  u32 handle                       attr
  *
+ * Before the EXEC of a job its host may run in a view, home sends
+ * MIG_M_FS_PRIME: u32 n, then n x (str path, u32 errno (0: it exists),
+ * and when 0: attr, u32 what (MIG_FS_PRIME_*), bytes hash if HASH,
+ * bytes target if TARGET), each sampled as the job was placed.
+ *
  * attr: u32 mode, nlink, uid, gid, own (1: uid is home's user, 2: gid is
  * its group), u64 size, blocks, ino (home's dev and ino mixed, so files
  * of different file systems never share one), rdev, then atime, mtime,
@@ -229,6 +252,9 @@ enum mig_fs_op {
 #define MIG_FS_SET_MTIME 0x8
 #define MIG_FS_SET_ATIME_NOW 0x10
 #define MIG_FS_SET_MTIME_NOW 0x20
+
+#define MIG_FS_PRIME_HASH 0x1   /* a regular file's hash follows */
+#define MIG_FS_PRIME_TARGET 0x2 /* a symbolic link's target follows */
 
 /* Bytes of file content per FETCH or PUT_DATA frame. */
 #define MIG_FS_CHUNK (512u << 10)

@@ -9,9 +9,10 @@
  * close (FLUSH) sends it home whole; the close returns once home has it.
  *
  * Timeouts are zero: the kernel asks again for every lookup and stat,
- * and drops a file's pages at each open, so a job sees each change home
- * made before it asked (no invalidations are needed, at the cost of a
- * round trip per lookup).
+ * and drops a file's pages at each open, so no kernel cache needs an
+ * invalidation. What the view knows (known.c: sampled by home when the
+ * latest job was placed, or answered since) is answered here; anything
+ * else is a question to home.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,11 +61,7 @@ struct fetch {
 static size_t
 hash_path(const char *p)
 {
-	uint64_t h = 1469598103934665603ull;
-
-	for (; *p != '\0'; p++)
-		h = (h ^ (uint8_t)*p) * 1099511628211ull;
-	return (size_t)(h % NODE_BUCKETS);
+	return mig__path_hash(p) % NODE_BUCKETS;
 }
 
 static struct node *
@@ -142,6 +139,8 @@ node_free(struct view *v, struct node *n)
 	struct node **pp;
 
 	path_unlink(v, n);
+	if (n->created)
+		TAILQ_REMOVE(&v->created, n, created_entry);
 	for (pp = &v->by_id[n->id % NODE_BUCKETS]; *pp != NULL;
 	    pp = &(*pp)->next_id)
 		if (*pp == n) {
@@ -297,8 +296,31 @@ reply_entry(struct freq *q, struct node *n)
 	fuse_reply_entry(q->req, &e);
 }
 
+/* The node at path, now with attributes *st, looked up once more; NULL
+ * when out of memory. */
+static struct node *
+node_at(struct view *v, const char *path, const struct stat *st)
+{
+	struct node *n = node_by_path(v, path);
+
+	/* Another kind of file there now: a new node, as the kernel must
+	 * not see one node change its type. */
+	if (n != NULL && (n->attr.st_mode & S_IFMT) != 0 &&
+	    ((n->attr.st_mode ^ st->st_mode) & S_IFMT) != 0) {
+		path_unlink(v, n);
+		n = NULL;
+	}
+	if (n == NULL && (n = node_add(v, path, 0)) == NULL)
+		return NULL;
+	/* Written here: the local content's attributes win (node_attr). */
+	n->attr = *st;
+	n->nlookup++;
+	return n;
+}
+
 /* The node at q->path, with the attributes in rd; NULL on failure (the
- * request has been answered). */
+ * request has been answered). A change the view made drops what the
+ * view knew of the path and its folder. */
 static struct node *
 entry_node(struct freq *q, struct mig_rd *rd)
 {
@@ -311,20 +333,14 @@ entry_node(struct freq *q, struct mig_rd *rd)
 		fuse_reply_err(q->req, EIO);
 		return NULL;
 	}
-	n = node_by_path(v, q->path);
-	/* Another kind of file there now: a new node, as the kernel must
-	 * not see one node change its type. */
-	if (n != NULL && (n->attr.st_mode & S_IFMT) != 0 &&
-	    ((n->attr.st_mode ^ st.st_mode) & S_IFMT) != 0) {
-		path_unlink(v, n);
-		n = NULL;
-	}
-	if (n == NULL && (n = node_add(v, q->path, 0)) == NULL) {
+	if (q->op == MIG_FS_LSTAT)
+		mig__known_attr(v, q->path, 0, &st);
+	else
+		mig__known_drop(v, q->path);
+	if ((n = node_at(v, q->path, &st)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 		return NULL;
 	}
-	n->attr = st;
-	n->nlookup++;
 	return n;
 }
 
@@ -333,6 +349,8 @@ done_entry(struct freq *q, int err, struct mig_rd *rd)
 {
 	struct node *n;
 
+	if (q->op == MIG_FS_LSTAT && err == ENOENT)
+		mig__known_attr(q->v, q->path, err, NULL);
 	if (err != 0)
 		fuse_reply_err(q->req, err);
 	else if ((n = entry_node(q, rd)) != NULL)
@@ -357,15 +375,27 @@ static void
 op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
+	struct node *p = node_get(v, parent), *n;
+	struct known *k;
 	struct freq *q;
 
 	if (p == NULL) {
 		fuse_reply_err(req, ESTALE);
 		return;
 	}
-	if ((q = freq_path(v, req, p, name)) != NULL)
+	if ((q = freq_path(v, req, p, name)) == NULL)
+		return;
+	if ((k = mig__known_get(v, q->path)) == NULL) {
 		ask_path(v, q, MIG_FS_LSTAT, done_entry);
+		return;
+	}
+	if (k->err != 0)
+		fuse_reply_err(req, k->err);
+	else if ((n = node_at(v, q->path, &k->attr)) == NULL)
+		fuse_reply_err(req, ENOMEM);
+	else
+		reply_entry(q, n);
+	mig__freq_free(q);
 }
 
 /* The answer to a getattr, or to a setattr: the attributes now. */
@@ -380,6 +410,10 @@ done_getattr(struct freq *q, int err, struct mig_rd *rd)
 		mig__view_bad(q->v, "attributes");
 		fuse_reply_err(q->req, EIO);
 	} else {
+		if (q->op == MIG_FS_LSTAT)
+			mig__known_attr(q->v, q->path, 0, &st);
+		else
+			mig__known_drop(q->v, q->path);
 		q->node->attr = st;
 		node_attr(q->node, &st);
 		fuse_reply_attr(q->req, &st, 0);
@@ -392,6 +426,7 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct node *n = node_get(v, ino);
+	struct known *k;
 	struct freq *q;
 	struct stat st;
 
@@ -401,6 +436,13 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* Written here, or gone at home: what we know is the truth. */
 	if (n->wfd >= 0 || n->detached) {
+		node_attr(n, &st);
+		fuse_reply_attr(req, &st, 0);
+		return;
+	}
+	if ((k = mig__known_get(v, n->path)) != NULL && k->err == 0 &&
+	    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) == 0) {
+		n->attr = k->attr;
 		node_attr(n, &st);
 		fuse_reply_attr(req, &st, 0);
 		return;
@@ -419,7 +461,7 @@ op_forget_one(struct view *v, fuse_ino_t ino, uint64_t nlookup)
 	if (n == NULL || n->id == FUSE_ROOT_ID)
 		return;
 	n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
-	if (n->nlookup == 0 && n->refs == 0 && !n->putting)
+	if (n->nlookup == 0 && n->refs == 0 && !n->putting && !n->created)
 		node_free(v, n);
 }
 
@@ -456,6 +498,7 @@ done_readlink(struct freq *q, int err, struct mig_rd *rd)
 	} else if ((s = strndup((const char *)p, n)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 	} else {
+		mig__known_target(q->v, q->path, s);
 		fuse_reply_readlink(q->req, s);
 		free(s);
 	}
@@ -467,10 +510,15 @@ op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct node *n = node_get(v, ino);
+	struct known *k;
 	struct freq *q;
 
 	if (n == NULL) {
 		fuse_reply_err(req, ESTALE);
+		return;
+	}
+	if ((k = mig__known_get(v, n->path)) != NULL && k->target != NULL) {
+		fuse_reply_readlink(req, k->target);
 		return;
 	}
 	if ((q = freq_path(v, req, n, NULL)) != NULL)
@@ -883,6 +931,7 @@ done_open(struct freq *q, int err, struct mig_rd *rd)
 		mig__freq_free(q);
 		return;
 	}
+	mig__known_key(q->v, q->path, &st, key);
 	q->node->attr = st;
 	memcpy(q->key, key, n);
 	object_get(q->v, q, (uint64_t)st.st_size);
@@ -893,6 +942,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct node *n = node_get(v, ino);
+	struct known *k;
 	struct freq *q;
 
 	if (n == NULL) {
@@ -917,6 +967,13 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 			n->dirty = 1;
 		reply_open_local(q, n);
 		mig__freq_free(q);
+		return;
+	}
+	if ((k = mig__known_get(v, n->path)) != NULL && k->has_key &&
+	    S_ISREG(k->attr.st_mode)) {
+		n->attr = k->attr;
+		memcpy(q->key, k->key, sizeof(q->key));
+		object_get(v, q, (uint64_t)k->attr.st_size);
 		return;
 	}
 	ask_path(v, q, MIG_FS_OPEN, done_open);
@@ -971,7 +1028,8 @@ put_end(struct view *v, struct node *n, int err)
 	struct freq *q;
 
 	n->putting = 0;
-	if (err == 0 && n->dirty && !TAILQ_EMPTY(&n->flushes) && !v->ending) {
+	if (err == 0 && n->dirty && (!TAILQ_EMPTY(&n->flushes) ||
+	    n->settling) && !v->ending) {
 		put_start(v, n);
 		return;
 	}
@@ -983,12 +1041,18 @@ put_end(struct view *v, struct node *n, int err)
 		fuse_reply_err(q->req, err);
 		mig__freq_free(q);
 	}
-	if (n->refs == 0) {
+	if (n->settling) {
+		n->settling = 0;
+		v->settling--;
+	}
+	if (n->refs == 0 && !n->created) {
 		mig__close(n->wfd);
 		n->wfd = -1;
 		if (n->nlookup == 0)
 			node_free(v, n);
 	}
+	if (v->settling == 0)
+		mig__view_settled(v);
 }
 
 /* What was just written home goes into the cache too, so the next job
@@ -1033,6 +1097,7 @@ done_put_commit(struct freq *q, int err, struct mig_rd *rd)
 			mig__view_bad(v, "put");
 			err = EIO;
 		} else {
+			mig__known_drop(v, n->path);
 			n->attr = st;
 			if (!n->dirty)
 				cache_written(v, n);
@@ -1138,14 +1203,17 @@ put_start(struct view *v, struct node *n)
 }
 
 static void
-op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+flush(fuse_req_t req, struct fuse_file_info *fi, int now)
 {
 	struct view *v = fuse_req_userdata(req);
 	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
 	struct node *n = h->n;
 	struct freq *q;
 
-	if (h->kind != FH_LOCAL || (!n->dirty && !n->putting)) {
+	/* A file made in the view goes home when a job ends (a temporary
+	 * one removed by then never does), unless fsync asks now. */
+	if (h->kind != FH_LOCAL || (!n->dirty && !n->putting) ||
+	    (n->created && !now)) {
 		fuse_reply_err(req, 0);
 		return;
 	}
@@ -1159,10 +1227,16 @@ op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 }
 
 static void
+op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
+{
+	flush(req, fi, 0);
+}
+
+static void
 op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
     struct fuse_file_info *fi)
 {
-	op_flush(req, ino, fi);
+	flush(req, fi, 1);
 }
 
 static void
@@ -1175,7 +1249,7 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	if (h->kind == FH_OBJECT) {
 		mig__close(h->fd);
 		mig__cache_release(v->d->fs_host->cache, h->key);
-	} else if (--n->refs == 0 && !n->putting) {
+	} else if (--n->refs == 0 && !n->putting && !n->created) {
 		if (n->dirty && !v->ending) {
 			put_start(v, n); /* written through a mapping */
 		} else {
@@ -1187,6 +1261,36 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	free(h);
 	fuse_reply_err(req, 0);
+}
+
+void
+mig__nodes_settle(struct view *v)
+{
+	struct node *n;
+
+	/* Held while the list is walked: no put that ends at once may
+	 * count as the last one. */
+	v->settling++;
+	while ((n = TAILQ_FIRST(&v->created)) != NULL) {
+		TAILQ_REMOVE(&v->created, n, created_entry);
+		n->created = 0;
+		if (n->detached || (!n->dirty && !n->putting)) {
+			/* Removed (a temporary file), or home has it all. */
+			n->dirty = 0;
+			if (n->refs == 0 && !n->putting) {
+				mig__close(n->wfd);
+				n->wfd = -1;
+				if (n->nlookup == 0)
+					node_free(v, n);
+			}
+			continue;
+		}
+		n->settling = 1;
+		v->settling++;
+		if (!n->putting)
+			put_start(v, n);
+	}
+	v->settling--;
 }
 
 /* ---- changes, done at home ---- */
@@ -1207,6 +1311,10 @@ done_create(struct freq *q, int err, struct mig_rd *rd)
 	if (n->wfd < 0 && (n->wfd = mig__view_tmpfile(q->v)) < 0) {
 		fuse_reply_err(q->req, errno);
 		goto out;
+	}
+	if (!n->created) {
+		n->created = 1;
+		TAILQ_INSERT_TAIL(&q->v->created, n, created_entry);
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
@@ -1356,6 +1464,8 @@ done_remove(struct freq *q, int err, struct mig_rd *rd)
 		mig__view_bad(q->v, "remove");
 		err = EIO;
 	}
+	if (err == 0)
+		mig__known_drop(q->v, q->path);
 	if (err == 0 && (n = node_by_path(q->v, q->path)) != NULL) {
 		path_unlink(q->v, n);
 		n->attr.st_nlink = n->attr.st_nlink > 0 ?
@@ -1399,8 +1509,11 @@ done_rename(struct freq *q, int err, struct mig_rd *rd)
 		mig__view_bad(q->v, "rename");
 		err = EIO;
 	}
-	if (err == 0)
+	/* Whole folders may have moved: the view asks home again. */
+	if (err == 0) {
 		nodes_rename(q->v, q->path, q->path2);
+		mig__known_clear(q->v);
+	}
 	fuse_reply_err(q->req, err);
 	mig__freq_free(q);
 }

@@ -92,3 +92,13 @@ mig__hash_unhex(const char *s, uint8_t h[MIG_HASH_BYTES])
 	memcpy(h, tmp, sizeof(tmp));
 	return 0;
 }
+
+size_t
+mig__path_hash(const char *p)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 1099511628211ull;
+	return (size_t)h;
+}

@@ -186,15 +186,73 @@ remember(struct mig_hashdb *db, const struct stat *st,
 }
 
 int
+mig__hashdb_peek(struct mig_hashdb *db, const struct stat *st,
+    uint8_t out[MIG_HASH_BYTES])
+{
+	struct hentry *e = find(db, st->st_dev, st->st_ino);
+
+	if (e == NULL || e->size != st->st_size ||
+	    !ts_eq(&e->mtim, &st->st_mtim) || !ts_eq(&e->ctim, &st->st_ctim))
+		return MIG__ERR(ENOENT);
+	TAILQ_REMOVE(&db->lru, e, lru);
+	TAILQ_INSERT_TAIL(&db->lru, e, lru);
+	memcpy(out, e->hash, MIG_HASH_BYTES);
+	db->st.hits++;
+	return 0;
+}
+
+int
+mig__hashdb_compute(struct mig_hashdb *db, int fd, struct stat *st,
+    uint8_t out[MIG_HASH_BYTES], struct mig_hashdb_done *done)
+{
+	struct timespec start;
+	struct stat after;
+	uint64_t size;
+	int r;
+
+	memset(done, 0, sizeof(*done));
+	for (;;) {
+		if (done->computed == HASH_TRIES)
+			return MIG__ERR(EAGAIN);
+		/* The clock that stamps files (timestamps come from the coarse
+		 * clock), read before the first byte is. */
+		clock_gettime(CLOCK_REALTIME_COARSE, &start);
+		done->computed++;
+		if ((r = db->fn(fd, out, &size)) != 0)
+			return r;
+		if (fstat(fd, &after) != 0)
+			return MIG__ERR(errno);
+		if (same_file_state(st, &after) &&
+		    size == (uint64_t)after.st_size)
+			break;
+		*st = after;
+	}
+	/* Changed in the current tick: a second change in the same tick
+	 * would keep every field as it is now, so nothing is kept. */
+	done->keep = ts_before(&after.st_ctim, &start);
+	return 0;
+}
+
+void
+mig__hashdb_keep(struct mig_hashdb *db, const struct stat *st,
+    const uint8_t hash[MIG_HASH_BYTES], const struct mig_hashdb_done *done)
+{
+	struct hentry *e;
+
+	db->st.computed += done->computed;
+	if (done->keep)
+		remember(db, st, hash);
+	else if ((e = find(db, st->st_dev, st->st_ino)) != NULL)
+		remove_entry(db, e);
+}
+
+int
 mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
     uint8_t out[MIG_HASH_BYTES])
 {
-	struct stat before, after;
-	struct timespec start;
-	struct hentry *e;
-	uint8_t h[MIG_HASH_BYTES];
-	uint64_t size;
-	int tries, r;
+	struct mig_hashdb_done done;
+	struct stat before;
+	int r;
 
 	if (st == NULL) {
 		if (fstat(fd, &before) != 0)
@@ -204,40 +262,13 @@ mig__hashdb_fd(struct mig_hashdb *db, int fd, const struct stat *st,
 	}
 	if (!S_ISREG(before.st_mode))
 		return MIG__ERR(EINVAL);
-	e = find(db, before.st_dev, before.st_ino);
-	if (e != NULL && e->size == before.st_size &&
-	    ts_eq(&e->mtim, &before.st_mtim) &&
-	    ts_eq(&e->ctim, &before.st_ctim)) {
-		TAILQ_REMOVE(&db->lru, e, lru);
-		TAILQ_INSERT_TAIL(&db->lru, e, lru);
-		memcpy(out, e->hash, MIG_HASH_BYTES);
-		db->st.hits++;
+	if (mig__hashdb_peek(db, &before, out) == 0)
 		return 0;
-	}
-	for (tries = 0;; tries++) {
-		if (tries == HASH_TRIES)
-			return MIG__ERR(EAGAIN);
-		/* The clock that stamps files (timestamps come from the coarse
-		 * clock), read before the first byte is. */
-		clock_gettime(CLOCK_REALTIME_COARSE, &start);
-		db->st.computed++;
-		if ((r = db->fn(fd, h, &size)) != 0)
-			return r;
-		if (fstat(fd, &after) != 0)
-			return MIG__ERR(errno);
-		if (same_file_state(&before, &after) &&
-		    size == (uint64_t)after.st_size)
-			break;
-		before = after;
-	}
-	/* Changed in the current tick: a second change in the same tick
-	 * would keep every field as it is now, so nothing is kept. */
-	if (ts_before(&after.st_ctim, &start))
-		remember(db, &after, h);
-	else if ((e = find(db, after.st_dev, after.st_ino)) != NULL)
-		remove_entry(db, e);
-	memcpy(out, h, MIG_HASH_BYTES);
-	return 0;
+	r = mig__hashdb_compute(db, fd, &before, out, &done);
+	db->st.computed += r != 0 ? done.computed : 0;
+	if (r == 0)
+		mig__hashdb_keep(db, &before, out, &done);
+	return r;
 }
 
 int

@@ -9,9 +9,10 @@
  * PUT_DATA..., PUT_COMMIT) into a temporary file in its folder, which is
  * renamed into place with its mode.
  *
- * First version: the file I/O runs on the loop. Every call is a local
- * file system call on a path of this host, bounded by a chunk, but a
- * slow disk stalls the daemon for its duration.
+ * Hashing a file not hashed yet (the first open of cc1 reads tens of
+ * MB) runs on libuv's thread pool; the link's later requests wait for
+ * it, so each link's answers keep the order of its requests. The other
+ * calls run on the loop, each bounded by a chunk or a page.
  *
  * A malformed request fails its link, with a log line.
  */
@@ -40,20 +41,52 @@ struct put {
 /* What a host said of its files (MIG_M_FS_MODE). */
 struct peer_files {
 	struct peer *peer;
+	int serves;          /* its jobs may run in a served view */
 	char text[200];
 };
 
+/* A link's requests: while one is answered off the loop, the next ones
+ * wait here, in order. */
+struct lane {
+	TAILQ_ENTRY(lane) entry;
+	struct link *link;   /* NULL once the link is gone */
+	int busy;            /* a hash runs for it on the thread pool */
+	struct mig_buf held; /* frames waiting, as received */
+};
+
+/* An OPEN whose file is hashed on the thread pool. */
+struct hashwork {
+	uv_work_t req;
+	struct fs_home *h;
+	struct lane *lane;
+	uint32_t stream;
+	int fd;
+	struct stat st;      /* before, then as hashed */
+	uint8_t key[MIG_HASH_BYTES];
+	struct mig_hashdb_done done;
+	int r;
+};
+
 struct fs_home {
+	struct homed *d;
 	struct mig_hashdb *db;
 	uint32_t next_put;
 	TAILQ_HEAD(, put) puts;
 	struct peer_files *files;
 	size_t nfiles;
+	TAILQ_HEAD(, lane) lanes;
+	struct hashwork *later; /* set by an op that answers later */
 };
 
 #define HASHDB_MAX 65536
 /* What a READDIR answer may hold, under MIG_FRAME_MAX. */
 #define DIR_REPLY_MAX (MIG_FRAME_MAX - 4096)
+/* What a PRIME may hold: an entry is at most a path, its attributes, a
+ * hash and a link's target. */
+#define PRIME_MAX (MIG_FRAME_MAX - 3 * PATH_MAX - 256)
+
+/* An op's answer comes later (h->later). */
+#define LATER (-2)
 
 typedef int op_fn(struct fs_home *h, struct link *l, struct mig_rd *rd,
     struct mig_buf *out);
@@ -172,6 +205,9 @@ op_readlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
 	return e;
 }
 
+static int put_opened(struct mig_buf *out, int fd,
+    const uint8_t key[MIG_HASH_BYTES]);
+
 static int
 op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
     struct mig_buf *out)
@@ -179,7 +215,7 @@ op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
 	uint8_t key[MIG_HASH_BYTES];
 	char *path = NULL;
 	struct stat st;
-	int fd = -1, e = 0, r;
+	int fd = -1, e = 0;
 
 	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
 		free(path);
@@ -194,23 +230,37 @@ op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
 		e = EINVAL;
 		goto out;
 	}
-	if ((r = mig__hashdb_fd(h->db, fd, &st, key)) != 0) {
-		e = r < 0 && r > -4096 ? -r : EIO;
+	if (mig__hashdb_peek(h->db, &st, key) != 0) {
+		if ((h->later = calloc(1, sizeof(*h->later))) == NULL) {
+			e = ENOMEM;
+			goto out;
+		}
+		h->later->fd = fd;
+		h->later->st = st;
+		fd = -1;
+		e = LATER;
 		goto out;
 	}
-	/* The attributes of the version hashed: a change since is a new
-	 * version, which the host's next open sees. */
-	if (fstat(fd, &st) == -1) {
-		e = errno;
-		goto out;
-	}
-	if (mig__fs_put_attr(out, &st, getuid(), getgid()) != 0 ||
-	    proto_put_bytes(out, key, sizeof(key)) != 0)
-		e = ENOMEM;
+	e = put_opened(out, fd, key);
  out:
 	mig__close(fd);
 	free(path);
 	return e;
+}
+
+/* OPEN's answer: the attributes of the version hashed (a change since is
+ * a new version, which the host's next open sees) and its hash. */
+static int
+put_opened(struct mig_buf *out, int fd, const uint8_t key[MIG_HASH_BYTES])
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return errno;
+	if (mig__fs_put_attr(out, &st, getuid(), getgid()) != 0 ||
+	    proto_put_bytes(out, key, MIG_HASH_BYTES) != 0)
+		return ENOMEM;
+	return 0;
 }
 
 static int
@@ -578,6 +628,7 @@ op_put_commit(struct fs_home *h, struct link *l, struct mig_rd *rd,
 		put_free(h, p, 0);
 		return e;
 	}
+	mig__log(MIG_LOG_DEBUG, "link %s: put %s", l->desc, p->path);
 	e = put_lstat(p->path, out);
 	put_free(h, p, 1);
 	return e;
@@ -602,37 +653,149 @@ static op_fn *const ops[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_COMMIT] = op_put_commit,
 };
 
+static struct lane *
+lane_of(struct fs_home *h, struct link *l)
+{
+	struct lane *ln;
+
+	TAILQ_FOREACH(ln, &h->lanes, entry)
+		if (ln->link == l)
+			return ln;
+	if ((ln = calloc(1, sizeof(*ln))) == NULL)
+		return NULL;
+	ln->link = l;
+	TAILQ_INSERT_TAIL(&h->lanes, ln, entry);
+	return ln;
+}
+
+static void
+lane_free(struct fs_home *h, struct lane *ln)
+{
+	TAILQ_REMOVE(&h->lanes, ln, entry);
+	mig_buf_free(&ln->held);
+	free(ln);
+}
+
+static void
+send_answer(struct link *l, uint16_t op, uint32_t stream, struct mig_buf *out,
+    int e)
+{
+	if (e != 0) {
+		out->len = 0;
+		proto_put_u32(out, (uint32_t)e);
+	}
+	mig__link_send(l, MIG_M_FS_REP, op, stream, out->data, out->len);
+}
+
+static void
+work_hash(uv_work_t *req)
+{
+	struct hashwork *w = req->data;
+
+	w->r = mig__hashdb_compute(w->h->db, w->fd, &w->st, w->key, &w->done);
+}
+
+static void serve(struct fs_home *h, struct lane *ln,
+    const struct mig_frame *f);
+
+static void
+after_hash(uv_work_t *req, int status)
+{
+	struct hashwork *w = req->data;
+	struct fs_home *h = w->h;
+	struct lane *ln = w->lane;
+	struct mig_buf out = { NULL, 0, 0 };
+	struct mig_frame f;
+	int e;
+
+	if (w->r == 0)
+		mig__hashdb_keep(h->db, &w->st, w->key, &w->done);
+	if (ln->link != NULL) {
+		if (proto_put_u32(&out, 0) != 0)
+			e = ENOMEM;
+		else if (w->r != 0)
+			e = w->r < 0 && w->r > -4096 ? -w->r : EIO;
+		else
+			e = put_opened(&out, w->fd, w->key);
+		send_answer(ln->link, MIG_FS_OPEN, w->stream, &out, e);
+	}
+	mig_buf_free(&out);
+	mig__close(w->fd);
+	free(w);
+	ln->busy = 0;
+	if (ln->link == NULL) {
+		lane_free(h, ln);
+		return;
+	}
+	/* The requests that waited, in order, until one waits again. */
+	while (!ln->busy && ln->link != NULL && ln->held.len > 0 &&
+	    mig_frame_decode(ln->held.data, ln->held.len, &f) == 0) {
+		serve(h, ln, &f);
+		mig_buf_consume(&ln->held, MIG_FRAME_HDR + f.len);
+	}
+}
+
+static void
+serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
+{
+	struct link *l = ln->link;
+	struct mig_buf out = { NULL, 0, 0 };
+	struct mig_rd rd;
+	char *path;
+	int e;
+
+	/* What the view looks up or opens is what its jobs need. */
+	proto_rd_init(&rd, f->payload, f->len);
+	if ((f->flags != MIG_FS_LSTAT && f->flags != MIG_FS_READLINK &&
+	    f->flags != MIG_FS_OPEN) || get_path(&rd, &path) != 0)
+		path = NULL;
+	mig__learn_seen(l->d, l, path);
+	free(path);
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_put_u32(&out, 0) != 0) {
+		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+		return;
+	}
+	e = ops[f->flags](h, l, &rd, &out);
+	if (e == LATER) {
+		h->later->h = h;
+		h->later->lane = ln;
+		h->later->stream = f->stream;
+		h->later->req.data = h->later;
+		ln->busy = 1;
+		uv_queue_work(l->d->loop, &h->later->req, work_hash,
+		    after_hash);
+		h->later = NULL;
+	} else if (e < 0) {
+		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
+		    l->desc, f->flags);
+		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
+	} else {
+		send_answer(l, f->flags, f->stream, &out, e);
+	}
+	mig_buf_free(&out);
+}
+
 static void
 on_fs_req(struct link *l, const struct mig_frame *f)
 {
 	struct fs_home *h = l->d->fs_home;
-	struct mig_buf out = { NULL, 0, 0 };
-	struct mig_rd rd;
-	int e;
+	struct lane *ln;
 
 	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
 		mig__link_fail(l, MIG_EPROTO, "fs request with unknown op %u",
 		    f->flags);
 		return;
 	}
-	proto_rd_init(&rd, f->payload, f->len);
-	if (proto_put_u32(&out, 0) != 0) {
+	if ((ln = lane_of(h, l)) == NULL) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		return;
 	}
-	if ((e = ops[f->flags](h, l, &rd, &out)) < 0) {
-		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
-		    l->desc, f->flags);
-		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
-		goto out;
-	}
-	if (e != 0) {
-		out.len = 0;
-		proto_put_u32(&out, (uint32_t)e);
-	}
-	mig__link_send(l, MIG_M_FS_REP, f->flags, f->stream, out.data, out.len);
- out:
-	mig_buf_free(&out);
+	if (!ln->busy)
+		serve(h, ln, f);
+	else if (mig_frame_put(&ln->held, f->type, f->flags, f->stream,
+	    f->payload, f->len) != 0)
+		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 }
 
 static void
@@ -665,6 +828,7 @@ on_fs_mode(struct link *l, const struct mig_frame *f)
 		pf = &h->files[h->nfiles++];
 		pf->peer = l->peer;
 	}
+	pf->serves = served && files != MIG_FILES_SHARED;
 	/* Names and reasons reach a terminal: printable ASCII only. */
 	for (char *c = why; *c != '\0'; c++)
 		if (*c < ' ' || *c > '~')
@@ -694,6 +858,73 @@ mig__fs_peer_files(struct homed *d, struct peer *p)
 	return "-";
 }
 
+/* One path of a PRIME, as it is now: 0, or ENOMEM. */
+static int
+put_prime(struct fs_home *h, struct mig_buf *b, const char *path)
+{
+	uint8_t key[MIG_HASH_BYTES];
+	char target[PATH_MAX];
+	struct stat st;
+	uint32_t what = 0;
+	ssize_t n = 0;
+
+	if (proto_put_str(b, path) != 0)
+		return ENOMEM;
+	if (lstat(path, &st) == -1)
+		return proto_put_u32(b, (uint32_t)errno) != 0 ? ENOMEM : 0;
+	/* Only hashes already known: hashing here would stall placement. */
+	if (S_ISREG(st.st_mode) && mig__hashdb_peek(h->db, &st, key) == 0)
+		what |= MIG_FS_PRIME_HASH;
+	if (S_ISLNK(st.st_mode) &&
+	    (n = readlink(path, target, sizeof(target) - 1)) > 0)
+		what |= MIG_FS_PRIME_TARGET;
+	if (proto_put_u32(b, 0) != 0 ||
+	    mig__fs_put_attr(b, &st, getuid(), getgid()) != 0 ||
+	    proto_put_u32(b, what) != 0 ||
+	    ((what & MIG_FS_PRIME_HASH) &&
+	    proto_put_bytes(b, key, sizeof(key)) != 0) ||
+	    ((what & MIG_FS_PRIME_TARGET) &&
+	    proto_put_bytes(b, target, (size_t)n) != 0))
+		return ENOMEM;
+	return 0;
+}
+
+void
+mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
+    const char *prog)
+{
+	struct fs_home *h = d->fs_home;
+	struct mig_buf b = { NULL, 0, 0 };
+	char *const *set;
+	size_t n, at;
+	uint32_t k = 0;
+	int serves = 0;
+
+	for (size_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].peer == l->peer)
+			serves = h->files[i].serves;
+	if (!serves)
+		return;
+	/* Sent even when empty: the host trusts nothing it learned before
+	 * this job was placed. */
+	set = mig__learn_set(d, prog, &n);
+	if (proto_put_u32(&b, 0) != 0)
+		goto out;
+	for (size_t i = 0; i < n && b.len < PRIME_MAX; i++) {
+		at = b.len;
+		if (put_prime(h, &b, set[i]) != 0) {
+			b.len = at;
+			break;
+		}
+		k++;
+	}
+	for (int i = 0; i < 4; i++)
+		b.data[i] = (uint8_t)(k >> (8 * i));
+	mig__link_send(l, MIG_M_FS_PRIME, 0, id, b.data, b.len);
+ out:
+	mig_buf_free(&b);
+}
+
 /* A host that goes away leaves no temporary files behind. */
 static void
 on_link_down(struct link *l, int code, const char *why)
@@ -701,9 +932,19 @@ on_link_down(struct link *l, int code, const char *why)
 	struct fs_home *h = l->d->fs_home;
 	struct put *p, *next;
 
+	struct lane *ln, *lnext;
+
 	TAILQ_FOREACH_SAFE(p, &h->puts, entry, next)
 		if (p->link == l)
 			put_free(h, p, 0);
+	/* A lane whose hash still runs goes when it is done. */
+	TAILQ_FOREACH_SAFE(ln, &h->lanes, entry, lnext)
+		if (ln->link == l) {
+			ln->link = NULL;
+			if (!ln->busy)
+				lane_free(h, ln);
+		}
+	mig__learn_link_down(l->d, l);
 }
 
 void
@@ -716,6 +957,8 @@ mig__fs_home_init(struct homed *d)
 	    mig__hashdb_new(HASHDB_MAX, NULL, &h->db) != 0)
 		mig__die(1, "out of memory");
 	TAILQ_INIT(&h->puts);
+	TAILQ_INIT(&h->lanes);
+	h->d = d;
 	d->fs_home = h;
 	mig__on_link_frame(d, MIG_M_FS_REQ, on_fs_req);
 	mig__on_link_frame(d, MIG_M_FS_MODE, on_fs_mode);
@@ -731,7 +974,11 @@ mig__fs_home_free(struct homed *d)
 		return;
 	while (!TAILQ_EMPTY(&h->puts))
 		put_free(h, TAILQ_FIRST(&h->puts), 0);
+	/* The loop has run out: no hash is under way. */
+	while (!TAILQ_EMPTY(&h->lanes))
+		lane_free(h, TAILQ_FIRST(&h->lanes));
 	mig__hashdb_free(h->db);
+	mig__learn_free(d);
 	free(h->files);
 	free(h);
 	d->fs_home = NULL;

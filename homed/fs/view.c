@@ -100,6 +100,49 @@ mig__view_tmpfile(struct view *v)
 	return fd;
 }
 
+static struct view *view_find(struct homed *d, struct link *l);
+
+static void
+settles_end(struct view *v, int ok)
+{
+	struct settle *st;
+
+	while ((st = TAILQ_FIRST(&v->settles)) != NULL) {
+		TAILQ_REMOVE(&v->settles, st, entry);
+		st->fn(st->arg, ok);
+		free(st);
+	}
+}
+
+void
+mig__view_settled(struct view *v)
+{
+	settles_end(v, 1);
+}
+
+void
+mig__view_settle(struct homed *d, struct link *l,
+    void (*fn)(void *arg, int ok), void *arg)
+{
+	struct view *v = view_find(d, l);
+	struct settle *st;
+
+	if (v == NULL || v->ending) {
+		fn(arg, v == NULL);
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		fn(arg, 1);
+		return;
+	}
+	st->fn = fn;
+	st->arg = arg;
+	TAILQ_INSERT_TAIL(&v->settles, st, entry);
+	mig__nodes_settle(v);
+	if (v->settling == 0)
+		settles_end(v, 1);
+}
+
 static struct view *
 view_find(struct homed *d, struct link *l)
 {
@@ -288,6 +331,7 @@ view_free(struct view *v)
 {
 	TAILQ_REMOVE(&v->d->fs_host->views, v, entry);
 	mig__nodes_free(v);
+	mig__known_clear(v);
 	if (v->se != NULL)
 		fuse_session_destroy(v->se); /* closes the FUSE fd */
 	else
@@ -490,8 +534,68 @@ view_start(struct view *v)
 	mig__close(sp[1]);
 }
 
+static void
+prime_free(struct fs_host *h, struct prime *pr)
+{
+	TAILQ_REMOVE(&h->primes, pr, entry);
+	free(pr->p);
+	free(pr);
+}
+
+static struct prime *
+prime_find(struct fs_host *h, struct link *l)
+{
+	struct prime *pr;
+
+	TAILQ_FOREACH(pr, &h->primes, entry)
+		if (pr->link == l)
+			return pr;
+	return NULL;
+}
+
+/* Kept until the job's EXEC says whether it runs in the view. */
+static void
+on_fs_prime(struct link *l, const struct mig_frame *f)
+{
+	struct fs_host *h = l->d->fs_host;
+	struct prime *pr = prime_find(h, l);
+
+	if (pr != NULL)
+		prime_free(h, pr);
+	if ((pr = calloc(1, sizeof(*pr))) == NULL ||
+	    (pr->p = malloc(f->len > 0 ? f->len : 1)) == NULL) {
+		free(pr);
+		return;
+	}
+	memcpy(pr->p, f->payload, f->len);
+	pr->n = f->len;
+	pr->link = l;
+	pr->id = f->stream;
+	TAILQ_INSERT_TAIL(&h->primes, pr, entry);
+}
+
+/* Job id of link l was placed: the view trusts nothing learned before,
+ * and knows what home sampled for it. */
+static void
+view_placed(struct view *v, struct link *l, uint32_t id)
+{
+	struct fs_host *h = v->d->fs_host;
+	struct prime *pr = prime_find(h, l);
+	int r;
+
+	mig__known_clear(v);
+	if (pr == NULL)
+		return;
+	if (pr->id == id && (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
+		mig__known_clear(v);
+		if (r == MIG_EPROTO)
+			mig__view_bad(v, "prime");
+	}
+	prime_free(h, pr);
+}
+
 void
-mig__view_want(struct homed *d, struct link *l,
+mig__view_want(struct homed *d, struct link *l, uint32_t id,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg)
 {
 	struct view *v = view_find(d, l);
@@ -509,10 +613,13 @@ mig__view_want(struct homed *d, struct link *l,
 		TAILQ_INIT(&v->reqs);
 		TAILQ_INIT(&v->waiters);
 		TAILQ_INIT(&v->fetches);
+		TAILQ_INIT(&v->created);
+		TAILQ_INIT(&v->settles);
 		mig__nodes_init(v);
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
 		view_start(v);
 	}
+	view_placed(v, l, id);
 	if (v->state == VIEW_READY) {
 		fn(arg, v, NULL);
 		return;
@@ -556,6 +663,7 @@ view_end(struct view *v)
 		TAILQ_REMOVE(&v->reqs, q, entry);
 		q->done(q, EIO, NULL);
 	}
+	settles_end(v, 0);
 	if (v->keeper > 0) {
 		mig__child_forget(v->d, v->keeper);
 		kill(v->keeper, SIGKILL);
@@ -621,7 +729,10 @@ static void
 on_link_down(struct link *l, int code, const char *why)
 {
 	struct view *v = view_find(l->d, l);
+	struct prime *pr = prime_find(l->d->fs_host, l);
 
+	if (pr != NULL)
+		prime_free(l->d->fs_host, pr);
 	if (v != NULL)
 		view_end(v);
 }
@@ -656,9 +767,11 @@ mig__fs_host_init(struct homed *d)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		mig__die(1, "out of memory");
 	TAILQ_INIT(&h->views);
+	TAILQ_INIT(&h->primes);
 	strlcpy(h->tmpdir, d->rundir, sizeof(h->tmpdir));
 	d->fs_host = h;
 	mig__on_link_frame(d, MIG_M_FS_REP, on_fs_rep);
+	mig__on_link_frame(d, MIG_M_FS_PRIME, on_fs_prime);
 	mig__watch(d, &w);
 }
 
@@ -682,6 +795,8 @@ mig__fs_host_free(struct homed *d)
 		return;
 	while (!TAILQ_EMPTY(&h->views))
 		view_free(TAILQ_FIRST(&h->views));
+	while (!TAILQ_EMPTY(&h->primes))
+		prime_free(h, TAILQ_FIRST(&h->primes));
 	mig__cache_close(h->cache);
 	free(h);
 	d->fs_host = NULL;

@@ -28,6 +28,11 @@ struct node {
 	int dirty;            /* written since the last put began */
 	int putting;          /* a put is on its way home */
 	TAILQ_HEAD(, freq) flushes; /* FLUSHes waiting for a put */
+	/* Made in the view: its content goes home when a job ends
+	 * (mig__view_settle), not at each close. */
+	int created;          /* on the view's created list */
+	TAILQ_ENTRY(node) created_entry;
+	int settling;         /* its put is one a job's end waits for */
 };
 
 /* A request to home in flight, and what to do with the answer. */
@@ -49,10 +54,37 @@ struct freq {
 	void *arg;
 };
 
+/* What a view knows of a path at home without asking (known.c). */
+struct known {
+	struct known *next;   /* hash chain */
+	char *path;
+	int err;              /* 0: attr holds; else what lstat failed with */
+	struct stat attr;
+	int has_key;          /* key is the content's hash */
+	uint8_t key[MIG_HASH_BYTES];
+	char *target;         /* a symbolic link's, or NULL */
+};
+
+/* What home sent just before a job's EXEC, until that EXEC arrives. */
+struct prime {
+	TAILQ_ENTRY(prime) entry;
+	struct link *link;
+	uint32_t id;          /* the job */
+	uint8_t *p;           /* the payload, MIG_M_FS_PRIME's */
+	size_t n;
+};
+
 enum view_state {
 	VIEW_STARTING,        /* the keeper is making the namespaces */
 	VIEW_READY,
 	VIEW_FAILED           /* why says why; served jobs are refused */
+};
+
+/* A job's end, waiting for the view's files to be home. */
+struct settle {
+	TAILQ_ENTRY(settle) entry;
+	void (*fn)(void *arg, int ok);
+	void *arg;
 };
 
 struct view_waiter {
@@ -88,6 +120,11 @@ struct view {
 	struct node *by_id[NODE_BUCKETS], *by_path[NODE_BUCKETS];
 	uint64_t next_node;
 	uint64_t nodes;
+	struct known *known[NODE_BUCKETS];
+	size_t nknown;
+	TAILQ_HEAD(, node) created; /* made here, content not home yet */
+	TAILQ_HEAD(, settle) settles;
+	uint32_t settling;    /* puts the settles wait for */
 };
 
 /* The host half's state (homed.h: d->fs_host). */
@@ -97,6 +134,7 @@ struct fs_host {
 	int probed;
 	struct mig_cache *cache;
 	char tmpdir[PATH_MAX];
+	TAILQ_HEAD(, prime) primes;
 };
 
 /* view.c */
@@ -111,10 +149,32 @@ struct freq *mig__freq_new(struct view *v, fuse_req_t req);
 void mig__freq_free(struct freq *q);
 /* A local file for content written in the view; -1 on failure. */
 int mig__view_tmpfile(struct view *v);
+/* fuse.c: no put a job's end waits for is left: the settles are done. */
+void mig__view_settled(struct view *v);
+
+/* known.c */
+/* Forgets everything: a job was placed after it was learned. */
+void mig__known_clear(struct view *v);
+/* What is known of path, or NULL. */
+struct known *mig__known_get(struct view *v, const char *path);
+/* Home's answers: an lstat (err, or *st), an open (*st and the hash), a
+ * readlink (for a link known already). */
+void mig__known_attr(struct view *v, const char *path, int err,
+    const struct stat *st);
+void mig__known_key(struct view *v, const char *path, const struct stat *st,
+    const uint8_t key[MIG_HASH_BYTES]);
+void mig__known_target(struct view *v, const char *path, const char *target);
+/* The view changed path: it and its folder are asked home again. */
+void mig__known_drop(struct view *v, const char *path);
+/* Adds a MIG_M_FS_PRIME payload; 0, MIG_EPROTO or an out-of-memory
+ * code (what was read so far stays). */
+int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
 
 /* fuse.c */
 extern const struct fuse_lowlevel_ops mig__view_ops;
 void mig__nodes_init(struct view *v);
+/* Sends home every file made in the view (v->settling counts the puts). */
+void mig__nodes_settle(struct view *v);
 void mig__nodes_free(struct view *v);
 
 #endif

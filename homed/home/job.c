@@ -148,6 +148,8 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 			j->start_ns = uv_hrtime();
 			j->peer->mine++;
 			j->runs++;
+			j->fs_mark = mig__fs_mark(d, j->link);
+			mig__fs_prime(d, j->link, j->id, j->prog);
 			/* EXEC carries the stub's RUN payload unchanged. */
 			mig__link_send(j->link, MIG_M_EXEC, 0, j->id, j->req,
 			    j->reqlen);
@@ -192,6 +194,11 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 		else
 			mig__client_error(j->client, code, "%s: %s",
 			    j->peer != NULL ? j->peer->name : "?", why);
+	}
+	if ((act & JACT_FINISH) && j->link != NULL) {
+		uint64_t n = mig__fs_learn(d, j->link, j->prog, j->fs_mark);
+		mig__log(MIG_LOG_DEBUG, "job %u: %s on %s: %llu fs requests",
+		    j->id, j->prog, j->peer->name, (unsigned long long)n);
 	}
 	if (act & JACT_FINISH) {
 		struct mig_rd rd;

@@ -112,21 +112,43 @@ mig__rjob_handle_closed(uv_handle_t *h)
 		rjob_free(rj);
 }
 
+/* An EXIT waiting for the files the job made to be home. */
+struct exitmsg {
+	struct link *link;
+	uint32_t id;
+	uint8_t p[8];
+};
+
+static void
+exit_settled(void *arg, int ok)
+{
+	struct exitmsg *x = arg;
+
+	if (ok)
+		mig__link_send(x->link, MIG_M_EXIT, 0, x->id, x->p,
+		    sizeof(x->p));
+	free(x);
+}
+
 static void
 send_exit(struct rjob *rj)
 {
-	uint8_t p[8];
+	struct exitmsg *x;
 	uint32_t code = 0, sig = 0;
 
+	if (rj->link == NULL || (x = calloc(1, sizeof(*x))) == NULL)
+		return;
 	if (WIFSIGNALED(rj->status))
 		sig = (uint32_t)WTERMSIG(rj->status);
 	else
 		code = (uint32_t)WEXITSTATUS(rj->status);
 	for (int i = 0; i < 4; i++) {
-		p[i] = (uint8_t)(code >> (8 * i));
-		p[4 + i] = (uint8_t)(sig >> (8 * i));
+		x->p[i] = (uint8_t)(code >> (8 * i));
+		x->p[4 + i] = (uint8_t)(sig >> (8 * i));
 	}
-	mig__rjob_send(rj, MIG_M_EXIT, 0, p, sizeof(p));
+	x->link = rj->link;
+	x->id = rj->id;
+	mig__view_settle(rj->d, rj->link, exit_settled, x);
 }
 
 /* The program could not be run: a missing cwd is mig's error; a missing
@@ -703,7 +725,7 @@ on_exec(struct link *l, const struct mig_frame *f)
 	p->job = job;
 	job = NULL;
 	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
-	mig__view_want(d, l, view_ready, p);
+	mig__view_want(d, l, p->id, view_ready, p);
  out:
 	mig_job_free(job);
 }

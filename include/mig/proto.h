@@ -80,6 +80,9 @@ enum mig_msg {
 	MIG_M_FS_MODE,   /* host -> peers, at link up: u32 MIG_FILES_* of its
 			  * hosts file line, u32 1 if it can serve views,
 			  * str why not */
+	MIG_M_FS_PRIME,  /* home -> host, just before EXEC: what the job's
+			  * program used in its recent runs, as it is now
+			  * (homed/fs/fs.h); stream = the job */
 	MIG_M__COUNT
 };
 

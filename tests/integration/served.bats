@@ -15,7 +15,8 @@ setup_file() {
 		export SERVED_SKIP="no mount namespaces here (unshare -m and unshare -Urm both fail)"
 		return 0
 	fi
-	cluster_up --private-fs --slots 2,4,4
+	# -v: home logs each job's fs requests and each file put home.
+	MIG_CLUSTER_HOMED_ARGS=-v cluster_up --private-fs --slots 2,4,4
 	wait_until 10 all_up
 	# One job in a folder only home has says whether the hosts can serve.
 	local d err
@@ -179,6 +180,92 @@ SH
 	expect_eq "jobs done in all" "$((a0 + a1 + a2 - b0 - b1 - b2))" 18
 	((a1 + a2 > b1 + b2))
 	grep -q 'served view for home ready' "$MIG_CLUSTER_DIR/host1.log" "$MIG_CLUSTER_DIR/host2.log"
+}
+
+@test "served: an incremental mig make after a header edit at home gives the objects of a local build" {
+	home_dir
+	local p=$HDIR/p
+	project "$p" 8 1
+	cd "$p"
+	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
+	((status == 0)) || { echo "mig make: $stderr" >&2; return 1; }
+	# Every module includes demo.h: all of them must see the new one.
+	sed -i 's/char tag\[16\];/char tag[24];/' include/demo.h
+	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
+	((status == 0)) || { echo "incremental mig make: $stderr" >&2; return 1; }
+	mkdir "$p.ref"
+	cp obj/*.o demo "$p.ref/"
+	make clean >/dev/null
+	timeout -k 5 300 make -j2 >/dev/null
+	same_objects "$p"
+}
+
+@test "served: a file changed at home between two jobs on one host is seen by the second" {
+	home_dir
+	cd "$HDIR"
+	printf 'one\n' >f
+	printf 'x\n' >gone
+	local job='cat f; test -e gone && echo gone is there; test -e new && cat new; :'
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c "$job"
+	[ "$status" -eq 0 ]
+	expect_eq "first job" "$output" "one
+gone is there"
+	# Same size, and most likely the same second: the second job must
+	# still see the new content, and what was removed and made.
+	printf 'two\n' >f
+	rm gone
+	printf 'new\n' >new
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c "$job"
+	[ "$status" -eq 0 ]
+	expect_eq "second job" "$output" "two
+new"
+	printf 'six\n' >f
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c "$job"
+	expect_eq "third job" "$output" "six
+new"
+}
+
+# fs_requests PROG HOST: the fs requests of each of PROG's jobs on HOST,
+# one line each, in order (home's log, -v).
+fs_requests() {
+	sed -n -E "s/.*job [0-9]+: $1 on $2: ([0-9]+) fs requests.*/\1/p" "$MIG_CLUSTER_DIR/home.log"
+}
+
+@test "served: a warm compile asks home far fewer times than the cold one before it" {
+	home_dir
+	# A program name no job had: its first run learns everything.
+	local cc=cc$$ n
+	ln -s "$(command -v gcc)" "$HDIR/$cc"
+	printf '#include <stdio.h>\n#include <stdlib.h>\nint main(void) { puts("hi"); return EXIT_SUCCESS; }\n' >"$HDIR/hi.c"
+	cd "$HDIR"
+	gcc -c hi.c -o local.o
+	for i in 1 2 3; do
+		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
+		cmp local.o hi.o
+	done
+	mapfile -t n < <(fs_requests "$cc" host1)
+	echo "fs requests per run: ${n[*]}" >&2
+	expect_eq "runs logged" "${#n[@]}" 3
+	# Less than half: the headers and the compiler are known at once.
+	((n[1] * 2 < n[0]))
+	((n[2] * 2 < n[0]))
+}
+
+@test "served: gcc without -pipe keeps its temporary files on the host; its object is home when it returns" {
+	home_dir
+	printf 'static int g(int x) { return x * 3; }\nint f(int x) { return g(x) + 1; }\n' >"$HDIR/t.c"
+	cd "$HDIR"
+	gcc -O2 -c t.c -o local.o
+	local puts tmp=$HDIR/tmp
+	# gcc writes the assembly to $TMPDIR/cc*.s, which as reads.
+	mkdir "$tmp"
+	run --separate-stderr timeout -k 2 120 env TMPDIR="$tmp" "$MIG" -h host1 gcc -O2 -c t.c -o t.o
+	[ "$status" -eq 0 ]
+	cmp local.o t.o
+	expect_eq "t.o's mode" "$(stat -c %a t.o)" "$(stat -c %a local.o)"
+	expect_eq "temporary files left at home" "$(ls -A "$tmp")" ""
+	puts=$(sed -n "s|.*: put \($HDIR/.*\)|\1|p" "$MIG_CLUSTER_DIR/home.log")
+	expect_eq "files put home" "$puts" "$HDIR/t.o"
 }
 
 # files_of HOST: what mig hosts --json says of HOST's files.

@@ -3,6 +3,8 @@
  * socket: requests go straight to the handler it registers, the link's
  * send and fail are recorded here. A malformed request fails the link and
  * sends nothing; a good one gets one answer, with what the op returns.
+ * An OPEN that hashes answers from the loop (libuv's thread pool hashes),
+ * and the link's later requests are answered after it, in order.
  * Also the attributes' encoding (homed/fs/wire.c).
  */
 #include <stdarg.h>
@@ -31,6 +33,8 @@ static int failed, sent;
 static struct mig_buf answer;
 static uint16_t answer_type, answer_flags;
 static uint32_t answer_stream;
+static uint32_t streams[16];     /* the streams answered, in order */
+static size_t nstreams;
 
 void
 mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn)
@@ -55,6 +59,8 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 	answer_type = type;
 	answer_flags = flags;
 	answer_stream = stream;
+	if (nstreams < sizeof(streams) / sizeof(*streams))
+		streams[nstreams++] = stream;
 	return 0;
 }
 
@@ -76,6 +82,8 @@ setup(void **state)
 
 	memset(&d, 0, sizeof(d));
 	memset(&l, 0, sizeof(l));
+	d.loop = uv_default_loop();
+	nstreams = 0;
 	l.d = &d;
 	strlcpy(l.desc, "test", sizeof(l.desc));
 	mig__fs_home_init(&d);
@@ -110,6 +118,8 @@ ask(uint16_t op, struct mig_buf *b, struct mig_rd *rd)
 
 	handler(&l, &f);
 	mig_buf_free(b);
+	/* An answer computed off the loop arrives through it. */
+	uv_run(d.loop, UV_RUN_DEFAULT);
 	if (sent == before)
 		return -1;
 	assert_int_equal(answer_type, MIG_M_FS_REP);
@@ -250,6 +260,47 @@ open_fetch_readdir(void **state)
 	assert_int_equal(seen, 1);
 }
 
+/* A file hashed off the loop: nothing is answered before the loop runs,
+ * and a stat asked right after it is answered after it. */
+static void
+answers_in_order(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX];
+	struct mig_frame f;
+	struct mig_rd rd;
+
+	path_of(p, "big");
+	{
+		FILE *fp = fopen(p, "w");
+		assert_non_null(fp);
+		for (int i = 0; i < 200000; i++)
+			fputs("a line of a big file\n", fp);
+		fclose(fp);
+	}
+	/* Kept only once its ctime is in the past of the clock. */
+	sleep(1);
+	proto_put_str(&b, p);
+	f = (struct mig_frame){ (uint32_t)b.len, MIG_M_FS_REQ, MIG_FS_OPEN, 1,
+		b.data };
+	handler(&l, &f);
+	mig_buf_free(&b);
+	proto_put_str(&b, dir);
+	f = (struct mig_frame){ (uint32_t)b.len, MIG_M_FS_REQ, MIG_FS_LSTAT, 2,
+		b.data };
+	handler(&l, &f);
+	mig_buf_free(&b);
+	assert_int_equal(sent, 0);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	assert_int_equal(sent, 2);
+	assert_int_equal(streams[0], 1);
+	assert_int_equal(streams[1], 2);
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_OPEN, &b, &rd), 0);
+	assert_int_equal(sent, 3);
+	assert_int_equal(failed, 0);
+}
+
 static void
 writes(void **state)
 {
@@ -384,6 +435,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(lstat_and_errors, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(open_fetch_readdir, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(answers_in_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
