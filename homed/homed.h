@@ -580,7 +580,7 @@ enum rjob_event {
 
 #define RACT_SEND_STARTED 0x01
 #define RACT_SEND_FAILED 0x02 /* why exec failed, as a shell would say */
-#define RACT_KILL 0x04        /* its keeper kills all of it */
+#define RACT_KILL 0x04        /* its subreaper kills all of it */
 #define RACT_SEND_EXIT 0x08
 #define RACT_DETACH 0x10      /* no home to tell any more */
 #define RACT_END 0x20         /* close its pipes and free it */
@@ -602,8 +602,8 @@ struct rjob {
 	struct link *link;   /* NULL once the link is gone */
 	uint32_t id;
 	struct rjob_fsm fsm;
-	pid_t keeper;        /* our child, the job's subreaper (keeper.c) */
-	int statusfd;        /* where the keeper leaves the leader's status */
+	pid_t subreaper;     /* our child, the job's subreaper (subreaper.c) */
+	int statusfd;        /* where the subreaper leaves the leader's status */
 	pid_t pid;           /* the leader, once its report says (else 0) */
 	int status;          /* from waitpid */
 	int32_t exec_report[3]; /* the leader's pid; on failure stage, errno */
@@ -622,15 +622,15 @@ struct rjob {
 };
 
 void mig__host_init(struct homed *d);
-/* host/keeper.c: runs, in a child of the daemon's, the keeper of a job:
+/* host/subreaper.c: runs, in a child of the daemon's, the subreaper of a job:
  * forks the leader (which runs leader(arg) and must not return), and
  * when it ends, or on SIGTERM, or when the daemon dies, kills every
  * process left under it, writes the leader's wait status to statusfd
  * and exits. */
-void mig__keeper_run(pid_t daemon, int statusfd,
+void mig__subreaper_run(pid_t daemon, int statusfd,
     void (*leader)(void *arg), void *arg) __attribute__((noreturn));
-/* The leader's status that a keeper left in its pipe; -1 if none. */
-int mig__keeper_status(int fd, int *status);
+/* The leader's status that a subreaper left in its pipe; -1 if none. */
+int mig__subreaper_status(int fd, int *status);
 struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
 void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */

@@ -1,7 +1,7 @@
 /*
  * rjobfsm.c: a job on this host as a state machine. No I/O: it says the
  * next state and what must be done (RACT_* bits), and host/spawn.c does
- * it. "Exited" is the end of the job's keeper (host/keeper.c), which
+ * it. "Exited" is the end of the job's subreaper (host/subreaper.c), which
  * comes after the leader's and after it killed every other process of
  * the job: nothing of a job outlives it, and a leader's end is the
  * job's (what its output still holds is relayed). EXIT goes home only

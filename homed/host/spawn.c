@@ -212,9 +212,9 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
 		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
 		    ev == REV_LINK_DOWN ? "its home is gone" : "stopping");
-		/* Its keeper kills it and everything under it. */
+		/* Its subreaper kills it and everything under it. */
 		if (!rj->fsm.exited)
-			kill(rj->keeper, SIGTERM);
+			kill(rj->subreaper, SIGTERM);
 	}
 	if (act & RACT_SEND_STARTED) {
 		struct mig_buf b = { NULL, 0, 0 };
@@ -233,7 +233,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		rj->link = NULL;
 	if (act & RACT_END) {
 		if (!rj->fsm.exited)
-			mig__child_forget(d, rj->keeper);
+			mig__child_forget(d, rj->subreaper);
 		mig__descs_job_end(rj);
 		d->done++;
 		close_handles(rj);
@@ -251,7 +251,7 @@ mig__rjob_output_done(struct rjob *rj, int fd)
 		rjob_event(rj, REV_OUTPUT_DONE);
 }
 
-/* The keeper is gone, and with it every process of the job: the
+/* The subreaper is gone, and with it every process of the job: the
  * leader's status is in its pipe (if it never got to write it, its own
  * status stands in). */
 static void
@@ -259,7 +259,7 @@ on_reaped(void *arg, int status)
 {
 	struct rjob *rj = arg;
 
-	if (mig__keeper_status(rj->statusfd, &rj->status) != 0)
+	if (mig__subreaper_status(rj->statusfd, &rj->status) != 0)
 		rj->status = status;
 	rjob_event(rj, REV_EXITED);
 }
@@ -274,7 +274,7 @@ report_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
 }
 
 /* The report pipe: the leader's pid, then EOF when the exec went
- * through, or why it failed. No pid: the keeper could not fork. */
+ * through, or why it failed. No pid: the subreaper could not fork. */
 static void
 on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 {
@@ -341,7 +341,7 @@ shim_env(struct homed *d, char **envp, char **buf, int identfd,
 	return v;
 }
 
-/* What the job's leader starts from, in its keeper. */
+/* What the job's leader starts from, in its subreaper. */
 struct leader {
 	const struct mig_job *job;
 	char **envp;
@@ -594,12 +594,12 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	if (pid == 0) {
 		struct leader a = { job, envp, p, report[1], ident, identfd,
 			v };
-		mig__keeper_run(self, status[1], leader, &a);
+		mig__subreaper_run(self, status[1], leader, &a);
 	}
 	rj->d = d;
 	rj->link = l;
 	rj->id = id;
-	rj->keeper = pid;
+	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
 	rj->token = ++d->next_token;
@@ -613,7 +613,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	}
 	adopt_fds(rj, p, report);
 	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
-	mig__log(MIG_LOG_DEBUG, "job %u from %s: keeper %d %s%s", rj->id,
+	mig__log(MIG_LOG_DEBUG, "job %u from %s: subreaper %d %s%s", rj->id,
 	    l->peer->name, (int)pid, job->argv[0], v != NULL ? " (served)" :
 							       "");
 	if (job->flags & MIG_JOB_NOSTDIN)

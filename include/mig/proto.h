@@ -23,7 +23,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define MIG_PROTO_VERSION 3
+#define MIG_PROTO_VERSION 4
 #define MIG_FRAME_HDR 12
 #define MIG_FRAME_MAX (1u << 20)
 /* Stream bytes in flight before the reader of a stream stops reading. */

@@ -20,7 +20,7 @@ import sys
 import time
 
 HELLO, AUTH, RUN, EXEC = 1, 2, 3, 4
-PROTO_VERSION = 3  # include/mig/proto.h
+PROTO_VERSION = 4  # include/mig/proto.h
 
 
 def frame(mtype, payload=b"", flags=0, stream=0, length=None):

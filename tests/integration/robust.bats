@@ -112,8 +112,8 @@ poke_unix() {
 
 @test "robust: a HELLO with protocol version 99 is answered, refused and logged" {
 	poke_tcp version99 127.0.0.52
-	[[ $output == *"answered HELLO version 3"* ]]
-	log_has host1 'link 127\.0\.0\.52: protocol version mismatch: it speaks 99, we speak 3; closed'
+	[[ $output == *"answered HELLO version 4"* ]]
+	log_has host1 'link 127\.0\.0\.52: protocol version mismatch: it speaks 99, we speak 4; closed'
 	serves
 }
 

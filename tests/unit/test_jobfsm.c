@@ -158,7 +158,7 @@ host_normal(void **state)
 	/* Exit, then the last output: EXIT goes once, after it. */
 	assert_int_equal(RUN(&m, REV_EXEC_OK), RACT_SEND_STARTED);
 	assert_int_equal(m.state, RJOB_RUNNING);
-	/* Exited (the keeper: nothing of the job is left), then drained. */
+	/* Exited (the subreaper: nothing of the job is left), then drained. */
 	assert_int_equal(mig__rjob_step(&m, REV_EXITED), 0);
 	assert_int_equal(m.state, RJOB_DRAINING);
 	assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE),

@@ -1,9 +1,9 @@
 /*
- * keeper.c: the process between the daemon and a job's leader. It is a
+ * subreaper.c: the process between the daemon and a job's leader. It is a
  * child subreaper, so every process of the job stays under it, also one
  * that made its own session or whose parent died (a daemon started by
  * the job). When the leader ends, or the daemon asks (SIGTERM) or dies,
- * the keeper kills every process left under it, reaps them, leaves the
+ * the subreaper kills every process left under it, reaps them, leaves the
  * leader's wait status in its status pipe and exits: nothing of a job
  * outlives it, and the daemon hears of the job's end only then.
  */
@@ -63,7 +63,7 @@ end_the_rest(void)
 }
 
 void
-mig__keeper_run(pid_t daemon, int statusfd,
+mig__subreaper_run(pid_t daemon, int statusfd,
     void (*leader)(void *arg), void *arg)
 {
 	sigset_t wait_for, none;
@@ -109,7 +109,7 @@ mig__keeper_run(pid_t daemon, int statusfd,
 }
 
 int
-mig__keeper_status(int fd, int *status)
+mig__subreaper_status(int fd, int *status)
 {
 	int32_t s;
 
