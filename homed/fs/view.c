@@ -399,8 +399,11 @@ serve_device(struct view *v, int fd)
 	v->fusefd = fd;
 	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		return errno;
-	if ((v->se = fuse_session_new(&args, &mig__view_ops,
-	    sizeof(mig__view_ops), v)) == NULL)
+	v->se = fuse_session_new(&args, &mig__view_ops, sizeof(mig__view_ops),
+	    v);
+	/* Parsing the options copies them into args, ours to free. */
+	fuse_opt_free_args(&args);
+	if (v->se == NULL)
 		return ENOMEM;
 	snprintf(fdpath, sizeof(fdpath), "/dev/fd/%d", fd);
 	if (fuse_session_mount(v->se, fdpath) != 0)
