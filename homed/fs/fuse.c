@@ -285,6 +285,37 @@ payload(struct freq *q, struct mig_buf *b, const char *path)
 	return 0;
 }
 
+/* A request about name in folder parent; NULL when it is answered
+ * already (the folder is gone, or memory is). */
+static struct freq *
+freq_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
+{
+	struct view *v = fuse_req_userdata(req);
+	struct node *p = node_get(v, parent);
+
+	if (p == NULL) {
+		fuse_reply_err(req, ESTALE);
+		return NULL;
+	}
+	return freq_path(v, req, p, name);
+}
+
+/* Sends q (op, payload b) if b was built whole (failed is 0), else
+ * answers ENOMEM; b is freed either way. */
+static void
+send_ask(struct view *v, struct freq *q, uint16_t op, struct mig_buf *b,
+    int failed)
+{
+	if (failed) {
+		if (q->req != NULL)
+			fuse_reply_err(q->req, ENOMEM);
+		mig__freq_free(q);
+	} else {
+		mig__view_ask(v, q, op, b);
+	}
+	mig_buf_free(b);
+}
+
 static void
 reply_entry(struct freq *q, struct node *n)
 {
@@ -367,23 +398,18 @@ ask_path(struct view *v, struct freq *q, uint16_t op,
 	q->done = done;
 	if (payload(q, &b, q->path) != 0)
 		return;
-	mig__view_ask(v, q, op, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, op, &b, 0);
 }
 
 static void
 op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent), *n;
+	struct node *n;
 	struct known *k;
 	struct freq *q;
 
-	if (p == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((q = freq_path(v, req, p, name)) == NULL)
+	if ((q = freq_entry(req, parent, name)) == NULL)
 		return;
 	if ((k = mig__known_get(v, q->path)) == NULL) {
 		ask_path(v, q, MIG_FS_LSTAT, done_entry);
@@ -679,14 +705,8 @@ op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 	q->done = done_readdir;
 	if (payload(q, &b, q->path) != 0)
 		return;
-	if (proto_put_u32(&b, 0) != 0) {
-		mig_buf_free(&b);
-		fuse_reply_err(req, ENOMEM);
-		mig__freq_free(q);
-		return;
-	}
-	mig__view_ask(v, q, MIG_FS_READDIR, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_READDIR, &b,
+	    proto_put_u32(&b, 0) != 0);
 }
 
 /* ---- objects: file contents by hash ---- */
@@ -779,8 +799,7 @@ fetch_next(struct view *v, struct fetch *f)
 		fetch_end(v, f, ENOMEM);
 		return;
 	}
-	mig__view_ask(v, q, MIG_FS_FETCH, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_FETCH, &b, 0);
 }
 
 /* Gets the object q->key (of size bytes, at q->path) into the cache and
@@ -1198,8 +1217,7 @@ put_start(struct view *v, struct node *n)
 	n->dirty = 0;
 	q->node = n;
 	q->done = done_put_begin;
-	mig__view_ask(v, q, MIG_FS_PUT_BEGIN, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_PUT_BEGIN, &b, 0);
 }
 
 static void
@@ -1339,30 +1357,19 @@ ask_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     void (*done)(struct freq *, int, struct mig_rd *))
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
 	struct mig_buf b = { NULL, 0, 0 };
 	struct freq *q;
 
-	if (p == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((q = freq_path(v, req, p, name)) == NULL)
+	if ((q = freq_entry(req, parent, name)) == NULL)
 		return;
 	if (fi != NULL)
 		q->fi = *fi;
 	q->done = done;
 	if (payload(q, &b, q->path) != 0)
 		return;
-	if (proto_put_u32(&b, (uint32_t)mode) != 0 ||
-	    proto_put_u32(&b, excl) != 0) {
-		mig_buf_free(&b);
-		fuse_reply_err(req, ENOMEM);
-		mig__freq_free(q);
-		return;
-	}
-	mig__view_ask(v, q, MIG_FS_CREATE, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_CREATE, &b,
+	    proto_put_u32(&b, (uint32_t)mode) != 0 ||
+	    proto_put_u32(&b, excl) != 0);
 }
 
 static void
@@ -1388,27 +1395,16 @@ static void
 op_mkdir(fuse_req_t req, fuse_ino_t parent, const char *name, mode_t mode)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
 	struct mig_buf b = { NULL, 0, 0 };
 	struct freq *q;
 
-	if (p == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((q = freq_path(v, req, p, name)) == NULL)
+	if ((q = freq_entry(req, parent, name)) == NULL)
 		return;
 	q->done = done_entry;
 	if (payload(q, &b, q->path) != 0)
 		return;
-	if (proto_put_u32(&b, (uint32_t)(mode & 07777)) != 0) {
-		mig_buf_free(&b);
-		fuse_reply_err(req, ENOMEM);
-		mig__freq_free(q);
-		return;
-	}
-	mig__view_ask(v, q, MIG_FS_MKDIR, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_MKDIR, &b,
+	    proto_put_u32(&b, (uint32_t)(mode & 07777)) != 0);
 }
 
 static void
@@ -1416,21 +1412,15 @@ op_symlink(fuse_req_t req, const char *target, fuse_ino_t parent,
     const char *name)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
 	struct mig_buf b = { NULL, 0, 0 };
 	struct freq *q;
 
-	if (p == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((q = freq_path(v, req, p, name)) == NULL)
+	if ((q = freq_entry(req, parent, name)) == NULL)
 		return;
 	q->done = done_entry;
 	if (payload(q, &b, target) != 0 || payload(q, &b, q->path) != 0)
 		return;
-	mig__view_ask(v, q, MIG_FS_SYMLINK, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_SYMLINK, &b, 0);
 }
 
 static void
@@ -1451,8 +1441,7 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 	q->done = done_entry;
 	if (payload(q, &b, n->path) != 0 || payload(q, &b, q->path) != 0)
 		return;
-	mig__view_ask(v, q, MIG_FS_LINK, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_LINK, &b, 0);
 }
 
 static void
@@ -1479,14 +1468,9 @@ static void
 remove_(fuse_req_t req, fuse_ino_t parent, const char *name, uint16_t op)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
 	struct freq *q;
 
-	if (p == NULL) {
-		fuse_reply_err(req, ESTALE);
-		return;
-	}
-	if ((q = freq_path(v, req, p, name)) != NULL)
+	if ((q = freq_entry(req, parent, name)) != NULL)
 		ask_path(v, q, op, done_remove);
 }
 
@@ -1542,14 +1526,8 @@ op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	q->done = done_rename;
 	if (payload(q, &b, q->path) != 0 || payload(q, &b, q->path2) != 0)
 		return;
-	if (proto_put_u32(&b, flags) != 0) {
-		mig_buf_free(&b);
-		fuse_reply_err(req, ENOMEM);
-		mig__freq_free(q);
-		return;
-	}
-	mig__view_ask(v, q, MIG_FS_RENAME, &b);
-	mig_buf_free(&b);
+	send_ask(v, q, MIG_FS_RENAME, &b,
+	    proto_put_u32(&b, flags) != 0);
 }
 
 static void
@@ -1608,20 +1586,14 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 	q->done = done_getattr;
 	if (payload(q, &b, q->path) != 0)
 		return;
-	if (proto_put_u32(&b, what) != 0 ||
+	send_ask(v, q, MIG_FS_SETATTR, &b,
+	    proto_put_u32(&b, what) != 0 ||
 	    proto_put_u32(&b, (uint32_t)(attr->st_mode & 07777)) != 0 ||
 	    proto_put_u64(&b, (uint64_t)attr->st_size) != 0 ||
 	    proto_put_u64(&b, (uint64_t)attr->st_atim.tv_sec) != 0 ||
 	    proto_put_u32(&b, (uint32_t)attr->st_atim.tv_nsec % 1000000000u) != 0 ||
 	    proto_put_u64(&b, (uint64_t)attr->st_mtim.tv_sec) != 0 ||
-	    proto_put_u32(&b, (uint32_t)attr->st_mtim.tv_nsec % 1000000000u) != 0) {
-		mig_buf_free(&b);
-		fuse_reply_err(req, ENOMEM);
-		mig__freq_free(q);
-		return;
-	}
-	mig__view_ask(v, q, MIG_FS_SETATTR, &b);
-	mig_buf_free(&b);
+	    proto_put_u32(&b, (uint32_t)attr->st_mtim.tv_nsec % 1000000000u) != 0);
 }
 
 static void
