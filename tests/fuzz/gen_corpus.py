@@ -113,7 +113,7 @@ write("fuzz_hosts", HOSTS)
 
 
 # --- what a peer or a local client reaches in the daemon's transport ---
-PROTO_VERSION = 3  # include/mig/proto.h
+PROTO_VERSION = 4  # include/mig/proto.h
 (HOSTS_, PS_, HISTORY_, CALL_, CALLRET_, HOLD_, HOLDRET_, GONE_, STANDIN_,
  INPUT_, INPUT_EOF_, OUTPUT_ACK_, OUTPUT_CLOSE_, HOLD_SIGNAL_) = range(18, 32)
 LOAD_ = 17
