@@ -262,6 +262,37 @@ enum mig_fs_op {
 struct mig_buf;
 struct mig_rd;
 
+/* A request as home reads it (mig__fs_req_parse). The fields an op does
+ * not carry stay 0 or NULL; data points into the payload parsed. */
+struct mig_fs_req {
+	uint16_t op;
+	char *path;           /* all but PUT_DATA, PUT_COMMIT; RENAME, LINK:
+	                       * from. Absolute, under PATH_MAX */
+	char *to;             /* RENAME, LINK: absolute, under PATH_MAX */
+	char *target;         /* SYMLINK: any string */
+	uint32_t mode;        /* MKDIR, CREATE, SETATTR, PUT_BEGIN */
+	uint32_t first;       /* READDIR: the first entry */
+	uint32_t flags;       /* RENAME */
+	uint32_t excl;        /* CREATE */
+	uint32_t what;        /* SETATTR: MIG_FS_SET_* */
+	uint32_t handle;      /* PUT_DATA, PUT_COMMIT */
+	uint32_t len;         /* FETCH: at most MIG_FS_CHUNK */
+	uint64_t off;         /* FETCH: at most INT64_MAX */
+	uint64_t size;        /* SETATTR: at most INT64_MAX */
+	uint64_t asec, msec;  /* SETATTR */
+	uint32_t ansec, mnsec; /* SETATTR: under 10^9 */
+	const uint8_t *data;  /* FETCH: the hash; PUT_DATA: the bytes */
+	size_t ndata;         /* FETCH: MIG_HASH_BYTES */
+};
+
+/* Reads the payload p of n bytes of a request with op op into *q, which
+ * the caller frees (mig__fs_req_free) on success; on failure nothing is
+ * held and *q is zeroed. MIG_EPROTO for an unknown op, a field missing,
+ * out of range or left over, or a path not absolute. */
+int mig__fs_req_parse(uint16_t op, const uint8_t *p, size_t n,
+    struct mig_fs_req *q);
+void mig__fs_req_free(struct mig_fs_req *q);
+
 /* Appends the attributes st; uid and gid are home's user. */
 int mig__fs_put_attr(struct mig_buf *b, const struct stat *st, uid_t uid,
     gid_t gid);

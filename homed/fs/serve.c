@@ -88,24 +88,10 @@ struct fs_home {
 /* An op's answer comes later (h->later). */
 #define LATER (-2)
 
-typedef int op_fn(struct fs_home *h, struct link *l, struct mig_rd *rd,
-    struct mig_buf *out);
-
-/* A path from a request: absolute, NUL-free. MIG_EPROTO otherwise. */
-static int
-get_path(struct mig_rd *rd, char **p)
-{
-	int r;
-
-	if ((r = proto_get_str(rd, p)) != 0)
-		return r;
-	if ((*p)[0] != '/' || strlen(*p) >= PATH_MAX) {
-		free(*p);
-		*p = NULL;
-		return MIG_EPROTO;
-	}
-	return 0;
-}
+/* An op on a request that parsed (mig__fs_req_parse): 0, an errno for
+ * the answer, or LATER. */
+typedef int op_fn(struct fs_home *h, struct link *l,
+    const struct mig_fs_req *q, struct mig_buf *out);
 
 static int
 put_lstat(const char *path, struct mig_buf *out)
@@ -119,48 +105,31 @@ put_lstat(const char *path, struct mig_buf *out)
 }
 
 static int
-op_lstat(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_lstat(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *path = NULL;
-	int e;
-
-	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
-	e = put_lstat(path, out);
-	free(path);
-	return e;
+	return put_lstat(q->path, out);
 }
 
 static int
-op_readdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_readdir(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *path = NULL;
-	uint32_t first, n = 0, i = 0, eof = 1;
+	uint32_t n = 0, i = 0, eof = 1;
 	struct dirent *de;
 	size_t at;
 	DIR *dir;
 	int e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &first) != 0 ||
-	    proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
-	if ((dir = opendir(path)) == NULL) {
-		e = errno;
-		goto out;
-	}
+	if ((dir = opendir(q->path)) == NULL)
+		return errno;
 	at = out->len;
 	if (proto_put_u32(out, 0) != 0) {
 		e = ENOMEM;
 		goto out;
 	}
 	while ((de = readdir(dir)) != NULL) {
-		if (i++ < first)
+		if (i++ < q->first)
 			continue;
 		if (out->len + strlen(de->d_name) + 32 > DIR_REPLY_MAX) {
 			eof = 0;
@@ -179,49 +148,34 @@ op_readdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
 	if (proto_put_u32(out, eof) != 0)
 		e = ENOMEM;
  out:
-	if (dir != NULL)
-		closedir(dir);
-	free(path);
+	closedir(dir);
 	return e;
 }
 
 static int
-op_readlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_readlink(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *path = NULL, target[PATH_MAX];
+	char target[PATH_MAX];
 	ssize_t n;
-	int e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
-	if ((n = readlink(path, target, sizeof(target) - 1)) == -1)
-		e = errno;
-	else if (proto_put_bytes(out, target, (size_t)n) != 0)
-		e = ENOMEM;
-	free(path);
-	return e;
+	if ((n = readlink(q->path, target, sizeof(target) - 1)) == -1)
+		return errno;
+	return proto_put_bytes(out, target, (size_t)n) != 0 ? ENOMEM : 0;
 }
 
 static int put_opened(struct mig_buf *out, int fd,
     const uint8_t key[MIG_HASH_BYTES]);
 
 static int
-op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_open(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
 	uint8_t key[MIG_HASH_BYTES];
-	char *path = NULL;
 	struct stat st;
 	int fd = -1, e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	if ((fd = open(q->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
 		e = errno;
 		goto out;
@@ -244,7 +198,6 @@ op_open(struct fs_home *h, struct link *l, struct mig_rd *rd,
 	e = put_opened(out, fd, key);
  out:
 	mig__close(fd);
-	free(path);
 	return e;
 }
 
@@ -264,36 +217,24 @@ put_opened(struct mig_buf *out, int fd, const uint8_t key[MIG_HASH_BYTES])
 }
 
 static int
-op_fetch(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_fetch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *path = NULL;
-	const uint8_t *key;
-	size_t keylen, at;
-	uint64_t off;
-	uint32_t len;
+	size_t at;
 	ssize_t n;
-	int fd = -1, e = 0;
+	int fd, e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_get_bytes(rd, &key, &keylen) != 0 ||
-	    keylen != MIG_HASH_BYTES || proto_get_u64(rd, &off) != 0 ||
-	    proto_get_u32(rd, &len) != 0 || proto_rd_done(rd) != 0 ||
-	    len > MIG_FS_CHUNK || off > INT64_MAX) {
-		free(path);
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1) {
-		e = errno;
-		goto out;
-	}
+	if ((fd = open(q->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return errno;
 	/* The host checks the content against the hash it asked for. */
 	at = out->len;
-	if (proto_put_u32(out, 0) != 0 || mig_buf_reserve(out, len) != 0) {
+	if (proto_put_u32(out, 0) != 0 || mig_buf_reserve(out, q->len) != 0) {
 		e = ENOMEM;
 		goto out;
 	}
-	if ((n = pread(fd, out->data + out->len, len, (off_t)off)) == -1) {
+	if ((n = pread(fd, out->data + out->len, q->len, (off_t)q->off)) ==
+	    -1) {
 		e = errno;
 		goto out;
 	}
@@ -302,209 +243,106 @@ op_fetch(struct fs_home *h, struct link *l, struct mig_rd *rd,
 		out->data[at + k] = (uint8_t)((uint32_t)n >> (8 * k));
  out:
 	mig__close(fd);
-	free(path);
-	return e;
-}
-
-/* Ops that take one path and change it. */
-static int
-op_onepath(struct link *l, struct mig_rd *rd, int (*fn)(const char *))
-{
-	char *path = NULL;
-	int e = 0;
-
-	if (get_path(rd, &path) != 0 || proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
-	if (fn(path) == -1)
-		e = errno;
-	free(path);
 	return e;
 }
 
 static int
-op_unlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_unlink(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	return op_onepath(l, rd, unlink);
+	return unlink(q->path) == -1 ? errno : 0;
 }
 
 static int
-op_rmdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_rmdir(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	return op_onepath(l, rd, rmdir);
+	return rmdir(q->path) == -1 ? errno : 0;
 }
 
 static int
-op_mkdir(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_mkdir(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *path = NULL;
-	uint32_t mode;
 	mode_t old;
 	int e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &mode) != 0 ||
-	    proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
 	/* The job's umask is in mode already; ours must not add to it. */
 	old = umask(0);
-	if (mkdir(path, (mode_t)mode & 07777) == -1)
+	if (mkdir(q->path, (mode_t)q->mode & 07777) == -1)
 		e = errno;
 	umask(old);
-	if (e == 0)
-		e = put_lstat(path, out);
-	free(path);
-	return e;
+	return e != 0 ? e : put_lstat(q->path, out);
 }
 
 static int
-op_create(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_create(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *path = NULL;
-	uint32_t mode, excl;
 	mode_t old;
 	int fd, e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &mode) != 0 ||
-	    proto_get_u32(rd, &excl) != 0 || proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
 	old = umask(0);
-	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK | (excl ? O_EXCL : 0), (mode_t)mode & 07777);
+	fd = open(q->path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
+	    O_NONBLOCK | (q->excl ? O_EXCL : 0), (mode_t)q->mode & 07777);
 	if (fd == -1)
 		e = errno;
 	umask(old);
 	mig__close(fd);
-	if (e == 0)
-		e = put_lstat(path, out);
-	free(path);
-	return e;
+	return e != 0 ? e : put_lstat(q->path, out);
 }
 
 static int
-op_twopaths(struct mig_rd *rd, char **a, char **b)
+op_rename(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
+    struct mig_buf *out)
 {
-	*a = *b = NULL;
-	if (get_path(rd, a) != 0 || get_path(rd, b) != 0) {
-		free(*a);
-		free(*b);
-		*a = *b = NULL;
-		return -1;
-	}
+	if (renameat2(AT_FDCWD, q->path, AT_FDCWD, q->to, q->flags) == -1)
+		return errno;
 	return 0;
 }
 
 static int
-op_rename(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_symlink(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *from, *to;
-	uint32_t flags;
-	int e = 0;
-
-	if (op_twopaths(rd, &from, &to) != 0)
-		return -1;
-	if (proto_get_u32(rd, &flags) != 0 || proto_rd_done(rd) != 0) {
-		e = -1;
-		goto out;
-	}
-	if (renameat2(AT_FDCWD, from, AT_FDCWD, to, flags) == -1)
-		e = errno;
- out:
-	free(from);
-	free(to);
-	return e;
+	if (symlink(q->target, q->path) == -1)
+		return errno;
+	return put_lstat(q->path, out);
 }
 
 static int
-op_symlink(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_link(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *target = NULL, *path = NULL;
-	int e = 0;
-
-	/* The target is any string, relative or not. */
-	if (proto_get_str(rd, &target) != 0 || get_path(rd, &path) != 0 ||
-	    proto_rd_done(rd) != 0) {
-		free(target);
-		free(path);
-		return -1;
-	}
-	if (symlink(target, path) == -1)
-		e = errno;
-	else
-		e = put_lstat(path, out);
-	free(target);
-	free(path);
-	return e;
+	if (link(q->path, q->to) == -1)
+		return errno;
+	return put_lstat(q->to, out);
 }
 
 static int
-op_link(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_setattr(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	char *from, *to;
-	int e = 0;
-
-	if (op_twopaths(rd, &from, &to) != 0)
-		return -1;
-	if (proto_rd_done(rd) != 0)
-		e = -1;
-	else if (link(from, to) == -1)
-		e = errno;
-	else
-		e = put_lstat(to, out);
-	free(from);
-	free(to);
-	return e;
-}
-
-static int
-op_setattr(struct fs_home *h, struct link *l, struct mig_rd *rd,
-    struct mig_buf *out)
-{
-	char *path = NULL;
-	uint32_t what, mode, ans, mns;
-	uint64_t size, as, ms;
+	const char *path = q->path;
+	uint32_t what = q->what;
 	struct timespec ts[2];
-	int e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &what) != 0 ||
-	    proto_get_u32(rd, &mode) != 0 || proto_get_u64(rd, &size) != 0 ||
-	    proto_get_u64(rd, &as) != 0 || proto_get_u32(rd, &ans) != 0 ||
-	    proto_get_u64(rd, &ms) != 0 || proto_get_u32(rd, &mns) != 0 ||
-	    proto_rd_done(rd) != 0 || size > INT64_MAX ||
-	    ans >= 1000000000u || mns >= 1000000000u) {
-		free(path);
-		return -1;
-	}
-	if ((what & MIG_FS_SET_MODE) && chmod(path, (mode_t)mode & 07777) == -1)
-		e = errno;
-	if (e == 0 && (what & MIG_FS_SET_SIZE) &&
-	    truncate(path, (off_t)size) == -1)
-		e = errno;
-	if (e == 0 && (what & (MIG_FS_SET_ATIME | MIG_FS_SET_MTIME))) {
-		ts[0].tv_sec = (time_t)as;
+	if ((what & MIG_FS_SET_MODE) &&
+	    chmod(path, (mode_t)q->mode & 07777) == -1)
+		return errno;
+	if ((what & MIG_FS_SET_SIZE) && truncate(path, (off_t)q->size) == -1)
+		return errno;
+	if (what & (MIG_FS_SET_ATIME | MIG_FS_SET_MTIME)) {
+		ts[0].tv_sec = (time_t)q->asec;
 		ts[0].tv_nsec = (what & MIG_FS_SET_ATIME_NOW) ? UTIME_NOW :
-		    (what & MIG_FS_SET_ATIME) ? (long)ans : UTIME_OMIT;
-		ts[1].tv_sec = (time_t)ms;
+		    (what & MIG_FS_SET_ATIME) ? (long)q->ansec : UTIME_OMIT;
+		ts[1].tv_sec = (time_t)q->msec;
 		ts[1].tv_nsec = (what & MIG_FS_SET_MTIME_NOW) ? UTIME_NOW :
-		    (what & MIG_FS_SET_MTIME) ? (long)mns : UTIME_OMIT;
+		    (what & MIG_FS_SET_MTIME) ? (long)q->mnsec : UTIME_OMIT;
 		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == -1)
-			e = errno;
+			return errno;
 	}
-	if (e == 0)
-		e = put_lstat(path, out);
-	free(path);
-	return e;
+	return put_lstat(path, out);
 }
 
 static void
@@ -531,19 +369,15 @@ put_find(struct fs_home *h, struct link *l, uint32_t id)
 }
 
 static int
-op_put_begin(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_put_begin(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
 	struct put *p = NULL;
-	char *path = NULL, *slash;
-	uint32_t mode;
+	char *path, *slash;
 	int e = 0;
 
-	if (get_path(rd, &path) != 0 || proto_get_u32(rd, &mode) != 0 ||
-	    proto_rd_done(rd) != 0) {
-		free(path);
-		return -1;
-	}
+	if ((path = strdup(q->path)) == NULL)
+		return ENOMEM;
 	slash = strrchr(path, '/');
 	if ((p = calloc(1, sizeof(*p))) == NULL ||
 	    asprintf(&p->tmp, "%.*s/.%s.mig-XXXXXX", (int)(slash - path), path,
@@ -563,7 +397,7 @@ op_put_begin(struct fs_home *h, struct link *l, struct mig_rd *rd,
 		h->next_put = 1;
 	p->id = h->next_put;
 	p->link = l;
-	p->mode = mode & 07777;
+	p->mode = q->mode & 07777;
 	p->path = path;
 	path = NULL;
 	if (proto_put_u32(out, p->id) != 0) {
@@ -585,22 +419,17 @@ op_put_begin(struct fs_home *h, struct link *l, struct mig_rd *rd,
 }
 
 static int
-op_put_data(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_put_data(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	const uint8_t *data;
 	struct put *p;
-	uint32_t id;
-	size_t n, done = 0;
+	size_t done = 0;
 	ssize_t w;
 
-	if (proto_get_u32(rd, &id) != 0 || proto_get_bytes(rd, &data, &n) != 0 ||
-	    proto_rd_done(rd) != 0)
-		return -1;
-	if ((p = put_find(h, l, id)) == NULL)
+	if ((p = put_find(h, l, q->handle)) == NULL)
 		return EBADF;
-	while (done < n) {
-		if ((w = write(p->fd, data + done, n - done)) == -1) {
+	while (done < q->ndata) {
+		if ((w = write(p->fd, q->data + done, q->ndata - done)) == -1) {
 			int e = errno;
 			put_free(h, p, 0);
 			return e;
@@ -611,16 +440,13 @@ op_put_data(struct fs_home *h, struct link *l, struct mig_rd *rd,
 }
 
 static int
-op_put_commit(struct fs_home *h, struct link *l, struct mig_rd *rd,
+op_put_commit(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
 	struct put *p;
-	uint32_t id;
 	int e = 0;
 
-	if (proto_get_u32(rd, &id) != 0 || proto_rd_done(rd) != 0)
-		return -1;
-	if ((p = put_find(h, l, id)) == NULL)
+	if ((p = put_find(h, l, q->handle)) == NULL)
 		return EBADF;
 	if (fchmod(p->fd, (mode_t)p->mode) == -1 ||
 	    rename(p->tmp, p->path) == -1) {
@@ -740,23 +566,26 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 {
 	struct link *l = ln->link;
 	struct mig_buf out = { NULL, 0, 0 };
-	struct mig_rd rd;
-	char *path;
+	struct mig_fs_req q;
 	int e;
 
-	/* What the view looks up or opens is what its jobs need. */
-	proto_rd_init(&rd, f->payload, f->len);
-	if ((f->flags != MIG_FS_LSTAT && f->flags != MIG_FS_READLINK &&
-	    f->flags != MIG_FS_OPEN) || get_path(&rd, &path) != 0)
-		path = NULL;
-	mig__learn_seen(l->d, l, path);
-	free(path);
-	proto_rd_init(&rd, f->payload, f->len);
-	if (proto_put_u32(&out, 0) != 0) {
-		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+	if (mig__fs_req_parse(f->flags, f->payload, f->len, &q) != 0) {
+		/* Counted all the same (mig__fs_mark). */
+		mig__learn_seen(l->d, l, NULL);
+		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
+		    l->desc, f->flags);
+		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
 		return;
 	}
-	e = ops[f->flags](h, l, &rd, &out);
+	/* What the view looks up or opens is what its jobs need. */
+	mig__learn_seen(l->d, l, q.op == MIG_FS_LSTAT ||
+	    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN ? q.path : NULL);
+	if (proto_put_u32(&out, 0) != 0) {
+		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+		mig__fs_req_free(&q);
+		return;
+	}
+	e = ops[f->flags](h, l, &q, &out);
 	if (e == LATER) {
 		h->later->h = h;
 		h->later->lane = ln;
@@ -766,14 +595,11 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 		uv_queue_work(l->d->loop, &h->later->req, work_hash,
 		    after_hash);
 		h->later = NULL;
-	} else if (e < 0) {
-		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
-		    l->desc, f->flags);
-		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
 	} else {
 		send_answer(l, f->flags, f->stream, &out, e);
 	}
 	mig_buf_free(&out);
+	mig__fs_req_free(&q);
 }
 
 static void

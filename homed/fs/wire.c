@@ -1,12 +1,131 @@
 /*
- * wire.c: the attributes of a served file, as home sends them and the
- * host reads them (fs.h). Files of home's user are marked as such rather
- * than sent by number, since the user's uid on a host may differ.
+ * wire.c: the served view's requests, as home reads them, and the
+ * attributes of a served file, as home sends them and the host reads them
+ * (fs.h). Files of home's user are marked as such rather than sent by
+ * number, since the user's uid on a host may differ.
  */
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fs.h"
 #include "mig/proto.h"
+
+/* A path from a request: absolute, NUL-free, under PATH_MAX. */
+static int
+get_path(struct mig_rd *rd, char **p)
+{
+	int r;
+
+	if ((r = proto_get_str(rd, p)) != 0)
+		return r;
+	if ((*p)[0] != '/' || strlen(*p) >= PATH_MAX) {
+		free(*p);
+		*p = NULL;
+		return MIG_EPROTO;
+	}
+	return 0;
+}
+
+/* The fields of each op, in the order of the table in fs.h. */
+static int
+get_fields(struct mig_rd *rd, struct mig_fs_req *q)
+{
+	int r;
+
+	switch (q->op) {
+	case MIG_FS_LSTAT:
+	case MIG_FS_READLINK:
+	case MIG_FS_OPEN:
+	case MIG_FS_UNLINK:
+	case MIG_FS_RMDIR:
+		return get_path(rd, &q->path);
+	case MIG_FS_READDIR:
+		if ((r = get_path(rd, &q->path)) != 0)
+			return r;
+		return proto_get_u32(rd, &q->first);
+	case MIG_FS_FETCH:
+		if ((r = get_path(rd, &q->path)) != 0 ||
+		    (r = proto_get_bytes(rd, &q->data, &q->ndata)) != 0 ||
+		    (r = proto_get_u64(rd, &q->off)) != 0 ||
+		    (r = proto_get_u32(rd, &q->len)) != 0)
+			return r;
+		return q->ndata != MIG_HASH_BYTES || q->len > MIG_FS_CHUNK ||
+		    q->off > INT64_MAX ? MIG_EPROTO : 0;
+	case MIG_FS_MKDIR:
+	case MIG_FS_PUT_BEGIN:
+		if ((r = get_path(rd, &q->path)) != 0)
+			return r;
+		return proto_get_u32(rd, &q->mode);
+	case MIG_FS_RENAME:
+		if ((r = get_path(rd, &q->path)) != 0 ||
+		    (r = get_path(rd, &q->to)) != 0)
+			return r;
+		return proto_get_u32(rd, &q->flags);
+	case MIG_FS_SYMLINK:
+		/* The target is any string, relative or not. */
+		if ((r = proto_get_str(rd, &q->target)) != 0)
+			return r;
+		return get_path(rd, &q->path);
+	case MIG_FS_LINK:
+		if ((r = get_path(rd, &q->path)) != 0)
+			return r;
+		return get_path(rd, &q->to);
+	case MIG_FS_CREATE:
+		if ((r = get_path(rd, &q->path)) != 0 ||
+		    (r = proto_get_u32(rd, &q->mode)) != 0)
+			return r;
+		return proto_get_u32(rd, &q->excl);
+	case MIG_FS_SETATTR:
+		if ((r = get_path(rd, &q->path)) != 0 ||
+		    (r = proto_get_u32(rd, &q->what)) != 0 ||
+		    (r = proto_get_u32(rd, &q->mode)) != 0 ||
+		    (r = proto_get_u64(rd, &q->size)) != 0 ||
+		    (r = proto_get_u64(rd, &q->asec)) != 0 ||
+		    (r = proto_get_u32(rd, &q->ansec)) != 0 ||
+		    (r = proto_get_u64(rd, &q->msec)) != 0 ||
+		    (r = proto_get_u32(rd, &q->mnsec)) != 0)
+			return r;
+		return q->size > INT64_MAX || q->ansec >= 1000000000u ||
+		    q->mnsec >= 1000000000u ? MIG_EPROTO : 0;
+	case MIG_FS_PUT_DATA:
+		if ((r = proto_get_u32(rd, &q->handle)) != 0)
+			return r;
+		return proto_get_bytes(rd, &q->data, &q->ndata);
+	case MIG_FS_PUT_COMMIT:
+		return proto_get_u32(rd, &q->handle);
+	default:
+		return MIG_EPROTO;
+	}
+}
+
+int
+mig__fs_req_parse(uint16_t op, const uint8_t *p, size_t n,
+    struct mig_fs_req *q)
+{
+	struct mig_rd rd;
+	int r;
+
+	memset(q, 0, sizeof(*q));
+	q->op = op;
+	proto_rd_init(&rd, p, n);
+	if ((r = get_fields(&rd, q)) != 0 || (r = proto_rd_done(&rd)) != 0) {
+		mig__fs_req_free(q);
+		return r;
+	}
+	return 0;
+}
+
+void
+mig__fs_req_free(struct mig_fs_req *q)
+{
+	if (q == NULL)
+		return;
+	free(q->path);
+	free(q->to);
+	free(q->target);
+	memset(q, 0, sizeof(*q));
+}
 
 static uint64_t
 mix_ino(dev_t dev, ino_t ino)

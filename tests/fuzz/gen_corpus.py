@@ -113,7 +113,7 @@ write("fuzz_hosts", HOSTS)
 
 
 # --- what a peer or a local client reaches in the daemon's transport ---
-PROTO_VERSION = 3  # include/mig/proto.h
+PROTO_VERSION = 4  # include/mig/proto.h
 (HOSTS_, PS_, HISTORY_, CALL_, CALLRET_, HOLD_, HOLDRET_, GONE_, STANDIN_,
  INPUT_, INPUT_EOF_, OUTPUT_ACK_, OUTPUT_CLOSE_, HOLD_SIGNAL_) = range(18, 32)
 LOAD_ = 17
@@ -194,3 +194,87 @@ CONTROL = {
 write("fuzz_handshake", HANDSHAKE)
 write("fuzz_record", RECORD)
 write("fuzz_control", CONTROL)
+
+
+# --- the served view's wire formats (homed/fs/fs.h) ---
+FS_REQ = 33
+(LSTAT, READDIR, READLINK, OPEN, FETCH, MKDIR, UNLINK, RMDIR, RENAME,
+ SYMLINK, LINK_, CREATE, SETATTR, PUT_BEGIN, PUT_DATA, PUT_COMMIT) = range(1,
+                                                                          17)
+HASH = bytes(range(32))
+
+
+def req(op, payload, n=1):
+    return frame(FS_REQ, payload, flags=op, stream=n)
+
+
+# fuzz_fsreq: what a host sends home's fs role, a request per frame.
+FSREQ = {
+    "lookups": req(LSTAT, s("/usr/bin/cc"))
+    + req(READLINK, s("/usr/lib/libc.so"), 2) + req(OPEN, s("/etc/passwd"), 3)
+    + req(READDIR, s("/home/u/src") + u32(0), 4)
+    + req(READDIR, s("/home/u/src") + u32(1200), 5),
+    "fetch": req(OPEN, s("/usr/lib/cc1")) + req(FETCH, s("/usr/lib/cc1")
+                                                + s(HASH) + u64(524288)
+                                                + u32(524288), 2),
+    "changes": req(MKDIR, s("/home/u/src/obj") + u32(0o755))
+    + req(CREATE, s("/home/u/src/obj/a.o") + u32(0o644) + u32(1), 2)
+    + req(RENAME, s("/home/u/src/a.tmp") + s("/home/u/src/a") + u32(0), 3)
+    + req(SYMLINK, s("../lib/x.so") + s("/home/u/src/x.so"), 4)
+    + req(LINK_, s("/home/u/src/a") + s("/home/u/src/b"), 5)
+    + req(UNLINK, s("/home/u/src/b"), 6) + req(RMDIR, s("/home/u/tmp"), 7),
+    "setattr": req(SETATTR, s("/home/u/src/a") + u32(0x3f) + u32(0o600)
+                   + u64(4096) + u64(1700000000) + u32(999999999)
+                   + u64(1700000001) + u32(0)),
+    "put": req(PUT_BEGIN, s("/home/u/src/out") + u32(0o755))
+    + req(PUT_DATA, u32(1) + s(b"\x7fELF" + bytes(60)), 2)
+    + req(PUT_DATA, u32(1) + s(b""), 3) + req(PUT_COMMIT, u32(1), 4),
+    "malformed": req(LSTAT, s("etc/passwd")) + req(LSTAT, s("/") + u32(7), 2)
+    + req(FETCH, s("/a") + s(HASH) + u64(0) + u32(524289), 3)
+    + req(0, s("/")) + req(17, s("/")),
+    "empty-and-long": req(LSTAT, s("")) + req(SYMLINK, s("") + s("/l"), 2)
+    + req(OPEN, s("/" + "d/" * 2100), 3),
+}
+
+
+def attr(mode=0o100644, nlink=1, size=0, own=3, ino=1234, nsec=0):
+    p = u32(mode) + u32(nlink) + u32(1000) + u32(1000) + u32(own)
+    p += u64(size) + u64((size + 511) // 512) + u64(ino) + u64(0)
+    return p + (u64(1700000000) + u32(nsec)) * 3
+
+
+# fuzz_fsprime: MIG_M_FS_PRIME's payload, as a host's view reads it.
+def prime(*entries):
+    return u32(len(entries)) + b"".join(entries)
+
+
+def entry(path, err=0, a=None, key=None, target=None):
+    p = s(path) + u32(err)
+    if err != 0:
+        return p
+    what = (1 if key is not None else 0) | (2 if target is not None else 0)
+    p += (a if a is not None else attr()) + u32(what)
+    return p + (s(key) if key is not None else b"") + (
+        s(target) if target is not None else b"")
+
+
+FSPRIME = {
+    "empty": prime(),
+    "build": prime(entry("/usr/bin/cc", a=attr(0o120777, size=5),
+                         target="gcc-12"),
+                   entry("/usr/bin/gcc-12", a=attr(0o100755, size=1 << 20),
+                         key=HASH),
+                   entry("/usr/include", a=attr(0o40755, nlink=40)),
+                   entry("/home/u/src/config.h", err=2),
+                   entry("/usr/lib/cc1", a=attr(nsec=999999999), key=HASH)),
+    "again": prime(entry("/a", err=2), entry("/a", key=HASH),
+                   entry("/a", err=13)),
+    "bad-path": prime(entry("a/relative")),
+    "bad-nsec": prime(entry("/t", a=attr(nsec=1000000000))),
+    "bad-key": prime(entry("/k", key=HASH[:31])),
+    "bad-count": u32(3) + entry("/only-one", err=2),
+    "trailing": prime(entry("/x", err=2)) + b"\0",
+}
+
+write("fuzz_fsreq", FSREQ)
+write("fuzz_fsprime", FSPRIME)
