@@ -293,6 +293,41 @@ int mig__fs_req_parse(uint16_t op, const uint8_t *p, size_t n,
     struct mig_fs_req *q);
 void mig__fs_req_free(struct mig_fs_req *q);
 
+/* One entry of a READDIR answer. */
+struct mig_fs_dirent {
+	char *name;           /* NUL-free, no '/' */
+	uint32_t type;        /* a d_type, as home sent it */
+	uint64_t ino;
+};
+
+/* An answer as a host reads it (mig__fs_rep_parse). Past a nonzero err
+ * nothing follows; the fields an op does not carry stay 0 or NULL, and
+ * key and data point into the payload parsed. */
+struct mig_fs_rep {
+	uint16_t op;
+	uint32_t err;         /* 0, or the errno the op failed with */
+	struct stat attr;     /* all that answer with attr, and OPEN */
+	const uint8_t *key;   /* OPEN: MIG_HASH_BYTES */
+	char *target;         /* READLINK: under PATH_MAX */
+	struct mig_fs_dirent *ents; /* READDIR: nents of them, owned */
+	size_t nents;
+	uint32_t eof;         /* READDIR: no page follows (when not 0) */
+	const uint8_t *data;  /* FETCH: at most MIG_FS_CHUNK bytes */
+	size_t ndata;
+	uint32_t handle;      /* PUT_BEGIN */
+};
+
+/* Reads the payload p of n bytes of the answer to a request with op op
+ * into *a, which the caller frees (mig__fs_rep_free) on success; on
+ * failure nothing is held and *a is zeroed. What home says is its user's
+ * becomes uid and gid (mig__fs_get_attr). MIG_EPROTO for an unknown op, a
+ * field missing or out of range, or bytes left over; as the host always
+ * read them, bytes after an answer that is attr alone, and a PUT_DATA
+ * answer's after its errno, are not looked at. */
+int mig__fs_rep_parse(uint16_t op, const uint8_t *p, size_t n, uid_t uid,
+    gid_t gid, struct mig_fs_rep *a);
+void mig__fs_rep_free(struct mig_fs_rep *a);
+
 /* Appends the attributes st; uid and gid are home's user. */
 int mig__fs_put_attr(struct mig_buf *b, const struct stat *st, uid_t uid,
     gid_t gid);

@@ -35,13 +35,8 @@ struct fh {
 #define FH_LOCAL 2
 
 /* A folder's entries, read whole from home at its first readdir. */
-struct dirent_ {
-	char *name;
-	uint32_t type;
-	uint64_t ino;
-};
 struct dirl {
-	struct dirent_ *v;
+	struct mig_fs_dirent *v;
 	size_t n, cap;
 	int loaded;
 };
@@ -349,26 +344,20 @@ node_at(struct view *v, const char *path, const struct stat *st)
 	return n;
 }
 
-/* The node at q->path, with the attributes in rd; NULL on failure (the
+/* The node at q->path, with attributes *st; NULL on failure (the
  * request has been answered). A change the view made drops what the
  * view knew of the path and its folder. */
 static struct node *
-entry_node(struct freq *q, struct mig_rd *rd)
+entry_node(struct freq *q, const struct stat *st)
 {
 	struct view *v = q->v;
-	struct stat st;
 	struct node *n;
 
-	if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
-		mig__view_bad(v, "attributes");
-		fuse_reply_err(q->req, EIO);
-		return NULL;
-	}
 	if (q->op == MIG_FS_LSTAT)
-		mig__known_attr(v, q->path, 0, &st);
+		mig__known_attr(v, q->path, 0, st);
 	else
 		mig__known_drop(v, q->path);
-	if ((n = node_at(v, q->path, &st)) == NULL) {
+	if ((n = node_at(v, q->path, st)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 		return NULL;
 	}
@@ -376,7 +365,7 @@ entry_node(struct freq *q, struct mig_rd *rd)
 }
 
 static void
-done_entry(struct freq *q, int err, struct mig_rd *rd)
+done_entry(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct node *n;
 
@@ -384,14 +373,14 @@ done_entry(struct freq *q, int err, struct mig_rd *rd)
 		mig__known_attr(q->v, q->path, err, NULL);
 	if (err != 0)
 		fuse_reply_err(q->req, err);
-	else if ((n = entry_node(q, rd)) != NULL)
+	else if ((n = entry_node(q, &a->attr)) != NULL)
 		reply_entry(q, n);
 	mig__freq_free(q);
 }
 
 static void
 ask_path(struct view *v, struct freq *q, uint16_t op,
-    void (*done)(struct freq *, int, struct mig_rd *))
+    void (*done)(struct freq *, int, struct mig_fs_rep *))
 {
 	struct mig_buf b = { NULL, 0, 0 };
 
@@ -426,21 +415,18 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 
 /* The answer to a getattr, or to a setattr: the attributes now. */
 static void
-done_getattr(struct freq *q, int err, struct mig_rd *rd)
+done_getattr(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct stat st;
 
 	if (err != 0) {
 		fuse_reply_err(q->req, err);
-	} else if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
-		mig__view_bad(q->v, "attributes");
-		fuse_reply_err(q->req, EIO);
 	} else {
 		if (q->op == MIG_FS_LSTAT)
-			mig__known_attr(q->v, q->path, 0, &st);
+			mig__known_attr(q->v, q->path, 0, &a->attr);
 		else
 			mig__known_drop(q->v, q->path);
-		q->node->attr = st;
+		q->node->attr = a->attr;
 		node_attr(q->node, &st);
 		fuse_reply_attr(q->req, &st, 0);
 	}
@@ -509,24 +495,13 @@ op_forget_multi(fuse_req_t req, size_t count,
 }
 
 static void
-done_readlink(struct freq *q, int err, struct mig_rd *rd)
+done_readlink(struct freq *q, int err, struct mig_fs_rep *a)
 {
-	const uint8_t *p;
-	char *s;
-	size_t n;
-
 	if (err != 0) {
 		fuse_reply_err(q->req, err);
-	} else if (proto_get_bytes(rd, &p, &n) != 0 || proto_rd_done(rd) != 0 ||
-	    n >= PATH_MAX || memchr(p, 0, n) != NULL) {
-		mig__view_bad(q->v, "readlink");
-		fuse_reply_err(q->req, EIO);
-	} else if ((s = strndup((const char *)p, n)) == NULL) {
-		fuse_reply_err(q->req, ENOMEM);
 	} else {
-		mig__known_target(q->v, q->path, s);
-		fuse_reply_readlink(q->req, s);
-		free(s);
+		mig__known_target(q->v, q->path, a->target);
+		fuse_reply_readlink(q->req, a->target);
 	}
 	mig__freq_free(q);
 }
@@ -602,7 +577,7 @@ dir_serve(fuse_req_t req, struct dirl *dl, size_t size, off_t off)
 	memset(&st, 0, sizeof(st));
 	for (size_t i = (size_t)off; i < dl->n; i++) {
 		st.st_ino = (ino_t)dl->v[i].ino;
-		st.st_mode = (mode_t)(dl->v[i].type << 12);
+		st.st_mode = (mode_t)((dl->v[i].type & 0xf) << 12);
 		ent = fuse_add_direntry(req, buf + used, size - used,
 		    dl->v[i].name, &st, (off_t)(i + 1));
 		if (ent > size - used)
@@ -613,48 +588,43 @@ dir_serve(fuse_req_t req, struct dirl *dl, size_t size, off_t off)
 	free(buf);
 }
 
+/* Moves a page's entries to the end of dl; 0 or ENOMEM. */
+static int
+dirl_add(struct dirl *dl, struct mig_fs_rep *a)
+{
+	size_t cap = dl->cap ? dl->cap : 64;
+	struct mig_fs_dirent *nv;
+
+	if (a->nents == 0)
+		return 0;
+	while (cap < dl->n + a->nents)
+		cap *= 2;
+	if (cap != dl->cap) {
+		if ((nv = realloc(dl->v, cap * sizeof(*nv))) == NULL)
+			return ENOMEM;
+		dl->v = nv;
+		dl->cap = cap;
+	}
+	memcpy(dl->v + dl->n, a->ents, a->nents * sizeof(*dl->v));
+	dl->n += a->nents;
+	/* The names are dl's now. */
+	a->nents = 0;
+	return 0;
+}
+
 static void
-done_readdir(struct freq *q, int err, struct mig_rd *rd)
+done_readdir(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct dirl *dl = q->arg;
 	struct mig_buf b = { NULL, 0, 0 };
-	uint32_t n, type, eof;
-	uint64_t ino;
-	char *name;
 
+	if (err == 0)
+		err = dirl_add(dl, a);
 	if (err != 0) {
 		fuse_reply_err(q->req, err);
 		goto out;
 	}
-	if (proto_get_u32(rd, &n) != 0)
-		goto bad;
-	for (uint32_t i = 0; i < n; i++) {
-		if (proto_get_str(rd, &name) != 0)
-			goto bad;
-		if (proto_get_u32(rd, &type) != 0 ||
-		    proto_get_u64(rd, &ino) != 0 || strchr(name, '/') != NULL) {
-			free(name);
-			goto bad;
-		}
-		if (dl->n == dl->cap) {
-			size_t cap = dl->cap ? 2 * dl->cap : 64;
-			struct dirent_ *nv = realloc(dl->v, cap * sizeof(*nv));
-			if (nv == NULL) {
-				free(name);
-				fuse_reply_err(q->req, ENOMEM);
-				goto out;
-			}
-			dl->v = nv;
-			dl->cap = cap;
-		}
-		dl->v[dl->n].name = name;
-		dl->v[dl->n].type = type & 0xf;
-		dl->v[dl->n].ino = ino;
-		dl->n++;
-	}
-	if (proto_get_u32(rd, &eof) != 0 || proto_rd_done(rd) != 0)
-		goto bad;
-	if (!eof) {
+	if (!a->eof) {
 		/* The next page, for the same FUSE request. */
 		if (proto_put_str(&b, q->path) != 0 ||
 		    proto_put_u32(&b, (uint32_t)dl->n) != 0) {
@@ -667,10 +637,6 @@ done_readdir(struct freq *q, int err, struct mig_rd *rd)
 	}
 	dl->loaded = 1;
 	dir_serve(q->req, dl, (size_t)q->u64, (off_t)q->u32);
-	goto out;
- bad:
-	mig__view_bad(q->v, "readdir");
-	fuse_reply_err(q->req, EIO);
  out:
 	mig_buf_free(&b);
 	mig__freq_free(q);
@@ -747,30 +713,22 @@ fetch_end(struct view *v, struct fetch *f, int err)
 }
 
 static void
-done_fetch(struct freq *q, int err, struct mig_rd *rd)
+done_fetch(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct fetch *f = q->arg;
 	struct view *v = q->v;
-	const uint8_t *p;
-	size_t n;
 
 	mig__freq_free(q);
 	if (err != 0) {
 		fetch_end(v, f, err);
 		return;
 	}
-	if (proto_get_bytes(rd, &p, &n) != 0 || proto_rd_done(rd) != 0 ||
-	    n > MIG_FS_CHUNK) {
-		mig__view_bad(v, "fetch");
+	if (a->ndata > 0 && mig__cache_write(f->w, a->data, a->ndata) != 0) {
 		fetch_end(v, f, EIO);
 		return;
 	}
-	if (n > 0 && mig__cache_write(f->w, p, n) != 0) {
-		fetch_end(v, f, EIO);
-		return;
-	}
-	f->off += n;
-	if (n == 0 || f->off >= f->size)
+	f->off += a->ndata;
+	if (a->ndata == 0 || f->off >= f->size)
 		fetch_end(v, f, 0);
 	else
 		fetch_next(v, f);
@@ -931,29 +889,17 @@ opened(struct freq *q, int err, int fd)
 }
 
 static void
-done_open(struct freq *q, int err, struct mig_rd *rd)
+done_open(struct freq *q, int err, struct mig_fs_rep *a)
 {
-	const uint8_t *key;
-	struct stat st;
-	size_t n;
-
 	if (err != 0) {
 		fuse_reply_err(q->req, err);
 		mig__freq_free(q);
 		return;
 	}
-	if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0 ||
-	    proto_get_bytes(rd, &key, &n) != 0 || n != MIG_HASH_BYTES ||
-	    proto_rd_done(rd) != 0) {
-		mig__view_bad(q->v, "open");
-		fuse_reply_err(q->req, EIO);
-		mig__freq_free(q);
-		return;
-	}
-	mig__known_key(q->v, q->path, &st, key);
-	q->node->attr = st;
-	memcpy(q->key, key, n);
-	object_get(q->v, q, (uint64_t)st.st_size);
+	mig__known_key(q->v, q->path, &a->attr, a->key);
+	q->node->attr = a->attr;
+	memcpy(q->key, a->key, sizeof(q->key));
+	object_get(q->v, q, (uint64_t)a->attr.st_size);
 }
 
 static void
@@ -1103,24 +1049,18 @@ cache_written(struct view *v, struct node *n)
 }
 
 static void
-done_put_commit(struct freq *q, int err, struct mig_rd *rd)
+done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct node *n = q->node;
 	struct view *v = q->v;
-	struct stat st;
 
 	if (err == 0 && q->u32 != 0)
 		err = (int)q->u32;
 	if (err == 0) {
-		if (mig__fs_get_attr(rd, &st, getuid(), getgid()) != 0) {
-			mig__view_bad(v, "put");
-			err = EIO;
-		} else {
-			mig__known_drop(v, n->path);
-			n->attr = st;
-			if (!n->dirty)
-				cache_written(v, n);
-		}
+		mig__known_drop(v, n->path);
+		n->attr = a->attr;
+		if (!n->dirty)
+			cache_written(v, n);
 	}
 	mig__freq_free(q);
 	put_end(v, n, err);
@@ -1128,13 +1068,13 @@ done_put_commit(struct freq *q, int err, struct mig_rd *rd)
 
 /* PUT_DATA: only a failure matters; the commit says it. */
 static void
-done_put_data(struct freq *q, int err, struct mig_rd *rd)
+done_put_data(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	mig__freq_free(q);
 }
 
 static void
-done_put_begin(struct freq *q, int err, struct mig_rd *rd)
+done_put_begin(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct node *n = q->node;
 	struct view *v = q->v;
@@ -1148,11 +1088,7 @@ done_put_begin(struct freq *q, int err, struct mig_rd *rd)
 	mig__freq_free(q);
 	if (err != 0)
 		goto fail;
-	if (proto_get_u32(rd, &id) != 0 || proto_rd_done(rd) != 0) {
-		mig__view_bad(v, "put");
-		err = EIO;
-		goto fail;
-	}
+	id = a->handle;
 	if ((buf = malloc(MIG_FS_CHUNK)) == NULL) {
 		err = ENOMEM;
 		goto fail;
@@ -1314,7 +1250,7 @@ mig__nodes_settle(struct view *v)
 /* ---- changes, done at home ---- */
 
 static void
-done_create(struct freq *q, int err, struct mig_rd *rd)
+done_create(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct fuse_entry_param e;
 	struct node *n;
@@ -1324,7 +1260,7 @@ done_create(struct freq *q, int err, struct mig_rd *rd)
 		fuse_reply_err(q->req, err);
 		goto out;
 	}
-	if ((n = entry_node(q, rd)) == NULL)
+	if ((n = entry_node(q, &a->attr)) == NULL)
 		goto out;
 	if (n->wfd < 0 && (n->wfd = mig__view_tmpfile(q->v)) < 0) {
 		fuse_reply_err(q->req, errno);
@@ -1354,7 +1290,7 @@ done_create(struct freq *q, int err, struct mig_rd *rd)
 static void
 ask_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     mode_t mode, uint32_t excl, struct fuse_file_info *fi,
-    void (*done)(struct freq *, int, struct mig_rd *))
+    void (*done)(struct freq *, int, struct mig_fs_rep *))
 {
 	struct view *v = fuse_req_userdata(req);
 	struct mig_buf b = { NULL, 0, 0 };
@@ -1445,14 +1381,10 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
 }
 
 static void
-done_remove(struct freq *q, int err, struct mig_rd *rd)
+done_remove(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct node *n;
 
-	if (err == 0 && proto_rd_done(rd) != 0) {
-		mig__view_bad(q->v, "remove");
-		err = EIO;
-	}
 	if (err == 0)
 		mig__known_drop(q->v, q->path);
 	if (err == 0 && (n = node_by_path(q->v, q->path)) != NULL) {
@@ -1487,12 +1419,8 @@ op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 }
 
 static void
-done_rename(struct freq *q, int err, struct mig_rd *rd)
+done_rename(struct freq *q, int err, struct mig_fs_rep *a)
 {
-	if (err == 0 && proto_rd_done(rd) != 0) {
-		mig__view_bad(q->v, "rename");
-		err = EIO;
-	}
 	/* Whole folders may have moved: the view asks home again. */
 	if (err == 0) {
 		nodes_rename(q->v, q->path, q->path2);

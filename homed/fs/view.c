@@ -77,8 +77,9 @@ mig__view_ask(struct view *v, struct freq *q, uint16_t op,
 	}
 }
 
-void
-mig__view_bad(struct view *v, const char *what)
+/* Something home sent did not parse: the link fails, with a log line. */
+static void
+view_bad(struct view *v, const char *what)
 {
 	if (v->link != NULL)
 		mig__link_fail(v->link, MIG_EPROTO, "malformed fs answer (%s)",
@@ -592,7 +593,7 @@ view_placed(struct view *v, struct link *l, uint32_t id)
 	if (pr->id == id && (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
 		mig__known_clear(v);
 		if (r == MIG_EPROTO)
-			mig__view_bad(v, "prime");
+			view_bad(v, "prime");
 	}
 	prime_free(h, pr);
 }
@@ -680,14 +681,26 @@ view_end(struct view *v)
 	}
 }
 
-/* An answer from home. */
+/* What a malformed answer to each op is called in the log. */
+static const char *const answer_name[MIG_FS__COUNT] = {
+	[MIG_FS_LSTAT] = "lstat", [MIG_FS_READDIR] = "readdir",
+	[MIG_FS_READLINK] = "readlink", [MIG_FS_OPEN] = "open",
+	[MIG_FS_FETCH] = "fetch", [MIG_FS_MKDIR] = "mkdir",
+	[MIG_FS_UNLINK] = "unlink", [MIG_FS_RMDIR] = "rmdir",
+	[MIG_FS_RENAME] = "rename", [MIG_FS_SYMLINK] = "symlink",
+	[MIG_FS_LINK] = "link", [MIG_FS_CREATE] = "create",
+	[MIG_FS_SETATTR] = "setattr", [MIG_FS_PUT_BEGIN] = "put begin",
+	[MIG_FS_PUT_DATA] = "put data", [MIG_FS_PUT_COMMIT] = "put commit",
+};
+
+/* An answer from home, to the request in flight with its number and op. */
 static void
 on_fs_rep(struct link *l, const struct mig_frame *f)
 {
 	struct view *v = view_find(l->d, l);
-	struct mig_rd rd;
+	struct mig_fs_rep a;
 	struct freq *q;
-	uint32_t err;
+	int r;
 
 	if (v == NULL) {
 		mig__link_fail(l, MIG_EPROTO, "fs answer without a view");
@@ -696,18 +709,25 @@ on_fs_rep(struct link *l, const struct mig_frame *f)
 	TAILQ_FOREACH(q, &v->reqs, entry)
 		if (q->seq == f->stream)
 			break;
-	proto_rd_init(&rd, f->payload, f->len);
-	if (q == NULL || q->op != f->flags || proto_get_u32(&rd, &err) != 0 ||
-	    (err != 0 && proto_rd_done(&rd) != 0)) {
+	if (q == NULL || q->op != f->flags) {
 		mig__log(MIG_LOG_WARN, "link %s: fs answer %u (op %u) matches "
 		    "no request", l->desc, f->stream, f->flags);
 		mig__link_fail(l, MIG_EPROTO, "malformed fs answer");
 		return;
 	}
 	TAILQ_REMOVE(&v->reqs, q, entry);
-	if (err >= 4096)
-		err = EIO;
-	q->done(q, (int)err, err == 0 ? &rd : NULL);
+	if ((r = mig__fs_rep_parse(q->op, f->payload, f->len, getuid(),
+	    getgid(), &a)) != 0) {
+		if (r == MIG_EPROTO)
+			view_bad(v, answer_name[q->op]);
+		q->done(q, r == MIG_EPROTO ? EIO : ENOMEM, NULL);
+		return;
+	}
+	if (a.err == 0)
+		q->done(q, 0, &a);
+	else
+		q->done(q, a.err < 4096 ? (int)a.err : EIO, NULL);
+	mig__fs_rep_free(&a);
 }
 
 /* Tells each home how its jobs will see its files here (mig hosts). */

@@ -41,8 +41,8 @@ struct freq {
 	struct view *v;
 	uint32_t seq;
 	uint16_t op;
-	/* err: 0 or an errno; rd: the rest of the answer. */
-	void (*done)(struct freq *q, int err, struct mig_rd *rd);
+	/* err: 0 or an errno; a: the answer, when err is 0. */
+	void (*done)(struct freq *q, int err, struct mig_fs_rep *a);
 	fuse_req_t req;       /* NULL: no FUSE request waits on it */
 	struct fuse_file_info fi; /* a copy: open and create answer later */
 	struct node *node;
@@ -138,13 +138,13 @@ struct fs_host {
 };
 
 /* view.c */
-/* Sends op with payload p to home; q->done runs with the answer, or with
- * EIO (and rd NULL) if it cannot be sent or the link goes. done owns q:
- * it frees it (mig__freq_free) or asks again with it. */
+/* Sends op with payload p to home; q->done runs with the answer, parsed
+ * (mig__fs_rep_parse), or with an errno (and a NULL) if home failed the
+ * op, the answer did not parse (EIO: the link fails), or it cannot be sent
+ * or the link goes (EIO). done owns q: it frees it (mig__freq_free) or
+ * asks again with it; a is freed once done returns. */
 void mig__view_ask(struct view *v, struct freq *q, uint16_t op,
     const struct mig_buf *p);
-/* An answer did not parse: the link fails, with a log line. */
-void mig__view_bad(struct view *v, const char *what);
 struct freq *mig__freq_new(struct view *v, fuse_req_t req);
 void mig__freq_free(struct freq *q);
 /* A local file for content written in the view; -1 on failure. */

@@ -1,9 +1,11 @@
 /*
- * wire.c: the served view's requests, as home reads them, and the
- * attributes of a served file, as home sends them and the host reads them
- * (fs.h). Files of home's user are marked as such rather than sent by
- * number, since the user's uid on a host may differ.
+ * wire.c: the served view's requests, as home reads them, its answers,
+ * as a host reads them, and the attributes of a served file, as home
+ * sends them and the host reads them (fs.h). Files of home's user are
+ * marked as such rather than sent by number, since the user's uid on a
+ * host may differ.
  */
+#include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +127,124 @@ mig__fs_req_free(struct mig_fs_req *q)
 	free(q->to);
 	free(q->target);
 	memset(q, 0, sizeof(*q));
+}
+
+/* READDIR's entries and eof. */
+static int
+get_dir(struct mig_rd *rd, struct mig_fs_rep *a)
+{
+	struct mig_fs_dirent *e;
+	uint32_t n;
+	int r;
+
+	if ((r = proto_get_u32(rd, &n)) != 0)
+		return r;
+	/* Each entry takes at least 16 bytes: a count larger than the bytes
+	 * left is malformed, whatever the allocator would say. */
+	if (n > (rd->len - rd->off) / 16)
+		return MIG_EPROTO;
+	if (n > 0 && (a->ents = calloc(n, sizeof(*a->ents))) == NULL)
+		return MIG__ERR(ENOMEM);
+	for (uint32_t i = 0; i < n; i++) {
+		e = &a->ents[i];
+		if ((r = proto_get_str(rd, &e->name)) != 0)
+			return r;
+		a->nents++;
+		if ((r = proto_get_u32(rd, &e->type)) != 0 ||
+		    (r = proto_get_u64(rd, &e->ino)) != 0)
+			return r;
+		if (strchr(e->name, '/') != NULL)
+			return MIG_EPROTO;
+	}
+	return proto_get_u32(rd, &a->eof);
+}
+
+/* What follows a 0 errno, in the order of the table in fs.h (op is
+ * one of them). */
+static int
+get_answer(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
+{
+	size_t n;
+	int r;
+
+	switch (a->op) {
+	case MIG_FS_LSTAT:
+	case MIG_FS_MKDIR:
+	case MIG_FS_SYMLINK:
+	case MIG_FS_LINK:
+	case MIG_FS_CREATE:
+	case MIG_FS_SETATTR:
+	case MIG_FS_PUT_COMMIT:
+		/* Not checked for an end: the host never did. */
+		return mig__fs_get_attr(rd, &a->attr, uid, gid);
+	case MIG_FS_PUT_DATA:
+		/* Only a failure matters; the commit says it. */
+		return 0;
+	case MIG_FS_READDIR:
+		if ((r = get_dir(rd, a)) != 0)
+			return r;
+		break;
+	case MIG_FS_READLINK:
+		if ((r = proto_get_str(rd, &a->target)) != 0)
+			return r;
+		if (strlen(a->target) >= PATH_MAX)
+			return MIG_EPROTO;
+		break;
+	case MIG_FS_OPEN:
+		if ((r = mig__fs_get_attr(rd, &a->attr, uid, gid)) != 0 ||
+		    (r = proto_get_bytes(rd, &a->key, &n)) != 0)
+			return r;
+		if (n != MIG_HASH_BYTES)
+			return MIG_EPROTO;
+		break;
+	case MIG_FS_FETCH:
+		if ((r = proto_get_bytes(rd, &a->data, &a->ndata)) != 0)
+			return r;
+		if (a->ndata > MIG_FS_CHUNK)
+			return MIG_EPROTO;
+		break;
+	case MIG_FS_PUT_BEGIN:
+		if ((r = proto_get_u32(rd, &a->handle)) != 0)
+			return r;
+		break;
+	case MIG_FS_UNLINK:
+	case MIG_FS_RMDIR:
+	case MIG_FS_RENAME:
+		break;
+	}
+	return proto_rd_done(rd);
+}
+
+int
+mig__fs_rep_parse(uint16_t op, const uint8_t *p, size_t n, uid_t uid,
+    gid_t gid, struct mig_fs_rep *a)
+{
+	struct mig_rd rd;
+	int r;
+
+	memset(a, 0, sizeof(*a));
+	a->op = op;
+	proto_rd_init(&rd, p, n);
+	if (op == 0 || op >= MIG_FS__COUNT)
+		r = MIG_EPROTO;
+	else if ((r = proto_get_u32(&rd, &a->err)) == 0)
+		r = a->err != 0 ? proto_rd_done(&rd) :
+		    get_answer(&rd, a, uid, gid);
+	if (r != 0)
+		mig__fs_rep_free(a);
+	return r;
+}
+
+void
+mig__fs_rep_free(struct mig_fs_rep *a)
+{
+	if (a == NULL)
+		return;
+	for (size_t i = 0; i < a->nents; i++)
+		free(a->ents[i].name);
+	free(a->ents);
+	free(a->target);
+	memset(a, 0, sizeof(*a));
 }
 
 static uint64_t

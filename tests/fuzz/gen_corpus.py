@@ -276,5 +276,52 @@ FSPRIME = {
     "trailing": prime(entry("/x", err=2)) + b"\0",
 }
 
+
+# fuzz_fsrep: MIG_M_FS_REP's payload, as a host reads it: a byte for the
+# op answered, then the i32 errno and what the op returns.
+def rep(op, payload=b"", err=0):
+    return bytes([op]) + u32(err) + (payload if err == 0 else b"")
+
+
+def dirents(*names, eof=1):
+    p = u32(len(names))
+    for i, name in enumerate(names):
+        p += s(name) + u32(4 if name in (".", "..") else 8) + u64(100 + i)
+    return p + u32(eof)
+
+
+FSREP = {
+    "lstat": rep(LSTAT, attr(0o100755, size=1 << 20)),
+    "lstat-enoent": rep(LSTAT, err=2),
+    "lstat-not-own": rep(LSTAT, attr(own=0)),
+    "readdir": rep(READDIR, dirents(".", "..", "a.c", "obj")),
+    "readdir-page": rep(READDIR, dirents("x" * 255, eof=0)),
+    "readdir-empty": rep(READDIR, dirents()),
+    "readlink": rep(READLINK, s("../lib/libc.so.6")),
+    "open": rep(OPEN, attr(size=12345) + s(HASH)),
+    "fetch": rep(FETCH, s(bytes(range(256)) * 4)),
+    "fetch-eof": rep(FETCH, s(b"")),
+    "mkdir": rep(MKDIR, attr(0o40755, nlink=2)),
+    "unlink": rep(UNLINK),
+    "rmdir-notempty": rep(RMDIR, err=39),
+    "rename": rep(RENAME),
+    "symlink": rep(SYMLINK, attr(0o120777, size=11)),
+    "link": rep(LINK_, attr(nlink=2)),
+    "create": rep(CREATE, attr(0o100600)),
+    "create-exists": rep(CREATE, err=17),
+    "setattr": rep(SETATTR, attr(0o100600, size=4096, nsec=999999999)),
+    "put-begin": rep(PUT_BEGIN, u32(7)),
+    "put-data": rep(PUT_DATA),
+    "put-commit": rep(PUT_COMMIT, attr(size=64)),
+    "bad-readdir-slash": rep(READDIR, dirents("a/b")),
+    "bad-readdir-count": rep(READDIR, u32(0xFFFFFFFF) + u32(1)),
+    "bad-readlink-nul": rep(READLINK, s(b"a\0b")),
+    "bad-open-key": rep(OPEN, attr() + s(HASH[:31])),
+    "bad-nsec": rep(LSTAT, attr(nsec=1000000000)),
+    "bad-errno-trailing": rep(UNLINK, err=13) + b"\0",
+    "bad-op": rep(17, attr()),
+}
+
 write("fuzz_fsreq", FSREQ)
+write("fuzz_fsrep", FSREP)
 write("fuzz_fsprime", FSPRIME)

@@ -5,7 +5,9 @@
  * sends nothing; a good one gets one answer, with what the op returns.
  * An OPEN that hashes answers from the loop (libuv's thread pool hashes),
  * and the link's later requests are answered after it, in order.
- * Also the attributes' encoding (homed/fs/wire.c).
+ * Every answer is one a host reads (mig__fs_rep_parse). Also the
+ * attributes' encoding and the reading of malformed answers
+ * (homed/fs/wire.c).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -113,6 +115,7 @@ ask(uint16_t op, struct mig_buf *b, struct mig_rd *rd)
 {
 	struct mig_frame f = { (uint32_t)b->len, MIG_M_FS_REQ, op, ++seq,
 		b->data };
+	struct mig_fs_rep a;
 	int before = sent;
 	uint32_t err;
 
@@ -125,6 +128,9 @@ ask(uint16_t op, struct mig_buf *b, struct mig_rd *rd)
 	assert_int_equal(answer_type, MIG_M_FS_REP);
 	assert_int_equal(answer_flags, op);
 	assert_int_equal(answer_stream, seq);
+	assert_int_equal(mig__fs_rep_parse(op, answer.data, answer.len, 1, 1,
+	    &a), 0);
+	mig__fs_rep_free(&a);
 	proto_rd_init(rd, answer.data, answer.len);
 	assert_int_equal(proto_get_u32(rd, &err), 0);
 	if (err != 0)
@@ -426,6 +432,58 @@ attr_roundtrip(void **state)
 	mig_buf_free(&b);
 }
 
+/* Answers a host must refuse, each with nothing held after. */
+static void
+answers_malformed(void **state)
+{
+	static const struct mig_fs_rep zero;
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_fs_rep a;
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	/* An errno with more after it. */
+	proto_put_u32(&b, ENOENT);
+	proto_put_u32(&b, 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_LSTAT, b.data, b.len, 1, 1,
+	    &a), MIG_EPROTO);
+	assert_memory_equal(&a, &zero, sizeof(a));
+	/* A folder entry with a '/', after one that was fine. */
+	b.len = 0;
+	proto_put_u32(&b, 0);
+	proto_put_u32(&b, 2);
+	proto_put_str(&b, "ok");
+	proto_put_u32(&b, 8);
+	proto_put_u64(&b, 1);
+	proto_put_str(&b, "a/b");
+	proto_put_u32(&b, 8);
+	proto_put_u64(&b, 2);
+	proto_put_u32(&b, 1);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_READDIR, b.data, b.len, 1, 1,
+	    &a), MIG_EPROTO);
+	assert_memory_equal(&a, &zero, sizeof(a));
+	/* More entries than the payload could hold. */
+	b.len = 0;
+	proto_put_u32(&b, 0);
+	proto_put_u32(&b, 0xffffffffu);
+	proto_put_u32(&b, 1);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_READDIR, b.data, b.len, 1, 1,
+	    &a), MIG_EPROTO);
+	/* A key one byte short. */
+	b.len = 0;
+	proto_put_u32(&b, 0);
+	mig__fs_put_attr(&b, &st, 1, 1);
+	proto_put_bytes(&b, "0123456789012345678901234567890", 31);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_OPEN, b.data, b.len, 1, 1,
+	    &a), MIG_EPROTO);
+	/* No such op. */
+	b.len = 0;
+	proto_put_u32(&b, 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS__COUNT, b.data, b.len, 1, 1,
+	    &a), MIG_EPROTO);
+	mig_buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -442,6 +500,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
 		    teardown),
 		cmocka_unit_test(attr_roundtrip),
+		cmocka_unit_test(answers_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
