@@ -1054,8 +1054,9 @@ done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 	struct node *n = q->node;
 	struct view *v = q->v;
 
-	if (err == 0 && q->u32 != 0)
-		err = (int)q->u32;
+	if (n->put_err != 0)
+		err = n->put_err;
+	n->put_err = 0;
 	if (err == 0) {
 		mig__known_drop(v, n->path);
 		n->attr = a->attr;
@@ -1070,6 +1071,9 @@ done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 static void
 done_put_data(struct freq *q, int err, struct mig_fs_rep *a)
 {
+	/* Home dropped the put: its commit fails, with this error. */
+	if (err != 0 && q->node->put_err == 0)
+		q->node->put_err = err;
 	mig__freq_free(q);
 }
 
@@ -1103,6 +1107,7 @@ done_put_begin(struct freq *q, int err, struct mig_fs_rep *a)
 			err = ENOMEM;
 			goto fail;
 		}
+		d->node = n;
 		d->done = done_put_data;
 		mig__view_ask(v, d, MIG_FS_PUT_DATA, &b);
 		off += r;

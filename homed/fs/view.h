@@ -27,6 +27,7 @@ struct node {
 	int refs;             /* open handles on wfd */
 	int dirty;            /* written since the last put began */
 	int putting;          /* a put is on its way home */
+	int put_err;          /* the first error home gave a PUT_DATA of it */
 	TAILQ_HEAD(, freq) flushes; /* FLUSHes waiting for a put */
 	/* Made in the view: its content goes home when a job ends
 	 * (mig__view_settle), not at each close. */
