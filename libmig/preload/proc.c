@@ -326,10 +326,20 @@ mig__readdir(DIR *d)
 	pid_t pid, home;
 
 	MIG_REAL(real_readdir, "readdir");
-	if ((e = real_readdir(d)) == NULL || listing(d) < 0)
-		return e;
-	if ((pid = leading_pid(e->d_name, &rest)) <= 0 || *rest != '\0' ||
-	    (home = mig__pid_home_of(pid)) == pid)
+	for (;;) {
+		if ((e = real_readdir(d)) == NULL || listing(d) < 0)
+			return e;
+		if ((pid = leading_pid(e->d_name, &rest)) <= 0 ||
+		    *rest != '\0')
+			return e;
+		home = mig__pid_home_of(pid);
+		/* A process here whose number is a home pid of the job's
+		 * (home's own, when home is this machine) is hidden: that
+		 * path names the job's process now. */
+		if (home != pid || mig__pid_host_of(pid) == pid)
+			break;
+	}
+	if (home == pid)
 		return e;
 	/* Field by field: the kernel's record may be shorter than a
 	 * struct dirent. */

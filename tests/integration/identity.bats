@@ -126,7 +126,7 @@ clock_agrees() {
 
 @test "proc: pgrep leaves itself out, as at home; top and /proc/\$\$ readers see the job's pids" {
 	local script='sleep 30 & s=$!; pgrep -P $$; echo "$s"; read -r p rest </proc/$$/stat; echo "$p $$"
-		top -b -n1 | grep -c " $$ .* sh\$"; kill $s'
+		top -b -n1 -w 200 -p $$ | grep -c "^ *$$ .* sh\$"; kill $s'
 	# At home first: what a user expects.
 	run --separate-stderr timeout -k 5 20 sh -c "$script"
 	local native=$output
