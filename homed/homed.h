@@ -344,6 +344,12 @@ struct peer {
 	/* Kept by the home role. */
 	uint32_t mine;        /* jobs this home runs there now */
 	uint32_t done;        /* jobs this home ran there */
+	/* Kept by the transport (link.c), over every link to it: frames and
+	 * their sealed bytes as on the wire, per message type. */
+	struct traffic {
+		uint64_t frames[MIG_M__COUNT];
+		uint64_t bytes[MIG_M__COUNT];
+	} tx, rx;
 };
 
 int mig__peers_init(struct homed *d);

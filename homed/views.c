@@ -8,9 +8,35 @@
 
 #include "homed.h"
 
+static uint64_t
+sum(const uint64_t v[MIG_M__COUNT])
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < MIG_M__COUNT; i++)
+		n += v[i];
+	return n;
+}
+
+/* What went to and came from a host: bytes in all, then the served
+ * view's share (requests from it, answers to it). */
+static int
+put_traffic(struct mig_buf *b, const struct traffic *tx,
+    const struct traffic *rx)
+{
+	int r = proto_put_u64(b, sum(tx->bytes));
+
+	r = r ? r : proto_put_u64(b, sum(rx->bytes));
+	r = r ? r : proto_put_u64(b, rx->frames[MIG_M_FS_REQ]);
+	r = r ? r : proto_put_u64(b, rx->bytes[MIG_M_FS_REQ]);
+	r = r ? r : proto_put_u64(b, tx->bytes[MIG_M_FS_REP]);
+	return r;
+}
+
 static void
 view_hosts(struct client *c, const struct mig_frame *f)
 {
+	static const struct traffic none; /* home's own row */
 	struct homed *d = c->d;
 	struct mig_buf b = { NULL, 0, 0 };
 	struct peer *p;
@@ -30,7 +56,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		    d->listen_port);
 	r = proto_put_u32(&b, n);
 	/* name, address, state, slots, running, load x100, rtt us, done,
-	 * how its jobs see home's files (fs/serve.c) */
+	 * how its jobs see home's files (fs/serve.c), traffic */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -40,6 +66,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_u32(&b, 0);
 	r = r ? r : proto_put_u32(&b, d->done);
 	r = r ? r : proto_put_str(&b, "home");
+	r = r ? r : put_traffic(&b, &none, &none);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -55,6 +82,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_u32(&b, p->done);
 		r = r ? r : proto_put_str(&b, p->link != NULL ?
 			mig__fs_peer_files(d, p) : "-");
+		r = r ? r : put_traffic(&b, &p->tx, &p->rx);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);

@@ -72,6 +72,9 @@ need(int r)
 struct host_row {
 	char *name, *addr, *state, *files;
 	uint32_t slots, running, load, rtt, done;
+	uint64_t sent, received;        /* bytes on the wire, to and from it */
+	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
+	uint64_t fs_rep_bytes;          /* and home's answers */
 };
 
 static void
@@ -86,6 +89,11 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u32(rd, &h->rtt));
 	need(proto_get_u32(rd, &h->done));
 	need(proto_get_str(rd, &h->files));
+	need(proto_get_u64(rd, &h->sent));
+	need(proto_get_u64(rd, &h->received));
+	need(proto_get_u64(rd, &h->fs_reqs));
+	need(proto_get_u64(rd, &h->fs_req_bytes));
+	need(proto_get_u64(rd, &h->fs_rep_bytes));
 }
 
 static void
@@ -128,7 +136,14 @@ hosts(int json)
 			       "\"rtt_us\":%u,\"jobs_done\":%u,\"files\":",
 			    h.running, h.slots, h.load / 100.0, h.rtt, h.done);
 			json_str(h.files);
-			printf("}");
+			printf(",\"sent_bytes\":%llu,\"received_bytes\":%llu,"
+			       "\"fs_requests\":%llu,\"fs_request_bytes\":%llu,"
+			       "\"fs_answer_bytes\":%llu}",
+			    (unsigned long long)h.sent,
+			    (unsigned long long)h.received,
+			    (unsigned long long)h.fs_reqs,
+			    (unsigned long long)h.fs_req_bytes,
+			    (unsigned long long)h.fs_rep_bytes);
 		} else {
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
 			    h.name, h.addr, h.state, h.running, h.slots,

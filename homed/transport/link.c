@@ -201,6 +201,16 @@ mig__link_write_plain(struct link *l, const struct mig_buf *frame)
 	return link_write(l, w, frame->len);
 }
 
+/* What went over a peer's links, per message type (mig hosts --json). */
+static void
+count(struct traffic *t, uint16_t type, size_t bytes)
+{
+	if (type < MIG_M__COUNT) {
+		t->frames[type]++;
+		t->bytes[type] += bytes;
+	}
+}
+
 int
 mig__link_send(struct link *l, uint16_t type, uint16_t flags,
     uint32_t stream, const void *payload, size_t n)
@@ -222,6 +232,7 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 	if ((r = mig__record_seal(&l->sess, frame.data, frame.len,
 	    w->data)) != 0)
 		goto out;
+	count(&l->peer->tx, type, clen);
 	r = link_write(l, w, clen);
 	w = NULL;
  out:
@@ -324,6 +335,7 @@ read_records(struct link *l, size_t off)
 		}
 		off += used;
 		l->last_rx = uv_now(l->d->loop);
+		count(&l->peer->rx, f.type, used);
 		dispatch(l, &f);
 	}
 	return off;

@@ -362,3 +362,103 @@ set_files() {
 		fi
 	)
 }
+
+# need_space GIB: skips unless /tmp (home's files, and the hosts' object
+# caches and temporary files, all on this machine) has GIB GiB free.
+need_space() {
+	local free
+	free=$(df --output=avail -B1G /tmp | tail -n1 | tr -d ' ')
+	((free >= $1)) || skip "needs $1 GiB free in /tmp, has $free"
+}
+
+@test "served: a 1 GiB file written at home reads back byte for byte on a host" {
+	need_space 4
+	home_dir
+	head -c 1G /dev/urandom >"$HDIR/big"
+	local want
+	want=$(sha256sum <"$HDIR/big")
+	cd "$HDIR"
+	run --separate-stderr timeout -k 5 900 "$MIG" -h host1 sha256sum big
+	if ((status != 0)); then
+		echo "status $status, stderr: $stderr" >&2
+		return 1
+	fi
+	expect_eq "sha256sum on host1" "${output%% *}" "${want%% *}"
+}
+
+@test "served: a 1 GiB file written by a job on a host lands at home byte for byte" {
+	need_space 4
+	home_dir
+	cd "$HDIR"
+	run --separate-stderr timeout -k 5 900 "$MIG" -h host1 sh -c 'head -c 1G /dev/urandom | tee out | sha256sum'
+	if ((status != 0)); then
+		echo "status $status, stderr: $stderr" >&2
+		return 1
+	fi
+	expect_eq "size at home" "$(stat -c %s "$HDIR/out")" 1073741824
+	expect_eq "sha256sum at home" "$(sha256sum <"$HDIR/out" | cut -d' ' -f1)" "${output%% *}"
+}
+
+# fuse_for_all: /dev/fuse open to every user, as udev makes it on Debian;
+# teardown puts its mode back. Root only.
+fuse_for_all() {
+	local mode
+	mode=$(stat -c %a /dev/fuse)
+	CLEANUP+=("chmod '$mode' /dev/fuse")
+	chmod 0666 /dev/fuse
+}
+
+@test "served: host daemons run by an unprivileged user serve reads, writes and mig make" {
+	local u c out
+	if is_root; then
+		[ -c /dev/fuse ] || skip "no /dev/fuse here"
+		u=migtest$$
+		useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
+		c=$(mktemp -d /tmp/mig-cluster.XXXXXX)
+		CLEANUP+=("'$CLUSTER' down '$c'" "userdel '$u'")
+		fuse_for_all
+		out=$(MIG_CLUSTER_DIR=$c "$CLUSTER" up 1 --private-fs --user "$u")
+	else
+		# This file's own host daemons are this user's already; here
+		# the test only says why they could not serve.
+		[[ -r /dev/fuse && -w /dev/fuse ]] ||
+			skip "/dev/fuse is not usable by $(id -un) ($(stat -c '%A %U' /dev/fuse 2>&1))"
+		c=$(mktemp -d /tmp/mig-cluster.XXXXXX)
+		CLEANUP+=("'$CLUSTER' down '$c'")
+		out=$(MIG_CLUSTER_DIR=$c "$CLUSTER" up 1 --private-fs)
+	fi
+	home_dir
+	chmod 755 "$HDIR"
+	head -c 3000000 /dev/urandom >"$HDIR/data.bin"
+	chmod 644 "$HDIR/data.bin"
+	(
+		eval "$out"
+		wait_until 10 all_up
+		wait_until 10 eval '[[ $(files_of host1) != - ]]'
+		expect_eq "host1's files" "$(files_of host1)" "shared, else served"
+		cd "$HDIR"
+		# Read: byte for byte.
+		timeout -k 2 60 "$MIG" -h host1 cat data.bin >"$BATS_TEST_TMPDIR/got" 3>&-
+		cmp "$HDIR/data.bin" "$BATS_TEST_TMPDIR/got"
+		# Write: a new file, a folder and a rename land at home.
+		run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c 'mkdir w && seq 1 100000 >w/n.tmp && mv w/n.tmp w/n && cat data.bin >w/copy'
+		[ "$status" -eq 0 ]
+		expect_eq "w/n at home" "$(cat w/n)" "$(seq 1 100000)"
+		cmp "$HDIR/data.bin" "$HDIR/w/copy"
+		# mig make: the objects of a local make.
+		local p=$HDIR/p
+		project "$p" 8 1
+		build_ref "$p"
+		cd "$p"
+		run --separate-stderr timeout -k 5 300 "$MIG" make -j4
+		if ((status != 0)); then
+			echo "mig make: status $status, stderr: $stderr" >&2
+			return 1
+		fi
+		same_objects "$p"
+		timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+sys.exit(not {h["host"]: h["jobs_done"] for h in json.load(sys.stdin)}["host1"] > 0)'
+		grep -q 'served view for home ready' "$c/host1.log"
+	)
+}
