@@ -1020,6 +1020,10 @@ put_end(struct view *v, struct node *n, int err)
 		mig__view_settled(v);
 }
 
+/* Past this size a file written home is not also cached here: hashing
+ * and copying it would hold the loop (the ping with it) too long. */
+#define CACHE_WRITTEN_MAX (64 << 20)
+
 /* What was just written home goes into the cache too, so the next job
  * that reads it (the assembler, the linker) fetches nothing. */
 static void
@@ -1032,7 +1036,8 @@ cache_written(struct view *v, struct node *n)
 	ssize_t r;
 	off_t off = 0;
 
-	if (mig__hash_fd(n->wfd, key, NULL) != 0 || mig__cache_has(c, key) ||
+	if (n->attr.st_size > CACHE_WRITTEN_MAX ||
+	    mig__hash_fd(n->wfd, key, NULL) != 0 || mig__cache_has(c, key) ||
 	    mig__cache_begin(c, key, &w) != 0)
 		return;
 	while ((r = pread(n->wfd, buf, sizeof(buf), off)) > 0) {
@@ -1067,14 +1072,86 @@ done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 	put_end(v, n, err);
 }
 
-/* PUT_DATA: only a failure matters; the commit says it. */
+/* PUT_DATA frames unanswered at once, per put: a big file goes out a
+ * window at a time, each answer sending the next chunk, so the loop
+ * never holds more than this (the link's ping goes on meanwhile). */
+#define PUT_WINDOW 8
+
+static void put_more(struct view *v, struct node *n);
+
+/* PUT_DATA: a failure stops the data, and the commit fails with it. */
 static void
 done_put_data(struct freq *q, int err, struct mig_fs_rep *a)
 {
-	/* Home dropped the put: its commit fails, with this error. */
-	if (err != 0 && q->node->put_err == 0)
-		q->node->put_err = err;
+	struct node *n = q->node;
+	struct view *v = q->v;
+
 	mig__freq_free(q);
+	if (err != 0 && n->put_err == 0)
+		n->put_err = err;
+	n->put_inflight--;
+	if (!n->put_sending)
+		put_more(v, n);
+}
+
+static void
+put_more(struct view *v, struct node *n)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char *buf = NULL;
+	struct freq *d;
+	ssize_t r;
+
+	n->put_sending = 1;
+	while (!n->put_all_sent && n->put_inflight < PUT_WINDOW) {
+		if (n->put_err != 0)
+			break;
+		if (buf == NULL && (buf = malloc(MIG_FS_CHUNK)) == NULL) {
+			n->put_err = ENOMEM;
+			break;
+		}
+		if ((r = pread(n->wfd, buf, MIG_FS_CHUNK, n->put_off)) <= 0) {
+			if (r < 0)
+				n->put_err = errno;
+			break;
+		}
+		b.len = 0;
+		if ((d = mig__freq_new(v, NULL)) == NULL ||
+		    proto_put_u32(&b, n->put_id) != 0 ||
+		    proto_put_bytes(&b, buf, (size_t)r) != 0) {
+			mig__freq_free(d);
+			n->put_err = ENOMEM;
+			break;
+		}
+		d->node = n;
+		d->done = done_put_data;
+		n->put_inflight++;
+		n->put_off += r;
+		mig__view_ask(v, d, MIG_FS_PUT_DATA, &b);
+	}
+	/* At the end of the file, or on an error: no more data. */
+	if (!n->put_all_sent && n->put_inflight < PUT_WINDOW)
+		n->put_all_sent = 1;
+	free(buf);
+	n->put_sending = 0;
+	if (!n->put_all_sent || n->put_inflight > 0)
+		goto out;
+	/* Everything answered: commit (home fails it if a chunk failed,
+	 * and an error here fails it with that error). */
+	b.len = 0;
+	if ((d = mig__freq_new(v, NULL)) == NULL ||
+	    proto_put_u32(&b, n->put_id) != 0) {
+		mig__freq_free(d);
+		mig_buf_free(&b);
+		n->put_err = 0;
+		put_end(v, n, ENOMEM);
+		return;
+	}
+	d->node = n;
+	d->done = done_put_commit;
+	mig__view_ask(v, d, MIG_FS_PUT_COMMIT, &b);
+ out:
+	mig_buf_free(&b);
 }
 
 static void
@@ -1082,56 +1159,18 @@ done_put_begin(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct node *n = q->node;
 	struct view *v = q->v;
-	struct mig_buf b = { NULL, 0, 0 };
-	struct freq *d;
-	uint32_t id;
-	char *buf = NULL;
-	ssize_t r;
-	off_t off = 0;
 
 	mig__freq_free(q);
-	if (err != 0)
-		goto fail;
-	id = a->handle;
-	if ((buf = malloc(MIG_FS_CHUNK)) == NULL) {
-		err = ENOMEM;
-		goto fail;
+	if (err != 0) {
+		put_end(v, n, err);
+		return;
 	}
-	/* The data frames go out back to back; home takes them in order. */
-	while ((r = pread(n->wfd, buf, MIG_FS_CHUNK, off)) > 0) {
-		b.len = 0;
-		if ((d = mig__freq_new(v, NULL)) == NULL ||
-		    proto_put_u32(&b, id) != 0 ||
-		    proto_put_bytes(&b, buf, (size_t)r) != 0) {
-			mig__freq_free(d);
-			err = ENOMEM;
-			goto fail;
-		}
-		d->node = n;
-		d->done = done_put_data;
-		mig__view_ask(v, d, MIG_FS_PUT_DATA, &b);
-		off += r;
-	}
-	if (r < 0) {
-		err = errno;
-		goto fail;
-	}
-	b.len = 0;
-	if ((d = mig__freq_new(v, NULL)) == NULL || proto_put_u32(&b, id) != 0) {
-		mig__freq_free(d);
-		err = ENOMEM;
-		goto fail;
-	}
-	d->node = n;
-	d->done = done_put_commit;
-	mig__view_ask(v, d, MIG_FS_PUT_COMMIT, &b);
-	free(buf);
-	mig_buf_free(&b);
-	return;
- fail:
-	free(buf);
-	mig_buf_free(&b);
-	put_end(v, n, err);
+	n->put_id = a->handle;
+	n->put_off = 0;
+	n->put_inflight = 0;
+	n->put_all_sent = 0;
+	n->put_err = 0;
+	put_more(v, n);
 }
 
 static void

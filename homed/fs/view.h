@@ -27,7 +27,14 @@ struct node {
 	int refs;             /* open handles on wfd */
 	int dirty;            /* written since the last put began */
 	int putting;          /* a put is on its way home */
-	int put_err;          /* the first error home gave a PUT_DATA of it */
+	/* The put on its way: home's handle, what is sent, what is still
+	 * unanswered (a window, fuse.c put_more), and the first error. */
+	uint32_t put_id;
+	off_t put_off;
+	int put_inflight;
+	int put_all_sent;     /* the last chunk is out (or must not go) */
+	int put_sending;      /* in put_more: an answer must not re-enter */
+	int put_err;
 	TAILQ_HEAD(, freq) flushes; /* FLUSHes waiting for a put */
 	/* Made in the view: its content goes home when a job ends
 	 * (mig__view_settle), not at each close. */
