@@ -8,11 +8,13 @@
  * written in the view lives in a local temporary file until the job's
  * close (FLUSH) sends it home whole; the close returns once home has it.
  *
- * Timeouts are zero: the kernel asks again for every lookup and stat,
- * and drops a file's pages at each open, so no kernel cache needs an
- * invalidation. What the view knows (known.c: sampled by home when the
- * latest job was placed, or answered since) is answered here; anything
- * else is a question to home.
+ * The kernel keeps entries and attributes for VIEW_TIMEOUT, and a file's
+ * pages across opens while its content's hash is the one its pages came
+ * from; at each job's arrival whatever the job's prime does not confirm
+ * is invalidated (mig__nodes_stale, inval.c). Absent names are answered
+ * with an error, which the kernel does not keep. What the view knows
+ * (known.c: sampled by home when the latest job was placed, or answered
+ * since) is answered here; anything else is a question to home.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -169,6 +171,92 @@ mig__nodes_free(struct view *v)
 			node_free(v, n);
 }
 
+/* The kernel's entry for n, as (folder node, name) in *parent and
+ * *name (within buf, a copy of n->path), or the entry of n's nearest
+ * ancestor the table holds (dropping that drops n's too). */
+static void
+node_entry(struct view *v, struct node *n, char *buf, uint64_t *parent,
+    const char **name)
+{
+	struct node *p;
+	char *cut;
+
+	*parent = 0;
+	*name = NULL;
+	while ((cut = strrchr(buf, '/')) != NULL) {
+		*cut = '\0';
+		*name = cut + 1;
+		p = node_by_path(v, buf[0] != '\0' ? buf : "/");
+		if (p != NULL) {
+			*parent = p->id;
+			return;
+		}
+		if (buf[0] == '\0')
+			break;
+	}
+	*name = NULL;
+}
+
+int
+mig__nodes_stale(struct view *v, struct inval *iv)
+{
+	struct node *n;
+	struct known *k;
+	const char *name;
+	uint64_t parent;
+	char *buf;
+	int same, pages, r;
+
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		for (n = v->by_id[b]; n != NULL; n = n->next_id) {
+			same = n->has_told && n->wfd < 0 && !n->detached &&
+			    mig__known_same(v, n->path, &n->told);
+			if (same)
+				continue;
+			/* Its pages may be another version's: the next open
+			 * drops them too. */
+			pages = S_ISREG(n->attr.st_mode) && n->wfd < 0;
+			if (pages)
+				n->has_key = 0;
+			parent = 0;
+			name = NULL;
+			buf = NULL;
+			/* The name still leads to a node of this kind (node_at
+			 * keeps it): the entry holds, the attributes do not.
+			 * The kernel detaches the mounts under an entry it
+			 * drops: the view's own mount points keep theirs. */
+			k = mig__known_get(v, n->path);
+			if (n->id != FUSE_ROOT_ID && n->nlookup > 0 &&
+			    !n->detached && !mig__view_pinned(v, n->path) &&
+			    (k == NULL || k->err != 0 ||
+			    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0)) {
+				if ((buf = strdup(n->path)) == NULL)
+					return ENOMEM;
+				node_entry(v, n, buf, &parent, &name);
+				/* An ancestor's entry, when the folder is not in
+				 * the table: it must not hold a mount either. */
+				if (name != NULL) {
+					char *p = strndup(n->path, (size_t)(name -
+					    buf) + strlen(name));
+					if (p == NULL) {
+						free(buf);
+						return ENOMEM;
+					}
+					if (mig__view_pinned(v, p)) {
+						parent = 0;
+						name = NULL;
+					}
+					free(p);
+				}
+			}
+			r = mig__inval_add(iv, n->id, parent, name, pages);
+			free(buf);
+			if (r != 0)
+				return r;
+		}
+	return 0;
+}
+
 /* A renamed path: the node there goes, and every node at or under from
  * moves to to. */
 static void
@@ -222,13 +310,16 @@ join(const struct node *parent, const char *name, char **out)
 }
 
 /* What the kernel is told of n: home's attributes, and the size and
- * mtime of its local content while the view writes it. */
+ * mtime of its local content while the view writes it. n->told keeps
+ * home's part, which a prime may confirm. */
 static void
-node_attr(const struct node *n, struct stat *st)
+node_attr(struct node *n, struct stat *st)
 {
 	struct stat ls;
 
 	*st = n->attr;
+	n->told = n->attr;
+	n->has_told = n->wfd < 0;
 	if (n->wfd >= 0 && fstat(n->wfd, &ls) == 0) {
 		st->st_size = ls.st_size;
 		st->st_blocks = ls.st_blocks;
@@ -318,6 +409,7 @@ reply_entry(struct freq *q, struct node *n)
 
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
+	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
 	node_attr(n, &e.attr);
 	fuse_reply_entry(q->req, &e);
 }
@@ -428,7 +520,7 @@ done_getattr(struct freq *q, int err, struct mig_fs_rep *a)
 			mig__known_drop(q->v, q->path);
 		q->node->attr = a->attr;
 		node_attr(q->node, &st);
-		fuse_reply_attr(q->req, &st, 0);
+		fuse_reply_attr(q->req, &st, VIEW_TIMEOUT);
 	}
 	mig__freq_free(q);
 }
@@ -449,14 +541,14 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Written here, or gone at home: what we know is the truth. */
 	if (n->wfd >= 0 || n->detached) {
 		node_attr(n, &st);
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((k = mig__known_get(v, n->path)) != NULL && k->err == 0 &&
 	    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) == 0) {
 		n->attr = k->attr;
 		node_attr(n, &st);
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((q = freq_path(v, req, n, NULL)) != NULL) {
@@ -822,6 +914,8 @@ reply_open_local(struct freq *q, struct node *n)
 	h->fd = -1;
 	h->n = n;
 	n->refs++;
+	/* Written here: the pages are no longer those of n->key. */
+	n->has_key = 0;
 	q->fi.fh = (uintptr_t)h;
 	q->fi.keep_cache = 0;
 	q->fi.direct_io = 0;
@@ -854,7 +948,11 @@ opened(struct freq *q, int err, int fd)
 		memcpy(h->key, q->key, sizeof(h->key));
 		h->n = n;
 		q->fi.fh = (uintptr_t)h;
-		q->fi.keep_cache = 0;
+		/* The same content as the pages the kernel has of n. */
+		q->fi.keep_cache = n->has_key && n->wfd < 0 &&
+		    memcmp(n->key, q->key, sizeof(n->key)) == 0;
+		memcpy(n->key, q->key, sizeof(n->key));
+		n->has_key = n->wfd < 0;
 		fuse_reply_open(q->req, &q->fi);
 		goto out;
 	}
@@ -1060,6 +1158,8 @@ done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 	if (err == 0) {
 		mig__known_drop(v, n->path);
 		n->attr = a->attr;
+		/* Home stamped it: the kernel asks again. */
+		mig__inval_attr(v, n->id);
 		if (!n->dirty)
 			cache_written(v, n);
 	}
@@ -1285,6 +1385,7 @@ done_create(struct freq *q, int err, struct mig_fs_rep *a)
 	n->refs++;
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
+	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
 	node_attr(n, &e.attr);
 	q->fi.fh = (uintptr_t)h;
 	fuse_reply_create(q->req, &e, &q->fi);
@@ -1484,6 +1585,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		return;
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
+		n->has_key = 0;
 		if (n->wfd >= 0) {
 			/* Written here: the local content is the truth. */
 			if (ftruncate(n->wfd, attr->st_size) == -1) {
@@ -1510,7 +1612,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			n->attr.st_mode = (n->attr.st_mode & S_IFMT) |
 			    (attr->st_mode & 07777);
 		node_attr(n, &st);
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((q = freq_path(v, req, n, NULL)) == NULL)

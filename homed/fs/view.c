@@ -139,6 +139,10 @@ mig__view_settle(struct homed *d, struct link *l,
 	st->fn = fn;
 	st->arg = arg;
 	TAILQ_INSERT_TAIL(&v->settles, st, entry);
+	/* Neighbours' requests count too, as in home's count. */
+	mig__log(MIG_LOG_DEBUG, "served view: %llu FUSE requests since the "
+	    "last job's end", (unsigned long long)(v->fuse_reqs - v->fuse_logged));
+	v->fuse_logged = v->fuse_reqs;
 	mig__nodes_settle(v);
 	if (v->settling == 0)
 		settles_end(v, 1);
@@ -219,10 +223,30 @@ keeper_fail(int sock, int e, const char *what)
  * kernel mounts FUSE only with a device opened in the namespace that
  * mounts it. Its fd goes to the daemon, which serves it.
  */
+/* The host's folders the keeper binds over home's in the view. */
+static const char *const host[] = { "/proc", "/dev", "/sys", "/run" };
+
+/* Whether path is above or at mount point m. */
+static int
+holds_mount(const char *path, const char *m)
+{
+	size_t n = strlen(path);
+
+	return strncmp(path, m, n) == 0 && (m[n] == '\0' || m[n] == '/');
+}
+
+int
+mig__view_pinned(const struct view *v, const char *path)
+{
+	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++)
+		if (holds_mount(path, host[i]))
+			return 1;
+	return holds_mount(path, v->d->rundir);
+}
+
 static void __attribute__((noreturn))
 keeper(const char *root, const char *rundir, int sock)
 {
-	static const char *const host[] = { "/proc", "/dev", "/sys", "/run" };
 	char map[64], opts[192], dst[PATH_MAX + 16];
 	struct keeper_report rep;
 	uid_t uid = getuid();
@@ -363,7 +387,9 @@ on_fuse(uv_poll_t *p, int status, int events)
 	struct view *v = p->data;
 	int r;
 
-	for (int i = 0; i < 32 && !v->ending; i++) {
+	/* While ending, invalidations on the thread pool may wait on a
+	 * request (inval.c): those are still read, and fail at once. */
+	for (int i = 0; i < 32 && (!v->ending || v->invals > 0); i++) {
 		r = fuse_session_receive_buf(v->se, &v->buf);
 		if (r == -EAGAIN || r == -EINTR)
 			return;
@@ -374,6 +400,7 @@ on_fuse(uv_poll_t *p, int status, int events)
 			    strerror(r < 0 ? -r : ENODEV));
 			return;
 		}
+		v->fuse_reqs++;
 		fuse_session_process_buf(v->se, &v->buf);
 	}
 }
@@ -579,23 +606,39 @@ on_fs_prime(struct link *l, const struct mig_frame *f)
 }
 
 /* Job id of link l was placed: the view trusts nothing learned before,
- * and knows what home sampled for it. */
-static void
-view_placed(struct view *v, struct link *l, uint32_t id)
+ * and knows what home sampled for it. What the kernel holds and that
+ * does not confirm goes into iv (mig__nodes_stale); 0 or ENOMEM. */
+static int
+view_placed(struct view *v, struct link *l, uint32_t id, struct inval *iv)
 {
 	struct fs_host *h = v->d->fs_host;
 	struct prime *pr = prime_find(h, l);
 	int r;
 
 	mig__known_clear(v);
-	if (pr == NULL)
-		return;
-	if (pr->id == id && (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
-		mig__known_clear(v);
-		if (r == MIG_EPROTO)
-			view_bad(v, "prime");
+	if (pr != NULL) {
+		if (pr->id == id &&
+		    (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
+			mig__known_clear(v);
+			if (r == MIG_EPROTO)
+				view_bad(v, "prime");
+		}
+		prime_free(h, pr);
 	}
-	prime_free(h, pr);
+	/* Not mounted yet: the kernel holds nothing. */
+	if (v->state != VIEW_READY)
+		return 0;
+	return mig__nodes_stale(v, iv);
+}
+
+void
+mig__view_inval_done(struct view *v)
+{
+	if (v->ending && v->invals == 0 && v->poll.data == v &&
+	    !uv_is_closing((uv_handle_t *)&v->poll))
+		uv_close((uv_handle_t *)&v->poll, on_handle_closed);
+	if (--v->handles == 0 && v->ending)
+		view_free(v);
 }
 
 void
@@ -604,6 +647,7 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 {
 	struct view *v = view_find(d, l);
 	struct view_waiter *w;
+	struct inval *iv;
 
 	if (v == NULL) {
 		if ((v = calloc(1, sizeof(*v))) == NULL) {
@@ -623,11 +667,21 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
 		view_start(v);
 	}
-	view_placed(v, l, id);
-	if (v->state == VIEW_READY) {
-		fn(arg, v, NULL);
+	if ((iv = mig__inval_new(v)) == NULL ||
+	    view_placed(v, l, id, iv) != 0) {
+		/* Nothing the kernel holds can be trusted to be forgotten. */
+		mig__inval_free(iv);
+		fn(arg, NULL, "out of memory");
 		return;
 	}
+	if (v->state == VIEW_READY) {
+		/* The job starts once the kernel forgot what changed. */
+		iv->fn = fn;
+		iv->arg = arg;
+		mig__inval_run(iv);
+		return;
+	}
+	mig__inval_free(iv);
 	if (v->state == VIEW_FAILED) {
 		fn(arg, NULL, v->why);
 		return;
@@ -673,7 +727,8 @@ view_end(struct view *v)
 		kill(v->keeper, SIGKILL);
 	}
 	if (v->handles > 0) {
-		if (v->poll.data == v && !uv_is_closing((uv_handle_t *)&v->poll))
+		if (v->poll.data == v && v->invals == 0 &&
+		    !uv_is_closing((uv_handle_t *)&v->poll))
 			uv_close((uv_handle_t *)&v->poll, on_handle_closed);
 		ctl_close(v);
 	} else {
