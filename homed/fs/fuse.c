@@ -197,6 +197,61 @@ node_entry(struct view *v, struct node *n, char *buf, uint64_t *parent,
 	*name = NULL;
 }
 
+static void
+check_end(struct inval *iv)
+{
+	if (--iv->asking == 0)
+		mig__inval_go(iv);
+}
+
+/* Home's lstat of a name the kernel holds; what it failed with other
+ * than absence leaves the name unknown (its entry is dropped). */
+static void
+done_check(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct inval *iv = q->arg;
+
+	if (err == 0)
+		mig__known_attr(q->v, q->path, 0, &a->attr);
+	else if (err == ENOENT || err == ENOTDIR)
+		mig__known_attr(q->v, q->path, err, NULL);
+	mig__freq_free(q);
+	check_end(iv);
+}
+
+void
+mig__nodes_check(struct view *v, struct inval *iv)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+	struct node *n;
+
+	/* Held while the table is walked: an answer that comes at once
+	 * must not end the check. */
+	iv->asking = 1;
+	for (size_t i = 0; i < NODE_BUCKETS; i++)
+		for (n = v->by_id[i]; n != NULL; n = n->next_id) {
+			if (n->id == FUSE_ROOT_ID || n->nlookup == 0 ||
+			    n->detached || mig__view_pinned(v, n->path) ||
+			    mig__known_get(v, n->path) != NULL)
+				continue;
+			b.len = 0;
+			if ((q = mig__freq_new(v, NULL)) == NULL ||
+			    (q->path = strdup(n->path)) == NULL ||
+			    proto_put_str(&b, q->path) != 0) {
+				/* Unknown: its entry is dropped. */
+				mig__freq_free(q);
+				continue;
+			}
+			q->arg = iv;
+			q->done = done_check;
+			iv->asking++;
+			mig__view_ask(v, q, MIG_FS_LSTAT, &b);
+		}
+	mig_buf_free(&b);
+	check_end(iv);
+}
+
 int
 mig__nodes_stale(struct view *v, struct inval *iv)
 {

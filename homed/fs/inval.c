@@ -2,10 +2,15 @@
  * inval.c: what the kernel caches of a served view, forgotten at each
  * served job's arrival. The kernel keeps entries and attributes for
  * VIEW_TIMEOUT and a file's pages while its content is unchanged
- * (fuse.c). When a job arrives, every node and entry the kernel may hold
- * that the job's prime does not confirm (mig__nodes_stale) is
- * invalidated, and the job starts only once the kernel has taken every
- * invalidation: correctness waits on the kernel, never on a timer.
+ * (fuse.c). When a job arrives, home is asked about each name the kernel
+ * holds that the job's prime does not cover (mig__nodes_check); then
+ * every node whose attributes the kernel holds in another version than
+ * home's now is invalidated, with its pages, and every entry whose name
+ * is gone or of another kind is dropped (mig__nodes_stale). The job
+ * starts only once the kernel has taken every invalidation: correctness
+ * waits on answers and on the kernel, never on a timer. An entry that
+ * still leads to its node is kept: dropping it would unhash a folder a
+ * running job may have as its cwd (its getcwd would fail).
  *
  * The notifications are written on libuv's thread pool, not on the loop:
  * the kernel takes the folder's lock to drop an entry and a page's lock
@@ -116,6 +121,23 @@ mig__inval_run(struct inval *iv)
 	v->invals++;
 	v->handles++;
 	uv_queue_work(v->d->loop, &iv->work, inval_work, inval_done);
+}
+
+void
+mig__inval_go(struct inval *iv)
+{
+	struct view *v = iv->v;
+
+	if (v->ending || v->state != VIEW_READY) {
+		iv->fn(iv->arg, NULL, v->why[0] != '\0' ? v->why :
+		    "the served view failed");
+		mig__inval_free(iv);
+	} else if (mig__nodes_stale(v, iv) != 0) {
+		iv->fn(iv->arg, NULL, "out of memory");
+		mig__inval_free(iv);
+	} else {
+		mig__inval_run(iv);
+	}
 }
 
 void

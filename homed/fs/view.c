@@ -606,10 +606,9 @@ on_fs_prime(struct link *l, const struct mig_frame *f)
 }
 
 /* Job id of link l was placed: the view trusts nothing learned before,
- * and knows what home sampled for it. What the kernel holds and that
- * does not confirm goes into iv (mig__nodes_stale); 0 or ENOMEM. */
-static int
-view_placed(struct view *v, struct link *l, uint32_t id, struct inval *iv)
+ * and knows what home sampled for it. */
+static void
+view_placed(struct view *v, struct link *l, uint32_t id)
 {
 	struct fs_host *h = v->d->fs_host;
 	struct prime *pr = prime_find(h, l);
@@ -625,10 +624,6 @@ view_placed(struct view *v, struct link *l, uint32_t id, struct inval *iv)
 		}
 		prime_free(h, pr);
 	}
-	/* Not mounted yet: the kernel holds nothing. */
-	if (v->state != VIEW_READY)
-		return 0;
-	return mig__nodes_stale(v, iv);
 }
 
 void
@@ -667,21 +662,18 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
 		view_start(v);
 	}
-	if ((iv = mig__inval_new(v)) == NULL ||
-	    view_placed(v, l, id, iv) != 0) {
-		/* Nothing the kernel holds can be trusted to be forgotten. */
-		mig__inval_free(iv);
-		fn(arg, NULL, "out of memory");
-		return;
-	}
+	view_placed(v, l, id);
 	if (v->state == VIEW_READY) {
 		/* The job starts once the kernel forgot what changed. */
+		if ((iv = mig__inval_new(v)) == NULL) {
+			fn(arg, NULL, "out of memory");
+			return;
+		}
 		iv->fn = fn;
 		iv->arg = arg;
-		mig__inval_run(iv);
+		mig__nodes_check(v, iv);
 		return;
 	}
-	mig__inval_free(iv);
 	if (v->state == VIEW_FAILED) {
 		fn(arg, NULL, v->why);
 		return;

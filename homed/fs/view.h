@@ -151,6 +151,7 @@ struct inval {
 	size_t n, cap;
 	void (*fn)(void *arg, struct view *v, const char *why);
 	void *arg;
+	uint32_t asking;      /* lstats of the kernel's names still at home */
 };
 
 /* The host half's state (homed.h: d->fs_host). */
@@ -210,6 +211,9 @@ void mig__nodes_init(struct view *v);
 /* Sends home every file made in the view (v->settling counts the puts). */
 void mig__nodes_settle(struct view *v);
 void mig__nodes_free(struct view *v);
+/* Asks home about every name the kernel holds that the view does not
+ * know now, then runs iv (mig__inval_go). */
+void mig__nodes_check(struct view *v, struct inval *iv);
 /* Adds to iv every node and entry the kernel may hold that what the view
  * knows now does not confirm; 0 or ENOMEM. */
 int mig__nodes_stale(struct view *v, struct inval *iv);
@@ -228,6 +232,9 @@ int mig__inval_add(struct inval *iv, uint64_t ino, uint64_t parent,
  * iv->fn(iv->arg, v, NULL) on the loop, or with why if the view failed
  * meanwhile; iv is freed. */
 void mig__inval_run(struct inval *iv);
+/* What the view knows is complete for iv's job: lists what is stale
+ * (mig__nodes_stale) and runs iv, or fails its job if the view did. */
+void mig__inval_go(struct inval *iv);
 /* One node's attributes, from the loop: takes no lock a request holds. */
 void mig__inval_attr(struct view *v, uint64_t ino);
 
