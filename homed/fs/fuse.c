@@ -204,17 +204,22 @@ check_end(struct inval *iv)
 		mig__inval_go(iv);
 }
 
-/* Home's lstat of a name the kernel holds; what it failed with other
- * than absence leaves the name unknown (its entry is dropped). */
+/* Home's lstat of a name the kernel holds. The verdict is kept in the
+ * node too: the view's own changes may drop what it knows of the path
+ * before the job's check ends (mig__known_drop, a rename's clear). */
 static void
 done_check(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct inval *iv = q->arg;
+	struct node *n = node_by_path(q->v, q->path);
 
 	if (err == 0)
 		mig__known_attr(q->v, q->path, 0, &a->attr);
 	else if (err == ENOENT || err == ENOTDIR)
 		mig__known_attr(q->v, q->path, err, NULL);
+	if (n != NULL && (err != 0 ||
+	    ((a->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0))
+		n->gone = 1;
 	mig__freq_free(q);
 	check_end(iv);
 }
@@ -223,6 +228,7 @@ void
 mig__nodes_check(struct view *v, struct inval *iv)
 {
 	struct mig_buf b = { NULL, 0, 0 };
+	struct known *k;
 	struct freq *q;
 	struct node *n;
 
@@ -232,9 +238,14 @@ mig__nodes_check(struct view *v, struct inval *iv)
 	for (size_t i = 0; i < NODE_BUCKETS; i++)
 		for (n = v->by_id[i]; n != NULL; n = n->next_id) {
 			if (n->id == FUSE_ROOT_ID || n->nlookup == 0 ||
-			    n->detached || mig__view_pinned(v, n->path) ||
-			    mig__known_get(v, n->path) != NULL)
+			    n->detached || mig__view_pinned(v, n->path))
 				continue;
+			if ((k = mig__known_get(v, n->path)) != NULL) {
+				if (k->err != 0 || ((k->attr.st_mode ^
+				    n->attr.st_mode) & S_IFMT) != 0)
+					n->gone = 1;
+				continue;
+			}
 			b.len = 0;
 			if ((q = mig__freq_new(v, NULL)) == NULL ||
 			    (q->path = strdup(n->path)) == NULL ||
@@ -278,13 +289,17 @@ mig__nodes_stale(struct view *v, struct inval *iv)
 			buf = NULL;
 			/* The name still leads to a node of this kind (node_at
 			 * keeps it): the entry holds, the attributes do not.
-			 * The kernel detaches the mounts under an entry it
-			 * drops: the view's own mount points keep theirs. */
+			 * A name not known now was checked at home
+			 * (mig__nodes_check, n->gone) and changed in the view
+			 * since, which the kernel saw. The kernel detaches the
+			 * mounts under an entry it drops: the view's own mount
+			 * points keep theirs. */
 			k = mig__known_get(v, n->path);
 			if (n->id != FUSE_ROOT_ID && n->nlookup > 0 &&
 			    !n->detached && !mig__view_pinned(v, n->path) &&
-			    (k == NULL || k->err != 0 ||
-			    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0)) {
+			    (n->gone || (k != NULL && (k->err != 0 ||
+			    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0)))) {
+				n->gone = 0;
 				if ((buf = strdup(n->path)) == NULL)
 					return ENOMEM;
 				node_entry(v, n, buf, &parent, &name);
@@ -487,6 +502,7 @@ node_at(struct view *v, const char *path, const struct stat *st)
 		return NULL;
 	/* Written here: the local content's attributes win (node_attr). */
 	n->attr = *st;
+	n->gone = 0;
 	n->nlookup++;
 	return n;
 }

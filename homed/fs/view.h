@@ -23,6 +23,7 @@ struct node {
 	struct stat attr;     /* as home last said */
 	struct stat told;     /* home's attributes as the kernel was last told */
 	int has_told;
+	int gone;             /* home said the name is gone, or another kind */
 	int has_key;          /* key: the content the kernel's pages hold */
 	uint8_t key[MIG_HASH_BYTES];
 	/* Written in the view: a local file holds the content until a
