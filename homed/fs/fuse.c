@@ -8,11 +8,13 @@
  * written in the view lives in a local temporary file until the job's
  * close (FLUSH) sends it home whole; the close returns once home has it.
  *
- * Timeouts are zero: the kernel asks again for every lookup and stat,
- * and drops a file's pages at each open, so no kernel cache needs an
- * invalidation. What the view knows (known.c: sampled by home when the
- * latest job was placed, or answered since) is answered here; anything
- * else is a question to home.
+ * The kernel keeps entries and attributes for VIEW_TIMEOUT, and a file's
+ * pages across opens while its content's hash is the one its pages came
+ * from; at each job's arrival whatever the job's prime does not confirm
+ * is invalidated (mig__nodes_stale, inval.c). Absent names are answered
+ * with an error, which the kernel does not keep. What the view knows
+ * (known.c: sampled by home when the latest job was placed, or answered
+ * since) is answered here; anything else is a question to home.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -169,6 +171,162 @@ mig__nodes_free(struct view *v)
 			node_free(v, n);
 }
 
+/* The kernel's entry for n, as (folder node, name) in *parent and
+ * *name (within buf, a copy of n->path), or the entry of n's nearest
+ * ancestor the table holds (dropping that drops n's too). */
+static void
+node_entry(struct view *v, struct node *n, char *buf, uint64_t *parent,
+    const char **name)
+{
+	struct node *p;
+	char *cut;
+
+	*parent = 0;
+	*name = NULL;
+	while ((cut = strrchr(buf, '/')) != NULL) {
+		*cut = '\0';
+		*name = cut + 1;
+		p = node_by_path(v, buf[0] != '\0' ? buf : "/");
+		if (p != NULL) {
+			*parent = p->id;
+			return;
+		}
+		if (buf[0] == '\0')
+			break;
+	}
+	*name = NULL;
+}
+
+static void
+check_end(struct inval *iv)
+{
+	if (--iv->asking == 0)
+		mig__inval_go(iv);
+}
+
+/* Home's lstat of a name the kernel holds. The verdict is kept in the
+ * node too: the view's own changes may drop what it knows of the path
+ * before the job's check ends (mig__known_drop, a rename's clear). */
+static void
+done_check(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct inval *iv = q->arg;
+	struct node *n = node_by_path(q->v, q->path);
+
+	if (err == 0)
+		mig__known_attr(q->v, q->path, 0, &a->attr);
+	else if (err == ENOENT || err == ENOTDIR)
+		mig__known_attr(q->v, q->path, err, NULL);
+	if (n != NULL && (err != 0 ||
+	    ((a->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0))
+		n->gone = 1;
+	mig__freq_free(q);
+	check_end(iv);
+}
+
+void
+mig__nodes_check(struct view *v, struct inval *iv)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct known *k;
+	struct freq *q;
+	struct node *n;
+
+	/* Held while the table is walked: an answer that comes at once
+	 * must not end the check. */
+	iv->asking = 1;
+	for (size_t i = 0; i < NODE_BUCKETS; i++)
+		for (n = v->by_id[i]; n != NULL; n = n->next_id) {
+			if (n->id == FUSE_ROOT_ID || n->nlookup == 0 ||
+			    n->detached || mig__view_pinned(v, n->path))
+				continue;
+			if ((k = mig__known_get(v, n->path)) != NULL) {
+				if (k->err != 0 || ((k->attr.st_mode ^
+				    n->attr.st_mode) & S_IFMT) != 0)
+					n->gone = 1;
+				continue;
+			}
+			b.len = 0;
+			if ((q = mig__freq_new(v, NULL)) == NULL ||
+			    (q->path = strdup(n->path)) == NULL ||
+			    proto_put_str(&b, q->path) != 0) {
+				/* Unknown: its entry is dropped. */
+				mig__freq_free(q);
+				continue;
+			}
+			q->arg = iv;
+			q->done = done_check;
+			iv->asking++;
+			mig__view_ask(v, q, MIG_FS_LSTAT, &b);
+		}
+	mig_buf_free(&b);
+	check_end(iv);
+}
+
+int
+mig__nodes_stale(struct view *v, struct inval *iv)
+{
+	struct node *n;
+	struct known *k;
+	const char *name;
+	uint64_t parent;
+	char *buf;
+	int same, pages, r;
+
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		for (n = v->by_id[b]; n != NULL; n = n->next_id) {
+			same = n->has_told && n->wfd < 0 && !n->detached &&
+			    mig__known_same(v, n->path, &n->told);
+			if (same)
+				continue;
+			/* Its pages may be another version's: the next open
+			 * drops them too. */
+			pages = S_ISREG(n->attr.st_mode) && n->wfd < 0;
+			if (pages)
+				n->has_key = 0;
+			parent = 0;
+			name = NULL;
+			buf = NULL;
+			/* The name still leads to a node of this kind (node_at
+			 * keeps it): the entry holds, the attributes do not.
+			 * A name not known now was checked at home
+			 * (mig__nodes_check, n->gone) and changed in the view
+			 * since, which the kernel saw. The kernel detaches the
+			 * mounts under an entry it drops: the view's own mount
+			 * points keep theirs. */
+			k = mig__known_get(v, n->path);
+			if (n->id != FUSE_ROOT_ID && n->nlookup > 0 &&
+			    !n->detached && !mig__view_pinned(v, n->path) &&
+			    (n->gone || (k != NULL && (k->err != 0 ||
+			    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0)))) {
+				n->gone = 0;
+				if ((buf = strdup(n->path)) == NULL)
+					return ENOMEM;
+				node_entry(v, n, buf, &parent, &name);
+				/* An ancestor's entry, when the folder is not in
+				 * the table: it must not hold a mount either. */
+				if (name != NULL) {
+					char *p = strndup(n->path, (size_t)(name -
+					    buf) + strlen(name));
+					if (p == NULL) {
+						free(buf);
+						return ENOMEM;
+					}
+					if (mig__view_pinned(v, p)) {
+						parent = 0;
+						name = NULL;
+					}
+					free(p);
+				}
+			}
+			r = mig__inval_add(iv, n->id, parent, name, pages);
+			free(buf);
+			if (r != 0)
+				return r;
+		}
+	return 0;
+}
+
 /* A renamed path: the node there goes, and every node at or under from
  * moves to to. */
 static void
@@ -222,13 +380,16 @@ join(const struct node *parent, const char *name, char **out)
 }
 
 /* What the kernel is told of n: home's attributes, and the size and
- * mtime of its local content while the view writes it. */
+ * mtime of its local content while the view writes it. n->told keeps
+ * home's part, which a prime may confirm. */
 static void
-node_attr(const struct node *n, struct stat *st)
+node_attr(struct node *n, struct stat *st)
 {
 	struct stat ls;
 
 	*st = n->attr;
+	n->told = n->attr;
+	n->has_told = n->wfd < 0;
 	if (n->wfd >= 0 && fstat(n->wfd, &ls) == 0) {
 		st->st_size = ls.st_size;
 		st->st_blocks = ls.st_blocks;
@@ -318,6 +479,7 @@ reply_entry(struct freq *q, struct node *n)
 
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
+	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
 	node_attr(n, &e.attr);
 	fuse_reply_entry(q->req, &e);
 }
@@ -340,6 +502,7 @@ node_at(struct view *v, const char *path, const struct stat *st)
 		return NULL;
 	/* Written here: the local content's attributes win (node_attr). */
 	n->attr = *st;
+	n->gone = 0;
 	n->nlookup++;
 	return n;
 }
@@ -428,7 +591,7 @@ done_getattr(struct freq *q, int err, struct mig_fs_rep *a)
 			mig__known_drop(q->v, q->path);
 		q->node->attr = a->attr;
 		node_attr(q->node, &st);
-		fuse_reply_attr(q->req, &st, 0);
+		fuse_reply_attr(q->req, &st, VIEW_TIMEOUT);
 	}
 	mig__freq_free(q);
 }
@@ -449,14 +612,14 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	/* Written here, or gone at home: what we know is the truth. */
 	if (n->wfd >= 0 || n->detached) {
 		node_attr(n, &st);
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((k = mig__known_get(v, n->path)) != NULL && k->err == 0 &&
 	    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) == 0) {
 		n->attr = k->attr;
 		node_attr(n, &st);
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((q = freq_path(v, req, n, NULL)) != NULL) {
@@ -822,6 +985,8 @@ reply_open_local(struct freq *q, struct node *n)
 	h->fd = -1;
 	h->n = n;
 	n->refs++;
+	/* Written here: the pages are no longer those of n->key. */
+	n->has_key = 0;
 	q->fi.fh = (uintptr_t)h;
 	q->fi.keep_cache = 0;
 	q->fi.direct_io = 0;
@@ -854,7 +1019,11 @@ opened(struct freq *q, int err, int fd)
 		memcpy(h->key, q->key, sizeof(h->key));
 		h->n = n;
 		q->fi.fh = (uintptr_t)h;
-		q->fi.keep_cache = 0;
+		/* The same content as the pages the kernel has of n. */
+		q->fi.keep_cache = n->has_key && n->wfd < 0 &&
+		    memcmp(n->key, q->key, sizeof(n->key)) == 0;
+		memcpy(n->key, q->key, sizeof(n->key));
+		n->has_key = n->wfd < 0;
 		fuse_reply_open(q->req, &q->fi);
 		goto out;
 	}
@@ -1065,6 +1234,8 @@ done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 	if (err == 0) {
 		mig__known_drop(v, n->path);
 		n->attr = a->attr;
+		/* Home stamped it: the kernel asks again. */
+		mig__inval_attr(v, n->id);
 		if (!n->dirty)
 			cache_written(v, n);
 	}
@@ -1324,6 +1495,7 @@ done_create(struct freq *q, int err, struct mig_fs_rep *a)
 	n->refs++;
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
+	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
 	node_attr(n, &e.attr);
 	q->fi.fh = (uintptr_t)h;
 	fuse_reply_create(q->req, &e, &q->fi);
@@ -1523,6 +1695,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		return;
 	}
 	if (to_set & FUSE_SET_ATTR_SIZE) {
+		n->has_key = 0;
 		if (n->wfd >= 0) {
 			/* Written here: the local content is the truth. */
 			if (ftruncate(n->wfd, attr->st_size) == -1) {
@@ -1549,7 +1722,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 			n->attr.st_mode = (n->attr.st_mode & S_IFMT) |
 			    (attr->st_mode & 07777);
 		node_attr(n, &st);
-		fuse_reply_attr(req, &st, 0);
+		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((q = freq_path(v, req, n, NULL)) == NULL)

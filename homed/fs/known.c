@@ -104,6 +104,14 @@ same_version(const struct stat *a, const struct stat *b)
 	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
+int
+mig__known_same(struct view *v, const char *path, const struct stat *st)
+{
+	struct known *k = mig__known_get(v, path);
+
+	return k != NULL && k->err == 0 && same_version(&k->attr, st);
+}
+
 void
 mig__known_attr(struct view *v, const char *path, int err,
     const struct stat *st)

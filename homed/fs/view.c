@@ -139,6 +139,10 @@ mig__view_settle(struct homed *d, struct link *l,
 	st->fn = fn;
 	st->arg = arg;
 	TAILQ_INSERT_TAIL(&v->settles, st, entry);
+	/* Neighbours' requests count too, as in home's count. */
+	mig__log(MIG_LOG_DEBUG, "served view: %llu FUSE requests since the "
+	    "last job's end", (unsigned long long)(v->fuse_reqs - v->fuse_logged));
+	v->fuse_logged = v->fuse_reqs;
 	mig__nodes_settle(v);
 	if (v->settling == 0)
 		settles_end(v, 1);
@@ -219,10 +223,30 @@ keeper_fail(int sock, int e, const char *what)
  * kernel mounts FUSE only with a device opened in the namespace that
  * mounts it. Its fd goes to the daemon, which serves it.
  */
+/* The host's folders the keeper binds over home's in the view. */
+static const char *const host[] = { "/proc", "/dev", "/sys", "/run" };
+
+/* Whether path is above or at mount point m. */
+static int
+holds_mount(const char *path, const char *m)
+{
+	size_t n = strlen(path);
+
+	return strncmp(path, m, n) == 0 && (m[n] == '\0' || m[n] == '/');
+}
+
+int
+mig__view_pinned(const struct view *v, const char *path)
+{
+	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++)
+		if (holds_mount(path, host[i]))
+			return 1;
+	return holds_mount(path, v->d->rundir);
+}
+
 static void __attribute__((noreturn))
 keeper(const char *root, const char *rundir, int sock)
 {
-	static const char *const host[] = { "/proc", "/dev", "/sys", "/run" };
 	char map[64], opts[192], dst[PATH_MAX + 16];
 	struct keeper_report rep;
 	uid_t uid = getuid();
@@ -363,7 +387,9 @@ on_fuse(uv_poll_t *p, int status, int events)
 	struct view *v = p->data;
 	int r;
 
-	for (int i = 0; i < 32 && !v->ending; i++) {
+	/* While ending, invalidations on the thread pool may wait on a
+	 * request (inval.c): those are still read, and fail at once. */
+	for (int i = 0; i < 32 && (!v->ending || v->invals > 0); i++) {
 		r = fuse_session_receive_buf(v->se, &v->buf);
 		if (r == -EAGAIN || r == -EINTR)
 			return;
@@ -374,6 +400,7 @@ on_fuse(uv_poll_t *p, int status, int events)
 			    strerror(r < 0 ? -r : ENODEV));
 			return;
 		}
+		v->fuse_reqs++;
 		fuse_session_process_buf(v->se, &v->buf);
 	}
 }
@@ -588,14 +615,25 @@ view_placed(struct view *v, struct link *l, uint32_t id)
 	int r;
 
 	mig__known_clear(v);
-	if (pr == NULL)
-		return;
-	if (pr->id == id && (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
-		mig__known_clear(v);
-		if (r == MIG_EPROTO)
-			view_bad(v, "prime");
+	if (pr != NULL) {
+		if (pr->id == id &&
+		    (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
+			mig__known_clear(v);
+			if (r == MIG_EPROTO)
+				view_bad(v, "prime");
+		}
+		prime_free(h, pr);
 	}
-	prime_free(h, pr);
+}
+
+void
+mig__view_inval_done(struct view *v)
+{
+	if (v->ending && v->invals == 0 && v->poll.data == v &&
+	    !uv_is_closing((uv_handle_t *)&v->poll))
+		uv_close((uv_handle_t *)&v->poll, on_handle_closed);
+	if (--v->handles == 0 && v->ending)
+		view_free(v);
 }
 
 void
@@ -604,6 +642,7 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 {
 	struct view *v = view_find(d, l);
 	struct view_waiter *w;
+	struct inval *iv;
 
 	if (v == NULL) {
 		if ((v = calloc(1, sizeof(*v))) == NULL) {
@@ -625,7 +664,14 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 	}
 	view_placed(v, l, id);
 	if (v->state == VIEW_READY) {
-		fn(arg, v, NULL);
+		/* The job starts once the kernel forgot what changed. */
+		if ((iv = mig__inval_new(v)) == NULL) {
+			fn(arg, NULL, "out of memory");
+			return;
+		}
+		iv->fn = fn;
+		iv->arg = arg;
+		mig__nodes_check(v, iv);
 		return;
 	}
 	if (v->state == VIEW_FAILED) {
@@ -673,7 +719,8 @@ view_end(struct view *v)
 		kill(v->keeper, SIGKILL);
 	}
 	if (v->handles > 0) {
-		if (v->poll.data == v && !uv_is_closing((uv_handle_t *)&v->poll))
+		if (v->poll.data == v && v->invals == 0 &&
+		    !uv_is_closing((uv_handle_t *)&v->poll))
 			uv_close((uv_handle_t *)&v->poll, on_handle_closed);
 		ctl_close(v);
 	} else {

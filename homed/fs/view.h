@@ -21,6 +21,11 @@ struct node {
 	int detached;         /* removed or replaced: not in the path index */
 	struct node *next_id, *next_path; /* hash chains */
 	struct stat attr;     /* as home last said */
+	struct stat told;     /* home's attributes as the kernel was last told */
+	int has_told;
+	int gone;             /* home said the name is gone, or another kind */
+	int has_key;          /* key: the content the kernel's pages hold */
+	uint8_t key[MIG_HASH_BYTES];
 	/* Written in the view: a local file holds the content until a
 	 * flush sends it home. */
 	int wfd;              /* -1: none */
@@ -133,6 +138,28 @@ struct view {
 	TAILQ_HEAD(, node) created; /* made here, content not home yet */
 	TAILQ_HEAD(, settle) settles;
 	uint32_t settling;    /* puts the settles wait for */
+	int invals;           /* invalidations on the thread pool (inval.c) */
+	uint64_t fuse_reqs;   /* FUSE requests read, for the log */
+	uint64_t fuse_logged; /* fuse_reqs when last logged */
+};
+
+/* What the kernel may cache and a job's prime does not confirm: told to
+ * forget it before the job starts (inval.c). */
+struct inval_item {
+	uint64_t ino;
+	uint64_t parent;      /* 0: no entry to drop */
+	char *name;           /* the entry's name in parent, owned */
+	int pages;            /* drop the file's pages too */
+};
+
+struct inval {
+	uv_work_t work;
+	struct view *v;
+	struct inval_item *items;
+	size_t n, cap;
+	void (*fn)(void *arg, struct view *v, const char *why);
+	void *arg;
+	uint32_t asking;      /* lstats of the kernel's names still at home */
 };
 
 /* The host half's state (homed.h: d->fs_host). */
@@ -157,8 +184,14 @@ struct freq *mig__freq_new(struct view *v, fuse_req_t req);
 void mig__freq_free(struct freq *q);
 /* A local file for content written in the view; -1 on failure. */
 int mig__view_tmpfile(struct view *v);
+/* Whether path is a mount point in the view (the host's /proc, /dev,
+ * /sys, /run, the runtime dir) or above one: the kernel's entry for it
+ * must stay, as dropping it would detach the mount. */
+int mig__view_pinned(const struct view *v, const char *path);
 /* fuse.c: no put a job's end waits for is left: the settles are done. */
 void mig__view_settled(struct view *v);
+/* inval.c: an invalidation run ended (after its job was told). */
+void mig__view_inval_done(struct view *v);
 
 /* known.c */
 /* Forgets everything: a job was placed after it was learned. */
@@ -174,6 +207,8 @@ void mig__known_key(struct view *v, const char *path, const struct stat *st,
 void mig__known_target(struct view *v, const char *path, const char *target);
 /* The view changed path: it and its folder are asked home again. */
 void mig__known_drop(struct view *v, const char *path);
+/* Whether path is known to be at home as st says (the same version). */
+int mig__known_same(struct view *v, const char *path, const struct stat *st);
 /* Adds a MIG_M_FS_PRIME payload; 0, MIG_EPROTO or an out-of-memory
  * code (what was read so far stays). */
 int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
@@ -184,5 +219,31 @@ void mig__nodes_init(struct view *v);
 /* Sends home every file made in the view (v->settling counts the puts). */
 void mig__nodes_settle(struct view *v);
 void mig__nodes_free(struct view *v);
+/* Asks home about every name the kernel holds that the view does not
+ * know now, then runs iv (mig__inval_go). */
+void mig__nodes_check(struct view *v, struct inval *iv);
+/* Adds to iv every node and entry the kernel may hold that what the view
+ * knows now does not confirm; 0 or ENOMEM. */
+int mig__nodes_stale(struct view *v, struct inval *iv);
+
+/* inval.c */
+/* Entry and attribute timeouts given to the kernel: the view invalidates
+ * what changed at each job's arrival (mig__inval_run). */
+#define VIEW_TIMEOUT 86400.0
+struct inval *mig__inval_new(struct view *v);
+void mig__inval_free(struct inval *iv);
+/* Adds an item; 0 or ENOMEM. */
+int mig__inval_add(struct inval *iv, uint64_t ino, uint64_t parent,
+    const char *name, int pages);
+/* Tells the kernel, off the loop (a notify may wait on a lock a FUSE
+ * request holds, and only the loop answers those), then calls
+ * iv->fn(iv->arg, v, NULL) on the loop, or with why if the view failed
+ * meanwhile; iv is freed. */
+void mig__inval_run(struct inval *iv);
+/* What the view knows is complete for iv's job: lists what is stale
+ * (mig__nodes_stale) and runs iv, or fails its job if the view did. */
+void mig__inval_go(struct inval *iv);
+/* One node's attributes, from the loop: takes no lock a request holds. */
+void mig__inval_attr(struct view *v, uint64_t ino);
 
 #endif

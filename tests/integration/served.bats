@@ -225,6 +225,30 @@ new"
 new"
 }
 
+@test "served: a name absent at the first job, a folder's listing and a file turned folder, changed at home, are seen by the second" {
+	home_dir
+	cd "$HDIR"
+	mkdir d
+	printf 'a\n' >d/a
+	printf 'k\n' >d/kind
+	local job='cat d/late 2>/dev/null || echo no late; ls d; test -d d/kind && echo kind is a folder; cat d/a; :'
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c "$job"
+	[ "$status" -eq 0 ]
+	expect_eq "first job" "$output" "no late
+a
+kind
+a"
+	printf 'late\n' >d/late
+	rm d/a d/kind
+	mkdir d/kind
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c "$job"
+	[ "$status" -eq 0 ]
+	expect_eq "second job" "$output" "late
+kind
+late
+kind is a folder"
+}
+
 # fs_requests PROG HOST: the fs requests of each of PROG's jobs on HOST,
 # one line each, in order (home's log, -v).
 fs_requests() {
@@ -245,6 +269,7 @@ fs_requests() {
 	done
 	mapfile -t n < <(fs_requests "$cc" host1)
 	echo "fs requests per run: ${n[*]}" >&2
+	sed -n -E 's/.*served view: ([0-9]+) FUSE requests.*/\1/p' "$MIG_CLUSTER_DIR/host1.log" | tail -n 3 | tr '\n' ' ' | sed 's/^/FUSE requests of the last 3 jobs on host1: /' >&2
 	expect_eq "runs logged" "${#n[@]}" 3
 	# Less than half: the headers and the compiler are known at once.
 	((n[1] * 2 < n[0]))
