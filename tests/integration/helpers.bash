@@ -284,6 +284,19 @@ same_objects() {
 	expect_eq "./demo" "$("$dir/demo")" "$("$dir.ref/demo")"
 }
 
+# make_ok DIR MAKEARGS...: `mig make MAKEARGS` in DIR ends with status 0
+# and the objects of DIR.ref.
+make_ok() {
+	cd "$1" || return 1
+	shift
+	run --separate-stderr timeout -k 5 300 "$MIG" make "$@"
+	if ((status != 0)); then
+		echo "mig make: status $status, stderr: $stderr" >&2
+		return 1
+	fi
+	same_objects "$PWD"
+}
+
 # build_bg DIR: starts `mig make -j12` in DIR in the background, stdout and
 # stderr to $BATS_TEST_TMPDIR/out and err; sets BG_PID.
 build_bg() {

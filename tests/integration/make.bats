@@ -49,13 +49,7 @@ restore_host2() {
 	project "$p" 40 1
 	build_ref "$p"
 	b=$(jobs_done)
-	cd "$p"
-	run --separate-stderr timeout -k 5 300 "$MIG" make -j16
-	if ((status != 0)); then
-		echo "mig make: status $status, stderr: $stderr" >&2
-		return 1
-	fi
-	same_objects "$p"
+	make_ok "$p" -j16
 	a=$(jobs_done)
 	local b0 b1 b2 a0 a1 a2
 	read -r b0 b1 b2 <<<"$b"

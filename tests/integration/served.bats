@@ -168,13 +168,7 @@ SH
 	project "$p" 16 1
 	build_ref "$p"
 	read -r b0 b1 b2 <<<"$(jobs_done)"
-	cd "$p"
-	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
-	if ((status != 0)); then
-		echo "mig make: status $status, stderr: $stderr" >&2
-		return 1
-	fi
-	same_objects "$p"
+	make_ok "$p" -j8
 	read -r a0 a1 a2 <<<"$(jobs_done)"
 	echo "jobs_done before: $b0 $b1 $b2, after: $a0 $a1 $a2" >&2
 	expect_eq "jobs done in all" "$((a0 + a1 + a2 - b0 - b1 - b2))" 18
@@ -345,13 +339,7 @@ set_files() {
 	project "$p" 8 1
 	build_ref "$p"
 	read -r b0 b1 b2 <<<"$(jobs_done)"
-	cd "$p"
-	run --separate-stderr timeout -k 5 300 "$MIG" make -j8
-	if ((status != 0)); then
-		echo "mig make: status $status, stderr: $stderr" >&2
-		return 1
-	fi
-	same_objects "$p"
+	make_ok "$p" -j8
 	read -r a0 a1 a2 <<<"$(jobs_done)"
 	echo "jobs_done before: $b0 $b1 $b2, after: $a0 $a1 $a2" >&2
 	expect_eq "jobs done at home" "$((a0 - b0))" 10
@@ -474,13 +462,7 @@ fuse_for_all() {
 		local p=$HDIR/p
 		project "$p" 8 1
 		build_ref "$p"
-		cd "$p"
-		run --separate-stderr timeout -k 5 300 "$MIG" make -j4
-		if ((status != 0)); then
-			echo "mig make: status $status, stderr: $stderr" >&2
-			return 1
-		fi
-		same_objects "$p"
+		make_ok "$p" -j4
 		timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
 import json, sys
 sys.exit(not {h["host"]: h["jobs_done"] for h in json.load(sys.stdin)}["host1"] > 0)'
