@@ -11,9 +11,11 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -55,22 +57,23 @@ struct real_ids {
 	long pid, ppid, pgrp, sid;
 };
 
-/* The kernel's own view, from /proc/self/stat, opened with libc's own
- * fopen (the shim shows a job its home pids there). */
+/* The kernel's own view, from /proc/self/stat, read by system calls
+ * (the shim shows a job its home pids there). */
 static inline struct real_ids
 real_ids(void)
 {
 	struct real_ids r = { -1, -1, -1, -1 };
 	char buf[1024], *p;
-	FILE *(*real_fopen)(const char *, const char *) =
-	    (FILE * (*)(const char *, const char *)) libc_fn("fopen");
-	FILE *f = real_fopen("/proc/self/stat", "r");
+	long fd = syscall(SYS_openat, AT_FDCWD, "/proc/self/stat", O_RDONLY);
+	long n = fd < 0 ? -1 : syscall(SYS_read, fd, buf, sizeof(buf) - 1);
 
-	if (f == NULL || fgets(buf, sizeof(buf), f) == NULL) {
+	if (fd >= 0)
+		syscall(SYS_close, fd);
+	if (n <= 0) {
 		fprintf(stderr, "probe: /proc/self/stat unreadable\n");
 		exit(99);
 	}
-	fclose(f);
+	buf[n] = '\0';
 	r.pid = strtol(buf, NULL, 10);
 	p = strrchr(buf, ')');
 	if (p == NULL || sscanf(p + 2, "%*c %ld %ld %ld", &r.ppid, &r.pgrp,
