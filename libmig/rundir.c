@@ -1,8 +1,9 @@
 /*
  * rundir.c: whether a runtime folder and the daemon behind its socket
- * are the user's own (ARCHITECTURE.md section 11). In /tmp anyone may
- * make /tmp/mig-UID first and listen there as the user's daemon; every
- * client checks, before it sends a byte, that the folder is the user's,
+ * are the user's own (docs/security.md, "Other local users"). In
+ * /tmp anyone may make /tmp/mig-UID first and listen there as the
+ * user's daemon; every client checks, before it sends a byte, that the
+ * folder is the user's,
  * mode 0700 and no symlink, and that the peer on the socket runs as the
  * user. The daemon checks its folder the same way before it listens.
  *

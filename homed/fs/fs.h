@@ -1,5 +1,5 @@
 /*
- * fs.h: the pieces of served mode (ARCHITECTURE.md section 8) that stand
+ * fs.h: the pieces of served mode (docs/design.md, "Served file view") that stand
  * on their own: the host's content-addressed object cache, the home's
  * table of file hashes, and the probe that says whether this host can
  * serve at all. Private to mig-homed and its tests (library migfs).

@@ -11,8 +11,8 @@
  * had here read as the stub's at home.
  *
  * The same map runs backwards for calls that name a process. A job may
- * signal at home only what is its own there (ARCHITECTURE.md section
- * 11): its own pids (itself and its descendants' placeholders, all of
+ * signal at home only what is its own there (docs/security.md,
+ * "A placed job"): its own pids (itself and its descendants' placeholders, all of
  * which are processes here, so the signal goes straight to them), and
  * its home process group and session as groups (kill(-pgid), killpg),
  * which are forwarded home (calls.def, mig__call()) and reach the stub,

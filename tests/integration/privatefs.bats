@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
 # privatefs.bats: `cluster up --private-fs` hides the home's files from the
 # host daemons, as a machine without a shared file system would (the test
-# bed for served mode, ARCHITECTURE.md sections 8 and 9). As root the host
+# bed for served mode, docs/design.md "Served file view"). As root the host
 # daemons also run as an unprivileged user made for this file (--user).
 
 load helpers

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The runtime folder (ARCHITECTURE.md section 11): without
+# The runtime folder (docs/security.md, "Other local users"): without
 # XDG_RUNTIME_DIR or MIG_RUNTIME_DIR every client and the daemon use
 # /tmp/mig-UID, which anyone may make first. mig, its stub and the
 # daemon refuse a folder that is not the user's own (owner, mode 0700,
