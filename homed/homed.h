@@ -628,7 +628,9 @@ struct rjob {
 };
 
 void mig__host_init(struct homed *d);
-/* host/subreaper.c: runs, in a child of the daemon's, the subreaper of a job:
+/* host/subreaper.c: finds mig-reaper (at start-up). */
+void mig__subreaper_init(void);
+/* Runs, in a child of the daemon's, the subreaper of a job:
  * forks the leader (which runs leader(arg) and must not return), and
  * when it ends, or on SIGTERM, or when the daemon dies, kills every
  * process left under it, writes the leader's wait status to statusfd
@@ -734,10 +736,12 @@ int mig__fs_served(struct homed *d, const char **why);
  * learned before the job was placed but what home sent with it. */
 void mig__view_want(struct homed *d, struct link *l, uint32_t id,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
-/* A job of home link l ended: calls fn(arg, 1) once every file made in
- * l's view is home, complete, with its mode (at once when there is no
- * view or nothing to send), or fn(arg, 0) when the view ends first. */
-void mig__view_settle(struct homed *d, struct link *l,
+/* A job of home link l ended (job: its subreaper's pid): calls fn(arg,
+ * 1) once every file the job made in l's view is home, complete, with
+ * its mode (at once when there is no view or nothing to send), or
+ * fn(arg, 0) when the view ends first. Files of jobs that ended before
+ * and files no job can be told from go with it. */
+void mig__view_settle(struct homed *d, struct link *l, pid_t job,
     void (*fn)(void *arg, int ok), void *arg);
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */

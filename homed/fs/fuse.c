@@ -11,13 +11,16 @@
  * The kernel keeps entries and attributes for VIEW_TIMEOUT, and a file's
  * pages across opens while its content's hash is the one its pages came
  * from; at each job's arrival whatever the job's prime does not confirm
- * is invalidated (mig__nodes_stale, inval.c). Absent names are answered
- * with an error, which the kernel does not keep. What the view knows
+ * is invalidated (mig__nodes_stale, inval.c). Absent names are entries
+ * the kernel keeps too (absent.c), and links' targets are its pages. A
+ * file made in the view belongs to the job whose process made it, and
+ * goes home when that job ends (mig__nodes_settle). What the view knows
  * (known.c: sampled by home when the latest job was placed, or answered
  * since) is answered here; anything else is a question to home.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,8 +75,8 @@ node_get(struct view *v, uint64_t id)
 	return NULL;
 }
 
-static struct node *
-node_by_path(struct view *v, const char *path)
+struct node *
+mig__node_by_path(struct view *v, const char *path)
 {
 	struct node *n;
 
@@ -186,7 +189,7 @@ node_entry(struct view *v, struct node *n, char *buf, uint64_t *parent,
 	while ((cut = strrchr(buf, '/')) != NULL) {
 		*cut = '\0';
 		*name = cut + 1;
-		p = node_by_path(v, buf[0] != '\0' ? buf : "/");
+		p = mig__node_by_path(v, buf[0] != '\0' ? buf : "/");
 		if (p != NULL) {
 			*parent = p->id;
 			return;
@@ -211,7 +214,7 @@ static void
 done_check(struct freq *q, int err, struct mig_fs_rep *a)
 {
 	struct inval *iv = q->arg;
-	struct node *n = node_by_path(q->v, q->path);
+	struct node *n = mig__node_by_path(q->v, q->path);
 
 	if (err == 0)
 		mig__known_attr(q->v, q->path, 0, &a->attr);
@@ -280,10 +283,11 @@ mig__nodes_stale(struct view *v, struct inval *iv)
 			if (same)
 				continue;
 			/* Its pages may be another version's: the next open
-			 * drops them too. */
+			 * drops them too. A link's target is its page. */
 			pages = S_ISREG(n->attr.st_mode) && n->wfd < 0;
 			if (pages)
 				n->has_key = 0;
+			pages = pages || S_ISLNK(n->attr.st_mode);
 			parent = 0;
 			name = NULL;
 			buf = NULL;
@@ -324,7 +328,7 @@ mig__nodes_stale(struct view *v, struct inval *iv)
 			if (r != 0)
 				return r;
 		}
-	return 0;
+	return mig__absent_stale(v, iv);
 }
 
 /* A renamed path: the node there goes, and every node at or under from
@@ -336,7 +340,7 @@ nodes_rename(struct view *v, const char *from, const char *to)
 	struct node *n, **moved = NULL;
 	char *p;
 
-	if ((n = node_by_path(v, to)) != NULL)
+	if ((n = mig__node_by_path(v, to)) != NULL)
 		path_unlink(v, n);
 	for (size_t b = 0; b < NODE_BUCKETS; b++)
 		for (n = v->by_path[b]; n != NULL; n = n->next_path)
@@ -484,12 +488,28 @@ reply_entry(struct freq *q, struct node *n)
 	fuse_reply_entry(q->req, &e);
 }
 
+/* A lookup of a name that is not there (err): an absent name is an
+ * entry the kernel keeps (absent.c), anything else an error. */
+static void
+reply_absent(struct freq *q, int err)
+{
+	struct fuse_entry_param e;
+
+	if (err != ENOENT || !mig__absent_add(q->v, q->path)) {
+		fuse_reply_err(q->req, err);
+		return;
+	}
+	memset(&e, 0, sizeof(e));
+	e.entry_timeout = VIEW_TIMEOUT;
+	fuse_reply_entry(q->req, &e);
+}
+
 /* The node at path, now with attributes *st, looked up once more; NULL
  * when out of memory. */
 static struct node *
 node_at(struct view *v, const char *path, const struct stat *st)
 {
-	struct node *n = node_by_path(v, path);
+	struct node *n = mig__node_by_path(v, path);
 
 	/* Another kind of file there now: a new node, as the kernel must
 	 * not see one node change its type. */
@@ -500,6 +520,7 @@ node_at(struct view *v, const char *path, const struct stat *st)
 	}
 	if (n == NULL && (n = node_add(v, path, 0)) == NULL)
 		return NULL;
+	mig__absent_drop(v, path);
 	/* Written here: the local content's attributes win (node_attr). */
 	n->attr = *st;
 	n->gone = 0;
@@ -534,7 +555,9 @@ done_entry(struct freq *q, int err, struct mig_fs_rep *a)
 
 	if (q->op == MIG_FS_LSTAT && err == ENOENT)
 		mig__known_attr(q->v, q->path, err, NULL);
-	if (err != 0)
+	if (q->op == MIG_FS_LSTAT && err != 0)
+		reply_absent(q, err);
+	else if (err != 0)
 		fuse_reply_err(q->req, err);
 	else if ((n = entry_node(q, &a->attr)) != NULL)
 		reply_entry(q, n);
@@ -568,7 +591,7 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 		return;
 	}
 	if (k->err != 0)
-		fuse_reply_err(req, k->err);
+		reply_absent(q, k->err);
 	else if ((n = node_at(v, q->path, &k->attr)) == NULL)
 		fuse_reply_err(req, ENOMEM);
 	else
@@ -1159,11 +1182,12 @@ static void put_start(struct view *v, struct node *n);
 static void
 put_end(struct view *v, struct node *n, int err)
 {
+	struct settle *st;
 	struct freq *q;
 
 	n->putting = 0;
 	if (err == 0 && n->dirty && (!TAILQ_EMPTY(&n->flushes) ||
-	    n->settling) && !v->ending) {
+	    n->settle != NULL) && !v->ending) {
 		put_start(v, n);
 		return;
 	}
@@ -1175,18 +1199,16 @@ put_end(struct view *v, struct node *n, int err)
 		fuse_reply_err(q->req, err);
 		mig__freq_free(q);
 	}
-	if (n->settling) {
-		n->settling = 0;
-		v->settling--;
-	}
+	st = n->settle;
+	n->settle = NULL;
 	if (n->refs == 0 && !n->created) {
 		mig__close(n->wfd);
 		n->wfd = -1;
 		if (n->nlookup == 0)
 			node_free(v, n);
 	}
-	if (v->settling == 0)
-		mig__view_settled(v);
+	if (st != NULL)
+		mig__view_settle_put(v, st);
 }
 
 /* Past this size a file written home is not also cached here: hashing
@@ -1432,15 +1454,23 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	fuse_reply_err(req, 0);
 }
 
-void
-mig__nodes_settle(struct view *v)
+/* Whether n's job is st's, or one that ended or cannot be told. */
+static int
+settles_with(const struct node *n, const struct settle *st)
 {
-	struct node *n;
+	return n->owner == st->job || n->owner == 0 ||
+	    (kill(n->owner, 0) == -1 && errno == ESRCH);
+}
 
-	/* Held while the list is walked: no put that ends at once may
-	 * count as the last one. */
-	v->settling++;
-	while ((n = TAILQ_FIRST(&v->created)) != NULL) {
+void
+mig__nodes_settle(struct view *v, struct settle *st)
+{
+	struct node *n, *next;
+
+	for (n = TAILQ_FIRST(&v->created); n != NULL; n = next) {
+		next = TAILQ_NEXT(n, created_entry);
+		if (!settles_with(n, st))
+			continue;
 		TAILQ_REMOVE(&v->created, n, created_entry);
 		n->created = 0;
 		if (n->detached || (!n->dirty && !n->putting)) {
@@ -1454,12 +1484,11 @@ mig__nodes_settle(struct view *v)
 			}
 			continue;
 		}
-		n->settling = 1;
-		v->settling++;
+		n->settle = st;
+		st->pending++;
 		if (!n->putting)
 			put_start(v, n);
 	}
-	v->settling--;
 }
 
 /* ---- changes, done at home ---- */
@@ -1483,6 +1512,7 @@ done_create(struct freq *q, int err, struct mig_fs_rep *a)
 	}
 	if (!n->created) {
 		n->created = 1;
+		n->owner = mig__view_job_of(fuse_req_ctx(q->req)->pid);
 		TAILQ_INSERT_TAIL(&q->v->created, n, created_entry);
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL) {
@@ -1603,7 +1633,7 @@ done_remove(struct freq *q, int err, struct mig_fs_rep *a)
 
 	if (err == 0)
 		mig__known_drop(q->v, q->path);
-	if (err == 0 && (n = node_by_path(q->v, q->path)) != NULL) {
+	if (err == 0 && (n = mig__node_by_path(q->v, q->path)) != NULL) {
 		path_unlink(q->v, n);
 		n->attr.st_nlink = n->attr.st_nlink > 0 ?
 		    n->attr.st_nlink - 1 : 0;
@@ -1640,6 +1670,8 @@ done_rename(struct freq *q, int err, struct mig_fs_rep *a)
 	/* Whole folders may have moved: the view asks home again. */
 	if (err == 0) {
 		nodes_rename(q->v, q->path, q->path2);
+		mig__absent_drop(q->v, q->path2);
+		mig__absent_rename(q->v, q->path, q->path2);
 		mig__known_clear(q->v);
 	}
 	fuse_reply_err(q->req, err);
@@ -1747,6 +1779,10 @@ op_init(void *userdata, struct fuse_conn_info *conn)
 	/* Plain reads and writes through our buffers. */
 	conn->want &= ~(FUSE_CAP_SPLICE_READ | FUSE_CAP_SPLICE_WRITE |
 	    FUSE_CAP_SPLICE_MOVE);
+	/* The kernel keeps a link's target as its page (mig__nodes_stale
+	 * drops it with the node). */
+	if (conn->capable & FUSE_CAP_CACHE_SYMLINKS)
+		conn->want |= FUSE_CAP_CACHE_SYMLINKS;
 }
 
 const struct fuse_lowlevel_ops mig__view_ops = {

@@ -103,26 +103,65 @@ mig__view_tmpfile(struct view *v)
 
 static struct view *view_find(struct homed *d, struct link *l);
 
+/* The view ends: every job's end that waits is told its files are not
+ * all home. */
 static void
-settles_end(struct view *v, int ok)
+settles_end(struct view *v)
 {
 	struct settle *st;
+	struct node *n;
 
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		for (n = v->by_id[b]; n != NULL; n = n->next_id)
+			n->settle = NULL;
 	while ((st = TAILQ_FIRST(&v->settles)) != NULL) {
 		TAILQ_REMOVE(&v->settles, st, entry);
-		st->fn(st->arg, ok);
+		st->fn(st->arg, 0);
 		free(st);
 	}
 }
 
 void
-mig__view_settled(struct view *v)
+mig__view_settle_put(struct view *v, struct settle *st)
 {
-	settles_end(v, 1);
+	if (--st->pending > 0)
+		return;
+	TAILQ_REMOVE(&v->settles, st, entry);
+	st->fn(st->arg, !v->ending);
+	free(st);
+}
+
+pid_t
+mig__view_job_of(pid_t pid)
+{
+	pid_t self = getpid(), parent;
+	char path[64], buf[512], *p;
+	ssize_t r;
+	int fd;
+
+	/* A job's tree is shallow; the bound only stops a loop. */
+	for (int depth = 0; depth < 256 && pid > 1; depth++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return 0;
+		r = read(fd, buf, sizeof(buf) - 1);
+		mig__close(fd);
+		if (r <= 0)
+			return 0;
+		buf[r] = '\0';
+		/* "PID (COMM) STATE PPID ...": COMM may hold anything. */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %d", &parent) != 1)
+			return 0;
+		if (parent == self)
+			return pid;
+		pid = parent;
+	}
+	return 0;
 }
 
 void
-mig__view_settle(struct homed *d, struct link *l,
+mig__view_settle(struct homed *d, struct link *l, pid_t job,
     void (*fn)(void *arg, int ok), void *arg)
 {
 	struct view *v = view_find(d, l);
@@ -136,6 +175,7 @@ mig__view_settle(struct homed *d, struct link *l,
 		fn(arg, 1);
 		return;
 	}
+	st->job = job;
 	st->fn = fn;
 	st->arg = arg;
 	TAILQ_INSERT_TAIL(&v->settles, st, entry);
@@ -143,9 +183,10 @@ mig__view_settle(struct homed *d, struct link *l,
 	mig__log(MIG_LOG_DEBUG, "served view: %llu FUSE requests since the "
 	    "last job's end", (unsigned long long)(v->fuse_reqs - v->fuse_logged));
 	v->fuse_logged = v->fuse_reqs;
-	mig__nodes_settle(v);
-	if (v->settling == 0)
-		settles_end(v, 1);
+	/* Held while the puts start: none that ends at once is the last. */
+	st->pending = 1;
+	mig__nodes_settle(v, st);
+	mig__view_settle_put(v, st);
 }
 
 static struct view *
@@ -357,6 +398,7 @@ view_free(struct view *v)
 	TAILQ_REMOVE(&v->d->fs_host->views, v, entry);
 	mig__nodes_free(v);
 	mig__known_clear(v);
+	mig__absent_free(v);
 	if (v->se != NULL)
 		fuse_session_destroy(v->se); /* closes the FUSE fd */
 	else
@@ -713,7 +755,7 @@ view_end(struct view *v)
 		TAILQ_REMOVE(&v->reqs, q, entry);
 		q->done(q, EIO, NULL);
 	}
-	settles_end(v, 0);
+	settles_end(v);
 	if (v->keeper > 0) {
 		mig__child_forget(v->d, v->keeper);
 		kill(v->keeper, SIGKILL);

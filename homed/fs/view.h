@@ -45,7 +45,8 @@ struct node {
 	 * (mig__view_settle), not at each close. */
 	int created;          /* on the view's created list */
 	TAILQ_ENTRY(node) created_entry;
-	int settling;         /* its put is one a job's end waits for */
+	pid_t owner;          /* the job that made it (mig__view_job_of) */
+	struct settle *settle; /* the job's end that waits for its put */
 };
 
 /* A request to home in flight, and what to do with the answer. */
@@ -93,9 +94,11 @@ enum view_state {
 	VIEW_FAILED           /* why says why; served jobs are refused */
 };
 
-/* A job's end, waiting for the view's files to be home. */
+/* A job's end, waiting for the files it made in the view to be home. */
 struct settle {
 	TAILQ_ENTRY(settle) entry;
+	pid_t job;            /* its subreaper's pid */
+	uint32_t pending;     /* puts it waits for */
 	void (*fn)(void *arg, int ok);
 	void *arg;
 };
@@ -135,9 +138,10 @@ struct view {
 	uint64_t nodes;
 	struct known *known[NODE_BUCKETS];
 	size_t nknown;
+	struct absent *absent[NODE_BUCKETS]; /* absent.c */
+	size_t nabsent;
 	TAILQ_HEAD(, node) created; /* made here, content not home yet */
 	TAILQ_HEAD(, settle) settles;
-	uint32_t settling;    /* puts the settles wait for */
 	int invals;           /* invalidations on the thread pool (inval.c) */
 	uint64_t fuse_reqs;   /* FUSE requests read, for the log */
 	uint64_t fuse_logged; /* fuse_reqs when last logged */
@@ -188,10 +192,26 @@ int mig__view_tmpfile(struct view *v);
  * /sys, /run, the runtime dir) or above one: the kernel's entry for it
  * must stay, as dropping it would detach the mount. */
 int mig__view_pinned(const struct view *v, const char *path);
-/* fuse.c: no put a job's end waits for is left: the settles are done. */
-void mig__view_settled(struct view *v);
+/* fuse.c: a put st waited for ended; the last one ends st. */
+void mig__view_settle_put(struct view *v, struct settle *st);
+/* The job a process in the view belongs to: its ancestor that is the
+ * daemon's child, the job's subreaper (spawn.c); 0 when none is. */
+pid_t mig__view_job_of(pid_t pid);
 /* inval.c: an invalidation run ended (after its job was told). */
 void mig__view_inval_done(struct view *v);
+
+/* absent.c */
+/* path was looked up and is absent: 1 when the kernel may keep that
+ * (it is recorded), 0 when it must not. */
+int mig__absent_add(struct view *v, const char *path);
+/* The view made path: the kernel's entry for it is no longer absent. */
+void mig__absent_drop(struct view *v, const char *path);
+/* The view renamed from to to: the names under from moved along. */
+void mig__absent_rename(struct view *v, const char *from, const char *to);
+/* Adds to iv every absent name the prime (the known table) does not
+ * confirm, and forgets it; 0 or ENOMEM. */
+int mig__absent_stale(struct view *v, struct inval *iv);
+void mig__absent_free(struct view *v);
 
 /* known.c */
 /* Forgets everything: a job was placed after it was learned. */
@@ -215,9 +235,12 @@ int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
 
 /* fuse.c */
 extern const struct fuse_lowlevel_ops mig__view_ops;
+/* The node the path index holds for path, or NULL. */
+struct node *mig__node_by_path(struct view *v, const char *path);
 void mig__nodes_init(struct view *v);
-/* Sends home every file made in the view (v->settling counts the puts). */
-void mig__nodes_settle(struct view *v);
+/* Sends home every file st's job made in the view, and those of jobs
+ * that ended before, counting the puts in st->pending. */
+void mig__nodes_settle(struct view *v, struct settle *st);
 void mig__nodes_free(struct view *v);
 /* Asks home about every name the kernel holds that the view does not
  * know now, then runs iv (mig__inval_go). */

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +109,33 @@ holds_of(struct homed *d, uint32_t job)
 	return n;
 }
 
+/* Starts `mig --standin HOST PID WHAT` in a session of its own, with
+ * every signal at its default; 0 or an errno. posix_spawn starts it
+ * without copying the daemon's memory, which a fork would (and the
+ * daemon would then copy each page it writes until the exec). */
+static int
+spawn_standin(pid_t *pid, const char *mig, const char *host,
+    const char *hpid, const char *what)
+{
+	char *argv[] = { (char *)"mig", (char *)"--standin", (char *)host,
+		(char *)hpid, (char *)what, NULL };
+	posix_spawnattr_t at;
+	sigset_t all, none;
+	int e;
+
+	sigfillset(&all);
+	sigemptyset(&none);
+	if ((e = posix_spawnattr_init(&at)) != 0)
+		return e;
+	if ((e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0 &&
+	    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+	    (e = posix_spawnattr_setsigdefault(&at, &all)) == 0)
+		e = posix_spawn(pid, mig, NULL, &at, argv, environ);
+	posix_spawnattr_destroy(&at);
+	return e;
+}
+
 static void
 on_hold(struct link *l, const struct mig_frame *f)
 {
@@ -118,6 +146,7 @@ on_hold(struct link *l, const struct mig_frame *f)
 	uint32_t seq, hp;
 	struct hold *hold;
 	pid_t pid;
+	int e;
 
 	proto_rd_init(&rd, f->payload, f->len);
 	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &hp) != 0 ||
@@ -139,17 +168,12 @@ on_hold(struct link *l, const struct mig_frame *f)
 		goto out;
 	}
 	snprintf(hpid, sizeof(hpid), "%d", (int)(int32_t)hp);
-	if ((pid = mig__fork()) == 0) {
-		char *argv[] = { (char *)"mig", (char *)"--standin",
-			j->peer->name, hpid, what, NULL };
-		setsid();
-		mig__exec_raw(mig, argv, environ);
-		_exit(MIG_EXIT_FAILURE);
+	if ((e = spawn_standin(&pid, mig, j->peer->name, hpid, what)) == 0 &&
+	    mig__child_watch(d, pid, on_reaped, hold) != 0) {
+		kill(pid, SIGKILL);
+		e = ENOMEM;
 	}
-	if (pid == -1 || mig__child_watch(d, pid, on_reaped, hold) != 0) {
-		int e = pid == -1 ? errno : ENOMEM;
-		if (pid > 0)
-			kill(pid, SIGKILL);
+	if (e != 0) {
 		free(hold);
 		reply(l, f->stream, seq, -e);
 		goto out;

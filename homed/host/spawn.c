@@ -148,7 +148,7 @@ send_exit(struct rjob *rj)
 	}
 	x->link = rj->link;
 	x->id = rj->id;
-	mig__view_settle(rj->d, rj->link, exit_settled, x);
+	mig__view_settle(rj->d, rj->link, rj->subreaper, exit_settled, x);
 }
 
 /* The program could not be run: a missing cwd is mig's error; a missing
@@ -806,6 +806,7 @@ mig__host_init(struct homed *d)
 {
 	static const struct watcher w = { .link_down = on_link_down };
 
+	mig__subreaper_init();
 	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
 	mig__on_link_frame(d, MIG_M_KILL, on_kill);
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);

@@ -28,6 +28,10 @@ teardown_file() { :; }
 		}
 	done
 	expect_eq "mig-rsh link" "$(readlink "$PREFIX/bin/mig-rsh")" mig
+	[[ -x $PREFIX/lib/mig/mig-reaper ]] || {
+		echo "missing program $PREFIX/lib/mig/mig-reaper" >&2
+		return 1
+	}
 	for f in lib/mig/libmig.so lib/systemd/user/mig-homed.service \
 		share/man/man1/mig.1 share/man/man1/mig-rsh.1 share/man/man5/mig-hosts.5 \
 		share/man/man8/mig-homed.8 share/bash-completion/completions/mig \
@@ -50,7 +54,7 @@ teardown_file() { :; }
 		"$(cd / && find "$PREFIX" ! -type d | sort | comm -23 - <(sort "$MIG_BUILD_DIR/install_manifest.txt"))" ""
 }
 
-@test "install: the installed mig starts the installed daemon, and both find the installed libmig.so" {
+@test "install: the installed mig starts the installed daemon, and both find the installed libmig.so and mig-reaper" {
 	solo_setup
 	solo_env
 	local root=()
@@ -63,7 +67,7 @@ teardown_file() { :; }
 	expect_eq "the daemon that runs" "$(readlink "/proc/$(cat "$SOLO/run/homed.pid")/exe")" "$PREFIX/bin/mig-homed"
 	# The daemon found libmig.so for the jobs it runs (it says when not).
 	grep -q 'serving' "$SOLO/run/homed.log"
-	if grep -F 'no libmig.so' "$SOLO/run/homed.log" >&2; then
+	if grep -F -e 'no libmig.so' -e 'mig-reaper not found' "$SOLO/run/homed.log" >&2; then
 		return 1
 	fi
 }

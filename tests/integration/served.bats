@@ -243,6 +243,60 @@ late
 kind is a folder"
 }
 
+@test "served: a name absent to one program's job, made at home, is seen by another program's job" {
+	home_dir
+	cd "$HDIR"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c 'cat late 2>/dev/null || echo none'
+	[ "$status" -eq 0 ]
+	expect_eq "first job" "$output" "none"
+	printf 'late\n' >late
+	# cat's own runs never looked the name up: its job's prime says
+	# nothing of it, and what the kernel was told must not hold.
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat late
+	[ "$status" -eq 0 ]
+	expect_eq "second job" "$output" "late"
+}
+
+@test "served: a name absent in a folder the job renamed, made at home under the new name, is seen" {
+	home_dir
+	cd "$HDIR"
+	mkdir x
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c 'cat x/late 2>/dev/null || echo none; mv x y'
+	[ "$status" -eq 0 ]
+	expect_eq "first job" "$output" "none"
+	[ -d y ]
+	printf 'late\n' >y/late
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat y/late
+	[ "$status" -eq 0 ]
+	expect_eq "second job" "$output" "late"
+}
+
+@test "served: a job's end sends home only its own files, not those of a job still running beside it" {
+	home_dir
+	cd "$HDIR"
+	# A makes a.tmp and waits for go (made by a later job in the same
+	# view), then removes it: a.tmp's content never goes home.
+	timeout -k 2 60 "$MIG" -h host1 sh -c 'printf abc >a.tmp; while [ ! -e go ]; do sleep 0.05; done; rm a.tmp; printf done >a.out' \
+		>"$HDIR/a.log" 2>&1 3>&- &
+	local a=$!
+	bg_track "$a"
+	# The empty name is made at home at once (O_EXCL and listings).
+	wait_until 30 test -e a.tmp
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c 'printf b >b.out'
+	[ "$status" -eq 0 ]
+	expect_eq "b.out at home when B returns" "$(cat b.out)" "b"
+	expect_eq "a.tmp's size at home while A runs" "$(stat -c %s a.tmp)" "0"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 touch go
+	[ "$status" -eq 0 ]
+	wait "$a" || { cat "$HDIR/a.log" >&2; false; }
+	expect_eq "a.out" "$(cat a.out)" "done"
+	[ ! -e a.tmp ]
+	local puts
+	puts=$(sed -n "s|.*: put \($HDIR/.*\)|\1|p" "$MIG_CLUSTER_DIR/home.log" | LC_ALL=C sort)
+	expect_eq "files put home" "$puts" "$HDIR/a.out
+$HDIR/b.out"
+}
+
 # fs_requests PROG HOST: the fs requests of each of PROG's jobs on HOST,
 # one line each, in order (home's log, -v).
 fs_requests() {

@@ -1,0 +1,17 @@
+/*
+ * reap.h: the waiting half of a job's subreaper (host/subreaper.c), which
+ * runs as its own small program, mig-reaper (main.c), or in the daemon's
+ * forked child when that program cannot be run.
+ */
+#ifndef MIG_REAP_H
+#define MIG_REAP_H
+
+#include <sys/types.h>
+
+/* In a child subreaper with SIGCHLD and SIGTERM blocked and the status
+ * pipe as fd 0: waits for leader to end (on SIGTERM, kills its group),
+ * kills and reaps every process left under us, writes the leader's wait
+ * status (an int32_t) to fd 0 and exits. */
+void mig__reap(pid_t leader) __attribute__((noreturn));
+
+#endif
