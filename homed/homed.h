@@ -92,6 +92,7 @@ struct homed {
 	char rundir[PATH_MAX];
 	char sockpath[PATH_MAX];
 	char shim[PATH_MAX];           /* libmig.so, "" when not found */
+	char standin[PATH_MAX];        /* mig-standin, "" when not found */
 	char preload[2 * PATH_MAX];    /* what jobs preload: shim + host's */
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
@@ -271,6 +272,10 @@ void mig__client_error(struct client *c, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Marks the client gone; the reaper tears it down next turn. */
 void mig__client_close(struct client *c);
+/* fd, one end of a socket pair whose other end a child of ours holds,
+ * becomes a client (which says HELLO as any other); 0 or an errno, fd
+ * closed on failure. */
+int mig__client_adopt(struct homed *d, int fd);
 void mig__clients_reap(struct homed *d);
 
 /* transport/link.c: links between daemons */

@@ -100,6 +100,8 @@ find_shim(struct homed *d)
 		strlcpy(d->shim, e, sizeof(d->shim));
 	else if (mig__beside_self("libmig.so", d->shim, sizeof(d->shim)) != 0)
 		d->shim[0] = '\0';
+	if (mig__beside_self("mig-standin", d->standin, sizeof(d->standin)) != 0)
+		d->standin[0] = '\0';
 }
 
 /* Every job holds a few descriptors here: take all the system allows. */

@@ -52,8 +52,6 @@ int mig__view_main(int argc, char **argv);
  * cannot tell. */
 void mig__cluster_slots(uint32_t *slots, uint32_t *up);
 
-/* standin.c: mig --standin HOST PID WHAT (started by mig-homed) */
-int mig__standin_main(int argc, char **argv);
 
 /* keygen.c: mig keygen [-f] */
 int mig__keygen_main(int argc, char **argv);

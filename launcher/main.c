@@ -10,7 +10,6 @@
 
 #include "launcher.h"
 
-extern char **environ;
 #include "mig/proto.h"
 
 static void
@@ -60,11 +59,6 @@ main(int argc, char **argv)
 	    strcmp(argv[3], "--") == 0) {
 		mig__sock = argv[2];
 		mig__run("", argv + 4, MIG_JOB_PLACE);
-	}
-	if (strcmp(argv[1], "--standin") == 0) {
-		/* Its title says what it stands for: the whole argv area. */
-		setproctitle_init(argc, argv, environ);
-		return mig__standin_main(argc - 1, argv + 1);
 	}
 	if (argv[1][0] != '-')
 		mig__home_main(argv + 1, 0);

@@ -1,8 +1,8 @@
 /*
  * hold.c: the home side of the pid space of placed jobs' descendants.
  * When a placed process starts another one on its host, the host asks
- * for a home pid (HOLD); we start a placeholder, `mig --standin`, whose
- * pid that is, so that `ps` at home shows the process and `kill` at home
+ * for a home pid (HOLD); we start a placeholder, mig-standin, whose pid
+ * that is, so that `ps` at home shows the process and `kill` at home
  * reaches it: the placeholder hands every signal it gets back to us
  * (HOLD_SIGNAL), and we send it to the process on the host.
  *
@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "homed.h"
@@ -109,30 +110,48 @@ holds_of(struct homed *d, uint32_t job)
 	return n;
 }
 
-/* Starts `mig --standin HOST PID WHAT` in a session of its own, with
- * every signal at its default; 0 or an errno. posix_spawn starts it
- * without copying the daemon's memory, which a fork would (and the
- * daemon would then copy each page it writes until the exec). */
+/* Starts mig-standin (helpers/standin.c) titled "mig: pid HPID on HOST:
+ * WHAT", in a session of its own, with every signal at its default and
+ * one end of a socket pair as its fd 3; the other end is our client.
+ * posix_spawn starts it without copying the daemon's memory, which a
+ * fork would (and the daemon would then copy each page it writes until
+ * the exec). 0 or an errno. */
 static int
-spawn_standin(pid_t *pid, const char *mig, const char *host,
+spawn_standin(struct homed *d, pid_t *pid, const char *host,
     const char *hpid, const char *what)
 {
-	char *argv[] = { (char *)"mig", (char *)"--standin", (char *)host,
-		(char *)hpid, (char *)what, NULL };
+	char title[512], *argv[] = { title, NULL };
+	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t all, none;
-	int e;
+	int sv[2], e;
 
+	if (d->standin[0] == '\0')
+		return ENOENT;
+	snprintf(title, sizeof(title), "mig: pid %s on %s: %s", hpid, host,
+	    what);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
+		return errno;
 	sigfillset(&all);
 	sigemptyset(&none);
 	if ((e = posix_spawnattr_init(&at)) != 0)
-		return e;
-	if ((e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
-	    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0 &&
-	    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
-	    (e = posix_spawnattr_setsigdefault(&at, &all)) == 0)
-		e = posix_spawn(pid, mig, NULL, &at, argv, environ);
+		goto out;
+	if ((e = posix_spawn_file_actions_init(&fa)) == 0) {
+		if ((e = posix_spawn_file_actions_adddup2(&fa, sv[1], 3)) == 0 &&
+		    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
+		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0 &&
+		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
+		    (e = posix_spawnattr_setsigdefault(&at, &all)) == 0)
+			e = posix_spawn(pid, d->standin, &fa, &at, argv, environ);
+		posix_spawn_file_actions_destroy(&fa);
+	}
 	posix_spawnattr_destroy(&at);
+ out:
+	mig__close(sv[1]);
+	if (e == 0 && (e = mig__client_adopt(d, sv[0])) != 0)
+		kill(*pid, SIGKILL);
+	else if (e != 0)
+		mig__close(sv[0]);
 	return e;
 }
 
@@ -141,7 +160,7 @@ on_hold(struct link *l, const struct mig_frame *f)
 {
 	struct homed *d = l->d;
 	struct job *j = mig__job_find(d, f->stream);
-	char mig[PATH_MAX], hpid[16], *what = NULL;
+	char hpid[16], *what = NULL;
 	struct mig_rd rd;
 	uint32_t seq, hp;
 	struct hold *hold;
@@ -162,13 +181,12 @@ on_hold(struct link *l, const struct mig_frame *f)
 		reply(l, f->stream, seq, -EAGAIN);
 		goto out;
 	}
-	if (mig__beside_self("mig", mig, sizeof(mig)) != 0 ||
-	    (hold = calloc(1, sizeof(*hold))) == NULL) {
-		reply(l, f->stream, seq, -ENOENT);
+	if ((hold = calloc(1, sizeof(*hold))) == NULL) {
+		reply(l, f->stream, seq, -ENOMEM);
 		goto out;
 	}
 	snprintf(hpid, sizeof(hpid), "%d", (int)(int32_t)hp);
-	if ((e = spawn_standin(&pid, mig, j->peer->name, hpid, what)) == 0 &&
+	if ((e = spawn_standin(d, &pid, j->peer->name, hpid, what)) == 0 &&
 	    mig__child_watch(d, pid, on_reaped, hold) != 0) {
 		kill(pid, SIGKILL);
 		e = ENOMEM;

@@ -7,7 +7,7 @@
  * leader's wait status in its status pipe and exits: nothing of a job
  * outlives it, and the daemon hears of the job's end only then.
  *
- * Once the leader is forked, the subreaper execs mig-reaper (reaper/),
+ * Once the leader is forked, the subreaper execs mig-reaper (helpers/),
  * which does the waiting: a fork of the daemon kept for a whole job would
  * make the daemon copy every page it writes meanwhile (measured: some 250
  * page copies per served job, each with a TLB shootdown). Where
@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "homed.h"
-#include "reaper/reap.h"
+#include "helpers/reap.h"
 
 /* mig-reaper beside mig-homed (or in ../lib/mig), "" when missing. */
 static char reaper[PATH_MAX];

@@ -202,6 +202,38 @@ on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		mig_buf_consume(&c->in, off);
 }
 
+static struct client *
+client_new(struct homed *d)
+{
+	struct client *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return NULL;
+	c->d = d;
+	uv_pipe_init(d->loop, &c->pipe, 0);
+	c->pipe.data = c;
+	TAILQ_INSERT_TAIL(&d->clients, c, entry);
+	return c;
+}
+
+int
+mig__client_adopt(struct homed *d, int fd)
+{
+	struct client *c;
+
+	if ((c = client_new(d)) == NULL) {
+		mig__close(fd);
+		return ENOMEM;
+	}
+	if (uv_pipe_open(&c->pipe, fd) != 0) {
+		mig__close(fd);
+		mig__client_close(c);
+		return EBADF;
+	}
+	uv_read_start((uv_stream_t *)&c->pipe, on_alloc, on_client_read);
+	return 0;
+}
+
 static void
 on_connection(uv_stream_t *server, int status)
 {
@@ -211,14 +243,8 @@ on_connection(uv_stream_t *server, int status)
 	socklen_t len = sizeof(cred);
 	uv_os_fd_t fd;
 
-	if (status != 0)
+	if (status != 0 || (c = client_new(d)) == NULL)
 		return;
-	if ((c = calloc(1, sizeof(*c))) == NULL)
-		return;
-	c->d = d;
-	uv_pipe_init(d->loop, &c->pipe, 0);
-	c->pipe.data = c;
-	TAILQ_INSERT_TAIL(&d->clients, c, entry);
 	if (uv_accept(server, (uv_stream_t *)&c->pipe) != 0) {
 		mig__client_close(c);
 		return;

@@ -28,10 +28,12 @@ teardown_file() { :; }
 		}
 	done
 	expect_eq "mig-rsh link" "$(readlink "$PREFIX/bin/mig-rsh")" mig
-	[[ -x $PREFIX/lib/mig/mig-reaper ]] || {
-		echo "missing program $PREFIX/lib/mig/mig-reaper" >&2
-		return 1
-	}
+	for f in lib/mig/mig-reaper lib/mig/mig-standin; do
+		[[ -x $PREFIX/$f ]] || {
+			echo "missing program $PREFIX/$f" >&2
+			return 1
+		}
+	done
 	for f in lib/mig/libmig.so lib/systemd/user/mig-homed.service \
 		share/man/man1/mig.1 share/man/man1/mig-rsh.1 share/man/man5/mig-hosts.5 \
 		share/man/man8/mig-homed.8 share/bash-completion/completions/mig \

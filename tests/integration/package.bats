@@ -57,6 +57,7 @@ dpkg_locked() {
 	done
 	dpkg-deb -c "$deb" | awk '{ print $6 }' >"$BATS_TEST_TMPDIR/files"
 	for f in ./usr/bin/mig ./usr/bin/mig-homed ./usr/bin/mig-rsh ./usr/lib/mig/libmig.so ./usr/lib/mig/mig-reaper \
+		./usr/lib/mig/mig-standin \
 		./usr/lib/systemd/user/mig-homed.service ./usr/share/man/man1/mig.1 \
 		./usr/share/bash-completion/completions/mig; do
 		grep -qxF "$f" "$BATS_TEST_TMPDIR/files" || {

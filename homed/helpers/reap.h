@@ -1,6 +1,6 @@
 /*
  * reap.h: the waiting half of a job's subreaper (host/subreaper.c), which
- * runs as its own small program, mig-reaper (main.c), or in the daemon's
+ * runs as its own small program, mig-reaper (reaper.c), or in the daemon's
  * forked child when that program cannot be run.
  */
 #ifndef MIG_REAP_H
