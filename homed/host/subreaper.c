@@ -7,11 +7,13 @@
  * leader's wait status in its status pipe and exits: nothing of a job
  * outlives it, and the daemon hears of the job's end only then.
  *
- * Once the leader is forked, the subreaper execs mig-reaper (helpers/),
- * which does the waiting: a fork of the daemon kept for a whole job would
- * make the daemon copy every page it writes meanwhile (measured: some 250
- * page copies per served job, each with a TLB shootdown). Where
- * mig-reaper cannot be run, the fork waits itself (the same reap.c).
+ * A job still running REAPER_AFTER_MS after its leader was forked has
+ * its subreaper exec mig-reaper (helpers/), which does the waiting: a
+ * fork of the daemon kept for a whole job would make the daemon copy
+ * every page it writes meanwhile (each copy with a TLB shootdown; in a
+ * served build, a fifth of the host daemon's CPU). A shorter job is
+ * waited for by the fork itself (the same reap.c), as is every job where
+ * mig-reaper cannot be run: the exec costs about as much as such a job.
  */
 #include <signal.h>
 #include <stdint.h>
@@ -19,6 +21,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "homed.h"
@@ -27,6 +31,9 @@
 /* mig-reaper beside mig-homed (or in ../lib/mig), "" when missing. */
 static char reaper[PATH_MAX];
 
+/* A job that runs longer than this gets mig-reaper. */
+#define REAPER_AFTER_MS 50
+
 void
 mig__subreaper_init(void)
 {
@@ -34,6 +41,47 @@ mig__subreaper_init(void)
 		reaper[0] = '\0';
 		mig__log(MIG_LOG_WARN, "mig-reaper not found beside mig-homed: "
 		    "each job's subreaper stays a fork of the daemon");
+	}
+}
+
+/* Whether the leader is still running ms after now: 0 when it ended
+ * (not reaped: reap.c does that) or SIGTERM came (left pending for
+ * reap.c); SIGCHLD and SIGTERM are blocked. */
+static int
+runs_for(pid_t leader, long ms)
+{
+	struct timespec end, now, left;
+	sigset_t wait_for;
+	siginfo_t si;
+
+	sigemptyset(&wait_for);
+	sigaddset(&wait_for, SIGCHLD);
+	sigaddset(&wait_for, SIGTERM);
+	clock_gettime(CLOCK_MONOTONIC, &end);
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_PID, (id_t)leader, &si, WEXITED | WNOHANG |
+		    WNOWAIT) == 0 && si.si_pid == leader)
+			return 0;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left.tv_sec = end.tv_sec - now.tv_sec;
+		left.tv_nsec = end.tv_nsec - now.tv_nsec;
+		if (left.tv_nsec < 0) {
+			left.tv_sec--;
+			left.tv_nsec += 1000000000;
+		}
+		if (left.tv_sec < 0)
+			return 1;
+		if (sigtimedwait(&wait_for, NULL, &left) == SIGTERM) {
+			raise(SIGTERM);
+			return 0;
+		}
 	}
 }
 
@@ -68,7 +116,7 @@ mig__subreaper_run(pid_t daemon, int statusfd,
 	if (dup2(statusfd, 0) == -1)
 		_exit(MIG_EXIT_FAILURE);
 	close_range(1, ~0u, 0);
-	if (reaper[0] != '\0') {
+	if (reaper[0] != '\0' && runs_for(pid, REAPER_AFTER_MS)) {
 		char *const argv[] = { (char *)"mig-reaper", pid_arg, NULL };
 		char *const envp[] = { NULL };
 
