@@ -302,13 +302,15 @@ on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 }
 
 /* The environment the program starts with: home's, plus the shim in
- * remote role (libmig/shimenv.c). */
+ * remote role (libmig/shimenv.c). The vector points into envp and into
+ * *buf, which also holds our own variables (the vector keeps pointers to
+ * them, so they must outlive this call). */
+#define SHIM_VARS (PATH_MAX + 16 + 2 * 32)
 static char **
 shim_env(struct homed *d, char **envp, char **buf, int identfd,
     uint32_t token)
 {
-	char fdvar[32], jobvar[32], sockvar[PATH_MAX + 16];
-	char *extra[40] = { (char *)"__MIG_ROLE=remote", sockvar, jobvar };
+	char *sockvar, *jobvar, *fdvar, *extra[40] = { NULL };
 	size_t n = 0, x = 3;
 	char **v;
 
@@ -322,17 +324,26 @@ shim_env(struct homed *d, char **envp, char **buf, int identfd,
 		memcpy(v, envp, (n - 48) * sizeof(*v));
 		return v;
 	}
-	snprintf(sockvar, sizeof(sockvar), "__MIG_SOCK=%s", d->sockpath);
-	snprintf(jobvar, sizeof(jobvar), "__MIG_JOB=%u", token);
-	snprintf(fdvar, sizeof(fdvar), "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
+	if ((*buf = malloc(MIG_SHIMENV_BUF + SHIM_VARS)) == NULL) {
+		free(v);
+		return NULL;
+	}
+	sockvar = *buf + MIG_SHIMENV_BUF;
+	jobvar = sockvar + PATH_MAX + 16;
+	fdvar = jobvar + 32;
+	snprintf(sockvar, PATH_MAX + 16, "__MIG_SOCK=%s", d->sockpath);
+	snprintf(jobvar, 32, "__MIG_JOB=%u", token);
+	snprintf(fdvar, 32, "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
+	extra[0] = (char *)"__MIG_ROLE=remote";
+	extra[1] = sockvar;
+	extra[2] = jobvar;
 	if (identfd >= 0)
 		extra[x++] = fdvar;
 	for (size_t i = 0; d->hostenv != NULL && d->hostenv[i] != NULL; i++)
 		extra[x++] = d->hostenv[i];
 	extra[x] = NULL;
-	if ((*buf = malloc(MIG_SHIMENV_BUF)) == NULL ||
-	    mig__shimenv(envp, d->preload, extra, v, n, *buf,
-		MIG_SHIMENV_BUF) < 0) {
+	if (mig__shimenv(envp, d->preload, extra, v, n, *buf,
+	    MIG_SHIMENV_BUF) < 0) {
 		free(v);
 		free(*buf);
 		*buf = NULL;
