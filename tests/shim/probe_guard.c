@@ -134,6 +134,7 @@ static void
 guard(void)
 {
 	struct sigaction sa = { .sa_handler = on_chld };
+	sigset_t chld, old;
 	pthread_t t[4];
 	long bad = 0;
 	pid_t pid;
@@ -148,13 +149,19 @@ guard(void)
 		bad += (long)b;
 	}
 	say("threads.popen-failures", "%ld", bad);
-	/* Last: the first waitpid of this process is the handler's. */
+	/* Last: the first waitpid of this process is the handler's.
+	 * SIGCHLD stays blocked but in sigsuspend: a pause() after the
+	 * check could miss a child that ended in between, and wait forever. */
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, &old);
 	if ((pid = fork()) == 0)
 		_exit(0);
 	while (!reaped)
-		pause();
+		sigsuspend(&old);
+	sigprocmask(SIG_SETMASK, &old, NULL);
 	say("sigchld.reaped", "%d", (int)reaped);
 	say("sigchld.dlsym-in-handler", "%d", (int)handler_dlsyms);
 }
