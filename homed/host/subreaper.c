@@ -11,7 +11,7 @@
  * its subreaper exec mig-reaper (helpers/), which does the waiting: a
  * fork of the daemon kept for a whole job would make the daemon copy
  * every page it writes meanwhile (each copy with a TLB shootdown; in a
- * served build, a fifth of the host daemon's CPU). A shorter job is
+ * served build, a quarter of the host daemon's CPU). A shorter job is
  * waited for by the fork itself (the same reap.c), as is every job where
  * mig-reaper cannot be run: the exec costs about as much as such a job.
  */
@@ -19,7 +19,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,39 +45,27 @@ mig__subreaper_init(void)
 
 /* Whether the leader is still running ms after now: 0 when it ended
  * (not reaped: reap.c does that) or SIGTERM came (left pending for
- * reap.c); SIGCHLD and SIGTERM are blocked. */
+ * reap.c). The signals in wait_for (SIGCHLD, SIGTERM) are blocked. */
 static int
-runs_for(pid_t leader, long ms)
+runs_for(pid_t leader, long ms, const sigset_t *wait_for)
 {
-	struct timespec end, now, left;
-	sigset_t wait_for;
+	struct timespec t;
+	int64_t end, left;
 	siginfo_t si;
 
-	sigemptyset(&wait_for);
-	sigaddset(&wait_for, SIGCHLD);
-	sigaddset(&wait_for, SIGTERM);
-	clock_gettime(CLOCK_MONOTONIC, &end);
-	end.tv_sec += ms / 1000;
-	end.tv_nsec += (ms % 1000) * 1000000;
-	if (end.tv_nsec >= 1000000000) {
-		end.tv_sec++;
-		end.tv_nsec -= 1000000000;
-	}
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	end = (int64_t)t.tv_sec * 1000000000 + t.tv_nsec + (int64_t)ms * 1000000;
 	for (;;) {
 		si.si_pid = 0;
 		if (waitid(P_PID, (id_t)leader, &si, WEXITED | WNOHANG |
 		    WNOWAIT) == 0 && si.si_pid == leader)
 			return 0;
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		left.tv_sec = end.tv_sec - now.tv_sec;
-		left.tv_nsec = end.tv_nsec - now.tv_nsec;
-		if (left.tv_nsec < 0) {
-			left.tv_sec--;
-			left.tv_nsec += 1000000000;
-		}
-		if (left.tv_sec < 0)
+		clock_gettime(CLOCK_MONOTONIC, &t);
+		if ((left = end - ((int64_t)t.tv_sec * 1000000000 + t.tv_nsec)) <= 0)
 			return 1;
-		if (sigtimedwait(&wait_for, NULL, &left) == SIGTERM) {
+		t.tv_sec = left / 1000000000;
+		t.tv_nsec = left % 1000000000;
+		if (sigtimedwait(wait_for, NULL, &t) == SIGTERM) {
 			raise(SIGTERM);
 			return 0;
 		}
@@ -116,7 +103,7 @@ mig__subreaper_run(pid_t daemon, int statusfd,
 	if (dup2(statusfd, 0) == -1)
 		_exit(MIG_EXIT_FAILURE);
 	close_range(1, ~0u, 0);
-	if (reaper[0] != '\0' && runs_for(pid, REAPER_AFTER_MS)) {
+	if (reaper[0] != '\0' && runs_for(pid, REAPER_AFTER_MS, &wait_for)) {
 		char *const argv[] = { (char *)"mig-reaper", pid_arg, NULL };
 		char *const envp[] = { NULL };
 
