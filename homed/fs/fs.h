@@ -267,8 +267,9 @@ struct mig_rd;
 struct mig_fs_req {
 	uint16_t op;
 	char *path;           /* all but PUT_DATA, PUT_COMMIT; RENAME, LINK:
-	                       * from. Absolute, under PATH_MAX */
-	char *to;             /* RENAME, LINK: absolute, under PATH_MAX */
+	                       * from. Absolute, canonical (no empty, "."
+	                       * or ".." component), under PATH_MAX */
+	char *to;             /* RENAME, LINK: as path */
 	char *target;         /* SYMLINK: any string */
 	uint32_t mode;        /* MKDIR, CREATE, SETATTR, PUT_BEGIN */
 	uint32_t first;       /* READDIR: the first entry */
@@ -288,7 +289,7 @@ struct mig_fs_req {
 /* Reads the payload p of n bytes of a request with op op into *q, which
  * the caller frees (mig__fs_req_free) on success; on failure nothing is
  * held and *q is zeroed. MIG_EPROTO for an unknown op, a field missing,
- * out of range or left over, or a path not absolute. */
+ * out of range or left over, or a path not absolute and canonical. */
 int mig__fs_req_parse(uint16_t op, const uint8_t *p, size_t n,
     struct mig_fs_req *q);
 void mig__fs_req_free(struct mig_fs_req *q);

@@ -15,6 +15,15 @@
  * calls run on the loop, each bounded by a chunk or a page.
  *
  * A malformed request fails its link, with a log line.
+ *
+ * Who may ask (docs/security.md, "Served files"): only a link over which
+ * this home placed a job, to a host that said it serves (MIG_M_FS_MODE);
+ * any other link's requests are refused with EACCES and one log line.
+ * Nothing under /proc, /sys or /dev is answered (the view has the host's
+ * own there), and only regular files outside the kernel's file systems
+ * are opened or fetched: /proc/self/mem is this daemon's memory, with
+ * the session keys of its other links. A FETCH is answered only for the
+ * hash this home computed for the file as it is now.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -23,7 +32,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+
+#include <linux/magic.h>
 
 #include "fs.h"
 #include "homed.h"
@@ -50,16 +62,22 @@ struct peer_files {
 struct lane {
 	TAILQ_ENTRY(lane) entry;
 	struct link *link;   /* NULL once the link is gone */
+	int placed;          /* a job of ours went over it (mig__fs_prime) */
+	unsigned warned;     /* refusals logged: 1 unplaced, 2 kernel files */
 	int busy;            /* a hash runs for it on the thread pool */
 	struct mig_buf held; /* frames waiting, as received */
 };
 
-/* An OPEN whose file is hashed on the thread pool. */
+/* An OPEN or FETCH whose file is hashed on the thread pool. */
 struct hashwork {
 	uv_work_t req;
 	struct fs_home *h;
 	struct lane *lane;
+	uint16_t op;
 	uint32_t stream;
+	uint8_t want[MIG_HASH_BYTES]; /* FETCH: the hash asked for */
+	uint64_t off;        /* FETCH */
+	uint32_t len;        /* FETCH */
 	int fd;
 	struct stat st;      /* before, then as hashed */
 	uint8_t key[MIG_HASH_BYTES];
@@ -166,6 +184,78 @@ op_readlink(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
 
 static int put_opened(struct mig_buf *out, int fd,
     const uint8_t key[MIG_HASH_BYTES]);
+static int put_fetched(struct mig_buf *out, int fd,
+    const uint8_t key[MIG_HASH_BYTES], const uint8_t want[MIG_HASH_BYTES],
+    uint64_t off, uint32_t len);
+
+/* The kernel's file systems, where a path (also one that reaches them
+ * through a symbolic link) names no file of the user's. */
+static int
+kernel_fs(int fd)
+{
+	static const long types[] = { PROC_SUPER_MAGIC, SYSFS_MAGIC,
+		DEBUGFS_MAGIC, TRACEFS_MAGIC, SECURITYFS_MAGIC, BPF_FS_MAGIC,
+		CGROUP_SUPER_MAGIC, CGROUP2_SUPER_MAGIC, DEVPTS_SUPER_MAGIC };
+	struct statfs sf;
+
+	if (fstatfs(fd, &sf) == -1)
+		return 1;
+	for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
+		if ((long)sf.f_type == types[i])
+			return 1;
+	return 0;
+}
+
+/* Whether canonical path is under /proc, /sys or /dev: the view has the
+ * host's own there and never asks (view.c binds them). */
+static int
+kernel_path(const char *path)
+{
+	static const char *const dirs[] = { "/proc/", "/sys/", "/dev/" };
+
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(*dirs); i++)
+		if (strncmp(path, dirs[i], strlen(dirs[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Opens path for OPEN or FETCH: a regular file, not a symbolic link, on
+ * none of the kernel's file systems. 0 or an errno. */
+static int
+open_served(const char *path, int *fdp, struct stat *st)
+{
+	int fd;
+
+	*fdp = -1;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1)
+		return errno;
+	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) || kernel_fs(fd)) {
+		int e = !S_ISREG(st->st_mode) ? EINVAL : EACCES;
+		mig__close(fd);
+		return e;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/* The file on fd is hashed on the thread pool; the op answers after. */
+static int
+hash_later(struct fs_home *h, const struct mig_fs_req *q, int fd,
+    const struct stat *st)
+{
+	if ((h->later = calloc(1, sizeof(*h->later))) == NULL)
+		return ENOMEM;
+	h->later->op = q->op;
+	h->later->fd = fd;
+	h->later->st = *st;
+	if (q->op == MIG_FS_FETCH) {
+		memcpy(h->later->want, q->data, MIG_HASH_BYTES);
+		h->later->off = q->off;
+		h->later->len = q->len;
+	}
+	return LATER;
+}
 
 static int
 op_open(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
@@ -173,30 +263,16 @@ op_open(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
 {
 	uint8_t key[MIG_HASH_BYTES];
 	struct stat st;
-	int fd = -1, e = 0;
+	int fd = -1, e;
 
-	if ((fd = open(q->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1 || fstat(fd, &st) == -1) {
-		e = errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		e = EINVAL;
-		goto out;
-	}
+	if ((e = open_served(q->path, &fd, &st)) != 0)
+		return e;
 	if (mig__hashdb_peek(h->db, &st, key) != 0) {
-		if ((h->later = calloc(1, sizeof(*h->later))) == NULL) {
-			e = ENOMEM;
-			goto out;
-		}
-		h->later->fd = fd;
-		h->later->st = st;
-		fd = -1;
-		e = LATER;
-		goto out;
+		if ((e = hash_later(h, q, fd, &st)) == LATER)
+			return LATER;
+	} else {
+		e = put_opened(out, fd, key);
 	}
-	e = put_opened(out, fd, key);
- out:
 	mig__close(fd);
 	return e;
 }
@@ -216,32 +292,46 @@ put_opened(struct mig_buf *out, int fd, const uint8_t key[MIG_HASH_BYTES])
 	return 0;
 }
 
+/* FETCH's answer: len bytes at off of the file on fd, whose hash is
+ * key, if that is the hash asked for (want); ESTALE if the file changed
+ * since. The host checks the content against want as well. */
+static int
+put_fetched(struct mig_buf *out, int fd, const uint8_t key[MIG_HASH_BYTES],
+    const uint8_t want[MIG_HASH_BYTES], uint64_t off, uint32_t len)
+{
+	size_t at = out->len;
+	ssize_t n;
+
+	if (memcmp(key, want, MIG_HASH_BYTES) != 0)
+		return ESTALE;
+	if (proto_put_u32(out, 0) != 0 || mig_buf_reserve(out, len) != 0)
+		return ENOMEM;
+	if ((n = pread(fd, out->data + out->len, len, (off_t)off)) == -1)
+		return errno;
+	out->len += (size_t)n;
+	for (int k = 0; k < 4; k++)
+		out->data[at + k] = (uint8_t)((uint32_t)n >> (8 * k));
+	return 0;
+}
+
 static int
 op_fetch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	size_t at;
-	ssize_t n;
-	int fd, e = 0;
+	uint8_t key[MIG_HASH_BYTES];
+	struct stat st;
+	int fd = -1, e;
 
-	if ((fd = open(q->path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) == -1)
-		return errno;
-	/* The host checks the content against the hash it asked for. */
-	at = out->len;
-	if (proto_put_u32(out, 0) != 0 || mig_buf_reserve(out, q->len) != 0) {
-		e = ENOMEM;
-		goto out;
+	if ((e = open_served(q->path, &fd, &st)) != 0)
+		return e;
+	/* A hash not kept (the file changed within the clock's tick, or
+	 * the table let it go) is computed again, off the loop. */
+	if (mig__hashdb_peek(h->db, &st, key) != 0) {
+		if ((e = hash_later(h, q, fd, &st)) == LATER)
+			return LATER;
+	} else {
+		e = put_fetched(out, fd, key, q->data, q->off, q->len);
 	}
-	if ((n = pread(fd, out->data + out->len, q->len, (off_t)q->off)) ==
-	    -1) {
-		e = errno;
-		goto out;
-	}
-	out->len += (size_t)n;
-	for (int k = 0; k < 4; k++)
-		out->data[at + k] = (uint8_t)((uint32_t)n >> (8 * k));
- out:
 	mig__close(fd);
 	return e;
 }
@@ -541,9 +631,12 @@ after_hash(uv_work_t *req, int status)
 			e = ENOMEM;
 		else if (w->r != 0)
 			e = w->r < 0 && w->r > -4096 ? -w->r : EIO;
+		else if (w->op == MIG_FS_FETCH)
+			e = put_fetched(&out, w->fd, w->key, w->want, w->off,
+			    w->len);
 		else
 			e = put_opened(&out, w->fd, w->key);
-		send_answer(ln->link, MIG_FS_OPEN, w->stream, &out, e);
+		send_answer(ln->link, w->op, w->stream, &out, e);
 	}
 	mig_buf_free(&out);
 	mig__close(w->fd);
@@ -567,7 +660,7 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 	struct link *l = ln->link;
 	struct mig_buf out = { NULL, 0, 0 };
 	struct mig_fs_req q;
-	int e;
+	int e, kernel;
 
 	if (mig__fs_req_parse(f->flags, f->payload, f->len, &q) != 0) {
 		/* Counted all the same (mig__fs_mark). */
@@ -577,15 +670,25 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
 		return;
 	}
+	kernel = (q.path != NULL && kernel_path(q.path)) ||
+	    (q.to != NULL && kernel_path(q.to));
 	/* What the view looks up or opens is what its jobs need. */
-	mig__learn_seen(l->d, l, q.op == MIG_FS_LSTAT ||
-	    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN ? q.path : NULL);
+	mig__learn_seen(l->d, l, !kernel && (q.op == MIG_FS_LSTAT ||
+	    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN) ? q.path : NULL);
 	if (proto_put_u32(&out, 0) != 0) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		mig__fs_req_free(&q);
 		return;
 	}
-	e = ops[f->flags](h, l, &q, &out);
+	if (kernel) {
+		if (!(ln->warned & 2))
+			mig__log(MIG_LOG_WARN, "link %s: refusing %s: the "
+			    "kernel's files are not served", l->desc, q.path);
+		ln->warned |= 2;
+		e = EACCES;
+	} else {
+		e = ops[f->flags](h, l, &q, &out);
+	}
 	if (e == LATER) {
 		h->later->h = h;
 		h->later->lane = ln;
@@ -602,10 +705,21 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 	mig__fs_req_free(&q);
 }
 
+/* Whether peer p said its jobs may run in a served view. */
+static int
+serves(const struct fs_home *h, const struct peer *p)
+{
+	for (size_t i = 0; i < h->nfiles; i++)
+		if (h->files[i].peer == p)
+			return h->files[i].serves;
+	return 0;
+}
+
 static void
 on_fs_req(struct link *l, const struct mig_frame *f)
 {
 	struct fs_home *h = l->d->fs_home;
+	struct mig_buf out = { NULL, 0, 0 };
 	struct lane *ln;
 
 	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
@@ -615,6 +729,17 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 	}
 	if ((ln = lane_of(h, l)) == NULL) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
+		return;
+	}
+	/* A host sends its FS_MODE at link up, before any request. */
+	if (!ln->placed || !serves(h, l->peer)) {
+		if (!(ln->warned & 1))
+			mig__log(MIG_LOG_WARN, "link %s: refusing its fs "
+			    "requests: no job of ours runs there in a served "
+			    "view", l->desc);
+		ln->warned |= 1;
+		send_answer(l, f->flags, f->stream, &out, EACCES);
+		mig_buf_free(&out);
 		return;
 	}
 	if (!ln->busy)
@@ -721,15 +846,15 @@ mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
 {
 	struct fs_home *h = d->fs_home;
 	struct mig_buf b = { NULL, 0, 0 };
+	struct lane *ln;
 	char *const *set;
 	size_t n, at;
 	uint32_t k = 0;
-	int serves = 0;
 
-	for (size_t i = 0; i < h->nfiles; i++)
-		if (h->files[i].peer == l->peer)
-			serves = h->files[i].serves;
-	if (!serves)
+	/* From now on the link's view may ask (on_fs_req). */
+	if ((ln = lane_of(h, l)) != NULL)
+		ln->placed = 1;
+	if (!serves(h, l->peer))
 		return;
 	/* Sent even when empty: the host trusts nothing it learned before
 	 * this job was placed. */

@@ -13,7 +13,26 @@
 #include "fs.h"
 #include "mig/proto.h"
 
-/* A path from a request: absolute, NUL-free, under PATH_MAX. */
+/* Whether absolute path p is "/" or names each folder once: no empty,
+ * "." or ".." component, no '/' at the end. A view asks only such paths;
+ * home's checks of where a path leads (serve.c) rely on it. */
+static int
+canonical(const char *p)
+{
+	size_t n;
+
+	if (strcmp(p, "/") == 0)
+		return 1;
+	for (; *p == '/'; p += 1 + n) {
+		n = strcspn(p + 1, "/");
+		if (n == 0 || (n == 1 && p[1] == '.') ||
+		    (n == 2 && p[1] == '.' && p[2] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* A path from a request: absolute, canonical, NUL-free, under PATH_MAX. */
 static int
 get_path(struct mig_rd *rd, char **p)
 {
@@ -21,7 +40,7 @@ get_path(struct mig_rd *rd, char **p)
 
 	if ((r = proto_get_str(rd, p)) != 0)
 		return r;
-	if ((*p)[0] != '/' || strlen(*p) >= PATH_MAX) {
+	if ((*p)[0] != '/' || strlen(*p) >= PATH_MAX || !canonical(*p)) {
 		free(*p);
 		*p = NULL;
 		return MIG_EPROTO;

@@ -7,7 +7,9 @@
  * and the link's later requests are answered after it, in order.
  * Every answer is one a host reads (mig__fs_rep_parse). Also the
  * attributes' encoding and the reading of malformed answers
- * (homed/fs/wire.c).
+ * (homed/fs/wire.c), and what home refuses to serve: any request on a
+ * link over which it placed no job, the kernel's files (/proc/self/mem
+ * is the daemon's memory), a FETCH for a hash the file does not have.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +31,7 @@
 
 /* ---- the transport, as serve.c sees it ---- */
 
-static mig__link_fn *handler;
+static mig__link_fn *handler, *mode_handler;
 static struct watcher watcher;
 static int failed, sent;
 static struct mig_buf answer;
@@ -43,6 +45,8 @@ mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn)
 {
 	if (type == MIG_M_FS_REQ)
 		handler = fn;
+	if (type == MIG_M_FS_MODE)
+		mode_handler = fn;
 }
 
 void
@@ -73,9 +77,25 @@ mig__link_fail(struct link *l, int code, const char *fmt, ...)
 }
 
 static struct homed d;
+static struct peer peer;
 static struct link l;
 static char dir[PATH_MAX];
 static uint32_t seq;
+
+/* Link lk's host says how its jobs see home's files (MIG_M_FS_MODE). */
+static void
+say_mode(struct link *lk, uint32_t files, uint32_t served)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_frame f;
+
+	proto_put_u32(&b, files);
+	proto_put_u32(&b, served);
+	proto_put_str(&b, served ? "" : "no fuse");
+	f = (struct mig_frame){ (uint32_t)b.len, MIG_M_FS_MODE, 0, 0, b.data };
+	mode_handler(lk, &f);
+	mig_buf_free(&b);
+}
 
 static int
 setup(void **state)
@@ -86,13 +106,23 @@ setup(void **state)
 	memset(&l, 0, sizeof(l));
 	d.loop = uv_default_loop();
 	nstreams = 0;
+	memset(&peer, 0, sizeof(peer));
 	l.d = &d;
+	l.peer = &peer;
+	strlcpy(peer.name, "host1", sizeof(peer.name));
 	strlcpy(l.desc, "test", sizeof(l.desc));
 	mig__fs_home_init(&d);
 	assert_non_null(handler);
+	assert_non_null(mode_handler);
 	assert_non_null(mkdtemp(tmpl));
 	strlcpy(dir, tmpl, sizeof(dir));
+	/* The host serves, and home placed a job over the link (its PRIME
+	 * is sent then). */
+	say_mode(&l, MIG_FILES_AUTO, 1);
+	mig__fs_prime(&d, &l, 1, "cc");
+	assert_int_equal(answer_type, MIG_M_FS_PRIME);
 	failed = sent = 0;
+	nstreams = 0;
 	return 0;
 }
 
@@ -381,6 +411,145 @@ writes(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/* Sends op with payload b on link lk; returns the answer's errno (-1: no
+ * answer). */
+static int
+ask_on(struct link *lk, uint16_t op, struct mig_buf *b)
+{
+	struct mig_frame f = { (uint32_t)b->len, MIG_M_FS_REQ, op, ++seq,
+		b->data };
+	int before = sent;
+	struct mig_rd rd;
+	uint32_t err;
+
+	handler(lk, &f);
+	mig_buf_free(b);
+	uv_run(d.loop, UV_RUN_DEFAULT);
+	if (sent == before)
+		return -1;
+	assert_int_equal(answer_type, MIG_M_FS_REP);
+	proto_rd_init(&rd, answer.data, answer.len);
+	assert_int_equal(proto_get_u32(&rd, &err), 0);
+	return (int)err;
+}
+
+/* Only a link over which home placed a job, to a host that serves, may
+ * ask; any other gets EACCES, and keeps its link. */
+static void
+unplaced_link_refused(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct peer other;
+	struct link l2;
+
+	memset(&other, 0, sizeof(other));
+	memset(&l2, 0, sizeof(l2));
+	l2.d = &d;
+	l2.peer = &other;
+	strlcpy(l2.desc, "stranger", sizeof(l2.desc));
+	/* It serves, but no job of ours went there. */
+	say_mode(&l2, MIG_FILES_AUTO, 1);
+	proto_put_str(&b, dir);
+	assert_int_equal(ask_on(&l2, MIG_FS_LSTAT, &b), EACCES);
+	proto_put_str(&b, "/etc/passwd");
+	proto_put_bytes(&b, "0123456789abcdef0123456789abcdef", MIG_HASH_BYTES);
+	proto_put_u64(&b, 0);
+	proto_put_u32(&b, 100);
+	assert_int_equal(ask_on(&l2, MIG_FS_FETCH, &b), EACCES);
+	/* A job placed there, but the host runs jobs in its own files only. */
+	say_mode(&l2, MIG_FILES_SHARED, 0);
+	mig__fs_prime(&d, &l2, 7, "cc");
+	proto_put_str(&b, dir);
+	assert_int_equal(ask_on(&l2, MIG_FS_LSTAT, &b), EACCES);
+	/* Once it says it serves, the job placed there may ask. */
+	say_mode(&l2, MIG_FILES_AUTO, 1);
+	proto_put_str(&b, dir);
+	assert_int_equal(ask_on(&l2, MIG_FS_LSTAT, &b), 0);
+	assert_int_equal(failed, 0);
+	watcher.link_down(&l2, MIG_ELINK, "test");
+}
+
+/* Writes s to path. */
+static void
+put_text(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "w");
+
+	assert_non_null(f);
+	fputs(s, f);
+	assert_int_equal(fclose(f), 0);
+}
+
+/* FETCH of path at 0, for hash key; the answer's errno. */
+static int
+fetch(const char *path, const uint8_t key[MIG_HASH_BYTES])
+{
+	struct mig_buf b = { NULL, 0, 0 };
+
+	proto_put_str(&b, path);
+	proto_put_bytes(&b, key, MIG_HASH_BYTES);
+	proto_put_u64(&b, 0);
+	proto_put_u32(&b, 4096);
+	return ask_on(&l, MIG_FS_FETCH, &b);
+}
+
+/* The kernel's files are never served: /proc/self/mem is the daemon's
+ * memory, which holds the other links' session keys. Also not through a
+ * symbolic link that leads there, nor a path with "..". */
+static void
+kernel_files_refused(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	uint8_t key[MIG_HASH_BYTES];
+	char p[PATH_MAX];
+
+	memset(key, 0, sizeof(key));
+	assert_int_equal(fetch("/proc/self/mem", key), EACCES);
+	assert_int_equal(fetch("/proc/self/environ", key), EACCES);
+	assert_int_equal(fetch("/sys/kernel/notes", key), EACCES);
+	assert_int_equal(fetch("/dev/zero", key), EACCES);
+	proto_put_str(&b, "/proc/self/environ");
+	assert_int_equal(ask_on(&l, MIG_FS_OPEN, &b), EACCES);
+	proto_put_str(&b, "/proc/self");
+	assert_int_equal(ask_on(&l, MIG_FS_READLINK, &b), EACCES);
+	/* Through a link of the user's that leads into /proc. */
+	path_of(p, "p");
+	assert_int_equal(symlink("/proc/self", p), 0);
+	path_of(p, "p/environ");
+	proto_put_str(&b, p);
+	assert_int_equal(ask_on(&l, MIG_FS_OPEN, &b), EACCES);
+	path_of(p, "p/mem");
+	assert_int_equal(fetch(p, key), EACCES);
+	assert_int_equal(failed, 0);
+	/* A path no view asks: malformed. */
+	snprintf(p, sizeof(p), "%s/../../proc/self/mem", dir);
+	assert_int_equal(fetch(p, key), -1);
+	assert_int_equal(failed, 1);
+}
+
+/* A FETCH is answered for the file's hash as home computed it, and only
+ * for a regular file. */
+static void
+fetch_needs_the_hash(void **state)
+{
+	uint8_t key[MIG_HASH_BYTES], other[MIG_HASH_BYTES];
+	char p[PATH_MAX];
+
+	path_of(p, "f");
+	put_text(p, "version one\n");
+	mig__hash_buf("version one\n", 12, key);
+	mig__hash_buf("version two\n", 12, other);
+	/* Never opened: hashed for the fetch, then served. */
+	assert_int_equal(fetch(p, key), 0);
+	assert_int_equal(fetch(p, other), ESTALE);
+	/* Changed at home since: the old hash gets nothing. */
+	put_text(p, "version two\n");
+	assert_int_equal(fetch(p, key), ESTALE);
+	assert_int_equal(fetch(p, other), 0);
+	assert_int_equal(fetch(dir, key), EINVAL);
+	assert_int_equal(failed, 0);
+}
+
 /* A put left open when its link goes leaves no temporary file. */
 static void
 link_down_cleans_up(void **state)
@@ -498,6 +667,12 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(unplaced_link_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(kernel_files_refused, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(fetch_needs_the_hash, setup,
 		    teardown),
 		cmocka_unit_test(attr_roundtrip),
 		cmocka_unit_test(answers_malformed),
