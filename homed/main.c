@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -244,6 +245,10 @@ main(int argc, char **argv)
 	const struct mig_host *me;
 	int r;
 
+	/* Before the key is read: other processes of the user may not read
+	 * this one's memory (/proc/PID/mem, ptrace), which holds the key and
+	 * the links' session keys. What it execs is dumpable again. */
+	(void)prctl(PR_SET_DUMPABLE, 0);
 	memset(&d, 0, sizeof(d));
 	d.ping_timeout_ms = MIG_PING_TIMEOUT_MS;
 	TAILQ_INIT(&d.children);

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -296,6 +297,11 @@ keeper(const char *root, const char *rundir, int sock)
 	char byte;
 	int e, fd;
 
+	/* The daemon is not dumpable (main.c), which makes a child's
+	 * /proc/self files root's, its uid_map unwritable and its ns files
+	 * closed to the daemon (on_ctl opens them). The keeper is
+	 * dumpable: it lives only until the daemon holds its namespaces. */
+	(void)prctl(PR_SET_DUMPABLE, 1);
 	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == -1)
 		keeper_fail(sock, errno, "unshare(user, mount)");
 	if ((e = put_file("/proc/self/setgroups", "deny")) != 0 && e != ENOENT)
