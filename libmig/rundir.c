@@ -5,7 +5,9 @@
  * user's daemon; every client checks, before it sends a byte, that the
  * folder is the user's,
  * mode 0700 and no symlink, and that the peer on the socket runs as the
- * user. The daemon checks its folder the same way before it listens.
+ * user. The daemon checks its folder the same way before it listens,
+ * and the folders of its object cache and its state in the same spirit
+ * (mig__dir_make): the user's, open to nobody else's writes.
  *
  * Compiled into libmigcore and into libmig.so: libc only, no heap, and
  * no message unless the caller gives a buffer for one.
@@ -34,29 +36,113 @@ say(char *why, size_t size, int r, const char *fmt, ...)
 	return r;
 }
 
-int
-mig__rundir_check(const char *dir, char *why, size_t size)
+/* Folder dir, whose lstat or fstat is st: ours, and mode 0700 when
+ * private, else not writable by group or others. */
+static int
+judge(const struct stat *st, const char *dir, int private, char *why,
+    size_t size)
 {
 	uid_t me = geteuid();
+
+	if (S_ISLNK(st->st_mode))
+		return say(why, size, MIG_EUNSAFE,
+		    "%s is a symbolic link, not a folder of your own", dir);
+	if (!S_ISDIR(st->st_mode))
+		return say(why, size, MIG_EUNSAFE, "%s is not a folder", dir);
+	if (st->st_uid != me)
+		return say(why, size, MIG_EUNSAFE,
+		    "%s belongs to uid %u, not to you (uid %u)", dir,
+		    (unsigned)st->st_uid, (unsigned)me);
+	if (private && (st->st_mode & 07777) != 0700)
+		return say(why, size, MIG_EUNSAFE,
+		    "%s has mode %04o, not 0700", dir,
+		    (unsigned)(st->st_mode & 07777));
+	if (!private && (st->st_mode & 022) != 0)
+		return say(why, size, MIG_EUNSAFE,
+		    "%s has mode %04o: others may write to it", dir,
+		    (unsigned)(st->st_mode & 07777));
+	return 0;
+}
+
+static int
+check(const char *dir, int private, char *why, size_t size)
+{
 	struct stat st;
 
 	if (lstat(dir, &st) == -1)
 		return why == NULL ? MIG__ERR(errno) : say(why, size,
 		    MIG__ERR(errno), "%s: %s", dir, strerror(errno));
-	if (S_ISLNK(st.st_mode))
-		return say(why, size, MIG_EUNSAFE,
-		    "%s is a symbolic link, not a folder of your own", dir);
-	if (!S_ISDIR(st.st_mode))
-		return say(why, size, MIG_EUNSAFE, "%s is not a folder", dir);
-	if (st.st_uid != me)
-		return say(why, size, MIG_EUNSAFE,
-		    "%s belongs to uid %u, not to you (uid %u)", dir,
-		    (unsigned)st.st_uid, (unsigned)me);
-	if ((st.st_mode & 07777) != 0700)
-		return say(why, size, MIG_EUNSAFE,
-		    "%s has mode %04o, not 0700", dir,
-		    (unsigned)(st.st_mode & 07777));
-	return 0;
+	return judge(&st, dir, private, why, size);
+}
+
+int
+mig__rundir_check(const char *dir, char *why, size_t size)
+{
+	return check(dir, 1, why, size);
+}
+
+int
+mig__dir_check(const char *dir, char *why, size_t size)
+{
+	return check(dir, 0, why, size);
+}
+
+int
+mig__dir_fd_check(int fd, const char *name, char *why, size_t size)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		return why == NULL ? MIG__ERR(errno) : say(why, size,
+		    MIG__ERR(errno), "%s: %s", name, strerror(errno));
+	return judge(&st, name, 0, why, size);
+}
+
+int
+mig__dir_make(const char *dir, char *why, size_t size)
+{
+	char buf[4096];
+	struct stat st;
+	char *p, *slash;
+
+	if (strlen(dir) >= sizeof(buf) || dir[0] != '/')
+		return say(why, size, MIG_ETOOBIG, "%s: not an absolute path "
+		    "that fits", dir);
+	strcpy(buf, dir);
+	for (p = buf + 1;; p++) {
+		if (*p != '/' && *p != '\0')
+			continue;
+		if (p[-1] != '/') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0700) == -1 && errno != EEXIST)
+				return why == NULL ? MIG__ERR(errno) : say(why,
+				    size, MIG__ERR(errno), "cannot create %s: %s",
+				    buf, strerror(errno));
+			*p = c;
+		}
+		if (*p == '\0')
+			break;
+	}
+	/* The parent, as dir's path reaches it. */
+	while ((slash = strrchr(buf, '/')) != NULL && slash[1] == '\0' &&
+	    slash > buf)
+		*slash = '\0';
+	slash = strrchr(buf, '/');
+	if (slash == buf)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(buf, &st) == -1)
+		return why == NULL ? MIG__ERR(errno) : say(why, size,
+		    MIG__ERR(errno), "%s: %s", buf, strerror(errno));
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return say(why, size, MIG_EUNSAFE, "%s belongs to uid %u, "
+		    "who could swap %s", buf, (unsigned)st.st_uid, dir);
+	if ((st.st_mode & 022) != 0 && !(st.st_mode & S_ISVTX))
+		return say(why, size, MIG_EUNSAFE, "%s has mode %04o: others "
+		    "could swap %s", buf, (unsigned)(st.st_mode & 07777), dir);
+	return check(dir, 0, why, size);
 }
 
 int

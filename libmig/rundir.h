@@ -18,6 +18,24 @@
  */
 __attribute__((visibility("hidden"))) int mig__rundir_check(const char *dir,
     char *why, size_t size);
+/*
+ * The folders of mig's cache and state: is dir a folder of this user's,
+ * not a symbolic link (lstat), that neither group nor others may write
+ * to? 0, MIG_EUNSAFE, or a system error; a sentence in why as above.
+ */
+__attribute__((visibility("hidden"))) int mig__dir_check(const char *dir,
+    char *why, size_t size);
+/* The same of the folder open on fd (fstat), called name in why. */
+__attribute__((visibility("hidden"))) int mig__dir_fd_check(int fd,
+    const char *name, char *why, size_t size);
+/*
+ * Makes dir with its parents (mode 0700 where one is made) and checks it
+ * (mig__dir_check) and its parent, which whoever may write to could swap
+ * dir in: a folder (a symbolic link to one will do) of the user's or
+ * root's, that others may write to only when it is sticky, as /tmp.
+ */
+__attribute__((visibility("hidden"))) int mig__dir_make(const char *dir,
+    char *why, size_t size);
 /* The same check on the folder that holds the socket path sock. */
 __attribute__((visibility("hidden"))) int mig__sock_dir_check(
     const char *sock, char *why, size_t size);

@@ -3,6 +3,13 @@
  * cache (fs.h says what it promises). The files are the truth: the table
  * here is rebuilt from them at every open and only remembers what this
  * process saw, which objects it has checked, and which are held.
+ *
+ * An object runs in a job: the folder must be the user's alone
+ * (mig__dir_make, docs/security.md). It is opened once, without following
+ * a symbolic link, and every file is reached from its fd, each subfolder
+ * and object again without following one and checked with fstat. An
+ * object checked once is checked again when its file is no longer the
+ * one checked (inode, size, mtime or ctime).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,13 +28,15 @@
 
 #include "core.h"
 #include "fs.h"
+#include "rundir.h"
 
 struct entry {
 	uint8_t key[MIG_HASH_BYTES];
 	uint64_t size;
 	struct timespec used;       /* the file's mtime, at open (for order) */
 	unsigned holds;             /* gets not yet released */
-	int verified;               /* hash checked by this process */
+	int verified;               /* hash checked by this process, of: */
+	struct stat seen;           /* the file as checked (or since used) */
 	struct entry *next;         /* hash bucket chain */
 	TAILQ_ENTRY(entry) lru;     /* first: least recently used */
 };
@@ -36,6 +45,8 @@ TAILQ_HEAD(lru_head, entry);
 
 struct mig_cache {
 	char dir[PATH_MAX];
+	int dfd;                    /* dir, opened O_NOFOLLOW and checked */
+	int tfd;                    /* its tmp/, the same */
 	uint64_t cap;               /* bytes */
 	pthread_mutex_t lock;       /* everything below */
 	struct entry **tab;
@@ -48,7 +59,7 @@ struct mig_cache_writer {
 	struct mig_cache *c;
 	uint8_t key[MIG_HASH_BYTES];
 	int fd;                     /* the temporary file, flock'ed */
-	char tmp[PATH_MAX];
+	char tmp[32];               /* its name in tmp/ ("": none) */
 	crypto_generichash_state hs;
 	uint64_t size;
 	int r;                      /* first failure of a write, kept */
@@ -138,59 +149,66 @@ touch(struct mig_cache *c, struct entry *e)
 	TAILQ_INSERT_TAIL(&c->lru, e, lru);
 }
 
-/* ---- paths ---- */
+/* ---- files, each reached from the folder's fd ---- */
 
+/* Opens folder name in dfd (made first, with make) if it is the user's
+ * and nobody else may write to it. */
 static int
-subdir_path(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
-    char *buf, size_t size)
+open_dir_at(int dfd, const char *name, int make, int *fdp)
 {
-	int n = snprintf(buf, size, "%s/%02x", c->dir, key[0]);
+	int fd, r;
 
-	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+	*fdp = -1;
+	if (make && mkdirat(dfd, name, 0700) != 0 && errno != EEXIST)
+		return MIG__ERR(errno);
+	if ((fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return MIG__ERR(errno);
+	if ((r = mig__dir_fd_check(fd, name, NULL, 0)) != 0) {
+		mig__close(fd);
+		return r;
+	}
+	*fdp = fd;
+	return 0;
 }
 
+/* Opens the subfolder of key's object (xx/) into *subp; hex is the
+ * object's name there. */
 static int
-object_path(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
-    char *buf, size_t size)
+object_at(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    int make, int *subp, char hex[MIG_HASH_HEX])
 {
-	char hex[MIG_HASH_HEX];
-	int n;
+	char sub[3];
 
 	mig__hash_hex(key, hex);
-	n = snprintf(buf, size, "%s/%.2s/%s", c->dir, hex, hex);
-	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
+	memcpy(sub, hex, 2);
+	sub[2] = '\0';
+	return open_dir_at(c->dfd, sub, make, subp);
 }
 
-/* mkdir -p with mode 0700 for what it creates. */
+/* Whether a and b are the same file, unchanged. */
 static int
-mkdirs(const char *path)
+same_file(const struct stat *a, const struct stat *b)
 {
-	char buf[PATH_MAX];
-	char *p;
-
-	if (strlcpy(buf, path, sizeof(buf)) >= sizeof(buf))
-		return MIG_ETOOBIG;
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-			return MIG__ERR(errno);
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) != 0 && errno != EEXIST)
-		return MIG__ERR(errno);
-	return 0;
+	return a->st_dev == b->st_dev && a->st_ino == b->st_ino &&
+	    a->st_size == b->st_size &&
+	    a->st_mtim.tv_sec == b->st_mtim.tv_sec &&
+	    a->st_mtim.tv_nsec == b->st_mtim.tv_nsec &&
+	    a->st_ctim.tv_sec == b->st_ctim.tv_sec &&
+	    a->st_ctim.tv_nsec == b->st_ctim.tv_nsec;
 }
 
 /* Removes the entry's file and the entry. Called with the lock held. */
 static void
 drop(struct mig_cache *c, struct entry *e)
 {
-	char path[PATH_MAX];
+	char hex[MIG_HASH_HEX];
+	int sub;
 
-	if (object_path(c, e->key, path, sizeof(path)) == 0)
-		(void)unlink(path);
+	if (object_at(c, e->key, 0, &sub, hex) == 0) {
+		(void)unlinkat(sub, hex, 0);
+		mig__close(sub);
+	}
 	unlink_entry(c, e);
 	free(e);
 }
@@ -233,14 +251,18 @@ mig__cache_default_dir(char *buf, size_t size)
 /* Removes temporary files that no writer holds: a writer keeps an flock
  * on its file, so only a crashed writer's leftovers go. */
 static void
-sweep_tmp(const char *tmpdir)
+sweep_tmp(int tfd)
 {
 	DIR *d;
 	struct dirent *de;
 	int fd;
 
-	if ((d = opendir(tmpdir)) == NULL)
+	if ((fd = openat(tfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return;
+	if ((d = fdopendir(fd)) == NULL) {
+		mig__close(fd);
+		return;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -266,8 +288,10 @@ scan_subdir(struct mig_cache *c, int dfd, const char *sub,
 	struct entry *e;
 	int fd, r = 0;
 
-	if ((fd = openat(dfd, sub, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
-		return errno == ENOENT || errno == ENOTDIR ? 0 : MIG__ERR(errno);
+	/* A subfolder that is not the user's alone is left alone. */
+	if ((r = open_dir_at(dfd, sub, 0, &fd)) != 0)
+		return r == MIG__ERR(ENOENT) || r == MIG__ERR(ENOTDIR) ||
+		    r == MIG__ERR(ELOOP) || r == MIG_EUNSAFE ? 0 : r;
 	if ((d = fdopendir(fd)) == NULL) {
 		r = MIG__ERR(errno);
 		mig__close(fd);
@@ -317,13 +341,14 @@ by_use(const void *a, const void *b)
 }
 
 int
-mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp)
+mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp,
+    char *why, size_t size)
 {
 	struct mig_cache *c = NULL;
 	struct entry **v = NULL;
 	size_t n = 0, vcap = 0, i;
-	char tmpdir[PATH_MAX], sub[3];
-	int dfd = -1, r = MIG_EINTERNAL;
+	char sub[3];
+	int r = MIG_EINTERNAL;
 
 	*cp = NULL;
 	if (sodium_init() < 0)
@@ -332,6 +357,7 @@ mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp)
 		r = MIG__ERR(ENOMEM);
 		goto out;
 	}
+	c->dfd = c->tfd = -1;
 	pthread_mutex_init(&c->lock, NULL);
 	TAILQ_INIT(&c->lru);
 	c->cap = cap;
@@ -340,21 +366,28 @@ mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp)
 		r = MIG__ERR(ENOMEM);
 		goto out;
 	}
-	if (strlcpy(c->dir, dir, sizeof(c->dir)) >= sizeof(c->dir) ||
-	    (r = mig_path(tmpdir, sizeof(tmpdir), dir, "tmp")) != 0) {
+	if (strlcpy(c->dir, dir, sizeof(c->dir)) >= sizeof(c->dir)) {
 		r = MIG_ETOOBIG;
 		goto out;
 	}
-	if ((r = mkdirs(tmpdir)) != 0)
+	if ((r = mig__dir_make(dir, why, size)) != 0)
 		goto out;
-	sweep_tmp(tmpdir);
-	if ((dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if ((c->dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0) {
 		r = MIG__ERR(errno);
 		goto out;
 	}
+	if ((r = mig__dir_fd_check(c->dfd, dir, why, size)) != 0)
+		goto out;
+	if ((r = open_dir_at(c->dfd, "tmp", 1, &c->tfd)) != 0) {
+		if (why != NULL)
+			snprintf(why, size, "%s/tmp: %s", dir, mig_strerror(r));
+		goto out;
+	}
+	sweep_tmp(c->tfd);
 	for (i = 0; i < 256; i++) {
 		snprintf(sub, sizeof(sub), "%02zx", i);
-		if ((r = scan_subdir(c, dfd, sub, &v, &n, &vcap)) != 0)
+		if ((r = scan_subdir(c, c->dfd, sub, &v, &n, &vcap)) != 0)
 			goto out;
 	}
 	/* The files' mtimes are their last use: oldest first in the list. */
@@ -372,8 +405,6 @@ mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp)
 	for (i = 0; i < n; i++)
 		free(v[i]);
 	free(v);
-	if (dfd >= 0)
-		mig__close(dfd);
 	mig__cache_close(c);
 	return r;
 }
@@ -391,6 +422,10 @@ mig__cache_close(struct mig_cache *c)
 		free(e);
 	}
 	free(c->tab);
+	if (c->dfd >= 0)
+		close(c->dfd);
+	if (c->tfd >= 0)
+		close(c->tfd);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
 	errno = saved;
@@ -403,8 +438,9 @@ mig__cache_begin(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
     struct mig_cache_writer **wp)
 {
 	struct mig_cache_writer *w = NULL;
+	uint8_t rnd[6];
 	struct stat sb;
-	int r = MIG_EINTERNAL, n, tries;
+	int r = MIG_EINTERNAL, tries;
 
 	*wp = NULL;
 	if ((w = calloc(1, sizeof(*w))) == NULL) {
@@ -422,13 +458,13 @@ mig__cache_begin(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
 			r = MIG__ERR(EAGAIN);
 			goto out;
 		}
-		n = snprintf(w->tmp, sizeof(w->tmp), "%s/tmp/put.XXXXXX",
-		    c->dir);
-		if (n < 0 || (size_t)n >= sizeof(w->tmp)) {
-			r = MIG_ETOOBIG;
-			goto out;
-		}
-		if ((w->fd = mkostemp(w->tmp, O_CLOEXEC)) < 0) {
+		randombytes_buf(rnd, sizeof(rnd));
+		snprintf(w->tmp, sizeof(w->tmp), "put.%02x%02x%02x%02x%02x%02x",
+		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
+		if ((w->fd = openat(c->tfd, w->tmp, O_RDWR | O_CREAT | O_EXCL |
+		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
+			if (errno == EEXIST)
+				continue;
 			r = MIG__ERR(errno);
 			goto out;
 		}
@@ -474,7 +510,7 @@ mig__cache_abort(struct mig_cache_writer *w)
 	if (w == NULL)
 		return;
 	if (w->fd >= 0) {
-		(void)unlink(w->tmp);
+		(void)unlinkat(w->c->tfd, w->tmp, 0);
 		mig__close(w->fd);
 	}
 	free(w);
@@ -491,9 +527,9 @@ mig__cache_commit(struct mig_cache_writer *w)
 {
 	struct mig_cache *c = w->c;
 	uint8_t got[MIG_HASH_BYTES];
-	char path[PATH_MAX], sub[PATH_MAX];
+	char hex[MIG_HASH_HEX];
 	struct entry *e, *fresh = NULL;
-	int r = MIG_EINTERNAL;
+	int sub = -1, r = MIG_EINTERNAL;
 
 	if ((r = w->r) != 0)
 		goto out;
@@ -514,23 +550,23 @@ mig__cache_commit(struct mig_cache_writer *w)
 		r = MIG__ERR(errno);
 		goto out;
 	}
-	if ((r = subdir_path(c, w->key, sub, sizeof(sub))) != 0 ||
-	    (r = object_path(c, w->key, path, sizeof(path))) != 0)
+	if ((r = object_at(c, w->key, 1, &sub, hex)) != 0)
 		goto out;
-	if (mkdir(sub, 0700) != 0 && errno != EEXIST) {
-		r = MIG__ERR(errno);
-		goto out;
-	}
 	/* Same key, same content: replacing a concurrent writer's object
 	 * (or one a caller holds open) changes nothing anyone reads. */
-	if (rename(w->tmp, path) != 0) {
+	if (renameat(c->tfd, w->tmp, sub, hex) != 0) {
 		r = MIG__ERR(errno);
 		goto out;
 	}
 	w->tmp[0] = '\0';
+	if (fstat(w->fd, &fresh->seen) != 0) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
 	pthread_mutex_lock(&c->lock);
 	if ((e = find(c, w->key)) != NULL) {
 		e->verified = 1;
+		e->seen = fresh->seen;
 		touch(c, e);
 	} else {
 		insert(c, fresh);
@@ -543,8 +579,9 @@ mig__cache_commit(struct mig_cache_writer *w)
  out:
 	free(fresh);
 	if (w->tmp[0] != '\0')
-		(void)unlink(w->tmp);
+		(void)unlinkat(c->tfd, w->tmp, 0);
 	mig__close(w->fd);
+	mig__close(sub);
 	free(w);
 	return r;
 }
@@ -594,19 +631,21 @@ mig__cache_release(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
 	pthread_mutex_unlock(&c->lock);
 }
 
-/* The object at path is bad: remove it, but only if it is still the file
- * that was checked (a concurrent put may have renamed a good one in). */
+/* The object hex in sub is bad: remove it, but only if it is still the
+ * file that was checked, fd (a concurrent put may have renamed a good one
+ * in), or, without fd, if it is no regular file. Its entry goes. */
 static void
 drop_bad(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES], int fd,
-    const char *path, int corrupt)
+    int sub, const char *hex, int corrupt)
 {
 	struct stat a, b;
 	struct entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	if (fstat(fd, &a) == 0 && stat(path, &b) == 0 && a.st_dev == b.st_dev &&
-	    a.st_ino == b.st_ino)
-		(void)unlink(path);
+	if (sub >= 0 && fstatat(sub, hex, &b, AT_SYMLINK_NOFOLLOW) == 0 &&
+	    (fd >= 0 ? fstat(fd, &a) == 0 && a.st_dev == b.st_dev &&
+	    a.st_ino == b.st_ino : !S_ISREG(b.st_mode)))
+		(void)unlinkat(sub, hex, 0);
 	if ((e = find(c, key)) != NULL) {
 		unlink_entry(c, e);
 		free(e);
@@ -620,20 +659,20 @@ int
 mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
     int *fdp)
 {
-	char path[PATH_MAX];
+	char hex[MIG_HASH_HEX];
 	uint8_t got[MIG_HASH_BYTES];
-	uint64_t size = 0, want;
+	uint64_t size = 0, want = 0;
+	struct stat seen, sb;
 	struct entry *e;
-	int fd = -1, verified, held = 0, r = MIG_EINTERNAL;
+	int fd = -1, sub = -1, verified = 0, held = 0, r = MIG_EINTERNAL;
 
 	*fdp = -1;
-	if ((r = object_path(c, key, path, sizeof(path))) != 0)
-		goto out;
 	pthread_mutex_lock(&c->lock);
 	if ((e = find(c, key)) != NULL) {
 		e->holds++;
 		touch(c, e);
 		verified = e->verified;
+		seen = e->seen;
 		want = e->size;
 	}
 	pthread_mutex_unlock(&c->lock);
@@ -642,30 +681,43 @@ mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
 		goto out;
 	}
 	held = 1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0) {
-		r = MIG__ERR(errno);
-		if (errno == ENOENT) /* removed behind our back */
-			drop_bad(c, key, -1, path, 0);
+	/* Gone, or not the user's own regular file: no such object. */
+	if (object_at(c, key, 0, &sub, hex) != 0 ||
+	    (fd = openat(sub, hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) < 0 || fstat(fd, &sb) != 0 ||
+	    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 022) != 0) {
+		drop_bad(c, key, fd, sub, hex, fd >= 0);
+		held = 0;
+		r = MIG__ERR(ENOENT);
 		goto out;
 	}
-	if (!verified) {
+	/* Another file, or changed, since it was checked: checked again. */
+	if (!verified || !same_file(&seen, &sb)) {
 		/* Hashing happens without the lock: other objects stay
 		 * usable while a big one is read. */
 		if ((r = mig__hash_fd(fd, got, &size)) != 0)
 			goto out;
 		if (size != want || sodium_memcmp(got, key, MIG_HASH_BYTES) != 0) {
-			drop_bad(c, key, fd, path, 1);
+			drop_bad(c, key, fd, sub, hex, 1);
 			held = 0; /* the entry is gone, and its holds with it */
 			r = MIG__ERR(ENOENT);
 			goto out;
 		}
-		pthread_mutex_lock(&c->lock);
-		if ((e = find(c, key)) != NULL)
-			e->verified = 1;
-		pthread_mutex_unlock(&c->lock);
 	}
-	/* The use time that orders eviction after a restart. */
+	/* The use time that orders eviction after a restart; the file as
+	 * it is then is the one checked. */
 	(void)futimens(fd, NULL);
+	if (fstat(fd, &sb) != 0) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
+	pthread_mutex_lock(&c->lock);
+	if ((e = find(c, key)) != NULL) {
+		e->verified = 1;
+		e->seen = sb;
+	}
+	pthread_mutex_unlock(&c->lock);
 	*fdp = fd;
 	fd = -1;
 	held = 0;
@@ -673,6 +725,7 @@ mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
  out:
 	if (fd >= 0)
 		mig__close(fd);
+	mig__close(sub);
 	if (held)
 		mig__cache_release(c, key);
 	return r;

@@ -44,8 +44,11 @@ int mig__hash_unhex(const char *s, uint8_t h[MIG_HASH_BYTES]);
  * is renamed into place only once its hash matched the expected key,
  * so a crash leaves at worst a stray temporary file (removed by the next
  * open), never a wrong object under a key. An object is hashed again the
- * first time it is opened after mig__cache_open, so a file damaged on
- * disk while no daemon watched is removed rather than served.
+ * first time it is opened after mig__cache_open, and again whenever its
+ * file is not the one checked (inode, size, mtime, ctime), so a file
+ * damaged or swapped on disk is removed rather than served. Symbolic
+ * links are never followed below dir, and an object must be a regular
+ * file of the user's that nobody else may write to.
  *
  * Bounded: when the objects' sizes add up to more than the cap, the least
  * recently used objects are removed until they fit. Use is recorded in
@@ -66,8 +69,12 @@ struct mig_cache_writer;
 int mig__cache_default_dir(char *buf, size_t size);
 /* Opens (creating it and its parents, mode 0700) the cache in dir with a
  * cap of cap bytes; the table is rebuilt from the files there, and the
- * cap enforced at once. *cp is the caller's (mig__cache_close). */
-int mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp);
+ * cap enforced at once. *cp is the caller's (mig__cache_close).
+ * MIG_EUNSAFE, with a sentence in why when given, if dir, its parent or
+ * its tmp/ is not the user's alone (mig__dir_make: a symbolic link,
+ * another user's, writable by group or others). */
+int mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp,
+    char *why, size_t size);
 /* Frees the table; objects stay on disk. Accepts NULL. Objects still
  * held by a caller stay open for their fds (the fds are the caller's). */
 void mig__cache_close(struct mig_cache *c);

@@ -554,16 +554,23 @@ static int
 open_cache(struct homed *d)
 {
 	struct fs_host *h = d->fs_host;
-	char dir[PATH_MAX];
-	int r;
+	char dir[PATH_MAX], why[PATH_MAX + 128];
+	int r = 0;
 
 	if (h->cache != NULL)
 		return 0;
+	/* Objects run in jobs: a folder another user could write to is
+	 * refused, and the cache kept in the runtime folder instead. */
 	if (mig__cache_default_dir(dir, sizeof(dir)) != 0 ||
-	    (r = mig__cache_open(dir, CACHE_CAP, &h->cache)) != 0) {
+	    (r = mig__cache_open(dir, CACHE_CAP, &h->cache, why,
+	    sizeof(why))) != 0) {
+		if (r == MIG_EUNSAFE)
+			mig__log(MIG_LOG_WARN, "refusing the object cache "
+			    "in %s: %s", dir, why);
 		if (mig_path(dir, sizeof(dir), d->rundir, "objects") != 0)
 			return MIG_ETOOBIG;
-		if ((r = mig__cache_open(dir, CACHE_CAP, &h->cache)) != 0)
+		if ((r = mig__cache_open(dir, CACHE_CAP, &h->cache, NULL,
+		    0)) != 0)
 			return r;
 	}
 	mig__log(MIG_LOG_INFO, "object cache in %s", dir);

@@ -157,7 +157,7 @@ round_trip(void **state)
 	struct stat sb;
 	int fd;
 
-	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
 	key_of(text, key);
 	assert_int_equal(mig__cache_has(c, key), 0);
 	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
@@ -215,7 +215,7 @@ corrupt_dropped(void **state)
 	char path[PATH_MAX], path2[PATH_MAX];
 	int fd;
 
-	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
 	put_str(c, good);
 	put_str(c, cut);
 	put_str(c, "an intact neighbour");
@@ -234,7 +234,7 @@ corrupt_dropped(void **state)
 	assert_int_equal(chmod(path2, 0600), 0);
 	assert_int_equal(truncate(path2, 5), 0);
 
-	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
 	mig__cache_stats(c, &st);
 	assert_int_equal(st.objects, 3);
 	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
@@ -288,7 +288,7 @@ lru_cap(void **state)
 	obj100('D', d);
 	obj100('E', e);
 	obj100('G', g);
-	assert_int_equal(mig__cache_open(f->objects, 300, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 300, &c, NULL, 0), 0);
 	put_str(c, a);
 	put_str(c, b);
 	put_str(c, cc);
@@ -351,7 +351,7 @@ held_over_cap(void **state)
 	obj100('a', a);
 	obj100('b', b);
 	obj100('c', cc);
-	assert_int_equal(mig__cache_open(f->objects, 200, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 200, &c, NULL, 0), 0);
 	put_str(c, a);
 	put_str(c, b);
 	key_of(a, ka);
@@ -386,14 +386,14 @@ persists(void **state)
 	obj100('1', a);
 	obj100('2', b);
 	obj100('3', cc);
-	assert_int_equal(mig__cache_open(f->objects, 1000, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1000, &c, NULL, 0), 0);
 	put_str(c, a);
 	put_str(c, b);
 	put_str(c, cc);
 	mig__cache_close(c);
 
 	/* Everything is there again, and checked before it is served. */
-	assert_int_equal(mig__cache_open(f->objects, 1000, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1000, &c, NULL, 0), 0);
 	mig__cache_stats(c, &st);
 	assert_int_equal(st.objects, 3);
 	assert_int_equal(st.bytes, 300);
@@ -409,7 +409,7 @@ persists(void **state)
 	set_used(f, a, 1000);
 	set_used(f, b, 3000);
 	set_used(f, cc, 2000);
-	assert_int_equal(mig__cache_open(f->objects, 1000, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1000, &c, NULL, 0), 0);
 	/* A get records a use that outlives the process. */
 	key_of(a, key);
 	assert_int_equal(mig__cache_get(c, key, &fd), 0);
@@ -418,7 +418,7 @@ persists(void **state)
 	mig__cache_close(c);
 
 	/* Reopened with room for two: the oldest use (C at 2000) goes. */
-	assert_int_equal(mig__cache_open(f->objects, 200, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 200, &c, NULL, 0), 0);
 	assert_true(has_str(c, a));
 	assert_true(has_str(c, b));
 	assert_false(has_str(c, cc));
@@ -437,7 +437,7 @@ leftovers_swept(void **state)
 	uint8_t key[MIG_HASH_BYTES];
 	int fd;
 
-	assert_int_equal(mig__cache_open(f->objects, 1000, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1000, &c, NULL, 0), 0);
 	mig__cache_close(c);
 	/* A crashed writer's temporary file (no lock on it) goes; a live
 	 * writer's (another process: here, another open cache) stays. */
@@ -452,7 +452,7 @@ leftovers_swept(void **state)
 	assert_true((fd = open(junk, O_CREAT | O_WRONLY, 0600)) >= 0);
 	close(fd);
 
-	assert_int_equal(mig__cache_open(f->objects, 1000, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1000, &c, NULL, 0), 0);
 	key_of("in flight", key);
 	assert_int_equal(mig__cache_begin(c, key, &w), 0);
 	assert_int_equal(mig__cache_write(w, "in ", 3), 0);
@@ -460,7 +460,7 @@ leftovers_swept(void **state)
 	assert_int_equal(tmp_files(f), 1);
 	{
 		struct mig_cache *c2;
-		assert_int_equal(mig__cache_open(f->objects, 1000, &c2), 0);
+		assert_int_equal(mig__cache_open(f->objects, 1000, &c2, NULL, 0), 0);
 		mig__cache_close(c2);
 	}
 	assert_int_equal(tmp_files(f), 1);
@@ -524,7 +524,7 @@ big_streamed(void **state)
 	assert_non_null(buf = malloc(CHUNK));
 	assert_non_null(back = malloc(CHUNK));
 	big_key(7, chunks, key);
-	assert_int_equal(mig__cache_open(f->objects, 128u << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 128u << 20, &c, NULL, 0), 0);
 	assert_int_equal(mig__cache_begin(c, key, &w), 0);
 	for (uint32_t i = 0; i < chunks; i++) {
 		fill(buf, CHUNK, 7, i);
@@ -539,7 +539,7 @@ big_streamed(void **state)
 	mig__cache_close(c);
 
 	/* After a restart: checked on the first get, then byte for byte. */
-	assert_int_equal(mig__cache_open(f->objects, 128u << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 128u << 20, &c, NULL, 0), 0);
 	assert_int_equal(mig__cache_get(c, key, &fd), 0);
 	assert_int_equal(mig__hash_fd(fd, got, &size), 0);
 	assert_memory_equal(got, key, MIG_HASH_BYTES);
@@ -566,7 +566,7 @@ big_streamed(void **state)
 
 	/* A stream that outgrows the cap fails as it goes. */
 	mig__cache_close(c);
-	assert_int_equal(mig__cache_open(f->objects, 3 * CHUNK, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 3 * CHUNK, &c, NULL, 0), 0);
 	big_key(9, 4, key);
 	assert_int_equal(mig__cache_begin(c, key, &w), 0);
 	for (uint32_t i = 0; i < 3; i++) {
@@ -597,7 +597,7 @@ concurrent_same_key(void **state)
 
 	assert_non_null(buf = malloc(CHUNK));
 	big_key(3, chunks, key);
-	assert_int_equal(mig__cache_open(f->objects, 64u << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 64u << 20, &c, NULL, 0), 0);
 
 	/* Two writers of one key, interleaved in one process. */
 	assert_int_equal(mig__cache_begin(c, key, &w1), 0);
@@ -628,7 +628,7 @@ concurrent_same_key(void **state)
 			struct mig_cache_writer *pw;
 			int ok = 1, pfd;
 
-			if (mig__cache_open(f->objects, 64u << 20, &pc) != 0)
+			if (mig__cache_open(f->objects, 64u << 20, &pc, NULL, 0) != 0)
 				_exit(2);
 			for (int round = 0; round < 10 && ok; round++) {
 				ok = mig__cache_begin(pc, key, &pw) == 0;
@@ -656,7 +656,7 @@ concurrent_same_key(void **state)
 		assert_int_equal(WEXITSTATUS(status), 0);
 	}
 	assert_int_equal(tmp_files(f), 0);
-	assert_int_equal(mig__cache_open(f->objects, 64u << 20, &c), 0);
+	assert_int_equal(mig__cache_open(f->objects, 64u << 20, &c, NULL, 0), 0);
 	mig__cache_stats(c, &st);
 	assert_int_equal(st.objects, 2);
 	assert_int_equal(mig__cache_get(c, key, &fd), 0);
