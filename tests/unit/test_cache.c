@@ -1,4 +1,8 @@
-/* test_cache.c: the host's object cache (homed/fs/cache.c). */
+/*
+ * test_cache.c: the host's object cache (homed/fs/cache.c). Also that it
+ * trusts only a folder of the user's alone (libmig/rundir.c), follows no
+ * symbolic link in it, and never serves an object swapped on disk.
+ */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -668,6 +672,194 @@ concurrent_same_key(void **state)
 	free(buf);
 }
 
+/* The cache refuses a folder, with the sentence why: the folder or its
+ * parent is another user's, writable by others, or a symbolic link. */
+static void
+refused(const struct fixture *f, const char *says)
+{
+	struct mig_cache *c = (struct mig_cache *)1;
+	char why[PATH_MAX + 128] = "";
+
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, why,
+	    sizeof(why)), MIG_EUNSAFE);
+	assert_null(c);
+	if (strstr(why, says) == NULL)
+		fail_msg("\"%s\" does not say \"%s\"", why, says);
+}
+
+static void
+folder_of_another_user(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_cache *c;
+	char parent[PATH_MAX];
+
+	if (geteuid() != 0)
+		skip(); /* only root gives a folder away */
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	mig__cache_close(c);
+	assert_int_equal(chown(f->objects, 65534, 65534), 0);
+	refused(f, "belongs to uid 65534");
+	assert_int_equal(chown(f->objects, 0, 0), 0);
+	/* The parent's owner could swap the folder. */
+	snprintf(parent, sizeof(parent), "%s/cache/mig", f->dir);
+	assert_int_equal(chown(parent, 65534, 65534), 0);
+	refused(f, "belongs to uid 65534");
+	assert_int_equal(chown(parent, 0, 0), 0);
+	/* Its tmp/ too. */
+	snprintf(parent, sizeof(parent), "%s/tmp", f->objects);
+	assert_int_equal(chown(parent, 65534, 65534), 0);
+	refused(f, "tmp");
+}
+
+static void
+folder_open_to_others(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_cache *c;
+	char parent[PATH_MAX], real[PATH_MAX];
+
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	mig__cache_close(c);
+	assert_int_equal(chmod(f->objects, 0770), 0);
+	refused(f, "others may write");
+	assert_int_equal(chmod(f->objects, 0702), 0);
+	refused(f, "others may write");
+	assert_int_equal(chmod(f->objects, 0755), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	mig__cache_close(c);
+	/* A parent anyone may write to, unless sticky as /tmp is. */
+	snprintf(parent, sizeof(parent), "%s/cache/mig", f->dir);
+	assert_int_equal(chmod(parent, 0777), 0);
+	refused(f, "could swap");
+	assert_int_equal(chmod(parent, 01777), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	mig__cache_close(c);
+	assert_int_equal(chmod(parent, 0700), 0);
+	/* The folder a symbolic link, even to a good folder. */
+	snprintf(real, sizeof(real), "%s/cache/mig/real", f->dir);
+	assert_int_equal(rename(f->objects, real), 0);
+	assert_int_equal(symlink("real", f->objects), 0);
+	refused(f, "symbolic link");
+}
+
+/* An object that is a symbolic link, or in a subfolder that is one, is
+ * not followed, even to the right content, and is gone after. */
+static void
+symlinked_object(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_cache *c;
+	const char *text = "the object's content";
+	uint8_t key[MIG_HASH_BYTES];
+	char path[PATH_MAX], elsewhere[PATH_MAX], sub[PATH_MAX];
+	char *slash;
+	FILE *fp;
+	int fd;
+
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	put_str(c, text);
+	key_of(text, key);
+	object_file(f, key, path, sizeof(path));
+	snprintf(elsewhere, sizeof(elsewhere), "%s/elsewhere", f->dir);
+	assert_non_null(fp = fopen(elsewhere, "w"));
+	fputs(text, fp);
+	fclose(fp);
+	assert_int_equal(chmod(elsewhere, 0400), 0);
+	/* While it is open, and after a reopen. */
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(elsewhere, path), 0);
+	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
+	assert_false(exists(path));
+	put_str(c, text);
+	mig__cache_close(c);
+	assert_int_equal(unlink(path), 0);
+	assert_int_equal(symlink(elsewhere, path), 0);
+	/* Not an object at all then: left alone, and replaced by a put. */
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	assert_int_equal(mig__cache_has(c, key), 0);
+	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
+	/* The subfolder a link to a folder holding the object. */
+	put_str(c, text);
+	mig__cache_close(c);
+	strlcpy(sub, path, sizeof(sub));
+	slash = strrchr(sub, '/');
+	*slash = '\0';
+	snprintf(elsewhere, sizeof(elsewhere), "%s/otherdir", f->dir);
+	assert_int_equal(rename(sub, elsewhere), 0);
+	assert_int_equal(symlink(elsewhere, sub), 0);
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	assert_int_equal(mig__cache_has(c, key), 0);
+	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
+	mig__cache_close(c);
+}
+
+/* Replaces the object of key by a file holding s, by rename (a new
+ * inode) or in place (the same inode, a new mtime). */
+static void
+swap_object(const struct fixture *f, const uint8_t key[MIG_HASH_BYTES],
+    const char *s, int in_place)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	int fd;
+
+	object_file(f, key, path, sizeof(path));
+	if (in_place) {
+		assert_int_equal(chmod(path, 0600), 0);
+		assert_true((fd = open(path, O_WRONLY | O_TRUNC)) >= 0);
+	} else {
+		snprintf(tmp, sizeof(tmp), "%s.new", path);
+		assert_true((fd = open(tmp, O_WRONLY | O_CREAT, 0400)) >= 0);
+	}
+	assert_int_equal(write(fd, s, strlen(s)), (ssize_t)strlen(s));
+	close(fd);
+	if (!in_place)
+		assert_int_equal(rename(tmp, path), 0);
+}
+
+/* An object checked by this process and swapped on disk after is checked
+ * again, and dropped rather than served: it would run in a job. */
+static void
+swapped_object(void **state)
+{
+	struct fixture *f = *state;
+	struct mig_cache *c;
+	struct mig_cache_stats st;
+	const char *good = "the compiler, as home has it";
+	const char *evil = "the compiler, as another has it";
+	const char *same = "the compiler, as home has iT";
+	uint8_t key[MIG_HASH_BYTES];
+	char buf[64];
+	int fd;
+
+	assert_int_equal(mig__cache_open(f->objects, 1 << 20, &c, NULL, 0), 0);
+	put_str(c, good);
+	key_of(good, key);
+	assert_int_equal(mig__cache_get(c, key, &fd), 0);
+	close(fd);
+	mig__cache_release(c, key);
+	/* A new file under its name. */
+	swap_object(f, key, evil, 0);
+	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
+	/* The same file, rewritten to the same size. */
+	put_str(c, good);
+	assert_int_equal(mig__cache_get(c, key, &fd), 0);
+	close(fd);
+	mig__cache_release(c, key);
+	swap_object(f, key, same, 1);
+	assert_int_equal(mig__cache_get(c, key, &fd), MIG__ERR(ENOENT));
+	mig__cache_stats(c, &st);
+	assert_int_equal(st.corrupt, 2);
+	/* A new file with the right content is checked, and served. */
+	put_str(c, good);
+	swap_object(f, key, good, 0);
+	assert_int_equal(mig__cache_get(c, key, &fd), 0);
+	assert_int_equal(read_all(fd, buf, sizeof(buf)), strlen(good));
+	close(fd);
+	mig__cache_release(c, key);
+	mig__cache_close(c);
+}
+
 static void
 default_dir(void **state)
 {
@@ -722,6 +914,13 @@ main(void)
 		cmocka_unit_test_setup_teardown(big_streamed, setup, teardown),
 		cmocka_unit_test_setup_teardown(concurrent_same_key, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(folder_of_another_user, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(folder_open_to_others, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(symlinked_object, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(swapped_object, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
