@@ -3,6 +3,7 @@
  * short to win back the cost of placing it runs at home.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,22 +90,25 @@ mig__history_free(struct homed *d)
  * folder ($XDG_STATE_HOME/mig, else ~/.local/state/mig), one file per
  * host name (a shared home folder may serve several hosts), one line per
  * program: "prog runs next placed ms...". Written when it changed, at
- * most once a second and at the stop, through a temporary file.
+ * most once a second and at the stop, through a new temporary file
+ * (mkostemp) renamed over it, so a symbolic link planted at either name
+ * is never followed. A folder another user could write to
+ * (mig__dir_make) is refused with one log line, and the history then
+ * not kept.
  */
 static int
-history_path(struct homed *d)
+history_path(struct homed *d, char *dir, size_t size)
 {
 	const char *x = getenv("XDG_STATE_HOME"), *h = getenv("HOME");
-	char dir[PATH_MAX];
 	int n;
 
 	if (x != NULL && x[0] == '/')
-		n = snprintf(dir, sizeof(dir), "%s/mig", x);
+		n = snprintf(dir, size, "%s/mig", x);
 	else if (h != NULL && h[0] == '/')
-		n = snprintf(dir, sizeof(dir), "%s/.local/state/mig", h);
+		n = snprintf(dir, size, "%s/.local/state/mig", h);
 	else
 		return MIG_ECONFIG;
-	if (n < 0 || (size_t)n >= sizeof(dir) ||
+	if (n < 0 || (size_t)n >= size ||
 	    snprintf(d->history_path, sizeof(d->history_path), "%s/history-%s",
 		dir, d->name) >= (int)sizeof(d->history_path)) {
 		d->history_path[0] = '\0';
@@ -113,15 +117,43 @@ history_path(struct homed *d)
 	return 0;
 }
 
+/* Whether the history's folder dir is the user's alone; if not, the
+ * history is not kept (history_path ""), which one line says. */
+static int
+safe_folder(struct homed *d, const char *dir)
+{
+	char why[PATH_MAX + 128];
+	int r;
+
+	if ((r = mig__dir_make(dir, why, sizeof(why))) == 0)
+		return 1;
+	mig__log(MIG_LOG_WARN, "not keeping the run history in %s: %s%s",
+	    d->history_path, why, r == MIG_EUNSAFE ? " (set XDG_STATE_HOME "
+	    "to a folder of your own)" : "");
+	d->history_path[0] = '\0';
+	return 0;
+}
+
 void
 mig__history_load(struct homed *d)
 {
-	char line[512];
+	char line[512], dir[PATH_MAX];
+	struct stat st;
 	FILE *f;
+	int fd;
 
-	if (history_path(d) != 0 ||
-	    (f = fopen(d->history_path, "re")) == NULL)
+	if (history_path(d, dir, sizeof(dir)) != 0 || !safe_folder(d, dir))
 		return;
+	if ((fd = open(d->history_path, O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	/* Only a file of the user's that nobody else may write to. */
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 022) != 0 ||
+	    (f = fdopen(fd, "r")) == NULL) {
+		close(fd);
+		return;
+	}
 	while (fgets(line, sizeof(line), f) != NULL) {
 		struct history h = { { 0 }, 0, 0, { 0 }, 0 }, *p;
 		char *s = line, *end;
@@ -139,35 +171,29 @@ mig__history_load(struct homed *d)
 	fclose(f);
 }
 
-static int
-mkdirs(char *path)
-{
-	for (char *p = path + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
-			*p = '/';
-			return -1;
-		}
-		*p = '/';
-	}
-	return 0;
-}
-
 void
 mig__history_save(struct homed *d)
 {
-	char tmp[PATH_MAX + 8];
+	char tmp[PATH_MAX + 8], dir[PATH_MAX];
 	FILE *f;
+	int fd;
 
 	if (!d->history_dirty || d->history_path[0] == '\0')
 		return;
 	d->history_dirty = 0;
-	snprintf(tmp, sizeof(tmp), "%s.tmp", d->history_path);
-	if (mkdirs(tmp) != 0 || (f = fopen(tmp, "we")) == NULL) {
+	strlcpy(dir, d->history_path, sizeof(dir));
+	*strrchr(dir, '/') = '\0';
+	if (!safe_folder(d, dir))
+		return;
+	snprintf(tmp, sizeof(tmp), "%s.XXXXXX", d->history_path);
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1 ||
+	    (f = fdopen(fd, "w")) == NULL) {
 		mig__log(MIG_LOG_WARN, "cannot keep the history in %s: %s",
 		    d->history_path, strerror(errno));
+		if (fd != -1) {
+			close(fd);
+			unlink(tmp);
+		}
 		return;
 	}
 	for (size_t i = 0; i < d->nhistory; i++) {
