@@ -224,14 +224,19 @@ kernel_path(const char *path)
 static int
 open_served(const char *path, int *fdp, struct stat *st)
 {
-	int fd;
+	int fd, e = 0;
 
 	*fdp = -1;
 	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
 	    O_CLOEXEC)) == -1)
 		return errno;
-	if (fstat(fd, st) == -1 || !S_ISREG(st->st_mode) || kernel_fs(fd)) {
-		int e = !S_ISREG(st->st_mode) ? EINVAL : EACCES;
+	if (fstat(fd, st) == -1)
+		e = errno;
+	else if (!S_ISREG(st->st_mode))
+		e = EINVAL;
+	else if (kernel_fs(fd))
+		e = EACCES;
+	if (e != 0) {
 		mig__close(fd);
 		return e;
 	}

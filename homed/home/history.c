@@ -142,7 +142,9 @@ mig__history_load(struct homed *d)
 	FILE *f;
 	int fd;
 
-	if (history_path(d, dir, sizeof(dir)) != 0 || !safe_folder(d, dir))
+	/* None yet: nothing to read, and the first save makes the folder. */
+	if (history_path(d, dir, sizeof(dir)) != 0 || access(dir, F_OK) != 0 ||
+	    !safe_folder(d, dir))
 		return;
 	if ((fd = open(d->history_path, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
