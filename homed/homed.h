@@ -710,6 +710,22 @@ const char *mig__fs_peer_files(struct homed *d, struct peer *p);
 void mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
     const char *prog);
 
+/* fs/write.c: the writes of hosts' views, at home */
+struct fs_puts;
+struct mig_fs_req;
+/* The files on their way in (PUT_BEGIN to PUT_COMMIT) of all links;
+ * NULL when out of memory. */
+struct fs_puts *mig__fs_puts_new(void);
+void mig__fs_puts_free(struct fs_puts *p);
+/* Link l went: its files on their way in are removed. */
+void mig__fs_puts_link_down(struct fs_puts *p, struct link *l);
+/* Does write request q (MKDIR to PUT_COMMIT) of link l: 0 or an errno;
+ * what the op answers is appended to out. */
+int mig__fs_write(struct fs_puts *p, struct link *l,
+    const struct mig_fs_req *q, struct mig_buf *out);
+/* Appends the attributes of path (lstat) to out: 0 or an errno. */
+int mig__fs_put_lstat(const char *path, struct mig_buf *out);
+
 /* fs/learn.c: learned access sets, by program (home side) */
 /* Request number k of link l's view asks about path (NULL: nothing to
  * learn from it). */

@@ -4,10 +4,8 @@
  * (MIG_M_FS_REQ, ops in fs.h) and gets one MIG_M_FS_REP per request, in
  * order. Reads answer with attributes and, for a file being opened, its
  * hash (hashdb.c computes it once per version of a file); contents go by
- * hash and offset. Writes are done here, by this daemon, with this
- * host's clock: a file written in the view arrives whole (PUT_BEGIN,
- * PUT_DATA..., PUT_COMMIT) into a temporary file in its folder, which is
- * renamed into place with its mode.
+ * hash and offset. Writes are done here too (write.c), by this daemon,
+ * with this host's clock.
  *
  * Hashing a file not hashed yet (the first open of cc1 reads tens of
  * MB) runs on libuv's thread pool; the link's later requests wait for
@@ -39,16 +37,6 @@
 
 #include "fs.h"
 #include "homed.h"
-
-/* A file on its way in: its temporary name and where it goes. */
-struct put {
-	TAILQ_ENTRY(put) entry;
-	struct link *link;
-	uint32_t id;
-	int fd;
-	uint32_t mode;
-	char *tmp, *path;
-};
 
 /* What a host said of its files (MIG_M_FS_MODE). */
 struct peer_files {
@@ -88,8 +76,7 @@ struct hashwork {
 struct fs_home {
 	struct homed *d;
 	struct mig_hashdb *db;
-	uint32_t next_put;
-	TAILQ_HEAD(, put) puts;
+	struct fs_puts *puts;   /* files on their way in (write.c) */
 	struct peer_files *files;
 	size_t nfiles;
 	TAILQ_HEAD(, lane) lanes;
@@ -112,21 +99,17 @@ typedef int op_fn(struct fs_home *h, struct link *l,
     const struct mig_fs_req *q, struct mig_buf *out);
 
 static int
-put_lstat(const char *path, struct mig_buf *out)
-{
-	struct stat st;
-
-	if (lstat(path, &st) == -1)
-		return errno;
-	return mig__fs_put_attr(out, &st, getuid(), getgid()) == 0 ? 0 :
-								     ENOMEM;
-}
-
-static int
 op_lstat(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
-	return put_lstat(q->path, out);
+	return mig__fs_put_lstat(q->path, out);
+}
+
+static int
+op_write(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
+    struct mig_buf *out)
+{
+	return mig__fs_write(h->puts, l, q, out);
 }
 
 static int
@@ -341,237 +324,23 @@ op_fetch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
 	return e;
 }
 
-static int
-op_unlink(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	return unlink(q->path) == -1 ? errno : 0;
-}
-
-static int
-op_rmdir(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	return rmdir(q->path) == -1 ? errno : 0;
-}
-
-static int
-op_mkdir(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	mode_t old;
-	int e = 0;
-
-	/* The job's umask is in mode already; ours must not add to it. */
-	old = umask(0);
-	if (mkdir(q->path, (mode_t)q->mode & 07777) == -1)
-		e = errno;
-	umask(old);
-	return e != 0 ? e : put_lstat(q->path, out);
-}
-
-static int
-op_create(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	mode_t old;
-	int fd, e = 0;
-
-	old = umask(0);
-	fd = open(q->path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC |
-	    O_NONBLOCK | (q->excl ? O_EXCL : 0), (mode_t)q->mode & 07777);
-	if (fd == -1)
-		e = errno;
-	umask(old);
-	mig__close(fd);
-	return e != 0 ? e : put_lstat(q->path, out);
-}
-
-static int
-op_rename(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	if (renameat2(AT_FDCWD, q->path, AT_FDCWD, q->to, q->flags) == -1)
-		return errno;
-	return 0;
-}
-
-static int
-op_symlink(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	if (symlink(q->target, q->path) == -1)
-		return errno;
-	return put_lstat(q->path, out);
-}
-
-static int
-op_link(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	if (link(q->path, q->to) == -1)
-		return errno;
-	return put_lstat(q->to, out);
-}
-
-static int
-op_setattr(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	const char *path = q->path;
-	uint32_t what = q->what;
-	struct timespec ts[2];
-
-	if ((what & MIG_FS_SET_MODE) &&
-	    chmod(path, (mode_t)q->mode & 07777) == -1)
-		return errno;
-	if ((what & MIG_FS_SET_SIZE) && truncate(path, (off_t)q->size) == -1)
-		return errno;
-	if (what & (MIG_FS_SET_ATIME | MIG_FS_SET_MTIME)) {
-		ts[0].tv_sec = (time_t)q->asec;
-		ts[0].tv_nsec = (what & MIG_FS_SET_ATIME_NOW) ? UTIME_NOW :
-		    (what & MIG_FS_SET_ATIME) ? (long)q->ansec : UTIME_OMIT;
-		ts[1].tv_sec = (time_t)q->msec;
-		ts[1].tv_nsec = (what & MIG_FS_SET_MTIME_NOW) ? UTIME_NOW :
-		    (what & MIG_FS_SET_MTIME) ? (long)q->mnsec : UTIME_OMIT;
-		if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) == -1)
-			return errno;
-	}
-	return put_lstat(path, out);
-}
-
-static void
-put_free(struct fs_home *h, struct put *p, int keep)
-{
-	TAILQ_REMOVE(&h->puts, p, entry);
-	mig__close(p->fd);
-	if (!keep)
-		unlink(p->tmp);
-	free(p->tmp);
-	free(p->path);
-	free(p);
-}
-
-static struct put *
-put_find(struct fs_home *h, struct link *l, uint32_t id)
-{
-	struct put *p;
-
-	TAILQ_FOREACH(p, &h->puts, entry)
-		if (p->link == l && p->id == id)
-			return p;
-	return NULL;
-}
-
-static int
-op_put_begin(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	struct put *p = NULL;
-	char *path, *slash;
-	int e = 0;
-
-	if ((path = strdup(q->path)) == NULL)
-		return ENOMEM;
-	slash = strrchr(path, '/');
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    asprintf(&p->tmp, "%.*s/.%s.mig-XXXXXX", (int)(slash - path), path,
-	    slash + 1) == -1) {
-		if (p != NULL)
-			p->tmp = NULL;
-		e = ENOMEM;
-		goto out;
-	}
-	/* In the same folder, so the rename is atomic; mkstemp makes it
-	 * 0600, and it gets its mode at the commit. */
-	if ((p->fd = mkostemp(p->tmp, O_CLOEXEC)) == -1) {
-		e = errno;
-		goto out;
-	}
-	if (++h->next_put == 0)
-		h->next_put = 1;
-	p->id = h->next_put;
-	p->link = l;
-	p->mode = q->mode & 07777;
-	p->path = path;
-	path = NULL;
-	if (proto_put_u32(out, p->id) != 0) {
-		e = ENOMEM;
-		TAILQ_INSERT_TAIL(&h->puts, p, entry);
-		put_free(h, p, 0);
-		p = NULL;
-		goto out;
-	}
-	TAILQ_INSERT_TAIL(&h->puts, p, entry);
-	p = NULL;
- out:
-	if (p != NULL) {
-		free(p->tmp);
-		free(p);
-	}
-	free(path);
-	return e;
-}
-
-static int
-op_put_data(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	struct put *p;
-	size_t done = 0;
-	ssize_t w;
-
-	if ((p = put_find(h, l, q->handle)) == NULL)
-		return EBADF;
-	while (done < q->ndata) {
-		if ((w = write(p->fd, q->data + done, q->ndata - done)) == -1) {
-			int e = errno;
-			put_free(h, p, 0);
-			return e;
-		}
-		done += (size_t)w;
-	}
-	return 0;
-}
-
-static int
-op_put_commit(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
-    struct mig_buf *out)
-{
-	struct put *p;
-	int e = 0;
-
-	if ((p = put_find(h, l, q->handle)) == NULL)
-		return EBADF;
-	if (fchmod(p->fd, (mode_t)p->mode) == -1 ||
-	    rename(p->tmp, p->path) == -1) {
-		e = errno;
-		put_free(h, p, 0);
-		return e;
-	}
-	mig__log(MIG_LOG_DEBUG, "link %s: put %s", l->desc, p->path);
-	e = put_lstat(p->path, out);
-	put_free(h, p, 1);
-	return e;
-}
-
 static op_fn *const ops[MIG_FS__COUNT] = {
 	[MIG_FS_LSTAT] = op_lstat,
 	[MIG_FS_READDIR] = op_readdir,
 	[MIG_FS_READLINK] = op_readlink,
 	[MIG_FS_OPEN] = op_open,
 	[MIG_FS_FETCH] = op_fetch,
-	[MIG_FS_MKDIR] = op_mkdir,
-	[MIG_FS_UNLINK] = op_unlink,
-	[MIG_FS_RMDIR] = op_rmdir,
-	[MIG_FS_RENAME] = op_rename,
-	[MIG_FS_SYMLINK] = op_symlink,
-	[MIG_FS_LINK] = op_link,
-	[MIG_FS_CREATE] = op_create,
-	[MIG_FS_SETATTR] = op_setattr,
-	[MIG_FS_PUT_BEGIN] = op_put_begin,
-	[MIG_FS_PUT_DATA] = op_put_data,
-	[MIG_FS_PUT_COMMIT] = op_put_commit,
+	[MIG_FS_MKDIR] = op_write,
+	[MIG_FS_UNLINK] = op_write,
+	[MIG_FS_RMDIR] = op_write,
+	[MIG_FS_RENAME] = op_write,
+	[MIG_FS_SYMLINK] = op_write,
+	[MIG_FS_LINK] = op_write,
+	[MIG_FS_CREATE] = op_write,
+	[MIG_FS_SETATTR] = op_write,
+	[MIG_FS_PUT_BEGIN] = op_write,
+	[MIG_FS_PUT_DATA] = op_write,
+	[MIG_FS_PUT_COMMIT] = op_write,
 };
 
 static struct lane *
@@ -886,13 +655,9 @@ static void
 on_link_down(struct link *l, int code, const char *why)
 {
 	struct fs_home *h = l->d->fs_home;
-	struct put *p, *next;
-
 	struct lane *ln, *lnext;
 
-	TAILQ_FOREACH_SAFE(p, &h->puts, entry, next)
-		if (p->link == l)
-			put_free(h, p, 0);
+	mig__fs_puts_link_down(h->puts, l);
 	/* A lane whose hash still runs goes when it is done. */
 	TAILQ_FOREACH_SAFE(ln, &h->lanes, entry, lnext)
 		if (ln->link == l) {
@@ -910,9 +675,9 @@ mig__fs_home_init(struct homed *d)
 	struct fs_home *h;
 
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
+	    (h->puts = mig__fs_puts_new()) == NULL ||
 	    mig__hashdb_new(HASHDB_MAX, NULL, &h->db) != 0)
 		mig__die(1, "out of memory");
-	TAILQ_INIT(&h->puts);
 	TAILQ_INIT(&h->lanes);
 	h->d = d;
 	d->fs_home = h;
@@ -928,8 +693,7 @@ mig__fs_home_free(struct homed *d)
 
 	if (h == NULL)
 		return;
-	while (!TAILQ_EMPTY(&h->puts))
-		put_free(h, TAILQ_FIRST(&h->puts), 0);
+	mig__fs_puts_free(h->puts);
 	/* The loop has run out: no hash is under way. */
 	while (!TAILQ_EMPTY(&h->lanes))
 		lane_free(h, TAILQ_FIRST(&h->lanes));
