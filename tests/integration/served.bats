@@ -523,3 +523,27 @@ sys.exit(not {h["host"]: h["jobs_done"] for h in json.load(sys.stdin)}["host1"] 
 		grep -q 'served view for home ready' "$c/host1.log"
 	)
 }
+
+@test "served: a cache folder others may write to is refused, with a log line; the host caches in its runtime folder and serves right" {
+	local objects=$MIG_CLUSTER_DIR/host2/cache/mig/objects
+	home_dir
+	printf 'the content home has\n' >"$HDIR/f"
+	# Planted before host2 starts, as another user could in /tmp.
+	"$CLUSTER" kill host2
+	CLEANUP+=("cd /; '$CLUSTER' kill host2; rm -rf '$objects'; '$CLUSTER' start host2")
+	rm -rf "$objects"
+	mkdir -p "$objects"
+	chmod 0777 "$objects"
+	"$CLUSTER" start host2
+	wait_until 20 all_up
+	cd "$HDIR"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 cat f
+	[ "$status" -eq 0 ]
+	expect_eq "f on host2" "$output" "the content home has"
+	grep -q "refusing the object cache in $objects: $objects has mode 0777: others may write to it" \
+		"$MIG_CLUSTER_DIR/host2.log"
+	grep -q "object cache in $MIG_CLUSTER_DIR/host2/run/objects" \
+		"$MIG_CLUSTER_DIR/host2.log"
+	# Nothing went into the planted folder.
+	expect_eq "files in $objects" "$(find "$objects" -mindepth 1 | wc -l)" 0
+}
