@@ -104,10 +104,25 @@ on_handle_closed(uv_handle_t *h)
 	link_unref(h->data);
 }
 
-/* Marks l failed (fail_why is set); the reaper tears it down. */
+/*
+ * Marks l failed, why it did from fmt; the reaper tears it down. A host
+ * that stays down is said once, not at every redial; a connection not
+ * proved only within the lines preauth.c allows, and never when say is
+ * 0 (preauth.c counted it).
+ */
 static void
-link_failed(struct link *l, int code)
+link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 {
+	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
+		return;
+	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
+	if (say && l->peer == NULL && !l->initiator)
+		say = mig__preauth_say(l->d, l->from);
+	if (say)
+		mig__log(l->peer != NULL &&
+			strcmp(l->peer->last_why, l->fail_why) == 0 ?
+			MIG_LOG_DEBUG : MIG_LOG_WARN,
+		    "link %s: %s; closed", l->desc, l->fail_why);
 	l->fail_code = code;
 	l->state = LINK_FAILED;
 	uv_read_stop((uv_stream_t *)&l->tcp);
@@ -120,24 +135,9 @@ mig__link_fail(struct link *l, int code, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
+	link_end(l, code, 1, fmt, ap);
 	va_end(ap);
-	/* A host that stays down is said once, not at every redial; a
-	 * stranger only within the lines preauth.c allows. */
-	if (l->peer == NULL && !l->initiator) {
-		if (mig__preauth_say(l->d, l->from))
-			mig__log(MIG_LOG_WARN, "link %s: %s; closed", l->desc,
-			    l->fail_why);
-	} else {
-		mig__log(l->peer != NULL &&
-			strcmp(l->peer->last_why, l->fail_why) == 0 ?
-			MIG_LOG_DEBUG : MIG_LOG_WARN,
-		    "link %s: %s; closed", l->desc, l->fail_why);
-	}
-	link_failed(l, code);
 }
 
 void
@@ -145,12 +145,9 @@ mig__link_drop(struct link *l, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
+	link_end(l, MIG_EAUTH, 0, fmt, ap);
 	va_end(ap);
-	link_failed(l, MIG_EAUTH);
 }
 
 /* The reaper's part: failed links leave their peer, their watchers hear
