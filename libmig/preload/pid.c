@@ -281,11 +281,16 @@ mig__pid_home_of(pid_t host)
 	return mapped() ? home_pid(host) : host;
 }
 
-
 pid_t
 mig__pid_host_of(pid_t home)
 {
 	return mapped() ? host_pid(home) : home;
+}
+
+pid_t
+mig__pgid_host_of(pid_t home)
+{
+	return mapped() ? host_pgid(home) : home;
 }
 
 pid_t
@@ -449,6 +454,9 @@ mig__pidfd_open(pid_t pid, unsigned int flags)
 	    flags);
 }
 
+static int waitid_home(idtype_t type, id_t id, siginfo_t *info, int options,
+    const long *sys);
+
 /* syscall(2) with one of our numbers: the kernel's answer, mapped. */
 int
 mig__pid_syscall(long nr, const long a[6], long *ret)
@@ -496,6 +504,14 @@ mig__pid_syscall(long nr, const long a[6], long *ret)
 	case SYS_pidfd_open:
 		*ret = real_syscall(nr,
 		    (pid_t)a[0] > 0 ? (long)host_pid((pid_t)a[0]) : a[0], a[1]);
+		return 1;
+	case SYS_wait4:
+		*ret = mig__wait4((pid_t)a[0], (int *)a[1], (int)a[2],
+		    (struct rusage *)a[3]);
+		return 1;
+	case SYS_waitid:
+		*ret = waitid_home((idtype_t)a[0], (id_t)a[1], (siginfo_t *)a[2],
+		    (int)a[3], a);
 		return 1;
 	}
 	return 0;
@@ -567,19 +583,21 @@ mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	return r;
 }
 
-int
-mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+/* waitid in home pids: libc's, or with sys (syscall()'s six
+ * arguments) the system call, whose fifth takes a struct rusage. */
+static int
+waitid_home(idtype_t type, id_t id, siginfo_t *info, int options,
+    const long *sys)
 {
 	int r, saved;
 
-	MIG_REAL(real_waitid, "waitid");
-	if (!mapped())
-		return real_waitid(type, id, info, options);
-	if (type == P_PID)
+	if (type == P_PID && (pid_t)id > 0)
 		id = (id_t)host_pid((pid_t)id);
 	else if (type == P_PGID && id != 0)
 		id = (id_t)host_pgid((pid_t)id);
-	r = real_waitid(type, id, info, options);
+	r = sys != NULL ? (int)real_syscall(SYS_waitid, (long)type, (long)id,
+				(long)info, (long)options, sys[4]) :
+			  real_waitid(type, id, info, options);
 	saved = errno;
 	if (r == 0 && info != NULL && info->si_pid > 0) {
 		int gone = info->si_code == CLD_EXITED ||
@@ -591,4 +609,13 @@ mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 	}
 	errno = saved;
 	return r;
+}
+
+int
+mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	MIG_REAL(real_waitid, "waitid");
+	if (!mapped())
+		return real_waitid(type, id, info, options);
+	return waitid_home(type, id, info, options, NULL);
 }
