@@ -565,7 +565,9 @@ waited(pid_t r, int status)
 pid_t
 mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	int st = 0, saved;
+	/* The caller's status, so that a bad pointer is the kernel's
+	 * EFAULT; ours when there is none, to see how the child ended. */
+	int st = 0, *sp = status != NULL ? status : &st, saved;
 	pid_t r;
 
 	MIG_REAL(real_wait4, "wait4");
@@ -573,12 +575,10 @@ mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	if (!mapped())
 		return ru != NULL ? real_wait4(pid, status, options, ru) :
 				    real_waitpid(pid, status, options);
-	r = ru != NULL ? real_wait4(host_target(pid), &st, options, ru) :
-			 real_waitpid(host_target(pid), &st, options);
+	r = ru != NULL ? real_wait4(host_target(pid), sp, options, ru) :
+			 real_waitpid(host_target(pid), sp, options);
 	saved = errno;
-	if (r > 0 && status != NULL)
-		*status = st;
-	r = waited(r, st);
+	r = waited(r, r > 0 ? *sp : 0);
 	errno = saved;
 	return r;
 }

@@ -28,8 +28,10 @@
 
 #include "preload.h"
 
-/* <linux/ioprio.h>'s "which" values, which glibc does not define. */
+/* <linux/ioprio.h>'s "which" values and <linux/perf_event.h>'s flag,
+ * which glibc does not define. */
 enum { IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2 };
+#define PERF_FLAG_PID_CGROUP (1UL << 2)
 
 static int (*real_getpriority)(__priority_which_t, id_t);
 static int (*real_setpriority)(__priority_which_t, id_t, int);
@@ -237,7 +239,9 @@ mig__pidarg_syscall(long nr, const long a[6], long *ret)
 		arg_proc(b, 1, 0);
 		break;
 	case SYS_perf_event_open:
-		arg_proc(b, 1, 0);
+		/* With PERF_FLAG_PID_CGROUP the "pid" is a cgroup's fd. */
+		if (!(a[4] & PERF_FLAG_PID_CGROUP))
+			arg_proc(b, 1, 0);
 		break;
 	default:
 		return 0;

@@ -205,5 +205,11 @@ main(void)
 	r = syscall(SYS_wait4, child, &status, 0, NULL);
 	say("syscall.wait4(child)", "%s status %d",
 	    r == child ? "child" : res(r), WEXITSTATUS(status));
+	fflush(stdout);
+	/* A status the caller cannot take is the kernel's EFAULT. */
+	if ((child = fork()) == 0)
+		_exit(5);
+	say("syscall.wait4(child,bad-status)", "%s",
+	    res(syscall(SYS_wait4, child, (int *)8, 0, NULL)));
 	return 0;
 }
