@@ -214,16 +214,22 @@ self_pid(pid_t real)
 	return p;
 }
 
+/* A group or session: the job's own reads as home's; one that a
+ * process of the job leads (setpgid, setsid) by the leader's home pid. */
 static inline pid_t
 home_pgid(pid_t v)
 {
-	return v == mig__home.job_pgid ? mig__home.pgid : v;
+	if (v == mig__home.job_pgid)
+		return mig__home.pgid;
+	return v > 0 ? home_pid(v) : v;
 }
 
 static inline pid_t
 home_sid(pid_t v)
 {
-	return v == mig__home.job_sid ? mig__home.sid : v;
+	if (v == mig__home.job_sid)
+		return mig__home.sid;
+	return v > 0 ? home_pid(v) : v;
 }
 
 /* And back, for the pids a caller names. */

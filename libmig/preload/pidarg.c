@@ -1,13 +1,13 @@
 /*
  * pidarg.c: the calls that name a process, or a process group, to read
- * or change something of it: its priority (getpriority, setpriority),
- * its scheduling (the sched_* family; sched_setattr and sched_getattr
- * through syscall()), its resource limits (prlimit), its I/O priority
- * (ioprio_get and ioprio_set, through syscall() only: libc has no
- * wrapper), its memory (process_vm_readv/writev, and migrate_pages,
- * move_pages, get_robust_list and kcmp through syscall()), perf_event_open,
- * and the signals only syscall() sends (tkill, rt_sigqueueinfo,
- * rt_tgsigqueueinfo).
+ * or change something of it: its group (setpgid), its priority
+ * (getpriority, setpriority), its scheduling (the sched_* family;
+ * sched_setattr and sched_getattr through syscall()), its resource
+ * limits (prlimit), its I/O priority (ioprio_get and ioprio_set, through
+ * syscall() only: libc has no wrapper), its memory (process_vm_readv and
+ * process_vm_writev; migrate_pages, move_pages, get_robust_list and kcmp
+ * through syscall()), perf_event_open, and the signals only syscall()
+ * sends (tkill, rt_sigqueueinfo, rt_tgsigqueueinfo).
  *
  * A placed job names its processes by their home pids (pid.c). Each
  * pid argument becomes the host pid that stands for it, as for kill, a
@@ -19,7 +19,9 @@
  * goes home: each of the job's home pids stands for a process here (at
  * home a stub or placeholder only holds the number), and a home process
  * outside the job is not the job's to change (docs/security.md). No
- * result carries a pid, so results and errno are the kernel's.
+ * result carries a pid, so results and errno are the kernel's (a group
+ * that a process of the job leads reads as its leader's home pid:
+ * getpgid, pid.c).
  */
 #include <sched.h>
 #include <sys/resource.h>
@@ -33,6 +35,7 @@
 enum { IOPRIO_WHO_PROCESS = 1, IOPRIO_WHO_PGRP = 2 };
 #define PERF_FLAG_PID_CGROUP (1UL << 2)
 
+static int (*real_setpgid)(pid_t, pid_t);
 static int (*real_getpriority)(__priority_which_t, id_t);
 static int (*real_setpriority)(__priority_which_t, id_t, int);
 static int (*real_sched_setaffinity)(pid_t, size_t, const cpu_set_t *);
@@ -55,6 +58,7 @@ static long (*real_syscall)(long, ...);
 void
 mig__pidarg_init(void)
 {
+	MIG_REAL(real_setpgid, "setpgid");
 	MIG_REAL(real_getpriority, "getpriority");
 	MIG_REAL(real_setpriority, "setpriority");
 	MIG_REAL(real_sched_setaffinity, "sched_setaffinity");
@@ -82,6 +86,15 @@ static inline pid_t
 group(pid_t v)
 {
 	return v > 0 ? mig__pgid_host_of(v) : v;
+}
+
+/* Job control: a shell puts its child in a group of its own, named by
+ * the child's pid (bash with set -m). */
+int
+mig__setpgid(pid_t pid, pid_t pgid)
+{
+	MIG_REAL(real_setpgid, "setpgid");
+	return real_setpgid(proc(pid), group(pgid));
 }
 
 /* getpriority's and setpriority's "who": a process, a group or a user. */
@@ -204,6 +217,10 @@ mig__pidarg_syscall(long nr, const long a[6], long *ret)
 	long b[6] = { a[0], a[1], a[2], a[3], a[4], a[5] };
 
 	switch (nr) {
+	case SYS_setpgid:
+		arg_proc(b, 0, 0);
+		arg_proc(b, 1, 1);
+		break;
 	case SYS_getpriority:
 	case SYS_setpriority:
 		if (a[0] == PRIO_PROCESS || a[0] == PRIO_PGRP)

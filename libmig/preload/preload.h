@@ -190,6 +190,7 @@ MIG_HIDDEN void mig__pid_ids_home(pid_t ids[4]);
 #include <sys/uio.h>
 MIG_HIDDEN void mig__pidarg_init(void);
 MIG_HIDDEN int mig__pidarg_syscall(long nr, const long a[6], long *ret);
+MIG_HIDDEN int mig__setpgid(pid_t pid, pid_t pgid);
 MIG_HIDDEN int mig__getpriority(__priority_which_t which, id_t who);
 MIG_HIDDEN int mig__setpriority(__priority_which_t which, id_t who, int prio);
 MIG_HIDDEN int mig__sched_setaffinity(pid_t pid, size_t size,

@@ -193,6 +193,8 @@ syscall(long nr, ...)
 }
 
 /* pidarg.c */
+EXPORT int setpgid(pid_t pid, pid_t pgid) { return mig__setpgid(pid, pgid); }
+
 EXPORT int
 getpriority(__priority_which_t which, id_t who)
 {

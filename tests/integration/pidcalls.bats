@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # Calls that name a process by pid (priority, affinity, scheduling,
-# limits, I/O priority) take the pids a placed job sees: util-linux's
-# renice, taskset, chrt, prlimit and ionice on the job's shell, its
-# child, a grandchild and its group do on host1 what they do at home.
+# limits, I/O priority, process group) take the pids a placed job sees:
+# util-linux's renice, taskset, chrt, prlimit and ionice on the job's
+# shell, its child, a grandchild and its group, and bash's job control,
+# do on host1 what they do at home.
 # Each script runs natively and placed, in a session of its own (setsid
 # -w): same status, same output and stderr once its pids read as names.
 #
@@ -36,16 +37,17 @@ named() {
 		${gkid:+s/\\b$gkid\\b/GRANDKID/g}" <<<"$2"
 }
 
-# same_as_native SCRIPT: sh -c SCRIPT natively and on host1 (each in a
-# session of its own) exits alike and prints alike, pids aside.
+# same_as_native SCRIPT [SHELL]: SHELL (sh) -c SCRIPT natively and on
+# host1 (each in a session of its own) exits alike and prints alike,
+# pids aside.
 same_as_native() {
-	local script=$1 n_status n_out n_err
-	run --separate-stderr timeout -k 5 60 setsid -w sh -c "$script"
+	local script=$1 sh=${2:-sh} n_status n_out n_err
+	run --separate-stderr timeout -k 5 60 setsid -w "$sh" -c "$script"
 	n_status=$status
 	n_out=$(named "${lines[0]}" "$output")
 	n_err=$(named "${lines[0]}" "$stderr")
 	run --separate-stderr timeout -k 5 60 setsid -w "$MIG" -h host1 \
-		sh -c "$script"
+		"$sh" -c "$script"
 	printf 'native: status %s\n%s\n%s\n' "$n_status" "$n_out" "$n_err" >&2
 	printf 'on host1: status %s\n%s\n%s\n' "$status" "$output" "$stderr" >&2
 	expect_eq "status on host1" "$status" "$n_status"
@@ -113,4 +115,10 @@ ionice -c 2 -n 6 -p $gkid; ionice -p $gkid
 ionice -c 2 -n 1 -P $$; ionice -p $$ $kid $gkid
 ionice -p 999999; echo "status $?"
 '"$END"
+}
+
+@test "bash job control (set -m): a background job leads a group named by its pid, kill -- -\$! ends it" {
+	same_as_native 'set -m; sleep 60 & kid=$!; echo "pids $$ $kid"
+echo "group of" $(ps -o pid=,pgid= -p $kid)
+kill -- -$kid; wait $kid; echo "wait $?"' bash
 }

@@ -160,6 +160,17 @@ main(void)
 	    nice_of(prio(PRIO_PROCESS, (id_t)child)));
 	say("cell here", "%ld", (long)cell);
 
+	/* Job control: the child leads a group named by its pid, and goes
+	 * back to ours. */
+	say("setpgid(child,child)", "%s", res(setpgid(child, child)));
+	say("getpgid(child)==child", "%s", getpgid(child) == child ? "yes" : "no");
+	say("kill(-child,0)", "%s", res(kill(-child, 0)));
+	say("syscall.setpgid(child,getpgrp)", "%s",
+	    res(syscall(SYS_setpgid, child, getpgrp())));
+	say("getpgid(child)==getpgrp", "%s",
+	    getpgid(child) == getpgrp() ? "yes" : "no");
+	say("setpgid(bad,0)", "%s", res(setpgid(999999999, 0)));
+
 	/* Groups, read only: the probe's, with the child in it. */
 	r = prio(PRIO_PGRP, (id_t)getpgrp());
 	say("getpriority(PGRP,getpgrp)", "%s", r == -1 && errno ? res(r) : "ok");
