@@ -1,9 +1,11 @@
 #!/usr/bin/env bats
 # Robustness (docs/design.md, wire format and failures): whatever arrives on a
 # daemon's TCP port or unix socket, the daemon drops that connection with a
-# log line and goes on serving; a peer link whose records are altered or
-# replayed closes, its jobs fail with a "mig:" line, and the next link
-# works; homes sharing a host never push it past its slots.
+# log line and goes on serving; connections that never prove the key, from
+# one address or a slowloris from many, neither lock the cluster's own hosts
+# out nor fill the log; a peer link whose records are altered or replayed
+# closes, its jobs fail with a "mig:" line, and the next link works; homes
+# sharing a host never push it past its slots.
 #
 # The cluster gives every daemon 1 slot. poke.py sends the bad input,
 # mitm.py sits between home and host1 for the man-in-the-middle tests
