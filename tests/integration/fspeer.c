@@ -87,7 +87,7 @@ send_frame(struct hs_end *e, uint16_t type, uint16_t flags, uint32_t stream,
 	if (mig_frame_put(&f, type, flags, stream, payload->data,
 	    payload->len) != 0 ||
 	    (rec = malloc(f.len + MIG_RECORD_OVERHEAD)) == NULL ||
-	    mig__record_seal(&e->l.sess, f.data, f.len, rec) != 0)
+	    mig__record_seal(&e->hs.sess, f.data, f.len, rec) != 0)
 		fail("cannot seal a frame");
 	write_all(rec, f.len + MIG_RECORD_OVERHEAD);
 	free(rec);
@@ -144,16 +144,17 @@ main(int argc, char **argv)
 	if ((e = hs_new(argv[2], argv[3], key, 1)) == NULL)
 		fail("out of memory");
 	hs_start(e);
-	while (e->l.state != LINK_UP) {
+	for (;;) {
 		write_all(e->out.data, e->out.len);
 		e->out.len = 0;
-		if (e->l.state >= LINK_FAILED)
-			fail(e->l.fail_why);
+		if (hs_over(e))
+			break;
 		read_some(&in);
 		hs_feed(e, in.data, in.len);
 		in.len = 0;
 	}
-	write_all(e->out.data, e->out.len);
+	if (e->ev != MIG_HS_PROVEN)
+		fail(e->hs.why);
 
 	proto_put_u32(&p, MIG_FILES_AUTO);
 	proto_put_u32(&p, 1);
@@ -172,10 +173,10 @@ main(int argc, char **argv)
 	send_frame(e, MIG_M_FS_REQ, op, 1, &p);
 
 	/* What the handshake left, then more, until the answer. */
-	if (mig_buf_append(&in, e->l.in.data, e->l.in.len) != 0)
+	if (mig_buf_append(&in, e->in.data, e->in.len) != 0)
 		fail("out of memory");
 	for (;;) {
-		r = mig__record_open(&e->l.sess, in.data, in.len, &plain, &f,
+		r = mig__record_open(&e->hs.sess, in.data, in.len, &plain, &f,
 		    &used);
 		if (r == MIG_EAGAIN) {
 			read_some(&in);
