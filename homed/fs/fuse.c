@@ -331,23 +331,37 @@ mig__nodes_stale(struct view *v, struct inval *iv)
 	return mig__absent_stale(v, iv);
 }
 
-/* A renamed path: the node there goes, and every node at or under from
- * moves to to. */
-static void
-nodes_rename(struct view *v, const char *from, const char *to)
+/* Whether path is base or under it (bl: base's length). */
+static int
+path_under(const char *path, const char *base, size_t bl)
 {
-	size_t fl = strlen(from), cap = 0, k = 0;
-	struct node *n, **moved = NULL;
+	return strncmp(path, base, bl) == 0 &&
+	    (path[bl] == '\0' || path[bl] == '/');
+}
+
+/*
+ * A renamed path: every node at or under from moves to to. A plain
+ * rename replaces what was at to: that node goes from the index. An
+ * exchange (RENAME_EXCHANGE) swaps the two: the nodes at or under to move
+ * to from, so the kernel's inode of each name keeps the content it names
+ * (what a node caches, its attributes, its pages' key, its local content,
+ * belongs to the file, which moved with it).
+ */
+static void
+nodes_rename(struct view *v, const char *from, const char *to, int exchange)
+{
+	size_t fl = strlen(from), tl = strlen(to), cap = 0, k = 0;
+	struct node *n, **moved = NULL, **m;
+	const char *base, *dest;
 	char *p;
 
-	if ((n = mig__node_by_path(v, to)) != NULL)
+	if (!exchange && (n = mig__node_by_path(v, to)) != NULL)
 		path_unlink(v, n);
 	for (size_t b = 0; b < NODE_BUCKETS; b++)
 		for (n = v->by_path[b]; n != NULL; n = n->next_path)
-			if (strncmp(n->path, from, fl) == 0 &&
-			    (n->path[fl] == '\0' || n->path[fl] == '/')) {
+			if (path_under(n->path, from, fl) ||
+			    (exchange && path_under(n->path, to, tl))) {
 				if (k == cap) {
-					struct node **m;
 					cap = cap ? 2 * cap : 16;
 					if ((m = realloc(moved, cap *
 					    sizeof(*m))) == NULL)
@@ -356,10 +370,22 @@ nodes_rename(struct view *v, const char *from, const char *to)
 				}
 				moved[k++] = n;
 			}
+	/* All leave the index before any comes back: an exchange's two
+	 * sets trade places. */
+	for (size_t i = 0; i < k; i++)
+		path_unlink(v, moved[i]);
 	for (size_t i = 0; i < k; i++) {
 		n = moved[i];
-		path_unlink(v, n);
-		if (asprintf(&p, "%s%s", to, n->path + fl) == -1)
+		/* The kernel refuses an exchange of a folder with what is
+		 * under it: a node is under one of the two only. */
+		if (path_under(n->path, from, fl)) {
+			base = from;
+			dest = to;
+		} else {
+			base = to;
+			dest = from;
+		}
+		if (asprintf(&p, "%s%s", dest, n->path + strlen(base)) == -1)
 			continue; /* stays detached */
 		free(n->path);
 		n->path = p;
@@ -1667,11 +1693,13 @@ op_rmdir(fuse_req_t req, fuse_ino_t parent, const char *name)
 static void
 done_rename(struct freq *q, int err, struct mig_fs_rep *a)
 {
+	int exchange = (q->u32 & RENAME_EXCHANGE) != 0;
+
 	/* Whole folders may have moved: the view asks home again. */
 	if (err == 0) {
-		nodes_rename(q->v, q->path, q->path2);
+		nodes_rename(q->v, q->path, q->path2, exchange);
 		mig__absent_drop(q->v, q->path2);
-		mig__absent_rename(q->v, q->path, q->path2);
+		mig__absent_rename(q->v, q->path, q->path2, exchange);
 		mig__known_clear(q->v);
 	}
 	fuse_reply_err(q->req, err);
@@ -1700,6 +1728,7 @@ op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 		return;
 	}
 	q->done = done_rename;
+	q->u32 = flags;
 	if (payload(q, &b, q->path) != 0 || payload(q, &b, q->path2) != 0)
 		return;
 	send_ask(v, q, MIG_FS_RENAME, &b,

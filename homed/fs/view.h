@@ -206,8 +206,10 @@ void mig__view_inval_done(struct view *v);
 int mig__absent_add(struct view *v, const char *path);
 /* The view made path: the kernel's entry for it is no longer absent. */
 void mig__absent_drop(struct view *v, const char *path);
-/* The view renamed from to to: the names under from moved along. */
-void mig__absent_rename(struct view *v, const char *from, const char *to);
+/* The view renamed from to to: the names under from moved along; with
+ * exchange (RENAME_EXCHANGE) those under to moved to from. */
+void mig__absent_rename(struct view *v, const char *from, const char *to,
+    int exchange);
 /* Adds to iv every absent name the prime (the known table) does not
  * confirm, and forgets it; 0 or ENOMEM. */
 int mig__absent_stale(struct view *v, struct inval *iv);
