@@ -53,6 +53,7 @@ struct fetch {
 	char *path;
 	uint64_t size, off;
 	struct mig_cache_writer *w;
+	int getting;          /* looked for in the cache, off the loop */
 	TAILQ_HEAD(, freq) waiters;
 };
 
@@ -168,6 +169,10 @@ void
 mig__nodes_free(struct view *v)
 {
 	struct node *n;
+
+	/* Opens still waiting for an object fail (and nothing that answers
+	 * later finds them). */
+	mig__fetches_free(v);
 
 	for (size_t b = 0; b < NODE_BUCKETS; b++)
 		while ((n = v->by_id[b]) != NULL)
@@ -890,6 +895,7 @@ op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 /* ---- objects: file contents by hash ---- */
 
 static void opened(struct freq *q, int err, int fd);
+static void fetch_end(struct view *v, struct fetch *f, int err);
 
 static void fetch_next(struct view *v, struct fetch *f);
 
@@ -972,6 +978,72 @@ fetch_next(struct view *v, struct fetch *f)
 	send_ask(v, q, MIG_FS_FETCH, &b, 0);
 }
 
+/* Past this size an object is looked for in the cache on the thread
+ * pool: the first use of one the cache holds from before the daemon
+ * started hashes it whole (cache.c), about a millisecond a MiB. */
+#define GET_ON_LOOP_MAX (1 << 20)
+
+/* An object looked for in the cache on the thread pool. */
+struct wget {
+	struct vwork w;
+	uint8_t key[MIG_HASH_BYTES];
+	int fd;
+	int r;
+};
+
+static void
+get_work(struct vwork *w)
+{
+	struct wget *g = (struct wget *)w;
+
+	g->r = mig__cache_get(w->d->fs_host->cache, g->key, &g->fd);
+}
+
+/* Starts the fetch f from home: it is not in the cache. */
+static void
+fetch_begin(struct view *v, struct fetch *f)
+{
+	if (mig__cache_begin(v->d->fs_host->cache, f->key, &f->w) != 0)
+		fetch_end(v, f, EIO);
+	else if (f->size == 0)
+		fetch_end(v, f, 0);
+	else
+		fetch_next(v, f);
+}
+
+static void
+get_done(struct vwork *w, struct view *v)
+{
+	struct wget *g = (struct wget *)w;
+	struct fetch *f = NULL;
+	struct freq *q;
+
+	if (v != NULL)
+		TAILQ_FOREACH(f, &v->fetches, entry)
+			if (f->getting &&
+			    memcmp(f->key, g->key, sizeof(f->key)) == 0)
+				break;
+	if (f == NULL) {
+		/* The view ended, and its opens with it. */
+		if (g->r == 0) {
+			mig__close(g->fd);
+			mig__cache_release(w->d->fs_host->cache, g->key);
+		}
+	} else if (g->r == 0) {
+		q = TAILQ_FIRST(&f->waiters);
+		TAILQ_REMOVE(&f->waiters, q, entry);
+		opened(q, 0, g->fd);
+		/* Checked now: the other waiters get theirs at once. */
+		fetch_end(v, f, 0);
+	} else if (g->r == MIG__ERR(ENOENT)) {
+		f->getting = 0;
+		fetch_begin(v, f);
+	} else {
+		fetch_end(v, f, EIO);
+	}
+	free(g);
+}
+
 /* Gets the object q->key (of size bytes, at q->path) into the cache and
  * calls opened(q, ...) with an fd on it. */
 static void
@@ -979,9 +1051,10 @@ object_get(struct view *v, struct freq *q, uint64_t size)
 {
 	struct mig_cache *c = v->d->fs_host->cache;
 	struct fetch *f;
+	struct wget *g;
 	int fd;
 
-	if (mig__cache_get(c, q->key, &fd) == 0) {
+	if (size <= GET_ON_LOOP_MAX && mig__cache_get(c, q->key, &fd) == 0) {
 		opened(q, 0, fd);
 		return;
 	}
@@ -999,18 +1072,29 @@ object_get(struct view *v, struct freq *q, uint64_t size)
 	memcpy(f->key, q->key, sizeof(f->key));
 	f->size = size;
 	TAILQ_INIT(&f->waiters);
-	if (mig__cache_begin(c, f->key, &f->w) != 0) {
-		free(f->path);
-		free(f);
-		opened(q, EIO, -1);
-		return;
-	}
 	TAILQ_INSERT_TAIL(&f->waiters, q, entry);
 	TAILQ_INSERT_TAIL(&v->fetches, f, entry);
-	if (size == 0)
-		fetch_end(v, f, 0);
-	else
-		fetch_next(v, f);
+	if (size <= GET_ON_LOOP_MAX) {
+		fetch_begin(v, f);
+		return;
+	}
+	if ((g = calloc(1, sizeof(*g))) == NULL) {
+		fetch_end(v, f, ENOMEM);
+		return;
+	}
+	memcpy(g->key, f->key, sizeof(g->key));
+	g->fd = -1;
+	f->getting = 1;
+	mig__pool_queue(v, &g->w, get_work, get_done);
+}
+
+void
+mig__fetches_free(struct view *v)
+{
+	struct fetch *f;
+
+	while ((f = TAILQ_FIRST(&v->fetches)) != NULL)
+		fetch_end(v, f, EIO);
 }
 
 /* ---- open, read, write, close ---- */
@@ -1042,15 +1126,74 @@ reply_open_local(struct freq *q, struct node *n)
 	fuse_reply_open(q->req, &q->fi);
 }
 
+/* An open for write's local copy of home's content, made on the thread
+ * pool: it takes as long as the file is big. */
+struct wcopy {
+	struct vwork w;
+	struct freq *q;       /* the open; its view and node are looked up */
+	uint64_t node;
+	int src;              /* the cached object */
+	int dst;              /* the new local file */
+	int err;
+};
+
+static void
+copy_work(struct vwork *w)
+{
+	struct wcopy *c = (struct wcopy *)w;
+	char buf[65536];
+	ssize_t r;
+	off_t off = 0;
+
+	while ((r = pread(c->src, buf, sizeof(buf), off)) > 0) {
+		if (pwrite(c->dst, buf, (size_t)r, off) != r) {
+			c->err = errno != 0 ? errno : EIO;
+			return;
+		}
+		off += r;
+	}
+	if (r < 0)
+		c->err = errno;
+}
+
+static void
+copy_done(struct vwork *w, struct view *v)
+{
+	struct wcopy *c = (struct wcopy *)w;
+	struct freq *q = c->q;
+	struct node *n = NULL;
+
+	mig__close(c->src);
+	mig__cache_release(w->d->fs_host->cache, q->key);
+	/* The view is gone, its FUSE session with it: nobody waits. */
+	if (v == NULL)
+		goto out;
+	if ((n = node_get(v, c->node)) == NULL && c->err == 0)
+		c->err = ESTALE;
+	if (c->err != 0) {
+		fuse_reply_err(q->req, c->err);
+		goto out;
+	}
+	/* Another open made its copy first, and writes may have gone to
+	 * it since: that one stays. */
+	if (n->wfd < 0) {
+		n->wfd = c->dst;
+		c->dst = -1;
+	}
+	reply_open_local(q, n);
+ out:
+	mig__close(c->dst);
+	mig__freq_free(q);
+	free(c);
+}
+
 /* The object for an open is in the cache (fd), or could not be had. */
 static void
 opened(struct freq *q, int err, int fd)
 {
 	struct node *n = q->node;
+	struct wcopy *c;
 	struct fh *h;
-	char buf[65536];
-	ssize_t r;
-	off_t off = 0;
 
 	if (err != 0) {
 		fuse_reply_err(q->req, err);
@@ -1078,23 +1221,18 @@ opened(struct freq *q, int err, int fd)
 	}
 	/* Written in the view: a local copy of home's content. */
 	if (n->wfd < 0) {
-		if ((n->wfd = mig__view_tmpfile(q->v)) < 0) {
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			err = ENOMEM;
+		else if ((c->dst = mig__view_tmpfile(q->v)) < 0)
 			err = errno;
-		} else {
-			while ((r = pread(fd, buf, sizeof(buf), off)) > 0) {
-				if (pwrite(n->wfd, buf, (size_t)r, off) != r) {
-					err = errno != 0 ? errno : EIO;
-					break;
-				}
-				off += r;
-			}
-			if (r < 0)
-				err = errno;
+		if (err == 0) {
+			c->q = q;
+			c->node = n->id;
+			c->src = fd;
+			mig__pool_queue(q->v, &c->w, copy_work, copy_done);
+			return;
 		}
-		if (err != 0) {
-			mig__close(n->wfd);
-			n->wfd = -1;
-		}
+		free(c);
 	}
 	mig__close(fd);
 	mig__cache_release(q->v->d->fs_host->cache, q->key);
@@ -1238,36 +1376,70 @@ put_end(struct view *v, struct node *n, int err)
 }
 
 /* Past this size a file written home is not also cached here: hashing
- * and copying it would hold the loop (the ping with it) too long. */
+ * and copying it would hold a thread of the pool (which the view's
+ * invalidations and copies share) for long, for a file that a later job
+ * fetches only if it reads it. */
 #define CACHE_WRITTEN_MAX (64 << 20)
+
+/* A file written home, going into the cache on the thread pool. */
+struct wcache {
+	struct vwork w;
+	int fd;               /* a dup of the node's local file */
+};
+
+static void
+cache_work(struct vwork *w)
+{
+	struct wcache *c = (struct wcache *)w;
+	struct mig_cache *cache = w->d->fs_host->cache;
+	uint8_t key[MIG_HASH_BYTES];
+	struct mig_cache_writer *cw;
+	char buf[65536];
+	ssize_t r;
+	off_t off = 0;
+
+	if (mig__hash_fd(c->fd, key, NULL) != 0 || mig__cache_has(cache, key) ||
+	    mig__cache_begin(cache, key, &cw) != 0)
+		return;
+	while ((r = pread(c->fd, buf, sizeof(buf), off)) > 0) {
+		if (mig__cache_write(cw, buf, (size_t)r) != 0) {
+			mig__cache_abort(cw);
+			return;
+		}
+		off += r;
+	}
+	/* Written again meanwhile: the commit finds the hash wrong, and
+	 * nothing is kept. */
+	if (r < 0)
+		mig__cache_abort(cw);
+	else
+		mig__cache_commit(cw);
+}
+
+static void
+cache_done(struct vwork *w, struct view *v)
+{
+	struct wcache *c = (struct wcache *)w;
+
+	mig__close(c->fd);
+	free(c);
+}
 
 /* What was just written home goes into the cache too, so the next job
  * that reads it (the assembler, the linker) fetches nothing. */
 static void
 cache_written(struct view *v, struct node *n)
 {
-	struct mig_cache *c = v->d->fs_host->cache;
-	uint8_t key[MIG_HASH_BYTES];
-	struct mig_cache_writer *w;
-	char buf[65536];
-	ssize_t r;
-	off_t off = 0;
+	struct wcache *c;
 
 	if (n->attr.st_size > CACHE_WRITTEN_MAX ||
-	    mig__hash_fd(n->wfd, key, NULL) != 0 || mig__cache_has(c, key) ||
-	    mig__cache_begin(c, key, &w) != 0)
+	    (c = calloc(1, sizeof(*c))) == NULL)
 		return;
-	while ((r = pread(n->wfd, buf, sizeof(buf), off)) > 0) {
-		if (mig__cache_write(w, buf, (size_t)r) != 0) {
-			mig__cache_abort(w);
-			return;
-		}
-		off += r;
+	if ((c->fd = fcntl(n->wfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		free(c);
+		return;
 	}
-	if (r < 0)
-		mig__cache_abort(w);
-	else
-		mig__cache_commit(w);
+	mig__pool_queue(v, &c->w, cache_work, cache_done);
 }
 
 static void

@@ -115,6 +115,7 @@ struct view_waiter {
 struct view {
 	TAILQ_ENTRY(view) entry;
 	struct homed *d;
+	uint64_t id;          /* names it across a loop turn (pool.c) */
 	struct link *link;    /* NULL once the link is gone */
 	enum view_state state;
 	char why[256];
@@ -170,10 +171,22 @@ struct inval {
 struct fs_host {
 	TAILQ_HEAD(, view) views;
 	struct mig_fs_probe probe;
-	int probed;
+	int probed;           /* probe holds the answer */
+	int probing;          /* prun's child runs (served.c) */
+	struct mig_fs_probe_run prun;
 	struct mig_cache *cache;
 	char tmpdir[PATH_MAX];
 	TAILQ_HEAD(, prime) primes;
+	uint64_t next_view;   /* the last view's id */
+};
+
+/* Work for the thread pool on behalf of a view (pool.c). */
+struct vwork {
+	uv_work_t req;
+	struct homed *d;
+	uint64_t view;        /* the view's id */
+	void (*fn)(struct vwork *w);
+	void (*done)(struct vwork *w, struct view *v);
 };
 
 /* view.c */
@@ -199,6 +212,16 @@ void mig__view_settle_put(struct view *v, struct settle *st);
 pid_t mig__view_job_of(pid_t pid);
 /* inval.c: an invalidation run ended (after its job was told). */
 void mig__view_inval_done(struct view *v);
+/* served.c: the probe answered; the views that waited for it start, or
+ * fail with its reason. */
+void mig__views_probed(struct homed *d);
+
+/* served.c */
+/* The watcher's link_up: tells home this host's mode (MIG_M_FS_MODE),
+ * at once or when the probe answers. */
+void mig__fs_link_up(struct link *l);
+/* Whether the probe has answered. */
+int mig__fs_probed(struct homed *d);
 
 /* absent.c */
 /* path was looked up and is absent: 1 when the kernel may keep that
@@ -244,12 +267,25 @@ void mig__nodes_init(struct view *v);
  * that ended before, counting the puts in st->pending. */
 void mig__nodes_settle(struct view *v, struct settle *st);
 void mig__nodes_free(struct view *v);
+/* Fails every open still waiting for an object (the view ends). */
+void mig__fetches_free(struct view *v);
 /* Asks home about every name the kernel holds that the view does not
  * know now, then runs iv (mig__inval_go). */
 void mig__nodes_check(struct view *v, struct inval *iv);
 /* Adds to iv every node and entry the kernel may hold that what the view
  * knows now does not confirm; 0 or ENOMEM. */
 int mig__nodes_stale(struct view *v, struct inval *iv);
+
+/* pool.c */
+/* The view with id, or NULL when it is gone. */
+struct view *mig__view_by_id(struct homed *d, uint64_t id);
+/* Runs fn(w) on the thread pool, then done(w, v) on the loop, with v
+ * the view looked up again (NULL when it ended meanwhile). w is the
+ * caller's until done, which frees it; fn must touch no view, node or
+ * link, only what w carries (and the object cache, which has a lock). */
+void mig__pool_queue(struct view *v, struct vwork *w,
+    void (*fn)(struct vwork *w),
+    void (*done)(struct vwork *w, struct view *v));
 
 /* inval.c */
 /* Entry and attribute timeouts given to the kernel: the view invalidates

@@ -319,6 +319,31 @@ banana split
 13"
 }
 
+@test "served: a job appending to a big file home has, and two jobs reading it, see and leave it whole" {
+	home_dir
+	cd "$HDIR"
+	head -c 40000000 /dev/urandom >big
+	{ cat big; printf 'tail\n'; } >"$BATS_TEST_TMPDIR/expect"
+	# The open for append copies home's content into a local file, and
+	# the close's put goes into the host's cache: both on the host
+	# daemon's thread pool, the opens that wait answered from there.
+	run --separate-stderr timeout -k 2 120 "$MIG" -h host1 sh -c 'printf "tail\n" >>big; tail -c 5 big; wc -c <big'
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; false; }
+	expect_eq "the job's view of big" "$output" "tail
+40000005"
+	cmp big "$BATS_TEST_TMPDIR/expect"
+	local want
+	want=$(md5sum <big)
+	# Two jobs at once: the second open of the object waits on the first.
+	timeout -k 2 120 "$MIG" -h host1 sh -c 'md5sum <big' >"$BATS_TEST_TMPDIR/sum0" 3>&- </dev/null &
+	bg_track $!
+	run --separate-stderr timeout -k 2 120 "$MIG" -h host1 sh -c 'md5sum <big'
+	[ "$status" -eq 0 ]
+	expect_eq "md5sum of big on host1" "$output" "$want"
+	wait "${BG_PIDS[-1]}"
+	expect_eq "md5sum of big from the job beside it" "$(cat "$BATS_TEST_TMPDIR/sum0")" "$want"
+}
+
 @test "served: a job's end sends home only its own files, not those of a job still running beside it" {
 	home_dir
 	cd "$HDIR"
