@@ -46,392 +46,6 @@ struct dirl {
 	int loaded;
 };
 
-/* An object on its way into the cache; opens wait on it. */
-struct fetch {
-	TAILQ_ENTRY(fetch) entry;
-	uint8_t key[MIG_HASH_BYTES];
-	char *path;
-	uint64_t size, off;
-	struct mig_cache_writer *w;
-	int getting;          /* looked for in the cache, off the loop */
-	TAILQ_HEAD(, freq) waiters;
-};
-
-/* ---- nodes ---- */
-
-static size_t
-hash_path(const char *p)
-{
-	return mig__path_hash(p) % NODE_BUCKETS;
-}
-
-static struct node *
-node_get(struct view *v, uint64_t id)
-{
-	struct node *n;
-
-	for (n = v->by_id[id % NODE_BUCKETS]; n != NULL; n = n->next_id)
-		if (n->id == id)
-			return n;
-	return NULL;
-}
-
-struct node *
-mig__node_by_path(struct view *v, const char *path)
-{
-	struct node *n;
-
-	for (n = v->by_path[hash_path(path)]; n != NULL; n = n->next_path)
-		if (strcmp(n->path, path) == 0)
-			return n;
-	return NULL;
-}
-
-static void
-path_link(struct view *v, struct node *n)
-{
-	size_t b = hash_path(n->path);
-
-	n->next_path = v->by_path[b];
-	v->by_path[b] = n;
-	n->detached = 0;
-}
-
-static void
-path_unlink(struct view *v, struct node *n)
-{
-	struct node **pp;
-
-	if (n->detached)
-		return;
-	for (pp = &v->by_path[hash_path(n->path)]; *pp != NULL;
-	    pp = &(*pp)->next_path)
-		if (*pp == n) {
-			*pp = n->next_path;
-			break;
-		}
-	n->detached = 1;
-}
-
-static struct node *
-node_add(struct view *v, const char *path, uint64_t id)
-{
-	struct node *n = calloc(1, sizeof(*n));
-	size_t b;
-
-	if (n == NULL || (n->path = strdup(path)) == NULL) {
-		free(n);
-		return NULL;
-	}
-	n->id = id != 0 ? id : v->next_node++;
-	n->wfd = -1;
-	TAILQ_INIT(&n->flushes);
-	b = n->id % NODE_BUCKETS;
-	n->next_id = v->by_id[b];
-	v->by_id[b] = n;
-	path_link(v, n);
-	v->nodes++;
-	return n;
-}
-
-static void
-node_free(struct view *v, struct node *n)
-{
-	struct node **pp;
-
-	path_unlink(v, n);
-	if (n->created)
-		TAILQ_REMOVE(&v->created, n, created_entry);
-	for (pp = &v->by_id[n->id % NODE_BUCKETS]; *pp != NULL;
-	    pp = &(*pp)->next_id)
-		if (*pp == n) {
-			*pp = n->next_id;
-			break;
-		}
-	mig__close(n->wfd);
-	free(n->path);
-	free(n);
-	v->nodes--;
-}
-
-void
-mig__nodes_init(struct view *v)
-{
-	struct node *root;
-
-	v->next_node = FUSE_ROOT_ID + 1;
-	if ((root = node_add(v, "/", FUSE_ROOT_ID)) == NULL)
-		mig__die(1, "out of memory");
-	root->nlookup = 1;
-}
-
-void
-mig__nodes_free(struct view *v)
-{
-	struct node *n;
-
-	/* Opens still waiting for an object fail (and nothing that answers
-	 * later finds them). */
-	mig__fetches_free(v);
-
-	for (size_t b = 0; b < NODE_BUCKETS; b++)
-		while ((n = v->by_id[b]) != NULL)
-			node_free(v, n);
-}
-
-/* The kernel's entry for n, as (folder node, name) in *parent and
- * *name (within buf, a copy of n->path), or the entry of n's nearest
- * ancestor the table holds (dropping that drops n's too). */
-static void
-node_entry(struct view *v, struct node *n, char *buf, uint64_t *parent,
-    const char **name)
-{
-	struct node *p;
-	char *cut;
-
-	*parent = 0;
-	*name = NULL;
-	while ((cut = strrchr(buf, '/')) != NULL) {
-		*cut = '\0';
-		*name = cut + 1;
-		p = mig__node_by_path(v, buf[0] != '\0' ? buf : "/");
-		if (p != NULL) {
-			*parent = p->id;
-			return;
-		}
-		if (buf[0] == '\0')
-			break;
-	}
-	*name = NULL;
-}
-
-static void
-check_end(struct inval *iv)
-{
-	if (--iv->asking == 0)
-		mig__inval_go(iv);
-}
-
-/* Home's lstat of a name the kernel holds. The verdict is kept in the
- * node too: the view's own changes may drop what it knows of the path
- * before the job's check ends (mig__known_drop, a rename's clear). */
-static void
-done_check(struct freq *q, int err, struct mig_fs_rep *a)
-{
-	struct inval *iv = q->arg;
-	struct node *n = mig__node_by_path(q->v, q->path);
-
-	if (err == 0)
-		mig__known_attr(q->v, q->path, 0, &a->attr);
-	else if (err == ENOENT || err == ENOTDIR)
-		mig__known_attr(q->v, q->path, err, NULL);
-	if (n != NULL && (err != 0 ||
-	    ((a->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0))
-		n->gone = 1;
-	mig__freq_free(q);
-	check_end(iv);
-}
-
-void
-mig__nodes_check(struct view *v, struct inval *iv)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	struct known *k;
-	struct freq *q;
-	struct node *n;
-
-	/* Held while the table is walked: an answer that comes at once
-	 * must not end the check. */
-	iv->asking = 1;
-	for (size_t i = 0; i < NODE_BUCKETS; i++)
-		for (n = v->by_id[i]; n != NULL; n = n->next_id) {
-			if (n->id == FUSE_ROOT_ID || n->nlookup == 0 ||
-			    n->detached || mig__view_pinned(v, n->path))
-				continue;
-			if ((k = mig__known_get(v, n->path)) != NULL) {
-				if (k->err != 0 || ((k->attr.st_mode ^
-				    n->attr.st_mode) & S_IFMT) != 0)
-					n->gone = 1;
-				continue;
-			}
-			b.len = 0;
-			if ((q = mig__freq_new(v, NULL)) == NULL ||
-			    (q->path = strdup(n->path)) == NULL ||
-			    proto_put_str(&b, q->path) != 0) {
-				/* Unknown: its entry is dropped. */
-				mig__freq_free(q);
-				continue;
-			}
-			q->arg = iv;
-			q->done = done_check;
-			iv->asking++;
-			mig__view_ask(v, q, MIG_FS_LSTAT, &b);
-		}
-	mig_buf_free(&b);
-	check_end(iv);
-}
-
-int
-mig__nodes_stale(struct view *v, struct inval *iv)
-{
-	struct node *n;
-	struct known *k;
-	const char *name;
-	uint64_t parent;
-	char *buf;
-	int same, pages, r;
-
-	for (size_t b = 0; b < NODE_BUCKETS; b++)
-		for (n = v->by_id[b]; n != NULL; n = n->next_id) {
-			same = n->has_told && n->wfd < 0 && !n->detached &&
-			    mig__known_same(v, n->path, &n->told);
-			if (same)
-				continue;
-			/* Its pages may be another version's: the next open
-			 * drops them too. A link's target is its page. */
-			pages = S_ISREG(n->attr.st_mode) && n->wfd < 0;
-			if (pages)
-				n->has_key = 0;
-			pages = pages || S_ISLNK(n->attr.st_mode);
-			parent = 0;
-			name = NULL;
-			buf = NULL;
-			/* The name still leads to a node of this kind (node_at
-			 * keeps it): the entry holds, the attributes do not.
-			 * A name not known now was checked at home
-			 * (mig__nodes_check, n->gone) and changed in the view
-			 * since, which the kernel saw. The kernel detaches the
-			 * mounts under an entry it drops: the view's own mount
-			 * points keep theirs. */
-			k = mig__known_get(v, n->path);
-			if (n->id != FUSE_ROOT_ID && n->nlookup > 0 &&
-			    !n->detached && !mig__view_pinned(v, n->path) &&
-			    (n->gone || (k != NULL && (k->err != 0 ||
-			    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0)))) {
-				n->gone = 0;
-				if ((buf = strdup(n->path)) == NULL)
-					return ENOMEM;
-				node_entry(v, n, buf, &parent, &name);
-				/* An ancestor's entry, when the folder is not in
-				 * the table: it must not hold a mount either. */
-				if (name != NULL) {
-					char *p = strndup(n->path, (size_t)(name -
-					    buf) + strlen(name));
-					if (p == NULL) {
-						free(buf);
-						return ENOMEM;
-					}
-					if (mig__view_pinned(v, p)) {
-						parent = 0;
-						name = NULL;
-					}
-					free(p);
-				}
-			}
-			r = mig__inval_add(iv, n->id, parent, name, pages);
-			free(buf);
-			if (r != 0)
-				return r;
-		}
-	return mig__absent_stale(v, iv);
-}
-
-/* Whether path is base or under it (bl: base's length). */
-static int
-path_under(const char *path, const char *base, size_t bl)
-{
-	return strncmp(path, base, bl) == 0 &&
-	    (path[bl] == '\0' || path[bl] == '/');
-}
-
-/*
- * A renamed path: every node at or under from moves to to. A plain
- * rename replaces what was at to: that node goes from the index. An
- * exchange (RENAME_EXCHANGE) swaps the two: the nodes at or under to move
- * to from, so the kernel's inode of each name keeps the content it names
- * (what a node caches, its attributes, its pages' key, its local content,
- * belongs to the file, which moved with it).
- */
-static void
-nodes_rename(struct view *v, const char *from, const char *to, int exchange)
-{
-	size_t fl = strlen(from), tl = strlen(to), cap = 0, k = 0;
-	struct node *n, **moved = NULL, **m;
-	const char *base, *dest;
-	char *p;
-
-	if (!exchange && (n = mig__node_by_path(v, to)) != NULL)
-		path_unlink(v, n);
-	for (size_t b = 0; b < NODE_BUCKETS; b++)
-		for (n = v->by_path[b]; n != NULL; n = n->next_path)
-			if (path_under(n->path, from, fl) ||
-			    (exchange && path_under(n->path, to, tl))) {
-				if (k == cap) {
-					cap = cap ? 2 * cap : 16;
-					if ((m = realloc(moved, cap *
-					    sizeof(*m))) == NULL)
-						goto out;
-					moved = m;
-				}
-				moved[k++] = n;
-			}
-	/* All leave the index before any comes back: an exchange's two
-	 * sets trade places. */
-	for (size_t i = 0; i < k; i++)
-		path_unlink(v, moved[i]);
-	for (size_t i = 0; i < k; i++) {
-		n = moved[i];
-		/* The kernel refuses an exchange of a folder with what is
-		 * under it: a node is under one of the two only. */
-		if (path_under(n->path, from, fl)) {
-			base = from;
-			dest = to;
-		} else {
-			base = to;
-			dest = from;
-		}
-		if (asprintf(&p, "%s%s", dest, n->path + strlen(base)) == -1)
-			continue; /* stays detached */
-		free(n->path);
-		n->path = p;
-		path_link(v, n);
-	}
- out:
-	free(moved);
-}
-
-static int
-join(const struct node *parent, const char *name, char **out)
-{
-	*out = NULL;
-	if (strlen(parent->path) + strlen(name) + 2 > PATH_MAX)
-		return ENAMETOOLONG;
-	if (asprintf(out, "%s/%s", strcmp(parent->path, "/") == 0 ? "" :
-	    parent->path, name) == -1) {
-		*out = NULL;
-		return ENOMEM;
-	}
-	return 0;
-}
-
-/* What the kernel is told of n: home's attributes, and the size and
- * mtime of its local content while the view writes it. n->told keeps
- * home's part, which a prime may confirm. */
-static void
-node_attr(struct node *n, struct stat *st)
-{
-	struct stat ls;
-
-	*st = n->attr;
-	n->told = n->attr;
-	n->has_told = n->wfd < 0;
-	if (n->wfd >= 0 && fstat(n->wfd, &ls) == 0) {
-		st->st_size = ls.st_size;
-		st->st_blocks = ls.st_blocks;
-		st->st_mtim = ls.st_mtim;
-	}
-}
-
 /* ---- requests and answers ---- */
 
 static struct freq *
@@ -451,7 +65,7 @@ freq_path(struct view *v, fuse_req_t req, struct node *parent,
 		else
 			e = 0;
 	} else {
-		e = join(parent, name, &q->path);
+		e = mig__node_join(parent, name, &q->path);
 	}
 	if (e != 0) {
 		fuse_reply_err(req, e);
@@ -482,7 +96,7 @@ static struct freq *
 freq_entry(fuse_req_t req, fuse_ino_t parent, const char *name)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent);
+	struct node *p = mig__node_get(v, parent);
 
 	if (p == NULL) {
 		fuse_reply_err(req, ESTALE);
@@ -515,7 +129,7 @@ reply_entry(struct freq *q, struct node *n)
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
 	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
-	node_attr(n, &e.attr);
+	mig__node_attr(n, &e.attr);
 	fuse_reply_entry(q->req, &e);
 }
 
@@ -535,30 +149,6 @@ reply_absent(struct freq *q, int err)
 	fuse_reply_entry(q->req, &e);
 }
 
-/* The node at path, now with attributes *st, looked up once more; NULL
- * when out of memory. */
-static struct node *
-node_at(struct view *v, const char *path, const struct stat *st)
-{
-	struct node *n = mig__node_by_path(v, path);
-
-	/* Another kind of file there now: a new node, as the kernel must
-	 * not see one node change its type. */
-	if (n != NULL && (n->attr.st_mode & S_IFMT) != 0 &&
-	    ((n->attr.st_mode ^ st->st_mode) & S_IFMT) != 0) {
-		path_unlink(v, n);
-		n = NULL;
-	}
-	if (n == NULL && (n = node_add(v, path, 0)) == NULL)
-		return NULL;
-	mig__absent_drop(v, path);
-	/* Written here: the local content's attributes win (node_attr). */
-	n->attr = *st;
-	n->gone = 0;
-	n->nlookup++;
-	return n;
-}
-
 /* The node at q->path, with attributes *st; NULL on failure (the
  * request has been answered). A change the view made drops what the
  * view knew of the path and its folder. */
@@ -572,7 +162,7 @@ entry_node(struct freq *q, const struct stat *st)
 		mig__known_attr(v, q->path, 0, st);
 	else
 		mig__known_drop(v, q->path);
-	if ((n = node_at(v, q->path, st)) == NULL) {
+	if ((n = mig__node_at(v, q->path, st)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 		return NULL;
 	}
@@ -623,7 +213,7 @@ op_lookup(fuse_req_t req, fuse_ino_t parent, const char *name)
 	}
 	if (k->err != 0)
 		reply_absent(q, k->err);
-	else if ((n = node_at(v, q->path, &k->attr)) == NULL)
+	else if ((n = mig__node_at(v, q->path, &k->attr)) == NULL)
 		fuse_reply_err(req, ENOMEM);
 	else
 		reply_entry(q, n);
@@ -644,7 +234,7 @@ done_getattr(struct freq *q, int err, struct mig_fs_rep *a)
 		else
 			mig__known_drop(q->v, q->path);
 		q->node->attr = a->attr;
-		node_attr(q->node, &st);
+		mig__node_attr(q->node, &st);
 		fuse_reply_attr(q->req, &st, VIEW_TIMEOUT);
 	}
 	mig__freq_free(q);
@@ -654,7 +244,7 @@ static void
 op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *n = node_get(v, ino);
+	struct node *n = mig__node_get(v, ino);
 	struct known *k;
 	struct freq *q;
 	struct stat st;
@@ -665,14 +255,14 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	}
 	/* Written here, or gone at home: what we know is the truth. */
 	if (n->wfd >= 0 || n->detached) {
-		node_attr(n, &st);
+		mig__node_attr(n, &st);
 		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
 	if ((k = mig__known_get(v, n->path)) != NULL && k->err == 0 &&
 	    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) == 0) {
 		n->attr = k->attr;
-		node_attr(n, &st);
+		mig__node_attr(n, &st);
 		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}
@@ -685,13 +275,13 @@ op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 static void
 op_forget_one(struct view *v, fuse_ino_t ino, uint64_t nlookup)
 {
-	struct node *n = node_get(v, ino);
+	struct node *n = mig__node_get(v, ino);
 
 	if (n == NULL || n->id == FUSE_ROOT_ID)
 		return;
 	n->nlookup = nlookup >= n->nlookup ? 0 : n->nlookup - nlookup;
 	if (n->nlookup == 0 && n->refs == 0 && !n->putting && !n->created)
-		node_free(v, n);
+		mig__node_free(v, n);
 }
 
 static void
@@ -727,7 +317,7 @@ static void
 op_readlink(fuse_req_t req, fuse_ino_t ino)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *n = node_get(v, ino);
+	struct node *n = mig__node_get(v, ino);
 	struct known *k;
 	struct freq *q;
 
@@ -865,7 +455,7 @@ op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 {
 	struct view *v = fuse_req_userdata(req);
 	struct dirl *dl = (struct dirl *)(uintptr_t)fi->fh;
-	struct node *n = node_get(v, ino);
+	struct node *n = mig__node_get(v, ino);
 	struct mig_buf b = { NULL, 0, 0 };
 	struct freq *q;
 
@@ -890,211 +480,6 @@ op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 		return;
 	send_ask(v, q, MIG_FS_READDIR, &b,
 	    proto_put_u32(&b, 0) != 0);
-}
-
-/* ---- objects: file contents by hash ---- */
-
-static void opened(struct freq *q, int err, int fd);
-static void fetch_end(struct view *v, struct fetch *f, int err);
-
-static void fetch_next(struct view *v, struct fetch *f);
-
-static void
-fetch_end(struct view *v, struct fetch *f, int err)
-{
-	struct freq *q;
-	int fd, r;
-
-	TAILQ_REMOVE(&v->fetches, f, entry);
-	if (f->w != NULL) {
-		if (err == 0) {
-			if ((r = mig__cache_commit(f->w)) != 0) {
-				mig__log(MIG_LOG_WARN, "%s changed at home while "
-				    "fetched (%s)", f->path, mig_strerror(r));
-				err = EIO;
-			}
-		} else {
-			mig__cache_abort(f->w);
-		}
-		f->w = NULL;
-	}
-	while ((q = TAILQ_FIRST(&f->waiters)) != NULL) {
-		TAILQ_REMOVE(&f->waiters, q, entry);
-		if (err == 0 &&
-		    (r = mig__cache_get(v->d->fs_host->cache, f->key, &fd)) != 0)
-			opened(q, EIO, -1);
-		else
-			opened(q, err, err == 0 ? fd : -1);
-	}
-	free(f->path);
-	free(f);
-}
-
-static void
-done_fetch(struct freq *q, int err, struct mig_fs_rep *a)
-{
-	struct fetch *f = q->arg;
-	struct view *v = q->v;
-
-	mig__freq_free(q);
-	if (err != 0) {
-		fetch_end(v, f, err);
-		return;
-	}
-	if (a->ndata > 0 && mig__cache_write(f->w, a->data, a->ndata) != 0) {
-		fetch_end(v, f, EIO);
-		return;
-	}
-	f->off += a->ndata;
-	if (a->ndata == 0 || f->off >= f->size)
-		fetch_end(v, f, 0);
-	else
-		fetch_next(v, f);
-}
-
-static void
-fetch_next(struct view *v, struct fetch *f)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	uint64_t left = f->size - f->off;
-	struct freq *q;
-
-	if ((q = mig__freq_new(v, NULL)) == NULL) {
-		fetch_end(v, f, ENOMEM);
-		return;
-	}
-	q->arg = f;
-	q->done = done_fetch;
-	if (proto_put_str(&b, f->path) != 0 ||
-	    proto_put_bytes(&b, f->key, sizeof(f->key)) != 0 ||
-	    proto_put_u64(&b, f->off) != 0 ||
-	    proto_put_u32(&b, left > MIG_FS_CHUNK ? MIG_FS_CHUNK :
-	    (uint32_t)left) != 0) {
-		mig_buf_free(&b);
-		mig__freq_free(q);
-		fetch_end(v, f, ENOMEM);
-		return;
-	}
-	send_ask(v, q, MIG_FS_FETCH, &b, 0);
-}
-
-/* Past this size an object is looked for in the cache on the thread
- * pool: the first use of one the cache holds from before the daemon
- * started hashes it whole (cache.c), about a millisecond a MiB. */
-#define GET_ON_LOOP_MAX (1 << 20)
-
-/* An object looked for in the cache on the thread pool. */
-struct wget {
-	struct vwork w;
-	uint8_t key[MIG_HASH_BYTES];
-	int fd;
-	int r;
-};
-
-static void
-get_work(struct vwork *w)
-{
-	struct wget *g = (struct wget *)w;
-
-	g->r = mig__cache_get(w->d->fs_host->cache, g->key, &g->fd);
-}
-
-/* Starts the fetch f from home: it is not in the cache. */
-static void
-fetch_begin(struct view *v, struct fetch *f)
-{
-	if (mig__cache_begin(v->d->fs_host->cache, f->key, &f->w) != 0)
-		fetch_end(v, f, EIO);
-	else if (f->size == 0)
-		fetch_end(v, f, 0);
-	else
-		fetch_next(v, f);
-}
-
-static void
-get_done(struct vwork *w, struct view *v)
-{
-	struct wget *g = (struct wget *)w;
-	struct fetch *f = NULL;
-	struct freq *q;
-
-	if (v != NULL)
-		TAILQ_FOREACH(f, &v->fetches, entry)
-			if (f->getting &&
-			    memcmp(f->key, g->key, sizeof(f->key)) == 0)
-				break;
-	if (f == NULL) {
-		/* The view ended, and its opens with it. */
-		if (g->r == 0) {
-			mig__close(g->fd);
-			mig__cache_release(w->d->fs_host->cache, g->key);
-		}
-	} else if (g->r == 0) {
-		q = TAILQ_FIRST(&f->waiters);
-		TAILQ_REMOVE(&f->waiters, q, entry);
-		opened(q, 0, g->fd);
-		/* Checked now: the other waiters get theirs at once. */
-		fetch_end(v, f, 0);
-	} else if (g->r == MIG__ERR(ENOENT)) {
-		f->getting = 0;
-		fetch_begin(v, f);
-	} else {
-		fetch_end(v, f, EIO);
-	}
-	free(g);
-}
-
-/* Gets the object q->key (of size bytes, at q->path) into the cache and
- * calls opened(q, ...) with an fd on it. */
-static void
-object_get(struct view *v, struct freq *q, uint64_t size)
-{
-	struct mig_cache *c = v->d->fs_host->cache;
-	struct fetch *f;
-	struct wget *g;
-	int fd;
-
-	if (size <= GET_ON_LOOP_MAX && mig__cache_get(c, q->key, &fd) == 0) {
-		opened(q, 0, fd);
-		return;
-	}
-	TAILQ_FOREACH(f, &v->fetches, entry)
-		if (memcmp(f->key, q->key, sizeof(f->key)) == 0) {
-			TAILQ_INSERT_TAIL(&f->waiters, q, entry);
-			return;
-		}
-	if ((f = calloc(1, sizeof(*f))) == NULL ||
-	    (f->path = strdup(q->path)) == NULL) {
-		free(f);
-		opened(q, ENOMEM, -1);
-		return;
-	}
-	memcpy(f->key, q->key, sizeof(f->key));
-	f->size = size;
-	TAILQ_INIT(&f->waiters);
-	TAILQ_INSERT_TAIL(&f->waiters, q, entry);
-	TAILQ_INSERT_TAIL(&v->fetches, f, entry);
-	if (size <= GET_ON_LOOP_MAX) {
-		fetch_begin(v, f);
-		return;
-	}
-	if ((g = calloc(1, sizeof(*g))) == NULL) {
-		fetch_end(v, f, ENOMEM);
-		return;
-	}
-	memcpy(g->key, f->key, sizeof(g->key));
-	g->fd = -1;
-	f->getting = 1;
-	mig__pool_queue(v, &g->w, get_work, get_done);
-}
-
-void
-mig__fetches_free(struct view *v)
-{
-	struct fetch *f;
-
-	while ((f = TAILQ_FIRST(&v->fetches)) != NULL)
-		fetch_end(v, f, EIO);
 }
 
 /* ---- open, read, write, close ---- */
@@ -1168,7 +553,7 @@ copy_done(struct vwork *w, struct view *v)
 	/* The view is gone, its FUSE session with it: nobody waits. */
 	if (v == NULL)
 		goto out;
-	if ((n = node_get(v, c->node)) == NULL && c->err == 0)
+	if ((n = mig__node_get(v, c->node)) == NULL && c->err == 0)
 		c->err = ESTALE;
 	if (c->err != 0) {
 		fuse_reply_err(q->req, c->err);
@@ -1255,14 +640,14 @@ done_open(struct freq *q, int err, struct mig_fs_rep *a)
 	mig__known_key(q->v, q->path, &a->attr, a->key);
 	q->node->attr = a->attr;
 	memcpy(q->key, a->key, sizeof(q->key));
-	object_get(q->v, q, (uint64_t)a->attr.st_size);
+	mig__object_get(q->v, q, (uint64_t)a->attr.st_size, opened);
 }
 
 static void
 op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *n = node_get(v, ino);
+	struct node *n = mig__node_get(v, ino);
 	struct known *k;
 	struct freq *q;
 
@@ -1294,7 +679,7 @@ op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 	    S_ISREG(k->attr.st_mode)) {
 		n->attr = k->attr;
 		memcpy(q->key, k->key, sizeof(q->key));
-		object_get(v, q, (uint64_t)k->attr.st_size);
+		mig__object_get(v, q, (uint64_t)k->attr.st_size, opened);
 		return;
 	}
 	ask_path(v, q, MIG_FS_OPEN, done_open);
@@ -1339,258 +724,6 @@ op_write(fuse_req_t req, fuse_ino_t ino, const char *buf, size_t size,
 	fuse_reply_write(req, (size_t)r);
 }
 
-/* ---- a written file goes home ---- */
-
-static void put_start(struct view *v, struct node *n);
-
-static void
-put_end(struct view *v, struct node *n, int err)
-{
-	struct settle *st;
-	struct freq *q;
-
-	n->putting = 0;
-	if (err == 0 && n->dirty && (!TAILQ_EMPTY(&n->flushes) ||
-	    n->settle != NULL) && !v->ending) {
-		put_start(v, n);
-		return;
-	}
-	if (err != 0)
-		mig__log(MIG_LOG_WARN, "%s: not written home: %s", n->path,
-		    strerror(err));
-	while ((q = TAILQ_FIRST(&n->flushes)) != NULL) {
-		TAILQ_REMOVE(&n->flushes, q, entry);
-		fuse_reply_err(q->req, err);
-		mig__freq_free(q);
-	}
-	st = n->settle;
-	n->settle = NULL;
-	if (n->refs == 0 && !n->created) {
-		mig__close(n->wfd);
-		n->wfd = -1;
-		if (n->nlookup == 0)
-			node_free(v, n);
-	}
-	if (st != NULL)
-		mig__view_settle_put(v, st);
-}
-
-/* Past this size a file written home is not also cached here: hashing
- * and copying it would hold a thread of the pool (which the view's
- * invalidations and copies share) for long, for a file that a later job
- * fetches only if it reads it. */
-#define CACHE_WRITTEN_MAX (64 << 20)
-
-/* A file written home, going into the cache on the thread pool. */
-struct wcache {
-	struct vwork w;
-	int fd;               /* a dup of the node's local file */
-};
-
-static void
-cache_work(struct vwork *w)
-{
-	struct wcache *c = (struct wcache *)w;
-	struct mig_cache *cache = w->d->fs_host->cache;
-	uint8_t key[MIG_HASH_BYTES];
-	struct mig_cache_writer *cw;
-	char buf[65536];
-	ssize_t r;
-	off_t off = 0;
-
-	if (mig__hash_fd(c->fd, key, NULL) != 0 || mig__cache_has(cache, key) ||
-	    mig__cache_begin(cache, key, &cw) != 0)
-		return;
-	while ((r = pread(c->fd, buf, sizeof(buf), off)) > 0) {
-		if (mig__cache_write(cw, buf, (size_t)r) != 0) {
-			mig__cache_abort(cw);
-			return;
-		}
-		off += r;
-	}
-	/* Written again meanwhile: the commit finds the hash wrong, and
-	 * nothing is kept. */
-	if (r < 0)
-		mig__cache_abort(cw);
-	else
-		mig__cache_commit(cw);
-}
-
-static void
-cache_done(struct vwork *w, struct view *v)
-{
-	struct wcache *c = (struct wcache *)w;
-
-	mig__close(c->fd);
-	free(c);
-}
-
-/* What was just written home goes into the cache too, so the next job
- * that reads it (the assembler, the linker) fetches nothing. */
-static void
-cache_written(struct view *v, struct node *n)
-{
-	struct wcache *c;
-
-	if (n->attr.st_size > CACHE_WRITTEN_MAX ||
-	    (c = calloc(1, sizeof(*c))) == NULL)
-		return;
-	if ((c->fd = fcntl(n->wfd, F_DUPFD_CLOEXEC, 0)) < 0) {
-		free(c);
-		return;
-	}
-	mig__pool_queue(v, &c->w, cache_work, cache_done);
-}
-
-static void
-done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
-{
-	struct node *n = q->node;
-	struct view *v = q->v;
-
-	if (n->put_err != 0)
-		err = n->put_err;
-	n->put_err = 0;
-	if (err == 0) {
-		mig__known_drop(v, n->path);
-		n->attr = a->attr;
-		/* Home stamped it: the kernel asks again. */
-		mig__inval_attr(v, n->id);
-		if (!n->dirty)
-			cache_written(v, n);
-	}
-	mig__freq_free(q);
-	put_end(v, n, err);
-}
-
-/* PUT_DATA frames unanswered at once, per put: a big file goes out a
- * window at a time, each answer sending the next chunk, so the loop
- * never holds more than this (the link's ping goes on meanwhile). */
-#define PUT_WINDOW 8
-
-static void put_more(struct view *v, struct node *n);
-
-/* PUT_DATA: a failure stops the data, and the commit fails with it. */
-static void
-done_put_data(struct freq *q, int err, struct mig_fs_rep *a)
-{
-	struct node *n = q->node;
-	struct view *v = q->v;
-
-	mig__freq_free(q);
-	if (err != 0 && n->put_err == 0)
-		n->put_err = err;
-	n->put_inflight--;
-	if (!n->put_sending)
-		put_more(v, n);
-}
-
-static void
-put_more(struct view *v, struct node *n)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	char *buf = NULL;
-	struct freq *d;
-	ssize_t r;
-
-	n->put_sending = 1;
-	while (!n->put_all_sent && n->put_inflight < PUT_WINDOW) {
-		if (n->put_err != 0)
-			break;
-		if (buf == NULL && (buf = malloc(MIG_FS_CHUNK)) == NULL) {
-			n->put_err = ENOMEM;
-			break;
-		}
-		if ((r = pread(n->wfd, buf, MIG_FS_CHUNK, n->put_off)) <= 0) {
-			if (r < 0)
-				n->put_err = errno;
-			break;
-		}
-		b.len = 0;
-		if ((d = mig__freq_new(v, NULL)) == NULL ||
-		    proto_put_u32(&b, n->put_id) != 0 ||
-		    proto_put_bytes(&b, buf, (size_t)r) != 0) {
-			mig__freq_free(d);
-			n->put_err = ENOMEM;
-			break;
-		}
-		d->node = n;
-		d->done = done_put_data;
-		n->put_inflight++;
-		n->put_off += r;
-		mig__view_ask(v, d, MIG_FS_PUT_DATA, &b);
-	}
-	/* At the end of the file, or on an error: no more data. */
-	if (!n->put_all_sent && n->put_inflight < PUT_WINDOW)
-		n->put_all_sent = 1;
-	free(buf);
-	n->put_sending = 0;
-	if (!n->put_all_sent || n->put_inflight > 0)
-		goto out;
-	/* Everything answered: commit (home fails it if a chunk failed,
-	 * and an error here fails it with that error). */
-	b.len = 0;
-	if ((d = mig__freq_new(v, NULL)) == NULL ||
-	    proto_put_u32(&b, n->put_id) != 0) {
-		mig__freq_free(d);
-		mig_buf_free(&b);
-		n->put_err = 0;
-		put_end(v, n, ENOMEM);
-		return;
-	}
-	d->node = n;
-	d->done = done_put_commit;
-	mig__view_ask(v, d, MIG_FS_PUT_COMMIT, &b);
- out:
-	mig_buf_free(&b);
-}
-
-static void
-done_put_begin(struct freq *q, int err, struct mig_fs_rep *a)
-{
-	struct node *n = q->node;
-	struct view *v = q->v;
-
-	mig__freq_free(q);
-	if (err != 0) {
-		put_end(v, n, err);
-		return;
-	}
-	n->put_id = a->handle;
-	n->put_off = 0;
-	n->put_inflight = 0;
-	n->put_all_sent = 0;
-	n->put_err = 0;
-	put_more(v, n);
-}
-
-static void
-put_start(struct view *v, struct node *n)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	struct freq *q;
-
-	if (n->detached) {
-		/* Removed meanwhile: nothing to write home. */
-		n->dirty = 0;
-		put_end(v, n, 0);
-		return;
-	}
-	if ((q = mig__freq_new(v, NULL)) == NULL ||
-	    proto_put_str(&b, n->path) != 0 ||
-	    proto_put_u32(&b, (uint32_t)(n->attr.st_mode & 07777)) != 0) {
-		mig__freq_free(q);
-		mig_buf_free(&b);
-		put_end(v, n, ENOMEM);
-		return;
-	}
-	n->putting = 1;
-	n->dirty = 0;
-	q->node = n;
-	q->done = done_put_begin;
-	send_ask(v, q, MIG_FS_PUT_BEGIN, &b, 0);
-}
-
 static void
 flush(fuse_req_t req, struct fuse_file_info *fi, int now)
 {
@@ -1612,7 +745,7 @@ flush(fuse_req_t req, struct fuse_file_info *fi, int now)
 	}
 	TAILQ_INSERT_TAIL(&n->flushes, q, entry);
 	if (!n->putting)
-		put_start(v, n);
+		mig__put_start(v, n);
 }
 
 static void
@@ -1640,53 +773,16 @@ op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 		mig__cache_release(v->d->fs_host->cache, h->key);
 	} else if (--n->refs == 0 && !n->putting && !n->created) {
 		if (n->dirty && !v->ending) {
-			put_start(v, n); /* written through a mapping */
+			mig__put_start(v, n); /* written through a mapping */
 		} else {
 			mig__close(n->wfd);
 			n->wfd = -1;
 			if (n->nlookup == 0)
-				node_free(v, n);
+				mig__node_free(v, n);
 		}
 	}
 	free(h);
 	fuse_reply_err(req, 0);
-}
-
-/* Whether n's job is st's, or one that ended or cannot be told. */
-static int
-settles_with(const struct node *n, const struct settle *st)
-{
-	return n->owner == st->job || n->owner == 0 ||
-	    (kill(n->owner, 0) == -1 && errno == ESRCH);
-}
-
-void
-mig__nodes_settle(struct view *v, struct settle *st)
-{
-	struct node *n, *next;
-
-	for (n = TAILQ_FIRST(&v->created); n != NULL; n = next) {
-		next = TAILQ_NEXT(n, created_entry);
-		if (!settles_with(n, st))
-			continue;
-		TAILQ_REMOVE(&v->created, n, created_entry);
-		n->created = 0;
-		if (n->detached || (!n->dirty && !n->putting)) {
-			/* Removed (a temporary file), or home has it all. */
-			n->dirty = 0;
-			if (n->refs == 0 && !n->putting) {
-				mig__close(n->wfd);
-				n->wfd = -1;
-				if (n->nlookup == 0)
-					node_free(v, n);
-			}
-			continue;
-		}
-		n->settle = st;
-		st->pending++;
-		if (!n->putting)
-			put_start(v, n);
-	}
 }
 
 /* ---- changes, done at home ---- */
@@ -1724,7 +820,7 @@ done_create(struct freq *q, int err, struct mig_fs_rep *a)
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
 	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
-	node_attr(n, &e.attr);
+	mig__node_attr(n, &e.attr);
 	q->fi.fh = (uintptr_t)h;
 	fuse_reply_create(q->req, &e, &q->fi);
  out:
@@ -1808,7 +904,7 @@ op_link(fuse_req_t req, fuse_ino_t ino, fuse_ino_t newparent,
     const char *newname)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *n = node_get(v, ino), *p = node_get(v, newparent);
+	struct node *n = mig__node_get(v, ino), *p = mig__node_get(v, newparent);
 	struct mig_buf b = { NULL, 0, 0 };
 	struct freq *q;
 
@@ -1832,7 +928,7 @@ done_remove(struct freq *q, int err, struct mig_fs_rep *a)
 	if (err == 0)
 		mig__known_drop(q->v, q->path);
 	if (err == 0 && (n = mig__node_by_path(q->v, q->path)) != NULL) {
-		path_unlink(q->v, n);
+		mig__node_detach(q->v, n);
 		n->attr.st_nlink = n->attr.st_nlink > 0 ?
 		    n->attr.st_nlink - 1 : 0;
 	}
@@ -1869,7 +965,7 @@ done_rename(struct freq *q, int err, struct mig_fs_rep *a)
 
 	/* Whole folders may have moved: the view asks home again. */
 	if (err == 0) {
-		nodes_rename(q->v, q->path, q->path2, exchange);
+		mig__nodes_rename(q->v, q->path, q->path2, exchange);
 		mig__absent_drop(q->v, q->path2);
 		mig__absent_rename(q->v, q->path, q->path2, exchange);
 		mig__known_clear(q->v);
@@ -1883,7 +979,7 @@ op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
     fuse_ino_t newparent, const char *newname, unsigned int flags)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *p = node_get(v, parent), *np = node_get(v, newparent);
+	struct node *p = mig__node_get(v, parent), *np = mig__node_get(v, newparent);
 	struct mig_buf b = { NULL, 0, 0 };
 	struct freq *q;
 	int e;
@@ -1894,7 +990,7 @@ op_rename(fuse_req_t req, fuse_ino_t parent, const char *name,
 	}
 	if ((q = freq_path(v, req, p, name)) == NULL)
 		return;
-	if ((e = join(np, newname, &q->path2)) != 0) {
+	if ((e = mig__node_join(np, newname, &q->path2)) != 0) {
 		fuse_reply_err(req, e);
 		mig__freq_free(q);
 		return;
@@ -1912,7 +1008,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
     struct fuse_file_info *fi)
 {
 	struct view *v = fuse_req_userdata(req);
-	struct node *n = node_get(v, ino);
+	struct node *n = mig__node_get(v, ino);
 	struct mig_buf b = { NULL, 0, 0 };
 	uint32_t what = 0;
 	struct freq *q;
@@ -1954,7 +1050,7 @@ op_setattr(fuse_req_t req, fuse_ino_t ino, struct stat *attr, int to_set,
 		if (to_set & FUSE_SET_ATTR_MODE)
 			n->attr.st_mode = (n->attr.st_mode & S_IFMT) |
 			    (attr->st_mode & 07777);
-		node_attr(n, &st);
+		mig__node_attr(n, &st);
 		fuse_reply_attr(req, &st, VIEW_TIMEOUT);
 		return;
 	}

@@ -1,7 +1,10 @@
 /*
  * view.h: the fs role's host half, shared by view.c (the view's life:
- * namespaces, mount, requests to home) and fuse.c (the FUSE operations
- * and the table of nodes). Private to mig-homed.
+ * namespaces, mount, requests to home), fuse.c (the FUSE operations),
+ * nodes.c (the table of nodes), fetch.c (contents into the cache),
+ * writeback.c (written files going home), inval.c (what the kernel
+ * caches, kept true), absent.c, known.c, pool.c and served.c. Private
+ * to mig-homed.
  */
 #ifndef MIG_VIEW_H
 #define MIG_VIEW_H
@@ -66,6 +69,8 @@ struct freq {
 	uint64_t u64;
 	uint32_t u32;
 	void *arg;
+	/* fetch.c: the object for an open is had (fd), or not (err). */
+	void (*got)(struct freq *q, int err, int fd);
 };
 
 /* What a view knows of a path at home without asking (known.c). */
@@ -260,21 +265,48 @@ int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
 
 /* fuse.c */
 extern const struct fuse_lowlevel_ops mig__view_ops;
+
+/* nodes.c */
+/* The node with FUSE id id, or NULL. */
+struct node *mig__node_get(struct view *v, uint64_t id);
 /* The node the path index holds for path, or NULL. */
 struct node *mig__node_by_path(struct view *v, const char *path);
+/* Takes n out of the path index: removed or replaced at home. */
+void mig__node_detach(struct view *v, struct node *n);
+void mig__node_free(struct view *v, struct node *n);
 void mig__nodes_init(struct view *v);
+void mig__nodes_free(struct view *v);
+/* The kernel's entry for n, as (folder node, name within buf, a copy of
+ * n->path), or that of its nearest ancestor in the table. */
+void mig__node_entry(struct view *v, struct node *n, char *buf,
+    uint64_t *parent, const char **name);
+/* The view renamed from to to (exchange: RENAME_EXCHANGE). */
+void mig__nodes_rename(struct view *v, const char *from, const char *to,
+    int exchange);
+/* parent's path joined with name into *out; 0, ENAMETOOLONG or ENOMEM. */
+int mig__node_join(const struct node *parent, const char *name, char **out);
+/* What the kernel is told of n's attributes, into *st. */
+void mig__node_attr(struct node *n, struct stat *st);
+/* The node at path, now with attributes *st, looked up once more; NULL
+ * when out of memory. */
+struct node *mig__node_at(struct view *v, const char *path,
+    const struct stat *st);
+
+/* fetch.c */
+/* Gets the object q->key (of size bytes, at q->path) into the cache,
+ * then calls got(q, 0, fd) with an fd on it that got owns (with the
+ * cache's hold on q->key), or got(q, err, -1). */
+void mig__object_get(struct view *v, struct freq *q, uint64_t size,
+    void (*got)(struct freq *q, int err, int fd));
+/* Fails every open still waiting for an object (the view ends). */
+void mig__fetches_free(struct view *v);
+
+/* writeback.c */
+/* Sends n's local content home (a put); its FLUSHes wait on it. */
+void mig__put_start(struct view *v, struct node *n);
 /* Sends home every file st's job made in the view, and those of jobs
  * that ended before, counting the puts in st->pending. */
 void mig__nodes_settle(struct view *v, struct settle *st);
-void mig__nodes_free(struct view *v);
-/* Fails every open still waiting for an object (the view ends). */
-void mig__fetches_free(struct view *v);
-/* Asks home about every name the kernel holds that the view does not
- * know now, then runs iv (mig__inval_go). */
-void mig__nodes_check(struct view *v, struct inval *iv);
-/* Adds to iv every node and entry the kernel may hold that what the view
- * knows now does not confirm; 0 or ENOMEM. */
-int mig__nodes_stale(struct view *v, struct inval *iv);
 
 /* pool.c */
 /* The view with id, or NULL when it is gone. */
@@ -296,6 +328,12 @@ void mig__inval_free(struct inval *iv);
 /* Adds an item; 0 or ENOMEM. */
 int mig__inval_add(struct inval *iv, uint64_t ino, uint64_t parent,
     const char *name, int pages);
+/* Asks home about every name the kernel holds that the view does not
+ * know now, then runs iv (mig__inval_go). */
+void mig__nodes_check(struct view *v, struct inval *iv);
+/* Adds to iv every node and entry the kernel may hold that what the view
+ * knows now does not confirm; 0 or ENOMEM. */
+int mig__nodes_stale(struct view *v, struct inval *iv);
 /* Tells the kernel, off the loop (a notify may wait on a lock a FUSE
  * request holds, and only the loop answers those), then calls
  * iv->fn(iv->arg, v, NULL) on the loop, or with why if the view failed
