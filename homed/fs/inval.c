@@ -2,8 +2,9 @@
  * inval.c: what the kernel caches of a served view, forgotten at each
  * served job's arrival. The kernel keeps entries and attributes for
  * VIEW_TIMEOUT and a file's pages while its content is unchanged
- * (fuse.c). When a job arrives, home is asked about each name the kernel
- * holds that the job's prime does not cover (mig__nodes_check); then
+ * (fuse.c, files.c). When a job arrives, home is asked about each name
+ * the kernel holds that the job's prime does not cover
+ * (mig__nodes_check, here with the rest of the checks); then
  * every node whose attributes the kernel holds in another version than
  * home's now is invalidated, with its pages, and every entry whose name
  * is gone or of another kind is dropped (mig__nodes_stale). The job
@@ -241,8 +242,9 @@ mig__nodes_stale(struct view *v, struct inval *iv)
 			parent = 0;
 			name = NULL;
 			buf = NULL;
-			/* The name still leads to a node of this kind (node_at
-			 * keeps it): the entry holds, the attributes do not.
+			/* The name still leads to a node of this kind
+			 * (mig__node_at keeps it): the entry holds, the
+			 * attributes do not.
 			 * A name not known now was checked at home
 			 * (mig__nodes_check, n->gone) and changed in the view
 			 * since, which the kernel saw. The kernel detaches the

@@ -178,7 +178,8 @@ path_under(const char *path, const char *base, size_t bl)
  * belongs to the file, which moved with it).
  */
 void
-mig__nodes_rename(struct view *v, const char *from, const char *to, int exchange)
+mig__nodes_rename(struct view *v, const char *from, const char *to,
+    int exchange)
 {
 	size_t fl = strlen(from), tl = strlen(to), cap = 0, k = 0;
 	struct node *n, **moved = NULL, **m;
@@ -274,7 +275,8 @@ mig__node_at(struct view *v, const char *path, const struct stat *st)
 	if (n == NULL && (n = node_add(v, path, 0)) == NULL)
 		return NULL;
 	mig__absent_drop(v, path);
-	/* Written here: the local content's attributes win (node_attr). */
+	/* Written here: the local content's attributes win
+	 * (mig__node_attr). */
 	n->attr = *st;
 	n->gone = 0;
 	n->nlookup++;

@@ -36,7 +36,7 @@ struct node {
 	int dirty;            /* written since the last put began */
 	int putting;          /* a put is on its way home */
 	/* The put on its way: home's handle, what is sent, what is still
-	 * unanswered (a window, fuse.c put_more), and the first error. */
+	 * unanswered (a window, writeback.c put_more), and the first error. */
 	uint32_t put_id;
 	off_t put_off;
 	int put_inflight;
@@ -210,7 +210,7 @@ int mig__view_tmpfile(struct view *v);
  * /sys, /run, the runtime dir) or above one: the kernel's entry for it
  * must stay, as dropping it would detach the mount. */
 int mig__view_pinned(const struct view *v, const char *path);
-/* fuse.c: a put st waited for ended; the last one ends st. */
+/* writeback.c: a put st waited for ended; the last one ends st. */
 void mig__view_settle_put(struct view *v, struct settle *st);
 /* The job a process in the view belongs to: its ancestor that is the
  * daemon's child, the job's subreaper (spawn.c); 0 when none is. */
@@ -265,6 +265,57 @@ int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
 
 /* fuse.c */
 extern const struct fuse_lowlevel_ops mig__view_ops;
+
+/* files.c, dirs.c: their FUSE operations, for fuse.c's table. */
+void mig__op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mig__op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi);
+void mig__op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+    size_t size, off_t off, struct fuse_file_info *fi);
+void mig__op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mig__op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi);
+void mig__op_release(fuse_req_t req, fuse_ino_t ino,
+    struct fuse_file_info *fi);
+void mig__op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+    mode_t mode, struct fuse_file_info *fi);
+void mig__op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+    mode_t mode, dev_t rdev);
+void mig__op_opendir(fuse_req_t req, fuse_ino_t ino,
+    struct fuse_file_info *fi);
+void mig__op_releasedir(fuse_req_t req, fuse_ino_t ino,
+    struct fuse_file_info *fi);
+void mig__op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi);
+
+/* ask.c */
+/* A request about parent's path (name NULL) or name in it, with
+ * q->node = parent; NULL when it is answered already (ENOMEM,
+ * ENAMETOOLONG). */
+struct freq *mig__freq_path(struct view *v, fuse_req_t req,
+    struct node *parent, const char *name);
+/* The same for folder node id parent (ESTALE when it is gone). */
+struct freq *mig__freq_entry(fuse_req_t req, fuse_ino_t parent,
+    const char *name);
+/* Appends path to b; on failure answers ENOMEM, frees q and b, and
+ * returns -1. */
+int mig__freq_payload(struct freq *q, struct mig_buf *b, const char *path);
+/* Sends q (op, payload b) if b was built whole (failed is 0), else
+ * answers ENOMEM; b is freed either way. */
+void mig__freq_send(struct view *v, struct freq *q, uint16_t op,
+    struct mig_buf *b, int failed);
+/* Asks op about q->path alone; done gets the answer. */
+void mig__freq_ask(struct view *v, struct freq *q, uint16_t op,
+    void (*done)(struct freq *, int, struct mig_fs_rep *));
+/* Replies to q's request with n's entry. */
+void mig__reply_entry(struct freq *q, struct node *n);
+/* A lookup of a name that is not there (err): an entry the kernel keeps
+ * when absent.c records it, else the error. */
+void mig__reply_absent(struct freq *q, int err);
+/* The node at q->path, with attributes *st; NULL (answered) on failure. */
+struct node *mig__entry_node(struct freq *q, const struct stat *st);
+/* An answer with attributes that names a node: replies its entry. */
+void mig__done_entry(struct freq *q, int err, struct mig_fs_rep *a);
 
 /* nodes.c */
 /* The node with FUSE id id, or NULL. */
