@@ -817,8 +817,9 @@ void mig__fs_host_init(struct homed *d);
 /* Ends every view (the daemon stops). */
 void mig__fs_host_stop(struct homed *d);
 void mig__fs_host_free(struct homed *d);
-/* 1 when this host can run jobs in a served view (the probe, run once);
- * else 0, with the reason in *why. */
+/* fs/served.c: 1 when this host can run jobs in a served view (the
+ * probe, run once, off the loop), or may (its answer is not in yet: the
+ * view waits for it); else 0, with the reason in *why. */
 int mig__fs_served(struct homed *d, const char **why);
 /* Job id of home link l runs in that link's view: calls fn(arg, v, NULL)
  * once the view is ready (at once if it is), or fn(arg, NULL, why) if it

@@ -15,7 +15,8 @@
  * answered by the kernel alone. A name the view itself makes is the
  * kernel's own business (its entry turns positive), and leaves the
  * table here (mig__absent_drop); a folder the view renames takes its
- * names with it (mig__absent_rename), as the kernel's entries go along.
+ * names with it (mig__absent_rename), as the kernel's entries go along,
+ * and two folders the view exchanges trade theirs.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -98,15 +99,18 @@ under(const char *path, const char *from, size_t fl)
 }
 
 void
-mig__absent_rename(struct view *v, const char *from, const char *to)
+mig__absent_rename(struct view *v, const char *from, const char *to,
+    int exchange)
 {
 	struct absent *moved = NULL, *a, **ap;
-	size_t fl = strlen(from);
+	size_t fl = strlen(from), tl = strlen(to);
 	char *p;
+	int r;
 
 	for (size_t b = 0; b < NODE_BUCKETS && v->nabsent > 0; b++)
 		for (ap = &v->absent[b]; (a = *ap) != NULL;) {
-			if (!under(a->path, from, fl)) {
+			if (!under(a->path, from, fl) &&
+			    !(exchange && under(a->path, to, tl))) {
 				ap = &a->next;
 				continue;
 			}
@@ -118,8 +122,13 @@ mig__absent_rename(struct view *v, const char *from, const char *to)
 		moved = a->next;
 		v->nabsent--;
 		/* One that cannot be renamed is left to the kernel's
-		 * timeout: mig__absent_stale could not drop it either. */
-		if (asprintf(&p, "%s%s", to, a->path + fl) != -1) {
+		 * timeout: mig__absent_stale could not drop it either. An
+		 * exchange's names trade places. */
+		if (under(a->path, from, fl))
+			r = asprintf(&p, "%s%s", to, a->path + fl);
+		else
+			r = asprintf(&p, "%s%s", from, a->path + tl);
+		if (r != -1) {
 			mig__absent_add(v, p);
 			free(p);
 		}

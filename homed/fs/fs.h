@@ -190,9 +190,27 @@ struct mig_fs_probe_opts {
 };
 
 /* Returns 0 with the answer in *out, or an error if the probe itself
- * could not run (fork failed). */
+ * could not run (fork failed). Waits for its child (waitpid): for tests
+ * and tools; mig-homed runs the two halves below. */
 int mig__fs_probe(struct mig_fs_probe *out);
 int mig__fs_probe_with(const struct mig_fs_probe_opts *o,
+    struct mig_fs_probe *out);
+
+/* A probe under way: its child, and the pipe its report comes on. */
+struct mig_fs_probe_run {
+	struct mig_fs_probe_opts o;
+	pid_t pid;
+	int fd;
+};
+
+/* Forks the probe's child with forkfn (fork, or a daemon's own) and
+ * returns at once: 0 with run->pid to be reaped by the caller, or an
+ * error (nothing is left open). The options' strings must outlive run. */
+int mig__fs_probe_start(const struct mig_fs_probe_opts *o,
+    pid_t (*forkfn)(void), struct mig_fs_probe_run *run);
+/* Once run->pid was reaped: the answer into *out; closes run's pipe.
+ * Never blocks (the child's end closed the pipe). */
+void mig__fs_probe_finish(struct mig_fs_probe_run *run,
     struct mig_fs_probe *out);
 
 /* wire.c */

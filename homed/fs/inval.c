@@ -2,8 +2,9 @@
  * inval.c: what the kernel caches of a served view, forgotten at each
  * served job's arrival. The kernel keeps entries and attributes for
  * VIEW_TIMEOUT and a file's pages while its content is unchanged
- * (fuse.c). When a job arrives, home is asked about each name the kernel
- * holds that the job's prime does not cover (mig__nodes_check); then
+ * (fuse.c, files.c). When a job arrives, home is asked about each name
+ * the kernel holds that the job's prime does not cover
+ * (mig__nodes_check, here with the rest of the checks); then
  * every node whose attributes the kernel holds in another version than
  * home's now is invalidated, with its pages, and every entry whose name
  * is gone or of another kind is dropped (mig__nodes_stale). The job
@@ -21,6 +22,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "view.h"
 
@@ -145,4 +147,138 @@ mig__inval_attr(struct view *v, uint64_t ino)
 {
 	if (v->se != NULL && v->state == VIEW_READY)
 		fuse_lowlevel_notify_inval_inode(v->se, ino, -1, 0);
+}
+
+/* ---- what the kernel holds, checked ---- */
+
+static void
+check_end(struct inval *iv)
+{
+	if (--iv->asking == 0)
+		mig__inval_go(iv);
+}
+
+/* Home's lstat of a name the kernel holds. The verdict is kept in the
+ * node too: the view's own changes may drop what it knows of the path
+ * before the job's check ends (mig__known_drop, a rename's clear). */
+static void
+done_check(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct inval *iv = q->arg;
+	struct node *n = mig__node_by_path(q->v, q->path);
+
+	if (err == 0)
+		mig__known_attr(q->v, q->path, 0, &a->attr);
+	else if (err == ENOENT || err == ENOTDIR)
+		mig__known_attr(q->v, q->path, err, NULL);
+	if (n != NULL && (err != 0 ||
+	    ((a->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0))
+		n->gone = 1;
+	mig__freq_free(q);
+	check_end(iv);
+}
+
+void
+mig__nodes_check(struct view *v, struct inval *iv)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct known *k;
+	struct freq *q;
+	struct node *n;
+
+	/* Held while the table is walked: an answer that comes at once
+	 * must not end the check. */
+	iv->asking = 1;
+	for (size_t i = 0; i < NODE_BUCKETS; i++)
+		for (n = v->by_id[i]; n != NULL; n = n->next_id) {
+			if (n->id == FUSE_ROOT_ID || n->nlookup == 0 ||
+			    n->detached || mig__view_pinned(v, n->path))
+				continue;
+			if ((k = mig__known_get(v, n->path)) != NULL) {
+				if (k->err != 0 || ((k->attr.st_mode ^
+				    n->attr.st_mode) & S_IFMT) != 0)
+					n->gone = 1;
+				continue;
+			}
+			b.len = 0;
+			if ((q = mig__freq_new(v, NULL)) == NULL ||
+			    (q->path = strdup(n->path)) == NULL ||
+			    proto_put_str(&b, q->path) != 0) {
+				/* Unknown: its entry is dropped. */
+				mig__freq_free(q);
+				continue;
+			}
+			q->arg = iv;
+			q->done = done_check;
+			iv->asking++;
+			mig__view_ask(v, q, MIG_FS_LSTAT, &b);
+		}
+	mig_buf_free(&b);
+	check_end(iv);
+}
+
+int
+mig__nodes_stale(struct view *v, struct inval *iv)
+{
+	struct node *n;
+	struct known *k;
+	const char *name;
+	uint64_t parent;
+	char *buf;
+	int same, pages, r;
+
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		for (n = v->by_id[b]; n != NULL; n = n->next_id) {
+			same = n->has_told && n->wfd < 0 && !n->detached &&
+			    mig__known_same(v, n->path, &n->told);
+			if (same)
+				continue;
+			/* Its pages may be another version's: the next open
+			 * drops them too. A link's target is its page. */
+			pages = S_ISREG(n->attr.st_mode) && n->wfd < 0;
+			if (pages)
+				n->has_key = 0;
+			pages = pages || S_ISLNK(n->attr.st_mode);
+			parent = 0;
+			name = NULL;
+			buf = NULL;
+			/* The name still leads to a node of this kind
+			 * (mig__node_at keeps it): the entry holds, the
+			 * attributes do not.
+			 * A name not known now was checked at home
+			 * (mig__nodes_check, n->gone) and changed in the view
+			 * since, which the kernel saw. The kernel detaches the
+			 * mounts under an entry it drops: the view's own mount
+			 * points keep theirs. */
+			k = mig__known_get(v, n->path);
+			if (n->id != FUSE_ROOT_ID && n->nlookup > 0 &&
+			    !n->detached && !mig__view_pinned(v, n->path) &&
+			    (n->gone || (k != NULL && (k->err != 0 ||
+			    ((k->attr.st_mode ^ n->attr.st_mode) & S_IFMT) != 0)))) {
+				n->gone = 0;
+				if ((buf = strdup(n->path)) == NULL)
+					return ENOMEM;
+				mig__node_entry(v, n, buf, &parent, &name);
+				/* An ancestor's entry, when the folder is not in
+				 * the table: it must not hold a mount either. */
+				if (name != NULL) {
+					char *p = strndup(n->path, (size_t)(name -
+					    buf) + strlen(name));
+					if (p == NULL) {
+						free(buf);
+						return ENOMEM;
+					}
+					if (mig__view_pinned(v, p)) {
+						parent = 0;
+						name = NULL;
+					}
+					free(p);
+				}
+			}
+			r = mig__inval_add(iv, n->id, parent, name, pages);
+			free(buf);
+			if (r != 0)
+				return r;
+		}
+	return mig__absent_stale(v, iv);
 }

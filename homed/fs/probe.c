@@ -3,7 +3,9 @@
  * what a served view will do, step by step, and reports the first step
  * that failed; the parent turns that into a sentence, with the sysctls
  * and kernel version that usually explain it. Knobs are only read to
- * explain a failure: what decides is the attempt.
+ * explain a failure: what decides is the attempt. The caller forks and
+ * reaps the child (mig-homed as it does all its children), so nothing
+ * here waits for it but mig__fs_probe_with.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -253,54 +255,47 @@ explain(const struct mig_fs_probe_opts *o, const struct report *rep,
 }
 
 int
-mig__fs_probe_with(const struct mig_fs_probe_opts *given,
-    struct mig_fs_probe *out)
+mig__fs_probe_start(const struct mig_fs_probe_opts *given,
+    pid_t (*forkfn)(void), struct mig_fs_probe_run *run)
 {
-	struct mig_fs_probe_opts o = { "/dev/fuse", "/proc/sys", "/tmp" };
-	struct report rep = { 0, 0 };
 	char uid_map[64], gid_map[64];
-	int p[2] = { -1, -1 }, st, r = MIG_EINTERNAL;
-	pid_t pid = -1;
-	ssize_t got;
+	int p[2] = { -1, -1 }, r = MIG_EINTERNAL;
+	pid_t pid;
 
-	memset(out, 0, sizeof(*out));
+	run->o.fuse_dev = "/dev/fuse";
+	run->o.sysctl = "/proc/sys";
+	run->o.mnt = "/tmp";
+	run->pid = -1;
+	run->fd = -1;
 	if (given != NULL) {
 		if (given->fuse_dev != NULL)
-			o.fuse_dev = given->fuse_dev;
+			run->o.fuse_dev = given->fuse_dev;
 		if (given->sysctl != NULL)
-			o.sysctl = given->sysctl;
+			run->o.sysctl = given->sysctl;
 		if (given->mnt != NULL)
-			o.mnt = given->mnt;
+			run->o.mnt = given->mnt;
 	}
 	/* Everything the child needs is made before the fork: it may only
 	 * make system calls (the parent may have threads). */
 	snprintf(uid_map, sizeof(uid_map), "0 %u 1\n", (unsigned)geteuid());
 	snprintf(gid_map, sizeof(gid_map), "0 %u 1\n", (unsigned)getegid());
-	if (pipe2(p, O_CLOEXEC) != 0) {
+	/* Non-blocking: once the child has ended, a read says at once
+	 * whether its report came (a small write never waits). */
+	if (pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) {
 		r = MIG__ERR(errno);
 		goto out;
 	}
-	if ((pid = fork()) < 0) {
+	if ((pid = forkfn()) < 0) {
 		r = MIG__ERR(errno);
 		goto out;
 	}
 	if (pid == 0) {
 		close(p[0]);
-		child(p[1], o.fuse_dev, o.mnt, uid_map, gid_map);
+		child(p[1], run->o.fuse_dev, run->o.mnt, uid_map, gid_map);
 	}
-	mig__close(p[1]);
-	p[1] = -1;
-	do {
-		got = read(p[0], &rep, sizeof(rep));
-	} while (got < 0 && errno == EINTR);
-	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
-		;
-	if (got != (ssize_t)sizeof(rep))
-		rep.stage = 0; /* the child died before it could say */
-	if (rep.stage == ST_DONE)
-		out->served = 1;
-	else
-		explain(&o, &rep, out);
+	run->pid = pid;
+	run->fd = p[0];
+	p[0] = -1;
 	r = 0;
  out:
 	if (p[0] >= 0)
@@ -308,6 +303,44 @@ mig__fs_probe_with(const struct mig_fs_probe_opts *given,
 	if (p[1] >= 0)
 		mig__close(p[1]);
 	return r;
+}
+
+void
+mig__fs_probe_finish(struct mig_fs_probe_run *run, struct mig_fs_probe *out)
+{
+	struct report rep = { 0, 0 };
+	ssize_t got;
+
+	memset(out, 0, sizeof(*out));
+	/* The child has ended: its report is in the pipe, or never came. */
+	do {
+		got = read(run->fd, &rep, sizeof(rep));
+	} while (got < 0 && errno == EINTR);
+	if (got != (ssize_t)sizeof(rep))
+		rep.stage = 0; /* the child died before it could say */
+	if (rep.stage == ST_DONE)
+		out->served = 1;
+	else
+		explain(&run->o, &rep, out);
+	mig__close(run->fd);
+	run->fd = -1;
+	run->pid = -1;
+}
+
+int
+mig__fs_probe_with(const struct mig_fs_probe_opts *given,
+    struct mig_fs_probe *out)
+{
+	struct mig_fs_probe_run run;
+	int r, st;
+
+	memset(out, 0, sizeof(*out));
+	if ((r = mig__fs_probe_start(given, fork, &run)) != 0)
+		return r;
+	while (waitpid(run.pid, &st, 0) < 0 && errno == EINTR)
+		;
+	mig__fs_probe_finish(&run, out);
+	return 0;
 }
 
 int

@@ -620,6 +620,24 @@ view_start(struct view *v)
 	mig__close(sp[1]);
 }
 
+void
+mig__views_probed(struct homed *d)
+{
+	struct fs_host *h = d->fs_host;
+	struct view *v;
+
+	TAILQ_FOREACH(v, &h->views, entry) {
+		if (v->state != VIEW_STARTING || v->keeper != 0 ||
+		    v->ctlfd >= 0)
+			continue;
+		if (h->probe.served)
+			view_start(v);
+		else
+			view_failed(v, "served mode is unavailable here: %s",
+			    h->probe.why);
+	}
+}
+
 static void
 prime_free(struct fs_host *h, struct prime *pr)
 {
@@ -705,6 +723,7 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 			return;
 		}
 		v->d = d;
+		v->id = ++d->fs_host->next_view;
 		v->link = l;
 		v->state = VIEW_STARTING;
 		v->userfd = v->mntfd = v->fusefd = v->ctlfd = -1;
@@ -715,7 +734,9 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 		TAILQ_INIT(&v->settles);
 		mig__nodes_init(v);
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
-		view_start(v);
+		/* Else it starts once the probe answers (mig__views_probed). */
+		if (mig__fs_probed(d))
+			view_start(v);
 	}
 	view_placed(v, l, id);
 	if (v->state == VIEW_READY) {
@@ -832,24 +853,6 @@ on_fs_rep(struct link *l, const struct mig_frame *f)
 	mig__fs_rep_free(&a);
 }
 
-/* Tells each home how its jobs will see its files here (mig hosts). */
-static void
-on_link_up(struct link *l)
-{
-	struct homed *d = l->d;
-	struct mig_buf b = { NULL, 0, 0 };
-	const char *why = "shared in its hosts file";
-	int served = 0;
-
-	if (d->files != MIG_FILES_SHARED)
-		served = mig__fs_served(d, &why);
-	if (proto_put_u32(&b, d->files) == 0 &&
-	    proto_put_u32(&b, (uint32_t)served) == 0 &&
-	    proto_put_str(&b, served ? "" : why) == 0)
-		mig__link_send(l, MIG_M_FS_MODE, 0, 0, b.data, b.len);
-	mig_buf_free(&b);
-}
-
 static void
 on_link_down(struct link *l, int code, const char *why)
 {
@@ -862,30 +865,10 @@ on_link_down(struct link *l, int code, const char *why)
 		view_end(v);
 }
 
-int
-mig__fs_served(struct homed *d, const char **why)
-{
-	struct fs_host *h = d->fs_host;
-
-	if (!h->probed) {
-		if (mig__fs_probe(&h->probe) != 0) {
-			h->probe.served = 0;
-			strlcpy(h->probe.why, "the probe could not run",
-			    sizeof(h->probe.why));
-		}
-		h->probed = 1;
-		mig__log(MIG_LOG_INFO, "served mode %s%s", h->probe.served ?
-		    "available" : "unavailable: ", h->probe.served ? "" :
-		    h->probe.why);
-	}
-	*why = h->probe.why;
-	return h->probe.served;
-}
-
 void
 mig__fs_host_init(struct homed *d)
 {
-	static const struct watcher w = { .link_up = on_link_up,
+	static const struct watcher w = { .link_up = mig__fs_link_up,
 		.link_down = on_link_down };
 	struct fs_host *h;
 

@@ -1,7 +1,10 @@
 /*
  * view.h: the fs role's host half, shared by view.c (the view's life:
- * namespaces, mount, requests to home) and fuse.c (the FUSE operations
- * and the table of nodes). Private to mig-homed.
+ * namespaces, mount, requests to home), fuse.c (the FUSE operations),
+ * nodes.c (the table of nodes), fetch.c (contents into the cache),
+ * writeback.c (written files going home), inval.c (what the kernel
+ * caches, kept true), absent.c, known.c, pool.c and served.c. Private
+ * to mig-homed.
  */
 #ifndef MIG_VIEW_H
 #define MIG_VIEW_H
@@ -33,7 +36,7 @@ struct node {
 	int dirty;            /* written since the last put began */
 	int putting;          /* a put is on its way home */
 	/* The put on its way: home's handle, what is sent, what is still
-	 * unanswered (a window, fuse.c put_more), and the first error. */
+	 * unanswered (a window, writeback.c put_more), and the first error. */
 	uint32_t put_id;
 	off_t put_off;
 	int put_inflight;
@@ -66,6 +69,8 @@ struct freq {
 	uint64_t u64;
 	uint32_t u32;
 	void *arg;
+	/* fetch.c: the object for an open is had (fd), or not (err). */
+	void (*got)(struct freq *q, int err, int fd);
 };
 
 /* What a view knows of a path at home without asking (known.c). */
@@ -115,6 +120,7 @@ struct view_waiter {
 struct view {
 	TAILQ_ENTRY(view) entry;
 	struct homed *d;
+	uint64_t id;          /* names it across a loop turn (pool.c) */
 	struct link *link;    /* NULL once the link is gone */
 	enum view_state state;
 	char why[256];
@@ -170,10 +176,22 @@ struct inval {
 struct fs_host {
 	TAILQ_HEAD(, view) views;
 	struct mig_fs_probe probe;
-	int probed;
+	int probed;           /* probe holds the answer */
+	int probing;          /* prun's child runs (served.c) */
+	struct mig_fs_probe_run prun;
 	struct mig_cache *cache;
 	char tmpdir[PATH_MAX];
 	TAILQ_HEAD(, prime) primes;
+	uint64_t next_view;   /* the last view's id */
+};
+
+/* Work for the thread pool on behalf of a view (pool.c). */
+struct vwork {
+	uv_work_t req;
+	struct homed *d;
+	uint64_t view;        /* the view's id */
+	void (*fn)(struct vwork *w);
+	void (*done)(struct vwork *w, struct view *v);
 };
 
 /* view.c */
@@ -192,13 +210,23 @@ int mig__view_tmpfile(struct view *v);
  * /sys, /run, the runtime dir) or above one: the kernel's entry for it
  * must stay, as dropping it would detach the mount. */
 int mig__view_pinned(const struct view *v, const char *path);
-/* fuse.c: a put st waited for ended; the last one ends st. */
+/* writeback.c: a put st waited for ended; the last one ends st. */
 void mig__view_settle_put(struct view *v, struct settle *st);
 /* The job a process in the view belongs to: its ancestor that is the
  * daemon's child, the job's subreaper (spawn.c); 0 when none is. */
 pid_t mig__view_job_of(pid_t pid);
 /* inval.c: an invalidation run ended (after its job was told). */
 void mig__view_inval_done(struct view *v);
+/* served.c: the probe answered; the views that waited for it start, or
+ * fail with its reason. */
+void mig__views_probed(struct homed *d);
+
+/* served.c */
+/* The watcher's link_up: tells home this host's mode (MIG_M_FS_MODE),
+ * at once or when the probe answers. */
+void mig__fs_link_up(struct link *l);
+/* Whether the probe has answered. */
+int mig__fs_probed(struct homed *d);
 
 /* absent.c */
 /* path was looked up and is absent: 1 when the kernel may keep that
@@ -206,8 +234,10 @@ void mig__view_inval_done(struct view *v);
 int mig__absent_add(struct view *v, const char *path);
 /* The view made path: the kernel's entry for it is no longer absent. */
 void mig__absent_drop(struct view *v, const char *path);
-/* The view renamed from to to: the names under from moved along. */
-void mig__absent_rename(struct view *v, const char *from, const char *to);
+/* The view renamed from to to: the names under from moved along; with
+ * exchange (RENAME_EXCHANGE) those under to moved to from. */
+void mig__absent_rename(struct view *v, const char *from, const char *to,
+    int exchange);
 /* Adds to iv every absent name the prime (the known table) does not
  * confirm, and forgets it; 0 or ENOMEM. */
 int mig__absent_stale(struct view *v, struct inval *iv);
@@ -235,19 +265,110 @@ int mig__known_prime(struct view *v, const uint8_t *p, size_t len);
 
 /* fuse.c */
 extern const struct fuse_lowlevel_ops mig__view_ops;
+
+/* files.c, dirs.c: their FUSE operations, for fuse.c's table. */
+void mig__op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mig__op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi);
+void mig__op_write(fuse_req_t req, fuse_ino_t ino, const char *buf,
+    size_t size, off_t off, struct fuse_file_info *fi);
+void mig__op_flush(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi);
+void mig__op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
+    struct fuse_file_info *fi);
+void mig__op_release(fuse_req_t req, fuse_ino_t ino,
+    struct fuse_file_info *fi);
+void mig__op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
+    mode_t mode, struct fuse_file_info *fi);
+void mig__op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
+    mode_t mode, dev_t rdev);
+void mig__op_opendir(fuse_req_t req, fuse_ino_t ino,
+    struct fuse_file_info *fi);
+void mig__op_releasedir(fuse_req_t req, fuse_ino_t ino,
+    struct fuse_file_info *fi);
+void mig__op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
+    struct fuse_file_info *fi);
+
+/* ask.c */
+/* A request about parent's path (name NULL) or name in it, with
+ * q->node = parent; NULL when it is answered already (ENOMEM,
+ * ENAMETOOLONG). */
+struct freq *mig__freq_path(struct view *v, fuse_req_t req,
+    struct node *parent, const char *name);
+/* The same for folder node id parent (ESTALE when it is gone). */
+struct freq *mig__freq_entry(fuse_req_t req, fuse_ino_t parent,
+    const char *name);
+/* Appends path to b; on failure answers ENOMEM, frees q and b, and
+ * returns -1. */
+int mig__freq_payload(struct freq *q, struct mig_buf *b, const char *path);
+/* Sends q (op, payload b) if b was built whole (failed is 0), else
+ * answers ENOMEM; b is freed either way. */
+void mig__freq_send(struct view *v, struct freq *q, uint16_t op,
+    struct mig_buf *b, int failed);
+/* Asks op about q->path alone; done gets the answer. */
+void mig__freq_ask(struct view *v, struct freq *q, uint16_t op,
+    void (*done)(struct freq *, int, struct mig_fs_rep *));
+/* Replies to q's request with n's entry. */
+void mig__reply_entry(struct freq *q, struct node *n);
+/* A lookup of a name that is not there (err): an entry the kernel keeps
+ * when absent.c records it, else the error. */
+void mig__reply_absent(struct freq *q, int err);
+/* The node at q->path, with attributes *st; NULL (answered) on failure. */
+struct node *mig__entry_node(struct freq *q, const struct stat *st);
+/* An answer with attributes that names a node: replies its entry. */
+void mig__done_entry(struct freq *q, int err, struct mig_fs_rep *a);
+
+/* nodes.c */
+/* The node with FUSE id id, or NULL. */
+struct node *mig__node_get(struct view *v, uint64_t id);
 /* The node the path index holds for path, or NULL. */
 struct node *mig__node_by_path(struct view *v, const char *path);
+/* Takes n out of the path index: removed or replaced at home. */
+void mig__node_detach(struct view *v, struct node *n);
+void mig__node_free(struct view *v, struct node *n);
 void mig__nodes_init(struct view *v);
+void mig__nodes_free(struct view *v);
+/* The kernel's entry for n, as (folder node, name within buf, a copy of
+ * n->path), or that of its nearest ancestor in the table. */
+void mig__node_entry(struct view *v, struct node *n, char *buf,
+    uint64_t *parent, const char **name);
+/* The view renamed from to to (exchange: RENAME_EXCHANGE). */
+void mig__nodes_rename(struct view *v, const char *from, const char *to,
+    int exchange);
+/* parent's path joined with name into *out; 0, ENAMETOOLONG or ENOMEM. */
+int mig__node_join(const struct node *parent, const char *name, char **out);
+/* What the kernel is told of n's attributes, into *st. */
+void mig__node_attr(struct node *n, struct stat *st);
+/* The node at path, now with attributes *st, looked up once more; NULL
+ * when out of memory. */
+struct node *mig__node_at(struct view *v, const char *path,
+    const struct stat *st);
+
+/* fetch.c */
+/* Gets the object q->key (of size bytes, at q->path) into the cache,
+ * then calls got(q, 0, fd) with an fd on it that got owns (with the
+ * cache's hold on q->key), or got(q, err, -1). */
+void mig__object_get(struct view *v, struct freq *q, uint64_t size,
+    void (*got)(struct freq *q, int err, int fd));
+/* Fails every open still waiting for an object (the view ends). */
+void mig__fetches_free(struct view *v);
+
+/* writeback.c */
+/* Sends n's local content home (a put); its FLUSHes wait on it. */
+void mig__put_start(struct view *v, struct node *n);
 /* Sends home every file st's job made in the view, and those of jobs
  * that ended before, counting the puts in st->pending. */
 void mig__nodes_settle(struct view *v, struct settle *st);
-void mig__nodes_free(struct view *v);
-/* Asks home about every name the kernel holds that the view does not
- * know now, then runs iv (mig__inval_go). */
-void mig__nodes_check(struct view *v, struct inval *iv);
-/* Adds to iv every node and entry the kernel may hold that what the view
- * knows now does not confirm; 0 or ENOMEM. */
-int mig__nodes_stale(struct view *v, struct inval *iv);
+
+/* pool.c */
+/* The view with id, or NULL when it is gone. */
+struct view *mig__view_by_id(struct homed *d, uint64_t id);
+/* Runs fn(w) on the thread pool, then done(w, v) on the loop, with v
+ * the view looked up again (NULL when it ended meanwhile). w is the
+ * caller's until done, which frees it; fn must touch no view, node or
+ * link, only what w carries (and the object cache, which has a lock). */
+void mig__pool_queue(struct view *v, struct vwork *w,
+    void (*fn)(struct vwork *w),
+    void (*done)(struct vwork *w, struct view *v));
 
 /* inval.c */
 /* Entry and attribute timeouts given to the kernel: the view invalidates
@@ -258,6 +379,12 @@ void mig__inval_free(struct inval *iv);
 /* Adds an item; 0 or ENOMEM. */
 int mig__inval_add(struct inval *iv, uint64_t ino, uint64_t parent,
     const char *name, int pages);
+/* Asks home about every name the kernel holds that the view does not
+ * know now, then runs iv (mig__inval_go). */
+void mig__nodes_check(struct view *v, struct inval *iv);
+/* Adds to iv every node and entry the kernel may hold that what the view
+ * knows now does not confirm; 0 or ENOMEM. */
+int mig__nodes_stale(struct view *v, struct inval *iv);
 /* Tells the kernel, off the loop (a notify may wait on a lock a FUSE
  * request holds, and only the loop answers those), then calls
  * iv->fn(iv->arg, v, NULL) on the loop, or with why if the view failed

@@ -271,6 +271,79 @@ kind is a folder"
 	expect_eq "second job" "$output" "late"
 }
 
+@test "served: renameat2(RENAME_EXCHANGE) in a job swaps both names, in the job, in the next job and at home" {
+	home_dir
+	cd "$HDIR"
+	printf 'apple\n' >a
+	printf 'banana split\n' >b
+	# The job reads a and b (the kernel keeps their nodes, attributes
+	# and pages), writes a new file n, exchanges a with b and n with a,
+	# then reads all three again by name and through the files it held
+	# open across the exchanges.
+	cat >"$HDIR/swap.py" <<'PY'
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def exchange(x, y):
+    if libc.renameat2(-100, x.encode(), -100, y.encode(), 2) != 0:
+        e = ctypes.get_errno()
+        raise OSError(e, os.strerror(e), x)
+def read(name):
+    with open(name) as f:
+        return f.read().strip()
+print(read("a"), read("b"), os.stat("a").st_size, os.stat("b").st_size)
+fa, fb = open("a"), open("b")
+with open("n", "w") as f:
+    f.write("new file\n")
+exchange("a", "b")
+print(read("a"), read("b"), os.stat("a").st_size, os.stat("b").st_size)
+exchange("n", "a")
+print(read("a"), read("b"), read("n"))
+print(fa.read().strip(), fb.read().strip())
+PY
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 /usr/bin/python3 swap.py
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; false; }
+	expect_eq "the job's reads" "$output" "apple banana split 6 13
+banana split apple 13 6
+new file apple banana split
+apple banana split"
+	expect_eq "home: a b n" "$(cat a b n)" "new file
+apple
+banana split"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 sh -c 'cat a b n; stat -c %s a b n'
+	[ "$status" -eq 0 ]
+	expect_eq "the next job: a b n" "$output" "new file
+apple
+banana split
+9
+6
+13"
+}
+
+@test "served: a job appending to a big file home has, and two jobs reading it, see and leave it whole" {
+	home_dir
+	cd "$HDIR"
+	head -c 40000000 /dev/urandom >big
+	{ cat big; printf 'tail\n'; } >"$BATS_TEST_TMPDIR/expect"
+	# The open for append copies home's content into a local file, and
+	# the close's put goes into the host's cache: both on the host
+	# daemon's thread pool, the opens that wait answered from there.
+	run --separate-stderr timeout -k 2 120 "$MIG" -h host1 sh -c 'printf "tail\n" >>big; tail -c 5 big; wc -c <big'
+	[ "$status" -eq 0 ] || { echo "$stderr" >&2; false; }
+	expect_eq "the job's view of big" "$output" "tail
+40000005"
+	cmp big "$BATS_TEST_TMPDIR/expect"
+	local want
+	want=$(md5sum <big)
+	# Two jobs at once: the second open of the object waits on the first.
+	timeout -k 2 120 "$MIG" -h host1 sh -c 'md5sum <big' >"$BATS_TEST_TMPDIR/sum0" 3>&- </dev/null &
+	bg_track $!
+	run --separate-stderr timeout -k 2 120 "$MIG" -h host1 sh -c 'md5sum <big'
+	[ "$status" -eq 0 ]
+	expect_eq "md5sum of big on host1" "$output" "$want"
+	wait "${BG_PIDS[-1]}"
+	expect_eq "md5sum of big from the job beside it" "$(cat "$BATS_TEST_TMPDIR/sum0")" "$want"
+}
+
 @test "served: a job's end sends home only its own files, not those of a job still running beside it" {
 	home_dir
 	cd "$HDIR"

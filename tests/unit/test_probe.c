@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <limits.h>
 #include <stdio.h>
@@ -175,6 +176,74 @@ nobody_open_device(void **state)
 	assert_string_equal(res.why, "");
 }
 
+/* Open fds, to see that a probe leaves none behind. */
+static int
+open_fds(void)
+{
+	int n = 0;
+
+	for (int fd = 0; fd < 1024; fd++)
+		if (fcntl(fd, F_GETFD) != -1)
+			n++;
+	return n;
+}
+
+static pid_t
+fork_fails(void)
+{
+	errno = EAGAIN;
+	return -1;
+}
+
+/* A child that ends before it can report (killed, say). */
+static pid_t
+fork_dies(void)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(0);
+	return pid;
+}
+
+static void
+start_fork_fails(void **state)
+{
+	struct mig_fs_probe_run run;
+	int before = open_fds();
+
+	assert_int_equal(mig__fs_probe_start(NULL, fork_fails, &run),
+	    MIG__ERR(EAGAIN));
+	assert_int_equal(open_fds(), before);
+}
+
+static void
+start_then_finish(void **state)
+{
+	struct mig_fs_probe_opts o = { .fuse_dev = "/nonexistent/fuse" };
+	struct mig_fs_probe_run run;
+	struct mig_fs_probe res;
+	int before = open_fds(), st;
+
+	/* The caller reaps; finish only reads what the child left. */
+	assert_int_equal(mig__fs_probe_start(&o, fork_dies, &run), 0);
+	assert_true(run.pid > 0);
+	assert_int_equal(waitpid(run.pid, &st, 0), run.pid);
+	mig__fs_probe_finish(&run, &res);
+	assert_int_equal(res.served, 0);
+	assert_string_equal(res.why, "the probe failed (no report)");
+	assert_int_equal(open_fds(), before);
+	if (!userns_enabled())
+		return;
+	assert_int_equal(mig__fs_probe_start(&o, fork, &run), 0);
+	assert_int_equal(waitpid(run.pid, &st, 0), run.pid);
+	mig__fs_probe_finish(&run, &res);
+	assert_int_equal(res.served, 0);
+	assert_string_equal(res.why,
+	    "no /nonexistent/fuse (is the fuse module loaded?)");
+	assert_int_equal(open_fds(), before);
+}
+
 int
 main(void)
 {
@@ -184,6 +253,8 @@ main(void)
 		cmocka_unit_test(not_fuse),
 		cmocka_unit_test(nobody_machine_device),
 		cmocka_unit_test(nobody_open_device),
+		cmocka_unit_test(start_fork_fails),
+		cmocka_unit_test(start_then_finish),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

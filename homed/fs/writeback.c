@@ -1,0 +1,302 @@
+/*
+ * writeback.c: a file written in a served view goes home. Its content is
+ * in the node's local file (wfd); a put sends it whole (PUT_BEGIN, a
+ * window of PUT_DATA chunks, PUT_COMMIT), at a FLUSH or fsync of a file
+ * that existed, and at its job's end for a file the view made
+ * (mig__nodes_settle). What went home goes into the object cache too,
+ * on the thread pool.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "view.h"
+
+static void
+put_end(struct view *v, struct node *n, int err)
+{
+	struct settle *st;
+	struct freq *q;
+
+	n->putting = 0;
+	if (err == 0 && n->dirty && (!TAILQ_EMPTY(&n->flushes) ||
+	    n->settle != NULL) && !v->ending) {
+		mig__put_start(v, n);
+		return;
+	}
+	if (err != 0)
+		mig__log(MIG_LOG_WARN, "%s: not written home: %s", n->path,
+		    strerror(err));
+	while ((q = TAILQ_FIRST(&n->flushes)) != NULL) {
+		TAILQ_REMOVE(&n->flushes, q, entry);
+		fuse_reply_err(q->req, err);
+		mig__freq_free(q);
+	}
+	st = n->settle;
+	n->settle = NULL;
+	if (n->refs == 0 && !n->created) {
+		mig__close(n->wfd);
+		n->wfd = -1;
+		if (n->nlookup == 0)
+			mig__node_free(v, n);
+	}
+	if (st != NULL)
+		mig__view_settle_put(v, st);
+}
+
+/* Past this size a file written home is not also cached here: hashing
+ * and copying it would hold a thread of the pool (which the view's
+ * invalidations and copies share) for long, for a file that a later job
+ * fetches only if it reads it. */
+#define CACHE_WRITTEN_MAX (64 << 20)
+
+/* A file written home, going into the cache on the thread pool. */
+struct wcache {
+	struct vwork w;
+	int fd;               /* a dup of the node's local file */
+};
+
+static void
+cache_work(struct vwork *w)
+{
+	struct wcache *c = (struct wcache *)w;
+	struct mig_cache *cache = w->d->fs_host->cache;
+	uint8_t key[MIG_HASH_BYTES];
+	struct mig_cache_writer *cw;
+	char buf[65536];
+	ssize_t r;
+	off_t off = 0;
+
+	if (mig__hash_fd(c->fd, key, NULL) != 0 || mig__cache_has(cache, key) ||
+	    mig__cache_begin(cache, key, &cw) != 0)
+		return;
+	while ((r = pread(c->fd, buf, sizeof(buf), off)) > 0) {
+		if (mig__cache_write(cw, buf, (size_t)r) != 0) {
+			mig__cache_abort(cw);
+			return;
+		}
+		off += r;
+	}
+	/* Written again meanwhile: the commit finds the hash wrong, and
+	 * nothing is kept. */
+	if (r < 0)
+		mig__cache_abort(cw);
+	else
+		mig__cache_commit(cw);
+}
+
+static void
+cache_done(struct vwork *w, struct view *v)
+{
+	struct wcache *c = (struct wcache *)w;
+
+	mig__close(c->fd);
+	free(c);
+}
+
+/* What was just written home goes into the cache too, so the next job
+ * that reads it (the assembler, the linker) fetches nothing. */
+static void
+cache_written(struct view *v, struct node *n)
+{
+	struct wcache *c;
+
+	if (n->attr.st_size > CACHE_WRITTEN_MAX ||
+	    (c = calloc(1, sizeof(*c))) == NULL)
+		return;
+	if ((c->fd = fcntl(n->wfd, F_DUPFD_CLOEXEC, 0)) < 0) {
+		free(c);
+		return;
+	}
+	mig__pool_queue(v, &c->w, cache_work, cache_done);
+}
+
+static void
+done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct node *n = q->node;
+	struct view *v = q->v;
+
+	if (n->put_err != 0)
+		err = n->put_err;
+	n->put_err = 0;
+	if (err == 0) {
+		mig__known_drop(v, n->path);
+		n->attr = a->attr;
+		/* Home stamped it: the kernel asks again. */
+		mig__inval_attr(v, n->id);
+		if (!n->dirty)
+			cache_written(v, n);
+	}
+	mig__freq_free(q);
+	put_end(v, n, err);
+}
+
+/* PUT_DATA frames unanswered at once, per put: a big file goes out a
+ * window at a time, each answer sending the next chunk, so the loop
+ * never holds more than this (the link's ping goes on meanwhile). */
+#define PUT_WINDOW 8
+
+static void put_more(struct view *v, struct node *n);
+
+/* PUT_DATA: a failure stops the data, and the commit fails with it. */
+static void
+done_put_data(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct node *n = q->node;
+	struct view *v = q->v;
+
+	mig__freq_free(q);
+	if (err != 0 && n->put_err == 0)
+		n->put_err = err;
+	n->put_inflight--;
+	if (!n->put_sending)
+		put_more(v, n);
+}
+
+static void
+put_more(struct view *v, struct node *n)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char *buf = NULL;
+	struct freq *d;
+	ssize_t r;
+
+	n->put_sending = 1;
+	while (!n->put_all_sent && n->put_inflight < PUT_WINDOW) {
+		if (n->put_err != 0)
+			break;
+		if (buf == NULL && (buf = malloc(MIG_FS_CHUNK)) == NULL) {
+			n->put_err = ENOMEM;
+			break;
+		}
+		if ((r = pread(n->wfd, buf, MIG_FS_CHUNK, n->put_off)) <= 0) {
+			if (r < 0)
+				n->put_err = errno;
+			break;
+		}
+		b.len = 0;
+		if ((d = mig__freq_new(v, NULL)) == NULL ||
+		    proto_put_u32(&b, n->put_id) != 0 ||
+		    proto_put_bytes(&b, buf, (size_t)r) != 0) {
+			mig__freq_free(d);
+			n->put_err = ENOMEM;
+			break;
+		}
+		d->node = n;
+		d->done = done_put_data;
+		n->put_inflight++;
+		n->put_off += r;
+		mig__view_ask(v, d, MIG_FS_PUT_DATA, &b);
+	}
+	/* At the end of the file, or on an error: no more data. */
+	if (!n->put_all_sent && n->put_inflight < PUT_WINDOW)
+		n->put_all_sent = 1;
+	free(buf);
+	n->put_sending = 0;
+	if (!n->put_all_sent || n->put_inflight > 0)
+		goto out;
+	/* Everything answered: commit (home fails it if a chunk failed,
+	 * and an error here fails it with that error). */
+	b.len = 0;
+	if ((d = mig__freq_new(v, NULL)) == NULL ||
+	    proto_put_u32(&b, n->put_id) != 0) {
+		mig__freq_free(d);
+		mig_buf_free(&b);
+		n->put_err = 0;
+		put_end(v, n, ENOMEM);
+		return;
+	}
+	d->node = n;
+	d->done = done_put_commit;
+	mig__view_ask(v, d, MIG_FS_PUT_COMMIT, &b);
+ out:
+	mig_buf_free(&b);
+}
+
+static void
+done_put_begin(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct node *n = q->node;
+	struct view *v = q->v;
+
+	mig__freq_free(q);
+	if (err != 0) {
+		put_end(v, n, err);
+		return;
+	}
+	n->put_id = a->handle;
+	n->put_off = 0;
+	n->put_inflight = 0;
+	n->put_all_sent = 0;
+	n->put_err = 0;
+	put_more(v, n);
+}
+
+void
+mig__put_start(struct view *v, struct node *n)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct freq *q;
+
+	if (n->detached) {
+		/* Removed meanwhile: nothing to write home. */
+		n->dirty = 0;
+		put_end(v, n, 0);
+		return;
+	}
+	if ((q = mig__freq_new(v, NULL)) == NULL ||
+	    proto_put_str(&b, n->path) != 0 ||
+	    proto_put_u32(&b, (uint32_t)(n->attr.st_mode & 07777)) != 0) {
+		mig__freq_free(q);
+		mig_buf_free(&b);
+		put_end(v, n, ENOMEM);
+		return;
+	}
+	n->putting = 1;
+	n->dirty = 0;
+	q->node = n;
+	q->done = done_put_begin;
+	mig__view_ask(v, q, MIG_FS_PUT_BEGIN, &b);
+	mig_buf_free(&b);
+}
+
+/* Whether n's job is st's, or one that ended or cannot be told. */
+static int
+settles_with(const struct node *n, const struct settle *st)
+{
+	return n->owner == st->job || n->owner == 0 ||
+	    (kill(n->owner, 0) == -1 && errno == ESRCH);
+}
+
+void
+mig__nodes_settle(struct view *v, struct settle *st)
+{
+	struct node *n, *next;
+
+	for (n = TAILQ_FIRST(&v->created); n != NULL; n = next) {
+		next = TAILQ_NEXT(n, created_entry);
+		if (!settles_with(n, st))
+			continue;
+		TAILQ_REMOVE(&v->created, n, created_entry);
+		n->created = 0;
+		if (n->detached || (!n->dirty && !n->putting)) {
+			/* Removed (a temporary file), or home has it all. */
+			n->dirty = 0;
+			if (n->refs == 0 && !n->putting) {
+				mig__close(n->wfd);
+				n->wfd = -1;
+				if (n->nlookup == 0)
+					mig__node_free(v, n);
+			}
+			continue;
+		}
+		n->settle = st;
+		st->pending++;
+		if (!n->putting)
+			mig__put_start(v, n);
+	}
+}
