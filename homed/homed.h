@@ -654,6 +654,7 @@ struct rjob {
 	size_t unacked[3];
 	int handles;         /* open handles, freed at zero */
 	struct mig_ident *ident; /* the job's identity page (shared) */
+	int ident_full;      /* its table of pids was full once (said) */
 	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
 	char *argv0;         /* for the report of a failed exec */
 	char *cwd;
