@@ -511,6 +511,7 @@ struct job {
 	uint32_t runs;       /* how many times it was sent to a host */
 	int watched;         /* LOCAL: its pid is watched for its end */
 	int home_only;       /* a host lacked its files: it runs here */
+	int holds_full;      /* it had all the home pids it may (said) */
 	uint64_t fs_mark;    /* its link's fs requests when EXEC went out */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
