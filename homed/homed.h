@@ -16,8 +16,10 @@
  * registered for its type, and tells subscribers when a link comes up or
  * goes down, when a local client goes away, when the load here or at a
  * peer changes and when a peer's clock is measured anew; it never calls
- * a role by name, and no role calls another (scripts/layers checks). Sending never frees anything: a failed link or client is marked
- * and torn down on the next loop turn, from one place.
+ * a role by name, and no role calls another but for the job roles'
+ * requests to fs (scripts/layers checks, scripts/layers.allow lists).
+ * Sending never frees anything: a failed link or client is marked and
+ * torn down on the next loop turn, from one place.
  *
  * The daemon's state hangs off one struct homed, reached from every
  * libuv handle's data (directly or through the client, link or job the
