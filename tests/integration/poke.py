@@ -135,7 +135,7 @@ def idle(n, src, addr, port):
     for s in socks:
         s.setblocking(False)
     open_ = set(socks)
-    closed_at = []
+    closed_at = {}  # index of the connection (in the order made): when
     while open_ and time.monotonic() - start < 15:
         r, _, _ = select.select(list(open_), [], [], 0.5)
         for s in r:
@@ -146,24 +146,28 @@ def idle(n, src, addr, port):
                 continue
             except ConnectionResetError:
                 pass
-            closed_at.append(time.monotonic() - start)
+            closed_at[socks.index(s)] = time.monotonic() - start
             open_.discard(s)
             s.close()
     for s in open_:
         s.close()
     if closed_at:
         print("%d of %d closed by the daemon, after %.1f to %.1f s" %
-              (len(closed_at), n, min(closed_at), max(closed_at)))
+              (len(closed_at), n, min(closed_at.values()),
+               max(closed_at.values())))
     if open_:
         print(f"{len(open_)} of {n} still open after 15 s")
         return False
-    # Past the daemon's cap on handshakes from one address, connections
-    # are closed at once; the others at the 5 s handshake deadline: not
-    # much sooner, not much later.
-    early = [t for t in closed_at if t < 1.0]
-    late = [t for t in closed_at if t >= 1.0]
-    print("%d closed at once, %d at the deadline" % (len(early), len(late)))
-    return all(4.0 <= t <= 10.0 for t in late)
+    # Past the daemon's cap on handshakes from one address, the oldest
+    # are closed at once, as newer ones come; the newest wait for the
+    # 5 s handshake deadline: not much sooner, not much later.
+    early = sorted(i for i, t in closed_at.items() if t < 1.0)
+    late = [t for t in closed_at.values() if t >= 1.0]
+    oldest = early == list(range(len(early)))
+    print("%d closed at once%s, %d at the deadline" %
+          (len(early), " (the oldest)" if oldest else
+           " (not the oldest: %s)" % early, len(late)))
+    return oldest and all(4.0 <= t <= 10.0 for t in late)
 
 
 def unix(what, path):

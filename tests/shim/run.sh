@@ -213,7 +213,8 @@ commands)
 fallback)
 	# No usable page: every wrapper passes through, whatever the page
 	# would have said.
-	for probe in probe_pid probe_sig probe_clock probe_host probe_timer; do
+	for probe in probe_pid probe_sig probe_clock probe_host probe_timer \
+		probe_pidarg; do
 		run native-s "$MKIDENT" -N -S -- "$PROBES/$probe"
 		for opt in -M -T -C; do
 			run broken "$MKIDENT" "${HOME_ID[@]}" -o 3600s $opt -- \
@@ -288,6 +289,30 @@ calls)
 	same "probe_guard calls, socket in a 0777 folder" native-s.expected open
 	if grep -q '^bytes' "$work/daemon.log" 2>/dev/null; then
 		fail "the shim talked to a daemon in a 0777 folder"
+	fi
+	;;
+pidarg)
+	# Calls that name a process by the pids the probe sees, its own and
+	# its group's home ones; then with a daemon (fakehomed.py) that gives
+	# its child home pid 5555, by which the child is named too. Nothing
+	# goes home but the child's HOLD.
+	differential probe_pidarg ""
+	mkdir -m 0700 "$work/run"
+	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
+		"$work/daemon.log" 8 5555 </dev/null >"$work/daemon.err" 2>&1 &
+	daemon=$!
+	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
+	for i in $(seq 500); do
+		[ -e "$work/run/homed.sock.ready" ] && break
+		sleep 0.02
+	done
+	run home-held "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
+		"$PROBES/probe_pidarg"
+	same "probe_pidarg, child held as 5555" native-s.expected home-held
+	grep -q '^frame HOLD' "$work/daemon.log" ||
+		fail "the child never got a home pid"
+	if grep '^frame CALL' "$work/daemon.log"; then
+		fail "a call that names a process went home"
 	fi
 	;;
 *)
