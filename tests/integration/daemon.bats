@@ -223,20 +223,20 @@ one_mig_line() {
 @test "daemon: a policy file writable by others (0666) or another user's is refused by mig with one mig: line and 255" {
 	solo_setup
 	solo_env
-	local policy=$SOLO/config/policy
+	local policy=$SOLO/config/policy st=0
 	printf 'mycc\n' >"$policy"
 	chmod 0666 "$policy"
 	timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" true \
-		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || status=$?
-	expect_eq "status" "${status:-0}" 255
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || st=$?
+	expect_eq "status" "$st" 255
 	one_mig_line "policy file $policy is writable by group or others \(mode 666\); run 'chmod go-w $policy'"
 	chmod 0644 "$policy"
 	if is_root; then
 		chown 65534 "$policy"
-		status=0
+		st=0
 		timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" true \
-			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || status=$?
-		expect_eq "status" "$status" 255
+			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || st=$?
+		expect_eq "status" "$st" 255
 		one_mig_line "policy file $policy belongs to uid 65534, not to you \(uid 0\); copy it to a file of your own"
 	fi
 }

@@ -82,6 +82,21 @@ differential() {
 	same "$name: home identity $*" native-s.expected home
 }
 
+# fake_daemon NAMELEN: fakehomed.py on $work/run/homed.sock, answering
+# with a host name of NAMELEN characters and home pid 5555 for every
+# HOLD, logging to $work/daemon.log; stopped when we exit.
+fake_daemon() {
+	mkdir -m 0700 "$work/run"
+	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
+		"$work/daemon.log" "$1" 5555 </dev/null >"$work/daemon.err" 2>&1 &
+	daemon=$!
+	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
+	for _ in $(seq 500); do
+		[ -e "$work/run/homed.sock.ready" ] && break
+		sleep 0.02
+	done
+}
+
 PID_HOME='
 getpid 4242
 getppid 4241
@@ -258,15 +273,7 @@ calls)
 	# characters: the job's own home group is signalled at home, other
 	# pids and groups here, errno stays as the call leaves it, and fork
 	# gets its home pid.
-	mkdir -m 0700 "$work/run"
-	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
-		"$work/daemon.log" 60 5555 </dev/null >"$work/daemon.err" 2>&1 &
-	daemon=$!
-	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
-	for i in $(seq 500); do
-		[ -e "$work/run/homed.sock.ready" ] && break
-		sleep 0.02
-	done
+	fake_daemon 60
 	run native-s "$MKIDENT" -N -S -- "$PROBES/probe_guard" calls
 	run home "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
 		"$PROBES/probe_guard" calls
@@ -297,15 +304,7 @@ pidarg)
 	# its child home pid 5555, by which the child is named too. Nothing
 	# goes home but the child's HOLD.
 	differential probe_pidarg ""
-	mkdir -m 0700 "$work/run"
-	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
-		"$work/daemon.log" 8 5555 </dev/null >"$work/daemon.err" 2>&1 &
-	daemon=$!
-	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
-	for i in $(seq 500); do
-		[ -e "$work/run/homed.sock.ready" ] && break
-		sleep 0.02
-	done
+	fake_daemon 8
 	run home-held "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
 		"$PROBES/probe_pidarg"
 	same "probe_pidarg, child held as 5555" native-s.expected home-held
