@@ -92,6 +92,10 @@ mig__children_free(struct homed *d)
 {
 	struct child *c;
 
+	/* The loop has ended: what ended since its last SIGCHLD (the jobs
+	 * killed at the stop) is reaped now, with nobody left to tell. */
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
 	while ((c = TAILQ_FIRST(&d->children)) != NULL) {
 		TAILQ_REMOVE(&d->children, c, entry);
 		free(c);

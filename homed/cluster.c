@@ -1,21 +1,16 @@
 /*
  * cluster.c: what every host knows of the others. Each pushes its load
  * (slots, running jobs, load average, free memory) over every up link
- * once a second and whenever its running count changes; the round trips
- * of the transport's pings give each peer's clock against ours, which
- * the host role writes into its jobs' identity pages.
+ * once a second (main.c's tick) and whenever its running count changes
+ * (load_changed, load.c); a peer's load is kept and told as load_changed
+ * in turn. The round trips of the transport's pings give each peer's
+ * clock against ours, told as clock_changed: the host role writes it
+ * into its jobs' identity pages. No role is called by name.
  */
-#include <malloc.h>
 #include <stdlib.h>
 #include <sys/sysinfo.h>
 
 #include "homed.h"
-
-uint32_t
-mig__running_here(struct homed *d)
-{
-	return d->local_running + mig__rjobs_running(d);
-}
 
 static void
 send_load(struct link *l)
@@ -30,7 +25,7 @@ send_load(struct link *l)
 	if (sysinfo(&si) == 0)
 		freemem = (uint32_t)((uint64_t)si.freeram * si.mem_unit >> 20);
 	if (proto_put_u32(&b, d->slots) == 0 &&
-	    proto_put_u32(&b, mig__running_here(d)) == 0 &&
+	    proto_put_u32(&b, mig__load_running(d)) == 0 &&
 	    proto_put_u32(&b, (uint32_t)(load[0] * 100)) == 0 &&
 	    proto_put_u32(&b, freemem) == 0)
 		mig__link_send(l, MIG_M_LOAD, 0, 0, b.data, b.len);
@@ -38,18 +33,23 @@ send_load(struct link *l)
 }
 
 void
-mig__push_load(struct homed *d)
+mig__cluster_tick(struct homed *d)
 {
-	uint32_t now = mig__running_here(d);
 	struct link *l;
 
-	/* On change only; the tick sends it anyway once a second. */
-	if (now == d->last_load)
-		return;
-	d->last_load = now;
 	TAILQ_FOREACH(l, &d->links, entry)
 		if (l->state == LINK_UP)
 			send_load(l);
+	d->last_load = mig__load_running(d);
+}
+
+/* Pushes this host's load to every up link, if it changed; the tick
+ * sends it anyway once a second. */
+static void
+on_load_changed(struct homed *d)
+{
+	if (mig__load_running(d) != d->last_load)
+		mig__cluster_tick(d);
 }
 
 static void
@@ -68,7 +68,7 @@ on_load(struct link *l, const struct mig_frame *f)
 	p->load100 = v[2];
 	p->freemem = v[3];
 	/* A host with a free slot may take a waiting job now. */
-	mig__place_queued(l->d);
+	mig__load_changed(l->d);
 }
 
 /*
@@ -82,7 +82,6 @@ on_pong(struct link *l, const struct mig_frame *f)
 	struct peer *p = l->peer;
 	struct mig_rd rd;
 	uint64_t mono, real, theirs, rtt;
-	struct rjob *rj;
 
 	proto_rd_init(&rd, f->payload, f->len);
 	if (proto_get_u64(&rd, &mono) != 0 || proto_get_u64(&rd, &real) != 0 ||
@@ -96,9 +95,7 @@ on_pong(struct link *l, const struct mig_frame *f)
 	p->offset_ns = (int64_t)(theirs - (real + rtt / 2));
 	p->have_offset = 1;
 	p->offset_age = 0;
-	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
-		if (rj->link == l && rj->ident != NULL)
-			mig__ident_clock(rj->ident, p);
+	mig__notify_clock(l);
 }
 
 static void
@@ -107,42 +104,13 @@ on_link_up(struct link *l)
 	send_load(l);
 }
 
-static void
-on_tick(uv_timer_t *t)
-{
-	struct homed *d = t->data;
-	struct link *l;
-
-	TAILQ_FOREACH(l, &d->links, entry)
-		if (l->state == LINK_UP)
-			send_load(l);
-	d->last_load = mig__running_here(d);
-	mig__links_tick(d);
-	mig__history_save(d);
-	/* Idle again after work: what the jobs' buffers took goes back to
-	 * the system (glibc keeps freed memory otherwise). */
-	if (TAILQ_EMPTY(&d->jobs) && TAILQ_EMPTY(&d->rjobs) &&
-	    TAILQ_EMPTY(&d->clients) && d->next_job + d->next_token !=
-	    d->trimmed_at) {
-		malloc_trim(0);
-		d->trimmed_at = d->next_job + d->next_token;
-	}
-}
-
 void
 mig__cluster_init(struct homed *d)
 {
-	static const struct watcher w = { .link_up = on_link_up };
+	static const struct watcher w = { .link_up = on_link_up,
+		.load_changed = on_load_changed };
 
 	mig__on_link_frame(d, MIG_M_LOAD, on_load);
 	mig__on_link_frame(d, MIG_M_PONG, on_pong);
 	mig__watch(d, &w);
-}
-
-void
-mig__tick_start(struct homed *d)
-{
-	uv_timer_init(d->loop, &d->tick);
-	d->tick.data = d;
-	uv_timer_start(&d->tick, on_tick, 0, 1000);
 }

@@ -1,18 +1,25 @@
 /*
  * homed.h: the parts of mig-homed, in layers (docs/design.md):
  *
+ *   top        main.c (start, tick, stop), cluster.c (the peer table:
+ *              load, clock), views.c, reload.c
  *   roles      home/ (jobs, placement, placeholders, forwarded calls),
  *              host/ (spawn, stdio relay, identity page, descendants),
- *              cluster.c (the peer table: load, clock), views.c
+ *              fs/ (files served to hosts, views of homes' files)
  *   transport  transport/ (peer links: dial, accept, handshake, records,
- *              liveness; the control socket: accept, credentials, frames)
+ *              liveness; the control socket: accept, credentials, frames;
+ *              the registry of handlers and events), load.c (jobs
+ *              running here, counted by the roles)
  *   loop       libuv, and children.c (forks and reaping)
  *
  * The transport delivers each checked frame to the handler a role
  * registered for its type, and tells subscribers when a link comes up or
- * goes down and when a local client goes away; it never calls a role by
- * name. Sending never frees anything: a failed link or client is marked
- * and torn down on the next loop turn, from one place.
+ * goes down, when a local client goes away, when the load here or at a
+ * peer changes and when a peer's clock is measured anew; it never calls
+ * a role by name, and no role calls another but for the job roles'
+ * requests to fs (scripts/layers checks, scripts/layers.allow lists).
+ * Sending never frees anything: a failed link or client is marked and
+ * torn down on the next loop turn, from one place.
  *
  * The daemon's state hangs off one struct homed, reached from every
  * libuv handle's data (directly or through the client, link or job the
@@ -86,9 +93,22 @@ struct watcher {
 	/* 1 while the role needs p's link: a host gone from the hosts file
 	 * keeps it until no watcher does. */
 	int (*keeps)(struct peer *p);
+	/* Jobs running here, this host's slots or a peer's load changed
+	 * (load.c): a slot may be free. Told on the next loop turn. */
+	void (*load_changed)(struct homed *d);
+	/* A new, truer offset of l's peer's clock (cluster.c). */
+	void (*clock_changed)(struct link *l);
 };
 
-#define MIG_WATCHERS 8
+/* Registered at start-up; one more is a fatal error, said at start. */
+#define MIG_WATCHERS 16
+
+/* Who runs the jobs counted in load.c. */
+enum load_kind {
+	LOAD_HOME, /* placed here by this host's home role */
+	LOAD_HOST, /* run here for a home, this one or another */
+	LOAD__COUNT
+};
 
 /* What the log says of connections not proved, per window (preauth.c). */
 struct preauth {
@@ -136,14 +156,16 @@ struct homed {
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, child) children;  /* forked, not yet reaped */
 	TAILQ_HEAD(, pidwatch) pidwatches; /* other processes watched */
-	/* The cluster: this host's load as last pushed. */
+	/* The load (load.c) and the cluster: this host's load as last
+	 * pushed. */
+	uint32_t running[LOAD__COUNT]; /* jobs running here, by who runs them */
+	int load_pending;              /* load_changed not told yet */
 	uint32_t slots;                /* this host's: hosts file, else CPUs */
 	uint32_t files;                /* this host's MIG_FILES_* (hosts file) */
 	uint32_t last_load;            /* running count last pushed */
 	uint32_t trimmed_at;           /* job counters at the last trim */
 	/* The home role. */
 	uint32_t next_job;
-	uint32_t local_running;        /* placed here by the home role */
 	uint32_t done;                 /* jobs run here, for mig hosts */
 	struct history *history;       /* run times by program */
 	size_t nhistory;
@@ -192,6 +214,7 @@ int mig__pid_watch(struct homed *d, pid_t pid, void (*exited)(void *arg),
 void mig__pid_unwatch(struct homed *d, void *arg);
 /* Reaps every ended child (SIGCHLD). */
 void mig__children_reap(struct homed *d);
+/* After the loop: reaps what ended, telling nobody, and forgets all. */
 void mig__children_free(struct homed *d);
 
 /* transport/crypto.c */
@@ -341,6 +364,7 @@ int mig__deliver_client(struct client *c, const struct mig_frame *f);
 void mig__notify_up(struct link *l);
 void mig__notify_down(struct link *l, int code, const char *why);
 void mig__notify_client_gone(struct client *c);
+void mig__notify_clock(struct link *l);
 /* Asks the reaper to run on the next loop turn. */
 void mig__reap_soon(struct homed *d);
 void mig__reaper_init(struct homed *d);
@@ -484,13 +508,20 @@ void mig__preauth_resolved(struct peer *p, const struct sockaddr *sa);
 void mig__reload_init(struct homed *d);
 void mig__reload_stop(struct homed *d);
 
+/* load.c: jobs running on this host */
+/* The role kind runs delta more jobs here (negative: fewer); the
+ * watchers hear load_changed on the next loop turn. */
+void mig__load_add(struct homed *d, enum load_kind kind, int delta);
+/* Jobs running on this host, whoever placed them. */
+uint32_t mig__load_running(const struct homed *d);
+/* Something else that frees or takes slots changed (this host's slots,
+ * a peer's load): load_changed on the next loop turn. */
+void mig__load_changed(struct homed *d);
+
 /* cluster.c: load pushes and the clock, per peer */
 void mig__cluster_init(struct homed *d);
-void mig__tick_start(struct homed *d);
-/* Pushes this host's load to every up link now, if it changed. */
-void mig__push_load(struct homed *d);
-/* Jobs running on this host, whoever placed them. */
-uint32_t mig__running_here(struct homed *d);
+/* Sends this host's load over every up link (main.c's tick). */
+void mig__cluster_tick(struct homed *d);
 
 /* views.c: mig hosts, mig ps, mig policy */
 void mig__views_init(struct homed *d);
@@ -552,6 +583,7 @@ struct job {
 	uint32_t runs;       /* how many times it was sent to a host */
 	int watched;         /* LOCAL: its pid is watched for its end */
 	int home_only;       /* a host lacked its files: it runs here */
+	int holds_full;      /* it had all the home pids it may (said) */
 	uint64_t fs_mark;    /* its link's fs requests when EXEC went out */
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
@@ -583,8 +615,6 @@ struct psrow {
 
 void mig__home_init(struct homed *d);
 struct job *mig__job_find(struct homed *d, uint32_t id);
-/* Places queued jobs while slots are free; call when slots free up. */
-void mig__place_queued(struct homed *d);
 
 /* home/place.c: placement at exec time */
 /* Picks a host for a job, given this host's free slots: a peer, or NULL
@@ -697,6 +727,7 @@ struct rjob {
 	size_t unacked[3];
 	int handles;         /* open handles, freed at zero */
 	struct mig_ident *ident; /* the job's identity page (shared) */
+	int ident_full;      /* its table of pids was full once (said) */
 	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
 	char *argv0;         /* for the report of a failed exec */
 	char *cwd;
@@ -716,8 +747,6 @@ void mig__subreaper_run(pid_t daemon, int statusfd,
 int mig__subreaper_status(int fd, int *status);
 struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
 void mig__rjobs_stop(struct homed *d);
-/* Jobs running here for other homes. */
-uint32_t mig__rjobs_running(struct homed *d);
 
 /* host/relay.c: the job's stdio over the link */
 void mig__relay_init(struct homed *d);

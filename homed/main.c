@@ -1,11 +1,12 @@
 /*
  * main.c: mig-homed's start-up: options, configuration, the refusal to
  * run as root, the single-instance lock, going to the background, the
- * event loop and a clean stop on SIGTERM.
+ * event loop, its once-a-second tick and a clean stop on SIGTERM.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <stdarg.h>
 #include <signal.h>
 #include <stdio.h>
@@ -15,7 +16,6 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "homed.h"
@@ -156,6 +156,26 @@ host_env(struct homed *d)
 	if (strcmp(d->preload, d->shim) != 0 &&
 	    asprintf(&d->hostenv[n++], "__MIG_PRELOAD=%s", d->preload) == -1)
 		die("out of memory");
+}
+
+/* Once a second: this host's load to the peers, pings and redials, the
+ * history to disk when it changed. */
+static void
+on_tick(uv_timer_t *t)
+{
+	struct homed *d = t->data;
+
+	mig__cluster_tick(d);
+	mig__links_tick(d);
+	mig__history_save(d);
+	/* Idle again after work: what the jobs' buffers took goes back to
+	 * the system (glibc keeps freed memory otherwise). */
+	if (TAILQ_EMPTY(&d->jobs) && TAILQ_EMPTY(&d->rjobs) &&
+	    TAILQ_EMPTY(&d->clients) && d->next_job + d->next_token !=
+	    d->trimmed_at) {
+		malloc_trim(0);
+		d->trimmed_at = d->next_job + d->next_token;
+	}
 }
 
 static void
@@ -416,7 +436,9 @@ main(int argc, char **argv)
 		    r == MIG_ECONFIG ? "bad address" : uv_strerror(r));
 	if ((r = mig__control_start(&d)) != 0)
 		die("cannot listen on %s: %s", d.sockpath, uv_strerror(r));
-	mig__tick_start(&d);
+	uv_timer_init(d.loop, &d.tick);
+	d.tick.data = &d;
+	uv_timer_start(&d.tick, on_tick, 0, 1000);
 	if (d.no_listen != NULL)
 		mig__log(MIG_LOG_INFO, "%s: serving %s, %u slots; no TCP port "
 		    "open: %s%s", d.name, d.sockpath, d.slots, d.no_listen,
@@ -444,9 +466,6 @@ main(int argc, char **argv)
 	uv_walk(d.loop, stop_walk, NULL);
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	uv_loop_close(d.loop);
-	/* The jobs killed at the stop are reaped now. */
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
 	mig__children_free(&d);
 	mig__fs_host_free(&d);
 	mig__fs_home_free(&d);

@@ -39,7 +39,7 @@ reload(struct homed *d, const char *why)
 	d->hosts = h;
 	mig__log(MIG_LOG_INFO, "%s read again (%s): %zu hosts", path, why,
 	    h.n);
-	mig__place_queued(d);
+	mig__load_changed(d); /* the slots may have changed */
 }
 
 static void

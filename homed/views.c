@@ -61,7 +61,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
 	r = r ? r : proto_put_u32(&b, d->slots);
-	r = r ? r : proto_put_u32(&b, mig__running_here(d));
+	r = r ? r : proto_put_u32(&b, mig__load_running(d));
 	r = r ? r : proto_put_u32(&b, (uint32_t)(load[0] * 100));
 	r = r ? r : proto_put_u32(&b, 0);
 	r = r ? r : proto_put_u32(&b, d->done);

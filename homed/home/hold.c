@@ -178,6 +178,11 @@ on_hold(struct link *l, const struct mig_frame *f)
 		goto out;
 	}
 	if (holds_of(d, j->id) >= MIG_HOLDS_PER_JOB) {
+		if (!j->holds_full)
+			mig__log(MIG_LOG_WARN, "job %u: more than %d processes "
+			    "at once (MIG_HOLDS_PER_JOB): the others keep "
+			    "their host pids", j->id, MIG_HOLDS_PER_JOB);
+		j->holds_full = 1;
 		reply(l, f->stream, seq, -EAGAIN);
 		goto out;
 	}

@@ -104,7 +104,7 @@ job_free(struct job *j, enum job_state was, enum job_event ev)
 	    (was == JOB_RUNNING && ev == JEV_EXIT)))
 		mig__history_add(d, j->prog, ms, was == JOB_RUNNING);
 	if (was == JOB_LOCAL) {
-		d->local_running--;
+		mig__load_add(d, LOAD_HOME, -1);
 		d->done++;
 	} else if (was == JOB_RUNNING && j->peer != NULL) {
 		j->peer->mine--;
@@ -122,6 +122,7 @@ job_free(struct job *j, enum job_state was, enum job_event ev)
 
 static void job_event(struct job *j, enum job_event ev,
     const struct mig_frame *f, int code, const char *why);
+static void place_queued(struct homed *d);
 
 static void
 on_local_exit(void *arg)
@@ -157,12 +158,11 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	}
 	if (act & JACT_SEND_LOCAL) {
 		j->start_ns = uv_hrtime();
-		d->local_running++;
 		/* Its slot is held until the program ends. */
+		mig__load_add(d, LOAD_HOME, 1);
 		j->watched = mig__pid_watch(d, j->home_pid, on_local_exit,
 		    j) == 0;
 		mig__client_send(j->client, MIG_M_LOCAL, 0, NULL, 0);
-		mig__push_load(d);
 	}
 	if ((act & JACT_SEND_KILL) && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
@@ -215,16 +215,14 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	}
 	if (act & JACT_END)
 		job_free(j, was, ev);
-	if ((act & (JACT_END | JACT_REQUEUE)) && !d->stopping) {
-		mig__push_load(d);
-		mig__place_queued(d);
-	}
+	if ((act & (JACT_END | JACT_REQUEUE)) && !d->stopping)
+		place_queued(d);
 }
 
-void
-mig__place_queued(struct homed *d)
+static void
+place_queued(struct homed *d)
 {
-	int64_t here = (int64_t)d->slots - mig__running_here(d);
+	int64_t here = (int64_t)d->slots - mig__load_running(d);
 	struct job *j, *next;
 
 	TAILQ_FOREACH_SAFE(j, &d->jobs, entry, next) {
@@ -343,7 +341,7 @@ on_run(struct client *c, const struct mig_frame *f)
 			job_event(j, JEV_PLACED_HERE, NULL, 0, NULL);
 		}
 		else
-			mig__place_queued(d);
+			place_queued(d);
 	} else if (p == NULL) {
 		j->state = JOB_QUEUED;
 		strlcpy(j->why, "named host (this one)", sizeof(j->why));
@@ -503,7 +501,7 @@ on_link_up(struct link *l)
 	TAILQ_FOREACH_SAFE(j, &l->d->jobs, entry, next)
 		if (j->state == JOB_DIALING && j->peer == l->peer)
 			job_event(j, JEV_LINK_UP, NULL, 0, NULL);
-	mig__place_queued(l->d);
+	place_queued(l->d);
 }
 
 static void
@@ -519,7 +517,15 @@ on_link_down(struct link *l, int code, const char *why)
 			job_event(j, JEV_LINK_DOWN, NULL, code, why);
 	}
 	if (!l->d->stopping)
-		mig__place_queued(l->d);
+		place_queued(l->d);
+}
+
+/* A slot may be free here or at a peer (load.c, cluster.c). */
+static void
+on_load_changed(struct homed *d)
+{
+	if (!d->stopping)
+		place_queued(d);
 }
 
 static void
@@ -550,8 +556,9 @@ keeps(struct peer *p)
 void
 mig__home_init(struct homed *d)
 {
-	static const struct watcher w = { on_link_up, on_link_down,
-		on_client_gone, keeps };
+	static const struct watcher w = { .link_up = on_link_up,
+		.link_down = on_link_down, .client_gone = on_client_gone,
+		.keeps = keeps, .load_changed = on_load_changed };
 	static const uint16_t from_stub[] = { MIG_M_INPUT, MIG_M_INPUT_EOF,
 		MIG_M_OUTPUT_ACK, MIG_M_OUTPUT_CLOSE, MIG_M_SIGNAL,
 		MIG_M_WINSIZE };

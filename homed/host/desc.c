@@ -186,6 +186,11 @@ desc_add(struct rjob *rj, pid_t host_pid, pid_t home_pid)
 		    __ATOMIC_RELAXED);
 		__atomic_store_n(&rj->ident->pids[slot].host_pid, host_pid,
 		    __ATOMIC_RELEASE);
+	} else if (rj->ident != NULL && !rj->ident_full) {
+		rj->ident_full = 1;
+		mig__log(MIG_LOG_WARN, "job %u: more than %d processes at once "
+		    "(MIG_IDENT_PIDS): the others see their host pids as "
+		    "their own", rj->id, MIG_IDENT_PIDS);
 	}
 	ds->d = rj->d;
 	ds->rj = rj;

@@ -50,17 +50,6 @@ mig__rjob_by_token(struct homed *d, uint32_t token)
 	return NULL;
 }
 
-uint32_t
-mig__rjobs_running(struct homed *d)
-{
-	struct rjob *rj;
-	uint32_t n = 0;
-
-	TAILQ_FOREACH(rj, &d->rjobs, entry)
-		n += rj->fsm.state != RJOB_DONE;
-	return n;
-}
-
 void
 mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
     size_t n)
@@ -237,7 +226,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		mig__descs_job_end(rj);
 		d->done++;
 		close_handles(rj);
-		mig__push_load(d);
+		mig__load_add(d, LOAD_HOST, -1);
 		if (rj->handles == 0)
 			rjob_free(rj);
 	}
@@ -629,7 +618,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 							       "");
 	if (job->flags & MIG_JOB_NOSTDIN)
 		mig__relay_close(rj, 0);
-	mig__push_load(d);
+	mig__load_add(d, LOAD_HOST, 1);
 	rj = NULL;
  out:
 	close_all(p, report, status);
@@ -697,7 +686,7 @@ on_exec(struct link *l, const struct mig_frame *f)
 	}
 	/* Placed jobs respect the slots, whichever home sends them; a job
 	 * sent to a named host (mig -h) runs as ssh's would. */
-	if ((job->flags & MIG_JOB_PLACE) && mig__running_here(d) >= d->slots) {
+	if ((job->flags & MIG_JOB_PLACE) && mig__load_running(d) >= d->slots) {
 		fail_job(l, f->stream, MIG_EFULL, "no free slot");
 		goto out;
 	}
@@ -812,10 +801,22 @@ mig__rjobs_stop(struct homed *d)
 		rjob_event(rj, REV_STOP);
 }
 
+/* Home's clock measured anew: its jobs here see it (identity pages). */
+static void
+on_clock_changed(struct link *l)
+{
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
+		if (rj->link == l && rj->ident != NULL)
+			mig__ident_clock(rj->ident, l->peer);
+}
+
 void
 mig__host_init(struct homed *d)
 {
-	static const struct watcher w = { .link_down = on_link_down };
+	static const struct watcher w = { .link_down = on_link_down,
+		.clock_changed = on_clock_changed };
 
 	mig__subreaper_init();
 	mig__on_link_frame(d, MIG_M_EXEC, on_exec);

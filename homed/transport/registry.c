@@ -2,32 +2,42 @@
  * registry.c: how the transport reaches the roles without knowing them.
  * Roles register a handler per message type, for frames from peer links
  * and for frames from local clients, and watchers for links coming up,
- * going down and clients going away. Teardown is deferred: marking a
- * link or client failed asks the reaper (a libuv idle handle) to run on
- * the next loop turn, where each is torn down once and its watchers told
- * once, with no caller up the stack still holding it.
+ * going down, clients going away, the load changing (load.c) and a
+ * peer's clock measured anew (cluster.c). Teardown is deferred: marking
+ * a link or client failed asks the reaper (a libuv idle handle) to run
+ * on the next loop turn, where each is torn down once and its watchers
+ * told once, with no caller up the stack still holding it; a load change
+ * is told there too, once however many came in the turn. The tables are
+ * filled at start-up: one that is too small stops the daemon there with
+ * a mig: line, never drops a registration.
  */
 #include "homed.h"
 
 void
 mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn)
 {
-	if (type > 0 && type < MIG_M__COUNT)
-		d->link_handlers[type] = fn;
+	if (type == 0 || type >= MIG_M__COUNT)
+		mig__die(1, "internal limit: a handler for message type %u, "
+		    "past MIG_M__COUNT (%d)", type, MIG_M__COUNT);
+	d->link_handlers[type] = fn;
 }
 
 void
 mig__on_client_frame(struct homed *d, uint16_t type, mig__client_fn *fn)
 {
-	if (type > 0 && type < MIG_M__COUNT)
-		d->client_handlers[type] = fn;
+	if (type == 0 || type >= MIG_M__COUNT)
+		mig__die(1, "internal limit: a handler for message type %u, "
+		    "past MIG_M__COUNT (%d)", type, MIG_M__COUNT);
+	d->client_handlers[type] = fn;
 }
 
 void
 mig__watch(struct homed *d, const struct watcher *w)
 {
-	if (d->nwatchers < MIG_WATCHERS)
-		d->watchers[d->nwatchers++] = *w;
+	if (d->nwatchers >= MIG_WATCHERS)
+		mig__die(1, "internal limit: more than MIG_WATCHERS (%d) "
+		    "watchers registered", MIG_WATCHERS);
+	d->watchers[d->nwatchers++] = *w;
 }
 
 int
@@ -76,6 +86,14 @@ mig__notify_client_gone(struct client *c)
 			c->d->watchers[i].client_gone(c);
 }
 
+void
+mig__notify_clock(struct link *l)
+{
+	for (int i = 0; i < l->d->nwatchers; i++)
+		if (l->d->watchers[i].clock_changed != NULL)
+			l->d->watchers[i].clock_changed(l);
+}
+
 static void
 on_reap(uv_idle_t *h)
 {
@@ -86,6 +104,14 @@ on_reap(uv_idle_t *h)
 	 * told that its host is gone), which this same turn then reaps. */
 	mig__links_reap(d);
 	mig__clients_reap(d);
+	/* Then the load, as the teardowns left it. A watcher that changes
+	 * it again (a job placed here) asks for another turn. */
+	if (d->load_pending) {
+		d->load_pending = 0;
+		for (int i = 0; i < d->nwatchers; i++)
+			if (d->watchers[i].load_changed != NULL)
+				d->watchers[i].load_changed(d);
+	}
 }
 
 void

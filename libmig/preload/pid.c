@@ -138,10 +138,13 @@ kid_host(pid_t p)
 	return 0;
 }
 
-/* A child and its home pid, in a slot claimed atomically. */
+/* A child and its home pid, in a slot claimed atomically. With all
+ * taken, the child is looked up in the identity page's table alone. */
 static void
 kid_add(pid_t h, pid_t p)
 {
+	static int said;
+
 	for (int i = 0; i < MIG_KIDS; i++) {
 		pid_t free_ = 0;
 		if (__atomic_compare_exchange_n(&kids[i].host, &free_, h, 0,
@@ -150,6 +153,9 @@ kid_add(pid_t h, pid_t p)
 			return;
 		}
 	}
+	mig__full_once(&said, "mig: more than 256 children at once "
+	    "(MIG_KIDS): the others' home pids come from the identity page "
+	    "alone\n");
 }
 
 /* A reaped child leaves: only the thread that swaps its pid out

@@ -4,9 +4,21 @@
 
 #include <limits.h>
 #include <stddef.h>
+#include <string.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #define MIG_HIDDEN __attribute__((visibility("hidden")))
+
+/* A fixed table is full: msg ("mig: ...\n") goes to stderr, once per
+ * flag and process; the caller then does what its table's comment says.
+ * Safe in a signal handler and a vfork child. */
+static inline void
+mig__full_once(int *said, const char *msg)
+{
+	if (__atomic_exchange_n(said, 1, __ATOMIC_RELAXED) == 0)
+		(void)!write(2, msg, strlen(msg));
+}
 
 enum { MIG_ROLE_NONE, MIG_ROLE_HOME, MIG_ROLE_REMOTE };
 

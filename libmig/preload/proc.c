@@ -289,6 +289,7 @@ static DIR *listings[MIG_PROC_DIRS];
 DIR *
 mig__opendir(const char *path)
 {
+	static int said;
 	char buf[PATH_MAX];
 	DIR *d;
 
@@ -301,8 +302,11 @@ mig__opendir(const char *path)
 		DIR *none = NULL;
 		if (__atomic_compare_exchange_n(&listings[i], &none, d, 0,
 		    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED))
-			break;
+			return d;
 	}
+	/* This listing names processes by their host pids. */
+	mig__full_once(&said, "mig: more than 16 listings of /proc "
+	    "open at once (MIG_PROC_DIRS): the others show host pids\n");
 	return d;
 }
 
