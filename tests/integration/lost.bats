@@ -62,6 +62,14 @@ one_warning() {
 	same_objects "$p"
 	printf '%s\n' "$stderr" >"$BATS_TEST_TMPDIR/err"
 	one_warning "$BATS_TEST_TMPDIR/err"
+	# The mark that kept the others quiet stays while the build runs
+	# (its process, sh then make, is gone now); the next mig make, or
+	# any mig in home role, removes it.
+	compgen -G "$MIG_RUNTIME_DIR/lost-*" >/dev/null
+	restart home
+	"$MIG" sh -c true </dev/null 3>&-
+	run compgen -G "$MIG_RUNTIME_DIR/lost-*"
+	expect_eq "marks left in the runtime folder" "$output" ""
 }
 
 # ps_why PATTERN [--recent]: the "host why" of the jobs whose command
