@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "rundir.h"
 
 #define MARK_VAR "__MIG_BUILD="
 #define MARK_FILE "lost-"
@@ -78,7 +79,7 @@ mig__build_mark(const char *dir, char *var, size_t n)
 	DIR *d;
 
 	snprintf(var, n, MARK_VAR "%ld-%llu", pid, start_time(pid));
-	if ((d = opendir(dir)) == NULL)
+	if (mig__rundir_check(dir, NULL, 0) != 0 || (d = opendir(dir)) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
 		unsigned long long start;
@@ -137,6 +138,9 @@ mig__build_first(const char *sock)
 	} else if (mig_runtime_dir(dir, sizeof(dir)) != 0) {
 		return 1;
 	}
+	/* Only in a folder of the user's alone, as the daemon's socket. */
+	if (mig__rundir_check(dir, NULL, 0) != 0)
+		return 1;
 	snprintf(path, sizeof(path), "%s/" MARK_FILE "%s", dir, mark);
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
 	    0600);

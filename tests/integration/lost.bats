@@ -36,7 +36,7 @@ one_warning() {
 @test "lost: the home daemon killed mid-build: one warning for the whole build, which succeeds" {
 	local p=$BATS_TEST_TMPDIR/p pid
 	CLEANUP+=("restart home")
-	project "$p" 16 6
+	project "$p" 12 6
 	build_ref "$p"
 	cd "$p"
 	"$MIG" make -j4 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
