@@ -525,6 +525,9 @@ void mig__cluster_tick(struct homed *d);
 
 /* views.c: mig hosts, mig ps, mig policy */
 void mig__views_init(struct homed *d);
+struct job;
+/* Why job j runs where it does, as mig ps says it, into out. */
+void mig__job_why(const struct job *j, char *out, size_t n);
 
 /* home/jobfsm.c: a job at home, as a state machine without I/O */
 enum job_state {
@@ -593,6 +596,7 @@ struct job {
 	char prog[64];       /* basename of argv[0], for history */
 	char cmd[160];       /* the command line, for mig ps */
 	char why[96];        /* why it runs where it runs, for mig ps */
+	char again[80];      /* why it was placed again ("host1 lost") */
 	char end[24];        /* how it ended, for mig ps --recent */
 };
 
@@ -603,7 +607,7 @@ struct psrow {
 	uint64_t ms;         /* elapsed, or how long it ran */
 	char host[MIG_NAME_MAX];
 	char state[24];
-	char why[96];
+	char why[160];       /* a job's why, and why it was placed again */
 	char cmd[160];
 };
 

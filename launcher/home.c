@@ -132,8 +132,9 @@ mig__home_main(char **argv, int verbose)
 {
 	static char policy[4096], shim[PATH_MAX], self[PATH_MAX];
 	static char vpolicy[4200], vstub[PATH_MAX + 16], vsock[PATH_MAX + 16];
+	static char vbuild[64];
 	char *extra[] = { (char *)"__MIG_ROLE=home", vstub, vpolicy, vsock,
-		NULL };
+		vbuild, NULL };
 	char dir[PATH_MAX];
 	size_t n = 0;
 	char **env, *buf;
@@ -163,9 +164,10 @@ mig__home_main(char **argv, int verbose)
 	if (mig_runtime_dir(dir, sizeof(dir)) != 0)
 		mig__fatal("runtime dir path too long");
 	snprintf(vsock, sizeof(vsock), "__MIG_SOCK=%s/homed.sock", dir);
+	mig__build_mark(dir, vbuild, sizeof(vbuild));
 	while (environ[n] != NULL)
 		n++;
-	n += 8;
+	n += 12;
 	if ((env = calloc(n, sizeof(*env))) == NULL ||
 	    (buf = malloc(1 << 16)) == NULL)
 		mig__fatal("out of memory");

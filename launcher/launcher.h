@@ -53,6 +53,15 @@ int mig__view_main(int argc, char **argv);
 void mig__cluster_slots(uint32_t *slots, uint32_t *up);
 
 
+/* once.c: the daemon's loss said once per build. mig make puts
+ * "__MIG_BUILD=..." into var (n bytes) for make's environment, and
+ * removes from the runtime folder dir the marks of builds that ended. */
+void mig__build_mark(const char *dir, char *var, size_t n);
+/* Should this stub say that the daemon at sock is gone? 2: yes, the
+ * first of its build; 0: no, another of its build said it; 1: yes, it
+ * belongs to no build mig make marked (or the mark could not be made). */
+int mig__build_first(const char *sock);
+
 /* keygen.c: mig keygen [-f] */
 int mig__keygen_main(int argc, char **argv);
 

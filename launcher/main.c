@@ -17,7 +17,8 @@ usage(FILE *f, int status)
 {
 	fputs("usage: mig [-v] COMMAND [ARG...]     (mig make, mig gcc -c x.c)\n"
 	      "       mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND [ARG...]\n"
-	      "       mig hosts|ps|policy [--json]\n"
+	      "       mig hosts|policy [--json]\n"
+	      "       mig ps [--json] [--recent N]\n"
 	      "       mig keygen [-f]\n"
 	      "       mig --help | --version\n"
 	      "       mig-rsh [ssh options] [user@]HOST [--] [COMMAND...]\n"
@@ -67,10 +68,11 @@ main(int argc, char **argv)
 			host = argv[++i];
 		else if (strcmp(argv[i], "-n") == 0)
 			flags |= MIG_JOB_NOSTDIN;
+		/* As mig-rsh: -T wins over any -t. */
 		else if (strcmp(argv[i], "-t") == 0)
-			tty++;
+			tty += tty >= 0;
 		else if (strcmp(argv[i], "-tt") == 0)
-			tty += 2;
+			tty += tty >= 0 ? 2 : 0;
 		else if (strcmp(argv[i], "-T") == 0)
 			tty = -1;
 		else if (strcmp(argv[i], "-v") == 0)

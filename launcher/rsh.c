@@ -18,7 +18,7 @@
 #include "mig/proto.h"
 
 #define RSH_USAGE \
-	"usage: mig-rsh [-46AaCgKknqTtVvxy] [-l user] [-o option] [-p port]\n" \
+	"usage: mig-rsh [-1246AaCgKknqTtVvxy] [-l user] [-o option] [-p port]\n" \
 	"               [-F file] [-i file] [other ssh options] [user@]host\n" \
 	"               [--] [command [arg...]]\n"
 
@@ -146,7 +146,7 @@ parse(struct rsh *r, int argc, char **argv)
 				fprintf(stderr, "mig: %s: %s\n", bad, why);
 				exit(MIG_EXIT_FAILURE);
 			}
-			/* -1246AaCgKkqvxy, -b -c -E -e -F -I -i -m -P -p:
+			/* -1246AaCgKkqvxy, -B -b -c -E -e -F -I -i -m -P -p:
 			 * about ssh's own connection, terminal or logging,
 			 * which mig's daemons replace. */
 			break;

@@ -316,8 +316,18 @@ daemon_lost(struct stub *s, const char *what)
 {
 	if ((s->flags & MIG_JOB_PLACE) && !s->wrote &&
 	    (!s->started || (s->flags & MIG_JOB_RESTART))) {
-		fprintf(stderr, "mig: warning: %s; running %s here\n", what,
-		    s->argv[0]);
+		/* A build says it once, not once per compile. */
+		switch (mig__build_first(mig__sock)) {
+		case 1:
+			fprintf(stderr, "mig: warning: %s; running %s here\n",
+			    what, s->argv[0]);
+			break;
+		case 2:
+			fprintf(stderr, "mig: warning: %s; running %s here, "
+			    "and this build's other placed programs too while "
+			    "it is gone\n", what, s->argv[0]);
+			break;
+		}
 		mig__close(s->sock);
 		s->sock = -1;
 		run_here(s);

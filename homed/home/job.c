@@ -87,7 +87,7 @@ remember(struct job *j, uint64_t ms)
 	    sizeof(r->host));
 	strlcpy(r->state, j->end[0] != '\0' ? j->end : "ended",
 	    sizeof(r->state));
-	strlcpy(r->why, j->why, sizeof(r->why));
+	mig__job_why(j, r->why, sizeof(r->why));
 	strlcpy(r->cmd, j->cmd, sizeof(r->cmd));
 }
 
@@ -167,8 +167,11 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	if ((act & JACT_SEND_KILL) && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
 	if (act & JACT_REQUEUE) {
-		snprintf(j->why, sizeof(j->why), "%s %s; placing again",
-		    j->peer->name, ev == JEV_LINK_DOWN ? "lost" : "was full");
+		/* mig ps says it was placed again, and why (views.c). */
+		snprintf(j->again, sizeof(j->again), "%s %s", j->peer->name,
+		    ev == JEV_LINK_DOWN ? "lost" : j->home_only ?
+		    "lacks its files" : "was full");
+		j->why[0] = '\0';
 		if (ev == JEV_LINK_DOWN)
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
 			    "%s again elsewhere", j->id, j->peer->name, why,

@@ -85,3 +85,83 @@ time.sleep(600)' "$SOLO_PORT" 3>&- &
 	expect_mig_failures
 	[[ $stderr == *"127.0.0.1:$SOLO_PORT"*"is taken"* ]]
 }
+
+# options_agree HELPTEXT FUNC MANPAGE: every option HELPTEXT (a --help
+# usage) names is offered by the bash completion's function FUNC and
+# appears in man/MANPAGE; prints the ones missing.
+options_agree() {
+	local src=$HELPERS_DIR/../..
+	python3 - "$1" "$src/dist/mig.bash-completion" "$2" "$src/man/$3" <<'PY'
+import re, sys
+helptext, comp_path, func, man_path = sys.argv[1:5]
+# The options of the usage lines, not of the examples in parentheses;
+# a cluster like [-46Aa] is one option per letter.
+text = re.sub(r"\([^)]*\)", "", helptext)
+opts = set(re.findall(r"(?:^|(?<=[\s\[|]))(--?[A-Za-z0-9][-A-Za-z0-9]*)", text))
+for cluster in re.findall(r"\[-([0-9A-Za-z]{2,})\]", text):
+    opts.discard("-" + cluster)
+    opts.update("-" + c for c in cluster)
+assert opts, "no options found in the usage"
+comp = open(comp_path).read()
+body = re.search(r"^%s\(\)\n(.*?)^\} &&" % re.escape(func), comp, re.S | re.M)
+assert body, "no function %s in %s" % (func, comp_path)
+man = re.sub(r"\\f[BIRP]", "", open(man_path).read().replace("\\-", "-"))
+def has(t, o):
+    return re.search(r"(?<![\w-])%s(?![\w-])" % re.escape(o), t) is not None
+bad = sorted([o + ": not in the completion (" + func + ")" for o in opts
+              if not has(body.group(1), o)] +
+             [o + ": not in " + man_path for o in opts if not has(man, o)])
+print("\n".join(bad))
+print("checked:", " ".join(sorted(opts)), file=sys.stderr)
+sys.exit(1 if bad else 0)
+PY
+}
+
+@test "cli: every option of mig --help and mig-rsh --help is in the bash completion and the man page" {
+	run --separate-stderr "$MIG" --help
+	[ "$status" -eq 0 ]
+	[[ $output == *"--recent"* ]]
+	options_agree "$output" _mig mig.1
+	run --separate-stderr "$RSH" --help
+	[ "$status" -eq 0 ]
+	options_agree "$output" _mig_rsh mig-rsh.1
+}
+
+@test "cli: the hosts example parses as it says, keywords and all; a line without a port gets the user's default port" {
+	local ex=$HELPERS_DIR/../../examples/hosts.example root=()
+	solo_setup
+	solo_env
+	is_root && root=(MIG_ALLOW_ROOT=1)
+	# Loopback addresses in place of the example's, so that nothing is
+	# dialed off this machine; the words after them stay as they are.
+	sed -e 's/192\.168\.10\./127.0.0./' -e 's/build1\.lab\.example\.org/127.0.0.9/' \
+		-e 's/\[2001:db8::42\]/127.0.0.10/' "$ex" >>"$SOLO/config/hosts"
+	run --separate-stderr timeout -k 5 30 env "${SOLO_ENV[@]}" "${root[@]}" "$MIG" hosts --json
+	[ "$status" -eq 0 ]
+	echo "$output" | python3 -c '
+import json, sys
+h = {x["host"]: x["address"] for x in json.load(sys.stdin)}
+port = 7410 + int(sys.argv[1]) % 20000
+want = {"ws1": "127.0.0.11:%d" % port, "ws2": "127.0.0.12:%d" % port,
+        "build1": "127.0.0.9:7410", "build2": "127.0.0.10:7411"}
+for name, addr in want.items():
+    assert h.get(name) == addr, (name, h.get(name), addr)
+' "$(id -u)"
+}
+
+@test "cli: -T wins over -t, for mig -h as for mig-rsh; -t without a terminal here warns" {
+	local env=(MIG_NO_AUTOSTART=1 MIG_RUNTIME_DIR="$BATS_TEST_TMPDIR/run"
+		MIG_CONFIG_DIR="$BATS_TEST_TMPDIR/config")
+	# No daemon runs: each ends with its mig: line and 255 once it has
+	# decided about the terminal.
+	run --separate-stderr env "${env[@]}" "$MIG" -h nowhere -t true
+	expect_mig_failures
+	[[ ${stderr_lines[0]} == "mig: warning: no terminal here"* ]]
+	run --separate-stderr env "${env[@]}" "$MIG" -h nowhere -T -tt true
+	expect_mig_failure
+	run --separate-stderr env "${env[@]}" "$RSH" -t nowhere true
+	expect_mig_failures
+	[[ ${stderr_lines[0]} == "mig: warning: no terminal here"* ]]
+	run --separate-stderr env "${env[@]}" "$RSH" -T -t -t nowhere true
+	expect_mig_failure
+}

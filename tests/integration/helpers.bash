@@ -92,12 +92,51 @@ setup() {
 
 teardown() {
 	local p
+	failure_report
 	for p in "${BG_PIDS[@]}"; do
 		kill -KILL "$p" 2>/dev/null || true
 	done
 	for p in "${CLEANUP[@]}"; do
 		eval "$p" || true
 	done
+}
+
+# tail_of FILE N: FILE's last N lines under a heading, if it has any.
+tail_of() {
+	[[ -s $1 ]] || return 0
+	echo "--- last lines of $1:"
+	tail -n "$2" -- "$1"
+}
+
+# failure_report: when the test failed (teardown calls it first), what
+# mig and the daemons said, which bats shows with the failure: the last
+# `run` (command, status, stdout, stderr), the stderr files the test kept
+# in $BATS_TEST_TMPDIR (err, NAME.err), and the tails of the daemons'
+# logs (the cluster's, a standalone daemon's). A test that passed or was
+# skipped prints nothing.
+failure_report() {
+	local f
+	[[ -z ${BATS_TEST_COMPLETED:-} && -z ${BATS_TEST_SKIPPED:-} ]] || return 0
+	{
+		echo "=== what mig and its daemons said (test failed) ==="
+		if [[ -n ${BATS_RUN_COMMAND:-} ]]; then
+			echo "--- last run: $BATS_RUN_COMMAND"
+			echo "status: ${status-}"
+			printf 'stdout: %s\n' "${output-}"
+			if [[ -n ${stderr+set} ]]; then printf 'stderr: %s\n' "$stderr"; fi
+		fi
+		for f in "${BATS_TEST_TMPDIR:-/nonexistent}"/{err,*.err,*.err.raw}; do
+			if [[ -f $f ]]; then tail_of "$f" 30; fi
+		done
+		if [[ -n ${MIG_CLUSTER_DIR:-} ]]; then
+			tail_of "$MIG_CLUSTER_DIR/home.log" 40
+			tail_of "$MIG_CLUSTER_DIR/home.stderr" 10
+			for f in "$MIG_CLUSTER_DIR"/host*.log; do
+				if [[ -f $f ]]; then tail_of "$f" 10; fi
+			done
+		fi
+		if [[ -n ${SOLO:-} ]]; then tail_of "$SOLO/run/homed.log" 40; fi
+	} >&2
 }
 
 is_root() { ((EUID == 0)); }

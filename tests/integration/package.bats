@@ -88,6 +88,8 @@ dpkg_locked() {
 	expect_eq "mig-rsh link" "$(readlink /usr/bin/mig-rsh)" mig
 	grep -qxF "ExecStart=/usr/bin/mig-homed -f" /usr/lib/systemd/user/mig-homed.service
 	dpkg_locked dpkg -r mig
-	! installed mig
+	# Not `! installed mig`: bats does not fail a test on a negated
+	# command that is not its last.
+	run ! installed mig
 	[[ ! -e /usr/bin/mig && ! -e /usr/lib/mig/libmig.so ]]
 }
