@@ -198,8 +198,10 @@ one_mig_line() {
 	pid=$!
 	bg_track "$pid"
 	wait_until 10 eval "ss -xlnH | grep -qF ' $SOLO/run/homed.sock '"
-	printf 'other 127.0.0.3:%s\n' "$SOLO_PORT" >>"$hosts"
+	# Open it to writers first: the daemon reads the file again on any
+	# change, so the new line must never be seen in a file it trusts.
 	chmod 0666 "$hosts"
+	printf 'other 127.0.0.3:%s\n' "$SOLO_PORT" >>"$hosts"
 	kill -HUP "$pid"
 	wait_until 10 grep -qF "hosts file $hosts is writable by group or others (mode 666); run 'chmod go-w $hosts'; keeping the hosts read before" "$SOLO/log"
 	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" hosts
