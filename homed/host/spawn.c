@@ -97,6 +97,7 @@ rjob_free(struct rjob *rj)
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
 	mig__ident_free(rj->ident);
 	mig__close(rj->statusfd);
+	mig_job_free(rj->job);
 	free(rj->argv0);
 	free(rj->cwd);
 	free(rj);
@@ -112,9 +113,11 @@ mig__rjob_handle_closed(uv_handle_t *h)
 		rjob_free(rj);
 }
 
-/* An EXIT waiting for the files the job made to be home. */
+/* An EXIT waiting for the files the job made to be home: it goes over
+ * the job's link if that is still there then. */
 struct exitmsg {
-	struct link *link;
+	struct homed *d;
+	uint32_t link;       /* the link's id */
 	uint32_t id;
 	uint8_t p[8];
 };
@@ -123,10 +126,10 @@ static void
 exit_settled(void *arg, int ok)
 {
 	struct exitmsg *x = arg;
+	struct link *l = mig__link_by_id(x->d, x->link);
 
-	if (ok)
-		mig__link_send(x->link, MIG_M_EXIT, 0, x->id, x->p,
-		    sizeof(x->p));
+	if (ok && l != NULL)
+		mig__link_send(l, MIG_M_EXIT, 0, x->id, x->p, sizeof(x->p));
 	free(x);
 }
 
@@ -146,7 +149,8 @@ send_exit(struct rjob *rj)
 		x->p[i] = (uint8_t)(code >> (8 * i));
 		x->p[4 + i] = (uint8_t)(sig >> (8 * i));
 	}
-	x->link = rj->link;
+	x->d = rj->d;
+	x->link = rj->link->id;
 	x->id = rj->id;
 	mig__view_settle(rj->d, rj->link, rj->subreaper, exit_settled, x);
 }
@@ -192,23 +196,31 @@ send_failed(struct rjob *rj)
 	mig__rjob_send(rj, MIG_M_EXIT, 0, p, sizeof(p));
 }
 
+/* A job that never got its pipes (it never started) has no handles. */
 static void
 close_handles(struct rjob *rj)
 {
 	for (int i = 0; i < 3; i++)
 		mig__relay_close(rj, i);
-	if (!uv_is_closing((uv_handle_t *)&rj->report))
+	if (rj->report.data != NULL &&
+	    !uv_is_closing((uv_handle_t *)&rj->report))
 		uv_close((uv_handle_t *)&rj->report, mig__rjob_handle_closed);
 }
 
-/* Runs event ev on rj and does what the state machine says. */
+static int spawn(struct rjob *rj, const struct mig_job *job,
+    const struct view *v);
+
+/* Runs event ev on rj and does what the state machine says. A spawn
+ * comes last: when it fails, its own event may free rj. */
 static void
 rjob_event(struct rjob *rj, enum rjob_event ev)
 {
 	struct homed *d = rj->d;
 	int act = mig__rjob_step(&rj->fsm, ev);
 
-	if (act & RACT_KILL) {
+	if (act & RACT_SEND_ERROR)
+		fail_job(rj->link, rj->id, rj->err, "%s", rj->why);
+	if ((act & RACT_KILL) && rj->subreaper > 0) {
 		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
 		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
 		    ev == REV_LINK_DOWN ? "its home is gone" : "stopping");
@@ -223,7 +235,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 			mig__rjob_send(rj, MIG_M_STARTED, 0, b.data, b.len);
 		mig_buf_free(&b);
 	}
-	if (rj->fsm.state == RJOB_RUNNING && ev == REV_EXEC_OK)
+	if (act & RACT_RELAY)
 		mig__relay_start(rj);
 	if (act & RACT_SEND_FAILED)
 		send_failed(rj);
@@ -232,14 +244,23 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 	if (act & RACT_DETACH)
 		rj->link = NULL;
 	if (act & RACT_END) {
-		if (!rj->fsm.exited)
+		if (rj->subreaper > 0 && !rj->fsm.exited)
 			mig__child_forget(d, rj->subreaper);
 		mig__descs_job_end(rj);
-		d->done++;
+		d->done += rj->subreaper > 0;
 		close_handles(rj);
 		mig__push_load(d);
 		if (rj->handles == 0)
 			rjob_free(rj);
+		return;
+	}
+	if (act & RACT_SPAWN) {
+		int r = spawn(rj, rj->job, rj->view);
+		mig_job_free(rj->job);
+		rj->job = NULL;
+		rj->view = NULL;
+		if (r != 0)
+			rjob_event(rj, REV_SPAWN_FAILED);
 	}
 }
 
@@ -370,9 +391,11 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
 	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
 
-	/* First of all, so the daemon can signal it from now on. */
-	(void)!write(report, &me, sizeof(me));
+	/* First of all, so the daemon can signal it from now on: its group,
+	 * which exists once it leads a session (a signal sent to the group
+	 * before the setsid would fail, and be lost). */
 	setsid();
+	(void)!write(report, &me, sizeof(me));
 	umask((mode_t)job->umask & 0777);
 	/* As at home: its nice value (a host lets us lower priority only)
 	 * and a policy anyone may choose. */
@@ -555,13 +578,30 @@ adopt_fds(struct rjob *rj, int p[3][2], int report[2])
 	uv_read_start((uv_stream_t *)&rj->report, report_alloc, on_report);
 }
 
-/* Starts job (stream id of link l) here: in the view v when it is not
- * NULL (served mode), else in this host's own files. */
-static void
-start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
+/* Why rj never started, for RACT_SEND_ERROR; returns code. */
+static int failed(struct rjob *rj, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+failed(struct rjob *rj, int code, const char *fmt, ...)
 {
-	struct homed *d = l->d;
-	struct rjob *rj = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rj->why, sizeof(rj->why), fmt, ap);
+	va_end(ap);
+	rj->err = code;
+	return code;
+}
+
+/* Starts rj's process, running job: in the view v when it is not NULL
+ * (served mode), else in this host's own files. 0, or a MIG_E* code
+ * with rj->why saying what failed. */
+static int
+spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
+{
+	struct homed *d = rj->d;
+	struct link *l = rj->link;
 	char **envp = NULL, *envbuf = NULL;
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
@@ -569,17 +609,16 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	pid_t pid, self = getpid();
 
 	if ((r = pipes(p, report, status)) != 0) {
-		fail_job(l, id, r, "cannot make pipes: %s", mig_strerror(r));
+		failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
 		goto out;
 	}
 	if ((job->flags & MIG_JOB_TTY) && (r = make_pty(job, p)) != 0) {
-		fail_job(l, id, r, "cannot make a terminal: %s",
-		    mig_strerror(r));
+		failed(rj, r, "cannot make a terminal: %s", mig_strerror(r));
 		goto out;
 	}
 	/* In a view the program is home's, not this host's. */
 	if (v == NULL)
-		warn_unshimmable(l, id, job);
+		warn_unshimmable(l, rj->id, job);
 	/* A job on a terminal of this host's is a session here, as with
 	 * ssh -t: job-control shells compare the terminal's foreground
 	 * group with their own, so it keeps this host's pids (no page). */
@@ -589,17 +628,15 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };
 		mig__ident_stdio(ident, job->flags, theirs);
 	}
-	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
-	    (rj->argv0 = strdup(job->argv[0])) == NULL ||
+	if ((rj->argv0 = strdup(job->argv[0])) == NULL ||
 	    (rj->cwd = strdup(job->cwd)) == NULL ||
-	    (envp = shim_env(d, job->envp, &envbuf, identfd,
-	    d->next_token + 1)) ==
+	    (envp = shim_env(d, job->envp, &envbuf, identfd, rj->token)) ==
 		NULL) {
-		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
+		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	if ((pid = mig__fork()) == -1) {
-		fail_job(l, id, MIG__ERR(errno), "fork: %s", strerror(errno));
+		r = failed(rj, MIG__ERR(errno), "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
@@ -607,69 +644,90 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 			v };
 		mig__subreaper_run(self, status[1], leader, &a);
 	}
-	rj->d = d;
-	rj->link = l;
-	rj->id = id;
+	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
+		kill(pid, SIGTERM);
+		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
-	rj->token = ++d->next_token;
-	rj->fsm.state = RJOB_STARTING;
 	rj->ident = ident;
 	ident = NULL;
-	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
-		kill(pid, SIGTERM);
-		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
-		goto out;
-	}
 	adopt_fds(rj, p, report);
-	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
 	mig__log(MIG_LOG_DEBUG, "job %u from %s: subreaper %d %s%s", rj->id,
 	    l->peer->name, (int)pid, job->argv[0], v != NULL ? " (served)" :
 							       "");
 	if (job->flags & MIG_JOB_NOSTDIN)
 		mig__relay_close(rj, 0);
 	mig__push_load(d);
-	rj = NULL;
+	r = 0;
  out:
 	close_all(p, report, status);
 	mig__close(identfd);
 	mig__ident_free(ident);
-	if (rj != NULL) {
-		mig__ident_free(rj->ident);
-		free(rj->argv0);
-		free(rj->cwd);
-	}
-	free(rj);
 	free(envp);
 	free(envbuf);
+	return r;
 }
 
-/* A served job waiting for its link's view. */
-struct pending {
-	TAILQ_ENTRY(pending) entry;
-	struct link *link;
-	uint32_t id;
-	struct mig_job *job;
-	int killed;          /* its stub went first: it never starts */
+/* A new job of link l (stream id), in the host's list from now on. */
+static struct rjob *
+rjob_new(struct link *l, uint32_t id)
+{
+	struct rjob *rj;
+
+	if ((rj = calloc(1, sizeof(*rj))) == NULL)
+		return NULL;
+	rj->d = l->d;
+	rj->link = l;
+	rj->id = id;
+	rj->statusfd = -1;
+	rj->token = ++l->d->next_token;
+	TAILQ_INSERT_TAIL(&l->d->rjobs, rj, entry);
+	return rj;
+}
+
+/* Starts job (stream id of link l) here, now: in the view v when it is
+ * not NULL, else in this host's own files. */
+static void
+start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
+{
+	struct rjob *rj;
+
+	if ((rj = rjob_new(l, id)) == NULL) {
+		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
+		return;
+	}
+	rj->fsm.state = RJOB_STARTING;
+	if (spawn(rj, job, v) != 0)
+		rjob_event(rj, REV_SPAWN_FAILED);
+}
+
+/* A served job waiting for its view: it is looked up again by token
+ * when the view is ready, as it may have ended meanwhile. */
+struct viewwait {
+	struct homed *d;
+	uint32_t token;
 };
 
 static void
 view_ready(void *arg, struct view *v, const char *why)
 {
-	struct pending *p = arg;
+	struct viewwait *w = arg;
+	struct rjob *rj = mig__rjob_by_token(w->d, w->token);
 
-	TAILQ_REMOVE(&p->link->d->pendings, p, entry);
-	if (p->killed)
-		;
-	else if (v == NULL)
-		fail_job(p->link, p->id, MIG_ENOCWD, "working directory %s is "
-		    "missing here, and the served view failed: %s",
-		    p->job->cwd, why);
-	else
-		start_job(p->link, p->id, p->job, v);
-	mig_job_free(p->job);
-	free(p);
+	free(w);
+	if (rj == NULL)
+		return;
+	if (v == NULL) {
+		failed(rj, MIG_ENOCWD, "working directory %s is missing here, "
+		    "and the served view failed: %s", rj->job->cwd, why);
+		rjob_event(rj, REV_VIEW_FAILED);
+		return;
+	}
+	rj->view = v;
+	rjob_event(rj, REV_VIEW_READY);
 }
 
 /*
@@ -685,7 +743,8 @@ on_exec(struct link *l, const struct mig_frame *f)
 {
 	struct homed *d = l->d;
 	struct mig_job *job = NULL;
-	struct pending *p;
+	struct viewwait *w;
+	struct rjob *rj;
 	const char *why;
 	struct stat st;
 	int e;
@@ -727,16 +786,18 @@ on_exec(struct link *l, const struct mig_frame *f)
 			    e == 0 ? "not a directory" : strerror(e), why);
 		goto out;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (rj = rjob_new(l, f->stream)) == NULL) {
+		free(w);
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	p->link = l;
-	p->id = f->stream;
-	p->job = job;
+	rj->fsm.state = RJOB_VIEW;
+	rj->job = job;
 	job = NULL;
-	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
-	mig__view_want(d, l, p->id, view_ready, p);
+	w->d = d;
+	w->token = rj->token;
+	mig__view_want(d, l, rj->id, view_ready, w);
  out:
 	mig_job_free(job);
 }
@@ -745,13 +806,9 @@ static void
 on_kill(struct link *l, const struct mig_frame *f)
 {
 	struct rjob *rj = mig__rjob_find(l, f->stream);
-	struct pending *p;
 
 	if (rj != NULL)
 		rjob_event(rj, REV_KILL);
-	TAILQ_FOREACH(p, &l->d->pendings, entry)
-		if (p->link == l && p->id == f->stream)
-			p->killed = 1;
 }
 
 static void
