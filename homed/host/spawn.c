@@ -267,6 +267,9 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 void
 mig__rjob_output_done(struct rjob *rj, int fd)
 {
+	/* A job not started yet (VIEW) has no output to end. */
+	if (rj->subreaper == 0)
+		return;
 	rj->done[fd] = 1;
 	if (rj->done[1] && rj->done[2])
 		rjob_event(rj, REV_OUTPUT_DONE);
