@@ -5,8 +5,11 @@
  * identity page at fd 100 and stdio on pipes (relay.c). The fork never
  * waits: the child reports a failed chdir or exec on a close-on-exec
  * pipe that the loop reads, and the pipe's plain EOF means the exec
- * went through. What happens on each event is rjobfsm.c's to say; this
- * file carries it out.
+ * went through. A served job is an rjob from its EXEC on, waiting for
+ * its view (RJOB_VIEW). What happens on each event is rjobfsm.c's to
+ * say; this file carries it out. What waits across loop turns (a view,
+ * the files of a job that ended) keeps the job's token or the link's
+ * id, never a pointer.
  */
 #include <errno.h>
 #include <fcntl.h>
