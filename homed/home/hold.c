@@ -162,7 +162,7 @@ on_hold(struct link *l, const struct mig_frame *f)
 	struct job *j = mig__job_find(d, f->stream);
 	char hpid[16], *what = NULL;
 	struct mig_rd rd;
-	uint32_t seq, hp;
+	uint32_t seq = 0, hp;
 	struct hold *hold;
 	pid_t pid;
 	int e;
@@ -171,6 +171,9 @@ on_hold(struct link *l, const struct mig_frame *f)
 	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &hp) != 0 ||
 	    proto_get_str(&rd, &what) != 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed HOLD", l->desc);
+		/* Numbered: answered, so that nothing waits for it. */
+		if (f->len >= 4)
+			reply(l, f->stream, seq, -EINVAL);
 		return;
 	}
 	if (j == NULL || j->link != l || j->state != JOB_RUNNING) {
