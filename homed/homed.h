@@ -667,6 +667,34 @@ void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */
 uint32_t mig__rjobs_running(struct homed *d);
 
+/* host/leader.c: a job's leader, from its fork to its exec */
+struct mig_leader {
+	const struct mig_job *job;
+	char **envp;         /* mig__leader_env's */
+	int (*p)[2];         /* the job's stdin, stdout and stderr pipes */
+	int report;          /* the exec report's write end */
+	struct mig_ident *ident; /* its identity page, or NULL */
+	int identfd;
+	const struct view *view; /* served: the view it enters */
+};
+
+/* The environment the program starts with: home's envp, plus the shim
+ * in remote role (libmig/shimenv.c) naming the job by token. The vector
+ * points into envp and into *buf, which also holds our own variables;
+ * the caller frees both. NULL when out of memory. */
+char **mig__leader_env(struct homed *d, char **envp, char **buf,
+    int identfd, uint32_t token);
+/* The job's pipes, its exec report's and its subreaper's status pipe;
+ * 0 or MIG_E*. */
+int mig__leader_pipes(int p[3][2], int report[2], int status[2]);
+/* A terminal on this host for the job in place of its stdin and stdout
+ * pipes (mig -t); 0 or MIG_E*. */
+int mig__leader_pty(const struct mig_job *job, int p[3][2]);
+void mig__leader_close(int p[3][2], int report[2], int status[2]);
+/* In the subreaper's child: sets the job up as at home and execs it,
+ * reporting on the report pipe (arg: a struct mig_leader). */
+void mig__leader_run(void *arg) __attribute__((noreturn));
+
 /* host/relay.c: the job's stdio over the link */
 void mig__relay_init(struct homed *d);
 /* Starts relaying the job's pipes, once it runs. */
