@@ -86,59 +86,6 @@ on_host() {
 	! on_host host1 "sleep $s"
 }
 
-# home_stopped_job FILE CODE: runs CODE (python) in a job on host1 with a
-# short call deadline; the job says it is ready (FILE.ready), waits for
-# FILE.go, runs CODE, which leaves its result in the variable r, and
-# writes r to FILE. Home is stopped in between, so every call the job
-# makes home waits for an answer that does not come.
-home_stopped_job() {
-	local f=$1 code=$2
-	CLEANUP+=("cont home")
-	MIG_CALL_TIMEOUT_MS=300 "$MIG" -h host1 python3 -c "
-import errno, os, sys, time
-f = sys.argv[1]
-open(f + '.ready', 'w').close()
-while not os.path.exists(f + '.go'):
-    time.sleep(0.02)
-$code
-open(f + '.tmp', 'w').write(r + '\n')
-os.rename(f + '.tmp', f)
-" "$f" </dev/null >/dev/null 2>&1 3>&- &
-	bg_track $!
-	wait_until 20 test -e "$f.ready"
-	kill -STOP "$(host_pid home)"
-	touch "$f.go"
-	# Well before the link's 2 s ping timeout would end the job.
-	wait_until 20 test -e "$f"
-	cont home
-}
-
-@test "liveness: a job's kill of its home group while home is stopped fails with EAGAIN after the call deadline, rather than hang" {
-	local f=$BATS_TEST_TMPDIR/kill
-	home_stopped_job "$f" "
-try:
-    os.killpg(os.getpgrp(), 0)
-    r = 'sent'
-except OSError as e:
-    r = errno.errorcode[e.errno]"
-	expect_eq "the job's killpg" "$(cat "$f")" EAGAIN
-}
-
-@test "liveness: a job's fork while home is stopped returns after the call deadline; the child keeps its pid on the host" {
-	local f=$BATS_TEST_TMPDIR/fork
-	home_stopped_job "$f" "
-rd, wr = os.pipe()
-pid = os.fork()
-if pid == 0:
-    os.write(wr, str(os.getpid()).encode())
-    os._exit(0)
-os.close(wr)
-child = os.read(rd, 32).decode()
-os.waitpid(pid, 0)
-r = 'same' if child == str(pid) else 'parent %d child %s' % (pid, child)"
-	expect_eq "the pid fork gave, against the child's own" "$(cat "$f")" same
-}
-
 @test "liveness: the home daemon killed mid-build: the build succeeds and nothing is left on any host" {
 	local p=$BATS_TEST_TMPDIR/p
 	CLEANUP+=("'$CLUSTER' start home || true; wait_until 20 all_up")
