@@ -41,13 +41,18 @@
 #define MIG_RECORD_OVERHEAD (4 + MIG_TAG_BYTES)
 /* A record carries one frame: length word, sealed frame, tag. */
 #define MIG_RECORD_MAX (MIG_FRAME_HDR + MIG_FRAME_MAX + MIG_TAG_BYTES)
-#define MIG_HANDSHAKE_MS 5000
 /* Before authentication a peer gets almost nothing: handshake frames of
- * their real size at most, a small read buffer, and only so many
- * pending handshakes, in all and from one address. */
+ * their real size at most, a small read buffer, a slot in a pool of
+ * pending handshakes, and little time (transport/preauth.c). */
 #define MIG_HANDSHAKE_FRAME_MAX 512
-#define MIG_PREAUTH_MAX 64
-#define MIG_PREAUTH_PER_ADDR 16
+#define MIG_HANDSHAKE_MS 5000
+#define MIG_HANDSHAKE_BUSY_MS 1000 /* once its pool is half full */
+#define MIG_PREAUTH_MAX 64       /* strangers' pool: other addresses */
+#define MIG_PREAUTH_PER_ADDR 16  /* ... of which from one address */
+#define MIG_PREAUTH_KNOWN 8      /* each hosts-file address's own pool */
+#define MIG_PREAUTH_LINES 10     /* log lines about them per window */
+#define MIG_PREAUTH_WINDOW_MS 10000
+#define MIG_PREAUTH_ADDRS 32     /* addresses a summary tells apart */
 #define MIG_CONNECT_MS 5000
 /* A link silent for this long is dead (--ping-timeout). Pings go out
  * every second, so a few lost ones are forgiven. */
@@ -77,9 +82,23 @@ struct watcher {
 	 * per link, also for links that never came up. */
 	void (*link_down)(struct link *l, int code, const char *why);
 	void (*client_gone)(struct client *c);
+	/* 1 while the role needs p's link: a host gone from the hosts file
+	 * keeps it until no watcher does. */
+	int (*keeps)(struct peer *p);
 };
 
 #define MIG_WATCHERS 8
+
+/* What the log says of connections not proved, per window (preauth.c). */
+struct preauth {
+	uint64_t since;       /* loop time + 1 the window began; 0: none */
+	uint32_t lines;       /* lines said in it of failed handshakes */
+	uint32_t dropped;     /* oldest pending dropped for newer ones */
+	uint32_t unsaid;      /* failed handshakes past the lines */
+	uint32_t naddrs;      /* addresses of those two */
+	int more_addrs;       /* more than MIG_PREAUTH_ADDRS */
+	char addrs[MIG_PREAUTH_ADDRS][64];
+};
 
 struct homed {
 	uv_loop_t *loop;
@@ -110,8 +129,9 @@ struct homed {
 	mig__client_fn *client_handlers[MIG_M__COUNT];
 	struct watcher watchers[MIG_WATCHERS];
 	int nwatchers;
+	struct preauth preauth;
 	TAILQ_HEAD(, client) clients;
-	TAILQ_HEAD(, link) links;      /* every open link, up or not */
+	TAILQ_HEAD(, link) links;      /* every open link, in the order made */
 	uint32_t next_link;            /* names links (struct link's id) */
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, child) children;  /* forked, not yet reaped */
@@ -235,6 +255,81 @@ int mig__record_seal(struct mig_session *s, const uint8_t *frame, size_t n,
 int mig__record_open(struct mig_session *s, const uint8_t *p, size_t avail,
     struct mig_buf *plain, struct mig_frame *f, size_t *used);
 
+/* transport/handshake.c: the handshake as a function without I/O */
+enum mig_hs_event {
+	MIG_HS_NEED_MORE, /* no whole message yet: call again with more */
+	MIG_HS_SEND,      /* a message was read; out holds the answer */
+	MIG_HS_PROVEN,    /* the peer proved the key: hs->sess and hs->peer
+			   * are set (out may hold a last message) */
+	MIG_HS_FAIL       /* hs->code and hs->why say why (out may hold a
+			   * last message: an acceptor's version answer) */
+};
+
+enum mig_hs_state { MIG_HS_HELLO, MIG_HS_AUTH, MIG_HS_DONE };
+
+struct mig_hs {
+	enum mig_hs_state state;
+	int initiator;
+	const uint8_t *key;    /* the user's key: outlives the handshake */
+	const struct mig_hosts *hosts; /* acceptor: who may call */
+	char self[MIG_NAME_MAX];
+	char peer[MIG_NAME_MAX]; /* initiator: whom it dialed; acceptor: who
+				  * called (proved only once PROVEN) */
+	uint32_t ciphers;      /* acceptor: offered by both sides */
+	/* The secrets, wiped once used and when it fails. */
+	uint8_t esk[MIG_KX_BYTES];     /* our ephemeral secret */
+	uint8_t epk[MIG_KX_BYTES];     /* its public half */
+	uint8_t secret[MIG_HASH_BYTES]; /* acceptor: until AUTH checks */
+	/* The initiator's HELLO payload, as sent or received, for the
+	 * transcript. */
+	uint8_t hello_i[MIG_HANDSHAKE_FRAME_MAX];
+	size_t hello_ilen;
+	struct mig_session sess; /* PROVEN: the link's keys */
+	int code;              /* FAIL: MIG_E* */
+	char why[160];         /* FAIL: a sentence for the log */
+};
+
+/* A handshake for one link: initiator says it dials (and peer names whom
+ * it dialed); an acceptor takes names of hosts but self. key and hosts
+ * must outlive it. */
+void mig__hs_init(struct mig_hs *hs, int initiator, const uint8_t *key,
+    const char *self, const char *peer, const struct mig_hosts *hosts);
+/* The first message, appended to out: the initiator's HELLO (MIG_HS_SEND
+ * or MIG_HS_FAIL); an acceptor waits (MIG_HS_NEED_MORE). */
+enum mig_hs_event mig__hs_start(struct mig_hs *hs, struct mig_buf *out);
+/* Reads at most one message from p[0..n): *used says how many bytes it
+ * took; whatever is to be sent is appended to out, to be sent whatever
+ * the event. After PROVEN or FAIL the handshake is over; bytes past
+ * *used are the peer's first records. */
+enum mig_hs_event mig__hs_step(struct mig_hs *hs, const uint8_t *p,
+    size_t n, size_t *used, struct mig_buf *out);
+/* Forgets everything, secrets included. */
+void mig__hs_wipe(struct mig_hs *hs);
+
+/* A HELLO as read off the wire (pointers into its payload). */
+struct mig_hello {
+	uint32_t version;
+	const uint8_t *nonce;  /* MIG_NONCE_BYTES */
+	char name[MIG_NAME_MAX]; /* checked: letters, digits, '.', '-', '_' */
+	uint32_t ciphers;      /* MIG_CIPHER_* bits offered */
+	const uint8_t *epk;    /* MIG_KX_BYTES: the sender's ephemeral key */
+	const uint8_t *proof;  /* the acceptor's proof; NULL from an initiator */
+	size_t body;           /* payload bytes before the proof: what the
+				* transcript holds */
+};
+
+/* Parses a HELLO payload, the acceptor's (with its proof) when acceptor
+ * is set. 0; MIG_EVERSION with h->version set when the version is not
+ * ours (nothing else is read); MIG_EPROTO when malformed. */
+int mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
+    struct mig_hello *h);
+/* Appends a HELLO payload but for the proof: version, nonce, name,
+ * ciphers, ephemeral key. */
+int mig__hello_put(struct mig_buf *b, const uint8_t nonce[MIG_NONCE_BYTES],
+    const char *name, uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
+/* Parses an AUTH payload: 0 with *proof pointing into p, or MIG_EPROTO. */
+int mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof);
+
 /* transport/registry.c: who handles what */
 void mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn);
 void mig__on_client_frame(struct homed *d, uint16_t type, mig__client_fn *fn);
@@ -281,8 +376,7 @@ void mig__clients_reap(struct homed *d);
 enum link_state {
 	LINK_RESOLVING,  /* looking up the peer's address (initiator) */
 	LINK_CONNECTING, /* TCP connect under way (initiator) */
-	LINK_HELLO,      /* waiting for the other side's HELLO */
-	LINK_AUTH,       /* acceptor: waiting for the initiator's AUTH */
+	LINK_HANDSHAKE,  /* the handshake (hs) under way */
 	LINK_UP,
 	LINK_FAILED,     /* marked: torn down on the next turn */
 	LINK_CLOSED      /* torn down: its handles are closing */
@@ -303,22 +397,15 @@ struct link {
 	int initiator;
 	int was_up;           /* reached LINK_UP once */
 	uint64_t last_rx;     /* loop time of the last frame received */
-	uint8_t ni[MIG_NONCE_BYTES], na[MIG_NONCE_BYTES];
-	char peer_name[MIG_NAME_MAX];
-	uint32_t ciphers;     /* acceptor: offered by both sides */
-	/* The handshake's secrets, wiped once used (and when it fails). */
-	uint8_t esk[MIG_KX_BYTES];    /* our ephemeral secret */
-	uint8_t epk[MIG_KX_BYTES];    /* its public half */
-	uint8_t secret[MIG_HASH_BYTES]; /* acceptor: until AUTH checks */
-	/* The initiator's HELLO payload, as sent or received, for the
-	 * transcript. */
-	uint8_t hello_i[MIG_HANDSHAKE_FRAME_MAX];
-	size_t hello_ilen;
+	uint32_t deadline;    /* ms the handshake was given */
+	struct mig_hs hs;     /* the handshake, wiped once it ended */
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */
 	struct mig_buf plain; /* one opened record */
-	char desc[128];       /* "host1 127.0.0.2:7410" for log lines */
+	char desc[128];       /* "host1 (127.0.0.2:7410)" for log lines; an
+			       * acceptor's is the address until proved */
 	char from[64];        /* acceptor: the peer's address */
+	int known;            /* acceptor: from a hosts-file address */
 	int fail_code;        /* why it failed, for link_down */
 	char fail_why[160];
 	int handles;          /* open handles, freed at zero */
@@ -336,6 +423,8 @@ struct peer {
 			       * stays as a record, never dialed again */
 	struct link *link;    /* the link in use, once up */
 	struct link *dialing;
+	uint8_t ip[16];       /* what its name last resolved to (IPv6 or */
+	int have_ip;          /* IPv4-mapped), for preauth.c */
 	int last_error;       /* why the last link failed */
 	char last_why[160];
 	/* Kept by cluster.c from LOAD and PONG. */
@@ -381,40 +470,21 @@ void mig__link_fail(struct link *l, int code, const char *fmt, ...)
 /* Pings every up link and closes the silent ones (the tick). */
 void mig__links_tick(struct homed *d);
 void mig__links_reap(struct homed *d);
+/* For preauth.c: fails a link not proved without a line of its own. */
+void mig__link_drop(struct link *l, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 
-/* transport/handshake.c */
-/* Starts the handshake on a connected link (both sides). */
-void mig__handshake_start(struct link *l);
-/* Feeds plain handshake frames from l->in; returns bytes used. Fails
- * the link on anything but a well-formed, authentic handshake. */
-size_t mig__handshake_read(struct link *l);
-
-/* A HELLO as read off the wire (pointers into its payload). */
-struct mig_hello {
-	uint32_t version;
-	const uint8_t *nonce;  /* MIG_NONCE_BYTES */
-	char name[MIG_NAME_MAX]; /* checked: letters, digits, '.', '-', '_' */
-	uint32_t ciphers;      /* MIG_CIPHER_* bits offered */
-	const uint8_t *epk;    /* MIG_KX_BYTES: the sender's ephemeral key */
-	const uint8_t *proof;  /* the acceptor's proof; NULL from an initiator */
-	size_t body;           /* payload bytes before the proof: what the
-				* transcript holds */
-};
-
-/* Parses a HELLO payload, the acceptor's (with its proof) when acceptor
- * is set. 0; MIG_EVERSION with h->version set when the version is not
- * ours (nothing else is read); MIG_EPROTO when malformed. */
-int mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
-    struct mig_hello *h);
-/* Appends a HELLO payload but for the proof: version, nonce, name,
- * ciphers, ephemeral key. */
-int mig__hello_put(struct mig_buf *b, const uint8_t nonce[MIG_NONCE_BYTES],
-    const char *name, uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
-/* Parses an AUTH payload: 0 with *proof pointing into p, or MIG_EPROTO. */
-int mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof);
-/* transport/link.c, for handshake.c */
-int mig__link_write_plain(struct link *l, const struct mig_buf *frame);
-void mig__link_up(struct link *l);
+/* transport/preauth.c: connections that have not proved the key */
+/* Gives acceptor link l (l->from set) a slot, dropping the oldest of its
+ * pool when full; returns the ms its handshake may take. */
+uint32_t mig__preauth_admit(struct homed *d, struct link *l);
+/* 1 when a line may be logged of an unproven link from addr that
+ * failed; else 0, and the window's summary counts it. */
+int mig__preauth_say(struct homed *d, const char *addr);
+/* The tick: the summary line of a window that ended. */
+void mig__preauth_tick(struct homed *d);
+/* A dial of p reached sa: connections from there are p's. */
+void mig__preauth_resolved(struct peer *p, const struct sockaddr *sa);
 
 /* reload.c: the hosts file read again, on SIGHUP and when it changes */
 void mig__reload_init(struct homed *d);

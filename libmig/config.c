@@ -325,6 +325,58 @@ mig__slurp(const char *path, size_t max, char **textp, size_t *lenp)
 	return r;
 }
 
+/*
+ * A file the user's programs trust (the key, the hosts file, the
+ * policy) must be the user's own and closed to others: bits of mask
+ * (group and others) must be clear. st is the opened file's. 0, or
+ * MIG_EUNSAFE with one line in err naming the file and the way out
+ * (remake says how to get one of one's own).
+ */
+static int
+check_owned(const char *path, const struct stat *st, const char *what,
+    mode_t mask, const char *remake, char *err, size_t errsize)
+{
+	if (st->st_uid != geteuid()) {
+		snprintf(err, errsize, "%s %s belongs to uid %u, not to you "
+		    "(uid %u); %s", what, path, (unsigned)st->st_uid,
+		    (unsigned)geteuid(), remake);
+		return MIG_EUNSAFE;
+	}
+	if ((st->st_mode & mask) != 0) {
+		snprintf(err, errsize, "%s %s is %s by group or others (mode "
+		    "%03o); run 'chmod %s %s'", what, path,
+		    mask == 077 ? "accessible" : "writable",
+		    (unsigned)(st->st_mode & 0777), mask == 077 ? "600" : "go-w",
+		    path);
+		return MIG_EUNSAFE;
+	}
+	return 0;
+}
+
+int
+mig__slurp_owned(const char *path, const char *what, size_t max,
+    char **textp, size_t *lenp, char *err, size_t errsize)
+{
+	struct stat st;
+	int fd, r;
+
+	*textp = NULL;
+	if ((fd = open_regular(path, &st)) < 0) {
+		if (fd != MIG__ERR(ENOENT))
+			snprintf(err, errsize, "%s %s: %s", what, path,
+			    fd == MIG__ERR(EINVAL) ? "not a regular file" :
+			    mig_strerror(fd));
+		return fd;
+	}
+	if ((r = check_owned(path, &st, what, 022,
+	    "copy it to a file of your own", err, errsize)) == 0 &&
+	    (r = slurp_fd(fd, max, textp, lenp)) != 0)
+		snprintf(err, errsize, "%s %s: %s", what, path,
+		    mig_strerror(r));
+	mig__close(fd);
+	return r;
+}
+
 int
 mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
     size_t errsize)
@@ -335,14 +387,12 @@ mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
 
 	hosts->v = NULL;
 	hosts->n = 0;
-	r = mig__slurp(path, 1 << 20, &text, &len);
+	r = mig__slurp_owned(path, "hosts file", 1 << 20, &text, &len, err,
+	    errsize);
 	if (r == MIG__ERR(ENOENT))
 		return 0;
-	if (r != 0) {
-		snprintf(err, errsize, "%s: %s", path, r == MIG_ECONFIG ?
-		    "not a regular file" : mig_strerror(r));
+	if (r != 0)
 		return MIG_ECONFIG;
-	}
 	r = mig__hosts_parse(text, len, path, hosts, err, errsize);
 	free(text);
 	return r;
@@ -425,20 +475,9 @@ mig__key_load(const char *path, uint8_t key[MIG_KEY_BYTES], char *err,
 		    path, mig_strerror(r));
 		return r;
 	}
-	if (st.st_uid != geteuid()) {
+	if (check_owned(path, &st, "key file", 077,
+	    "make your own with 'mig keygen -f'", err, errsize) != 0) {
 		mig__close(fd);
-		snprintf(err, errsize,
-		    "key file %s belongs to uid %u, not to you (uid %u); "
-		    "make your own with 'mig keygen -f'", path,
-		    (unsigned)st.st_uid, (unsigned)geteuid());
-		return MIG_EKEY;
-	}
-	if ((st.st_mode & 077) != 0) {
-		mig__close(fd);
-		snprintf(err, errsize,
-		    "key file %s is accessible by group or others (mode %03o); "
-		    "run 'chmod 600 %s'", path, (unsigned)(st.st_mode & 0777),
-		    path);
 		return MIG_EKEY;
 	}
 	r = slurp_fd(fd, 4096, &text, &len);

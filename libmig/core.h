@@ -55,6 +55,12 @@ int mig__hosts_parse(const char *text, size_t len, const char *where,
 /* Reads a whole regular file of at most max bytes into a malloc'd
  * buffer; anything else (a FIFO, a device) is MIG_ECONFIG, at once. */
 int mig__slurp(const char *path, size_t max, char **textp, size_t *lenp);
+/* mig__slurp for a file the user's programs trust (what names it in
+ * messages: "hosts file"): also refused, MIG_EUNSAFE, when it is not the
+ * euid's or is writable by group or others. On failure err says why in
+ * one line, but for a missing file (MIG__ERR(ENOENT), err untouched). */
+int mig__slurp_owned(const char *path, const char *what, size_t max,
+    char **textp, size_t *lenp, char *err, size_t errsize);
 /* Reads and parses a file; a missing file is an empty table. */
 int mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
     size_t errsize);

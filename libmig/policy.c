@@ -110,14 +110,13 @@ mig__policy_load(const char *path, char *out, size_t size, char *err,
 {
 	char *text = NULL;
 	size_t len = 0;
-	int r = mig__slurp(path, 1 << 20, &text, &len);
+	int r = mig__slurp_owned(path, "policy file", 1 << 20, &text, &len,
+	    err, errsize);
 
 	if (r == MIG__ERR(ENOENT))
 		return mig__policy_parse("", 0, path, out, size, err, errsize);
-	if (r != 0) {
-		snprintf(err, errsize, "%s: %s", path, mig_strerror(r));
+	if (r != 0)
 		return MIG_ECONFIG;
-	}
 	r = mig__policy_parse(text, len, path, out, size, err, errsize);
 	free(text);
 	return r;

@@ -539,11 +539,19 @@ on_client_gone(struct client *c)
 		job_event(j, JEV_CLIENT_GONE, NULL, 0, NULL);
 }
 
+/* A host gone from the hosts file keeps its link while jobs of this
+ * home run there. */
+static int
+keeps(struct peer *p)
+{
+	return p->mine > 0;
+}
+
 void
 mig__home_init(struct homed *d)
 {
 	static const struct watcher w = { on_link_up, on_link_down,
-		on_client_gone };
+		on_client_gone, keeps };
 	static const uint16_t from_stub[] = { MIG_M_INPUT, MIG_M_INPUT_EOF,
 		MIG_M_OUTPUT_ACK, MIG_M_OUTPUT_CLOSE, MIG_M_SIGNAL,
 		MIG_M_WINSIZE };

@@ -15,9 +15,15 @@
  * secrets are wiped as soon as the shared secret is made, so a key that
  * leaks later does not open the link's recorded traffic.
  *
- * The parsing of HELLO and AUTH (mig__hello_parse, mig__auth_parse) is
- * apart from the link, so tests and fuzzers reach it without a loop.
+ * The handshake is a function without I/O (mig__hs_step): a state and
+ * the bytes received go in; a message to send and an event come out.
+ * The link (link.c) owns the socket, the deadline, the log and the
+ * failure; tests and fuzzers drive the same function byte by byte.
+ * Nothing here learns of the daemon's peers: an acceptor checks the
+ * caller's name against the hosts file only, and the link binds the
+ * link to a peer once the event says the key was proved.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,273 +117,257 @@ mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof)
 	return 0;
 }
 
-/* Sends one handshake frame with the given payload. */
+static enum mig_hs_event
+fail(struct mig_hs *hs, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* However it ended, no secret outlives the handshake. */
+static enum mig_hs_event
+fail(struct mig_hs *hs, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(hs->why, sizeof(hs->why), fmt, ap);
+	va_end(ap);
+	hs->code = code;
+	hs->state = MIG_HS_DONE;
+	mig__wipe(hs->esk, sizeof(hs->esk));
+	mig__wipe(hs->secret, sizeof(hs->secret));
+	mig__session_wipe(&hs->sess);
+	return MIG_HS_FAIL;
+}
+
+/* Appends one handshake frame with the given payload to out. */
 static int
-send_plain(struct link *l, uint16_t type, const struct mig_buf *payload)
+put_frame(struct mig_buf *out, uint16_t type, const struct mig_buf *payload)
+{
+	return mig_frame_put(out, type, 0, 0, payload->data, payload->len);
+}
+
+void
+mig__hs_init(struct mig_hs *hs, int initiator, const uint8_t *key,
+    const char *self, const char *peer, const struct mig_hosts *hosts)
+{
+	memset(hs, 0, sizeof(*hs));
+	hs->initiator = initiator;
+	hs->key = key;
+	hs->hosts = hosts;
+	strlcpy(hs->self, self, sizeof(hs->self));
+	if (peer != NULL)
+		strlcpy(hs->peer, peer, sizeof(hs->peer));
+	hs->state = MIG_HS_HELLO;
+}
+
+void
+mig__hs_wipe(struct mig_hs *hs)
+{
+	mig__wipe(hs, sizeof(*hs));
+}
+
+enum mig_hs_event
+mig__hs_start(struct mig_hs *hs, struct mig_buf *out)
 {
 	struct mig_buf b = { NULL, 0, 0 };
+	uint8_t nonce[MIG_NONCE_BYTES];
 	int r;
 
-	if ((r = mig_frame_put(&b, type, 0, 0, payload->data,
-	    payload->len)) == 0)
-		r = mig__link_write_plain(l, &b);
+	if (!hs->initiator)
+		return MIG_HS_NEED_MORE; /* it answers the initiator's HELLO */
+	mig__random(nonce, sizeof(nonce));
+	if ((r = mig__kx_keypair(hs->esk, hs->epk)) != 0 ||
+	    (r = mig__hello_put(&b, nonce, hs->self,
+		(uint32_t)mig__cipher_local(), hs->epk)) != 0 ||
+	    (r = b.len > sizeof(hs->hello_i) ? MIG_ETOOBIG : 0) != 0 ||
+	    (r = put_frame(out, MIG_M_HELLO, &b)) != 0) {
+		mig_buf_free(&b);
+		return fail(hs, MIG_ELINK, "cannot make HELLO: %s",
+		    mig_strerror(r));
+	}
+	memcpy(hs->hello_i, b.data, b.len);
+	hs->hello_ilen = b.len;
 	mig_buf_free(&b);
-	return r;
+	return MIG_HS_SEND;
 }
 
 /* The acceptor's answer to a version not ours: its own version alone,
- * which any version's initiator reads first, then the link closes. */
+ * which any version's initiator reads first. */
 static void
-send_version(struct link *l)
+put_version(struct mig_buf *out)
 {
 	struct mig_buf b = { NULL, 0, 0 };
 
 	if (proto_put_u32(&b, MIG_PROTO_VERSION) == 0)
-		send_plain(l, MIG_M_HELLO, &b);
+		put_frame(out, MIG_M_HELLO, &b);
 	mig_buf_free(&b);
 }
 
-static void
-wipe_secrets(struct link *l)
-{
-	mig__wipe(l->esk, sizeof(l->esk));
-	mig__wipe(l->secret, sizeof(l->secret));
-}
-
-void
-mig__handshake_start(struct link *l)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	int r;
-
-	if (!l->initiator)
-		return; /* the acceptor answers the initiator's HELLO */
-	mig__random(l->ni, sizeof(l->ni));
-	if ((r = mig__kx_keypair(l->esk, l->epk)) != 0 ||
-	    (r = mig__hello_put(&b, l->ni, l->d->name,
-		(uint32_t)mig__cipher_local(), l->epk)) != 0)
-		goto out;
-	if (b.len > sizeof(l->hello_i)) {
-		r = MIG_ETOOBIG;
-		goto out;
-	}
-	memcpy(l->hello_i, b.data, b.len);
-	l->hello_ilen = b.len;
-	r = send_plain(l, MIG_M_HELLO, &b);
- out:
-	mig_buf_free(&b);
-	if (r != 0)
-		mig__link_fail(l, MIG_ELINK, "cannot send HELLO: %s",
-		    mig_strerror(r));
-}
-
-/* The acceptor learns who called: only a host of our hosts file. */
+/* The acceptor takes only a name of its hosts file, not its own. */
 static int
-bind_peer(struct link *l)
+may_call(const struct mig_hs *hs, const char *name)
 {
-	struct peer *p = mig__peer_find(l->d, l->peer_name);
-	char addr[sizeof(l->desc)];
-
-	if (p == NULL || p->removed)
-		return MIG_ENOHOST;
-	l->peer = p;
-	strlcpy(addr, l->desc[0] != '\0' ? l->desc : "?", sizeof(addr));
-	snprintf(l->desc, sizeof(l->desc), "%s (%s)", p->name, addr);
-	return 0;
+	return hs->hosts != NULL && strcmp(name, hs->self) != 0 &&
+	    mig__hosts_find(hs->hosts, name) != NULL;
 }
 
 /* The acceptor's answer: its HELLO, proof_a over the transcript. */
-static int
-answer_hello(struct link *l, const struct mig_hello *h)
+static enum mig_hs_event
+acceptor_hello(struct mig_hs *hs, const struct mig_frame *f,
+    const struct mig_hello *h, struct mig_buf *out)
 {
 	struct mig_buf b = { NULL, 0, 0 };
 	uint8_t th[MIG_HASH_BYTES], proof[MIG_PROOF_BYTES];
-	int r;
-
-	mig__random(l->na, sizeof(l->na));
-	if ((r = mig__kx_keypair(l->esk, l->epk)) != 0 ||
-	    (r = mig__hello_put(&b, l->na, l->d->name,
-		(uint32_t)mig__cipher_local(), l->epk)) != 0)
-		goto out;
-	mig__transcript(l->hello_i, l->hello_ilen, b.data, b.len, th);
-	r = mig__hs_secret(l->d->key, l->esk, h->epk, th, l->secret);
-	mig__wipe(l->esk, sizeof(l->esk));
-	if (r != 0)
-		goto out;
-	mig__proof(l->secret, 0, proof);
-	if ((r = proto_put_bytes(&b, proof, sizeof(proof))) != 0)
-		goto out;
-	r = send_plain(l, MIG_M_HELLO, &b);
- out:
-	mig_buf_free(&b);
-	return r;
-}
-
-static void
-acceptor_hello(struct link *l, const struct mig_frame *f,
-    const struct mig_hello *h)
-{
+	uint8_t nonce[MIG_NONCE_BYTES];
 	int r;
 
 	/* Before anything is answered: the transcript holds it as sent.
-	 * mig__handshake_read let no longer frame through. */
-	if (f->len > sizeof(l->hello_i)) {
-		mig__link_fail(l, MIG_EPROTO, "malformed HELLO");
-		return;
-	}
-	memcpy(l->hello_i, f->payload, f->len);
-	l->hello_ilen = f->len;
-	memcpy(l->ni, h->nonce, MIG_NONCE_BYTES);
-	strlcpy(l->peer_name, h->name, sizeof(l->peer_name));
-	l->ciphers = h->ciphers & (uint32_t)mig__cipher_local();
-	if (bind_peer(l) != 0) {
-		mig__link_fail(l, MIG_EAUTH, "'%s' is not in %s/hosts",
-		    l->peer_name, l->d->confdir);
-		return;
-	}
-	if ((r = answer_hello(l, h)) != 0) {
-		mig__link_fail(l, r == MIG_EAUTH ? MIG_EAUTH : MIG_ELINK,
-		    "cannot answer HELLO: %s", r == MIG_EAUTH ?
-		    "unusable ephemeral key" : mig_strerror(r));
-		return;
-	}
-	l->state = LINK_AUTH;
+	 * mig__hs_step let no longer frame through. */
+	if (f->len > sizeof(hs->hello_i))
+		return fail(hs, MIG_EPROTO, "malformed HELLO");
+	if (!may_call(hs, h->name))
+		return fail(hs, MIG_EAUTH, "'%s' is not in the hosts file",
+		    h->name);
+	memcpy(hs->hello_i, f->payload, f->len);
+	hs->hello_ilen = f->len;
+	strlcpy(hs->peer, h->name, sizeof(hs->peer));
+	hs->ciphers = h->ciphers & (uint32_t)mig__cipher_local();
+	mig__random(nonce, sizeof(nonce));
+	if ((r = mig__kx_keypair(hs->esk, hs->epk)) != 0 ||
+	    (r = mig__hello_put(&b, nonce, hs->self,
+		(uint32_t)mig__cipher_local(), hs->epk)) != 0)
+		goto out;
+	mig__transcript(hs->hello_i, hs->hello_ilen, b.data, b.len, th);
+	r = mig__hs_secret(hs->key, hs->esk, h->epk, th, hs->secret);
+	mig__wipe(hs->esk, sizeof(hs->esk));
+	if (r != 0)
+		goto out;
+	mig__proof(hs->secret, 0, proof);
+	if ((r = proto_put_bytes(&b, proof, sizeof(proof))) != 0 ||
+	    (r = put_frame(out, MIG_M_HELLO, &b)) != 0)
+		goto out;
+	hs->state = MIG_HS_AUTH;
+ out:
+	mig_buf_free(&b);
+	if (r == MIG_EAUTH)
+		return fail(hs, MIG_EAUTH, "unusable ephemeral key");
+	if (r != 0)
+		return fail(hs, MIG_ELINK, "cannot answer HELLO: %s",
+		    mig_strerror(r));
+	return MIG_HS_SEND;
 }
 
 /* Initiator: the acceptor must be the host we dialed, and prove it holds
- * our key and saw our HELLO as we sent it. */
-static void
-initiator_hello(struct link *l, const struct mig_frame *f,
-    const struct mig_hello *h)
+ * our key and saw our HELLO as we sent it; AUTH goes out, and it is up. */
+static enum mig_hs_event
+initiator_hello(struct mig_hs *hs, const struct mig_frame *f,
+    const struct mig_hello *h, struct mig_buf *out)
 {
 	struct mig_buf b = { NULL, 0, 0 };
-	uint8_t th[MIG_HASH_BYTES], secret[MIG_HASH_BYTES];
-	uint8_t want[MIG_PROOF_BYTES], mine[MIG_PROOF_BYTES];
+	uint8_t th[MIG_HASH_BYTES], want[MIG_PROOF_BYTES];
+	uint8_t mine[MIG_PROOF_BYTES];
+	enum mig_hs_event ev;
 	int r;
 
-	memcpy(l->na, h->nonce, MIG_NONCE_BYTES);
-	strlcpy(l->peer_name, h->name, sizeof(l->peer_name));
-	if (strcmp(l->peer_name, l->peer->name) != 0) {
-		mig__link_fail(l, MIG_EAUTH, "answered as '%s'", l->peer_name);
-		goto out;
-	}
-	mig__transcript(l->hello_i, l->hello_ilen, f->payload, h->body, th);
-	r = mig__hs_secret(l->d->key, l->esk, h->epk, th, secret);
-	mig__wipe(l->esk, sizeof(l->esk));
+	if (strcmp(h->name, hs->peer) != 0)
+		return fail(hs, MIG_EAUTH, "answered as '%s'", h->name);
+	mig__transcript(hs->hello_i, hs->hello_ilen, f->payload, h->body, th);
+	r = mig__hs_secret(hs->key, hs->esk, h->epk, th, hs->secret);
+	mig__wipe(hs->esk, sizeof(hs->esk));
 	if (r == 0)
-		mig__proof(secret, 0, want);
-	if (r != 0 || mig__proof_check(want, h->proof) != 0) {
-		mig__link_fail(l, MIG_EAUTH,
+		mig__proof(hs->secret, 0, want);
+	if (r != 0 || mig__proof_check(want, h->proof) != 0)
+		return fail(hs, MIG_EAUTH,
 		    "authentication failed (does it hold the same key?)");
-		goto out;
-	}
-	mig__proof(secret, 1, mine);
+	mig__proof(hs->secret, 1, mine);
 	if ((r = proto_put_bytes(&b, mine, sizeof(mine))) != 0 ||
-	    (r = send_plain(l, MIG_M_AUTH, &b)) != 0) {
-		mig__link_fail(l, MIG_ELINK, "cannot send AUTH");
+	    (r = put_frame(out, MIG_M_AUTH, &b)) != 0) {
+		ev = fail(hs, MIG_ELINK, "cannot make AUTH: %s",
+		    mig_strerror(r));
 		goto out;
 	}
-	if (l->state >= LINK_FAILED)
-		goto out;
-	mig__session_init(&l->sess, secret, 1,
+	mig__session_init(&hs->sess, hs->secret, 1,
 	    h->ciphers & (uint32_t)mig__cipher_local());
-	mig__link_up(l);
+	mig__wipe(hs->secret, sizeof(hs->secret));
+	hs->state = MIG_HS_DONE;
+	ev = MIG_HS_PROVEN;
  out:
-	mig__wipe(secret, sizeof(secret));
 	mig_buf_free(&b);
+	return ev;
 }
 
-static void
-on_hello(struct link *l, const struct mig_frame *f)
+static enum mig_hs_event
+on_hello(struct mig_hs *hs, const struct mig_frame *f, struct mig_buf *out)
 {
 	struct mig_hello h;
 	int r;
 
-	r = mig__hello_parse(f->payload, f->len, l->initiator, &h);
+	r = mig__hello_parse(f->payload, f->len, hs->initiator, &h);
 	if (r == MIG_EVERSION) {
-		/* Answer first, so the caller learns our version too. */
-		if (!l->initiator)
-			send_version(l);
-		mig__link_fail(l, MIG_EVERSION,
+		/* Answered, so the caller learns our version too. */
+		if (!hs->initiator)
+			put_version(out);
+		return fail(hs, MIG_EVERSION,
 		    "protocol version mismatch: it speaks %u, we speak %d",
 		    h.version, MIG_PROTO_VERSION);
-		return;
 	}
-	if (r != 0) {
-		mig__link_fail(l, MIG_EPROTO, "malformed HELLO");
-		return;
-	}
-	if (l->initiator)
-		initiator_hello(l, f, &h);
-	else
-		acceptor_hello(l, f, &h);
+	if (r != 0)
+		return fail(hs, MIG_EPROTO, "malformed HELLO");
+	return hs->initiator ? initiator_hello(hs, f, &h, out) :
+			       acceptor_hello(hs, f, &h, out);
 }
 
-static void
-on_auth(struct link *l, const struct mig_frame *f)
+static enum mig_hs_event
+on_auth(struct mig_hs *hs, const struct mig_frame *f)
 {
 	uint8_t want[MIG_PROOF_BYTES];
 	const uint8_t *proof;
 
-	if (mig__auth_parse(f->payload, f->len, &proof) != 0) {
-		mig__link_fail(l, MIG_EPROTO, "malformed AUTH");
-		return;
-	}
-	mig__proof(l->secret, 1, want);
-	if (mig__proof_check(want, proof) != 0) {
-		mig__link_fail(l, MIG_EAUTH,
+	if (mig__auth_parse(f->payload, f->len, &proof) != 0)
+		return fail(hs, MIG_EPROTO, "malformed AUTH");
+	mig__proof(hs->secret, 1, want);
+	if (mig__proof_check(want, proof) != 0)
+		return fail(hs, MIG_EAUTH,
 		    "authentication failed (does it hold the same key?)");
-		return;
-	}
-	mig__session_init(&l->sess, l->secret, 0, l->ciphers);
-	mig__wipe(l->secret, sizeof(l->secret));
-	mig__link_up(l);
+	mig__session_init(&hs->sess, hs->secret, 0, hs->ciphers);
+	mig__wipe(hs->secret, sizeof(hs->secret));
+	hs->state = MIG_HS_DONE;
+	return MIG_HS_PROVEN;
 }
 
-size_t
-mig__handshake_read(struct link *l)
+enum mig_hs_event
+mig__hs_step(struct mig_hs *hs, const uint8_t *p, size_t n, size_t *used,
+    struct mig_buf *out)
 {
-	size_t off = 0;
+	struct mig_frame f;
+	int r;
 
-	while (l->state == LINK_HELLO || l->state == LINK_AUTH) {
-		struct mig_frame f;
-		const uint8_t *p = l->in.data + off;
-		int r;
-
-		/* The length word alone says a frame is no handshake's. */
-		if (l->in.len - off >= 4 && ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
-		    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) >
-		    MIG_HANDSHAKE_FRAME_MAX) {
-			mig__link_fail(l, MIG_EPROTO,
-			    "malformed handshake: message too large");
-			break;
-		}
-		r = mig_frame_decode(p, l->in.len - off, &f);
-		if (r == MIG_EAGAIN)
-			break;
-		if (r != 0) {
-			mig__link_fail(l, MIG_EPROTO, "malformed handshake: %s",
-			    mig_strerror(r));
-			break;
-		}
-		off += MIG_FRAME_HDR + f.len;
-		/* Nothing of a handshake frame goes unread: its header's
-		 * flags and stream are 0, as the transcript assumes. */
-		if (f.flags != 0 || f.stream != 0)
-			mig__link_fail(l, MIG_EPROTO,
-			    "malformed handshake: flags or stream set");
-		else if (l->state == LINK_HELLO && f.type == MIG_M_HELLO)
-			on_hello(l, &f);
-		else if (l->state == LINK_AUTH && f.type == MIG_M_AUTH)
-			on_auth(l, &f);
-		else if (f.type == MIG_M_ERROR)
-			mig__link_fail(l, MIG_EAUTH, "refused by the peer");
-		else
-			mig__link_fail(l, MIG_EPROTO,
-			    "unexpected frame type %u in handshake", f.type);
-	}
-	/* However it ended, no ephemeral secret outlives the handshake. */
-	if (l->state != LINK_HELLO && l->state != LINK_AUTH)
-		wipe_secrets(l);
-	return off;
+	*used = 0;
+	if (hs->state == MIG_HS_DONE)
+		return fail(hs, MIG_EINTERNAL, "handshake already over");
+	/* The length word alone says a frame is no handshake's. */
+	if (n >= 4 && ((uint32_t)p[0] | (uint32_t)p[1] << 8 |
+	    (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24) >
+	    MIG_HANDSHAKE_FRAME_MAX)
+		return fail(hs, MIG_EPROTO,
+		    "malformed handshake: message too large");
+	r = mig_frame_decode(p, n, &f);
+	if (r == MIG_EAGAIN)
+		return MIG_HS_NEED_MORE;
+	if (r != 0)
+		return fail(hs, MIG_EPROTO, "malformed handshake: %s",
+		    mig_strerror(r));
+	*used = MIG_FRAME_HDR + f.len;
+	/* Nothing of a handshake frame goes unread: its header's flags and
+	 * stream are 0, as the transcript assumes. */
+	if (f.flags != 0 || f.stream != 0)
+		return fail(hs, MIG_EPROTO,
+		    "malformed handshake: flags or stream set");
+	if (hs->state == MIG_HS_HELLO && f.type == MIG_M_HELLO)
+		return on_hello(hs, &f, out);
+	if (hs->state == MIG_HS_AUTH && f.type == MIG_M_AUTH)
+		return on_auth(hs, &f);
+	if (f.type == MIG_M_ERROR)
+		return fail(hs, MIG_EAUTH, "refused by the peer");
+	return fail(hs, MIG_EPROTO, "unexpected frame type %u in handshake",
+	    f.type);
 }

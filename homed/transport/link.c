@@ -11,6 +11,10 @@
  * naming the peer, and so does silence past the ping timeout; a failed
  * link is torn down on the next loop turn, where the roles hear "link
  * down" once. The daemon goes on serving everyone else.
+ *
+ * A connection that has not proved the key belongs to no peer: it is
+ * named by its address, touches no peer's state, and the roles never hear
+ * of it (preauth.c says how many may wait and what the log says of them).
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -90,8 +94,7 @@ link_unref(struct link *l)
 	mig_buf_free(&l->in);
 	mig_buf_free(&l->plain);
 	mig__session_wipe(&l->sess);
-	mig__wipe(l->esk, sizeof(l->esk));
-	mig__wipe(l->secret, sizeof(l->secret));
+	mig__hs_wipe(&l->hs);
 	free(l);
 }
 
@@ -101,30 +104,55 @@ on_handle_closed(uv_handle_t *h)
 	link_unref(h->data);
 }
 
-void
-mig__link_fail(struct link *l, int code, const char *fmt, ...)
+/*
+ * Marks l failed, why it did from fmt; the reaper tears it down. A host
+ * that stays down is said once, not at every redial; a connection not
+ * proved only within the lines preauth.c allows, and never when say is
+ * 0 (preauth.c counted it).
+ */
+static void
+link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
 		return;
-	va_start(ap, fmt);
 	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
-	va_end(ap);
+	if (say && l->peer == NULL && !l->initiator)
+		say = mig__preauth_say(l->d, l->from);
+	if (say)
+		mig__log(l->peer != NULL &&
+			strcmp(l->peer->last_why, l->fail_why) == 0 ?
+			MIG_LOG_DEBUG : MIG_LOG_WARN,
+		    "link %s: %s; closed", l->desc, l->fail_why);
 	l->fail_code = code;
-	/* A host that stays down is said once, not at every redial. */
-	mig__log(l->peer != NULL &&
-		strcmp(l->peer->last_why, l->fail_why) == 0 ?
-		MIG_LOG_DEBUG : MIG_LOG_WARN,
-	    "link %s: %s; closed", l->desc, l->fail_why);
 	l->state = LINK_FAILED;
 	uv_read_stop((uv_stream_t *)&l->tcp);
 	uv_timer_stop(&l->timer);
 	mig__reap_soon(l->d);
 }
 
+void
+mig__link_fail(struct link *l, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	link_end(l, code, 1, fmt, ap);
+	va_end(ap);
+}
+
+void
+mig__link_drop(struct link *l, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	link_end(l, MIG_EAUTH, 0, fmt, ap);
+	va_end(ap);
+}
+
 /* The reaper's part: failed links leave their peer, their watchers hear
- * of it, and their handles close. */
+ * of it, and their handles close. A link that never had a peer (an
+ * acceptor's, not proved) is nobody's business but the log's. */
 void
 mig__links_reap(struct homed *d)
 {
@@ -141,10 +169,15 @@ mig__links_reap(struct homed *d)
 				p->link = NULL;
 			if (p->dialing == l)
 				p->dialing = NULL;
-			p->last_error = l->fail_code;
-			strlcpy(p->last_why, l->fail_why, sizeof(p->last_why));
+			/* A duplicate's or a replaced link's end is not why
+			 * the peer is down. */
+			if (p->link == NULL) {
+				p->last_error = l->fail_code;
+				strlcpy(p->last_why, l->fail_why,
+				    sizeof(p->last_why));
+			}
+			mig__notify_down(l, l->fail_code, l->fail_why);
 		}
-		mig__notify_down(l, l->fail_code, l->fail_why);
 		/* A lookup under way holds its own reference (on_resolved). */
 		uv_cancel((uv_req_t *)&l->resolve);
 		uv_close((uv_handle_t *)&l->timer, on_handle_closed);
@@ -204,8 +237,8 @@ link_write(struct link *l, struct lwrite *w, size_t n)
 	return r;
 }
 
-int
-mig__link_write_plain(struct link *l, const struct mig_buf *frame)
+static int
+link_write_plain(struct link *l, const struct mig_buf *frame)
 {
 	struct lwrite *w = malloc(sizeof(*w) + frame->len);
 
@@ -257,8 +290,8 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 	return r;
 }
 
-void
-mig__link_up(struct link *l)
+static void
+link_up(struct link *l)
 {
 	struct peer *p = l->peer;
 
@@ -274,7 +307,7 @@ mig__link_up(struct link *l)
 		if (strcmp(mine, win) != 0) {
 			mig__log(MIG_LOG_INFO, "link %s: duplicate, closed",
 			    l->desc);
-			l->state = LINK_HELLO; /* never up, as far as roles know */
+			l->state = LINK_HANDSHAKE; /* never up, for the roles */
 			mig__link_fail(l, MIG_ELINK, "duplicate link");
 			return;
 		}
@@ -291,6 +324,72 @@ mig__link_up(struct link *l)
 	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
 						       "chacha20poly1305");
 	mig__notify_up(l);
+}
+
+/* The handshake proved the key: an acceptor's link now belongs to the
+ * peer that proved it, and no sooner. */
+static void
+link_proven(struct link *l)
+{
+	struct peer *p = l->peer;
+
+	if (!l->initiator) {
+		p = mig__peer_find(l->d, l->hs.peer);
+		if (p == NULL || p->removed) {
+			mig__link_fail(l, MIG_EAUTH, "'%s' is no longer in "
+			    "the hosts file", l->hs.peer);
+			return;
+		}
+		l->peer = p;
+		snprintf(l->desc, sizeof(l->desc), "%s (%s)", p->name,
+		    l->from);
+	}
+	l->sess = l->hs.sess;
+	mig__hs_wipe(&l->hs);
+	link_up(l);
+}
+
+/* Sends what the handshake wrote, then acts on its event. */
+static void
+handshake_event(struct link *l, enum mig_hs_event ev, struct mig_buf *out)
+{
+	if (out->len > 0 && link_write_plain(l, out) != 0)
+		mig__link_fail(l, MIG_ELINK, "cannot send the handshake");
+	out->len = 0;
+	if (l->state != LINK_HANDSHAKE)
+		return;
+	if (ev == MIG_HS_PROVEN)
+		link_proven(l);
+	else if (ev == MIG_HS_FAIL)
+		mig__link_fail(l, l->hs.code, "%s", l->hs.why);
+}
+
+/* Reads handshake messages from l->in while there are any; returns the
+ * bytes used. What follows a proved handshake is the first records. */
+static size_t
+handshake_read(struct link *l)
+{
+	struct mig_buf out = { NULL, 0, 0 };
+	enum mig_hs_event ev = MIG_HS_SEND;
+	size_t off = 0, used;
+
+	while (l->state == LINK_HANDSHAKE && ev == MIG_HS_SEND) {
+		ev = mig__hs_step(&l->hs, l->in.data + off, l->in.len - off,
+		    &used, &out);
+		off += used;
+		handshake_event(l, ev, &out);
+	}
+	mig_buf_free(&out);
+	return off;
+}
+
+static void
+handshake_start(struct link *l)
+{
+	struct mig_buf out = { NULL, 0, 0 };
+
+	handshake_event(l, mig__hs_start(&l->hs, &out), &out);
+	mig_buf_free(&out);
 }
 
 /* One frame of an up link: PING is the transport's own, the rest go to
@@ -379,7 +478,7 @@ link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (l->state >= LINK_FAILED)
 		return;
 	if (n < 0) {
-		if (n == UV_EOF)
+		if (n == UV_EOF && l->peer != NULL)
 			mig__log(MIG_LOG_INFO, "link %s: closed by the peer",
 			    l->desc);
 		mig__link_fail(l, MIG_ELINK, "%s", n == UV_EOF ?
@@ -387,7 +486,7 @@ link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	l->in.len += (size_t)n;
-	off = mig__handshake_read(l);
+	off = handshake_read(l);
 	off = read_records(l, off);
 	if (l->state < LINK_FAILED)
 		mig_buf_consume(&l->in, off);
@@ -399,7 +498,7 @@ on_deadline(uv_timer_t *t)
 	struct link *l = t->data;
 
 	mig__link_fail(l, l->initiator ? MIG_EHOSTDOWN : MIG_EAUTH,
-	    "no handshake within %d ms", MIG_HANDSHAKE_MS);
+	    "no handshake within %u ms", l->deadline);
 }
 
 /* A dead peer whose kernel still holds the connection (a stopped host,
@@ -415,7 +514,7 @@ link_start(struct link *l)
 	uv_tcp_keepalive(&l->tcp, 1, ms / 1000 > 0 ? ms / 1000 : 1);
 	if (uv_fileno((uv_handle_t *)&l->tcp, &fd) == 0)
 		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
-	l->state = LINK_HELLO;
+	l->state = LINK_HANDSHAKE;
 	uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read);
 }
 
@@ -432,7 +531,8 @@ on_connected(uv_connect_t *req, int status)
 		return;
 	}
 	link_start(l);
-	mig__handshake_start(l);
+	mig__hs_init(&l->hs, 1, l->d->key, l->d->name, l->peer->name, NULL);
+	handshake_start(l);
 }
 
 static void
@@ -454,6 +554,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 		return;
 	}
 	l->state = LINK_CONNECTING;
+	mig__preauth_resolved(l->peer, ai->ai_addr);
 	r = uv_tcp_connect(&l->connect, &l->tcp, ai->ai_addr, on_connected);
 	uv_freeaddrinfo(ai);
 	if (r != 0)
@@ -493,24 +594,8 @@ mig__peer_dial(struct peer *p)
 		return;
 	}
 	l->handles++;
-	uv_timer_start(&l->timer, on_deadline, MIG_CONNECT_MS + MIG_HANDSHAKE_MS,
-	    0);
-}
-
-/* Handshakes under way from others, in all and from addr. */
-static void
-count_preauth(struct homed *d, const char *addr, int *all, int *same)
-{
-	struct link *l;
-
-	*all = *same = 0;
-	TAILQ_FOREACH(l, &d->links, entry) {
-		if (l->initiator || (l->state != LINK_HELLO &&
-		    l->state != LINK_AUTH))
-			continue;
-		(*all)++;
-		*same += strcmp(l->from, addr) == 0;
-	}
+	l->deadline = MIG_CONNECT_MS + MIG_HANDSHAKE_MS;
+	uv_timer_start(&l->timer, on_deadline, l->deadline, 0);
 }
 
 static void
@@ -521,11 +606,10 @@ on_peer_connection(uv_stream_t *server, int status)
 	int len = sizeof(ss);
 	char host[64] = "?";
 	struct link *l;
-	int all, same;
 
 	if (status != 0 || (l = link_new(d, 0)) == NULL)
 		return;
-	l->state = LINK_HELLO;
+	l->state = LINK_HANDSHAKE;
 	if (uv_accept(server, (uv_stream_t *)&l->tcp) != 0) {
 		mig__link_fail(l, MIG_ELINK, "accept failed");
 		return;
@@ -540,25 +624,14 @@ on_peer_connection(uv_stream_t *server, int status)
 	}
 	strlcpy(l->desc, host, sizeof(l->desc));
 	strlcpy(l->from, host, sizeof(l->from));
-	count_preauth(d, host, &all, &same);
-	/* This link counts itself. */
-	if (same > MIG_PREAUTH_PER_ADDR) {
-		mig__link_fail(l, MIG_EAUTH, "refused: %d handshakes already "
-		    "pending from this address", MIG_PREAUTH_PER_ADDR);
-		return;
-	}
-	if (all > MIG_PREAUTH_MAX) {
-		mig__link_fail(l, MIG_EAUTH, "refused: %d handshakes already "
-		    "pending", MIG_PREAUTH_MAX);
-		return;
-	}
+	l->deadline = mig__preauth_admit(d, l);
 	if (!d->have_key) {
 		mig__link_fail(l, MIG_EKEY, "no key here (run 'mig keygen')");
 		return;
 	}
 	link_start(l);
-	mig__handshake_start(l);
-	uv_timer_start(&l->timer, on_deadline, MIG_HANDSHAKE_MS, 0);
+	mig__hs_init(&l->hs, 0, d->key, d->name, NULL, &d->hosts);
+	uv_timer_start(&l->timer, on_deadline, l->deadline, 0);
 }
 
 int
@@ -586,6 +659,15 @@ mig__listen_start(struct homed *d)
 	return r;
 }
 
+static int
+kept(struct homed *d, struct peer *p)
+{
+	for (int i = 0; i < d->nwatchers; i++)
+		if (d->watchers[i].keeps != NULL && d->watchers[i].keeps(p))
+			return 1;
+	return 0;
+}
+
 void
 mig__links_tick(struct homed *d)
 {
@@ -605,9 +687,9 @@ mig__links_tick(struct homed *d)
 	TAILQ_FOREACH(l, &d->links, entry) {
 		if (l->state != LINK_UP)
 			continue;
-		/* A host gone from the hosts file keeps its link while jobs of
-		 * ours run there. */
-		if (l->peer->removed && l->peer->mine == 0) {
+		/* A host gone from the hosts file keeps its link while a
+		 * role needs it (jobs of ours run there). */
+		if (l->peer->removed && !kept(d, l->peer)) {
 			mig__link_fail(l, MIG_ENOHOST,
 			    "no longer in the hosts file");
 			continue;
@@ -621,6 +703,7 @@ mig__links_tick(struct homed *d)
 		}
 		mig__link_send(l, MIG_M_PING, 0, 0, ping, sizeof(ping));
 	}
+	mig__preauth_tick(d);
 	/* Links to every host we know stay up, so placement sees them. */
 	TAILQ_FOREACH(p, &d->peers, entry)
 		if (p->link == NULL && p->dialing == NULL && !p->removed)

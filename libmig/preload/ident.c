@@ -85,6 +85,7 @@ mig__ident_init(void)
 	MIG_REAL(real_getpgid, "getpgid");
 	MIG_REAL(real_getsid, "getsid");
 	mig__pid_init();
+	mig__pidarg_init();
 	mig__time_init();
 	mig__host_init();
 	mig__proc_init();
@@ -135,7 +136,8 @@ mig__syscall(long nr, const long a[6])
 
 	MIG_REAL(real_syscall, "syscall");
 	if (mig__ident != NULL && (mig__pid_syscall(nr, a, &r) ||
-	    mig__time_syscall(nr, a, &r) || mig__host_syscall(nr, a, &r)))
+	    mig__pidarg_syscall(nr, a, &r) || mig__time_syscall(nr, a, &r) ||
+	    mig__host_syscall(nr, a, &r)))
 		return r;
 	return real_syscall(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }

@@ -214,16 +214,22 @@ self_pid(pid_t real)
 	return p;
 }
 
+/* A group or session: the job's own reads as home's; one that a
+ * process of the job leads (setpgid, setsid) by the leader's home pid. */
 static inline pid_t
 home_pgid(pid_t v)
 {
-	return v == mig__home.job_pgid ? mig__home.pgid : v;
+	if (v == mig__home.job_pgid)
+		return mig__home.pgid;
+	return v > 0 ? home_pid(v) : v;
 }
 
 static inline pid_t
 home_sid(pid_t v)
 {
-	return v == mig__home.job_sid ? mig__home.sid : v;
+	if (v == mig__home.job_sid)
+		return mig__home.sid;
+	return v > 0 ? home_pid(v) : v;
 }
 
 /* And back, for the pids a caller names. */
@@ -281,11 +287,16 @@ mig__pid_home_of(pid_t host)
 	return mapped() ? home_pid(host) : host;
 }
 
-
 pid_t
 mig__pid_host_of(pid_t home)
 {
 	return mapped() ? host_pid(home) : home;
+}
+
+pid_t
+mig__pgid_host_of(pid_t home)
+{
+	return mapped() ? host_pgid(home) : home;
 }
 
 pid_t
@@ -449,6 +460,9 @@ mig__pidfd_open(pid_t pid, unsigned int flags)
 	    flags);
 }
 
+static int waitid_home(idtype_t type, id_t id, siginfo_t *info, int options,
+    const long *sys);
+
 /* syscall(2) with one of our numbers: the kernel's answer, mapped. */
 int
 mig__pid_syscall(long nr, const long a[6], long *ret)
@@ -496,6 +510,14 @@ mig__pid_syscall(long nr, const long a[6], long *ret)
 	case SYS_pidfd_open:
 		*ret = real_syscall(nr,
 		    (pid_t)a[0] > 0 ? (long)host_pid((pid_t)a[0]) : a[0], a[1]);
+		return 1;
+	case SYS_wait4:
+		*ret = mig__wait4((pid_t)a[0], (int *)a[1], (int)a[2],
+		    (struct rusage *)a[3]);
+		return 1;
+	case SYS_waitid:
+		*ret = waitid_home((idtype_t)a[0], (id_t)a[1], (siginfo_t *)a[2],
+		    (int)a[3], a);
 		return 1;
 	}
 	return 0;
@@ -549,7 +571,9 @@ waited(pid_t r, int status)
 pid_t
 mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
 {
-	int st = 0, saved;
+	/* The caller's status, so that a bad pointer is the kernel's
+	 * EFAULT; ours when there is none, to see how the child ended. */
+	int st = 0, *sp = status != NULL ? status : &st, saved;
 	pid_t r;
 
 	MIG_REAL(real_wait4, "wait4");
@@ -557,29 +581,29 @@ mig__wait4(pid_t pid, int *status, int options, struct rusage *ru)
 	if (!mapped())
 		return ru != NULL ? real_wait4(pid, status, options, ru) :
 				    real_waitpid(pid, status, options);
-	r = ru != NULL ? real_wait4(host_target(pid), &st, options, ru) :
-			 real_waitpid(host_target(pid), &st, options);
+	r = ru != NULL ? real_wait4(host_target(pid), sp, options, ru) :
+			 real_waitpid(host_target(pid), sp, options);
 	saved = errno;
-	if (r > 0 && status != NULL)
-		*status = st;
-	r = waited(r, st);
+	r = waited(r, r > 0 ? *sp : 0);
 	errno = saved;
 	return r;
 }
 
-int
-mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+/* waitid in home pids: libc's, or with sys (syscall()'s six
+ * arguments) the system call, whose fifth takes a struct rusage. */
+static int
+waitid_home(idtype_t type, id_t id, siginfo_t *info, int options,
+    const long *sys)
 {
 	int r, saved;
 
-	MIG_REAL(real_waitid, "waitid");
-	if (!mapped())
-		return real_waitid(type, id, info, options);
-	if (type == P_PID)
+	if (type == P_PID && (pid_t)id > 0)
 		id = (id_t)host_pid((pid_t)id);
 	else if (type == P_PGID && id != 0)
 		id = (id_t)host_pgid((pid_t)id);
-	r = real_waitid(type, id, info, options);
+	r = sys != NULL ? (int)real_syscall(SYS_waitid, (long)type, (long)id,
+				(long)info, (long)options, sys[4]) :
+			  real_waitid(type, id, info, options);
 	saved = errno;
 	if (r == 0 && info != NULL && info->si_pid > 0) {
 		int gone = info->si_code == CLD_EXITED ||
@@ -591,4 +615,13 @@ mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
 	}
 	errno = saved;
 	return r;
+}
+
+int
+mig__waitid(idtype_t type, id_t id, siginfo_t *info, int options)
+{
+	MIG_REAL(real_waitid, "waitid");
+	if (!mapped())
+		return real_waitid(type, id, info, options);
+	return waitid_home(type, id, info, options, NULL);
 }

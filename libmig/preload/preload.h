@@ -181,9 +181,37 @@ MIG_HIDDEN int mig__pidfd_open(pid_t pid, unsigned int flags);
  * pid as it is. */
 MIG_HIDDEN pid_t mig__pid_home_of(pid_t host);
 MIG_HIDDEN pid_t mig__pid_host_of(pid_t home);
+/* The same for a process group: the job's home group is its group here. */
+MIG_HIDDEN pid_t mig__pgid_host_of(pid_t home);
 /* A process's pid, parent, group and session here (ids[0..3]), as the
  * job sees them. */
 MIG_HIDDEN void mig__pid_ids_home(pid_t ids[4]);
+
+/* pidarg.c: calls that name a process to read or change it */
+#include <sched.h>
+#include <sys/uio.h>
+MIG_HIDDEN void mig__pidarg_init(void);
+MIG_HIDDEN int mig__pidarg_syscall(long nr, const long a[6], long *ret);
+MIG_HIDDEN int mig__setpgid(pid_t pid, pid_t pgid);
+MIG_HIDDEN int mig__getpriority(__priority_which_t which, id_t who);
+MIG_HIDDEN int mig__setpriority(__priority_which_t which, id_t who, int prio);
+MIG_HIDDEN int mig__sched_setaffinity(pid_t pid, size_t size,
+    const cpu_set_t *set);
+MIG_HIDDEN int mig__sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set);
+MIG_HIDDEN int mig__sched_setscheduler(pid_t pid, int policy,
+    const struct sched_param *p);
+MIG_HIDDEN int mig__sched_getscheduler(pid_t pid);
+MIG_HIDDEN int mig__sched_setparam(pid_t pid, const struct sched_param *p);
+MIG_HIDDEN int mig__sched_getparam(pid_t pid, struct sched_param *p);
+MIG_HIDDEN int mig__sched_rr_get_interval(pid_t pid, struct timespec *t);
+MIG_HIDDEN int mig__prlimit(pid_t pid, __rlimit_resource_t res,
+    const struct rlimit *new, struct rlimit *old);
+MIG_HIDDEN int mig__prlimit64(pid_t pid, __rlimit_resource_t res,
+    const struct rlimit64 *new, struct rlimit64 *old);
+/* process_vm_readv, or with writing process_vm_writev */
+MIG_HIDDEN ssize_t mig__process_vm(int writing, pid_t pid,
+    const struct iovec *local, unsigned long nlocal,
+    const struct iovec *remote, unsigned long nremote, unsigned long flags);
 
 /* proc.c: /proc paths and listings in the job's home pids */
 #include <dirent.h>

@@ -192,6 +192,87 @@ syscall(long nr, ...)
 	return mig__syscall(nr, a);
 }
 
+/* pidarg.c */
+EXPORT int setpgid(pid_t pid, pid_t pgid) { return mig__setpgid(pid, pgid); }
+
+EXPORT int
+getpriority(__priority_which_t which, id_t who)
+{
+	return mig__getpriority(which, who);
+}
+
+EXPORT int
+setpriority(__priority_which_t which, id_t who, int prio)
+{
+	return mig__setpriority(which, who, prio);
+}
+
+EXPORT int
+sched_setaffinity(pid_t pid, size_t size, const cpu_set_t *set)
+{
+	return mig__sched_setaffinity(pid, size, set);
+}
+
+EXPORT int
+sched_getaffinity(pid_t pid, size_t size, cpu_set_t *set)
+{
+	return mig__sched_getaffinity(pid, size, set);
+}
+
+EXPORT int
+sched_setscheduler(pid_t pid, int policy, const struct sched_param *p)
+{
+	return mig__sched_setscheduler(pid, policy, p);
+}
+
+EXPORT int sched_getscheduler(pid_t pid) { return mig__sched_getscheduler(pid); }
+
+EXPORT int
+sched_setparam(pid_t pid, const struct sched_param *p)
+{
+	return mig__sched_setparam(pid, p);
+}
+
+EXPORT int
+sched_getparam(pid_t pid, struct sched_param *p)
+{
+	return mig__sched_getparam(pid, p);
+}
+
+EXPORT int
+sched_rr_get_interval(pid_t pid, struct timespec *t)
+{
+	return mig__sched_rr_get_interval(pid, t);
+}
+
+EXPORT int
+prlimit(pid_t pid, __rlimit_resource_t res, const struct rlimit *new,
+    struct rlimit *old)
+{
+	return mig__prlimit(pid, res, new, old);
+}
+
+EXPORT int
+prlimit64(pid_t pid, __rlimit_resource_t res, const struct rlimit64 *new,
+    struct rlimit64 *old)
+{
+	return mig__prlimit64(pid, res, new, old);
+}
+
+EXPORT ssize_t
+process_vm_readv(pid_t pid, const struct iovec *local, unsigned long nlocal,
+    const struct iovec *remote, unsigned long nremote, unsigned long flags)
+{
+	return mig__process_vm(0, pid, local, nlocal, remote, nremote, flags);
+}
+
+EXPORT ssize_t
+process_vm_writev(pid_t pid, const struct iovec *local, unsigned long nlocal,
+    const struct iovec *remote, unsigned long nremote, unsigned long flags)
+{
+	return mig__process_vm(1, pid, local, nlocal, remote, nremote, flags);
+}
+
 /* time.c: readings */
 EXPORT time_t time(time_t *tloc) { return mig__time(tloc); }
 

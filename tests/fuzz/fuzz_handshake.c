@@ -1,8 +1,9 @@
 /*
  * fuzz_handshake.c: the peer handshake as an attacker on the network
- * reaches it, through the real state machine (mig__handshake_read in
- * homed/transport/handshake.c) on ends without sockets (hslink.c). The
- * first byte says what the input is:
+ * reaches it: the handshake function itself (mig__hs_step in
+ * homed/transport/handshake.c, which does no I/O), fed as link.c feeds
+ * it (hslink.c keeps each end's bytes). The first byte says what the
+ * input is:
  *
  *   0  the initiator's side, as bytes arriving at an acceptor
  *   1  the acceptor's side, as bytes arriving at an initiator that has
@@ -12,9 +13,9 @@
  *      the middle (two bytes of offset, one of xor), then the rest as
  *      bytes after the handshake, left for the record layer
  *
- * Without the key nothing gets a link up, and a changed message never
- * brings up the end that receives it; an unchanged handshake always
- * does, with agreeing keys.
+ * Without the key nothing is PROVEN, and a changed message never proves
+ * the end that receives it; an unchanged handshake always does, with
+ * agreeing keys.
  */
 #include <string.h>
 
@@ -38,7 +39,7 @@ check_out(const struct hs_end *e)
 		CHECK(f.len <= MIG_HANDSHAKE_FRAME_MAX);
 		if (f.type == MIG_M_HELLO)
 			CHECK(mig__hello_parse(f.payload, f.len,
-			    !e->l.initiator, &h) == 0 || f.len == 4);
+			    !e->hs.initiator, &h) == 0 || f.len == 4);
 		else
 			CHECK(f.type == MIG_M_AUTH &&
 			    mig__auth_parse(f.payload, f.len, &proof) == 0);
@@ -53,8 +54,7 @@ feed_split(struct hs_end *e, const uint8_t *p, size_t n)
 {
 	size_t step = n > 0 ? (size_t)p[0] % 64 + 1 : 1;
 
-	for (size_t off = 0; off < n && e->l.state < LINK_FAILED;
-	    off += step)
+	for (size_t off = 0; off < n && !hs_over(e); off += step)
 		hs_feed(e, p + off, n - off < step ? n - off : step);
 }
 
@@ -68,12 +68,12 @@ one_side(int acceptor, const uint8_t *p, size_t n)
 	hs_start(e);
 	feed_split(e, p, n);
 	/* Nobody without the key's proofs over our fresh values gets in. */
-	CHECK(e->l.state != LINK_UP);
-	CHECK(e->l.state != LINK_FAILED || e->l.fail_code != 0);
-	if (e->l.state == LINK_FAILED) {
+	CHECK(e->ev != MIG_HS_PROVEN);
+	CHECK(e->ev != MIG_HS_FAIL || (e->hs.code != 0 && e->hs.why[0]));
+	if (e->ev == MIG_HS_FAIL) {
 		static const uint8_t zero[MIG_HASH_BYTES];
-		CHECK(memcmp(e->l.esk, zero, sizeof(e->l.esk)) == 0);
-		CHECK(memcmp(e->l.secret, zero, sizeof(e->l.secret)) == 0);
+		CHECK(memcmp(e->hs.esk, zero, sizeof(e->hs.esk)) == 0);
+		CHECK(memcmp(e->hs.secret, zero, sizeof(e->hs.secret)) == 0);
 	}
 	check_out(e);
 	hs_free(e);
@@ -106,21 +106,22 @@ changed(const uint8_t *p, size_t n)
 		hs_pass(from, to);
 	}
 	if (!edited) {
-		CHECK(i->l.state == LINK_UP && a->l.state == LINK_UP);
-		CHECK(memcmp(i->l.sess.tx.key, a->l.sess.rx.key, 32) == 0);
-		CHECK(memcmp(i->l.sess.rx.key, a->l.sess.tx.key, 32) == 0);
-		CHECK(i->l.sess.cipher == a->l.sess.cipher);
+		CHECK(i->ev == MIG_HS_PROVEN && a->ev == MIG_HS_PROVEN);
+		CHECK(memcmp(i->hs.sess.tx.key, a->hs.sess.rx.key, 32) == 0);
+		CHECK(memcmp(i->hs.sess.rx.key, a->hs.sess.tx.key, 32) == 0);
+		CHECK(i->hs.sess.cipher == a->hs.sess.cipher);
+		CHECK(strcmp(a->hs.peer, "home") == 0);
 	} else {
 		/* A changed message fails the handshake: the acceptor is
-		 * never up; the initiator is, only when its AUTH was changed
-		 * after it went (the acceptor then closes the link). */
-		CHECK(a->l.state != LINK_UP);
-		CHECK(i->l.state != LINK_UP || which == 2);
+		 * never proven; the initiator is, only when its AUTH was
+		 * changed after it went (the acceptor then closes the link). */
+		CHECK(a->ev != MIG_HS_PROVEN);
+		CHECK(i->ev != MIG_HS_PROVEN || which == 2);
 	}
 	/* Bytes after the handshake stay for the record layer. */
 	hs_feed(a, p, n);
-	if (a->l.state == LINK_UP)
-		CHECK(a->l.in.len == n);
+	if (a->ev == MIG_HS_PROVEN)
+		CHECK(a->in.len == n);
 	hs_free(i);
 	hs_free(a);
 }

@@ -1,56 +1,10 @@
 /*
- * hslink.c: see hslink.h. The functions of link.c that handshake.c
- * calls, for ends without a socket.
+ * hslink.c: see hslink.h.
  */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "hslink.h"
-
-static struct hs_end *
-end_of(struct link *l)
-{
-	return (struct hs_end *)((char *)l - offsetof(struct hs_end, l));
-}
-
-struct peer *
-mig__peer_find(struct homed *d, const char *name)
-{
-	struct hs_end *e = (struct hs_end *)((char *)d -
-	    offsetof(struct hs_end, d));
-
-	return strcmp(e->peer.name, name) == 0 ? &e->peer : NULL;
-}
-
-void
-mig__link_fail(struct link *l, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
-	va_end(ap);
-	l->fail_code = code;
-	l->state = LINK_FAILED;
-}
-
-int
-mig__link_write_plain(struct link *l, const struct mig_buf *frame)
-{
-	return mig_buf_append(&end_of(l)->out, frame->data, frame->len);
-}
-
-void
-mig__link_up(struct link *l)
-{
-	l->state = LINK_UP;
-	l->was_up = 1;
-}
 
 struct hs_end *
 hs_new(const char *name, const char *peer_name,
@@ -60,18 +14,14 @@ hs_new(const char *name, const char *peer_name,
 
 	if (e == NULL)
 		return NULL;
-	strlcpy(e->d.name, name, sizeof(e->d.name));
-	strlcpy(e->d.confdir, "/nonexistent", sizeof(e->d.confdir));
-	memcpy(e->d.key, key, MIG_KEY_BYTES);
-	e->d.have_key = 1;
-	strlcpy(e->peer.name, peer_name, sizeof(e->peer.name));
-	e->peer.d = &e->d;
-	e->l.d = &e->d;
-	e->l.initiator = initiator;
-	e->l.state = LINK_HELLO;
-	if (initiator)
-		e->l.peer = &e->peer;
-	strlcpy(e->l.desc, "test", sizeof(e->l.desc));
+	memcpy(e->key, key, MIG_KEY_BYTES);
+	strlcpy(e->host.name, peer_name, sizeof(e->host.name));
+	strlcpy(e->host.addr, "127.0.0.1", sizeof(e->host.addr));
+	e->hosts.v = &e->host;
+	e->hosts.n = 1;
+	mig__hs_init(&e->hs, initiator, e->key, name,
+	    initiator ? peer_name : NULL, &e->hosts);
+	e->ev = MIG_HS_NEED_MORE;
 	return e;
 }
 
@@ -80,33 +30,38 @@ hs_free(struct hs_end *e)
 {
 	if (e == NULL)
 		return;
-	mig_buf_free(&e->l.in);
-	mig_buf_free(&e->l.plain);
+	mig_buf_free(&e->in);
 	mig_buf_free(&e->out);
-	mig__session_wipe(&e->l.sess);
+	mig__hs_wipe(&e->hs);
 	free(e);
+}
+
+int
+hs_over(const struct hs_end *e)
+{
+	return e->ev == MIG_HS_PROVEN || e->ev == MIG_HS_FAIL;
 }
 
 void
 hs_start(struct hs_end *e)
 {
-	mig__handshake_start(&e->l);
+	e->ev = mig__hs_start(&e->hs, &e->out);
 }
 
 void
 hs_feed(struct hs_end *e, const uint8_t *p, size_t n)
 {
-	size_t off;
+	size_t used;
 
-	if (e->l.state >= LINK_FAILED || n == 0)
-		return;
-	if (mig_buf_append(&e->l.in, p, n) != 0) {
-		mig__link_fail(&e->l, MIG_EINTERNAL, "out of memory");
-		return;
+	if (mig_buf_append(&e->in, p, n) != 0)
+		abort();
+	while (!hs_over(e)) {
+		e->ev = mig__hs_step(&e->hs, e->in.data, e->in.len, &used,
+		    &e->out);
+		mig_buf_consume(&e->in, used);
+		if (e->ev != MIG_HS_SEND)
+			break;
 	}
-	off = mig__handshake_read(&e->l);
-	if (e->l.state < LINK_FAILED)
-		mig_buf_consume(&e->l.in, off);
 }
 
 void
@@ -126,5 +81,6 @@ hs_run(struct hs_end *i, struct hs_end *a)
 	hs_pass(i, a); /* HELLO */
 	hs_pass(a, i); /* HELLO with proof_a */
 	hs_pass(i, a); /* AUTH */
-	return i->l.state == LINK_UP && a->l.state == LINK_UP ? 0 : MIG_EAUTH;
+	return i->ev == MIG_HS_PROVEN && a->ev == MIG_HS_PROVEN ? 0 :
+								 MIG_EAUTH;
 }

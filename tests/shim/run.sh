@@ -82,6 +82,22 @@ differential() {
 	same "$name: home identity $*" native-s.expected home
 }
 
+# fake_daemon [NAMELEN]: fakehomed.py on $work/run/homed.sock, answering
+# with a host name of NAMELEN characters and home pid 5555 for every
+# HOLD (without NAMELEN: answering nothing), logging to
+# $work/daemon.log; stopped when we exit.
+fake_daemon() {
+	mkdir -m 0700 "$work/run"
+	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
+		"$work/daemon.log" ${1:+"$1" 5555} </dev/null >"$work/daemon.err" 2>&1 &
+	daemon=$!
+	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
+	for _ in $(seq 500); do
+		[ -e "$work/run/homed.sock.ready" ] && break
+		sleep 0.02
+	done
+}
+
 PID_HOME='
 getpid 4242
 getppid 4241
@@ -213,7 +229,8 @@ commands)
 fallback)
 	# No usable page: every wrapper passes through, whatever the page
 	# would have said.
-	for probe in probe_pid probe_sig probe_clock probe_host probe_timer; do
+	for probe in probe_pid probe_sig probe_clock probe_host probe_timer \
+		probe_pidarg; do
 		run native-s "$MKIDENT" -N -S -- "$PROBES/$probe"
 		for opt in -M -T -C; do
 			run broken "$MKIDENT" "${HOME_ID[@]}" -o 3600s $opt -- \
@@ -257,15 +274,7 @@ calls)
 	# characters: the job's own home group is signalled at home, other
 	# pids and groups here, errno stays as the call leaves it, and fork
 	# gets its home pid.
-	mkdir -m 0700 "$work/run"
-	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
-		"$work/daemon.log" 60 5555 </dev/null >"$work/daemon.err" 2>&1 &
-	daemon=$!
-	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
-	for i in $(seq 500); do
-		[ -e "$work/run/homed.sock.ready" ] && break
-		sleep 0.02
-	done
+	fake_daemon 60
 	run native-s "$MKIDENT" -N -S -- "$PROBES/probe_guard" calls
 	run home "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
 		"$PROBES/probe_guard" calls
@@ -296,15 +305,7 @@ silent)
 	# here) the job's calls on its home group fail with EAGAIN rather
 	# than hang or act here, and fork, whose child already runs, gives
 	# the child's own pid.
-	mkdir -m 0700 "$work/run"
-	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
-		"$work/daemon.log" </dev/null >"$work/daemon.err" 2>&1 &
-	daemon=$!
-	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
-	for i in $(seq 500); do
-		[ -e "$work/run/homed.sock.ready" ] && break
-		sleep 0.02
-	done
+	fake_daemon
 	run native-s "$MKIDENT" -N -S -- "$PROBES/probe_guard" calls
 	MIG_CALL_TIMEOUT_MS=200 run home "$MKIDENT" "${HOME_ID[@]}" \
 		-k "$work/run/homed.sock" -- "$PROBES/probe_guard" calls
@@ -315,6 +316,22 @@ kill(-getpgrp,0) -1 errno=EAGAIN'
 		grep -q "^$want" "$work/daemon.log" ||
 			fail "the daemon never got '$want'"
 	done
+	;;
+pidarg)
+	# Calls that name a process by the pids the probe sees, its own and
+	# its group's home ones; then with a daemon (fakehomed.py) that gives
+	# its child home pid 5555, by which the child is named too. Nothing
+	# goes home but the child's HOLD.
+	differential probe_pidarg ""
+	fake_daemon 8
+	run home-held "$MKIDENT" "${HOME_ID[@]}" -k "$work/run/homed.sock" -- \
+		"$PROBES/probe_pidarg"
+	same "probe_pidarg, child held as 5555" native-s.expected home-held
+	grep -q '^frame HOLD' "$work/daemon.log" ||
+		fail "the child never got a home pid"
+	if grep '^frame CALL' "$work/daemon.log"; then
+		fail "a call that names a process went home"
+	fi
 	;;
 *)
 	echo "run.sh: no case $case_name"

@@ -468,6 +468,73 @@ key_owner(void **state)
 	assert_int_equal(mig__key_load(path, key, err, sizeof(err)), 0);
 }
 
+/* The hosts and policy files are trusted as the key is: a file writable
+ * by group or others is refused with a line naming it and the fix; a
+ * file closed to writers but readable by all is fine. */
+static void
+config_mode(void **state)
+{
+	static const mode_t bad[] = { 0666, 0664, 0646, 0620, 0602 };
+	static const mode_t good[] = { 0644, 0600, 0444 };
+	char hosts[256], policy[256], err[512], out[4096];
+	struct mig_hosts h;
+
+	tmp_path(hosts, sizeof(hosts), "hosts");
+	tmp_path(policy, sizeof(policy), "policy");
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		write_file(hosts, "a 127.0.0.1\n", bad[i]);
+		write_file(policy, "mycc\n", bad[i]);
+		err[0] = '\0';
+		assert_int_equal(mig__hosts_load(hosts, &h, err, sizeof(err)),
+		    MIG_ECONFIG);
+		assert_non_null(strstr(err, "hosts file"));
+		assert_non_null(strstr(err, "writable by group or others"));
+		assert_non_null(strstr(err, "chmod go-w"));
+		assert_non_null(strstr(err, hosts));
+		err[0] = '\0';
+		assert_int_equal(mig__policy_load(policy, out, sizeof(out),
+		    err, sizeof(err)), MIG_ECONFIG);
+		assert_non_null(strstr(err, "policy file"));
+		assert_non_null(strstr(err, "writable by group or others"));
+	}
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		write_file(hosts, "a 127.0.0.1\n", good[i]);
+		write_file(policy, "mycc\n", good[i]);
+		assert_int_equal(mig__hosts_load(hosts, &h, err, sizeof(err)),
+		    0);
+		assert_int_equal(h.n, 1);
+		mig__hosts_free(&h);
+		assert_int_equal(mig__policy_load(policy, out, sizeof(out),
+		    err, sizeof(err)), 0);
+	}
+}
+
+/* Another user's hosts or policy file is not the user's. */
+static void
+config_owner(void **state)
+{
+	char path[256], err[512], out[4096];
+	struct mig_hosts h;
+
+	if (geteuid() != 0)
+		skip();
+	tmp_path(path, sizeof(path), "hosts");
+	write_file(path, "a 127.0.0.1\n", 0644);
+	assert_int_equal(chown(path, 65534, 65534), 0);
+	err[0] = '\0';
+	assert_int_equal(mig__hosts_load(path, &h, err, sizeof(err)),
+	    MIG_ECONFIG);
+	assert_non_null(strstr(err, "belongs to uid 65534"));
+	err[0] = '\0';
+	assert_int_equal(mig__policy_load(path, out, sizeof(out), err,
+	    sizeof(err)), MIG_ECONFIG);
+	assert_non_null(strstr(err, "policy file"));
+	assert_non_null(strstr(err, "belongs to uid 65534"));
+	assert_int_equal(chown(path, 0, 0), 0);
+	assert_int_equal(mig__hosts_load(path, &h, err, sizeof(err)), 0);
+	mig__hosts_free(&h);
+}
+
 /* The runtime folder check (rundir.c) on each kind of bad folder. */
 static void
 rundir_check(void **state)
@@ -794,6 +861,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(key_missing),
 		cmocka_unit_test(config_fifo),
 		cmocka_unit_test(key_owner),
+		cmocka_unit_test(config_mode),
+		cmocka_unit_test(config_owner),
 		cmocka_unit_test(rundir_check),
 	};
 	const struct CMUnitTest dirs[] = {

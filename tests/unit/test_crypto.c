@@ -299,12 +299,12 @@ ends(struct hs_end **i, struct hs_end **a, const uint8_t *ki,
 }
 
 static void
-assert_wiped(const struct link *l)
+assert_wiped_hs(const struct mig_hs *hs)
 {
 	static const uint8_t zero[MIG_HASH_BYTES];
 
-	assert_memory_equal(l->esk, zero, sizeof(l->esk));
-	assert_memory_equal(l->secret, zero, sizeof(l->secret));
+	assert_memory_equal(hs->esk, zero, sizeof(hs->esk));
+	assert_memory_equal(hs->secret, zero, sizeof(hs->secret));
 }
 
 static void
@@ -316,21 +316,20 @@ handshake_up(void **state)
 
 	ends(&i, &a, key_a, key_a);
 	assert_int_equal(hs_run(i, a), 0);
-	assert_memory_equal(i->l.sess.tx.key, a->l.sess.rx.key, 32);
-	assert_memory_equal(i->l.sess.rx.key, a->l.sess.tx.key, 32);
-	assert_memory_not_equal(i->l.sess.tx.key, i->l.sess.rx.key, 32);
-	assert_int_equal(i->l.sess.cipher, want);
-	assert_int_equal(a->l.sess.cipher, want);
-	assert_ptr_equal(a->l.peer, &a->peer);
-	assert_string_equal(a->l.peer_name, "home");
-	assert_string_equal(i->l.peer_name, "host1");
+	assert_memory_equal(i->hs.sess.tx.key, a->hs.sess.rx.key, 32);
+	assert_memory_equal(i->hs.sess.rx.key, a->hs.sess.tx.key, 32);
+	assert_memory_not_equal(i->hs.sess.tx.key, i->hs.sess.rx.key, 32);
+	assert_int_equal(i->hs.sess.cipher, want);
+	assert_int_equal(a->hs.sess.cipher, want);
+	assert_string_equal(a->hs.peer, "home");
+	assert_string_equal(i->hs.peer, "host1");
 	/* No ephemeral secret outlives the handshake; public halves were
 	 * made. */
-	assert_wiped(&i->l);
-	assert_wiped(&a->l);
-	assert_memory_not_equal(i->l.epk, zero, sizeof(zero));
-	assert_memory_not_equal(a->l.epk, zero, sizeof(zero));
-	assert_memory_not_equal(i->l.epk, a->l.epk, sizeof(zero));
+	assert_wiped_hs(&i->hs);
+	assert_wiped_hs(&a->hs);
+	assert_memory_not_equal(i->hs.epk, zero, sizeof(zero));
+	assert_memory_not_equal(a->hs.epk, zero, sizeof(zero));
+	assert_memory_not_equal(i->hs.epk, a->hs.epk, sizeof(zero));
 	hs_free(i);
 	hs_free(a);
 }
@@ -345,8 +344,8 @@ handshake_fresh(void **state)
 	ends(&i2, &a2, key_a, key_a);
 	assert_int_equal(hs_run(i1, a1), 0);
 	assert_int_equal(hs_run(i2, a2), 0);
-	assert_memory_not_equal(i1->l.sess.tx.key, i2->l.sess.tx.key, 32);
-	assert_memory_not_equal(i1->l.sess.rx.key, i2->l.sess.rx.key, 32);
+	assert_memory_not_equal(i1->hs.sess.tx.key, i2->hs.sess.tx.key, 32);
+	assert_memory_not_equal(i1->hs.sess.rx.key, i2->hs.sess.rx.key, 32);
 	hs_free(i1);
 	hs_free(a1);
 	hs_free(i2);
@@ -360,19 +359,19 @@ handshake_wrong_key(void **state)
 
 	ends(&i, &a, key_a, key_b);
 	assert_int_not_equal(hs_run(i, a), 0);
-	assert_int_equal(i->l.state, LINK_FAILED);
-	assert_int_equal(i->l.fail_code, MIG_EAUTH);
-	assert_non_null(strstr(i->l.fail_why, "authentication failed"));
-	assert_int_not_equal(a->l.state, LINK_UP);
-	assert_wiped(&i->l);
+	assert_int_equal(i->ev, MIG_HS_FAIL);
+	assert_int_equal(i->hs.code, MIG_EAUTH);
+	assert_non_null(strstr(i->hs.why, "authentication failed"));
+	assert_int_not_equal(a->ev, MIG_HS_PROVEN);
+	assert_wiped_hs(&i->hs);
 	hs_free(i);
 	hs_free(a);
 	/* The acceptor refuses a name its hosts file lacks. */
 	i = hs_new("stranger", "host1", key_a, 1);
 	a = hs_new("host1", "home", key_a, 0);
 	assert_int_not_equal(hs_run(i, a), 0);
-	assert_int_equal(a->l.fail_code, MIG_EAUTH);
-	assert_non_null(strstr(a->l.fail_why, "'stranger' is not in"));
+	assert_int_equal(a->hs.code, MIG_EAUTH);
+	assert_non_null(strstr(a->hs.why, "'stranger' is not in"));
 	hs_free(i);
 	hs_free(a);
 }
@@ -401,16 +400,16 @@ hello_changed(int which, size_t k, int bit)
 	}
 	hs_pass(a, i);
 	hs_pass(i, a);
-	assert_int_not_equal(i->l.state, LINK_UP);
-	assert_int_not_equal(a->l.state, LINK_UP);
-	if (i->l.state == LINK_FAILED)
-		assert_wiped(&i->l);
+	assert_int_not_equal(i->ev, MIG_HS_PROVEN);
+	assert_int_not_equal(a->ev, MIG_HS_PROVEN);
+	if (i->ev == MIG_HS_FAIL)
+		assert_wiped_hs(&i->hs);
 	/* The side that first saw the change says why. */
-	if (which == 0 && a->l.state == LINK_FAILED)
-		code = a->l.fail_code;
+	if (which == 0 && a->ev == MIG_HS_FAIL)
+		code = a->hs.code;
 	else
-		code = i->l.state == LINK_FAILED ? i->l.fail_code :
-						   a->l.fail_code;
+		code = i->ev == MIG_HS_FAIL ? i->hs.code :
+						   a->hs.code;
 	hs_free(i);
 	hs_free(a);
 	return code;
@@ -481,10 +480,10 @@ handshake_mitm(void **state)
 	at = (size_t)(h.epk - i->out.data) - 4 /* epk's length */ - 4;
 	i->out.data[at] ^= MIG_CIPHER_AES256GCM;
 	hs_pass(i, a);
-	assert_int_equal(a->l.state, LINK_AUTH);
+	assert_int_equal(a->hs.state, MIG_HS_AUTH);
 	hs_pass(a, i);
-	assert_int_equal(i->l.state, LINK_FAILED);
-	assert_int_equal(i->l.fail_code, MIG_EAUTH);
+	assert_int_equal(i->ev, MIG_HS_FAIL);
+	assert_int_equal(i->hs.code, MIG_EAUTH);
 	hs_free(i);
 	hs_free(a);
 
@@ -494,9 +493,9 @@ handshake_mitm(void **state)
 	memcpy(i->out.data + i->out.len - MIG_KX_BYTES, epk_x, MIG_KX_BYTES);
 	hs_pass(i, a);
 	hs_pass(a, i);
-	assert_int_equal(i->l.fail_code, MIG_EAUTH);
+	assert_int_equal(i->hs.code, MIG_EAUTH);
 	hs_pass(i, a);
-	assert_int_not_equal(a->l.state, LINK_UP);
+	assert_int_not_equal(a->ev, MIG_HS_PROVEN);
 	hs_free(i);
 	hs_free(a);
 
@@ -505,9 +504,9 @@ handshake_mitm(void **state)
 	hs_start(i);
 	memset(i->out.data + i->out.len - MIG_KX_BYTES, 0, MIG_KX_BYTES);
 	hs_pass(i, a);
-	assert_int_equal(a->l.state, LINK_FAILED);
-	assert_int_equal(a->l.fail_code, MIG_EAUTH);
-	assert_wiped(&a->l);
+	assert_int_equal(a->ev, MIG_HS_FAIL);
+	assert_int_equal(a->hs.code, MIG_EAUTH);
+	assert_wiped_hs(&a->hs);
 	hs_free(i);
 	hs_free(a);
 
@@ -519,8 +518,8 @@ handshake_mitm(void **state)
 	hs_pass(i, a);
 	hs_start(i2);
 	hs_pass(a, i2); /* a's answer to i, sent to i2 */
-	assert_int_equal(i2->l.state, LINK_FAILED);
-	assert_int_equal(i2->l.fail_code, MIG_EAUTH);
+	assert_int_equal(i2->ev, MIG_HS_FAIL);
+	assert_int_equal(i2->hs.code, MIG_EAUTH);
 	hs_free(i);
 	hs_free(a);
 	hs_free(i2);
@@ -539,9 +538,9 @@ handshake_mitm(void **state)
 		hs_pass(i3, a3);
 		hs_pass(a3, i3);
 		hs_pass(i3, a2); /* i3's AUTH, made for a3 */
-		assert_int_equal(a2->l.state, LINK_FAILED);
-		assert_int_equal(a2->l.fail_code, MIG_EAUTH);
-		assert_wiped(&a2->l);
+		assert_int_equal(a2->ev, MIG_HS_FAIL);
+		assert_int_equal(a2->hs.code, MIG_EAUTH);
+		assert_wiped_hs(&a2->hs);
 		hs_free(i2);
 		hs_free(a2);
 		hs_free(i3);
@@ -561,22 +560,168 @@ handshake_version(void **state)
 	hs_start(i);
 	i->out.data[MIG_FRAME_HDR] = 99;
 	hs_pass(i, a);
-	assert_int_equal(a->l.fail_code, MIG_EVERSION);
+	assert_int_equal(a->hs.code, MIG_EVERSION);
 	{
 		char want[80];
 		snprintf(want, sizeof(want), "protocol version mismatch: it "
 		    "speaks 99, we speak %d", MIG_PROTO_VERSION);
-		assert_string_equal(a->l.fail_why, want);
+		assert_string_equal(a->hs.why, want);
 	}
 	assert_int_equal(a->out.len, MIG_FRAME_HDR + 4);
 	assert_int_equal(mig__hello_parse(a->out.data + MIG_FRAME_HDR, 4, 1,
 	    &h), MIG_EPROTO);
 	a->out.data[MIG_FRAME_HDR] = 98;
 	hs_pass(a, i);
-	assert_int_equal(i->l.fail_code, MIG_EVERSION);
-	assert_wiped(&i->l);
+	assert_int_equal(i->hs.code, MIG_EVERSION);
+	assert_wiped_hs(&i->hs);
 	hs_free(i);
 	hs_free(a);
+}
+
+/*
+ * The handshake function itself (mig__hs_step), driven one byte at a
+ * time between two instances as a slow network would deliver them:
+ * every byte short of a whole message is NEED_MORE, uses nothing and
+ * writes nothing; the last byte of each gives the answer. Returns the
+ * event the receiving end gave for message k (0: HELLO_i, 1: HELLO_a,
+ * 2: AUTH); when tamper is set, payload byte at % 1000 of message
+ * at / 1000 is changed.
+ */
+static enum mig_hs_event
+bytewise(struct mig_hs *i, struct mig_hs *a, int tamper, size_t at)
+{
+	struct mig_buf msg = { NULL, 0, 0 }, in = { NULL, 0, 0 };
+	enum mig_hs_event ev;
+	size_t used;
+
+	assert_int_equal(mig__hs_start(a, &msg), MIG_HS_NEED_MORE);
+	assert_int_equal(msg.len, 0);
+	assert_int_equal(mig__hs_start(i, &msg), MIG_HS_SEND);
+	for (int k = 0; k < 3; k++) {
+		struct mig_hs *to = k == 1 ? i : a;
+		struct mig_buf out = { NULL, 0, 0 };
+
+		assert_true(msg.len > MIG_FRAME_HDR);
+		if (tamper && at / 1000 == (size_t)k)
+			msg.data[MIG_FRAME_HDR + at % 1000 %
+			    (msg.len - MIG_FRAME_HDR)] ^= 0x20;
+		ev = MIG_HS_NEED_MORE;
+		for (size_t j = 0; j < msg.len; j++) {
+			assert_int_equal(ev, MIG_HS_NEED_MORE);
+			assert_int_equal(mig_buf_append(&in, msg.data + j, 1),
+			    0);
+			ev = mig__hs_step(to, in.data, in.len, &used, &out);
+			if (j + 1 < msg.len && ev == MIG_HS_NEED_MORE) {
+				assert_int_equal(used, 0);
+				assert_int_equal(out.len, 0);
+			}
+		}
+		/* A message is read whole or the handshake failed on it. */
+		if (ev != MIG_HS_FAIL)
+			assert_int_equal(used, msg.len);
+		mig_buf_free(&msg);
+		mig_buf_free(&in);
+		msg = out;
+		if (ev != MIG_HS_SEND && !(k == 1 && ev == MIG_HS_PROVEN))
+			break;
+	}
+	mig_buf_free(&msg);
+	return ev;
+}
+
+static void
+handshake_bytewise(void **state)
+{
+	struct mig_hosts hi = { NULL, 0 }, ha = { NULL, 0 };
+	struct mig_host home = { .name = "home" }, host1 = { .name = "host1" };
+	struct mig_hs i, a, i2, a2;
+	struct mig_buf m = { NULL, 0, 0 }, hello = { NULL, 0, 0 };
+	struct mig_buf auth = { NULL, 0, 0 };
+	size_t used;
+
+	hi.v = &host1;
+	hi.n = 1;
+	ha.v = &home;
+	ha.n = 1;
+	/* Honest: both PROVEN, with the keys that fit. */
+	mig__hs_init(&i, 1, key_a, "home", "host1", &hi);
+	mig__hs_init(&a, 0, key_a, "host1", NULL, &ha);
+	assert_int_equal(bytewise(&i, &a, 0, 0), MIG_HS_PROVEN);
+	assert_int_equal(i.state, MIG_HS_DONE);
+	assert_int_equal(a.state, MIG_HS_DONE);
+	assert_string_equal(a.peer, "home");
+	assert_memory_equal(i.sess.tx.key, a.sess.rx.key, 32);
+	assert_memory_equal(i.sess.rx.key, a.sess.tx.key, 32);
+	assert_wiped_hs(&i);
+	assert_wiped_hs(&a);
+
+	/* One byte changed in any message, past its frame header: FAIL
+	 * (the proofs cover every byte; the header's are checked). */
+	for (int k = 0; k < 3; k++)
+		for (size_t at = 0; at < 200; at += 7) {
+			mig__hs_init(&i, 1, key_a, "home", "host1", &hi);
+			mig__hs_init(&a, 0, key_a, "host1", NULL, &ha);
+			assert_int_equal(bytewise(&i, &a, 1,
+			    (size_t)k * 1000 + at), MIG_HS_FAIL);
+			/* The acceptor is never proven; an end that failed
+			 * kept no secret. */
+			assert_true(a.state != MIG_HS_DONE || a.code != 0);
+			if (a.code != 0)
+				assert_wiped_hs(&a);
+			if (i.code != 0)
+				assert_wiped_hs(&i);
+			mig__hs_wipe(&i);
+		}
+
+	/* A wrong key: FAIL, and the initiator says so. */
+	mig__hs_init(&i, 1, key_a, "home", "host1", &hi);
+	mig__hs_init(&a, 0, key_b, "host1", NULL, &ha);
+	assert_int_equal(bytewise(&i, &a, 0, 0), MIG_HS_FAIL);
+	assert_int_equal(i.code, MIG_EAUTH);
+	assert_non_null(strstr(i.why, "authentication failed"));
+
+	/* A recorded HELLO and AUTH replayed to a fresh acceptor: it
+	 * answers the HELLO (a fresh nonce and key of its own), and the old
+	 * AUTH fails its proof. */
+	mig__hs_init(&i, 1, key_a, "home", "host1", &hi);
+	mig__hs_init(&a, 0, key_a, "host1", NULL, &ha);
+	assert_int_equal(mig__hs_start(&i, &hello), MIG_HS_SEND);
+	assert_int_equal(mig__hs_step(&a, hello.data, hello.len, &used, &m),
+	    MIG_HS_SEND);
+	assert_int_equal(mig__hs_step(&i, m.data, m.len, &used, &auth),
+	    MIG_HS_PROVEN);
+	m.len = 0;
+	assert_int_equal(mig__hs_step(&a, auth.data, auth.len, &used, &m),
+	    MIG_HS_PROVEN);
+	mig__hs_init(&a2, 0, key_a, "host1", NULL, &ha);
+	assert_int_equal(mig__hs_step(&a2, hello.data, hello.len, &used, &m),
+	    MIG_HS_SEND);
+	assert_int_equal(mig__hs_step(&a2, auth.data, auth.len, &used, &m),
+	    MIG_HS_FAIL);
+	assert_int_equal(a2.code, MIG_EAUTH);
+	assert_wiped_hs(&a2);
+	/* And the acceptor's recorded answer, replayed to a fresh
+	 * initiator: its proof is over another HELLO. */
+	mig__hs_init(&i2, 1, key_a, "home", "host1", &hi);
+	mig_buf_free(&m);
+	assert_int_equal(mig__hs_start(&i2, &m), MIG_HS_SEND);
+	mig__hs_init(&a, 0, key_a, "host1", NULL, &ha);
+	m.len = 0;
+	assert_int_equal(mig__hs_step(&a, hello.data, hello.len, &used, &m),
+	    MIG_HS_SEND);
+	assert_int_equal(mig__hs_step(&i2, m.data, m.len, &used, &auth),
+	    MIG_HS_FAIL);
+	assert_int_equal(i2.code, MIG_EAUTH);
+	/* A name of no hosts file line, or the acceptor's own: FAIL before
+	 * any answer. */
+	mig__hs_init(&i, 1, key_a, "host1", "host1", &hi);
+	mig__hs_init(&a, 0, key_a, "host1", NULL, &hi);
+	m.len = 0;
+	assert_int_equal(bytewise(&i, &a, 0, 0), MIG_HS_FAIL);
+	assert_non_null(strstr(a.why, "'host1' is not in the hosts file"));
+	mig_buf_free(&m);
+	mig_buf_free(&hello);
+	mig_buf_free(&auth);
 }
 
 /* Both ends of one link, as the handshake leaves them. */
@@ -840,6 +985,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(handshake_tampered),
 		cmocka_unit_test(handshake_mitm),
 		cmocka_unit_test(handshake_version),
+		cmocka_unit_test(handshake_bytewise),
 		cmocka_unit_test(cipher_local),
 		cmocka_unit_test(session_keys),
 		cmocka_unit_test(round_trip_chacha),
