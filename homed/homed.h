@@ -78,7 +78,6 @@ struct fs_home;
 struct fs_host;
 struct fs_learn;
 struct view;
-struct pending;
 
 typedef void mig__link_fn(struct link *l, const struct mig_frame *f);
 typedef void mig__client_fn(struct client *c, const struct mig_frame *f);
@@ -153,6 +152,7 @@ struct homed {
 	struct preauth preauth;
 	TAILQ_HEAD(, client) clients;
 	TAILQ_HEAD(, link) links;      /* every open link, in the order made */
+	uint32_t next_link;            /* names links (struct link's id) */
 	TAILQ_HEAD(, peer) peers;
 	TAILQ_HEAD(, child) children;  /* forked, not yet reaped */
 	TAILQ_HEAD(, pidwatch) pidwatches; /* other processes watched */
@@ -179,7 +179,6 @@ struct homed {
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, rjob) rjobs;
-	TAILQ_HEAD(, pending) pendings; /* served jobs waiting for a view */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
 	/* The fs role (fs/): serving our files to hosts, and the views of
@@ -410,6 +409,9 @@ enum link_state {
 struct link {
 	TAILQ_ENTRY(link) entry;
 	struct homed *d;
+	uint32_t id;          /* never 0, reused after 2^32 links: what
+			       * outlives a loop turn keeps this, not a
+			       * pointer (mig__link_by_id) */
 	struct peer *peer;    /* NULL until the handshake names it */
 	uv_tcp_t tcp;
 	uv_connect_t connect;
@@ -476,6 +478,10 @@ int mig__peers_update(struct homed *d, const struct mig_hosts *hosts);
 int mig__listen_start(struct homed *d);
 void mig__links_stop(struct homed *d);
 struct peer *mig__peer_find(struct homed *d, const char *name);
+/* The open link of that id (failed or not), or NULL once it is torn
+ * down: what waits across loop turns keeps a link's id and looks it up
+ * at use. */
+struct link *mig__link_by_id(struct homed *d, uint32_t id);
 /* Makes sure a link to p is up or on its way. */
 void mig__peer_dial(struct peer *p);
 /* Sends one frame over an up link; MIG_ELINK on any other. A failure
@@ -659,7 +665,7 @@ struct hold {
 	TAILQ_ENTRY(hold) entry;
 	struct homed *d;
 	uint32_t job;        /* the job's id */
-	struct link *link;   /* the link the job's HOLD came over */
+	uint32_t link;       /* the id of the link the job's HOLD came over */
 	pid_t pid;           /* the placeholder: the home pid */
 	pid_t host_pid;
 	struct client *client; /* its connection, once it called */
@@ -676,6 +682,7 @@ int mig__holds_has(struct homed *d, uint32_t job, pid_t pid);
 
 /* host/rjobfsm.c: a job on this host, as a state machine without I/O */
 enum rjob_state {
+	RJOB_VIEW,     /* served: waits for its link's view */
 	RJOB_STARTING, /* forked; waits for the exec report */
 	RJOB_RUNNING,  /* exec'd */
 	RJOB_DRAINING, /* the process ended; output still flowing */
@@ -683,6 +690,9 @@ enum rjob_state {
 };
 
 enum rjob_event {
+	REV_VIEW_READY,  /* its view is ready */
+	REV_VIEW_FAILED, /* its view cannot be made */
+	REV_SPAWN_FAILED, /* no process could be started (pipes, fork) */
 	REV_EXEC_OK,     /* the report pipe closed on exec */
 	REV_EXEC_FAILED, /* the report said why it failed */
 	REV_EXITED,      /* the process was reaped */
@@ -699,6 +709,9 @@ enum rjob_event {
 #define RACT_SEND_EXIT 0x08
 #define RACT_DETACH 0x10      /* no home to tell any more */
 #define RACT_END 0x20         /* close its pipes and free it */
+#define RACT_SPAWN 0x40       /* start its process (in its view) */
+#define RACT_RELAY 0x80       /* relay its stdio */
+#define RACT_SEND_ERROR 0x100 /* a mig error: why it never started */
 
 struct rjob_fsm {
 	enum rjob_state state;
@@ -732,9 +745,14 @@ struct rjob {
 	int handles;         /* open handles, freed at zero */
 	struct mig_ident *ident; /* the job's identity page (shared) */
 	int ident_full;      /* its table of pids was full once (said) */
-	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
+	uint32_t token;      /* how its processes name it here (__MIG_JOB);
+			      * what waits across loop turns keeps this */
 	char *argv0;         /* for the report of a failed exec */
 	char *cwd;
+	struct mig_job *job; /* VIEW: the job, until it starts */
+	const struct view *view; /* VIEW: its view, during REV_VIEW_READY */
+	int err;             /* SEND_ERROR: the MIG_E* code */
+	char why[256];       /* SEND_ERROR: what failed */
 };
 
 void mig__host_init(struct homed *d);
@@ -751,6 +769,34 @@ void mig__subreaper_run(pid_t daemon, int statusfd,
 int mig__subreaper_status(int fd, int *status);
 struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
 void mig__rjobs_stop(struct homed *d);
+
+/* host/leader.c: a job's leader, from its fork to its exec */
+struct mig_leader {
+	const struct mig_job *job;
+	char **envp;         /* mig__leader_env's */
+	int (*p)[2];         /* the job's stdin, stdout and stderr pipes */
+	int report;          /* the exec report's write end */
+	struct mig_ident *ident; /* its identity page, or NULL */
+	int identfd;
+	const struct view *view; /* served: the view it enters */
+};
+
+/* The environment the program starts with: home's envp, plus the shim
+ * in remote role (libmig/shimenv.c) naming the job by token. The vector
+ * points into envp and into *buf, which also holds our own variables;
+ * the caller frees both. NULL when out of memory. */
+char **mig__leader_env(struct homed *d, char **envp, char **buf,
+    int identfd, uint32_t token);
+/* The job's pipes, its exec report's and its subreaper's status pipe;
+ * 0 or MIG_E*. */
+int mig__leader_pipes(int p[3][2], int report[2], int status[2]);
+/* A terminal on this host for the job in place of its stdin and stdout
+ * pipes (mig -t); 0 or MIG_E*. */
+int mig__leader_pty(const struct mig_job *job, int p[3][2]);
+void mig__leader_close(int p[3][2], int report[2], int status[2]);
+/* In the subreaper's child: sets the job up as at home and execs it,
+ * reporting on the report pipe (arg: a struct mig_leader). */
+void mig__leader_run(void *arg) __attribute__((noreturn));
 
 /* host/relay.c: the job's stdio over the link */
 void mig__relay_init(struct homed *d);
@@ -780,9 +826,14 @@ void mig__ident_free(struct mig_ident *id);
 /* host/desc.c: the host half of forwarded calls and placeholders */
 struct callwait {
 	TAILQ_ENTRY(callwait) entry;
-	struct client *client;
+	struct client *client; /* NULL: it went; a HOLD still waits, so
+				* that a late home pid is given back */
+	uint16_t type;       /* MIG_M_CALL or MIG_M_HOLD */
 	uint32_t seq;
-	uint32_t token;      /* HOLD: the job, as named here */
+	uint32_t link;       /* the id of the job's link: only its answer
+			      * counts, and its end answers */
+	uint32_t job;        /* the job, as its home names it (stream) */
+	uint32_t token;      /* the job, as named here */
 	pid_t host_pid;      /* HOLD: the process that wants a home pid */
 };
 

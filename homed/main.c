@@ -278,7 +278,6 @@ main(int argc, char **argv)
 	TAILQ_INIT(&d.links);
 	TAILQ_INIT(&d.jobs);
 	TAILQ_INIT(&d.rjobs);
-	TAILQ_INIT(&d.pendings);
 	TAILQ_INIT(&d.calls);
 	TAILQ_INIT(&d.descs);
 	TAILQ_INIT(&d.holds);

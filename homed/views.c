@@ -110,26 +110,6 @@ put_row(struct mig_buf *b, const struct psrow *r)
 	return e;
 }
 
-void
-mig__job_why(const struct job *j, char *out, size_t n)
-{
-	const char *why = j->why;
-
-	if (j->again[0] == '\0') {
-		strlcpy(out, why, n);
-		return;
-	}
-	if (j->state == JOB_QUEUED || j->state == JOB_DIALING) {
-		snprintf(out, n, "placing again: %s", j->again);
-		return;
-	}
-	/* "placed again: host1 lost; most free slots (host2 3, home 1)" */
-	if (strncmp(why, "placed: ", 8) == 0)
-		why += 8;
-	snprintf(out, n, "placed again: %s%s%s", j->again,
-	    why[0] != '\0' ? "; " : "", why);
-}
-
 /*
  * PS: optionally u32 how many finished jobs to add. The answer: u32
  * count, then per job: home pid, host, remote pid, elapsed ms, state,

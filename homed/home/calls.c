@@ -139,11 +139,14 @@ on_call(struct link *l, const struct mig_frame *f)
 		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
 		return;
 	}
+	/* Every call numbered is answered, a malformed one too, so that
+	 * nothing waits for it. */
 	if (j != NULL && j->link == l && j->state == JOB_RUNNING &&
 	    owns_target(j, f->payload, f->len) &&
 	    mig__call_run(f->payload, f->len, &seq, &ret, &err) != 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed CALL", l->desc);
-		return;
+		ret = -1;
+		err = EINVAL;
 	}
 	if (proto_put_u32(&b, seq) == 0 &&
 	    proto_put_u64(&b, (uint64_t)ret) == 0 &&

@@ -54,8 +54,8 @@ signal_host(struct hold *h, uint32_t sig)
 	struct job *j = mig__job_find(h->d, h->job);
 	uint8_t p[8];
 
-	if (j == NULL || j->link != h->link || j->state != JOB_RUNNING ||
-	    h->ended)
+	if (j == NULL || j->link == NULL || j->link->id != h->link ||
+	    j->state != JOB_RUNNING || h->ended)
 		return;
 	for (int i = 0; i < 4; i++) {
 		p[i] = (uint8_t)(sig >> (8 * i));
@@ -162,7 +162,7 @@ on_hold(struct link *l, const struct mig_frame *f)
 	struct job *j = mig__job_find(d, f->stream);
 	char hpid[16], *what = NULL;
 	struct mig_rd rd;
-	uint32_t seq, hp;
+	uint32_t seq = 0, hp;
 	struct hold *hold;
 	pid_t pid;
 	int e;
@@ -171,6 +171,9 @@ on_hold(struct link *l, const struct mig_frame *f)
 	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &hp) != 0 ||
 	    proto_get_str(&rd, &what) != 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed HOLD", l->desc);
+		/* Numbered: answered, so that nothing waits for it. */
+		if (f->len >= 4)
+			reply(l, f->stream, seq, -EINVAL);
 		return;
 	}
 	if (j == NULL || j->link != l || j->state != JOB_RUNNING) {
@@ -203,7 +206,7 @@ on_hold(struct link *l, const struct mig_frame *f)
 	}
 	hold->d = d;
 	hold->job = j->id;
-	hold->link = l;
+	hold->link = l->id;
 	hold->pid = pid;
 	hold->host_pid = (pid_t)(int32_t)hp;
 	TAILQ_INSERT_TAIL(&d->holds, hold, entry);
@@ -266,7 +269,7 @@ on_gone(struct link *l, const struct mig_frame *f)
 
 	proto_rd_init(&rd, f->payload, f->len);
 	if (proto_get_u32(&rd, &pid) != 0 ||
-	    (h = hold_find(l->d, (pid_t)pid)) == NULL || h->link != l)
+	    (h = hold_find(l->d, (pid_t)pid)) == NULL || h->link != l->id)
 		return;
 	hold_end(h);
 }

@@ -69,6 +69,28 @@ restartable(const struct job *j)
 }
 
 /* The job's line in mig ps --recent. */
+/* What mig ps says of why j runs where it does, "placed again: …" once
+ * it was placed a second time. */
+void
+mig__job_why(const struct job *j, char *out, size_t n)
+{
+	const char *why = j->why;
+
+	if (j->again[0] == '\0') {
+		strlcpy(out, why, n);
+		return;
+	}
+	if (j->state == JOB_QUEUED || j->state == JOB_DIALING) {
+		snprintf(out, n, "placing again: %s", j->again);
+		return;
+	}
+	/* "placed again: host1 lost; most free slots (host2 3, home 1)" */
+	if (strncmp(why, "placed: ", 8) == 0)
+		why += 8;
+	snprintf(out, n, "placed again: %s%s%s", j->again,
+	    why[0] != '\0' ? "; " : "", why);
+}
+
 static void
 remember(struct job *j, uint64_t ms)
 {

@@ -15,6 +15,13 @@
 #include "homed.h"
 
 static void
+put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void
 call_answer(struct client *c, uint32_t seq, int64_t ret, int err)
 {
 	struct mig_buf b = { NULL, 0, 0 };
@@ -25,57 +32,118 @@ call_answer(struct client *c, uint32_t seq, int64_t ret, int err)
 	mig_buf_free(&b);
 }
 
+/* A request of type (CALL or HOLD) answered here: failed with err. */
 static void
-on_call(struct client *c, const struct mig_frame *f)
+refuse(struct client *c, uint16_t type, int err)
 {
-	struct homed *d = c->d;
-	struct rjob *rj = mig__rjob_by_token(d, f->stream);
-	struct callwait *w;
-	uint8_t *p;
+	uint8_t r[8] = { 0 };
 
-	if (f->len < 4)
-		return;
-	if (rj == NULL || rj->link == NULL) {
-		call_answer(c, 0, -1, EHOSTUNREACH);
+	if (type == MIG_M_CALL) {
+		call_answer(c, 0, -1, err);
 		return;
 	}
-	if ((w = calloc(1, sizeof(*w))) == NULL || (p = malloc(f->len)) == NULL) {
+	put32(r + 4, (uint32_t)-err);
+	mig__client_send(c, MIG_M_HOLDRET, 0, r, sizeof(r));
+}
+
+/* Answers a waiting request with err, if its caller is still there,
+ * and forgets it. */
+static void
+wait_fail(struct homed *d, struct callwait *w, int err)
+{
+	if (w->client != NULL)
+		refuse(w->client, w->type, err);
+	TAILQ_REMOVE(&d->calls, w, entry);
+	free(w);
+}
+
+/*
+ * Sends a request of a process of job rj home over the job's link,
+ * numbered by us. Every request gets one answer: home's, or an error
+ * when it cannot be sent, when memory runs out, or when the link ends
+ * first (on_link_down). A caller that stops waiting (the shim's
+ * deadline, libmig/preload/call.c) simply goes.
+ */
+static void
+forward(struct client *c, struct rjob *rj, const struct mig_frame *f,
+    pid_t host_pid)
+{
+	struct homed *d = c->d;
+	struct callwait *w;
+	uint8_t *p = NULL;
+
+	if (rj == NULL || rj->link == NULL) {
+		refuse(c, f->type, EHOSTUNREACH);
+		return;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (p = malloc(f->len)) == NULL) {
 		free(w);
-		call_answer(c, 0, -1, ENOMEM);
+		refuse(c, f->type, ENOMEM);
 		return;
 	}
 	w->client = c;
+	w->type = f->type;
 	w->seq = ++d->next_seq;
+	w->link = rj->link->id;
+	w->job = rj->id;
+	w->token = rj->token;
+	w->host_pid = host_pid;
 	TAILQ_INSERT_TAIL(&d->calls, w, entry);
 	/* The caller's payload, numbered by us. */
 	memcpy(p, f->payload, f->len);
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(w->seq >> (8 * i));
-	mig__rjob_send(rj, MIG_M_CALL, 0, p, f->len);
+	put32(p, w->seq);
+	if (mig__link_send(rj->link, f->type, 0, rj->id, p, f->len) != 0)
+		wait_fail(d, w, EHOSTUNREACH);
 	free(p);
+}
+
+static void
+on_call(struct client *c, const struct mig_frame *f)
+{
+	if (f->len < 4) {
+		refuse(c, f->type, EINVAL);
+		return;
+	}
+	forward(c, mig__rjob_by_token(c->d, f->stream), f, 0);
+}
+
+/* The request an answer from home is for: only the link and the job it
+ * was sent for may answer it. */
+static struct callwait *
+wait_find(struct link *l, const struct mig_frame *f, uint32_t *seq)
+{
+	struct callwait *w;
+	struct mig_rd rd;
+	uint16_t type = f->type == MIG_M_CALLRET ? MIG_M_CALL : MIG_M_HOLD;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, seq) != 0)
+		return NULL;
+	TAILQ_FOREACH(w, &l->d->calls, entry)
+		if (w->seq == *seq && w->type == type && w->link == l->id &&
+		    w->job == f->stream)
+			return w;
+	return NULL;
 }
 
 static void
 on_callret(struct link *l, const struct mig_frame *f)
 {
 	struct callwait *w;
-	struct mig_rd rd;
 	uint32_t seq;
 
-	proto_rd_init(&rd, f->payload, f->len);
-	if (proto_get_u32(&rd, &seq) != 0)
+	if ((w = wait_find(l, f, &seq)) == NULL)
 		return;
-	TAILQ_FOREACH(w, &l->d->calls, entry) {
-		if (w->seq != seq || w->token != 0)
-			continue;
+	if (w->client != NULL)
 		mig__client_send(w->client, MIG_M_CALLRET, 0, f->payload,
 		    f->len);
-		TAILQ_REMOVE(&l->d->calls, w, entry);
-		free(w);
-		return;
-	}
+	TAILQ_REMOVE(&l->d->calls, w, entry);
+	free(w);
 }
 
+/* A caller that went stops waiting for a CALL's answer; a HOLD's
+ * stays, so that the home pid it gets is given back. */
 static void
 on_client_gone(struct client *c)
 {
@@ -84,9 +152,24 @@ on_client_gone(struct client *c)
 	TAILQ_FOREACH_SAFE(w, &c->d->calls, entry, next) {
 		if (w->client != c)
 			continue;
-		TAILQ_REMOVE(&c->d->calls, w, entry);
-		free(w);
+		w->client = NULL;
+		if (w->type == MIG_M_CALL) {
+			TAILQ_REMOVE(&c->d->calls, w, entry);
+			free(w);
+		}
 	}
+}
+
+/* Home will not answer over a link that is gone: every request sent
+ * over it fails (EHOSTUNREACH, as for a job whose link is gone). */
+static void
+on_link_down(struct link *l, int code, const char *why)
+{
+	struct callwait *w, *next;
+
+	TAILQ_FOREACH_SAFE(w, &l->d->calls, entry, next)
+		if (w->link == l->id)
+			wait_fail(l->d, w, EHOSTUNREACH);
 }
 
 /* Forgets a process of a job: its line in the identity page, its watch. */
@@ -108,8 +191,7 @@ send_gone(struct rjob *rj, pid_t home_pid)
 {
 	uint8_t p[4];
 
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)((uint32_t)home_pid >> (8 * i));
+	put32(p, (uint32_t)home_pid);
 	mig__rjob_send(rj, MIG_M_GONE, 0, p, sizeof(p));
 }
 
@@ -127,37 +209,15 @@ on_desc_exit(void *arg)
 static void
 on_hold(struct client *c, const struct mig_frame *f)
 {
-	struct homed *d = c->d;
-	struct rjob *rj = mig__rjob_by_token(d, f->stream);
 	struct mig_rd rd;
-	struct callwait *w;
 	uint32_t seq, pid;
-	uint8_t *p;
 
 	proto_rd_init(&rd, f->payload, f->len);
-	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &pid) != 0)
-		return;
-	if (rj == NULL || rj->link == NULL ||
-	    (w = calloc(1, sizeof(*w))) == NULL) {
-		uint8_t r[8] = { 0 };
-		uint32_t e = (uint32_t)-EHOSTUNREACH;
-		for (int i = 0; i < 4; i++)
-			r[4 + i] = (uint8_t)(e >> (8 * i));
-		mig__client_send(c, MIG_M_HOLDRET, 0, r, sizeof(r));
+	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &pid) != 0) {
+		refuse(c, f->type, EINVAL);
 		return;
 	}
-	w->client = c;
-	w->seq = ++d->next_seq;
-	w->token = rj->token;
-	w->host_pid = (pid_t)pid;
-	TAILQ_INSERT_TAIL(&d->calls, w, entry);
-	if ((p = malloc(f->len)) == NULL)
-		return;
-	memcpy(p, f->payload, f->len);
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(w->seq >> (8 * i));
-	mig__rjob_send(rj, MIG_M_HOLD, 0, p, f->len);
-	free(p);
+	forward(c, mig__rjob_by_token(c->d, f->stream), f, (pid_t)pid);
 }
 
 /* Records host pid -> home pid in the job's identity page, where every
@@ -208,21 +268,28 @@ on_holdret(struct link *l, const struct mig_frame *f)
 	uint32_t seq, pid;
 	struct rjob *rj;
 
+	if ((w = wait_find(l, f, &seq)) == NULL)
+		return;
 	proto_rd_init(&rd, f->payload, f->len);
 	if (proto_get_u32(&rd, &seq) != 0 || proto_get_u32(&rd, &pid) != 0)
-		return;
-	TAILQ_FOREACH(w, &l->d->calls, entry) {
-		if (w->seq != seq || w->token == 0)
-			continue;
+		pid = (uint32_t)-EPROTO;
+	if (w->client == NULL) {
+		/* Its caller went on with the host pid: the placeholder
+		 * goes again. */
+		if ((int32_t)pid > 0) {
+			uint8_t p[4];
+			put32(p, pid);
+			mig__link_send(l, MIG_M_GONE, 0, w->job, p, sizeof(p));
+		}
+	} else {
 		rj = mig__rjob_by_token(l->d, w->token);
 		if ((int32_t)pid > 0 && rj != NULL)
 			desc_add(rj, w->host_pid, (pid_t)pid);
 		mig__client_send(w->client, MIG_M_HOLDRET, 0, f->payload,
 		    f->len);
-		TAILQ_REMOVE(&l->d->calls, w, entry);
-		free(w);
-		return;
 	}
+	TAILQ_REMOVE(&l->d->calls, w, entry);
+	free(w);
 }
 
 void
@@ -250,7 +317,8 @@ mig__desc_signal(struct rjob *rj, pid_t host_pid, int sig)
 void
 mig__desc_init(struct homed *d)
 {
-	static const struct watcher w = { .client_gone = on_client_gone };
+	static const struct watcher w = { .link_down = on_link_down,
+		.client_gone = on_client_gone };
 
 	mig__on_client_frame(d, MIG_M_CALL, on_call);
 	mig__on_client_frame(d, MIG_M_HOLD, on_hold);

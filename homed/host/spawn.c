@@ -5,8 +5,11 @@
  * identity page at fd 100 and stdio on pipes (relay.c). The fork never
  * waits: the child reports a failed chdir or exec on a close-on-exec
  * pipe that the loop reads, and the pipe's plain EOF means the exec
- * went through. What happens on each event is rjobfsm.c's to say; this
- * file carries it out.
+ * went through. A served job is an rjob from its EXEC on, waiting for
+ * its view (RJOB_VIEW). What happens on each event is rjobfsm.c's to
+ * say; this file carries it out. What waits across loop turns (a view,
+ * the files of a job that ended) keeps the job's token or the link's
+ * id, never a pointer.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -15,18 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/ioctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "homed.h"
 #include "policy.h"
-#include "shimenv.h"
-
-#define MIG_SHIMENV_BUF 16384
 
 struct rjob *
 mig__rjob_find(struct link *l, uint32_t id)
@@ -86,6 +84,7 @@ rjob_free(struct rjob *rj)
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
 	mig__ident_free(rj->ident);
 	mig__close(rj->statusfd);
+	mig_job_free(rj->job);
 	free(rj->argv0);
 	free(rj->cwd);
 	free(rj);
@@ -101,9 +100,11 @@ mig__rjob_handle_closed(uv_handle_t *h)
 		rjob_free(rj);
 }
 
-/* An EXIT waiting for the files the job made to be home. */
+/* An EXIT waiting for the files the job made to be home: it goes over
+ * the job's link if that is still there then. */
 struct exitmsg {
-	struct link *link;
+	struct homed *d;
+	uint32_t link;       /* the link's id */
 	uint32_t id;
 	uint8_t p[8];
 };
@@ -112,10 +113,10 @@ static void
 exit_settled(void *arg, int ok)
 {
 	struct exitmsg *x = arg;
+	struct link *l = mig__link_by_id(x->d, x->link);
 
-	if (ok)
-		mig__link_send(x->link, MIG_M_EXIT, 0, x->id, x->p,
-		    sizeof(x->p));
+	if (ok && l != NULL)
+		mig__link_send(l, MIG_M_EXIT, 0, x->id, x->p, sizeof(x->p));
 	free(x);
 }
 
@@ -135,7 +136,8 @@ send_exit(struct rjob *rj)
 		x->p[i] = (uint8_t)(code >> (8 * i));
 		x->p[4 + i] = (uint8_t)(sig >> (8 * i));
 	}
-	x->link = rj->link;
+	x->d = rj->d;
+	x->link = rj->link->id;
 	x->id = rj->id;
 	mig__view_settle(rj->d, rj->link, rj->subreaper, exit_settled, x);
 }
@@ -181,23 +183,31 @@ send_failed(struct rjob *rj)
 	mig__rjob_send(rj, MIG_M_EXIT, 0, p, sizeof(p));
 }
 
+/* A job that never got its pipes (it never started) has no handles. */
 static void
 close_handles(struct rjob *rj)
 {
 	for (int i = 0; i < 3; i++)
 		mig__relay_close(rj, i);
-	if (!uv_is_closing((uv_handle_t *)&rj->report))
+	if (rj->report.data != NULL &&
+	    !uv_is_closing((uv_handle_t *)&rj->report))
 		uv_close((uv_handle_t *)&rj->report, mig__rjob_handle_closed);
 }
 
-/* Runs event ev on rj and does what the state machine says. */
+static int spawn(struct rjob *rj, const struct mig_job *job,
+    const struct view *v);
+
+/* Runs event ev on rj and does what the state machine says. A spawn
+ * comes last: when it fails, its own event may free rj. */
 static void
 rjob_event(struct rjob *rj, enum rjob_event ev)
 {
 	struct homed *d = rj->d;
 	int act = mig__rjob_step(&rj->fsm, ev);
 
-	if (act & RACT_KILL) {
+	if (act & RACT_SEND_ERROR)
+		fail_job(rj->link, rj->id, rj->err, "%s", rj->why);
+	if ((act & RACT_KILL) && rj->subreaper > 0) {
 		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
 		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
 		    ev == REV_LINK_DOWN ? "its home is gone" : "stopping");
@@ -212,7 +222,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 			mig__rjob_send(rj, MIG_M_STARTED, 0, b.data, b.len);
 		mig_buf_free(&b);
 	}
-	if (rj->fsm.state == RJOB_RUNNING && ev == REV_EXEC_OK)
+	if (act & RACT_RELAY)
 		mig__relay_start(rj);
 	if (act & RACT_SEND_FAILED)
 		send_failed(rj);
@@ -221,20 +231,35 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 	if (act & RACT_DETACH)
 		rj->link = NULL;
 	if (act & RACT_END) {
-		if (!rj->fsm.exited)
+		if (rj->subreaper > 0 && !rj->fsm.exited)
 			mig__child_forget(d, rj->subreaper);
 		mig__descs_job_end(rj);
-		d->done++;
+		d->done += rj->subreaper > 0;
 		close_handles(rj);
-		mig__load_add(d, LOAD_HOST, -1);
+		/* Only a job that started counts (spawn); one that waited
+		 * for its view and failed never did. */
+		if (rj->subreaper > 0)
+			mig__load_add(d, LOAD_HOST, -1);
 		if (rj->handles == 0)
 			rjob_free(rj);
+		return;
+	}
+	if (act & RACT_SPAWN) {
+		int r = spawn(rj, rj->job, rj->view);
+		mig_job_free(rj->job);
+		rj->job = NULL;
+		rj->view = NULL;
+		if (r != 0)
+			rjob_event(rj, REV_SPAWN_FAILED);
 	}
 }
 
 void
 mig__rjob_output_done(struct rjob *rj, int fd)
 {
+	/* A job not started yet (VIEW) has no output to end. */
+	if (rj->subreaper == 0)
+		return;
 	rj->done[fd] = 1;
 	if (rj->done[1] && rj->done[2])
 		rjob_event(rj, REV_OUTPUT_DONE);
@@ -290,211 +315,6 @@ on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		REV_EXEC_FAILED : REV_EXEC_OK);
 }
 
-/* The environment the program starts with: home's, plus the shim in
- * remote role (libmig/shimenv.c). The vector points into envp and into
- * *buf, which also holds our own variables (the vector keeps pointers to
- * them, so they must outlive this call). */
-#define SHIM_VARS (PATH_MAX + 16 + 2 * 32)
-static char **
-shim_env(struct homed *d, char **envp, char **buf, int identfd,
-    uint32_t token)
-{
-	char *sockvar, *jobvar, *fdvar, *extra[40] = { NULL };
-	size_t n = 0, x = 3;
-	char **v;
-
-	while (envp[n] != NULL)
-		n++;
-	n += 48;
-	*buf = NULL;
-	if ((v = calloc(n, sizeof(*v))) == NULL)
-		return NULL;
-	if (d->shim[0] == '\0') {
-		memcpy(v, envp, (n - 48) * sizeof(*v));
-		return v;
-	}
-	if ((*buf = malloc(MIG_SHIMENV_BUF + SHIM_VARS)) == NULL) {
-		free(v);
-		return NULL;
-	}
-	sockvar = *buf + MIG_SHIMENV_BUF;
-	jobvar = sockvar + PATH_MAX + 16;
-	fdvar = jobvar + 32;
-	snprintf(sockvar, PATH_MAX + 16, "__MIG_SOCK=%s", d->sockpath);
-	snprintf(jobvar, 32, "__MIG_JOB=%u", token);
-	snprintf(fdvar, 32, "__MIG_IDENT_FD=%d", MIG_IDENT_FDNO);
-	extra[0] = (char *)"__MIG_ROLE=remote";
-	extra[1] = sockvar;
-	extra[2] = jobvar;
-	if (identfd >= 0)
-		extra[x++] = fdvar;
-	for (size_t i = 0; d->hostenv != NULL && d->hostenv[i] != NULL; i++)
-		extra[x++] = d->hostenv[i];
-	extra[x] = NULL;
-	if (mig__shimenv(envp, d->preload, extra, v, n, *buf,
-	    MIG_SHIMENV_BUF) < 0) {
-		free(v);
-		free(*buf);
-		*buf = NULL;
-		return NULL;
-	}
-	return v;
-}
-
-/* What the job's leader starts from, in its subreaper. */
-struct leader {
-	const struct mig_job *job;
-	char **envp;
-	int (*p)[2];
-	int report;
-	struct mig_ident *ident;
-	int identfd;
-	const struct view *view;
-};
-
-static void __attribute__((noreturn))
-child(const struct mig_job *job, char **envp, int p[3][2], int report,
-    struct mig_ident *ident, int identfd, const struct view *view)
-{
-	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
-	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
-
-	/* First of all, so the daemon can signal it from now on. */
-	(void)!write(report, &me, sizeof(me));
-	setsid();
-	umask((mode_t)job->umask & 0777);
-	/* As at home: its nice value (a host lets us lower priority only)
-	 * and a policy anyone may choose. */
-	setpriority(PRIO_PROCESS, 0, job->nice);
-	if (job->sched == SCHED_BATCH || job->sched == SCHED_IDLE) {
-		struct sched_param sp = { 0 };
-		sched_setscheduler(0, (int)job->sched, &sp);
-	}
-	for (uint32_t i = 0; i < job->nrlimit; i++) {
-		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
-			(rlim_t)job->rlimit[i].max };
-		/* A limit this host cannot grant stays at its maximum. */
-		if (setrlimit((int)job->rlimit[i].resource, &rl) == -1) {
-			struct rlimit now;
-			if (getrlimit((int)job->rlimit[i].resource, &now) == 0) {
-				if (rl.rlim_cur > now.rlim_max)
-					rl.rlim_cur = now.rlim_max;
-				rl.rlim_max = now.rlim_max;
-				setrlimit((int)job->rlimit[i].resource, &rl);
-			}
-		}
-	}
-	if (view != NULL && (why[1] = mig__view_enter(view)) != 0) {
-		why[0] = 2;
-		(void)!write(report, why, sizeof(why));
-		_exit(MIG_EXIT_FAILURE);
-	}
-	if (chdir(job->cwd) == -1) {
-		why[0] = 0;
-		why[1] = errno;
-		(void)!write(report, why, sizeof(why));
-		_exit(MIG_EXIT_FAILURE);
-	}
-	/* Out of the way first, so no dup2 below can land on it. */
-	if ((report = fcntl(report, F_DUPFD_CLOEXEC, MIG_IDENT_FDNO + 1)) == -1)
-		_exit(MIG_EXIT_FAILURE);
-	/* On a terminal: it becomes our controlling one, and stderr goes
-	 * there too, as on a terminal at home. */
-	if ((job->flags & MIG_JOB_TTY) && ioctl(p[0][0], TIOCSCTTY, 0) == -1)
-		goto fail;
-	if (dup2(p[0][0], 0) == -1 || dup2(p[1][1], 1) == -1 ||
-	    dup2((job->flags & MIG_JOB_TTY) ? p[1][1] : p[2][1], 2) == -1)
-		goto fail;
-	if (identfd >= 0) {
-		/* The child writes its host pid, since only it knows it
-		 * before exec; the daemon's mapping is the writable one. */
-		ident->host_pid = (int32_t)getpid();
-		if (dup2(identfd, MIG_IDENT_FDNO) == -1)
-			goto fail;
-	}
-	if (dup2(report, 3) == -1)
-		goto fail;
-	fcntl(3, F_SETFD, FD_CLOEXEC);
-	close_range(4, MIG_IDENT_FDNO - 1, 0);
-	close_range(identfd >= 0 ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO, ~0u, 0);
-	environ = envp;
-	execvp(job->argv[0], job->argv);
- fail:
-	why[1] = errno;
-	(void)!write(3, why, sizeof(why));
-	_exit(MIG_EXIT_NOTFOUND);
-}
-
-static void
-leader(void *arg)
-{
-	struct leader *a = arg;
-
-	child(a->job, a->envp, a->p, a->report, a->ident, a->identfd,
-	    a->view);
-}
-
-static int
-pipes(int p[3][2], int report[2], int status[2])
-{
-	for (int i = 0; i < 3; i++)
-		if (pipe2(p[i], O_CLOEXEC) == -1)
-			return MIG__ERR(errno);
-	if (pipe2(report, O_CLOEXEC) == -1 ||
-	    pipe2(status, O_CLOEXEC | O_NONBLOCK) == -1)
-		return MIG__ERR(errno);
-	return 0;
-}
-
-/*
- * A terminal on this host for the job (mig -t): its stdin and stdout are
- * the pty's slave side, and our ends of "stdin" and "stdout" are the
- * master's (two descriptors, one for each of libuv's handles).
- */
-static int
-make_pty(const struct mig_job *job, int p[3][2])
-{
-	char name[64];
-	int m, sl;
-
-	if ((m = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1)
-		return MIG__ERR(errno);
-	if (grantpt(m) != 0 || unlockpt(m) != 0 ||
-	    ptsname_r(m, name, sizeof(name)) != 0 ||
-	    (sl = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC)) == -1) {
-		int r = MIG__ERR(errno);
-		mig__close(m);
-		return r;
-	}
-	if (job->ws_row != 0 && job->ws_col != 0) {
-		struct winsize ws = { .ws_row = job->ws_row,
-			.ws_col = job->ws_col };
-		ioctl(m, TIOCSWINSZ, &ws);
-	}
-	for (int i = 0; i < 2; i++) {
-		mig__close(p[i][0]);
-		mig__close(p[i][1]);
-	}
-	p[0][0] = sl;
-	p[1][0] = m;
-	p[0][1] = fcntl(m, F_DUPFD_CLOEXEC, 0);
-	p[1][1] = fcntl(sl, F_DUPFD_CLOEXEC, 0);
-	return p[0][1] == -1 || p[1][1] == -1 ? MIG__ERR(errno) : 0;
-}
-
-static void
-close_all(int p[3][2], int report[2], int status[2])
-{
-	for (int i = 0; i < 3; i++) {
-		mig__close(p[i][0]);
-		mig__close(p[i][1]);
-	}
-	for (int i = 0; i < 2; i++) {
-		mig__close(report[i]);
-		mig__close(status[i]);
-	}
-}
-
 /*
  * Static and setuid programs ignore LD_PRELOAD: they run, but with this
  * host's identity, and the job is told so once, on its stderr. The
@@ -544,31 +364,47 @@ adopt_fds(struct rjob *rj, int p[3][2], int report[2])
 	uv_read_start((uv_stream_t *)&rj->report, report_alloc, on_report);
 }
 
-/* Starts job (stream id of link l) here: in the view v when it is not
- * NULL (served mode), else in this host's own files. */
-static void
-start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
+/* Why rj never started, for RACT_SEND_ERROR; returns code. */
+static int failed(struct rjob *rj, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+failed(struct rjob *rj, int code, const char *fmt, ...)
 {
-	struct homed *d = l->d;
-	struct rjob *rj = NULL;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(rj->why, sizeof(rj->why), fmt, ap);
+	va_end(ap);
+	rj->err = code;
+	return code;
+}
+
+/* Starts rj's process, running job: in the view v when it is not NULL
+ * (served mode), else in this host's own files. 0, or a MIG_E* code
+ * with rj->why saying what failed. */
+static int
+spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
+{
+	struct homed *d = rj->d;
+	struct link *l = rj->link;
 	char **envp = NULL, *envbuf = NULL;
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
 	pid_t pid, self = getpid();
 
-	if ((r = pipes(p, report, status)) != 0) {
-		fail_job(l, id, r, "cannot make pipes: %s", mig_strerror(r));
+	if ((r = mig__leader_pipes(p, report, status)) != 0) {
+		failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
 		goto out;
 	}
-	if ((job->flags & MIG_JOB_TTY) && (r = make_pty(job, p)) != 0) {
-		fail_job(l, id, r, "cannot make a terminal: %s",
-		    mig_strerror(r));
+	if ((job->flags & MIG_JOB_TTY) && (r = mig__leader_pty(job, p)) != 0) {
+		failed(rj, r, "cannot make a terminal: %s", mig_strerror(r));
 		goto out;
 	}
 	/* In a view the program is home's, not this host's. */
 	if (v == NULL)
-		warn_unshimmable(l, id, job);
+		warn_unshimmable(l, rj->id, job);
 	/* A job on a terminal of this host's is a session here, as with
 	 * ssh -t: job-control shells compare the terminal's foreground
 	 * group with their own, so it keeps this host's pids (no page). */
@@ -578,87 +414,107 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };
 		mig__ident_stdio(ident, job->flags, theirs);
 	}
-	if ((rj = calloc(1, sizeof(*rj))) == NULL ||
-	    (rj->argv0 = strdup(job->argv[0])) == NULL ||
+	if ((rj->argv0 = strdup(job->argv[0])) == NULL ||
 	    (rj->cwd = strdup(job->cwd)) == NULL ||
-	    (envp = shim_env(d, job->envp, &envbuf, identfd,
-	    d->next_token + 1)) ==
+	    (envp = mig__leader_env(d, job->envp, &envbuf, identfd,
+	    rj->token)) ==
 		NULL) {
-		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
+		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	if ((pid = mig__fork()) == -1) {
-		fail_job(l, id, MIG__ERR(errno), "fork: %s", strerror(errno));
+		r = failed(rj, MIG__ERR(errno), "fork: %s", strerror(errno));
 		goto out;
 	}
 	if (pid == 0) {
-		struct leader a = { job, envp, p, report[1], ident, identfd,
-			v };
-		mig__subreaper_run(self, status[1], leader, &a);
+		struct mig_leader a = { job, envp, p, report[1], ident,
+			identfd, v };
+		mig__subreaper_run(self, status[1], mig__leader_run, &a);
 	}
-	rj->d = d;
-	rj->link = l;
-	rj->id = id;
+	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
+		kill(pid, SIGTERM);
+		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
+		goto out;
+	}
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
-	rj->token = ++d->next_token;
-	rj->fsm.state = RJOB_STARTING;
 	rj->ident = ident;
 	ident = NULL;
-	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
-		kill(pid, SIGTERM);
-		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
-		goto out;
-	}
 	adopt_fds(rj, p, report);
-	TAILQ_INSERT_TAIL(&d->rjobs, rj, entry);
 	mig__log(MIG_LOG_DEBUG, "job %u from %s: subreaper %d %s%s", rj->id,
 	    l->peer->name, (int)pid, job->argv[0], v != NULL ? " (served)" :
 							       "");
 	if (job->flags & MIG_JOB_NOSTDIN)
 		mig__relay_close(rj, 0);
 	mig__load_add(d, LOAD_HOST, 1);
-	rj = NULL;
+	r = 0;
  out:
-	close_all(p, report, status);
+	mig__leader_close(p, report, status);
 	mig__close(identfd);
 	mig__ident_free(ident);
-	if (rj != NULL) {
-		mig__ident_free(rj->ident);
-		free(rj->argv0);
-		free(rj->cwd);
-	}
-	free(rj);
 	free(envp);
 	free(envbuf);
+	return r;
 }
 
-/* A served job waiting for its link's view. */
-struct pending {
-	TAILQ_ENTRY(pending) entry;
-	struct link *link;
-	uint32_t id;
-	struct mig_job *job;
-	int killed;          /* its stub went first: it never starts */
+/* A new job of link l (stream id), in the host's list from now on. */
+static struct rjob *
+rjob_new(struct link *l, uint32_t id)
+{
+	struct rjob *rj;
+
+	if ((rj = calloc(1, sizeof(*rj))) == NULL)
+		return NULL;
+	rj->d = l->d;
+	rj->link = l;
+	rj->id = id;
+	rj->statusfd = -1;
+	rj->token = ++l->d->next_token;
+	TAILQ_INSERT_TAIL(&l->d->rjobs, rj, entry);
+	return rj;
+}
+
+/* Starts job (stream id of link l) here, now: in the view v when it is
+ * not NULL, else in this host's own files. */
+static void
+start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
+{
+	struct rjob *rj;
+
+	if ((rj = rjob_new(l, id)) == NULL) {
+		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
+		return;
+	}
+	rj->fsm.state = RJOB_STARTING;
+	if (spawn(rj, job, v) != 0)
+		rjob_event(rj, REV_SPAWN_FAILED);
+}
+
+/* A served job waiting for its view: it is looked up again by token
+ * when the view is ready, as it may have ended meanwhile. */
+struct viewwait {
+	struct homed *d;
+	uint32_t token;
 };
 
 static void
 view_ready(void *arg, struct view *v, const char *why)
 {
-	struct pending *p = arg;
+	struct viewwait *w = arg;
+	struct rjob *rj = mig__rjob_by_token(w->d, w->token);
 
-	TAILQ_REMOVE(&p->link->d->pendings, p, entry);
-	if (p->killed)
-		;
-	else if (v == NULL)
-		fail_job(p->link, p->id, MIG_ENOCWD, "working directory %s is "
-		    "missing here, and the served view failed: %s",
-		    p->job->cwd, why);
-	else
-		start_job(p->link, p->id, p->job, v);
-	mig_job_free(p->job);
-	free(p);
+	free(w);
+	if (rj == NULL)
+		return;
+	if (v == NULL) {
+		failed(rj, MIG_ENOCWD, "working directory %s is missing here, "
+		    "and the served view failed: %s", rj->job->cwd, why);
+		rjob_event(rj, REV_VIEW_FAILED);
+		return;
+	}
+	rj->view = v;
+	rjob_event(rj, REV_VIEW_READY);
 }
 
 /*
@@ -674,7 +530,8 @@ on_exec(struct link *l, const struct mig_frame *f)
 {
 	struct homed *d = l->d;
 	struct mig_job *job = NULL;
-	struct pending *p;
+	struct viewwait *w;
+	struct rjob *rj;
 	const char *why;
 	struct stat st;
 	int e;
@@ -716,16 +573,18 @@ on_exec(struct link *l, const struct mig_frame *f)
 			    e == 0 ? "not a directory" : strerror(e), why);
 		goto out;
 	}
-	if ((p = calloc(1, sizeof(*p))) == NULL) {
+	if ((w = calloc(1, sizeof(*w))) == NULL ||
+	    (rj = rjob_new(l, f->stream)) == NULL) {
+		free(w);
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	p->link = l;
-	p->id = f->stream;
-	p->job = job;
+	rj->fsm.state = RJOB_VIEW;
+	rj->job = job;
 	job = NULL;
-	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
-	mig__view_want(d, l, p->id, view_ready, p);
+	w->d = d;
+	w->token = rj->token;
+	mig__view_want(d, l, rj->id, view_ready, w);
  out:
 	mig_job_free(job);
 }
@@ -734,13 +593,9 @@ static void
 on_kill(struct link *l, const struct mig_frame *f)
 {
 	struct rjob *rj = mig__rjob_find(l, f->stream);
-	struct pending *p;
 
 	if (rj != NULL)
 		rjob_event(rj, REV_KILL);
-	TAILQ_FOREACH(p, &l->d->pendings, entry)
-		if (p->link == l && p->id == f->stream)
-			p->killed = 1;
 }
 
 static void

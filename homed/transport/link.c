@@ -185,6 +185,17 @@ mig__links_reap(struct homed *d)
 	}
 }
 
+struct link *
+mig__link_by_id(struct homed *d, uint32_t id)
+{
+	struct link *l;
+
+	TAILQ_FOREACH(l, &d->links, entry)
+		if (l->id == id)
+			return l;
+	return NULL;
+}
+
 static struct link *
 link_new(struct homed *d, int initiator)
 {
@@ -193,6 +204,9 @@ link_new(struct homed *d, int initiator)
 	if (l == NULL)
 		return NULL;
 	l->d = d;
+	/* 2^32 links at one a millisecond take 49 days; then skip 0. */
+	if ((l->id = ++d->next_link) == 0)
+		l->id = ++d->next_link;
 	l->initiator = initiator;
 	uv_tcp_init(d->loop, &l->tcp);
 	uv_timer_init(d->loop, &l->timer);

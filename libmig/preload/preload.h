@@ -62,8 +62,10 @@ MIG_HIDDEN int mig__waitid(idtype_t type, id_t id, siginfo_t *info,
 /* call.c */
 /*
  * Runs a call of calls.def at home: args[0..nargs) in, the result in
- * *ret with errno set as the call at home left it. Returns 0, or -1 when
- * the call could not be forwarded (the caller then acts here).
+ * *ret with errno set as the call at home left it (or -1 with EAGAIN
+ * when it was sent but no answer came by the deadline, call.c). Returns
+ * 0, or -1 when the call could not be forwarded (the caller then acts
+ * here).
  */
 MIG_HIDDEN int mig__call(int call, int nargs, const long *args, long *ret);
 /* The home pid that now stands for host_pid, a process this job

@@ -82,13 +82,14 @@ differential() {
 	same "$name: home identity $*" native-s.expected home
 }
 
-# fake_daemon NAMELEN: fakehomed.py on $work/run/homed.sock, answering
+# fake_daemon [NAMELEN]: fakehomed.py on $work/run/homed.sock, answering
 # with a host name of NAMELEN characters and home pid 5555 for every
-# HOLD, logging to $work/daemon.log; stopped when we exit.
+# HOLD (without NAMELEN: answering nothing), logging to
+# $work/daemon.log; stopped when we exit.
 fake_daemon() {
 	mkdir -m 0700 "$work/run"
 	python3 "$(dirname "$0")/fakehomed.py" "$work/run/homed.sock" \
-		"$work/daemon.log" "$1" 5555 </dev/null >"$work/daemon.err" 2>&1 &
+		"$work/daemon.log" ${1:+"$1" 5555} </dev/null >"$work/daemon.err" 2>&1 &
 	daemon=$!
 	trap 'kill $daemon 2>/dev/null; wait $daemon 2>/dev/null; rm -rf "$work"' EXIT
 	for _ in $(seq 500); do
@@ -297,6 +298,24 @@ calls)
 	if grep -q '^bytes' "$work/daemon.log" 2>/dev/null; then
 		fail "the shim talked to a daemon in a 0777 folder"
 	fi
+	;;
+silent)
+	# A daemon that takes the calls and never answers (fakehomed.py
+	# without NAMELEN): after the deadline (MIG_CALL_TIMEOUT_MS, short
+	# here) the job's calls on its home group fail with EAGAIN rather
+	# than hang or act here, and fork, whose child already runs, gives
+	# the child's own pid.
+	fake_daemon
+	run native-s "$MKIDENT" -N -S -- "$PROBES/probe_guard" calls
+	MIG_CALL_TIMEOUT_MS=200 run home "$MKIDENT" "${HOME_ID[@]}" \
+		-k "$work/run/homed.sock" -- "$PROBES/probe_guard" calls
+	expect native-s 'killpg(getpgrp,0) -1 errno=EAGAIN
+kill(-getpgrp,0) -1 errno=EAGAIN'
+	same "probe_guard calls, daemon silent" native-s.expected home
+	for want in 'frame CALL killpg 4240 0' 'frame HOLD'; do
+		grep -q "^$want" "$work/daemon.log" ||
+			fail "the daemon never got '$want'"
+	done
 	;;
 pidarg)
 	# Calls that name a process by the pids the probe sees, its own and

@@ -1,6 +1,7 @@
 /*
  * test_jobfsm.c: both job state machines (home/jobfsm.c, host/rjobfsm.c)
- * through every event in every state, without a socket.
+ * through every event in every state, without a socket, and the host's
+ * through the paths a job takes.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -134,6 +135,129 @@ home_restart_loop(void **state)
 	assert_int_equal(s, JOB_DONE);
 }
 
+/* The host machine's flags in a case: exited, drained, orphan. */
+#define X 1
+#define D 2
+#define O 4
+
+struct rcase {
+	enum rjob_state from;
+	unsigned flags;
+	enum rjob_event ev;
+	enum rjob_state to;
+	int act;
+};
+
+#define STARTED (RACT_SEND_STARTED | RACT_RELAY)
+#define LOST (RACT_KILL | RACT_DETACH)
+
+/* Every (state, event) pair of the host machine, with the flags that
+ * change the answer. */
+static const struct rcase rcases[] = {
+	{ RJOB_VIEW, 0, REV_VIEW_READY, RJOB_STARTING, RACT_SPAWN },
+	{ RJOB_VIEW, 0, REV_VIEW_FAILED, RJOB_DONE,
+	    RACT_SEND_ERROR | RACT_END },
+	{ RJOB_VIEW, 0, REV_SPAWN_FAILED, RJOB_VIEW, 0 },
+	{ RJOB_VIEW, 0, REV_EXEC_OK, RJOB_VIEW, 0 },
+	{ RJOB_VIEW, 0, REV_EXEC_FAILED, RJOB_VIEW, 0 },
+	{ RJOB_VIEW, 0, REV_EXITED, RJOB_VIEW, 0 },
+	{ RJOB_VIEW, 0, REV_OUTPUT_DONE, RJOB_VIEW, 0 },
+	/* Nothing runs yet: nothing to kill, nobody to tell. */
+	{ RJOB_VIEW, 0, REV_LINK_DOWN, RJOB_DONE, RACT_DETACH | RACT_END },
+	{ RJOB_VIEW, 0, REV_KILL, RJOB_DONE, RACT_DETACH | RACT_END },
+	{ RJOB_VIEW, 0, REV_STOP, RJOB_DONE, RACT_DETACH | RACT_END },
+
+	{ RJOB_STARTING, 0, REV_VIEW_READY, RJOB_STARTING, 0 },
+	{ RJOB_STARTING, 0, REV_VIEW_FAILED, RJOB_STARTING, 0 },
+	{ RJOB_STARTING, 0, REV_SPAWN_FAILED, RJOB_DONE,
+	    RACT_SEND_ERROR | RACT_END },
+	{ RJOB_STARTING, 0, REV_EXEC_OK, RJOB_RUNNING, STARTED },
+	{ RJOB_STARTING, X, REV_EXEC_OK, RJOB_RUNNING, STARTED },
+	/* An orphan's output is still read to its end. */
+	{ RJOB_STARTING, O, REV_EXEC_OK, RJOB_RUNNING, RACT_RELAY },
+	{ RJOB_STARTING, 0, REV_EXEC_FAILED, RJOB_DONE,
+	    RACT_SEND_FAILED | RACT_END },
+	{ RJOB_STARTING, O, REV_EXEC_FAILED, RJOB_DONE, RACT_END },
+	{ RJOB_STARTING, 0, REV_EXITED, RJOB_STARTING, 0 },
+	{ RJOB_STARTING, 0, REV_OUTPUT_DONE, RJOB_STARTING, 0 },
+	{ RJOB_STARTING, 0, REV_LINK_DOWN, RJOB_STARTING, LOST },
+	{ RJOB_STARTING, 0, REV_KILL, RJOB_STARTING, LOST },
+	{ RJOB_STARTING, 0, REV_STOP, RJOB_DONE, LOST | RACT_END },
+
+	{ RJOB_RUNNING, 0, REV_VIEW_READY, RJOB_RUNNING, 0 },
+	{ RJOB_RUNNING, 0, REV_VIEW_FAILED, RJOB_RUNNING, 0 },
+	{ RJOB_RUNNING, 0, REV_SPAWN_FAILED, RJOB_RUNNING, 0 },
+	{ RJOB_RUNNING, 0, REV_EXEC_OK, RJOB_RUNNING, 0 },
+	{ RJOB_RUNNING, 0, REV_EXEC_FAILED, RJOB_RUNNING, 0 },
+	{ RJOB_RUNNING, 0, REV_EXITED, RJOB_DRAINING, 0 },
+	{ RJOB_RUNNING, D, REV_EXITED, RJOB_DONE,
+	    RACT_SEND_EXIT | RACT_END },
+	{ RJOB_RUNNING, D | O, REV_EXITED, RJOB_DONE, RACT_END },
+	{ RJOB_RUNNING, 0, REV_OUTPUT_DONE, RJOB_RUNNING, 0 },
+	{ RJOB_RUNNING, X, REV_OUTPUT_DONE, RJOB_DONE,
+	    RACT_SEND_EXIT | RACT_END },
+	{ RJOB_RUNNING, X | O, REV_OUTPUT_DONE, RJOB_DONE, RACT_END },
+	{ RJOB_RUNNING, 0, REV_LINK_DOWN, RJOB_RUNNING, LOST },
+	{ RJOB_RUNNING, 0, REV_KILL, RJOB_RUNNING, LOST },
+	{ RJOB_RUNNING, 0, REV_STOP, RJOB_DONE, LOST | RACT_END },
+
+	{ RJOB_DRAINING, X, REV_VIEW_READY, RJOB_DRAINING, 0 },
+	{ RJOB_DRAINING, X, REV_VIEW_FAILED, RJOB_DRAINING, 0 },
+	{ RJOB_DRAINING, X, REV_SPAWN_FAILED, RJOB_DRAINING, 0 },
+	{ RJOB_DRAINING, X, REV_EXEC_OK, RJOB_DRAINING, 0 },
+	{ RJOB_DRAINING, X, REV_EXEC_FAILED, RJOB_DRAINING, 0 },
+	{ RJOB_DRAINING, X, REV_EXITED, RJOB_DRAINING, 0 },
+	{ RJOB_DRAINING, X, REV_OUTPUT_DONE, RJOB_DONE,
+	    RACT_SEND_EXIT | RACT_END },
+	{ RJOB_DRAINING, X | O, REV_OUTPUT_DONE, RJOB_DONE, RACT_END },
+	/* Nobody reads the rest of its output. */
+	{ RJOB_DRAINING, X, REV_LINK_DOWN, RJOB_DONE, RACT_DETACH | RACT_END },
+	{ RJOB_DRAINING, X, REV_KILL, RJOB_DONE, RACT_DETACH | RACT_END },
+	{ RJOB_DRAINING, X, REV_STOP, RJOB_DONE, RACT_DETACH | RACT_END },
+};
+
+static void
+host_transitions(void **state)
+{
+	for (size_t i = 0; i < sizeof(rcases) / sizeof(*rcases); i++) {
+		const struct rcase *c = &rcases[i];
+		struct rjob_fsm m = { .state = c->from,
+			.exited = !!(c->flags & X), .drained = !!(c->flags & D),
+			.orphan = !!(c->flags & O) };
+		int act = mig__rjob_step(&m, c->ev);
+		if (m.state != c->to || act != c->act)
+			fail_msg("case %zu: %s (flags %u) + event %d: got %s "
+			    "0x%x, want %s 0x%x", i,
+			    mig__rjob_state_name(c->from), c->flags, c->ev,
+			    mig__rjob_state_name(m.state), act,
+			    mig__rjob_state_name(c->to), c->act);
+	}
+}
+
+/* Every pair is listed above, and DONE takes no event. */
+static void
+host_every_pair(void **state)
+{
+	for (int from = RJOB_VIEW; from < RJOB_DONE; from++) {
+		for (int ev = 0; ev < REV__COUNT; ev++) {
+			int found = 0;
+			for (size_t i = 0; i < sizeof(rcases) / sizeof(*rcases);
+			     i++)
+				found |= rcases[i].from ==
+				    (enum rjob_state)from &&
+				    rcases[i].ev == (enum rjob_event)ev;
+			if (!found)
+				fail_msg("no case for %s + event %d",
+				    mig__rjob_state_name(from), ev);
+		}
+	}
+	for (int ev = 0; ev < REV__COUNT; ev++) {
+		struct rjob_fsm m = { .state = RJOB_DONE };
+		assert_int_equal(mig__rjob_step(&m, ev), 0);
+		assert_int_equal(m.state, RJOB_DONE);
+	}
+}
+
 /* The host machine, from a fresh state, through one path of events. */
 static int
 run(struct rjob_fsm *m, const enum rjob_event *evs, size_t n)
@@ -156,7 +280,7 @@ host_normal(void **state)
 	struct rjob_fsm m;
 
 	/* Exit, then the last output: EXIT goes once, after it. */
-	assert_int_equal(RUN(&m, REV_EXEC_OK), RACT_SEND_STARTED);
+	assert_int_equal(RUN(&m, REV_EXEC_OK), STARTED);
 	assert_int_equal(m.state, RJOB_RUNNING);
 	/* Exited (the subreaper: nothing of the job is left), then drained. */
 	assert_int_equal(mig__rjob_step(&m, REV_EXITED), 0);
@@ -172,7 +296,7 @@ host_normal(void **state)
 	/* Reaped before its report was read. */
 	RUN(&m, REV_EXITED);
 	assert_int_equal(m.state, RJOB_STARTING);
-	assert_int_equal(mig__rjob_step(&m, REV_EXEC_OK), RACT_SEND_STARTED);
+	assert_int_equal(mig__rjob_step(&m, REV_EXEC_OK), STARTED);
 	assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE),
 	    RACT_SEND_EXIT | RACT_END);
 	assert_int_equal(RUN(&m, REV_EXEC_FAILED),
@@ -194,7 +318,7 @@ host_link_down_everywhere(void **state)
 
 		/* STARTING, then the exec goes through or not. */
 		assert_int_equal(RUN(&m, ev), RACT_KILL | RACT_DETACH);
-		assert_int_equal(mig__rjob_step(&m, REV_EXEC_OK), 0);
+		assert_int_equal(mig__rjob_step(&m, REV_EXEC_OK), RACT_RELAY);
 		assert_int_equal(mig__rjob_step(&m, REV_EXITED), 0);
 		assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE), RACT_END);
 		assert_int_equal(m.state, RJOB_DONE);
@@ -203,8 +327,7 @@ host_link_down_everywhere(void **state)
 		assert_int_equal(m.state, RJOB_DONE);
 		/* RUNNING. */
 		act = RUN(&m, REV_EXEC_OK, ev);
-		assert_int_equal(act, RACT_SEND_STARTED | RACT_KILL |
-		    RACT_DETACH);
+		assert_int_equal(act, STARTED | RACT_KILL | RACT_DETACH);
 		assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE), 0);
 		assert_int_equal(mig__rjob_step(&m, REV_EXITED),
 		    RACT_END);
@@ -219,6 +342,33 @@ host_link_down_everywhere(void **state)
 	}
 }
 
+/* A served job: its view first, then as any other; killed while it
+ * waits, it ends at once and its view's late readiness finds nothing. */
+static void
+host_served(void **state)
+{
+	struct rjob_fsm m = { .state = RJOB_VIEW };
+
+	assert_int_equal(mig__rjob_step(&m, REV_VIEW_READY), RACT_SPAWN);
+	assert_int_equal(mig__rjob_step(&m, REV_EXEC_OK), STARTED);
+	assert_int_equal(mig__rjob_step(&m, REV_EXITED), 0);
+	assert_int_equal(mig__rjob_step(&m, REV_OUTPUT_DONE),
+	    RACT_SEND_EXIT | RACT_END);
+	assert_int_equal(m.state, RJOB_DONE);
+	m = (struct rjob_fsm){ .state = RJOB_VIEW };
+	assert_int_equal(mig__rjob_step(&m, REV_KILL), RACT_DETACH | RACT_END);
+	assert_int_equal(mig__rjob_step(&m, REV_VIEW_READY), 0);
+	assert_int_equal(m.state, RJOB_DONE);
+	/* A view that cannot be made, or a spawn that fails, is said. */
+	m = (struct rjob_fsm){ .state = RJOB_VIEW };
+	assert_int_equal(mig__rjob_step(&m, REV_VIEW_FAILED),
+	    RACT_SEND_ERROR | RACT_END);
+	m = (struct rjob_fsm){ .state = RJOB_VIEW };
+	assert_int_equal(mig__rjob_step(&m, REV_VIEW_READY), RACT_SPAWN);
+	assert_int_equal(mig__rjob_step(&m, REV_SPAWN_FAILED),
+	    RACT_SEND_ERROR | RACT_END);
+}
+
 static void
 host_stop_everywhere(void **state)
 {
@@ -226,7 +376,7 @@ host_stop_everywhere(void **state)
 
 	assert_int_equal(RUN(&m, REV_STOP), RACT_KILL | RACT_DETACH | RACT_END);
 	assert_int_equal(RUN(&m, REV_EXEC_OK, REV_STOP),
-	    RACT_SEND_STARTED | RACT_KILL | RACT_DETACH | RACT_END);
+	    STARTED | RACT_KILL | RACT_DETACH | RACT_END);
 	assert_int_equal(m.state, RJOB_DONE);
 	RUN(&m, REV_EXEC_OK, REV_EXITED);
 	assert_int_equal(mig__rjob_step(&m, REV_STOP), RACT_DETACH | RACT_END);
@@ -240,7 +390,10 @@ main(void)
 		cmocka_unit_test(home_transitions),
 		cmocka_unit_test(home_every_pair),
 		cmocka_unit_test(home_restart_loop),
+		cmocka_unit_test(host_transitions),
+		cmocka_unit_test(host_every_pair),
 		cmocka_unit_test(host_normal),
+		cmocka_unit_test(host_served),
 		cmocka_unit_test(host_link_down_everywhere),
 		cmocka_unit_test(host_stop_everywhere),
 	};
