@@ -4,8 +4,8 @@
  *   top        main.c (start, tick, stop), cluster.c (the peer table:
  *              load, clock), views.c, reload.c
  *   roles      home/ (jobs, placement, placeholders, forwarded calls),
- *              host/ (spawn, stdio relay, identity page, descendants),
- *              fs/ (files served to hosts, views of homes' files)
+ *              host/ (spawn, stdio relay, identity page, descendants)
+ *   files      fs/ (files served to hosts, views of homes' files)
  *   transport  transport/ (peer links: dial, accept, handshake, records,
  *              liveness; the control socket: accept, credentials, frames;
  *              the registry of handlers and events), load.c (jobs
@@ -16,8 +16,9 @@
  * registered for its type, and tells subscribers when a link comes up or
  * goes down, when a local client goes away, when the load here or at a
  * peer changes and when a peer's clock is measured anew; it never calls
- * a role by name, and no role calls another but for the job roles'
- * requests to fs (scripts/layers checks, scripts/layers.allow lists).
+ * a role by name, no role calls another, and the served view (fs/, a
+ * layer below the job roles, which ask it) calls neither job role
+ * (scripts/layers checks).
  * Sending never frees anything: a failed link or client is marked and
  * torn down on the next loop turn, from one place.
  *
