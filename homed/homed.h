@@ -88,7 +88,7 @@ struct watcher {
 	int (*keeps)(struct peer *p);
 };
 
-#define MIG_WATCHERS 8
+#define MIG_WATCHERS 12
 
 /* What the log says of connections not proved, per window (preauth.c). */
 struct preauth {
@@ -165,6 +165,12 @@ struct homed {
 	struct fs_home *fs_home;
 	struct fs_host *fs_host;
 	struct fs_learn *fs_learn;     /* access sets by program (learn.c) */
+	/* The owner (host/owner.c): while busy this host takes nothing new
+	 * and the jobs of other homes stop using its CPU. */
+	int busy;
+	char busy_why[64];
+	uv_timer_t owner_tick;         /* enforces busy, 1 s */
+	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 };
 
 /* children.c: forks and reaping, for every role */
@@ -438,6 +444,8 @@ struct peer {
 	/* Kept by the home role. */
 	uint32_t mine;        /* jobs this home runs there now */
 	uint32_t done;        /* jobs this home ran there */
+	int drained;          /* mig drain: nothing new is placed there */
+	int busy;             /* its owner uses it (BUSY), until link down */
 	/* Kept by the transport (link.c), over every link to it: frames and
 	 * their sealed bytes as on the wire, per message type. */
 	struct traffic {
@@ -700,6 +708,8 @@ struct rjob {
 	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
 	char *argv0;         /* for the report of a failed exec */
 	char *cwd;
+	uint32_t flags;      /* the job's MIG_JOB_* */
+	int owner;           /* host/owner.c: OWNER_EVICTED, OWNER_FROZEN */
 };
 
 void mig__host_init(struct homed *d);
@@ -718,6 +728,27 @@ struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
 void mig__rjobs_stop(struct homed *d);
 /* Jobs running here for other homes. */
 uint32_t mig__rjobs_running(struct homed *d);
+
+/* host/spawn.c, for owner.c: ends rj as if its home had asked (KILL). */
+void mig__rjob_kill(struct rjob *rj);
+
+/* host/owner.c: the host's owner comes first */
+void mig__owner_init(struct homed *d);
+/* This host's MIG_PRIO_* (its hosts file line). */
+int mig__owner_priority(struct homed *d);
+/* In a job's leader before exec: lowers its scheduling to prio. */
+void mig__owner_lower(int prio);
+/* Turns the host busy (takes nothing new; restartable jobs are evicted,
+ * the others frozen) or available (frozen jobs resume). */
+void mig__owner_set_busy(struct homed *d, int busy, const char *why);
+
+/* host/freeze.c: stops and resumes every process of a job under its
+ * subreaper (not the subreaper). 0 or MIG_E*. */
+int mig__job_freeze(pid_t subreaper);
+int mig__job_thaw(pid_t subreaper);
+
+/* home/drain.c: mig drain and mig evict requests, and hosts' BUSY */
+void mig__drain_init(struct homed *d);
 
 /* host/relay.c: the job's stdio over the link */
 void mig__relay_init(struct homed *d);

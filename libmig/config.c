@@ -150,7 +150,7 @@ static const char *
 parse_line(char *line, struct mig_host *h)
 {
 	char *name, *addr, *w;
-	int have_slots = 0;
+	int have_slots = 0, have_priority = 0;
 	unsigned long v;
 	const char *why;
 
@@ -170,6 +170,19 @@ parse_line(char *line, struct mig_host *h)
 				return "give shared or served once";
 			h->files = w[1] == 'h' ? MIG_FILES_SHARED :
 						  MIG_FILES_SERVED;
+		} else if (strcmp(w, "priority") == 0) {
+			static const char *const names[] = { "idle", "low",
+				"normal" };
+			if (have_priority)
+				return "give priority once";
+			have_priority = 1;
+			w = next_word(&line);
+			for (v = 0; w != NULL && v < 3; v++)
+				if (strcmp(w, names[v]) == 0)
+					break;
+			if (w == NULL || v == 3)
+				return "priority must be idle, low or normal";
+			h->priority = (uint32_t)v;
 		} else if (have_slots) {
 			return "unexpected words after SLOTS";
 		} else if (parse_uint(w, 4096, &v) != 0) {

@@ -168,7 +168,8 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
 	if (act & JACT_REQUEUE) {
 		snprintf(j->why, sizeof(j->why), "%s %s; placing again",
-		    j->peer->name, ev == JEV_LINK_DOWN ? "lost" : "was full");
+		    j->peer->name, ev == JEV_LINK_DOWN ? "lost" :
+		    why != NULL ? why : "was full");
 		if (ev == JEV_LINK_DOWN)
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
 			    "%s again elsewhere", j->id, j->peer->name, why,
@@ -481,6 +482,16 @@ on_error_frame(struct link *l, const struct mig_frame *f)
 		    j->id, j->peer->name);
 		j->peer->running = j->peer->host_slots;
 		job_event(j, JEV_REFUSED, f, 0, NULL);
+		return;
+	}
+	if ((j->flags & MIG_JOB_PLACE) && (int32_t)code == MIG_EBUSY) {
+		/* Its owner is back (host/owner.c): a placed job it refused,
+		 * or a restartable one it evicted, runs again elsewhere. */
+		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
+		    "running %s again elsewhere", j->id, j->peer->name,
+		    j->prog);
+		j->peer->busy = 1;
+		job_event(j, JEV_REFUSED, f, 0, "was busy");
 		return;
 	}
 	if ((j->flags & MIG_JOB_RESTART) && (int32_t)code == MIG_ENOCWD) {

@@ -361,11 +361,12 @@ struct leader {
 	struct mig_ident *ident;
 	int identfd;
 	const struct view *view;
+	int prio;            /* the host's MIG_PRIO_* */
 };
 
 static void __attribute__((noreturn))
 child(const struct mig_job *job, char **envp, int p[3][2], int report,
-    struct mig_ident *ident, int identfd, const struct view *view)
+    struct mig_ident *ident, int identfd, const struct view *view, int prio)
 {
 	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
 	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
@@ -381,6 +382,8 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		struct sched_param sp = { 0 };
 		sched_setscheduler(0, (int)job->sched, &sp);
 	}
+	/* Then below the host's owner, as its hosts file line says. */
+	mig__owner_lower(prio);
 	for (uint32_t i = 0; i < job->nrlimit; i++) {
 		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
 			(rlim_t)job->rlimit[i].max };
@@ -442,7 +445,7 @@ leader(void *arg)
 	struct leader *a = arg;
 
 	child(a->job, a->envp, a->p, a->report, a->ident, a->identfd,
-	    a->view);
+	    a->view, a->prio);
 }
 
 static int
@@ -567,6 +570,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
 	pid_t pid, self = getpid();
+	int prio = mig__owner_priority(d);
 
 	if ((r = pipes(p, report, status)) != 0) {
 		fail_job(l, id, r, "cannot make pipes: %s", mig_strerror(r));
@@ -604,7 +608,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	}
 	if (pid == 0) {
 		struct leader a = { job, envp, p, report[1], ident, identfd,
-			v };
+			v, prio };
 		mig__subreaper_run(self, status[1], leader, &a);
 	}
 	rj->d = d;
@@ -614,6 +618,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	rj->statusfd = status[0];
 	status[0] = -1;
 	rj->token = ++d->next_token;
+	rj->flags = job->flags;
 	rj->fsm.state = RJOB_STARTING;
 	rj->ident = ident;
 	ident = NULL;
@@ -699,6 +704,12 @@ on_exec(struct link *l, const struct mig_frame *f)
 	 * sent to a named host (mig -h) runs as ssh's would. */
 	if ((job->flags & MIG_JOB_PLACE) && mig__running_here(d) >= d->slots) {
 		fail_job(l, f->stream, MIG_EFULL, "no free slot");
+		goto out;
+	}
+	/* Nothing new while the owner uses the host (host/owner.c). */
+	if (d->busy) {
+		fail_job(l, f->stream, MIG_EBUSY, "its owner is using it (%s)",
+		    d->busy_why);
 		goto out;
 	}
 	errno = 0;
@@ -823,4 +834,10 @@ mig__host_init(struct homed *d)
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);
 	mig__on_link_frame(d, MIG_M_WINSIZE, on_winsize);
 	mig__watch(d, &w);
+}
+
+void
+mig__rjob_kill(struct rjob *rj)
+{
+	rjob_event(rj, REV_KILL);
 }

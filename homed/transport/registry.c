@@ -28,6 +28,9 @@ mig__watch(struct homed *d, const struct watcher *w)
 {
 	if (d->nwatchers < MIG_WATCHERS)
 		d->watchers[d->nwatchers++] = *w;
+	else
+		mig__log(MIG_LOG_ERR, "more than %d watchers: raise "
+		    "MIG_WATCHERS", MIG_WATCHERS);
 }
 
 int

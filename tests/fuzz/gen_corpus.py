@@ -95,6 +95,9 @@ HOSTS = {
     "bad-words": "a 1.1.1.1 4 more\n",
     "bad-long-line": "a 1.1.1.1 # " + "x" * 520 + "\nb 1.1.1.2\n",
     "bad-long-addr": "h " + "a" * 64 + ":7410\n",
+    "priority": "a 1.1.1.1 priority normal\nb 1.1.1.2 4 priority low served\n"
+                "c 1.1.1.3 priority idle\n",
+    "bad-priority": "a 1.1.1.1 priority\nb 1.1.1.2 priority busy\n",
 }
 
 

@@ -111,6 +111,10 @@ hosts_files(void **state)
 		{ "a 1.1.1.1 shared 4 5\n", "hosts:1: unexpected words after SLOTS" },
 		{ "a 1.1.1.1 Shared\n", "hosts:1: slots must be a number from 0 to 4096" },
 		{ "a 1.1.1.1 servedx\n", "hosts:1: slots must be a number from 0 to 4096" },
+		{ "a 1.1.1.1 priority\n", "hosts:1: priority must be idle, low or normal" },
+		{ "a 1.1.1.1 priority high\n", "hosts:1: priority must be idle, low or normal" },
+		{ "a 1.1.1.1 priority low priority low\n", "hosts:1: give priority once" },
+		{ "a 1.1.1.1 idle\n", "hosts:1: slots must be a number from 0 to 4096" },
 	};
 	struct mig_hosts h;
 	char err[256] = "";
@@ -136,6 +140,31 @@ hosts_files(void **state)
 		assert_string_equal(err, bad[i].err);
 		assert_int_equal(h.n, 0);
 	}
+}
+
+/* The keyword "priority idle|low|normal", anywhere after the address;
+ * idle when not given. */
+static void
+hosts_priority(void **state)
+{
+	static const char text[] =
+	    "a 10.0.0.1\n"
+	    "b 10.0.0.2 priority normal\n"
+	    "c 10.0.0.3 4 priority low shared\n"
+	    "d 10.0.0.4 priority idle 8\n";
+	struct mig_hosts h;
+	char err[256] = "";
+
+	assert_int_equal(parse(text, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.n, 4);
+	assert_int_equal(h.v[0].priority, MIG_PRIO_IDLE);
+	assert_int_equal(h.v[1].priority, MIG_PRIO_NORMAL);
+	assert_int_equal(h.v[2].priority, MIG_PRIO_LOW);
+	assert_int_equal(h.v[2].slots, 4);
+	assert_int_equal(h.v[2].files, MIG_FILES_SHARED);
+	assert_int_equal(h.v[3].priority, MIG_PRIO_IDLE);
+	assert_int_equal(h.v[3].slots, 8);
+	mig__hosts_free(&h);
 }
 
 static void
@@ -751,7 +780,7 @@ strerror_codes(void **state)
 	};
 	size_t n = sizeof(codes) / sizeof(codes[0]);
 
-	assert_int_equal(n, 15);
+	assert_int_equal(n, 16);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(codes[i].code < -4096);
 		assert_string_equal(mig_strerror(codes[i].code), codes[i].text);
@@ -846,6 +875,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(hosts_basic),
 		cmocka_unit_test(hosts_layout),
 		cmocka_unit_test(hosts_files),
+		cmocka_unit_test(hosts_priority),
 		cmocka_unit_test(hosts_empty),
 		cmocka_unit_test(hosts_ipv6),
 		cmocka_unit_test(hosts_limits),
