@@ -484,9 +484,12 @@ on_error_frame(struct link *l, const struct mig_frame *f)
 		job_event(j, JEV_REFUSED, f, 0, NULL);
 		return;
 	}
-	if ((j->flags & MIG_JOB_PLACE) && (int32_t)code == MIG_EBUSY) {
+	if ((j->flags & MIG_JOB_PLACE) && (int32_t)code == MIG_EBUSY &&
+	    (restartable(j) || j->remote_pid == 0)) {
 		/* Its owner is back (host/owner.c): a placed job it refused,
-		 * or a restartable one it evicted, runs again elsewhere. */
+		 * or a restartable one it evicted, runs again elsewhere. One
+		 * whose output went out meanwhile (past MIG_HELD_MAX) fails
+		 * with the host's message: running it again would repeat it. */
 		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
 		    "running %s again elsewhere", j->id, j->peer->name,
 		    j->prog);
