@@ -169,7 +169,11 @@ struct homed {
 	 * and the jobs of other homes stop using its CPU. */
 	int busy;
 	char busy_why[64];
-	uv_timer_t owner_tick;         /* enforces busy, 1 s */
+	int evicted;                   /* mig evict, until mig evict --end */
+	int64_t owner_seen;            /* the owner's last activity (s) */
+	uint64_t cpu_busy, cpu_mig;    /* CPU ticks at the last poll: all, */
+	uint64_t cpu_at_ms;            /* mig's own (the daemon and jobs) */
+	uv_timer_t owner_tick;         /* polls activity, enforces busy, 1 s */
 	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 };
 
@@ -738,14 +742,25 @@ void mig__owner_init(struct homed *d);
 int mig__owner_priority(struct homed *d);
 /* In a job's leader before exec: lowers its scheduling to prio. */
 void mig__owner_lower(int prio);
-/* Turns the host busy (takes nothing new; restartable jobs are evicted,
- * the others frozen) or available (frozen jobs resume). */
-void mig__owner_set_busy(struct homed *d, int busy, const char *why);
+/* mig evict (on) or mig evict --end: the host turns busy (takes nothing
+ * new; restartable jobs are evicted, the others frozen), or is available
+ * (frozen jobs resume) unless its owner's activity keeps it busy. */
+void mig__owner_evict(struct homed *d, int on);
+
+/* host/activity.c: the owner's activity, from cheap reads. */
+/* The newest access time of a terminal (utmp sessions and /dev/pts),
+ * the jobs' own terminals left out; 0 when none. */
+int64_t mig__owner_tty_seen(struct homed *d);
+/* Thousandths of a CPU used since the last call by everything but this
+ * daemon and its jobs; -1 on the first call or when it cannot tell. */
+int64_t mig__owner_cpu(struct homed *d, uint64_t now_ms);
 
 /* host/freeze.c: stops and resumes every process of a job under its
  * subreaper (not the subreaper). 0 or MIG_E*. */
 int mig__job_freeze(pid_t subreaper);
 int mig__job_thaw(pid_t subreaper);
+/* The processes under subreaper into v (at most max); how many. */
+size_t mig__job_pids(pid_t subreaper, pid_t *v, size_t max);
 
 /* home/drain.c: mig drain and mig evict requests, and hosts' BUSY */
 void mig__drain_init(struct homed *d);

@@ -29,6 +29,11 @@ struct mig_host {
 	uint32_t slots; /* 0: as many as the host has CPUs */
 	uint32_t files; /* MIG_FILES_*: how its jobs see home's files */
 	uint32_t priority; /* MIG_PRIO_*: how it runs others' jobs */
+	uint32_t idle_s;   /* "idle N[s]": available N s after its owner's
+			    * last activity (0: unless owner-cpu, not
+			    * watched) */
+	uint32_t owner_cpu_milli; /* "owner-cpu X": CPUs (x1000) its owner's
+				   * programs may use before it is busy */
 };
 
 /* A host's files (the hosts file's optional keyword): by default a job
@@ -52,7 +57,8 @@ struct mig_hosts {
 
 /*
  * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS] [shared|served]
- * [priority idle|low|normal]" a line (SLOTS and the keywords in any order),
+ * [priority idle|low|normal] [idle N[s]] [owner-cpu X]" a line (SLOTS and
+ * the keywords in any order),
  * '#' starts a comment, blank lines are skipped. On a bad line returns
  * MIG_ECONFIG with "FILE:LINE: problem" in err. where names the file in
  * messages. *hosts is owned by the caller (mig_hosts_free).

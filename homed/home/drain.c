@@ -53,10 +53,10 @@ on_owner(struct client *c, const struct mig_frame *f)
 			mig__place_queued(d);
 		break;
 	case MIG_OWNER_EVICT:
-		mig__owner_set_busy(d, 1, "mig evict");
+		mig__owner_evict(d, 1);
 		break;
 	case MIG_OWNER_EVICT_END:
-		mig__owner_set_busy(d, 0, "mig evict --end");
+		mig__owner_evict(d, 0);
 		break;
 	default:
 		mig__client_error(c, MIG_EPROTO, "unknown request %u", op);

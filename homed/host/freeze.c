@@ -62,9 +62,9 @@ children_of(pid_t pid, pid_t *v, size_t *n, size_t max)
 	closedir(dir);
 }
 
-/* Every process under subreaper, breadth first, into v (at most max). */
-static size_t
-job_processes(pid_t subreaper, pid_t *v, size_t max)
+/* Every process under subreaper, breadth first. */
+size_t
+mig__job_pids(pid_t subreaper, pid_t *v, size_t max)
 {
 	size_t n = 0;
 
@@ -85,7 +85,7 @@ signal_all(pid_t subreaper, int sig)
 	if ((v = calloc(FREEZE_MAX, sizeof(*v))) == NULL)
 		return MIG__ERR(ENOMEM);
 	for (int pass = 0; pass < FREEZE_PASSES; pass++) {
-		n = job_processes(subreaper, v, FREEZE_MAX);
+		n = mig__job_pids(subreaper, v, FREEZE_MAX);
 		for (size_t i = 0; i < n; i++)
 			kill(v[i], sig);
 		if (n == FREEZE_MAX) {

@@ -18,7 +18,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <stdio.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #include "homed.h"
 
@@ -121,16 +123,7 @@ enforce(struct homed *d)
 }
 
 static void
-on_tick(uv_timer_t *t)
-{
-	struct homed *d = t->data;
-
-	if (d->busy && !d->stopping)
-		enforce(d);
-}
-
-void
-mig__owner_set_busy(struct homed *d, int busy, const char *why)
+set_busy(struct homed *d, int busy, const char *why)
 {
 	struct rjob *rj;
 	struct link *l;
@@ -157,6 +150,66 @@ mig__owner_set_busy(struct homed *d, int busy, const char *why)
 		mig__job_thaw(rj->subreaper);
 		rj->owner = 0;
 	}
+}
+
+/* Busy while evicted, or for idle_s after the owner's last activity (a
+ * terminal touched, or owner-cpu exceeded), when this host's hosts file
+ * line asks for either. */
+static void
+check(struct homed *d)
+{
+	const struct mig_host *me = mig__hosts_find(&d->hosts, d->name);
+	uint32_t idle_s = me != NULL ? me->idle_s : 0;
+	uint32_t cpu = me != NULL ? me->owner_cpu_milli : 0;
+	int64_t now = (int64_t)time(NULL), t, used = -1;
+	char why[64] = "";
+
+	if (idle_s == 0 && cpu == 0) {
+		d->owner_seen = 0;
+	} else {
+		if (idle_s == 0)
+			idle_s = 60;
+		if ((t = mig__owner_tty_seen(d)) > d->owner_seen)
+			d->owner_seen = t;
+		if (cpu != 0 &&
+		    (used = mig__owner_cpu(d, uv_now(d->loop))) > cpu)
+			d->owner_seen = now;
+		if (now - d->owner_seen < (int64_t)idle_s && cpu != 0 &&
+		    used > cpu)
+			snprintf(why, sizeof(why), "owner uses over %.3g CPUs",
+			    cpu / 1000.0);
+		else if (now - d->owner_seen < (int64_t)idle_s)
+			snprintf(why, sizeof(why), "owner active in the last "
+			    "%us", idle_s);
+	}
+	if (d->evicted)
+		strlcpy(why, "mig evict", sizeof(why));
+	if ((why[0] != '\0') != d->busy) {
+		set_busy(d, why[0] != '\0', why[0] != '\0' ? why :
+		    "no owner activity");
+		return;
+	}
+	if (d->busy) {
+		/* Still busy, maybe for another reason now. */
+		strlcpy(d->busy_why, why, sizeof(d->busy_why));
+		enforce(d);
+	}
+}
+
+static void
+on_tick(uv_timer_t *t)
+{
+	struct homed *d = t->data;
+
+	if (!d->stopping)
+		check(d);
+}
+
+void
+mig__owner_evict(struct homed *d, int on)
+{
+	d->evicted = on != 0;
+	check(d);
 }
 
 static void

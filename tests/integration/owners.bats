@@ -46,9 +46,9 @@ import json, sys
 print(next(h["jobs_done"] for h in json.load(sys.stdin) if h["host"] == sys.argv[1]))' "$1"
 }
 
-# set_priority WORDS: host1's own hosts file line ends with WORDS; waits
+# set_line WORDS: host1's own hosts file line ends with WORDS; waits
 # until its daemon has read the file again.
-set_priority() {
+set_line() {
 	local f=$MIG_CLUSTER_DIR/host1/config/hosts log=$MIG_CLUSTER_DIR/host1.log n
 	n=$(grep -c 'read again' "$log" || true)
 	sed -i "s/^\(host1 [^ ]*\).*/\1 shared $*/" "$f"
@@ -94,14 +94,14 @@ stopped() {
 
 @test "owners: 'priority normal' runs jobs as their home asked, 'priority low' at nice 19" {
 	CLEANUP+=("restore_hosts1")
-	set_priority priority normal
+	set_line priority normal
 	run sched_on host1
 	expect_eq "with priority normal" "$output" "$(nice) 0"
-	set_priority priority low
+	set_line priority low
 	run sched_on host1
 	expect_eq "with priority low" "$output" "19 0"
 	restore_hosts1
-	set_priority
+	set_line
 	run sched_on host1
 	expect_eq "without the keyword" "$output" "$(nice) 5"
 }
@@ -168,7 +168,7 @@ stopped() {
 @test "owners: a host evicted mid-build stops its compiles; they run again elsewhere and the objects are byte-identical" {
 	local p=$BATS_TEST_TMPDIR/p
 	CLEANUP+=("on1 '$MIG' evict --end 3>&-")
-	project "$p" 16 6
+	project "$p" 8 4
 	build_ref "$p"
 	build_bg "$p"
 	wait_until 60 gcc_on host1
@@ -188,4 +188,27 @@ stopped() {
 	fi
 	on1 "$MIG" evict --end 3>&-
 	wait_until 10 state_is host1 up
+}
+
+@test "owners: with 'idle N' a host is busy while a terminal there was used in the last N s, then available again" {
+	local stop=$BATS_TEST_TMPDIR/stop
+	CLEANUP+=("restore_hosts1" "rm -f '$stop'")
+	set_line idle 2
+	: >"$stop"
+	# The owner types: a terminal's access time moves every 0.2 s.
+	python3 -c '
+import os, pty, sys, time
+m, s = pty.openpty()
+while os.path.exists(sys.argv[1]):
+    os.utime(os.ttyname(s), None)
+    time.sleep(0.2)' "$stop" 3>&- &
+	bg_track $!
+	wait_until 30 state_is host1 busy
+	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo never
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"owner is using it (owner active in the last 2s)"* ]]
+	rm -f "$stop"
+	wait_until 60 state_is host1 up
+	grep -E 'busy \(owner active in the last 2s\)' "$MIG_CLUSTER_DIR/host1.log" >&2
+	grep -E 'available again \(no owner activity\)' "$MIG_CLUSTER_DIR/host1.log" >&2
 }
