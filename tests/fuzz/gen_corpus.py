@@ -98,6 +98,8 @@ HOSTS = {
     "priority": "a 1.1.1.1 priority normal\nb 1.1.1.2 4 priority low served\n"
                 "c 1.1.1.3 priority idle\n",
     "bad-priority": "a 1.1.1.1 priority\nb 1.1.1.2 priority busy\n",
+    "owner": "a 1.1.1.1 idle 60s owner-cpu 0.5\nb 1.1.1.2 owner-cpu 12.25 idle 3\n",
+    "bad-owner": "a 1.1.1.1 owner-cpu 0.0001\nb 1.1.1.2 idle 5m\n",
 }
 
 
