@@ -4,7 +4,8 @@
  * the hosts file's "priority idle|low|normal" on this host's line, for
  * placed jobs and mig -h jobs alike: both run on somebody's machine).
  *
- * While the host is busy (mig evict, run by its owner) it takes no new
+ * While the host is busy (mig evict, run by its owner, or the owner's
+ * activity, activity.c, where its hosts file line asks) it takes no new
  * job (spawn.c refuses EXEC with MIG_EBUSY) and the jobs it runs stop
  * using its CPU at once: a restartable job (a compiler whose output its
  * home still holds) gets SIGTERM, its home is told MIG_EBUSY and runs it
@@ -12,8 +13,9 @@
  * is left; any other job is frozen (freeze.c) and goes on where it
  * stood once the host is available again. Homes hear of the state from
  * BUSY, sent on every change and to each home whose link comes up.
- * A tick once a second freezes what started or forked since (a served
- * job whose view was still being made when the host turned busy).
+ * A tick once a second polls the activity, and freezes what started or
+ * forked since (a served job whose view was still being made when the
+ * host turned busy).
  */
 #include <sched.h>
 #include <signal.h>
