@@ -1,9 +1,8 @@
 /*
  * test_place.c: placement (home/place.c) over a peer table built in
- * memory: most free slots wins, ties stay home, down hosts and hosts that
- * have not said their slots are skipped, as are drained and busy ones,
- * and what this home already sent
- * counts even before the host's next LOAD.
+ * memory: most free slots wins, ties stay home, down hosts, drained and
+ * busy ones and hosts that have not said their slots are skipped, and
+ * what this home already sent counts even before the host's next LOAD.
  */
 #include <setjmp.h>
 #include <stdarg.h>
