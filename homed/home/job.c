@@ -459,8 +459,18 @@ on_exit_frame(struct link *l, const struct mig_frame *f)
 {
 	struct job *j = job_of(l, f);
 
-	if (j != NULL)
-		job_event(j, JEV_EXIT, f, 0, NULL);
+	if (j == NULL)
+		return;
+	if (restartable(j) && j->peer->busy) {
+		/* It ended while its host evicted it (host/owner.c): cut
+		 * short, maybe, and its held output with it. */
+		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
+		    "running %s again elsewhere", j->id, j->peer->name,
+		    j->prog);
+		job_event(j, JEV_REFUSED, f, 0, "was busy");
+		return;
+	}
+	job_event(j, JEV_EXIT, f, 0, NULL);
 }
 
 static void

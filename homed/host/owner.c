@@ -8,9 +8,9 @@
  * activity, activity.c, where its hosts file line asks) it takes no new
  * job (spawn.c refuses EXEC with MIG_EBUSY) and the jobs it runs stop
  * using its CPU at once: a restartable job (a compiler whose output its
- * home still holds) gets SIGTERM, its home is told MIG_EBUSY and runs it
- * again elsewhere, and after a short grace its subreaper kills whatever
- * is left; any other job is frozen (freeze.c) and goes on where it
+ * home still holds) gets SIGTERM, and after a short grace its home is
+ * told MIG_EBUSY (and runs it again elsewhere) and its subreaper kills
+ * whatever is left; any other job is frozen (freeze.c) and goes on where it
  * stood once the host is available again. Homes hear of the state from
  * BUSY, sent on every change and to each home whose link comes up.
  * A tick once a second polls the activity, and freezes what started or
@@ -64,6 +64,23 @@ send_busy(struct homed *d, struct link *l)
 	mig_buf_free(&b);
 }
 
+/* Tells rj's home to run it again elsewhere, and kills what is left of
+ * it: from now on it sends nothing (its home no longer waits for it). */
+static void
+send_away(struct homed *d, struct rjob *rj)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "%s: its owner is using it (%s)", d->name,
+	    d->busy_why[0] != '\0' ? d->busy_why : "no longer");
+	if (proto_put_u32(&b, (uint32_t)MIG_EBUSY) == 0 &&
+	    proto_put_str(&b, msg) == 0)
+		mig__rjob_send(rj, MIG_M_ERROR, 0, b.data, b.len);
+	mig_buf_free(&b);
+	mig__rjob_kill(rj);
+}
+
 static void
 on_grace(uv_timer_t *t)
 {
@@ -73,31 +90,29 @@ on_grace(uv_timer_t *t)
 	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
 		if (rj->owner == OWNER_EVICTED && rj->link != NULL &&
 		    rj->fsm.state != RJOB_DONE)
-			mig__rjob_kill(rj);
+			send_away(d, rj);
 }
 
-/* A job that may run again elsewhere: told to go, then killed. */
+/*
+ * A job that may run again elsewhere: SIGTERM now, so it stops and
+ * cleans up, then after the grace its home is told and the rest killed.
+ * Its home hears nothing before that, so the job never runs twice at
+ * once (both writing the same object file). One that ends within the
+ * grace sends its EXIT as usual; its home, told the host is busy (BUSY
+ * went first on the same link), runs it again all the same.
+ */
 static void
 evict(struct homed *d, struct rjob *rj)
 {
-	struct mig_buf b = { NULL, 0, 0 };
-	char msg[160];
-
 	mig__log(MIG_LOG_INFO, "job %u (pid %d): owner back (%s); evicting "
 	    "it, its home runs it again", rj->id, (int)rj->pid, d->busy_why);
-	snprintf(msg, sizeof(msg), "%s: its owner is using it (%s)", d->name,
-	    d->busy_why);
-	if (proto_put_u32(&b, (uint32_t)MIG_EBUSY) == 0 &&
-	    proto_put_str(&b, msg) == 0)
-		mig__rjob_send(rj, MIG_M_ERROR, 0, b.data, b.len);
-	mig_buf_free(&b);
 	rj->owner = OWNER_EVICTED;
-	if (rj->pid > 0 && !rj->fsm.exited) {
+	if (rj->pid > 0) {
 		kill(-rj->pid, SIGTERM);
 		if (!uv_is_active((uv_handle_t *)&d->owner_grace))
 			uv_timer_start(&d->owner_grace, on_grace, GRACE_MS, 0);
 	} else {
-		mig__rjob_kill(rj);
+		send_away(d, rj);
 	}
 }
 
