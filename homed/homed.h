@@ -187,6 +187,16 @@ struct homed {
 	struct fs_home *fs_home;
 	struct fs_host *fs_host;
 	struct fs_learn *fs_learn;     /* access sets by program (learn.c) */
+	/* The owner (host/owner.c): while busy this host takes nothing new
+	 * and the jobs of other homes stop using its CPU. */
+	int busy;
+	char busy_why[64];
+	int evicted;                   /* mig evict, until mig evict --end */
+	int64_t owner_seen;            /* the owner's last activity (s) */
+	uint64_t cpu_busy, cpu_mig;    /* CPU ticks at the last poll: all, */
+	uint64_t cpu_at_ms;            /* mig's own (the daemon and jobs) */
+	uv_timer_t owner_tick;         /* polls activity, enforces busy, 1 s */
+	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 };
 
 /* children.c: forks and reaping, for every role */
@@ -465,6 +475,8 @@ struct peer {
 	/* Kept by the home role. */
 	uint32_t mine;        /* jobs this home runs there now */
 	uint32_t done;        /* jobs this home ran there */
+	int drained;          /* mig drain: nothing new is placed there */
+	int busy;             /* its owner uses it (BUSY), until link down */
 	/* Kept by the transport (link.c), over every link to it: frames and
 	 * their sealed bytes as on the wire, per message type. */
 	struct traffic {
@@ -754,6 +766,8 @@ struct rjob {
 	const struct view *view; /* VIEW: its view, during REV_VIEW_READY */
 	int err;             /* SEND_ERROR: the MIG_E* code */
 	char why[256];       /* SEND_ERROR: what failed */
+	uint32_t flags;      /* the job's MIG_JOB_* */
+	int owner;           /* host/owner.c: OWNER_EVICTED, OWNER_FROZEN */
 };
 
 void mig__host_init(struct homed *d);
@@ -780,6 +794,7 @@ struct mig_leader {
 	struct mig_ident *ident; /* its identity page, or NULL */
 	int identfd;
 	const struct view *view; /* served: the view it enters */
+	int prio;            /* the host's MIG_PRIO_* (host/owner.c) */
 };
 
 /* The environment the program starts with: home's envp, plus the shim
@@ -798,6 +813,41 @@ void mig__leader_close(int p[3][2], int report[2], int status[2]);
 /* In the subreaper's child: sets the job up as at home and execs it,
  * reporting on the report pipe (arg: a struct mig_leader). */
 void mig__leader_run(void *arg) __attribute__((noreturn));
+
+/* host/spawn.c, for owner.c: ends rj as if its home had asked (KILL). */
+void mig__rjob_kill(struct rjob *rj);
+
+/* host/owner.c: the host's owner comes first */
+void mig__owner_init(struct homed *d);
+/* This host's MIG_PRIO_* (its hosts file line). */
+int mig__owner_priority(struct homed *d);
+/* In a job's leader before exec: lowers its scheduling to prio. */
+void mig__owner_lower(int prio);
+/* mig evict (on) or mig evict --end: the host turns busy (takes nothing
+ * new; restartable jobs are evicted, the others frozen), or is available
+ * (frozen jobs resume) unless its owner's activity keeps it busy. */
+void mig__owner_evict(struct homed *d, int on);
+
+/* host/activity.c: the owner's activity, from cheap reads. */
+/* The newest access time of a terminal (utmp sessions and /dev/pts),
+ * the jobs' own terminals left out; 0 when none. */
+int64_t mig__owner_tty_seen(struct homed *d);
+/* Thousandths of a CPU used since the last call by everything but this
+ * daemon and its jobs; -1 on the first call or when it cannot tell. */
+int64_t mig__owner_cpu(struct homed *d, uint64_t now_ms);
+
+/* host/freeze.c: stops and resumes every process of a job under its
+ * subreaper (not the subreaper). 0 or MIG_E*. */
+int mig__job_freeze(pid_t subreaper);
+int mig__job_thaw(pid_t subreaper);
+/* The processes under subreaper into v (at most max); how many. */
+size_t mig__job_pids(pid_t subreaper, pid_t *v, size_t max);
+
+/* home/drain.c: mig drain and mig evict requests, and hosts' BUSY */
+void mig__drain_init(struct homed *d);
+
+/* owners.c: mig drain, undrain and evict, as asked by a client. */
+void mig__owners_init(struct homed *d);
 
 /* host/relay.c: the job's stdio over the link */
 void mig__relay_init(struct homed *d);

@@ -404,6 +404,9 @@ main(int argc, char **argv)
 	mig__holds_init(&d);
 	mig__calls_init(&d);
 	mig__host_init(&d);
+	mig__owner_init(&d);
+	mig__drain_init(&d);
+	mig__owners_init(&d);
 	mig__relay_init(&d);
 	mig__desc_init(&d);
 	mig__fs_home_init(&d);

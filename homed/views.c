@@ -74,7 +74,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_str(&b, p->name);
 		r = r ? r : proto_put_str(&b, addr);
 		r = r ? r : proto_put_str(&b, p->removed ? "draining" :
-			p->link ? "up" : p->dialing ? "connecting" : "down");
+			p->link == NULL ? (p->dialing ? "connecting" : "down") :
+			p->drained ? "drained" : p->busy ? "busy" : "up");
 		r = r ? r : proto_put_u32(&b, p->host_slots);
 		r = r ? r : proto_put_u32(&b, p->link ? p->running : 0);
 		r = r ? r : proto_put_u32(&b, p->load100);

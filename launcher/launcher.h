@@ -3,6 +3,7 @@
 #define MIG_LAUNCHER_H
 
 #include "core.h"
+#include "mig/proto.h"
 
 /* Printed as "mig: ...", then exit MIG_EXIT_FAILURE. */
 #define mig__fatal(...) mig__die(MIG_EXIT_FAILURE, __VA_ARGS__)
@@ -51,6 +52,14 @@ int mig__view_main(int argc, char **argv);
  * hosts those are, from the local daemon; exits with a mig: line when it
  * cannot tell. */
 void mig__cluster_slots(uint32_t *slots, uint32_t *up);
+/* Asks the local daemon one question (type, payload p of n bytes); the
+ * answer of the same type is in *f, its bytes in answer. Exits with a
+ * mig: line (the daemon's own on an ERROR answer) when it fails. */
+void mig__ask(uint16_t type, const void *p, size_t n, struct mig_buf *answer,
+    struct mig_frame *f);
+
+/* owner.c: mig drain|undrain HOST, mig evict [--end] */
+int mig__owner_main(int argc, char **argv);
 
 
 /* once.c: the daemon's loss said once per build. mig make puts

@@ -20,6 +20,7 @@ usage(FILE *f, int status)
 	      "       mig hosts|policy [--json]\n"
 	      "       mig ps [--json] [--recent N]\n"
 	      "       mig keygen [-f]\n"
+	      "       mig drain|undrain HOST    mig evict [--end]\n"
 	      "       mig --help | --version\n"
 	      "       mig-rsh [ssh options] [user@]HOST [--] [COMMAND...]\n"
 	      "see mig(1) and mig-rsh(1)\n",
@@ -48,6 +49,9 @@ main(int argc, char **argv)
 	if (strcmp(argv[1], "hosts") == 0 || strcmp(argv[1], "ps") == 0 ||
 	    strcmp(argv[1], "policy") == 0)
 		return mig__view_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "drain") == 0 || strcmp(argv[1], "undrain") == 0 ||
+	    strcmp(argv[1], "evict") == 0)
+		return mig__owner_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
 		printf("mig %s\n", MIG_VERSION_STRING);
 		return 0;

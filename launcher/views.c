@@ -38,8 +38,16 @@ ask(uint16_t type, const void *p, size_t n, struct mig_buf *answer,
 		mig_frame_decode(answer->data, answer->len, f);
 		if (f->type == type)
 			break;
-		if (f->type == MIG_M_ERROR)
-			mig__fatal("the daemon refused the question");
+		if (f->type == MIG_M_ERROR) {
+			struct mig_rd rd;
+			uint32_t code;
+			char *msg = NULL;
+			proto_rd_init(&rd, f->payload, f->len);
+			if (proto_get_u32(&rd, &code) != 0 ||
+			    proto_get_str(&rd, &msg) != 0)
+				mig__fatal("the daemon refused the question");
+			mig__fatal("%s", msg);
+		}
 	}
 	mig__close(fd);
 }
@@ -328,4 +336,11 @@ mig__view_main(int argc, char **argv)
 	else
 		policy(json);
 	return 0;
+}
+
+void
+mig__ask(uint16_t type, const void *p, size_t n, struct mig_buf *answer,
+    struct mig_frame *f)
+{
+	ask(type, p, n, answer, f);
 }

@@ -98,6 +98,33 @@ parse_uint(const char *s, unsigned long max, unsigned long *v)
 	return *end != '\0' || errno != 0 || *v > max ? -1 : 0;
 }
 
+/* "D[.DDD]" into thousandths; at most 3 decimals. */
+static int
+parse_milli(const char *s, unsigned long *v)
+{
+	unsigned long whole, frac = 0;
+	const char *dot = strchr(s, '.');
+	char buf[16];
+	size_t n = dot != NULL ? (size_t)(dot - s) : strlen(s);
+
+	if (n == 0 || n >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
+	if (parse_uint(buf, 4096, &whole) != 0)
+		return -1;
+	if (dot != NULL) {
+		size_t k = strlen(dot + 1);
+		if (k == 0 || k > 3 || strspn(dot + 1, "0123456789") != k)
+			return -1;
+		frac = strtoul(dot + 1, NULL, 10);
+		for (; k < 3; k++)
+			frac *= 10;
+	}
+	*v = whole * 1000 + frac;
+	return 0;
+}
+
 static int
 valid_name(const char *s)
 {
@@ -150,7 +177,7 @@ static const char *
 parse_line(char *line, struct mig_host *h)
 {
 	char *name, *addr, *w;
-	int have_slots = 0;
+	int have_slots = 0, have_priority = 0;
 	unsigned long v;
 	const char *why;
 
@@ -170,6 +197,38 @@ parse_line(char *line, struct mig_host *h)
 				return "give shared or served once";
 			h->files = w[1] == 'h' ? MIG_FILES_SHARED :
 						  MIG_FILES_SERVED;
+		} else if (strcmp(w, "priority") == 0) {
+			static const char *const names[] = { "idle", "low",
+				"normal" };
+			if (have_priority)
+				return "give priority once";
+			have_priority = 1;
+			w = next_word(&line);
+			for (v = 0; w != NULL && v < 3; v++)
+				if (strcmp(w, names[v]) == 0)
+					break;
+			if (w == NULL || v == 3)
+				return "priority must be idle, low or normal";
+			h->priority = (uint32_t)v;
+		} else if (strcmp(w, "idle") == 0) {
+			char *end;
+			if (h->idle_s != 0)
+				return "give idle once";
+			w = next_word(&line);
+			v = w != NULL ? strtoul(w, &end, 10) : 0;
+			if (w == NULL || *w < '0' || *w > '9' ||
+			    (*end != '\0' && strcmp(end, "s") != 0) ||
+			    v == 0 || v > 86400)
+				return "idle must be seconds from 1 to 86400";
+			h->idle_s = (uint32_t)v;
+		} else if (strcmp(w, "owner-cpu") == 0) {
+			if (h->owner_cpu_milli != 0)
+				return "give owner-cpu once";
+			if ((w = next_word(&line)) == NULL ||
+			    parse_milli(w, &v) != 0 || v == 0 || v > 4096000)
+				return "owner-cpu must be CPUs from 0.001 to "
+				    "4096";
+			h->owner_cpu_milli = (uint32_t)v;
 		} else if (have_slots) {
 			return "unexpected words after SLOTS";
 		} else if (parse_uint(w, 4096, &v) != 0) {

@@ -28,6 +28,12 @@ struct mig_host {
 	uint16_t port;
 	uint32_t slots; /* 0: as many as the host has CPUs */
 	uint32_t files; /* MIG_FILES_*: how its jobs see home's files */
+	uint32_t priority; /* MIG_PRIO_*: how it runs others' jobs */
+	uint32_t idle_s;   /* "idle N[s]": available N s after its owner's
+			    * last activity (0: unless owner-cpu, not
+			    * watched) */
+	uint32_t owner_cpu_milli; /* "owner-cpu X": CPUs (x1000) its owner's
+				   * programs may use before it is busy */
 };
 
 /* A host's files (the hosts file's optional keyword): by default a job
@@ -38,14 +44,21 @@ struct mig_host {
 #define MIG_FILES_SHARED 1
 #define MIG_FILES_SERVED 2
 
+/* How a host runs the jobs of other homes (keyword "priority"): at
+ * SCHED_IDLE (the default), at nice 19, or as their home asked. */
+#define MIG_PRIO_IDLE 0
+#define MIG_PRIO_LOW 1
+#define MIG_PRIO_NORMAL 2
+
 struct mig_hosts {
 	struct mig_host *v;
 	size_t n;
 };
 
 /*
- * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS] [shared|served]"
- * a line (SLOTS and the keyword in either order),
+ * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS] [shared|served]
+ * [priority idle|low|normal] [idle N[s]] [owner-cpu X]" a line (SLOTS and
+ * the keywords in any order),
  * '#' starts a comment, blank lines are skipped. On a bad line returns
  * MIG_ECONFIG with "FILE:LINE: problem" in err. where names the file in
  * messages. *hosts is owned by the caller (mig_hosts_free).

@@ -189,10 +189,10 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	if ((act & JACT_SEND_KILL) && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
 	if (act & JACT_REQUEUE) {
-		/* mig ps says it was placed again, and why (views.c). */
+		/* mig ps says it was placed again, and why (mig__job_why). */
 		snprintf(j->again, sizeof(j->again), "%s %s", j->peer->name,
-		    ev == JEV_LINK_DOWN ? "lost" : j->home_only ?
-		    "lacks its files" : "was full");
+		    ev == JEV_LINK_DOWN ? "lost" : why != NULL ? why :
+		    j->home_only ? "lacks its files" : "was full");
 		j->why[0] = '\0';
 		if (ev == JEV_LINK_DOWN)
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
@@ -481,8 +481,18 @@ on_exit_frame(struct link *l, const struct mig_frame *f)
 {
 	struct job *j = job_of(l, f);
 
-	if (j != NULL)
-		job_event(j, JEV_EXIT, f, 0, NULL);
+	if (j == NULL)
+		return;
+	if (restartable(j) && j->peer->busy) {
+		/* It ended while its host evicted it (host/owner.c): cut
+		 * short, maybe, and its held output with it. */
+		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
+		    "running %s again elsewhere", j->id, j->peer->name,
+		    j->prog);
+		job_event(j, JEV_REFUSED, f, 0, "was busy");
+		return;
+	}
+	job_event(j, JEV_EXIT, f, 0, NULL);
 }
 
 static void
@@ -504,6 +514,19 @@ on_error_frame(struct link *l, const struct mig_frame *f)
 		    j->id, j->peer->name);
 		j->peer->running = j->peer->host_slots;
 		job_event(j, JEV_REFUSED, f, 0, NULL);
+		return;
+	}
+	if ((j->flags & MIG_JOB_PLACE) && (int32_t)code == MIG_EBUSY &&
+	    (restartable(j) || j->remote_pid == 0)) {
+		/* Its owner is back (host/owner.c): a placed job it refused,
+		 * or a restartable one it evicted, runs again elsewhere. One
+		 * whose output went out meanwhile (past MIG_HELD_MAX) fails
+		 * with the host's message: running it again would repeat it. */
+		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
+		    "running %s again elsewhere", j->id, j->peer->name,
+		    j->prog);
+		j->peer->busy = 1;
+		job_event(j, JEV_REFUSED, f, 0, "was busy");
 		return;
 	}
 	if ((j->flags & MIG_JOB_RESTART) && (int32_t)code == MIG_ENOCWD) {

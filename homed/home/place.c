@@ -2,7 +2,8 @@
  * place.c: placement at exec time. A job goes to the host with the most
  * free slots, this one included, ties staying home; with no free slot
  * anywhere it waits (job.c keeps the queue in FIFO order). Nothing
- * moves once started. A host's free slots are what it last said (LOAD)
+ * moves once started. A drained host, or one whose owner uses it
+ * (home/drain.c), gets nothing. A host's free slots are what it last said (LOAD)
  * or what this home has sent it, whichever leaves fewer. Placement
  * reads the peer table only, so tests drive it without sockets.
  */
@@ -23,7 +24,8 @@ mig__place_pick(struct homed *d, int64_t here, int *full)
 	struct peer *p, *pick = NULL;
 
 	TAILQ_FOREACH(p, &d->peers, entry) {
-		if (p->link == NULL || p->host_slots == 0 || p->removed)
+		if (p->link == NULL || p->host_slots == 0 || p->removed ||
+		    p->drained || p->busy)
 			continue;
 		/* Strictly more: ties stay home, then with the first host. */
 		if ((f = free_there(p)) > best) {

@@ -72,7 +72,7 @@ mig__leader_env(struct homed *d, char **envp, char **buf, int identfd,
 
 static void __attribute__((noreturn))
 child(const struct mig_job *job, char **envp, int p[3][2], int report,
-    struct mig_ident *ident, int identfd, const struct view *view)
+    struct mig_ident *ident, int identfd, const struct view *view, int prio)
 {
 	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
 	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
@@ -90,6 +90,8 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		struct sched_param sp = { 0 };
 		sched_setscheduler(0, (int)job->sched, &sp);
 	}
+	/* Then below the host's owner, as its hosts file line says. */
+	mig__owner_lower(prio);
 	for (uint32_t i = 0; i < job->nrlimit; i++) {
 		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
 			(rlim_t)job->rlimit[i].max };
@@ -151,7 +153,7 @@ mig__leader_run(void *arg)
 	struct mig_leader *a = arg;
 
 	child(a->job, a->envp, a->p, a->report, a->ident, a->identfd,
-	    a->view);
+	    a->view, a->prio);
 }
 
 int

@@ -393,6 +393,7 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
 	pid_t pid, self = getpid();
+	int prio = mig__owner_priority(d);
 
 	if ((r = mig__leader_pipes(p, report, status)) != 0) {
 		failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
@@ -428,7 +429,7 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	}
 	if (pid == 0) {
 		struct mig_leader a = { job, envp, p, report[1], ident,
-			identfd, v };
+			identfd, v, prio };
 		mig__subreaper_run(self, status[1], mig__leader_run, &a);
 	}
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
@@ -439,6 +440,7 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
+	rj->flags = job->flags;
 	rj->ident = ident;
 	ident = NULL;
 	adopt_fds(rj, p, report);
@@ -545,6 +547,12 @@ on_exec(struct link *l, const struct mig_frame *f)
 	 * sent to a named host (mig -h) runs as ssh's would. */
 	if ((job->flags & MIG_JOB_PLACE) && mig__load_running(d) >= d->slots) {
 		fail_job(l, f->stream, MIG_EFULL, "no free slot");
+		goto out;
+	}
+	/* Nothing new while the owner uses the host (host/owner.c). */
+	if (d->busy) {
+		fail_job(l, f->stream, MIG_EBUSY, "its owner is using it (%s)",
+		    d->busy_why);
 		goto out;
 	}
 	errno = 0;
@@ -679,4 +687,10 @@ mig__host_init(struct homed *d)
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);
 	mig__on_link_frame(d, MIG_M_WINSIZE, on_winsize);
 	mig__watch(d, &w);
+}
+
+void
+mig__rjob_kill(struct rjob *rj)
+{
+	rjob_event(rj, REV_KILL);
 }

@@ -83,8 +83,18 @@ enum mig_msg {
 	MIG_M_FS_PRIME,  /* home -> host, just before EXEC: what the job's
 			  * program used in its recent runs, as it is now
 			  * (homed/fs/fs.h); stream = the job */
+	MIG_M_OWNER,     /* stub <-> daemon: u32 MIG_OWNER_*, str host
+			  * (drain, undrain); answered with an empty OWNER */
+	MIG_M_BUSY,      /* host -> peers: u32 1 while its owner uses it (it
+			  * takes nothing new), str why */
 	MIG_M__COUNT
 };
+
+/* What an OWNER request asks of the daemon. */
+#define MIG_OWNER_DRAIN 1     /* home: place nothing more on host */
+#define MIG_OWNER_UNDRAIN 2   /* home: place on host again */
+#define MIG_OWNER_EVICT 3     /* this host: turn busy now */
+#define MIG_OWNER_EVICT_END 4 /* this host: available again */
 
 struct mig_frame {
 	uint32_t len;

@@ -95,6 +95,11 @@ HOSTS = {
     "bad-words": "a 1.1.1.1 4 more\n",
     "bad-long-line": "a 1.1.1.1 # " + "x" * 520 + "\nb 1.1.1.2\n",
     "bad-long-addr": "h " + "a" * 64 + ":7410\n",
+    "priority": "a 1.1.1.1 priority normal\nb 1.1.1.2 4 priority low served\n"
+                "c 1.1.1.3 priority idle\n",
+    "bad-priority": "a 1.1.1.1 priority\nb 1.1.1.2 priority busy\n",
+    "owner": "a 1.1.1.1 idle 60s owner-cpu 0.5\nb 1.1.1.2 owner-cpu 12.25 idle 3\n",
+    "bad-owner": "a 1.1.1.1 owner-cpu 0.0001\nb 1.1.1.2 idle 5m\n",
 }
 
 

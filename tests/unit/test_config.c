@@ -111,6 +111,23 @@ hosts_files(void **state)
 		{ "a 1.1.1.1 shared 4 5\n", "hosts:1: unexpected words after SLOTS" },
 		{ "a 1.1.1.1 Shared\n", "hosts:1: slots must be a number from 0 to 4096" },
 		{ "a 1.1.1.1 servedx\n", "hosts:1: slots must be a number from 0 to 4096" },
+		{ "a 1.1.1.1 priority\n", "hosts:1: priority must be idle, low or normal" },
+		{ "a 1.1.1.1 priority high\n", "hosts:1: priority must be idle, low or normal" },
+		{ "a 1.1.1.1 priority low priority low\n", "hosts:1: give priority once" },
+		{ "a 1.1.1.1 idle\n", "hosts:1: idle must be seconds from 1 to 86400" },
+		{ "a 1.1.1.1 idle 0\n", "hosts:1: idle must be seconds from 1 to 86400" },
+		{ "a 1.1.1.1 idle 5m\n", "hosts:1: idle must be seconds from 1 to 86400" },
+		{ "a 1.1.1.1 idle -5\n", "hosts:1: idle must be seconds from 1 to 86400" },
+		{ "a 1.1.1.1 idle 86401\n", "hosts:1: idle must be seconds from 1 to 86400" },
+		{ "a 1.1.1.1 idle 5 idle 6\n", "hosts:1: give idle once" },
+		{ "a 1.1.1.1 owner-cpu\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu 0\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu .5\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu 0.0001\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu 1.\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu 1.x\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu 4097\n", "hosts:1: owner-cpu must be CPUs from 0.001 to 4096" },
+		{ "a 1.1.1.1 owner-cpu 1 owner-cpu 1\n", "hosts:1: give owner-cpu once" },
 	};
 	struct mig_hosts h;
 	char err[256] = "";
@@ -136,6 +153,44 @@ hosts_files(void **state)
 		assert_string_equal(err, bad[i].err);
 		assert_int_equal(h.n, 0);
 	}
+}
+
+/* The keywords "priority idle|low|normal" (idle when not given), "idle
+ * N[s]" and "owner-cpu X" (not watched when not given), anywhere after
+ * the address. */
+static void
+hosts_priority(void **state)
+{
+	static const char text[] =
+	    "a 10.0.0.1\n"
+	    "b 10.0.0.2 priority normal\n"
+	    "c 10.0.0.3 4 priority low shared\n"
+	    "d 10.0.0.4 priority idle 8\n"
+	    "e 10.0.0.5 idle 60s owner-cpu 0.5\n"
+	    "f 10.0.0.6 owner-cpu 4096 idle 86400\n"
+	    "g 10.0.0.7 3 owner-cpu 0.001 idle 7\n";
+	struct mig_hosts h;
+	char err[256] = "";
+
+	assert_int_equal(parse(text, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.n, 7);
+	assert_int_equal(h.v[0].priority, MIG_PRIO_IDLE);
+	assert_int_equal(h.v[1].priority, MIG_PRIO_NORMAL);
+	assert_int_equal(h.v[2].priority, MIG_PRIO_LOW);
+	assert_int_equal(h.v[2].slots, 4);
+	assert_int_equal(h.v[2].files, MIG_FILES_SHARED);
+	assert_int_equal(h.v[3].priority, MIG_PRIO_IDLE);
+	assert_int_equal(h.v[3].slots, 8);
+	assert_int_equal(h.v[0].idle_s, 0);
+	assert_int_equal(h.v[0].owner_cpu_milli, 0);
+	assert_int_equal(h.v[4].idle_s, 60);
+	assert_int_equal(h.v[4].owner_cpu_milli, 500);
+	assert_int_equal(h.v[5].idle_s, 86400);
+	assert_int_equal(h.v[5].owner_cpu_milli, 4096000);
+	assert_int_equal(h.v[6].owner_cpu_milli, 1);
+	assert_int_equal(h.v[6].idle_s, 7);
+	assert_int_equal(h.v[6].slots, 3);
+	mig__hosts_free(&h);
 }
 
 static void
@@ -751,7 +806,7 @@ strerror_codes(void **state)
 	};
 	size_t n = sizeof(codes) / sizeof(codes[0]);
 
-	assert_int_equal(n, 15);
+	assert_int_equal(n, 16);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(codes[i].code < -4096);
 		assert_string_equal(mig_strerror(codes[i].code), codes[i].text);
@@ -846,6 +901,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(hosts_basic),
 		cmocka_unit_test(hosts_layout),
 		cmocka_unit_test(hosts_files),
+		cmocka_unit_test(hosts_priority),
 		cmocka_unit_test(hosts_empty),
 		cmocka_unit_test(hosts_ipv6),
 		cmocka_unit_test(hosts_limits),

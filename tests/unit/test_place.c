@@ -1,8 +1,8 @@
 /*
  * test_place.c: placement (home/place.c) over a peer table built in
- * memory: most free slots wins, ties stay home, down hosts and hosts that
- * have not said their slots are skipped, and what this home already sent
- * counts even before the host's next LOAD.
+ * memory: most free slots wins, ties stay home, down hosts, drained and
+ * busy ones and hosts that have not said their slots are skipped, and
+ * what this home already sent counts even before the host's next LOAD.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -73,6 +73,24 @@ down_and_unknown_hosts_skipped(void **state)
 }
 
 static void
+drained_and_busy_hosts_skipped(void **state)
+{
+	int full;
+
+	p2.running = 2;
+	p1.drained = 1;
+	assert_ptr_equal(mig__place_pick(&d, 1, &full), &p2);
+	p2.busy = 1;
+	assert_null(mig__place_pick(&d, 1, &full));
+	assert_false(full);
+	assert_null(mig__place_pick(&d, 0, &full));
+	assert_true(full);
+	p1.drained = 0;
+	assert_ptr_equal(mig__place_pick(&d, 0, &full), &p1);
+	assert_false(full);
+}
+
+static void
 own_jobs_count_before_load(void **state)
 {
 	int full;
@@ -95,6 +113,7 @@ main(void)
 		cmocka_unit_test_setup(ties_stay_home_then_first, setup),
 		cmocka_unit_test_setup(down_and_unknown_hosts_skipped, setup),
 		cmocka_unit_test_setup(own_jobs_count_before_load, setup),
+		cmocka_unit_test_setup(drained_and_busy_hosts_skipped, setup),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,214 @@
+#!/usr/bin/env bats
+# Owners first: the jobs of other homes run below a host's owner
+# (SCHED_IDLE unless the hosts file says otherwise); mig drain keeps new
+# jobs off a host; mig evict, run by the owner on the host, makes it busy:
+# nothing new goes there, restartable compiles run again elsewhere and
+# other jobs are frozen until the host is available again.
+#
+# The cluster gives home 2 slots and host1 and host2 4 each.
+
+load helpers
+
+setup_file() {
+	cluster_up --slots 2,4,4
+	wait_until 10 all_up
+}
+
+# on1 CMD...: CMD as host1's owner would run it there, against host1's
+# own daemon.
+on1() {
+	env MIG_CONFIG_DIR="$MIG_CLUSTER_DIR/host1/config" \
+		MIG_RUNTIME_DIR="$MIG_CLUSTER_DIR/host1/run" MIG_HOST=host1 \
+		MIG_NO_AUTOSTART=1 "$@"
+}
+
+# sched_on HOST: "NICE POLICY" of a job on HOST, from its own /proc entry
+# (fields 19 and 41 of stat; SCHED_IDLE is 5, SCHED_OTHER 0). A job
+# starts with its stub's nice value (ctest may run us under nice).
+sched_on() {
+	timeout -k 2 30 "$MIG" -h "$1" cut -d' ' -f19,41 /proc/self/stat 3>&-
+}
+
+# state_of HOST: its STATE in mig hosts, as home sees it.
+state_of() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print(next(h["state"] for h in json.load(sys.stdin) if h["host"] == sys.argv[1]))' "$1"
+}
+
+# state_is HOST STATE
+state_is() { [[ $(state_of "$1") == "$2" ]]; }
+
+# done_on HOST: jobs this home ran on HOST.
+done_on() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print(next(h["jobs_done"] for h in json.load(sys.stdin) if h["host"] == sys.argv[1]))' "$1"
+}
+
+# set_line WORDS: host1's own hosts file line ends with WORDS; waits
+# until its daemon has read the file again.
+set_line() {
+	local f=$MIG_CLUSTER_DIR/host1/config/hosts log=$MIG_CLUSTER_DIR/host1.log n
+	n=$(grep -c 'read again' "$log" || true)
+	sed -i "s/^\(host1 [^ ]*\).*/\1 shared $*/" "$f"
+	wait_until 20 eval "(( \$(grep -c 'read again' '$log') > $n ))"
+}
+
+restore_hosts1() {
+	install -m 0644 "$MIG_CLUSTER_DIR/hosts" "$MIG_CLUSTER_DIR/host1/config/hosts"
+}
+
+# on_host1 PATTERN: the pids of host1's processes (in its pid namespace,
+# numbered here) that match PATTERN.
+on_host1() {
+	local ns p
+	ns=$(readlink "/proc/$(host_pid host1)/ns/pid")
+	for p in $(mig_pgrep "$1"); do
+		[[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) == "$ns" ]] && echo "$p"
+	done
+	return 0
+}
+
+# host1_runs PATTERN: a process of host1's matches PATTERN.
+host1_runs() { [[ -n $(on_host1 "$1") ]]; }
+
+# stopped PATTERN: every process of host1's matching PATTERN is stopped
+# (state T), and there is one.
+stopped() {
+	local p st n=0
+	for p in $(on_host1 "$1"); do
+		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		[[ ${st%% *} == T ]] || return 1
+		n=$((n + 1))
+	done
+	((n > 0))
+}
+
+@test "owners: another home's job runs at SCHED_IDLE on a host by default" {
+	run sched_on host1
+	expect_eq "nice and policy on host1" "$output" "$(nice) 5"
+	expect_eq "status" "$status" 0
+}
+
+@test "owners: 'priority normal' runs jobs as their home asked, 'priority low' at nice 19" {
+	CLEANUP+=("restore_hosts1")
+	set_line priority normal
+	run sched_on host1
+	expect_eq "with priority normal" "$output" "$(nice) 0"
+	set_line priority low
+	run sched_on host1
+	expect_eq "with priority low" "$output" "19 0"
+	restore_hosts1
+	set_line
+	run sched_on host1
+	expect_eq "without the keyword" "$output" "$(nice) 5"
+}
+
+@test "owners: mig drain keeps a build off a host, mig undrain lets it back" {
+	local p=$BATS_TEST_TMPDIR/p before
+	CLEANUP+=("'$MIG' undrain host1 3>&-")
+	project "$p" 16 4
+	build_ref "$p"
+	run --separate-stderr "$MIG" drain host1
+	expect_eq "mig drain status" "$status" 0
+	expect_eq "mig drain output" "$output$stderr" ""
+	expect_eq "host1 state" "$(state_of host1)" drained
+	before=$(done_on host1)
+	make_ok "$p" -j12
+	expect_eq "jobs done on drained host1" "$(done_on host1)" "$before"
+	run --separate-stderr "$MIG" undrain host1
+	expect_eq "mig undrain status" "$status" 0
+	expect_eq "host1 state" "$(state_of host1)" up
+	(cd "$p" && make clean >/dev/null)
+	make_ok "$p" -j12
+	(($(done_on host1) > before))
+}
+
+@test "owners: mig drain of a host the hosts file lacks says so" {
+	run --separate-stderr "$MIG" drain nosuchhost
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *nosuchhost*"hosts file"* ]]
+	run --separate-stderr "$MIG" drain
+	expect_mig_failure
+	run --separate-stderr "$MIG" evict --later
+	expect_mig_failure
+}
+
+@test "owners: mig evict freezes a running job until mig evict --end; its output is whole and in order, its status exact" {
+	local out=$BATS_TEST_TMPDIR/out mark pid
+	mark=owners$$x$RANDOM
+	CLEANUP+=("on1 '$MIG' evict --end 3>&-")
+	"$MIG" -h host1 sh -c ": $mark; i=0; while [ \$i -lt 40 ]; do echo \$i; i=\$((i+1)); sleep 0.1; done; exit 7" \
+		</dev/null >"$out" 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 30 eval "[[ -s '$out' ]]"
+	run --separate-stderr on1 "$MIG" evict
+	expect_eq "mig evict status" "$status" 0
+	# Frozen: every process of the job is stopped, the host is busy.
+	wait_until 10 stopped "$mark"
+	wait_until 10 state_is host1 busy
+	alive "$pid"
+	# Nothing new goes there meanwhile; named jobs are refused.
+	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo never
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *host1*"owner is using it"* ]]
+	run --separate-stderr on1 "$MIG" evict --end
+	expect_eq "mig evict --end status" "$status" 0
+	wait_until 10 state_is host1 up
+	wait_exit "$pid" 60
+	expect_eq "status" "$WAIT_STATUS" 7
+	expect_eq "output" "$(cat "$out")" "$(seq 0 39)"
+	grep -E 'owner back \(mig evict\); frozen' "$MIG_CLUSTER_DIR/host1.log" >&2
+	grep -E 'resumed' "$MIG_CLUSTER_DIR/host1.log" >&2
+}
+
+@test "owners: a host evicted mid-build stops its compiles; they run again elsewhere and the objects are byte-identical" {
+	local p=$BATS_TEST_TMPDIR/p
+	CLEANUP+=("on1 '$MIG' evict --end 3>&-")
+	project "$p" 8 4
+	build_ref "$p"
+	build_bg "$p"
+	wait_until 60 gcc_on host1
+	run --separate-stderr on1 "$MIG" evict
+	expect_eq "mig evict status" "$status" 0
+	wait_until 20 eval "! gcc_on host1"
+	# Gone from host1 itself within the grace, not just from home's view.
+	wait_until 20 eval "! host1_runs 'cc1 .*$p'"
+	build_ok
+	grep -E "job [0-9]+: host1's owner is using it; running gcc again elsewhere" \
+		"$MIG_CLUSTER_DIR/home.log" >&2
+	grep -E 'evicting it, its home runs it again' "$MIG_CLUSTER_DIR/host1.log" >&2
+	# No output twice: make's lines once each, and no compile's.
+	if sort "$BATS_TEST_TMPDIR/out" | uniq -d | grep -q .; then
+		cat "$BATS_TEST_TMPDIR/out" >&2
+		return 1
+	fi
+	on1 "$MIG" evict --end 3>&-
+	wait_until 10 state_is host1 up
+}
+
+@test "owners: with 'idle N' a host is busy while a terminal there was used in the last N s, then available again" {
+	local stop=$BATS_TEST_TMPDIR/stop
+	CLEANUP+=("restore_hosts1" "rm -f '$stop'")
+	set_line idle 2
+	: >"$stop"
+	# The owner types: a terminal's access time moves every 0.2 s.
+	python3 -c '
+import os, pty, sys, time
+m, s = pty.openpty()
+while os.path.exists(sys.argv[1]):
+    os.utime(os.ttyname(s), None)
+    time.sleep(0.2)' "$stop" 3>&- &
+	bg_track $!
+	wait_until 30 state_is host1 busy
+	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo never
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"owner is using it (owner active in the last 2s)"* ]]
+	rm -f "$stop"
+	wait_until 60 state_is host1 up
+	grep -E 'busy \(owner active in the last 2s\)' "$MIG_CLUSTER_DIR/host1.log" >&2
+	grep -E 'available again \(no owner activity\)' "$MIG_CLUSTER_DIR/host1.log" >&2
+}
