@@ -237,6 +237,21 @@ unique_sleep() { printf '1000.%05d%05d' "$$" "$((RANDOM))"; }
 # host_pid NAME: the cluster daemon's pid in this pid namespace.
 host_pid() { cat "$MIG_CLUSTER_DIR/$1.pid"; }
 
+# The daemons are not dumpable (security.md), so only root may read
+# their /proc entries beyond stat and cmdline.
+# daemon_ns PID KIND: the KIND (pid, uts) namespace a daemon runs in.
+# Unprivileged, the cluster gives host daemons none of their own, so it
+# is ours when the daemon's own entry cannot be read.
+daemon_ns() {
+	readlink "/proc/$1/ns/$2" 2>/dev/null || readlink "/proc/self/ns/$2"
+}
+
+# daemon_exe PID: the program a daemon runs (its argv[0] when its exe
+# link cannot be read).
+daemon_exe() {
+	readlink "/proc/$1/exe" 2>/dev/null || tr '\0' '\n' <"/proc/$1/cmdline" | head -n 1
+}
+
 # solo_setup: a standalone daemon's dirs (not part of the cluster), in
 # $SOLO: config with hosts "solo 127.0.0.1:$SOLO_PORT" and a key; run dir
 # $SOLO/run not created. teardown stops any daemon started there.

@@ -66,7 +66,7 @@ teardown_file() { :; }
 		"$PREFIX/bin/mig" sh -c 'grep -o "/[^ ]*libmig\.so$" /proc/$$/maps | sort -u'
 	[ "$status" -eq 0 ]
 	expect_eq "shim of a home job" "$output" "$PREFIX/lib/mig/libmig.so"
-	expect_eq "the daemon that runs" "$(readlink "/proc/$(cat "$SOLO/run/homed.pid")/exe")" "$PREFIX/bin/mig-homed"
+	expect_eq "the daemon that runs" "$(daemon_exe "$(cat "$SOLO/run/homed.pid")")" "$PREFIX/bin/mig-homed"
 	# The daemon found libmig.so for the jobs it runs (it says when not).
 	grep -q 'serving' "$SOLO/run/homed.log"
 	if grep -F -e 'no libmig.so' -e 'mig-reaper not found' "$SOLO/run/homed.log" >&2; then

@@ -63,7 +63,7 @@ restore_hosts1() {
 # numbered here) that match PATTERN.
 on_host1() {
 	local ns p
-	ns=$(readlink "/proc/$(host_pid host1)/ns/pid")
+	ns=$(daemon_ns "$(host_pid host1)" pid)
 	for p in $(mig_pgrep "$1"); do
 		[[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) == "$ns" ]] && echo "$p"
 	done

@@ -444,7 +444,7 @@ mitm_do() {
 # host1_pids ERE: pids in host1's pid namespace whose command line matches.
 host1_pids() {
 	local ns p
-	ns=$(readlink "/proc/$(host_pid host1)/ns/pid")
+	ns=$(daemon_ns "$(host_pid host1)" pid)
 	for p in $(mig_pgrep "$1"); do
 		[[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) == "$ns" ]] && echo "$p"
 	done
