@@ -65,6 +65,8 @@ struct homed;
 struct fs_home;
 struct fs_host;
 struct fs_learn;
+struct exact;
+struct mig_plan;
 struct view;
 struct pending;
 
@@ -145,6 +147,7 @@ struct homed {
 	struct fs_home *fs_home;
 	struct fs_host *fs_host;
 	struct fs_learn *fs_learn;     /* access sets by program (learn.c) */
+	struct exact *exact;           /* homes' mounts, proofs (exact.c) */
 };
 
 /* children.c: forks and reaping, for every role */
@@ -630,6 +633,7 @@ struct rjob {
 	uint32_t token;      /* how its processes name it here (__MIG_JOB) */
 	char *argv0;         /* for the report of a failed exec */
 	char *cwd;
+	char files[200];     /* how it sees home's files (STARTED) */
 };
 
 void mig__host_init(struct homed *d);
@@ -703,6 +707,8 @@ void mig__fs_home_free(struct homed *d);
 /* How host p's jobs see this home's files, as it said at link up: for
  * mig hosts. */
 const char *mig__fs_peer_files(struct homed *d, struct peer *p);
+/* Its hosts file keyword (MIG_FILES_*), -1 before it said. */
+int mig__fs_peer_keyword(struct homed *d, struct peer *p);
 
 /* Sends host l, just before job id's EXEC, the paths prog's jobs used
  * in recent runs as they are now (MIG_M_FS_PRIME), when l's host may run
@@ -738,8 +744,11 @@ int mig__fs_served(struct homed *d, const char **why);
  * once the view is ready (at once if it is), or fn(arg, NULL, why) if it
  * cannot be made or the link goes first. The first call for a link
  * starts its view. From this call on, the view answers from nothing
- * learned before the job was placed but what home sent with it. */
+ * learned before the job was placed but what home sent with it. plan
+ * (fs/proof.c, may be NULL) says which of this host's mounts a new view
+ * binds in; a view made already keeps its own. */
 void mig__view_want(struct homed *d, struct link *l, uint32_t id,
+    const struct mig_plan *plan,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
 /* A job of home link l ended (job: its subreaper's pid): calls fn(arg,
  * 1) once every file the job made in l's view is home, complete, with
@@ -748,6 +757,39 @@ void mig__view_want(struct homed *d, struct link *l, uint32_t id,
  * and files no job can be told from go with it. */
 void mig__view_settle(struct homed *d, struct link *l, pid_t job,
     void (*fn)(void *arg, int ok), void *arg);
+/* fs/exact.c: how each job sees its home's files here */
+enum mig_exact_mode {
+	MIG_EXACT_OWN,      /* in this host's own files: they are home's */
+	MIG_EXACT_VIEW,     /* in the view: home's, served but for plan */
+	MIG_EXACT_REFUSE,   /* not here: code, and text says why */
+	MIG_EXACT_GONE,     /* the link went first: nothing to do */
+};
+
+struct mig_exact {
+	enum mig_exact_mode mode;
+	int code;                   /* MIG_EXACT_REFUSE's mig error */
+	const struct mig_plan *plan; /* VIEW: the binds, valid during the
+	                             * call; NULL: all served */
+	char text[400];             /* the files the job sees, or why not */
+};
+
+typedef void mig__exact_fn(void *arg, const struct mig_exact *e);
+
+void mig__exact_init(struct homed *d);
+void mig__exact_free(struct homed *d);
+/* Decides how job (of home link l) sees its home's files here: calls
+ * fn(arg, e) once, at once or from a later loop turn; job must live
+ * until then. */
+void mig__exact_decide(struct homed *d, struct link *l,
+    const struct mig_job *job, mig__exact_fn *fn, void *arg);
+
+/* As home: what host l proved of our files (mig hosts): -1 when it has
+ * not said yet, else 1 when its own files are ours, 0 when not; then
+ * *proven and *shadowed (its own mounts that hide ours) are mount
+ * points, one a line, valid until the next frame. */
+int mig__exact_peer(struct homed *d, struct link *l, const char **proven,
+    const char **shadowed);
+
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */
 int mig__view_enter(const struct view *v);

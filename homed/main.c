@@ -384,6 +384,7 @@ main(int argc, char **argv)
 	mig__desc_init(&d);
 	mig__fs_home_init(&d);
 	mig__fs_host_init(&d);
+	mig__exact_init(&d);
 	uv_signal_init(d.loop, &d.sigchld);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
@@ -444,6 +445,7 @@ main(int argc, char **argv)
 		;
 	mig__children_free(&d);
 	mig__fs_host_free(&d);
+	mig__exact_free(&d);
 	mig__fs_home_free(&d);
 	mig__hosts_free(&d.hosts);
 	mig__history_save(&d);

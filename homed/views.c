@@ -33,6 +33,54 @@ put_traffic(struct mig_buf *b, const struct traffic *tx,
 	return r;
 }
 
+/* Mount points one a line, as "a, b, c" into buf. */
+static void
+join(char *buf, size_t size, const char *lines)
+{
+	size_t n = strlen(buf);
+
+	for (const char *c = lines; *c != '\0' && n + 3 < size; c++) {
+		if (*c == '\n') {
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		} else {
+			buf[n++] = *c;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* How host p's jobs see home's files (FILES): its mode, and where its
+ * hosts file gives no keyword, what it proved of them (fs/exact.c). */
+static void
+files_text(struct homed *d, struct peer *p, char *buf, size_t size,
+    const char **proven, const char **shadowed)
+{
+	int all;
+
+	*proven = *shadowed = "";
+	if (p->link == NULL) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	snprintf(buf, size, "%s", mig__fs_peer_files(d, p));
+	if ((all = mig__exact_peer(d, p->link, proven, shadowed)) < 0 ||
+	    mig__fs_peer_keyword(d, p) != 0)
+		return;
+	if (all) {
+		snprintf(buf, size, "own (every mount proven)");
+		return;
+	}
+	if (**proven == '\0')
+		return;
+	strlcat(buf, "; proven: ", size);
+	join(buf, size, *proven);
+	if (**shadowed != '\0') {
+		strlcat(buf, "; shadowed here: ", size);
+		join(buf, size, *shadowed);
+	}
+}
+
 static void
 view_hosts(struct client *c, const struct mig_frame *f)
 {
@@ -42,7 +90,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	struct peer *p;
 	uint32_t n = 1;
 	double load[3] = { 0, 0, 0 };
-	char addr[80];
+	const char *proven, *shadowed;
+	char addr[80], files[1024];
 	int r;
 
 	/* Hosts gone from the hosts file show while they drain. */
@@ -56,7 +105,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		    d->listen_port);
 	r = proto_put_u32(&b, n);
 	/* name, address, state, slots, running, load x100, rtt us, done,
-	 * how its jobs see home's files (fs/serve.c), traffic */
+	 * how its jobs see home's files (fs/serve.c), traffic, the mount
+	 * points it proved to be home's and its own that shadow home's (one
+	 * a line; fs/exact.c) */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -67,6 +118,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_u32(&b, d->done);
 	r = r ? r : proto_put_str(&b, "home");
 	r = r ? r : put_traffic(&b, &none, &none);
+	r = r ? r : proto_put_str(&b, "");
+	r = r ? r : proto_put_str(&b, "");
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -80,9 +133,11 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_u32(&b, p->load100);
 		r = r ? r : proto_put_u32(&b, (uint32_t)(p->rtt_ns / 1000));
 		r = r ? r : proto_put_u32(&b, p->done);
-		r = r ? r : proto_put_str(&b, p->link != NULL ?
-			mig__fs_peer_files(d, p) : "-");
+		files_text(d, p, files, sizeof(files), &proven, &shadowed);
+		r = r ? r : proto_put_str(&b, files);
 		r = r ? r : put_traffic(&b, &p->tx, &p->rx);
+		r = r ? r : proto_put_str(&b, proven);
+		r = r ? r : proto_put_str(&b, shadowed);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);

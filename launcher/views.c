@@ -71,6 +71,7 @@ need(int r)
  * (host_row_free). */
 struct host_row {
 	char *name, *addr, *state, *files;
+	char *proven, *shadowed;        /* mount points, one a line */
 	uint32_t slots, running, load, rtt, done;
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
@@ -94,6 +95,8 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u64(rd, &h->fs_reqs));
 	need(proto_get_u64(rd, &h->fs_req_bytes));
 	need(proto_get_u64(rd, &h->fs_rep_bytes));
+	need(proto_get_str(rd, &h->proven));
+	need(proto_get_str(rd, &h->shadowed));
 }
 
 static void
@@ -103,6 +106,29 @@ host_row_free(struct host_row *h)
 	free(h->addr);
 	free(h->state);
 	free(h->files);
+	free(h->proven);
+	free(h->shadowed);
+}
+
+/* Lines as a JSON array of strings. */
+static void
+json_lines(const char *lines)
+{
+	char *copy = strdup(lines), *save = NULL, *l;
+	int first = 1;
+
+	if (copy == NULL)
+		mig__fatal("out of memory");
+	putchar('[');
+	for (l = strtok_r(copy, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (!first)
+			putchar(',');
+		json_str(l);
+		first = 0;
+	}
+	putchar(']');
+	free(copy);
 }
 
 static void
@@ -138,12 +164,17 @@ hosts(int json)
 			json_str(h.files);
 			printf(",\"sent_bytes\":%llu,\"received_bytes\":%llu,"
 			       "\"fs_requests\":%llu,\"fs_request_bytes\":%llu,"
-			       "\"fs_answer_bytes\":%llu}",
+			       "\"fs_answer_bytes\":%llu",
 			    (unsigned long long)h.sent,
 			    (unsigned long long)h.received,
 			    (unsigned long long)h.fs_reqs,
 			    (unsigned long long)h.fs_req_bytes,
 			    (unsigned long long)h.fs_rep_bytes);
+			printf(",\"proven\":");
+			json_lines(h.proven);
+			printf(",\"shadowed\":");
+			json_lines(h.shadowed);
+			printf("}");
 		} else {
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
 			    h.name, h.addr, h.state, h.running, h.slots,

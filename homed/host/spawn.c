@@ -169,8 +169,10 @@ send_failed(struct rjob *rj)
 	}
 	if (rj->exec_report[1] == 0) {
 		fail_job(rj->link, rj->id, MIG_ENOCWD,
-		    "working directory %s is missing here (%s)", rj->cwd,
-		    strerror(e));
+		    "working directory %s is missing here (%s)%s", rj->cwd,
+		    strerror(e), rj->d->files == MIG_FILES_SHARED ? "; this "
+		    "host runs jobs in its own files only (shared in its "
+		    "hosts file)" : "");
 		return;
 	}
 	if (rj->exec_report[1] == 2) {
@@ -219,7 +221,8 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 	if (act & RACT_SEND_STARTED) {
 		struct mig_buf b = { NULL, 0, 0 };
 		if (proto_put_u32(&b, (uint32_t)rj->pid) == 0 &&
-		    proto_put_str(&b, d->name) == 0)
+		    proto_put_str(&b, d->name) == 0 &&
+		    proto_put_str(&b, rj->files) == 0)
 			mig__rjob_send(rj, MIG_M_STARTED, 0, b.data, b.len);
 		mig_buf_free(&b);
 	}
@@ -556,9 +559,11 @@ adopt_fds(struct rjob *rj, int p[3][2], int report[2])
 }
 
 /* Starts job (stream id of link l) here: in the view v when it is not
- * NULL (served mode), else in this host's own files. */
+ * NULL (served mode), else in this host's own files; files says which
+ * (mig ps). */
 static void
-start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
+start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v,
+    const char *files)
 {
 	struct homed *d = l->d;
 	struct rjob *rj = NULL;
@@ -614,6 +619,7 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	rj->statusfd = status[0];
 	status[0] = -1;
 	rj->token = ++d->next_token;
+	strlcpy(rj->files, files, sizeof(rj->files));
 	rj->fsm.state = RJOB_STARTING;
 	rj->ident = ident;
 	ident = NULL;
@@ -645,40 +651,66 @@ start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
 	free(envbuf);
 }
 
-/* A served job waiting for its link's view. */
+/* A job waiting for its mode here, then for its link's view. */
 struct pending {
 	TAILQ_ENTRY(pending) entry;
+	struct homed *d;
 	struct link *link;
 	uint32_t id;
 	struct mig_job *job;
 	int killed;          /* its stub went first: it never starts */
+	char files[200];     /* how it sees home's files */
 };
+
+static void
+pending_free(struct pending *p)
+{
+	TAILQ_REMOVE(&p->d->pendings, p, entry);
+	mig_job_free(p->job);
+	free(p);
+}
 
 static void
 view_ready(void *arg, struct view *v, const char *why)
 {
 	struct pending *p = arg;
 
-	TAILQ_REMOVE(&p->link->d->pendings, p, entry);
 	if (p->killed)
 		;
 	else if (v == NULL)
-		fail_job(p->link, p->id, MIG_ENOCWD, "working directory %s is "
-		    "missing here, and the served view failed: %s",
-		    p->job->cwd, why);
+		fail_job(p->link, p->id, MIG_ENOCWD, "home's files cannot be "
+		    "served here: %s", why);
 	else
-		start_job(p->link, p->id, p->job, v);
-	mig_job_free(p->job);
-	free(p);
+		start_job(p->link, p->id, p->job, v, p->files);
+	pending_free(p);
+}
+
+/* The job's mode is known (fs/exact.c): this host's own files, the
+ * view, or not here. */
+static void
+decided(void *arg, const struct mig_exact *e)
+{
+	struct pending *p = arg;
+
+	if (e->mode == MIG_EXACT_VIEW && !p->killed) {
+		strlcpy(p->files, e->text, sizeof(p->files));
+		mig__view_want(p->d, p->link, p->id, e->plan, view_ready, p);
+		return;
+	}
+	if (p->killed || e->mode == MIG_EXACT_GONE)
+		;
+	else if (e->mode == MIG_EXACT_OWN)
+		start_job(p->link, p->id, p->job, NULL, e->text);
+	else
+		fail_job(p->link, p->id, e->code, "%s", e->text);
+	pending_free(p);
 }
 
 /*
- * The job's mode here: shared (this host has its cwd: it runs in this
- * host's files, as always), served (it runs in the view of its home's
- * files, which starts with the first such job), or refused with
- * MIG_ENOCWD when this host cannot serve (the probe's reason said). The
- * hosts file may say "shared" (never serve) or "served" (always) for
- * this host.
+ * The job's mode here is fs/exact.c's to decide: in this host's own
+ * files where they are proven home's (or the hosts file says "shared"),
+ * else in the view of home's files, or refused when this host can do
+ * neither.
  */
 static void
 on_exec(struct link *l, const struct mig_frame *f)
@@ -686,9 +718,6 @@ on_exec(struct link *l, const struct mig_frame *f)
 	struct homed *d = l->d;
 	struct mig_job *job = NULL;
 	struct pending *p;
-	const char *why;
-	struct stat st;
-	int e;
 
 	if (mig_r_job(f->payload, f->len, &job) != 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
@@ -701,42 +730,17 @@ on_exec(struct link *l, const struct mig_frame *f)
 		fail_job(l, f->stream, MIG_EFULL, "no free slot");
 		goto out;
 	}
-	errno = 0;
-	if (d->files != MIG_FILES_SERVED && stat(job->cwd, &st) == 0 &&
-	    S_ISDIR(st.st_mode)) {
-		start_job(l, f->stream, job, NULL);
-		goto out;
-	}
-	e = errno;
-	if (d->files == MIG_FILES_SHARED) {
-		fail_job(l, f->stream, MIG_ENOCWD,
-		    "working directory %s is missing here (%s); this host "
-		    "runs jobs in its own files only (shared in its hosts "
-		    "file)", job->cwd, e == 0 ? "not a directory" :
-		    strerror(e));
-		goto out;
-	}
-	if (!mig__fs_served(d, &why)) {
-		if (d->files == MIG_FILES_SERVED)
-			fail_job(l, f->stream, MIG_ENOCWD, "served mode is "
-			    "unavailable here: %s", why);
-		else
-			fail_job(l, f->stream, MIG_ENOCWD,
-			    "working directory %s is missing here (%s); "
-			    "served mode is unavailable: %s", job->cwd,
-			    e == 0 ? "not a directory" : strerror(e), why);
-		goto out;
-	}
 	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
+	p->d = d;
 	p->link = l;
 	p->id = f->stream;
 	p->job = job;
 	job = NULL;
 	TAILQ_INSERT_TAIL(&d->pendings, p, entry);
-	mig__view_want(d, l, p->id, view_ready, p);
+	mig__exact_decide(d, l, p->job, decided, p);
  out:
 	mig_job_free(job);
 }

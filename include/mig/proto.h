@@ -83,6 +83,11 @@ enum mig_msg {
 	MIG_M_FS_PRIME,  /* home -> host, just before EXEC: what the job's
 			  * program used in its recent runs, as it is now
 			  * (homed/fs/fs.h); stream = the job */
+	MIG_M_FS_MOUNTS, /* home -> host, at link up: str boot id, u32 n, n x
+			  * (str mount point, u64 st_dev, u64 st_ino) */
+	MIG_M_FS_PROVEN, /* host -> home, once it has MOUNTS: u32 1 if its
+			  * own files are home's, u32 n, n x str proven mount
+			  * point, u32 m, m x str its own mounts that shadow */
 	MIG_M__COUNT
 };
 
