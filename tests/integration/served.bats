@@ -376,11 +376,15 @@ set_files() {
 	cd /
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
 	[ "$status" -eq 0 ]
+	# By default too: the job's cwd (/) proves nothing.
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 test -e "$HDIR/f"
-	[ "$status" -eq 1 ]
-	# shared: never in a view; a cwd it lacks is mig's failure, said so.
+	[ "$status" -eq 0 ]
+	# shared: never in a view, the host's own files trusted as home's;
+	# a cwd it lacks is mig's failure, said so.
 	set_files host1 shared
 	expect_eq "host1's files, shared" "$(files_of host1)" "shared"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
+	[ "$status" -eq 1 ]
 	cd "$HDIR"
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
 	expect_mig_failure
