@@ -236,20 +236,8 @@ static void
 send_proven(struct link *l, const struct ework *w)
 {
 	struct mig_buf b = { NULL, 0, 0 };
-	uint32_t n = 0;
-	int r;
 
-	for (size_t i = 0; i < w->hm->m.n; i++)
-		n += w->pf.proven[i];
-	r = proto_put_u32(&b, (uint32_t)w->pf.all);
-	r = r ? r : proto_put_u32(&b, n);
-	for (size_t i = 0; i < w->hm->m.n; i++)
-		if (w->pf.proven[i])
-			r = r ? r : proto_put_str(&b, w->hm->m.m[i].path);
-	r = r ? r : proto_put_u32(&b, (uint32_t)w->pf.nextra);
-	for (size_t i = 0; i < w->pf.nextra; i++)
-		r = r ? r : proto_put_str(&b, w->pf.extra[i]);
-	if (r == 0)
+	if (mig__proven_put(&b, &w->hm->m, &w->pf) == 0)
 		mig__link_send(l, MIG_M_FS_PROVEN, 0, 0, b.data, b.len);
 	mig_buf_free(&b);
 }
@@ -387,63 +375,16 @@ mig__exact_decide(struct homed *d, struct link *l, const struct mig_job *job,
 	}
 }
 
-/* Paths from a PROVEN, one a line, printable ASCII only (they reach a
- * terminal). */
-static int
-get_paths(struct mig_rd *rd, char **out)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	uint32_t n;
-	char *p = NULL;
-	int r = MIG_EPROTO;
-
-	*out = NULL;
-	if (proto_get_u32(rd, &n) != 0 || n > MIG_MOUNTS_MAX)
-		goto out;
-	for (uint32_t i = 0; i < n; i++) {
-		if (proto_get_str(rd, &p) != 0 || p[0] != '/')
-			goto out;
-		for (char *c = p; *c != '\0'; c++)
-			if (*c < ' ' || *c > '~')
-				*c = '?';
-		if ((i > 0 && mig_buf_append(&b, "\n", 1) != 0) ||
-		    mig_buf_append(&b, p, strlen(p)) != 0) {
-			r = MIG__ERR(ENOMEM);
-			goto out;
-		}
-		free(p);
-		p = NULL;
-	}
-	if (mig_buf_append(&b, "", 1) != 0) {
-		r = MIG__ERR(ENOMEM);
-		goto out;
-	}
-	*out = (char *)b.data;
-	b.data = NULL;
-	r = 0;
- out:
-	free(p);
-	mig_buf_free(&b);
-	return r;
-}
-
 /* As home: what the host proved of our files. */
 static void
 on_proven(struct link *l, const struct mig_frame *f)
 {
 	struct homefs *h = homefs_find(l->d->exact, l);
 	char *proven = NULL, *shadowed = NULL;
-	struct mig_rd rd;
-	uint32_t all;
-	int r;
+	int all, r;
 
-	proto_rd_init(&rd, f->payload, f->len);
-	if ((r = proto_get_u32(&rd, &all)) != 0 || all > 1 ||
-	    (r = get_paths(&rd, &proven)) != 0 ||
-	    (r = get_paths(&rd, &shadowed)) != 0 ||
-	    (r = proto_rd_done(&rd)) != 0) {
-		free(proven);
-		free(shadowed);
+	if ((r = mig__proven_get(f->payload, f->len, &all, &proven,
+	    &shadowed)) != 0) {
 		if (r == MIG_EPROTO)
 			mig__link_fail(l, MIG_EPROTO, "malformed FS_PROVEN");
 		return;
@@ -457,7 +398,7 @@ on_proven(struct link *l, const struct mig_frame *f)
 	free(h->shadowed);
 	h->proven = proven;
 	h->shadowed = shadowed;
-	h->all = (int)all;
+	h->all = all;
 	h->said = 1;
 }
 

@@ -336,6 +336,89 @@ mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms)
 	return r;
 }
 
+/* Paths of a PROVEN, one a line, printable ASCII only (they reach a
+ * terminal). */
+static int
+get_paths(struct mig_rd *rd, char **out)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	uint32_t n;
+	char *p = NULL;
+	int r = MIG_EPROTO;
+
+	*out = NULL;
+	if (proto_get_u32(rd, &n) != 0 || n > MIG_MOUNTS_MAX)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		if (proto_get_str(rd, &p) != 0 || p[0] != '/')
+			goto out;
+		for (char *c = p; *c != '\0'; c++)
+			if (*c < ' ' || *c > '~')
+				*c = '?';
+		if ((i > 0 && mig_buf_append(&b, "\n", 1) != 0) ||
+		    mig_buf_append(&b, p, strlen(p)) != 0) {
+			r = MIG__ERR(ENOMEM);
+			goto out;
+		}
+		free(p);
+		p = NULL;
+	}
+	if (mig_buf_append(&b, "", 1) != 0) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	*out = (char *)b.data;
+	b.data = NULL;
+	r = 0;
+ out:
+	free(p);
+	mig_buf_free(&b);
+	return r;
+}
+
+int
+mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
+    const struct mig_proof *pf)
+{
+	uint32_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < home->n; i++)
+		n += pf->proven[i];
+	r = proto_put_u32(b, (uint32_t)pf->all);
+	r = r ? r : proto_put_u32(b, n);
+	for (size_t i = 0; i < home->n; i++)
+		if (pf->proven[i])
+			r = r ? r : proto_put_str(b, home->m[i].path);
+	r = r ? r : proto_put_u32(b, (uint32_t)pf->nextra);
+	for (size_t i = 0; i < pf->nextra; i++)
+		r = r ? r : proto_put_str(b, pf->extra[i]);
+	return r;
+}
+
+int
+mig__proven_get(const void *p, size_t len, int *all, char **proven,
+    char **shadowed)
+{
+	struct mig_rd rd;
+	uint32_t a;
+	int r;
+
+	*proven = *shadowed = NULL;
+	proto_rd_init(&rd, p, len);
+	if ((r = proto_get_u32(&rd, &a)) != 0 || a > 1 ||
+	    (r = get_paths(&rd, proven)) != 0 ||
+	    (r = get_paths(&rd, shadowed)) != 0 ||
+	    (r = proto_rd_done(&rd)) != 0) {
+		free(*proven);
+		free(*shadowed);
+		*proven = *shadowed = NULL;
+		return r != 0 ? r : MIG_EPROTO;
+	}
+	*all = (int)a;
+	return 0;
+}
+
 void
 mig__proof_free(struct mig_proof *pf)
 {
