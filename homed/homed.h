@@ -494,6 +494,7 @@ struct job {
 	char prog[64];       /* basename of argv[0], for history */
 	char cmd[160];       /* the command line, for mig ps */
 	char why[96];        /* why it runs where it runs, for mig ps */
+	char files[160];     /* how it sees home's files there (STARTED) */
 	char end[24];        /* how it ended, for mig ps --recent */
 };
 
@@ -505,6 +506,7 @@ struct psrow {
 	char host[MIG_NAME_MAX];
 	char state[24];
 	char why[96];
+	char files[160];     /* how it sees home's files */
 	char cmd[160];
 };
 

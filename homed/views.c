@@ -161,6 +161,7 @@ put_row(struct mig_buf *b, const struct psrow *r)
 	e = e ? e : proto_put_u64(b, r->ms);
 	e = e ? e : proto_put_str(b, r->state);
 	e = e ? e : proto_put_str(b, r->why);
+	e = e ? e : proto_put_str(b, r->files[0] != '\0' ? r->files : "-");
 	e = e ? e : proto_put_str(b, r->cmd);
 	return e;
 }
@@ -168,7 +169,7 @@ put_row(struct mig_buf *b, const struct psrow *r)
 /*
  * PS: optionally u32 how many finished jobs to add. The answer: u32
  * count, then per job: home pid, host, remote pid, elapsed ms, state,
- * why it runs where it does, command. Finished jobs come first, oldest
+ * why it runs where it does, how it sees home's files, command. Finished jobs come first, oldest
  * first; a finished job's state says how it ended.
  */
 static void
@@ -212,6 +213,8 @@ view_ps(struct client *c, const struct mig_frame *f)
 		    j->state == JOB_DIALING ? "waiting" : "running",
 		    sizeof(row.state));
 		strlcpy(row.why, j->why, sizeof(row.why));
+		strlcpy(row.files, j->state == JOB_LOCAL ? "home" :
+		    j->files, sizeof(row.files));
 		strlcpy(row.cmd, j->cmd, sizeof(row.cmd));
 		r = r ? r : put_row(&b, &row);
 		shown++;

@@ -87,6 +87,8 @@ main(int argc, char **argv)
 	if (host == NULL || i >= argc)
 		mig__fatal("usage: mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND "
 		    "[ARG...]");
+	if (verbose)
+		setenv("__MIG_VERBOSE", "1", 1);
 	flags |= mig__want_tty(tty, 1);
 	mig__run(host, argv + i, flags);
 }

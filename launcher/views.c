@@ -221,7 +221,7 @@ ps(int json, uint32_t recent)
 	struct mig_rd rd;
 	uint32_t n, pid, rpid;
 	uint64_t ms;
-	char *host, *state, *why, *cmd;
+	char *host, *state, *why, *files, *cmd;
 	uint8_t q[4];
 
 	for (int i = 0; i < 4; i++)
@@ -232,8 +232,9 @@ ps(int json, uint32_t recent)
 	if (json)
 		printf("[");
 	else
-		printf("%8s %-16s %8s %9s %-9s %-40s %s\n", "PID", "HOST",
-		    "RPID", "ELAPSED", "STATE", "WHY", "COMMAND");
+		printf("%8s %-16s %8s %9s %-9s %-40s %-24s %s\n", "PID",
+		    "HOST", "RPID", "ELAPSED", "STATE", "WHY", "FILES",
+		    "COMMAND");
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_u32(&rd, &pid));
 		need(proto_get_str(&rd, &host));
@@ -241,6 +242,7 @@ ps(int json, uint32_t recent)
 		need(proto_get_u64(&rd, &ms));
 		need(proto_get_str(&rd, &state));
 		need(proto_get_str(&rd, &why));
+		need(proto_get_str(&rd, &files));
 		need(proto_get_str(&rd, &cmd));
 		if (json) {
 			printf("%s{\"pid\":%u,\"host\":", i ? "," : "", pid);
@@ -250,16 +252,20 @@ ps(int json, uint32_t recent)
 			json_str(state);
 			printf(",\"why\":");
 			json_str(why);
+			printf(",\"files\":");
+			json_str(files);
 			printf(",\"command\":");
 			json_str(cmd);
 			printf("}");
 		} else {
-			printf("%8u %-16s %8u %8.1fs %-9s %-40s %s\n", pid,
-			    host, rpid, ms / 1000.0, state, why, cmd);
+			printf("%8u %-16s %8u %8.1fs %-9s %-40s %-24s %s\n",
+			    pid, host, rpid, ms / 1000.0, state, why, files,
+			    cmd);
 		}
 		free(host);
 		free(state);
 		free(why);
+		free(files);
 		free(cmd);
 	}
 	if (json)

@@ -88,6 +88,8 @@ remember(struct job *j, uint64_t ms)
 	strlcpy(r->state, j->end[0] != '\0' ? j->end : "ended",
 	    sizeof(r->state));
 	strlcpy(r->why, j->why, sizeof(r->why));
+	strlcpy(r->files, j->state == JOB_LOCAL ? "home" : j->files,
+	    sizeof(r->files));
 	strlcpy(r->cmd, j->cmd, sizeof(r->cmd));
 }
 
@@ -174,6 +176,7 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 			    "%s again elsewhere", j->id, j->peer->name, why,
 			    j->prog);
 		j->peer->mine--;
+		j->files[0] = '\0';
 		mig__holds_job_end(d, j->id);
 		mig_buf_free(&j->held);
 		memset(j->unacked, 0, sizeof(j->unacked));
@@ -409,6 +412,7 @@ on_host_frame(struct link *l, const struct mig_frame *f)
 {
 	struct job *j = job_of(l, f);
 	struct mig_rd rd;
+	char *name = NULL, *files = NULL;
 	uint32_t v;
 
 	if (j == NULL)
@@ -417,6 +421,17 @@ on_host_frame(struct link *l, const struct mig_frame *f)
 		proto_rd_init(&rd, f->payload, f->len);
 		if (proto_get_u32(&rd, &v) == 0)
 			j->remote_pid = (int32_t)v;
+		/* How it sees our files there (fs/exact.c), for mig ps;
+		 * printable only, it reaches a terminal. */
+		if (proto_get_str(&rd, &name) == 0 &&
+		    proto_get_str(&rd, &files) == 0) {
+			for (char *c = files; *c != '\0'; c++)
+				if (*c < ' ' || *c > '~')
+					*c = '?';
+			strlcpy(j->files, files, sizeof(j->files));
+		}
+		free(name);
+		free(files);
 	}
 	if ((f->type == MIG_M_OUTPUT || f->type == MIG_M_OUTPUT_EOF) &&
 	    restartable(j)) {

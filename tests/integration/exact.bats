@@ -159,3 +159,23 @@ assert h["files"].startswith("served; proven: /"), h["files"]' "$SAME"
 	echo "served: $((b1 - b0)) answer bytes" >&2
 	((b1 - b0 >= n))
 }
+
+@test "exact: mig -v and mig ps say how each job sees home's files" {
+	local pid
+	project
+	cd "$P"
+	run --separate-stderr timeout -k 2 60 "$MIG" -v -h host1 true
+	[ "$status" -eq 0 ]
+	[[ ${stderr_lines[0]} == "mig: true: on host1, in served; this host's own / "*"$SAME"* ]]
+	timeout -k 2 60 "$MIG" -h host1 sleep 5 </dev/null >/dev/null 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 20 eval 'timeout -k 2 10 "$MIG" ps --json 3>&- | grep -q "this host.s own"'
+	timeout -k 2 10 "$MIG" ps --json 3>&- | python3 -c '
+import json, sys
+j = [x for x in json.load(sys.stdin) if x["command"] == "sleep 5"]
+assert len(j) == 1 and j[0]["host"] == "host1", j
+assert j[0]["files"].startswith("served; this host'"'"'s own / "), j'
+	run --separate-stderr timeout -k 2 10 "$MIG" ps
+	echo "$output" | grep -E " host1 .* served; this host.s own / .*sleep 5\$"
+}
