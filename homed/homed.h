@@ -787,10 +787,10 @@ void mig__exact_decide(struct homed *d, struct link *l,
 
 /* As home: what host l proved of our files (mig hosts): -1 when it has
  * not said yet, else 1 when its own files are ours, 0 when not; then
- * *proven and *shadowed (its own mounts that hide ours) are mount
- * points, one a line, valid until the next frame. */
+ * *proven and *unproven (our other mounts, and its own that hide ours)
+ * are mount points, one a line, valid until the next frame. */
 int mig__exact_peer(struct homed *d, struct link *l, const char **proven,
-    const char **shadowed);
+    const char **unproven);
 
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */

@@ -54,17 +54,17 @@ join(char *buf, size_t size, const char *lines)
  * hosts file gives no keyword, what it proved of them (fs/exact.c). */
 static void
 files_text(struct homed *d, struct peer *p, char *buf, size_t size,
-    const char **proven, const char **shadowed)
+    const char **proven, const char **unproven)
 {
 	int all;
 
-	*proven = *shadowed = "";
+	*proven = *unproven = "";
 	if (p->link == NULL) {
 		snprintf(buf, size, "-");
 		return;
 	}
 	snprintf(buf, size, "%s", mig__fs_peer_files(d, p));
-	if ((all = mig__exact_peer(d, p->link, proven, shadowed)) < 0 ||
+	if ((all = mig__exact_peer(d, p->link, proven, unproven)) < 0 ||
 	    mig__fs_peer_keyword(d, p) != 0)
 		return;
 	if (all) {
@@ -75,9 +75,9 @@ files_text(struct homed *d, struct peer *p, char *buf, size_t size,
 		return;
 	strlcat(buf, "; proven: ", size);
 	join(buf, size, *proven);
-	if (**shadowed != '\0') {
-		strlcat(buf, "; shadowed here: ", size);
-		join(buf, size, *shadowed);
+	if (**unproven != '\0') {
+		strlcat(buf, "; not proven: ", size);
+		join(buf, size, *unproven);
 	}
 }
 
@@ -90,7 +90,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	struct peer *p;
 	uint32_t n = 1;
 	double load[3] = { 0, 0, 0 };
-	const char *proven, *shadowed;
+	const char *proven, *unproven;
 	char addr[80], files[1024];
 	int r;
 
@@ -133,11 +133,11 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_u32(&b, p->load100);
 		r = r ? r : proto_put_u32(&b, (uint32_t)(p->rtt_ns / 1000));
 		r = r ? r : proto_put_u32(&b, p->done);
-		files_text(d, p, files, sizeof(files), &proven, &shadowed);
+		files_text(d, p, files, sizeof(files), &proven, &unproven);
 		r = r ? r : proto_put_str(&b, files);
 		r = r ? r : put_traffic(&b, &p->tx, &p->rx);
 		r = r ? r : proto_put_str(&b, proven);
-		r = r ? r : proto_put_str(&b, shadowed);
+		r = r ? r : proto_put_str(&b, unproven);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);

@@ -71,7 +71,7 @@ need(int r)
  * (host_row_free). */
 struct host_row {
 	char *name, *addr, *state, *files;
-	char *proven, *shadowed;        /* mount points, one a line */
+	char *proven, *unproven;        /* mount points, one a line */
 	uint32_t slots, running, load, rtt, done;
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
@@ -96,7 +96,7 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u64(rd, &h->fs_req_bytes));
 	need(proto_get_u64(rd, &h->fs_rep_bytes));
 	need(proto_get_str(rd, &h->proven));
-	need(proto_get_str(rd, &h->shadowed));
+	need(proto_get_str(rd, &h->unproven));
 }
 
 static void
@@ -107,7 +107,7 @@ host_row_free(struct host_row *h)
 	free(h->state);
 	free(h->files);
 	free(h->proven);
-	free(h->shadowed);
+	free(h->unproven);
 }
 
 /* Lines as a JSON array of strings. */
@@ -172,8 +172,8 @@ hosts(int json)
 			    (unsigned long long)h.fs_rep_bytes);
 			printf(",\"proven\":");
 			json_lines(h.proven);
-			printf(",\"shadowed\":");
-			json_lines(h.shadowed);
+			printf(",\"unproven\":");
+			json_lines(h.unproven);
 			printf("}");
 		} else {
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
@@ -187,22 +187,70 @@ hosts(int json)
 	mig_buf_free(&a);
 }
 
+/* Whether path is m or below it. */
+static int
+under(const char *path, const char *m, size_t n)
+{
+	if (n == 1 && m[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, m, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The innermost of the mount points in lines (one a line) holding path:
+ * its length, 0 when none does. */
+static size_t
+innermost(const char *path, const char *lines)
+{
+	size_t best = 0, n;
+
+	for (const char *l = lines; *l != '\0'; l += n + (l[n] == '\n')) {
+		n = strcspn(l, "\n");
+		if (n > 0 && n >= best && under(path, l, n))
+			best = n;
+	}
+	return best;
+}
+
+/*
+ * Whether a host can take a build's jobs from cwd. One that cannot serve
+ * home's files ("proven only", or "unavailable" where its hosts file says
+ * served: fs/serve.c's words) takes only jobs in files it proved home's:
+ * cwd's innermost mount point must be a proven one.
+ */
+static int
+takes(const struct host_row *h, const char *cwd)
+{
+	size_t p;
+
+	if (strncmp(h->files, "unavailable", 11) == 0)
+		return 0;
+	if (strncmp(h->files, "proven only", 11) != 0)
+		return 1;
+	p = innermost(cwd, h->proven);
+	return p > 0 && p > innermost(cwd, h->unproven);
+}
+
 void
-mig__cluster_slots(uint32_t *slots, uint32_t *up)
+mig__cluster_slots(const char *cwd, uint32_t *slots, uint32_t *up,
+    uint32_t *left)
 {
 	struct mig_buf a = { NULL, 0, 0 };
 	struct mig_frame f;
 	struct mig_rd rd;
 	uint32_t n;
 
-	*slots = *up = 0;
+	*slots = *up = *left = 0;
 	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
 	for (uint32_t i = 0; i < n; i++) {
 		struct host_row h;
 		host_row_read(&rd, &h);
-		if (strcmp(h.state, "home") == 0 || strcmp(h.state, "up") == 0) {
+		if (strcmp(h.state, "home") != 0 && strcmp(h.state, "up") != 0)
+			;
+		else if (strcmp(h.state, "home") != 0 && !takes(&h, cwd))
+			(*left)++;
+		else {
 			*slots += h.slots;
 			(*up)++;
 		}

@@ -36,7 +36,7 @@ struct homefs {
 	struct hmounts *hm;     /* NULL until its MOUNTS came */
 	int said;               /* its PROVEN came */
 	int all;                /* its own files are ours */
-	char *proven, *shadowed; /* mount points, one a line */
+	char *proven, *unproven; /* mount points, one a line */
 };
 
 /* Work on the thread pool: home's mount list (as home) or a proof (as
@@ -80,7 +80,7 @@ homefs_free(struct exact *x, struct homefs *h)
 	TAILQ_REMOVE(&x->homes, h, entry);
 	hm_put(h->hm);
 	free(h->proven);
-	free(h->shadowed);
+	free(h->unproven);
 	free(h);
 }
 
@@ -380,38 +380,38 @@ static void
 on_proven(struct link *l, const struct mig_frame *f)
 {
 	struct homefs *h = homefs_find(l->d->exact, l);
-	char *proven = NULL, *shadowed = NULL;
+	char *proven = NULL, *unproven = NULL;
 	int all, r;
 
 	if ((r = mig__proven_get(f->payload, f->len, &all, &proven,
-	    &shadowed)) != 0) {
+	    &unproven)) != 0) {
 		if (r == MIG_EPROTO)
 			mig__link_fail(l, MIG_EPROTO, "malformed FS_PROVEN");
 		return;
 	}
 	if (h == NULL) {
 		free(proven);
-		free(shadowed);
+		free(unproven);
 		return;
 	}
 	free(h->proven);
-	free(h->shadowed);
+	free(h->unproven);
 	h->proven = proven;
-	h->shadowed = shadowed;
+	h->unproven = unproven;
 	h->all = all;
 	h->said = 1;
 }
 
 int
 mig__exact_peer(struct homed *d, struct link *l, const char **proven,
-    const char **shadowed)
+    const char **unproven)
 {
 	struct homefs *h = homefs_find(d->exact, l);
 
 	if (h == NULL || !h->said)
 		return -1;
 	*proven = h->proven;
-	*shadowed = h->shadowed;
+	*unproven = h->unproven;
 	return h->all;
 }
 

@@ -222,13 +222,13 @@ void mig__mounts_free(struct mig_mounts *ms);
  * folder; MIG_EPROTO otherwise. */
 int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms);
 int mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms);
-/* MIG_M_FS_PROVEN: u32 all, then the proven mount points and the
- * extras, each as u32 n, n x str. The decoder gives each list as one
+/* MIG_M_FS_PROVEN: u32 all, then the proven mount points of home's, and
+ * the others with the extras, each list as u32 n, n x str. The decoder gives each list as one
  * string, a path a line, made printable; MIG_EPROTO when malformed. */
 int mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
     const struct mig_proof *pf);
 int mig__proven_get(const void *p, size_t len, int *all, char **proven,
-    char **shadowed);
+    char **unproven);
 /* The proof of home's mounts against here's (the same paths, as this
  * host sees them); mig__proof_run makes here's itself (blocks). */
 int mig__proof_compare(const struct mig_mounts *home,

@@ -390,7 +390,12 @@ mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
 	for (size_t i = 0; i < home->n; i++)
 		if (pf->proven[i])
 			r = r ? r : proto_put_str(b, home->m[i].path);
-	r = r ? r : proto_put_u32(b, (uint32_t)pf->nextra);
+	/* Not proven: the rest of home's, and this host's own that shadow
+	 * home's: the innermost of either lists that holds a path says. */
+	r = r ? r : proto_put_u32(b, (uint32_t)(home->n - n + pf->nextra));
+	for (size_t i = 0; i < home->n; i++)
+		if (!pf->proven[i])
+			r = r ? r : proto_put_str(b, home->m[i].path);
 	for (size_t i = 0; i < pf->nextra; i++)
 		r = r ? r : proto_put_str(b, pf->extra[i]);
 	return r;
@@ -398,21 +403,21 @@ mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
 
 int
 mig__proven_get(const void *p, size_t len, int *all, char **proven,
-    char **shadowed)
+    char **unproven)
 {
 	struct mig_rd rd;
 	uint32_t a;
 	int r;
 
-	*proven = *shadowed = NULL;
+	*proven = *unproven = NULL;
 	proto_rd_init(&rd, p, len);
 	if ((r = proto_get_u32(&rd, &a)) != 0 || a > 1 ||
 	    (r = get_paths(&rd, proven)) != 0 ||
-	    (r = get_paths(&rd, shadowed)) != 0 ||
+	    (r = get_paths(&rd, unproven)) != 0 ||
 	    (r = proto_rd_done(&rd)) != 0) {
 		free(*proven);
-		free(*shadowed);
-		*proven = *shadowed = NULL;
+		free(*unproven);
+		*proven = *unproven = NULL;
 		return r != 0 ? r : MIG_EPROTO;
 	}
 	*all = (int)a;

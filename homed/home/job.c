@@ -169,8 +169,12 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	if ((act & JACT_SEND_KILL) && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
 	if (act & JACT_REQUEUE) {
-		snprintf(j->why, sizeof(j->why), "%s %s; placing again",
-		    j->peer->name, ev == JEV_LINK_DOWN ? "lost" : "was full");
+		/* The true reason: a host that cannot see the job's files
+		 * (MIG_ENOCWD) is not a full one. */
+		snprintf(j->why, sizeof(j->why), "%s %s", j->peer->name,
+		    ev == JEV_LINK_DOWN ? "lost; placing again" :
+		    j->home_only ? "cannot see its files; running at home" :
+		    "was full; placing again");
 		if (ev == JEV_LINK_DOWN)
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
 			    "%s again elsewhere", j->id, j->peer->name, why,

@@ -87,7 +87,8 @@ enum mig_msg {
 			  * (str mount point, u64 st_dev, u64 st_ino) */
 	MIG_M_FS_PROVEN, /* host -> home, once it has MOUNTS: u32 1 if its
 			  * own files are home's, u32 n, n x str proven mount
-			  * point, u32 m, m x str its own mounts that shadow */
+			  * point, u32 m, m x str the others and its own
+			  * mounts that shadow home's */
 	MIG_M__COUNT
 };
 

@@ -27,7 +27,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct mig_buf b = { NULL, 0, 0 };
 	struct mig_mounts ms, again;
-	char *proven = NULL, *shadowed = NULL;
+	char *proven = NULL, *unproven = NULL;
 	uint8_t *p;
 	int all, r;
 
@@ -55,19 +55,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		mig__mounts_free(&ms);
 	} else if (data[0] == 1) {
-		r = mig__proven_get(p, size - 1, &all, &proven, &shadowed);
+		r = mig__proven_get(p, size - 1, &all, &proven, &unproven);
 		CHECK(r == 0 || r == MIG_EPROTO || r == MIG__ERR(ENOMEM));
 		if (r == 0) {
 			CHECK(all == 0 || all == 1);
 			for (const char *c = proven; *c != '\0'; c++)
 				CHECK(*c == '\n' || (*c >= ' ' && *c <= '~'));
-			for (const char *c = shadowed; *c != '\0'; c++)
+			for (const char *c = unproven; *c != '\0'; c++)
 				CHECK(*c == '\n' || (*c >= ' ' && *c <= '~'));
 		} else {
-			CHECK(proven == NULL && shadowed == NULL);
+			CHECK(proven == NULL && unproven == NULL);
 		}
 		free(proven);
-		free(shadowed);
+		free(unproven);
 	} else {
 		r = mig__mountinfo_parse((const char *)p, size - 1, &ms);
 		CHECK(r == 0 || r == MIG_ETOOBIG || r == MIG__ERR(ENOMEM));

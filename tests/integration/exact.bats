@@ -123,12 +123,12 @@ print({h["host"]: h for h in json.load(sys.stdin)}["host1"][sys.argv[1]])' "$1"
 	echo "$output" | python3 -c '
 import json, sys
 h = {h["host"]: h for h in json.load(sys.stdin)}["host1"]
-print(h["files"], h["proven"], h["shadowed"], file=sys.stderr)
+print(h["files"], h["proven"], h["not_proven"], file=sys.stderr)
 assert "/" in h["proven"] and sys.argv[1] in h["proven"], h["proven"]
-assert "/tmp" in h["shadowed"] and "/tmp" not in h["proven"], h
+assert "/tmp" in h["not_proven"] and "/tmp" not in h["proven"], h
 assert h["files"].startswith("served; proven: /"), h["files"]' "$SAME"
 	run --separate-stderr timeout -k 2 10 "$MIG" hosts
-	echo "$output" | grep -E "^host1 .* served; proven: /.*$SAME.*; shadowed here: .*/tmp"
+	echo "$output" | grep -E "^host1 .* served; proven: /.*$SAME.*; not proven: .*/tmp"
 }
 
 @test "exact: a proven folder is passed through (no file data over the link); a served one is not" {
@@ -178,4 +178,52 @@ assert len(j) == 1 and j[0]["host"] == "host1", j
 assert j[0]["files"].startswith("served; this host'"'"'s own / "), j'
 	run --separate-stderr timeout -k 2 10 "$MIG" ps
 	echo "$output" | grep -E " host1 .* served; this host.s own / .*sleep 5\$"
+}
+
+@test "exact: a host that cannot serve takes only jobs in proven files, refuses others with the reason, and mig make counts it only there" {
+	local u=migexact$$ c out s2 mode
+	[ -c /dev/fuse ] || skip "no /dev/fuse here"
+	useradd --system --no-create-home --shell /usr/sbin/nologin "$u"
+	c=$(mktemp -d /tmp/mig-cluster.XXXXXX)
+	s2=$(mktemp -d /tmp/mig-exact-same.XXXXXX)
+	CLEANUP+=("'$CLUSTER' down '$c'" "userdel '$u'" "rm -rf '$s2'")
+	chmod 755 "$s2"
+	printf 'same\n' >"$s2/f"
+	printf 'all:\n\t@true\n' >"$s2/Makefile"
+	project
+	chmod 755 "$P"
+	printf 'other\n' >"$P/f"
+	cp "$s2/Makefile" "$P/"
+	# /dev/fuse root's alone while host1 probes (at its first link up):
+	# run by $u, it cannot serve.
+	mode=$(stat -c %a /dev/fuse)
+	CLEANUP+=("chmod '$mode' /dev/fuse")
+	chmod 0600 /dev/fuse
+	out=$(MIG_CLUSTER_DIR=$c "$CLUSTER" up 1 --private-fs --user "$u" --slots 1,3 --same-dir "$s2")
+	(
+		eval "$out"
+		wait_until 10 eval '[[ $(timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c "
+import json, sys
+print({h[\"host\"]: h for h in json.load(sys.stdin)}[\"host1\"][\"proven\"])") == *"$s2"* ]]'
+		chmod "$mode" /dev/fuse
+		timeout -k 2 10 "$MIG" hosts 3>&- | grep -E "^host1 .* proven only \(served unavailable: .*\); proven: /.*$s2"
+		# In the proven folder: it runs there, in its own files.
+		cd "$s2"
+		run --separate-stderr timeout -k 2 60 "$MIG" -v -h host1 cat f
+		[ "$status" -eq 0 ]
+		expect_eq "cat f" "$output" "same"
+		[[ ${stderr_lines[0]} == "mig: cat: on host1, in this host's own files (its paths proven home's; served mode unavailable)" ]]
+		run --separate-stderr timeout -k 2 60 "$MIG" -v make
+		[ "$status" -eq 0 ]
+		expect_eq "make's job count" "${stderr_lines[0]}" "mig: -j4: 4 slots on 2 hosts up"
+		# Elsewhere: refused, with the reason, never "full".
+		cd "$P"
+		run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
+		expect_mig_failure
+		[[ ${stderr_lines[0]} == "mig: host1: cannot serve home's files ("?*"), and its cwd $P is not proven to be home's here" ]]
+		run --separate-stderr timeout -k 2 60 "$MIG" -v make
+		[ "$status" -eq 0 ]
+		expect_eq "make's job count" "${stderr_lines[0]}" "mig: -j1: 1 slot on 1 host up"
+		expect_eq "left out" "${stderr_lines[1]}" "mig: 1 host up left out: cannot serve home's files, and $P is not proven home's there"
+	)
 }

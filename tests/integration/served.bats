@@ -366,7 +366,7 @@ set_files() {
 	# By default: served, but for the mounts proven the same files (the
 	# host's root file system is home's; its tmpfs over /tmp is its own).
 	wait_until 10 eval '[[ $(files_of host1) == "served; proven: "* ]]'
-	[[ $(files_of host1) == "served; proven: /"*"; shadowed here: "*/tmp* ]]
+	[[ $(files_of host1) == "served; proven: /"*"; not proven: "*/tmp* ]]
 	expect_eq "home's" "$(files_of home)" "home"
 	run --separate-stderr timeout -k 2 10 "$MIG" hosts
 	echo "$output" | grep -E '^host2 +127\.0\.0\.3:[0-9]+ +up .* served; proven: /'
