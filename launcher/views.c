@@ -172,7 +172,7 @@ hosts(int json)
 			    (unsigned long long)h.fs_rep_bytes);
 			printf(",\"proven\":");
 			json_lines(h.proven);
-			printf(",\"unproven\":");
+			printf(",\"not_proven\":");
 			json_lines(h.unproven);
 			printf("}");
 		} else {
