@@ -206,8 +206,12 @@ work(uv_work_t *req)
 		w->r = mig__mounts_local(&w->mine);
 		return;
 	}
-	if ((w->r = mig__proof_run(&w->hm->m, &w->pf)) != 0)
+	if ((w->r = mig__proof_run(&w->hm->m, &w->pf)) != 0) {
+		/* Nothing proven: a job that can be served is, all of it. */
+		if (w->job != NULL && w->can_serve)
+			w->r = 0;
 		return;
+	}
 	if (w->job == NULL || w->pf.all)
 		return;
 	if (w->can_serve)
@@ -251,15 +255,19 @@ work_done(uv_work_t *req, int status)
 	struct mig_exact e = { MIG_EXACT_GONE, 0, NULL, "" };
 
 	if (w->hm == NULL) {
-		/* As home: our list, for the host. */
-		if (w->link != NULL && w->r == 0 &&
-		    mig__mounts_put(&b, &w->mine) == 0)
+		/* As home: our list, for the host, whose jobs wait for it.
+		 * Without one, an empty list (no boot id): nothing proven,
+		 * all served. */
+		if (w->link != NULL && w->r != 0) {
+			mig__log(MIG_LOG_WARN, "link %s: cannot list this "
+			    "home's mounts (%s): none will be proven there",
+			    w->link->desc, mig_strerror(w->r));
+			mig__mounts_free(&w->mine);
+			memset(&w->mine, 0, sizeof(w->mine));
+		}
+		if (w->link != NULL && mig__mounts_put(&b, &w->mine) == 0)
 			mig__link_send(w->link, MIG_M_FS_MOUNTS, 0, 0, b.data,
 			    b.len);
-		else if (w->link != NULL)
-			mig__log(MIG_LOG_WARN, "link %s: cannot list this "
-			    "home's mounts: %s", w->link->desc,
-			    mig_strerror(w->r));
 		mig_buf_free(&b);
 		ework_free(x, w);
 		return;
