@@ -139,10 +139,8 @@ mig__home_main(char **argv, int verbose)
 {
 	static char policy[4096], shim[PATH_MAX], self[PATH_MAX];
 	static char vpolicy[4200], vstub[PATH_MAX + 16], vsock[PATH_MAX + 16];
-	/* With -v, each job's stub says where it runs, and how it sees
-	 * home's files there. */
 	char *extra[] = { (char *)"__MIG_ROLE=home", vstub, vpolicy, vsock,
-		verbose ? (char *)"__MIG_VERBOSE=1" : NULL, NULL };
+		NULL };
 	char dir[PATH_MAX];
 	size_t n = 0;
 	char **env, *buf;

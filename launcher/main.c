@@ -82,13 +82,15 @@ main(int argc, char **argv)
 			mig__fatal("unknown option %s (see 'mig --help')",
 			    argv[i]);
 	}
+	/* With -v, each job's stub (under make too: the variable is
+	 * inherited) says where the job runs and how it sees home's files. */
+	if (verbose && setenv("MIG_VERBOSE", "1", 1) != 0)
+		mig__fatal("out of memory");
 	if (host == NULL && i < argc && !(flags & MIG_JOB_NOSTDIN))
 		mig__home_main(argv + i, verbose);
 	if (host == NULL || i >= argc)
 		mig__fatal("usage: mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND "
 		    "[ARG...]");
-	if (verbose)
-		setenv("__MIG_VERBOSE", "1", 1);
 	flags |= mig__want_tty(tty, 1);
 	mig__run(host, argv + i, flags);
 }

@@ -463,7 +463,9 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	s.sock = -1;
 	s.host = host;
 	s.argv = argv;
-	s.verbose = getenv("__MIG_VERBOSE") != NULL;
+	s.verbose = getenv("MIG_VERBOSE") != NULL &&
+	    strcmp(getenv("MIG_VERBOSE"), "0") != 0 &&
+	    getenv("MIG_VERBOSE")[0] != '\0';
 	/* A placed job never steals keystrokes or make's input: it reads
 	 * EOF, unless an argument "-" asks for stdin (gcc -x c -), as with
 	 * distcc. Compilers may then run twice, on another host, when

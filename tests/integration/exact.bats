@@ -227,3 +227,14 @@ print({h[\"host\"]: h for h in json.load(sys.stdin)}[\"host1\"][\"proven\"])") =
 		expect_eq "left out" "${stderr_lines[1]}" "mig: 1 host up left out: cannot serve home's files, and $P is not proven home's there"
 	)
 }
+
+@test "exact: mig -v make says, for each job placed, where it runs and how it sees home's files" {
+	use_policy sleep
+	project
+	printf 'all: a b c d\na b c d:\n\t@sleep 1\n' >"$P/Makefile"
+	cd "$P"
+	run --separate-stderr timeout -k 2 60 "$MIG" -v make -j4
+	[ "$status" -eq 0 ]
+	printf '%s\n' "${stderr_lines[@]}" >&2
+	printf '%s\n' "${stderr_lines[@]}" | grep -E "^mig: (/usr)?/bin/sleep: on host1, in served; this host's own / .*$SAME"
+}
