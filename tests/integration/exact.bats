@@ -225,6 +225,20 @@ print({h[\"host\"]: h for h in json.load(sys.stdin)}[\"host1\"][\"proven\"])") =
 		[ "$status" -eq 0 ]
 		expect_eq "make's job count" "${stderr_lines[0]}" "mig: -j1: 1 slot on 1 host up"
 		expect_eq "left out" "${stderr_lines[1]}" "mig: 1 host up left out: cannot serve home's files, and $P is not proven home's there"
+		# A compile placed there (host1 has the most free slots, 3 to
+		# home's 1) is refused, runs at home, and mig ps says why.
+		printf 'int a(void) { return 1; }\n' >a.c
+		printf 'int b(void) { return 2; }\n' >b.c
+		printf 'all: a.o b.o\n%%.o: %%.c\n\tgcc -c $< -o $@\n' >Makefile
+		run --separate-stderr timeout -k 2 60 "$MIG" make -j2
+		[ "$status" -eq 0 ]
+		[ -f a.o ] && [ -f b.o ]
+		timeout -k 2 10 "$MIG" ps --json --recent 10 3>&- | python3 -c '
+import json, sys
+j = [x for x in json.load(sys.stdin) if "gcc -c" in x["command"]]
+print(j, file=sys.stderr)
+assert len(j) == 2 and all(x["host"] == "home" for x in j), j
+assert any(x["why"] == "host1 cannot see its files; running at home" for x in j), j'
 	)
 }
 
