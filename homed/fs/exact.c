@@ -15,6 +15,7 @@
  * proven files. A job that comes before its home's list waits for it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,7 @@ struct homefs {
 	TAILQ_ENTRY(homefs) entry;
 	struct link *link;
 	struct hmounts *hm;     /* NULL until its MOUNTS came */
+	unsigned gen;           /* bumped when its list changes */
 	int said;               /* its PROVEN came */
 	int all;                /* its own files are ours */
 	char *proven, *unproven; /* mount points, one a line */
@@ -61,8 +63,11 @@ struct ework {
 };
 
 struct exact {
+	struct homed *d;
 	TAILQ_HEAD(, homefs) homes;
 	TAILQ_HEAD(, ework) works;
+	uv_poll_t mounts;       /* our mount table changed: POLLPRI */
+	int mountsfd;
 };
 
 static void
@@ -214,8 +219,11 @@ work(uv_work_t *req)
 	}
 	if (w->job == NULL || w->pf.all)
 		return;
-	if (w->can_serve)
+	if (w->can_serve) {
+		unsigned gen = w->plan.gen;
 		w->r = mig__proof_plan(&w->hm->m, &w->pf, &w->plan);
+		w->plan.gen = gen;
+	}
 	else if (!job_covered(w))
 		w->r = MIG_ENOCWD;
 }
@@ -374,6 +382,7 @@ mig__exact_decide(struct homed *d, struct link *l, const struct mig_job *job,
 		return;
 	}
 	w->hm = h->hm;
+	w->plan.gen = h->gen;
 	h->hm->refs++;
 	if (ework_queue(w) != 0) {
 		e.code = MIG_EINTERNAL;
@@ -423,7 +432,19 @@ mig__exact_peer(struct homed *d, struct link *l, const char **proven,
 	return h->all;
 }
 
-/* As host: home's mount points. */
+static int
+mounts_same(const struct mig_mounts *a, const struct mig_mounts *b)
+{
+	if (strcmp(a->boot, b->boot) != 0 || a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (strcmp(a->m[i].path, b->m[i].path) != 0 ||
+		    a->m[i].dev != b->m[i].dev || a->m[i].ino != b->m[i].ino)
+			return 0;
+	return 1;
+}
+
+/* As host: home's mount points, at link up and whenever they change. */
 static void
 on_mounts(struct link *l, const struct mig_frame *f)
 {
@@ -442,6 +463,8 @@ on_mounts(struct link *l, const struct mig_frame *f)
 		return;
 	}
 	hm->refs = 1;
+	if (h->hm != NULL && !mounts_same(&h->hm->m, &hm->m))
+		h->gen++;
 	hm_put(h->hm);
 	h->hm = hm;
 	/* Proven once for mig hosts, then for the jobs that waited. */
@@ -456,6 +479,7 @@ on_mounts(struct link *l, const struct mig_frame *f)
 			continue;
 		w->queued = 0;
 		w->hm = hm;
+		w->plan.gen = h->gen;
 		hm->refs++;
 		if (ework_queue(w) != 0) {
 			struct mig_exact e = { MIG_EXACT_REFUSE, MIG_EINTERNAL,
@@ -466,6 +490,26 @@ on_mounts(struct link *l, const struct mig_frame *f)
 			fn(arg, &e);
 		}
 	}
+}
+
+/* As home: our mount table changed; every host hears the new list. */
+static void
+on_mounts_changed(uv_poll_t *p, int status, int events)
+{
+	struct exact *x = p->data;
+	struct homefs *h;
+	struct ework *w;
+
+	if (status < 0) {
+		mig__log(MIG_LOG_WARN, "watching this home's mounts: %s",
+		    uv_strerror(status));
+		uv_poll_stop(p);
+		return;
+	}
+	TAILQ_FOREACH(h, &x->homes, entry)
+		if ((w = ework_new(x->d, h->link)) != NULL &&
+		    ework_queue(w) != 0)
+			ework_free(x, w);
 }
 
 static void
@@ -517,6 +561,18 @@ mig__exact_init(struct homed *d)
 		mig__die(1, "out of memory");
 	TAILQ_INIT(&d->exact->homes);
 	TAILQ_INIT(&d->exact->works);
+	d->exact->d = d;
+	/* The kernel flags a change of our mount table as POLLPRI. */
+	d->exact->mountsfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
+	if (d->exact->mountsfd < 0 || uv_poll_init(d->loop, &d->exact->mounts,
+	    d->exact->mountsfd) != 0)
+		mig__log(MIG_LOG_WARN, "cannot watch this home's mounts: hosts "
+		    "learn of a change at their next link up");
+	else {
+		d->exact->mounts.data = d->exact;
+		uv_poll_start(&d->exact->mounts, UV_PRIORITIZED,
+		    on_mounts_changed);
+	}
 	mig__on_link_frame(d, MIG_M_FS_MOUNTS, on_mounts);
 	mig__on_link_frame(d, MIG_M_FS_PROVEN, on_proven);
 	mig__watch(d, &w);
@@ -534,6 +590,8 @@ mig__exact_free(struct homed *d)
 	 * once the loop has run down. */
 	while ((h = TAILQ_FIRST(&x->homes)) != NULL)
 		homefs_free(x, h);
+	/* The loop closed the poll handle with the others at the stop. */
+	mig__close(x->mountsfd);
 	free(x);
 	d->exact = NULL;
 }

@@ -206,6 +206,8 @@ struct mig_plan_step {
 struct mig_plan {
 	struct mig_plan_step *step;
 	size_t n;
+	unsigned gen;          /* which of home's lists it was made from
+	                        * (fs/exact.c) */
 };
 
 /* Whether path is m or below it ("/" holds every absolute path). */

@@ -597,7 +597,7 @@ int
 mig__proof_plan(const struct mig_mounts *home, const struct mig_proof *pf,
     struct mig_plan *pl)
 {
-	struct mig_plan all = { NULL, 0 };
+	struct mig_plan all = { NULL, 0, 0 };
 	int r = 0;
 
 	memset(pl, 0, sizeof(*pl));

@@ -691,7 +691,10 @@ static int
 plan_copy(struct mig_plan *to, const struct mig_plan *from)
 {
 	memset(to, 0, sizeof(*to));
-	if (from == NULL || from->n == 0)
+	if (from == NULL)
+		return 0;
+	to->gen = from->gen;
+	if (from->n == 0)
 		return 0;
 	if ((to->step = calloc(from->n, sizeof(*to->step))) == NULL)
 		return MIG__ERR(ENOMEM);
@@ -733,6 +736,15 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 			view_failed(v, "out of memory");
 		else
 			view_start(v);
+	}
+	/* A view binds what was proven of home's list when it was made. If
+	 * home's mounts changed since, its binds may hide a new one: it
+	 * stays for the jobs in it, but takes no more. */
+	if (plan != NULL && plan->gen != v->plan.gen) {
+		fn(arg, NULL, "home's mounts changed since this host's view "
+		    "of them was made; it takes new jobs again after the link "
+		    "comes up anew");
+		return;
 	}
 	view_placed(v, l, id);
 	if (v->state == VIEW_READY) {

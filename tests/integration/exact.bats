@@ -252,3 +252,28 @@ assert any(x["why"] == "host1 cannot see its files; running at home" for x in j)
 	printf '%s\n' "${stderr_lines[@]}" >&2
 	printf '%s\n' "${stderr_lines[@]}" | grep -E "^mig: (/usr)?/bin/sleep: on host1, in served; this host's own / .*$SAME"
 }
+
+@test "exact: a mount home makes later under a proven folder is never hidden by the host's view of it" {
+	# The view (made by an earlier test) binds host1's mount of $SAME;
+	# now home mounts a tmpfs inside it, which host1's mount lacks.
+	mkdir -p "$SAME/sub"
+	nsenter -t "$(host_pid home)" -m -- mount -t tmpfs -o mode=755 tmpfs "$SAME/sub"
+	CLEANUP+=("nsenter -t '$(host_pid home)' -m -- umount '$SAME/sub'")
+	nsenter -t "$(host_pid home)" -m -- sh -c "echo home\\'s >'$SAME/sub/f'"
+	# Home tells host1 at once: it is not proven there.
+	wait_until 10 eval 'timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c "
+import json, sys
+h = {h[\"host\"]: h for h in json.load(sys.stdin)}[\"host1\"]
+sys.exit(\"$SAME/sub\" not in h[\"not_proven\"])"'
+	cd /
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat "$SAME/sub/f"
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"home's mounts changed since this host's view of them was made"* ]]
+	# A new link, a new view: home's tmpfs is served in it.
+	"$CLUSTER" kill host1
+	"$CLUSTER" start host1
+	wait_until 10 proven
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat "$SAME/sub/f"
+	[ "$status" -eq 0 ]
+	expect_eq "f from host1" "$output" "home's"
+}
