@@ -778,6 +778,8 @@ struct mig_exact {
 typedef void mig__exact_fn(void *arg, const struct mig_exact *e);
 
 void mig__exact_init(struct homed *d);
+/* Stops watching this home's mount table (the daemon stops). */
+void mig__exact_stop(struct homed *d);
 void mig__exact_free(struct homed *d);
 /* Decides how job (of home link l) sees its home's files here: calls
  * fn(arg, e) once, at once or from a later loop turn; job must live

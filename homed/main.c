@@ -168,6 +168,7 @@ on_stop(uv_signal_t *s, int signo)
 	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
 	mig__rjobs_stop(d);
 	mig__fs_host_stop(d);
+	mig__exact_stop(d);
 	mig__control_stop(d);
 	mig__links_stop(d);
 	mig__holds_stop(d);

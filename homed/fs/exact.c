@@ -68,6 +68,7 @@ struct exact {
 	TAILQ_HEAD(, ework) works;
 	uv_poll_t mounts;       /* our mount table changed: POLLPRI */
 	int mountsfd;
+	int watching;           /* mounts is open */
 };
 
 static void
@@ -570,12 +571,24 @@ mig__exact_init(struct homed *d)
 		    "learn of a change at their next link up");
 	else {
 		d->exact->mounts.data = d->exact;
+		d->exact->watching = 1;
 		uv_poll_start(&d->exact->mounts, UV_PRIORITIZED,
 		    on_mounts_changed);
 	}
 	mig__on_link_frame(d, MIG_M_FS_MOUNTS, on_mounts);
 	mig__on_link_frame(d, MIG_M_FS_PROVEN, on_proven);
 	mig__watch(d, &w);
+}
+
+void
+mig__exact_stop(struct homed *d)
+{
+	struct exact *x = d->exact;
+
+	if (x != NULL && x->watching) {
+		x->watching = 0;
+		uv_close((uv_handle_t *)&x->mounts, NULL);
+	}
 }
 
 void
@@ -590,7 +603,7 @@ mig__exact_free(struct homed *d)
 	 * once the loop has run down. */
 	while ((h = TAILQ_FIRST(&x->homes)) != NULL)
 		homefs_free(x, h);
-	/* The loop closed the poll handle with the others at the stop. */
+	/* The poll handle was closed at the stop (mig__exact_stop). */
 	mig__close(x->mountsfd);
 	free(x);
 	d->exact = NULL;
