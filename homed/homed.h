@@ -78,6 +78,8 @@ struct homed;
 struct fs_home;
 struct fs_host;
 struct fs_learn;
+struct exact;
+struct mig_plan;
 struct view;
 
 typedef void mig__link_fn(struct link *l, const struct mig_frame *f);
@@ -197,6 +199,7 @@ struct homed {
 	uint64_t cpu_at_ms;            /* mig's own (the daemon and jobs) */
 	uv_timer_t owner_tick;         /* polls activity, enforces busy, 1 s */
 	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
+	struct exact *exact;           /* homes' mounts, proofs (exact.c) */
 };
 
 /* children.c: forks and reaping, for every role */
@@ -616,6 +619,7 @@ struct job {
 	char cmd[160];       /* the command line, for mig ps */
 	char why[96];        /* why it runs where it runs, for mig ps */
 	char again[80];      /* why it was placed again ("host1 lost") */
+	char files[160];     /* how it sees home's files there (STARTED) */
 	char end[24];        /* how it ended, for mig ps --recent */
 };
 
@@ -627,6 +631,7 @@ struct psrow {
 	char host[MIG_NAME_MAX];
 	char state[24];
 	char why[160];       /* a job's why, and why it was placed again */
+	char files[160];     /* how it sees home's files */
 	char cmd[160];
 };
 
@@ -768,6 +773,7 @@ struct rjob {
 	char why[256];       /* SEND_ERROR: what failed */
 	uint32_t flags;      /* the job's MIG_JOB_* */
 	int owner;           /* host/owner.c: OWNER_EVICTED, OWNER_FROZEN */
+	char files[200];     /* how it sees home's files (STARTED) */
 };
 
 void mig__host_init(struct homed *d);
@@ -908,6 +914,8 @@ void mig__fs_home_free(struct homed *d);
 /* How host p's jobs see this home's files, as it said at link up: for
  * mig hosts. */
 const char *mig__fs_peer_files(struct homed *d, struct peer *p);
+/* Its hosts file keyword (MIG_FILES_*), -1 before it said. */
+int mig__fs_peer_keyword(struct homed *d, struct peer *p);
 
 /* Sends host l, just before job id's EXEC, the paths prog's jobs used
  * in recent runs as they are now (MIG_M_FS_PRIME), when l's host may run
@@ -960,8 +968,11 @@ int mig__fs_served(struct homed *d, const char **why);
  * once the view is ready (at once if it is), or fn(arg, NULL, why) if it
  * cannot be made or the link goes first. The first call for a link
  * starts its view. From this call on, the view answers from nothing
- * learned before the job was placed but what home sent with it. */
+ * learned before the job was placed but what home sent with it. plan
+ * (fs/proof.c, may be NULL) says which of this host's mounts a new view
+ * binds in; a view made already keeps its own. */
 void mig__view_want(struct homed *d, struct link *l, uint32_t id,
+    const struct mig_plan *plan,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
 /* A job of home link l ended (job: its subreaper's pid): calls fn(arg,
  * 1) once every file the job made in l's view is home, complete, with
@@ -970,6 +981,41 @@ void mig__view_want(struct homed *d, struct link *l, uint32_t id,
  * and files no job can be told from go with it. */
 void mig__view_settle(struct homed *d, struct link *l, pid_t job,
     void (*fn)(void *arg, int ok), void *arg);
+/* fs/exact.c: how each job sees its home's files here */
+enum mig_exact_mode {
+	MIG_EXACT_OWN,      /* in this host's own files: they are home's */
+	MIG_EXACT_VIEW,     /* in the view: home's, served but for plan */
+	MIG_EXACT_REFUSE,   /* not here: code, and text says why */
+	MIG_EXACT_GONE,     /* the link went first: nothing to do */
+};
+
+struct mig_exact {
+	enum mig_exact_mode mode;
+	int code;                   /* MIG_EXACT_REFUSE's mig error */
+	const struct mig_plan *plan; /* VIEW: the binds, valid during the
+	                             * call; NULL: all served */
+	char text[400];             /* the files the job sees, or why not */
+};
+
+typedef void mig__exact_fn(void *arg, const struct mig_exact *e);
+
+void mig__exact_init(struct homed *d);
+/* Stops watching this home's mount table (the daemon stops). */
+void mig__exact_stop(struct homed *d);
+void mig__exact_free(struct homed *d);
+/* Decides how job (of home link l) sees its home's files here: calls
+ * fn(arg, e) once, at once or from a later loop turn; job must live
+ * until then. */
+void mig__exact_decide(struct homed *d, struct link *l,
+    const struct mig_job *job, mig__exact_fn *fn, void *arg);
+
+/* As home: what host l proved of our files (mig hosts): -1 when it has
+ * not said yet, else 1 when its own files are ours, 0 when not; then
+ * *proven and *unproven (our other mounts, and its own that hide ours)
+ * are mount points, one a line, valid until the next frame. */
+int mig__exact_peer(struct homed *d, struct link *l, const char **proven,
+    const char **unproven);
+
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */
 int mig__view_enter(const struct view *v);

@@ -189,6 +189,7 @@ on_stop(uv_signal_t *s, int signo)
 	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
 	mig__rjobs_stop(d);
 	mig__fs_host_stop(d);
+	mig__exact_stop(d);
 	mig__control_stop(d);
 	mig__links_stop(d);
 	mig__holds_stop(d);
@@ -411,6 +412,7 @@ main(int argc, char **argv)
 	mig__desc_init(&d);
 	mig__fs_home_init(&d);
 	mig__fs_host_init(&d);
+	mig__exact_init(&d);
 	uv_signal_init(d.loop, &d.sigchld);
 	uv_signal_init(d.loop, &d.sigterm);
 	uv_signal_init(d.loop, &d.sigint);
@@ -470,6 +472,7 @@ main(int argc, char **argv)
 	uv_loop_close(d.loop);
 	mig__children_free(&d);
 	mig__fs_host_free(&d);
+	mig__exact_free(&d);
 	mig__fs_home_free(&d);
 	mig__hosts_free(&d.hosts);
 	mig__history_save(&d);

@@ -33,6 +33,54 @@ put_traffic(struct mig_buf *b, const struct traffic *tx,
 	return r;
 }
 
+/* Mount points one a line, as "a, b, c" into buf. */
+static void
+join(char *buf, size_t size, const char *lines)
+{
+	size_t n = strlen(buf);
+
+	for (const char *c = lines; *c != '\0' && n + 3 < size; c++) {
+		if (*c == '\n') {
+			buf[n++] = ',';
+			buf[n++] = ' ';
+		} else {
+			buf[n++] = *c;
+		}
+	}
+	buf[n] = '\0';
+}
+
+/* How host p's jobs see home's files (FILES): its mode, and where its
+ * hosts file gives no keyword, what it proved of them (fs/exact.c). */
+static void
+files_text(struct homed *d, struct peer *p, char *buf, size_t size,
+    const char **proven, const char **unproven)
+{
+	int all;
+
+	*proven = *unproven = "";
+	if (p->link == NULL) {
+		snprintf(buf, size, "-");
+		return;
+	}
+	snprintf(buf, size, "%s", mig__fs_peer_files(d, p));
+	if ((all = mig__exact_peer(d, p->link, proven, unproven)) < 0 ||
+	    mig__fs_peer_keyword(d, p) != 0)
+		return;
+	if (all) {
+		snprintf(buf, size, "own (every mount proven)");
+		return;
+	}
+	if (**proven == '\0')
+		return;
+	strlcat(buf, "; proven: ", size);
+	join(buf, size, *proven);
+	if (**unproven != '\0') {
+		strlcat(buf, "; not proven: ", size);
+		join(buf, size, *unproven);
+	}
+}
+
 static void
 view_hosts(struct client *c, const struct mig_frame *f)
 {
@@ -42,7 +90,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	struct peer *p;
 	uint32_t n = 1;
 	double load[3] = { 0, 0, 0 };
-	char addr[80];
+	const char *proven, *unproven;
+	char addr[80], files[1024];
 	int r;
 
 	/* Hosts gone from the hosts file show while they drain. */
@@ -56,7 +105,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		    d->listen_port);
 	r = proto_put_u32(&b, n);
 	/* name, address, state, slots, running, load x100, rtt us, done,
-	 * how its jobs see home's files (fs/serve.c), traffic */
+	 * how its jobs see home's files (fs/serve.c), traffic, the mount
+	 * points it proved to be home's and its own that shadow home's (one
+	 * a line; fs/exact.c) */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -67,6 +118,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_u32(&b, d->done);
 	r = r ? r : proto_put_str(&b, "home");
 	r = r ? r : put_traffic(&b, &none, &none);
+	r = r ? r : proto_put_str(&b, "");
+	r = r ? r : proto_put_str(&b, "");
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -81,9 +134,11 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_u32(&b, p->load100);
 		r = r ? r : proto_put_u32(&b, (uint32_t)(p->rtt_ns / 1000));
 		r = r ? r : proto_put_u32(&b, p->done);
-		r = r ? r : proto_put_str(&b, p->link != NULL ?
-			mig__fs_peer_files(d, p) : "-");
+		files_text(d, p, files, sizeof(files), &proven, &unproven);
+		r = r ? r : proto_put_str(&b, files);
 		r = r ? r : put_traffic(&b, &p->tx, &p->rx);
+		r = r ? r : proto_put_str(&b, proven);
+		r = r ? r : proto_put_str(&b, unproven);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);
@@ -107,6 +162,7 @@ put_row(struct mig_buf *b, const struct psrow *r)
 	e = e ? e : proto_put_u64(b, r->ms);
 	e = e ? e : proto_put_str(b, r->state);
 	e = e ? e : proto_put_str(b, r->why);
+	e = e ? e : proto_put_str(b, r->files[0] != '\0' ? r->files : "-");
 	e = e ? e : proto_put_str(b, r->cmd);
 	return e;
 }
@@ -114,7 +170,7 @@ put_row(struct mig_buf *b, const struct psrow *r)
 /*
  * PS: optionally u32 how many finished jobs to add. The answer: u32
  * count, then per job: home pid, host, remote pid, elapsed ms, state,
- * why it runs where it does, command. Finished jobs come first, oldest
+ * why it runs where it does, how it sees home's files, command. Finished jobs come first, oldest
  * first; a finished job's state says how it ended.
  */
 static void
@@ -158,6 +214,8 @@ view_ps(struct client *c, const struct mig_frame *f)
 		    j->state == JOB_DIALING ? "waiting" : "running",
 		    sizeof(row.state));
 		mig__job_why(j, row.why, sizeof(row.why));
+		strlcpy(row.files, j->state == JOB_LOCAL ? "home" :
+		    j->files, sizeof(row.files));
 		strlcpy(row.cmd, j->cmd, sizeof(row.cmd));
 		r = r ? r : put_row(&b, &row);
 		shown++;

@@ -96,7 +96,8 @@ with_jobs(char **argv, int verbose)
 {
 	static char jobs[24];
 	const char *base = strrchr(argv[0], '/');
-	uint32_t slots, up;
+	uint32_t slots, up, left;
+	char cwd[PATH_MAX];
 	size_t n = 0;
 	char **out;
 	int make;
@@ -110,13 +111,19 @@ with_jobs(char **argv, int verbose)
 			fprintf(stderr, "mig: %s has a job count: kept\n", base);
 		return argv;
 	}
-	mig__cluster_slots(&slots, &up);
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		return argv;
+	mig__cluster_slots(cwd, &slots, &up, &left);
 	if (slots == 0)
 		return argv;
 	snprintf(jobs, sizeof(jobs), "-j%u", slots);
 	if (verbose)
 		fprintf(stderr, "mig: %s: %u slot%s on %u host%s up\n", jobs,
 		    slots, slots == 1 ? "" : "s", up, up == 1 ? "" : "s");
+	if (verbose && left > 0)
+		fprintf(stderr, "mig: %u host%s up left out: cannot serve "
+		    "home's files, and %s is not proven home's there\n", left,
+		    left == 1 ? "" : "s", cwd);
 	while (argv[n] != NULL)
 		n++;
 	if ((out = calloc(n + 2, sizeof(*out))) == NULL)
@@ -167,7 +174,8 @@ mig__home_main(char **argv, int verbose)
 	mig__build_mark(dir, vbuild, sizeof(vbuild));
 	while (environ[n] != NULL)
 		n++;
-	n += 12;
+	/* mig__shimenv's own four, and the extras. */
+	n += 4 + sizeof(extra) / sizeof(*extra);
 	if ((env = calloc(n, sizeof(*env))) == NULL ||
 	    (buf = malloc(1 << 16)) == NULL)
 		mig__fatal("out of memory");

@@ -51,7 +51,11 @@ int mig__view_main(int argc, char **argv);
 /* The slots of the hosts whose link is up, home's included, and how many
  * hosts those are, from the local daemon; exits with a mig: line when it
  * cannot tell. */
-void mig__cluster_slots(uint32_t *slots, uint32_t *up);
+/* The slots of the hosts up (home's included) that can take jobs run
+ * from cwd, how many hosts those are, and how many up hosts cannot (they
+ * cannot serve home's files and did not prove cwd's). */
+void mig__cluster_slots(const char *cwd, uint32_t *slots, uint32_t *up,
+    uint32_t *left);
 /* Asks the local daemon one question (type, payload p of n bytes); the
  * answer of the same type is in *f, its bytes in answer. Exits with a
  * mig: line (the daemon's own on an ERROR answer) when it fails. */

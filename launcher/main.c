@@ -88,6 +88,10 @@ main(int argc, char **argv)
 			mig__fatal("unknown option %s (see 'mig --help')",
 			    argv[i]);
 	}
+	/* With -v, each job's stub (under make too: the variable is
+	 * inherited) says where the job runs and how it sees home's files. */
+	if (verbose && setenv("MIG_VERBOSE", "1", 1) != 0)
+		mig__fatal("out of memory");
 	if (host == NULL && i < argc && !(flags & MIG_JOB_NOSTDIN))
 		mig__home_main(argv + i, verbose);
 	if (host == NULL || i >= argc)

@@ -52,6 +52,7 @@ struct stub {
 	uint32_t flags;      /* MIG_JOB_* */
 	const char *host;
 	char **argv;
+	int verbose;         /* mig -v: say where the job started */
 };
 
 static void
@@ -255,6 +256,29 @@ on_output(struct stub *s, const struct mig_frame *f)
 		flush_acks(s);
 }
 
+/* mig -v: where the job runs, and how it sees home's files there (its
+ * host's words, made printable). */
+static void
+say_started(const struct stub *s, struct mig_rd *rd)
+{
+	char *host = NULL, *files = NULL;
+	uint32_t pid;
+
+	if (proto_get_u32(rd, &pid) == 0 && proto_get_str(rd, &host) == 0 &&
+	    proto_get_str(rd, &files) == 0) {
+		for (char *c = files; *c != '\0'; c++)
+			if (*c < ' ' || *c > '~')
+				*c = '?';
+		for (char *c = host; *c != '\0'; c++)
+			if (*c < ' ' || *c > '~')
+				*c = '?';
+		fprintf(stderr, "mig: %s: on %s, in %s\n", s->argv[0], host,
+		    files);
+	}
+	free(host);
+	free(files);
+}
+
 static void
 on_frame(struct stub *s, const struct mig_frame *f)
 {
@@ -270,6 +294,8 @@ on_frame(struct stub *s, const struct mig_frame *f)
 		run_here(s);
 	case MIG_M_STARTED:
 		s->started = 1;
+		if (s->verbose)
+			say_started(s, &rd);
 		/* A resize while it started must not be lost. */
 		if (s->flags & MIG_JOB_TTY)
 			send_winsize(s);
@@ -447,6 +473,9 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	s.sock = -1;
 	s.host = host;
 	s.argv = argv;
+	s.verbose = getenv("MIG_VERBOSE") != NULL &&
+	    strcmp(getenv("MIG_VERBOSE"), "0") != 0 &&
+	    getenv("MIG_VERBOSE")[0] != '\0';
 	/* A placed job never steals keystrokes or make's input: it reads
 	 * EOF, unless an argument "-" asks for stdin (gcc -x c -), as with
 	 * distcc. Compilers may then run twice, on another host, when

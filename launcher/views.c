@@ -79,6 +79,7 @@ need(int r)
  * (host_row_free). */
 struct host_row {
 	char *name, *addr, *state, *files;
+	char *proven, *unproven;        /* mount points, one a line */
 	uint32_t slots, running, load, rtt, done;
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
@@ -102,6 +103,8 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u64(rd, &h->fs_reqs));
 	need(proto_get_u64(rd, &h->fs_req_bytes));
 	need(proto_get_u64(rd, &h->fs_rep_bytes));
+	need(proto_get_str(rd, &h->proven));
+	need(proto_get_str(rd, &h->unproven));
 }
 
 static void
@@ -111,6 +114,29 @@ host_row_free(struct host_row *h)
 	free(h->addr);
 	free(h->state);
 	free(h->files);
+	free(h->proven);
+	free(h->unproven);
+}
+
+/* Lines as a JSON array of strings. */
+static void
+json_lines(const char *lines)
+{
+	char *copy = strdup(lines), *save = NULL, *l;
+	int first = 1;
+
+	if (copy == NULL)
+		mig__fatal("out of memory");
+	putchar('[');
+	for (l = strtok_r(copy, "\n", &save); l != NULL;
+	     l = strtok_r(NULL, "\n", &save)) {
+		if (!first)
+			putchar(',');
+		json_str(l);
+		first = 0;
+	}
+	putchar(']');
+	free(copy);
 }
 
 static void
@@ -146,12 +172,17 @@ hosts(int json)
 			json_str(h.files);
 			printf(",\"sent_bytes\":%llu,\"received_bytes\":%llu,"
 			       "\"fs_requests\":%llu,\"fs_request_bytes\":%llu,"
-			       "\"fs_answer_bytes\":%llu}",
+			       "\"fs_answer_bytes\":%llu",
 			    (unsigned long long)h.sent,
 			    (unsigned long long)h.received,
 			    (unsigned long long)h.fs_reqs,
 			    (unsigned long long)h.fs_req_bytes,
 			    (unsigned long long)h.fs_rep_bytes);
+			printf(",\"proven\":");
+			json_lines(h.proven);
+			printf(",\"not_proven\":");
+			json_lines(h.unproven);
+			printf("}");
 		} else {
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
 			    h.name, h.addr, h.state, h.running, h.slots,
@@ -164,22 +195,70 @@ hosts(int json)
 	mig_buf_free(&a);
 }
 
+/* Whether path is m or below it. */
+static int
+under(const char *path, const char *m, size_t n)
+{
+	if (n == 1 && m[0] == '/')
+		return path[0] == '/';
+	return strncmp(path, m, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+/* The innermost of the mount points in lines (one a line) holding path:
+ * its length, 0 when none does. */
+static size_t
+innermost(const char *path, const char *lines)
+{
+	size_t best = 0, n;
+
+	for (const char *l = lines; *l != '\0'; l += n + (l[n] == '\n')) {
+		n = strcspn(l, "\n");
+		if (n > 0 && n >= best && under(path, l, n))
+			best = n;
+	}
+	return best;
+}
+
+/*
+ * Whether a host can take a build's jobs from cwd. One that cannot serve
+ * home's files ("proven only", or "unavailable" where its hosts file says
+ * served: fs/serve.c's words) takes only jobs in files it proved home's:
+ * cwd's innermost mount point must be a proven one.
+ */
+static int
+takes(const struct host_row *h, const char *cwd)
+{
+	size_t p;
+
+	if (strncmp(h->files, "unavailable", 11) == 0)
+		return 0;
+	if (strncmp(h->files, "proven only", 11) != 0)
+		return 1;
+	p = innermost(cwd, h->proven);
+	return p > 0 && p > innermost(cwd, h->unproven);
+}
+
 void
-mig__cluster_slots(uint32_t *slots, uint32_t *up)
+mig__cluster_slots(const char *cwd, uint32_t *slots, uint32_t *up,
+    uint32_t *left)
 {
 	struct mig_buf a = { NULL, 0, 0 };
 	struct mig_frame f;
 	struct mig_rd rd;
 	uint32_t n;
 
-	*slots = *up = 0;
+	*slots = *up = *left = 0;
 	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
 	for (uint32_t i = 0; i < n; i++) {
 		struct host_row h;
 		host_row_read(&rd, &h);
-		if (strcmp(h.state, "home") == 0 || strcmp(h.state, "up") == 0) {
+		if (strcmp(h.state, "home") != 0 && strcmp(h.state, "up") != 0)
+			;
+		else if (strcmp(h.state, "home") != 0 && !takes(&h, cwd))
+			(*left)++;
+		else {
 			*slots += h.slots;
 			(*up)++;
 		}
@@ -198,7 +277,7 @@ ps(int json, uint32_t recent)
 	struct mig_rd rd;
 	uint32_t n, pid, rpid;
 	uint64_t ms;
-	char *host, *state, *why, *cmd;
+	char *host, *state, *why, *files, *cmd;
 	uint8_t q[4];
 
 	for (int i = 0; i < 4; i++)
@@ -209,8 +288,9 @@ ps(int json, uint32_t recent)
 	if (json)
 		printf("[");
 	else
-		printf("%8s %-16s %8s %9s %-9s %-40s %s\n", "PID", "HOST",
-		    "RPID", "ELAPSED", "STATE", "WHY", "COMMAND");
+		printf("%8s %-16s %8s %9s %-9s %-40s %-24s %s\n", "PID",
+		    "HOST", "RPID", "ELAPSED", "STATE", "WHY", "FILES",
+		    "COMMAND");
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_u32(&rd, &pid));
 		need(proto_get_str(&rd, &host));
@@ -218,6 +298,7 @@ ps(int json, uint32_t recent)
 		need(proto_get_u64(&rd, &ms));
 		need(proto_get_str(&rd, &state));
 		need(proto_get_str(&rd, &why));
+		need(proto_get_str(&rd, &files));
 		need(proto_get_str(&rd, &cmd));
 		if (json) {
 			printf("%s{\"pid\":%u,\"host\":", i ? "," : "", pid);
@@ -227,16 +308,20 @@ ps(int json, uint32_t recent)
 			json_str(state);
 			printf(",\"why\":");
 			json_str(why);
+			printf(",\"files\":");
+			json_str(files);
 			printf(",\"command\":");
 			json_str(cmd);
 			printf("}");
 		} else {
-			printf("%8u %-16s %8u %8.1fs %-9s %-40s %s\n", pid,
-			    host, rpid, ms / 1000.0, state, why, cmd);
+			printf("%8u %-16s %8u %8.1fs %-9s %-40s %-24s %s\n",
+			    pid, host, rpid, ms / 1000.0, state, why, files,
+			    cmd);
 		}
 		free(host);
 		free(state);
 		free(why);
+		free(files);
 		free(cmd);
 	}
 	if (json)

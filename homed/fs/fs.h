@@ -168,6 +168,96 @@ struct mig_hashdb_stats {
 void mig__hashdb_stats(const struct mig_hashdb *db,
     struct mig_hashdb_stats *st);
 
+/* proof.c */
+/*
+ * Which of home's subtrees a host has as the very same files. Home
+ * names its mount points (from /proc/self/mountinfo, less /proc, /sys,
+ * /dev and /run, which every view takes from the host) with the st_dev
+ * and st_ino of each, and its boot id; a host with the same boot id that
+ * finds the same dev and ino at the same path has that mount proven. A
+ * mount of the host's where home has none shadows (an "extra").
+ */
+struct mig_buf;
+
+#define MIG_BOOT_ID_MAX 40
+#define MIG_MOUNTS_MAX 4096
+
+struct mig_mount {
+	char *path;
+	uint64_t dev, ino;     /* of the mount point, as lstat says */
+	int ok;                /* 1: dev and ino are known */
+};
+
+struct mig_mounts {
+	char boot[MIG_BOOT_ID_MAX];
+	struct mig_mount *m;   /* sorted by path, each path once */
+	size_t n;
+};
+
+struct mig_proof {
+	int same_boot;
+	uint8_t *proven;       /* per mount of home's: 1 if proven here */
+	char **extra;          /* this host's mounts where home has none */
+	size_t nextra;
+	int all;               /* every mount proven, no extra: the host's
+	                        * own files are home's */
+};
+
+/* One bind of the view, parents first: the host's own mount at path
+ * (with the mounts below it), or the served folder at path. */
+struct mig_plan_step {
+	char *path;
+	int host;
+};
+
+struct mig_plan {
+	struct mig_plan_step *step;
+	size_t n;
+	unsigned gen;          /* which of home's lists it was made from
+	                        * (fs/exact.c) */
+};
+
+/* Whether path is m or below it ("/" holds every absolute path). */
+int mig__path_under(const char *path, const char *m);
+/* The mount points of a mountinfo text (no dev or ino, no boot id). */
+int mig__mountinfo_parse(const char *text, size_t len, struct mig_mounts *ms);
+/* This process's mount points, each lstat'ed, and the boot id. Blocks:
+ * off the loop. */
+int mig__mounts_local(struct mig_mounts *ms);
+int mig__boot_id(char boot[MIG_BOOT_ID_MAX]);
+void mig__mounts_free(struct mig_mounts *ms);
+/* MIG_M_FS_MOUNTS: str boot id, u32 n, n x (str path, u64 dev, u64 ino).
+ * The decoder takes only clean absolute paths, each once, no pinned
+ * folder; MIG_EPROTO otherwise. */
+int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms);
+int mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms);
+/* MIG_M_FS_PROVEN: u32 all, then the proven mount points of home's, and
+ * the others with the extras, each list as u32 n, n x str. The decoder gives each list as one
+ * string, a path a line, made printable; MIG_EPROTO when malformed. */
+int mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
+    const struct mig_proof *pf);
+int mig__proven_get(const void *p, size_t len, int *all, char **proven,
+    char **unproven);
+/* The proof of home's mounts against here's (the same paths, as this
+ * host sees them); mig__proof_run makes here's itself (blocks). */
+int mig__proof_compare(const struct mig_mounts *home,
+    const struct mig_mounts *here, struct mig_proof *pf);
+int mig__proof_run(const struct mig_mounts *home, struct mig_proof *pf);
+void mig__proof_free(struct mig_proof *pf);
+/* 1 when path lies in a proven mount of home's and under no extra mount
+ * below that one: this host's own files at path are home's. */
+int mig__proof_covers(const struct mig_mounts *home,
+    const struct mig_proof *pf, const char *path);
+/* The binds that make a view home's tree: a proven mount from the host,
+ * whatever else served. */
+int mig__proof_plan(const struct mig_mounts *home, const struct mig_proof *pf,
+    struct mig_plan *pl);
+void mig__plan_free(struct mig_plan *pl);
+/* In the view's keeper, over the served tree mounted at root: -1 with
+ * the reason in err when a step fails. */
+int mig__plan_apply(const struct mig_plan *pl, const char *root, char *err,
+    size_t errsize);
+
 /* probe.c */
 /*
  * Can this host serve home's files (served mode)? The probe really tries:

@@ -42,6 +42,7 @@
 struct peer_files {
 	struct peer *peer;
 	int serves;          /* its jobs may run in a served view */
+	int files;           /* its hosts file keyword, MIG_FILES_* */
 	char text[200];
 };
 
@@ -563,13 +564,25 @@ on_fs_mode(struct link *l, const struct mig_frame *f)
 	else if (served && files == MIG_FILES_SERVED)
 		snprintf(pf->text, sizeof(pf->text), "served");
 	else if (served)
-		snprintf(pf->text, sizeof(pf->text), "shared, else served");
+		snprintf(pf->text, sizeof(pf->text), "served");
 	else if (files == MIG_FILES_SERVED)
 		snprintf(pf->text, sizeof(pf->text), "unavailable: %s", why);
 	else
-		snprintf(pf->text, sizeof(pf->text), "shared (served "
+		snprintf(pf->text, sizeof(pf->text), "proven only (served "
 		    "unavailable: %s)", why);
+	pf->files = (int)files;
 	free(why);
+}
+
+int
+mig__fs_peer_keyword(struct homed *d, struct peer *p)
+{
+	struct fs_home *h = d->fs_home;
+
+	for (size_t i = 0; h != NULL && i < h->nfiles; i++)
+		if (h->files[i].peer == p)
+			return h->files[i].files;
+	return -1;
 }
 
 const char *

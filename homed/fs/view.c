@@ -287,7 +287,8 @@ mig__view_pinned(const struct view *v, const char *path)
 }
 
 static void __attribute__((noreturn))
-keeper(const char *root, const char *rundir, int sock)
+keeper(const char *root, const char *rundir, const struct mig_plan *plan,
+    int sock)
 {
 	char map[64], opts[192], dst[PATH_MAX + 16];
 	struct keeper_report rep;
@@ -327,7 +328,13 @@ keeper(const char *root, const char *rundir, int sock)
 	keeper_say(sock, &rep, fd);
 	close(fd);
 	/* From here on, every path under root is a question to home, which
-	 * the daemon answers from its loop. */
+	 * the daemon answers from its loop, but where this host's own
+	 * mounts are proven home's: those are bound in (proof.c). */
+	if (mig__plan_apply(plan, root, rep.msg, sizeof(rep.msg)) != 0) {
+		rep.err = EIO;
+		keeper_say(sock, &rep, -1);
+		_exit(1);
+	}
 	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++) {
 		snprintf(dst, sizeof(dst), "%s%s", root, host[i]);
 		if (mount(host[i], dst, NULL, MS_BIND | MS_REC, NULL) == -1 &&
@@ -410,6 +417,7 @@ view_free(struct view *v)
 	else
 		mig__close(v->fusefd);
 	free(v->buf.mem);
+	mig__plan_free(&v->plan);
 	mig__close(v->userfd);
 	mig__close(v->mntfd);
 	mig__close(v->ctlfd);
@@ -605,7 +613,7 @@ view_start(struct view *v)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		keeper(v->root, d->rundir, sp[1]);
+		keeper(v->root, d->rundir, &v->plan, sp[1]);
 	}
 	v->keeper = pid;
 	mig__child_watch(d, pid, on_keeper_exit, v);
@@ -709,8 +717,30 @@ mig__view_inval_done(struct view *v)
 		view_free(v);
 }
 
+/* A copy of plan for the view's keeper. */
+static int
+plan_copy(struct mig_plan *to, const struct mig_plan *from)
+{
+	memset(to, 0, sizeof(*to));
+	if (from == NULL)
+		return 0;
+	to->gen = from->gen;
+	if (from->n == 0)
+		return 0;
+	if ((to->step = calloc(from->n, sizeof(*to->step))) == NULL)
+		return MIG__ERR(ENOMEM);
+	for (; to->n < from->n; to->n++) {
+		to->step[to->n].host = from->step[to->n].host;
+		if ((to->step[to->n].path = strdup(from->step[to->n].path)) ==
+		    NULL)
+			return MIG__ERR(ENOMEM);
+	}
+	return 0;
+}
+
 void
 mig__view_want(struct homed *d, struct link *l, uint32_t id,
+    const struct mig_plan *plan,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg)
 {
 	struct view *v = view_find(d, l);
@@ -734,9 +764,20 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 		TAILQ_INIT(&v->settles);
 		mig__nodes_init(v);
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);
+		if (plan_copy(&v->plan, plan) != 0)
+			view_failed(v, "out of memory");
 		/* Else it starts once the probe answers (mig__views_probed). */
-		if (mig__fs_probed(d))
+		else if (mig__fs_probed(d))
 			view_start(v);
+	}
+	/* A view binds what was proven of home's list when it was made. If
+	 * home's mounts changed since, its binds may hide a new one: it
+	 * stays for the jobs in it, but takes no more. */
+	if (plan != NULL && plan->gen != v->plan.gen) {
+		fn(arg, NULL, "home's mounts changed since this host's view "
+		    "of them was made; it takes new jobs again after the link "
+		    "comes up anew");
+		return;
 	}
 	view_placed(v, l, id);
 	if (v->state == VIEW_READY) {

@@ -125,6 +125,7 @@ struct view {
 	enum view_state state;
 	char why[256];
 	char root[PATH_MAX];  /* the mount point, in the view's namespace */
+	struct mig_plan plan; /* this host's proven mounts bound into it */
 	int userfd, mntfd;    /* /proc/KEEPER/ns/{user,mnt} */
 	int fusefd;
 	struct fuse_session *se;

@@ -80,6 +80,10 @@ mig__job_why(const struct job *j, char *out, size_t n)
 		strlcpy(out, why, n);
 		return;
 	}
+	if (j->home_only) {
+		snprintf(out, n, "%s; running at home", j->again);
+		return;
+	}
 	if (j->state == JOB_QUEUED || j->state == JOB_DIALING) {
 		snprintf(out, n, "placing again: %s", j->again);
 		return;
@@ -110,6 +114,8 @@ remember(struct job *j, uint64_t ms)
 	strlcpy(r->state, j->end[0] != '\0' ? j->end : "ended",
 	    sizeof(r->state));
 	mig__job_why(j, r->why, sizeof(r->why));
+	strlcpy(r->files, j->state == JOB_LOCAL ? "home" : j->files,
+	    sizeof(r->files));
 	strlcpy(r->cmd, j->cmd, sizeof(r->cmd));
 }
 
@@ -189,16 +195,19 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	if ((act & JACT_SEND_KILL) && j->link != NULL)
 		mig__link_send(j->link, MIG_M_KILL, 0, j->id, NULL, 0);
 	if (act & JACT_REQUEUE) {
-		/* mig ps says it was placed again, and why (mig__job_why). */
+		/* mig ps says it was placed again, and the true reason
+		 * (mig__job_why): a host that cannot see the job's files
+		 * (MIG_ENOCWD) is not a full one. */
 		snprintf(j->again, sizeof(j->again), "%s %s", j->peer->name,
 		    ev == JEV_LINK_DOWN ? "lost" : why != NULL ? why :
-		    j->home_only ? "lacks its files" : "was full");
+		    j->home_only ? "cannot see its files" : "was full");
 		j->why[0] = '\0';
 		if (ev == JEV_LINK_DOWN)
 			mig__log(MIG_LOG_WARN, "job %u: %s lost (%s); running "
 			    "%s again elsewhere", j->id, j->peer->name, why,
 			    j->prog);
 		j->peer->mine--;
+		j->files[0] = '\0';
 		mig__holds_job_end(d, j->id);
 		mig_buf_free(&j->held);
 		memset(j->unacked, 0, sizeof(j->unacked));
@@ -432,6 +441,7 @@ on_host_frame(struct link *l, const struct mig_frame *f)
 {
 	struct job *j = job_of(l, f);
 	struct mig_rd rd;
+	char *name = NULL, *files = NULL;
 	uint32_t v;
 
 	if (j == NULL)
@@ -440,6 +450,17 @@ on_host_frame(struct link *l, const struct mig_frame *f)
 		proto_rd_init(&rd, f->payload, f->len);
 		if (proto_get_u32(&rd, &v) == 0)
 			j->remote_pid = (int32_t)v;
+		/* How it sees our files there (fs/exact.c), for mig ps;
+		 * printable only, it reaches a terminal. */
+		if (proto_get_str(&rd, &name) == 0 &&
+		    proto_get_str(&rd, &files) == 0) {
+			for (char *c = files; *c != '\0'; c++)
+				if (*c < ' ' || *c > '~')
+					*c = '?';
+			strlcpy(j->files, files, sizeof(j->files));
+		}
+		free(name);
+		free(files);
 	}
 	if ((f->type == MIG_M_OUTPUT || f->type == MIG_M_OUTPUT_EOF) &&
 	    restartable(j)) {

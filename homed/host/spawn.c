@@ -160,8 +160,10 @@ send_failed(struct rjob *rj)
 	}
 	if (rj->exec_report[1] == 0) {
 		fail_job(rj->link, rj->id, MIG_ENOCWD,
-		    "working directory %s is missing here (%s)", rj->cwd,
-		    strerror(e));
+		    "working directory %s is missing here (%s)%s", rj->cwd,
+		    strerror(e), rj->d->files == MIG_FILES_SHARED ? "; this "
+		    "host runs jobs in its own files only (shared in its "
+		    "hosts file)" : "");
 		return;
 	}
 	if (rj->exec_report[1] == 2) {
@@ -218,7 +220,8 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 	if (act & RACT_SEND_STARTED) {
 		struct mig_buf b = { NULL, 0, 0 };
 		if (proto_put_u32(&b, (uint32_t)rj->pid) == 0 &&
-		    proto_put_str(&b, d->name) == 0)
+		    proto_put_str(&b, d->name) == 0 &&
+		    proto_put_str(&b, rj->files) == 0)
 			mig__rjob_send(rj, MIG_M_STARTED, 0, b.data, b.len);
 		mig_buf_free(&b);
 	}
@@ -440,7 +443,6 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
-	rj->flags = job->flags;
 	rj->ident = ident;
 	ident = NULL;
 	adopt_fds(rj, p, report);
@@ -477,22 +479,6 @@ rjob_new(struct link *l, uint32_t id)
 	return rj;
 }
 
-/* Starts job (stream id of link l) here, now: in the view v when it is
- * not NULL, else in this host's own files. */
-static void
-start_job(struct link *l, uint32_t id, struct mig_job *job, struct view *v)
-{
-	struct rjob *rj;
-
-	if ((rj = rjob_new(l, id)) == NULL) {
-		fail_job(l, id, MIG__ERR(ENOMEM), "out of memory");
-		return;
-	}
-	rj->fsm.state = RJOB_STARTING;
-	if (spawn(rj, job, v) != 0)
-		rjob_event(rj, REV_SPAWN_FAILED);
-}
-
 /* A served job waiting for its view: it is looked up again by token
  * when the view is ready, as it may have ended meanwhile. */
 struct viewwait {
@@ -510,8 +496,8 @@ view_ready(void *arg, struct view *v, const char *why)
 	if (rj == NULL)
 		return;
 	if (v == NULL) {
-		failed(rj, MIG_ENOCWD, "working directory %s is missing here, "
-		    "and the served view failed: %s", rj->job->cwd, why);
+		failed(rj, MIG_ENOCWD, "home's files cannot be served here: %s",
+		    why);
 		rjob_event(rj, REV_VIEW_FAILED);
 		return;
 	}
@@ -519,24 +505,58 @@ view_ready(void *arg, struct view *v, const char *why)
 	rjob_event(rj, REV_VIEW_READY);
 }
 
+/* The job's mode is known (fs/exact.c): this host's own files, home's
+ * view, or not here. The decision held rj as a handle (it reads the
+ * job), so rj is there, though it may have ended meanwhile. */
+static void
+decided(void *arg, const struct mig_exact *e)
+{
+	struct rjob *rj = arg;
+	struct viewwait *w;
+
+	rj->handles--;
+	if (rj->fsm.state == RJOB_DONE) {
+		if (rj->handles == 0)
+			rjob_free(rj);
+		return;
+	}
+	strlcpy(rj->files, e->text, sizeof(rj->files));
+	switch (e->mode) {
+	case MIG_EXACT_OWN:
+		rj->view = NULL;
+		rjob_event(rj, REV_VIEW_READY);
+		return;
+	case MIG_EXACT_VIEW:
+		if ((w = calloc(1, sizeof(*w))) == NULL) {
+			failed(rj, MIG__ERR(ENOMEM), "out of memory");
+			break;
+		}
+		w->d = rj->d;
+		w->token = rj->token;
+		mig__view_want(rj->d, rj->link, rj->id, e->plan, view_ready, w);
+		return;
+	case MIG_EXACT_GONE:
+		failed(rj, MIG_EHOSTDOWN, "its home went away");
+		break;
+	default:
+		failed(rj, e->code, "%s", e->text);
+		break;
+	}
+	rjob_event(rj, REV_VIEW_FAILED);
+}
+
 /*
- * The job's mode here: shared (this host has its cwd: it runs in this
- * host's files, as always), served (it runs in the view of its home's
- * files, which starts with the first such job), or refused with
- * MIG_ENOCWD when this host cannot serve (the probe's reason said). The
- * hosts file may say "shared" (never serve) or "served" (always) for
- * this host.
+ * The job's mode here is fs/exact.c's to decide: in this host's own
+ * files where they are proven home's (or the hosts file says "shared"),
+ * else in the view of home's files, or refused when this host can do
+ * neither.
  */
 static void
 on_exec(struct link *l, const struct mig_frame *f)
 {
 	struct homed *d = l->d;
 	struct mig_job *job = NULL;
-	struct viewwait *w;
 	struct rjob *rj;
-	const char *why;
-	struct stat st;
-	int e;
 
 	if (mig_r_job(f->payload, f->len, &job) != 0) {
 		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
@@ -555,44 +575,16 @@ on_exec(struct link *l, const struct mig_frame *f)
 		    d->busy_why);
 		goto out;
 	}
-	errno = 0;
-	if (d->files != MIG_FILES_SERVED && stat(job->cwd, &st) == 0 &&
-	    S_ISDIR(st.st_mode)) {
-		start_job(l, f->stream, job, NULL);
-		goto out;
-	}
-	e = errno;
-	if (d->files == MIG_FILES_SHARED) {
-		fail_job(l, f->stream, MIG_ENOCWD,
-		    "working directory %s is missing here (%s); this host "
-		    "runs jobs in its own files only (shared in its hosts "
-		    "file)", job->cwd, e == 0 ? "not a directory" :
-		    strerror(e));
-		goto out;
-	}
-	if (!mig__fs_served(d, &why)) {
-		if (d->files == MIG_FILES_SERVED)
-			fail_job(l, f->stream, MIG_ENOCWD, "served mode is "
-			    "unavailable here: %s", why);
-		else
-			fail_job(l, f->stream, MIG_ENOCWD,
-			    "working directory %s is missing here (%s); "
-			    "served mode is unavailable: %s", job->cwd,
-			    e == 0 ? "not a directory" : strerror(e), why);
-		goto out;
-	}
-	if ((w = calloc(1, sizeof(*w))) == NULL ||
-	    (rj = rjob_new(l, f->stream)) == NULL) {
-		free(w);
+	if ((rj = rjob_new(l, f->stream)) == NULL) {
 		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	rj->fsm.state = RJOB_VIEW;
+	rj->flags = job->flags;
 	rj->job = job;
 	job = NULL;
-	w->d = d;
-	w->token = rj->token;
-	mig__view_want(d, l, rj->id, view_ready, w);
+	rj->handles++; /* the decision reads rj->job: see decided */
+	mig__exact_decide(d, l, rj->job, decided, rj);
  out:
 	mig_job_free(job);
 }

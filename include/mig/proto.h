@@ -87,6 +87,12 @@ enum mig_msg {
 			  * (drain, undrain); answered with an empty OWNER */
 	MIG_M_BUSY,      /* host -> peers: u32 1 while its owner uses it (it
 			  * takes nothing new), str why */
+	MIG_M_FS_MOUNTS, /* home -> host, at link up: str boot id, u32 n, n x
+			  * (str mount point, u64 st_dev, u64 st_ino) */
+	MIG_M_FS_PROVEN, /* host -> home, once it has MOUNTS: u32 1 if its
+			  * own files are home's, u32 n, n x str proven mount
+			  * point, u32 m, m x str the others and its own
+			  * mounts that shadow home's */
 	MIG_M__COUNT
 };
 

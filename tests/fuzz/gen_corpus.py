@@ -330,3 +330,35 @@ FSREP = {
 write("fuzz_fsreq", FSREQ)
 write("fuzz_fsrep", FSREP)
 write("fuzz_fsprime", FSPRIME)
+
+
+# fuzz_fsmounts: a byte for which (0 MIG_M_FS_MOUNTS, 1 MIG_M_FS_PROVEN,
+# 2 a mountinfo text), then it.
+def mounts(boot, *m):
+    return b"\0" + s(boot) + u32(len(m)) + b"".join(
+        s(path) + u64(dev) + u64(ino) for path, dev, ino in m)
+
+
+def proven(all_, paths, extra):
+    return b"\1" + u32(all_) + u32(len(paths)) + b"".join(
+        s(p) for p in paths) + u32(len(extra)) + b"".join(s(p) for p in extra)
+
+
+FSMOUNTS = {
+    "mounts": mounts(b"6a4d-boot", (b"/", 2049, 2), (b"/home", 42, 2),
+                     (b"/etc/hosts", 2049, 1234)),
+    "mounts-empty": mounts(b""),
+    "mounts-dup": mounts(b"b", (b"/a", 1, 1), (b"/a", 1, 1)),
+    "mounts-dotdot": mounts(b"b", (b"/a/../b", 1, 1)),
+    "mounts-pinned": mounts(b"b", (b"/proc/self", 1, 1)),
+    "mounts-count": b"\0" + s(b"b") + u32(3) + s(b"/") + u64(1) + u64(2),
+    "proven": proven(0, [b"/", b"/data"], [b"/tmp", b"/home"]),
+    "proven-all": proven(1, [b"/"], []),
+    "proven-ctl": proven(0, [b"/a\x1b[2J"], []),
+    "proven-bad-all": proven(7, [], []),
+    "mountinfo": b"\2" + b"27 1 254:0 / / rw - ext4 /dev/vda rw\n"
+                 b"22 27 0:21 / /proc rw - proc proc rw\n"
+                 b"50 27 0:50 / /home/a\\040b rw - nfs srv:/x rw\n"
+                 b"51 27 0:51 / /data rw - xfs /dev/vdb rw\n",
+}
+write("fuzz_fsmounts", FSMOUNTS)

@@ -154,12 +154,12 @@ SH
 	expect_eq "tree (names, types, modes, sizes, targets)" "$(tree "$HDIR/remote")" "$(tree "$HDIR/local")"
 }
 
-@test "served: a job whose cwd the host has runs in the host's own files (shared)" {
+@test "served: a job whose cwd the host has still sees home's files (a cwd proves nothing)" {
 	home_dir
 	printf 'x\n' >"$HDIR/f"
 	cd /
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
-	[ "$status" -eq 1 ]
+	[ "$status" -eq 0 ]
 }
 
 @test "served: mig make -j8 gives the objects of a local make, compiles on the hosts" {
@@ -436,21 +436,28 @@ set_files() {
 	CLEANUP+=("set_files host1 ''")
 	home_dir
 	printf 'x\n' >"$HDIR/f"
-	expect_eq "host1's files by default" "$(files_of host1)" "shared, else served"
+	# By default: served, but for the mounts proven the same files (the
+	# host's root file system is home's; its tmpfs over /tmp is its own).
+	wait_until 10 eval '[[ $(files_of host1) == "served; proven: "* ]]'
+	[[ $(files_of host1) == "served; proven: /"*"; not proven: "*/tmp* ]]
 	expect_eq "home's" "$(files_of home)" "home"
 	run --separate-stderr timeout -k 2 10 "$MIG" hosts
-	echo "$output" | grep -E '^host2 +127\.0\.0\.3:[0-9]+ +up .* shared, else served$'
-	# served: in the view even where the host has the cwd.
+	echo "$output" | grep -E '^host2 +127\.0\.0\.3:[0-9]+ +up .* served; proven: /'
+	# served: in the view, home's tree served all through.
 	set_files host1 served
 	expect_eq "host1's files, served" "$(files_of host1)" "served"
 	cd /
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
 	[ "$status" -eq 0 ]
+	# By default too: the job's cwd (/) proves nothing.
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 test -e "$HDIR/f"
-	[ "$status" -eq 1 ]
-	# shared: never in a view; a cwd it lacks is mig's failure, said so.
+	[ "$status" -eq 0 ]
+	# shared: never in a view, the host's own files trusted as home's;
+	# a cwd it lacks is mig's failure, said so.
 	set_files host1 shared
 	expect_eq "host1's files, shared" "$(files_of host1)" "shared"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 test -e "$HDIR/f"
+	[ "$status" -eq 1 ]
 	cd "$HDIR"
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
 	expect_mig_failure
@@ -492,13 +499,13 @@ set_files() {
 		echo "host1 run by $u: $f" >&2
 		cd "$HDIR"
 		run --separate-stderr timeout -k 2 60 "$MIG" -h host1 cat f
-		if [[ $f == "shared, else served" ]]; then
+		if [[ $f == "served; "* ]]; then
 			# This machine lets the user serve: the file reads back.
 			expect_eq "cat f on host1" "$output" "data"
 		else
-			[[ $f == "shared (served unavailable: "?*")" ]]
+			[[ $f == "proven only (served unavailable: "?*")"* ]]
 			expect_mig_failure
-			[[ ${stderr_lines[0]} == *"served mode is unavailable: "?* ]]
+			[[ ${stderr_lines[0]} == *"cannot serve home's files ("?*"), and its cwd $HDIR is not proven to be home's here"* ]]
 		fi
 	)
 }
@@ -575,7 +582,7 @@ fuse_for_all() {
 		eval "$out"
 		wait_until 10 all_up
 		wait_until 10 eval '[[ $(files_of host1) != - ]]'
-		expect_eq "host1's files" "$(files_of host1)" "shared, else served"
+		wait_until 10 eval '[[ $(files_of host1) == "served; proven: "* ]]'
 		cd "$HDIR"
 		# Read: byte for byte.
 		timeout -k 2 60 "$MIG" -h host1 cat data.bin >"$BATS_TEST_TMPDIR/got" 3>&-

@@ -30,12 +30,13 @@ print($1)"
 	# One look at mig ps while it runs, in both forms.
 	wait_until 10 eval 'timeout -k 2 10 "$MIG" ps >"$out" 3>&- && grep -q "sleep 4.5" "$out"'
 	timeout -k 2 10 "$MIG" ps --json >"$out.json" 3>&-
-	grep -E "^ *$pid +host1 +[0-9]+ .* running +placed: most free slots \(host1 3, home 1\) +sleep 4.5\$" "$out" ||
+	grep -E "^ *$pid +host1 +[0-9]+ .* running +placed: most free slots \(host1 3, home 1\) +shared \(its hosts file\) +sleep 4.5\$" "$out" ||
 		{ cat "$out" >&2; false; }
 	python3 -c '
 import json, sys
 j = [x for x in json.load(open(sys.argv[1])) if x["command"] == "sleep 4.5"]
-assert len(j) == 1 and j[0]["why"] == "placed: most free slots (host1 3, home 1)", j' "$out.json"
+assert len(j) == 1 and j[0]["why"] == "placed: most free slots (host1 3, home 1)", j
+assert j[0]["files"] == "shared (its hosts file)", j' "$out.json"
 	wait_exit "$pid" 20
 	run ps_field '[(x["host"], x["state"]) for x in j if x["command"] == "sleep 4.5"][-1]'
 	expect_eq "ended job" "$output" "('host1', 'exit 0')"

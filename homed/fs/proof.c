@@ -1,0 +1,684 @@
+/*
+ * proof.c: which of home's subtrees a host has as the very same files
+ * (docs/design.md, "Mode, per job"). Home names its mount points, each
+ * with the st_dev and st_ino of its root, and its boot id; a host with
+ * the same boot id (the same running kernel: device numbers mean the
+ * same super blocks) that finds the same dev and ino at the same path
+ * sees the same directory of the same file system there. What lies
+ * below it is the same files too, except where a mount covers part of
+ * it: home's own mounts below are proven (or not) each on its own, and
+ * a mount the host has where home has none shadows home's files there.
+ *
+ * The proof is run off the loop (it reads /proc/self/mountinfo and
+ * stats every mount point); the decoders here check what a peer sent.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core.h"
+#include "fs.h"
+#include "mig/proto.h"
+
+/* The folders every view takes from the host itself: never proven,
+ * never served. */
+static const char *const pinned[] = { "/proc", "/sys", "/dev", "/run" };
+
+/* Whether path is m or below it. */
+int
+mig__path_under(const char *path, const char *m)
+{
+	size_t n = strlen(m);
+
+	if (strcmp(m, "/") == 0)
+		return path[0] == '/';
+	return strncmp(path, m, n) == 0 && (path[n] == '\0' || path[n] == '/');
+}
+
+static int
+is_pinned(const char *path)
+{
+	for (size_t i = 0; i < sizeof(pinned) / sizeof(*pinned); i++)
+		if (mig__path_under(path, pinned[i]))
+			return 1;
+	return 0;
+}
+
+void
+mig__mounts_free(struct mig_mounts *ms)
+{
+	if (ms == NULL)
+		return;
+	for (size_t i = 0; i < ms->n; i++)
+		free(ms->m[i].path);
+	free(ms->m);
+	ms->m = NULL;
+	ms->n = 0;
+}
+
+static int
+by_path(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_mount *)a)->path,
+	    ((const struct mig_mount *)b)->path);
+}
+
+/* A path as a peer may send it: absolute, no "." or ".." or empty
+ * component, no trailing slash but for "/" itself. */
+static int
+clean_path(const char *p)
+{
+	const char *c;
+
+	if (p[0] != '/')
+		return 0;
+	if (p[1] == '\0')
+		return 1;
+	for (c = p; *c != '\0'; c++) {
+		if (*c != '/')
+			continue;
+		if (c[1] == '\0' || c[1] == '/')
+			return 0;
+		if (c[1] == '.' && (c[2] == '\0' || c[2] == '/' ||
+		    (c[2] == '.' && (c[3] == '\0' || c[3] == '/'))))
+			return 0;
+	}
+	return 1;
+}
+
+/* Adds path (taken) unless pinned or there already; sorted later. */
+static int
+add_mount(struct mig_mounts *ms, char *path, uint64_t dev, uint64_t ino)
+{
+	struct mig_mount *nv;
+
+	for (size_t i = 0; i < ms->n; i++)
+		if (strcmp(ms->m[i].path, path) == 0) {
+			free(path);
+			return 0;
+		}
+	if (ms->n >= MIG_MOUNTS_MAX) {
+		free(path);
+		return MIG_ETOOBIG;
+	}
+	if ((nv = realloc(ms->m, (ms->n + 1) * sizeof(*nv))) == NULL) {
+		free(path);
+		return MIG__ERR(ENOMEM);
+	}
+	ms->m = nv;
+	ms->m[ms->n].path = path;
+	ms->m[ms->n].dev = dev;
+	ms->m[ms->n].ino = ino;
+	ms->n++;
+	return 0;
+}
+
+/* Undoes mountinfo's octal escapes (\040 for a space) in place. */
+static void
+unescape(char *s)
+{
+	char *o = s;
+
+	while (*s != '\0') {
+		if (s[0] == '\\' && s[1] >= '0' && s[1] <= '3' &&
+		    s[2] >= '0' && s[2] <= '7' && s[3] >= '0' && s[3] <= '7') {
+			*o++ = (char)((s[1] - '0') * 64 + (s[2] - '0') * 8 +
+			    (s[3] - '0'));
+			s += 4;
+		} else {
+			*o++ = *s++;
+		}
+	}
+	*o = '\0';
+}
+
+int
+mig__mountinfo_parse(const char *text, size_t len, struct mig_mounts *ms)
+{
+	const char *line = text, *end = text + len, *nl;
+	char buf[PATH_MAX * 2], *f, *save, *mp;
+	int r;
+
+	memset(ms, 0, sizeof(*ms));
+	for (; line < end; line = nl + 1) {
+		if ((nl = memchr(line, '\n', (size_t)(end - line))) == NULL)
+			nl = end;
+		if ((size_t)(nl - line) >= sizeof(buf))
+			continue;
+		memcpy(buf, line, (size_t)(nl - line));
+		buf[nl - line] = '\0';
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		f = strtok_r(buf, " ", &save);
+		for (int i = 0; i < 4 && f != NULL; i++)
+			f = strtok_r(NULL, " ", &save);
+		if (f == NULL)
+			continue;
+		unescape(f);
+		if (!clean_path(f) || is_pinned(f))
+			continue;
+		if ((mp = strdup(f)) == NULL) {
+			r = MIG__ERR(ENOMEM);
+			goto fail;
+		}
+		if ((r = add_mount(ms, mp, 0, 0)) != 0)
+			goto fail;
+	}
+	if (ms->n > 0)
+		qsort(ms->m, ms->n, sizeof(*ms->m), by_path);
+	return 0;
+ fail:
+	mig__mounts_free(ms);
+	return r;
+}
+
+/* Reads a /proc file whole (its size says nothing). */
+static int
+read_proc(const char *path, char **textp, size_t *lenp)
+{
+	size_t cap = 8192, len = 0;
+	char *buf = NULL, *nb;
+	ssize_t n;
+	int fd, r = 0;
+
+	*textp = NULL;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return MIG__ERR(errno);
+	for (;;) {
+		if (len + 1 >= cap || buf == NULL) {
+			if (cap > (16u << 20)) {
+				r = MIG_ETOOBIG;
+				break;
+			}
+			if ((nb = realloc(buf, cap *= 2)) == NULL) {
+				r = MIG__ERR(ENOMEM);
+				break;
+			}
+			buf = nb;
+		}
+		if ((n = read(fd, buf + len, cap - len - 1)) < 0 &&
+		    errno == EINTR)
+			continue;
+		if (n < 0) {
+			r = MIG__ERR(errno);
+			break;
+		}
+		if (n == 0)
+			break;
+		len += (size_t)n;
+	}
+	mig__close(fd);
+	if (r != 0) {
+		free(buf);
+		return r;
+	}
+	buf[len] = '\0';
+	*textp = buf;
+	*lenp = len;
+	return 0;
+}
+
+int
+mig__boot_id(char boot[MIG_BOOT_ID_MAX])
+{
+	char *text = NULL;
+	size_t len = 0;
+	int r;
+
+	boot[0] = '\0';
+	if ((r = read_proc("/proc/sys/kernel/random/boot_id", &text,
+	    &len)) != 0)
+		return r;
+	snprintf(boot, MIG_BOOT_ID_MAX, "%.*s", (int)strcspn(text, "\n"),
+	    text);
+	free(text);
+	return 0;
+}
+
+int
+mig__mounts_local(struct mig_mounts *ms)
+{
+	char *text = NULL;
+	size_t len = 0;
+	struct stat st;
+	int r;
+
+	memset(ms, 0, sizeof(*ms));
+	if ((r = read_proc("/proc/self/mountinfo", &text, &len)) != 0 ||
+	    (r = mig__mountinfo_parse(text, len, ms)) != 0)
+		goto out;
+	if ((r = mig__boot_id(ms->boot)) != 0)
+		goto out;
+	/* A mount point this process cannot stat is left out: nobody can
+	 * prove it, so a host treats it as shadowing nothing of home's
+	 * (home's own parent mount then covers it, and is served there). */
+	for (size_t i = 0; i < ms->n; i++) {
+		if (lstat(ms->m[i].path, &st) == 0) {
+			ms->m[i].dev = (uint64_t)st.st_dev;
+			ms->m[i].ino = (uint64_t)st.st_ino;
+			ms->m[i].ok = 1;
+		}
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		mig__mounts_free(ms);
+	free(text);
+	return r;
+}
+
+int
+mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms)
+{
+	uint32_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < ms->n; i++)
+		n += ms->m[i].ok;
+	r = proto_put_str(b, ms->boot);
+	r = r ? r : proto_put_u32(b, n);
+	for (size_t i = 0; i < ms->n; i++) {
+		if (!ms->m[i].ok)
+			continue;
+		r = r ? r : proto_put_str(b, ms->m[i].path);
+		r = r ? r : proto_put_u64(b, ms->m[i].dev);
+		r = r ? r : proto_put_u64(b, ms->m[i].ino);
+	}
+	return r;
+}
+
+int
+mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms)
+{
+	struct mig_rd rd;
+	char *boot = NULL, *path = NULL;
+	uint64_t dev, ino;
+	uint32_t n;
+	int r = MIG_EPROTO;
+
+	memset(ms, 0, sizeof(*ms));
+	proto_rd_init(&rd, p, len);
+	if (proto_get_str(&rd, &boot) != 0 || strlen(boot) >= MIG_BOOT_ID_MAX ||
+	    proto_get_u32(&rd, &n) != 0 || n > MIG_MOUNTS_MAX)
+		goto out;
+	strlcpy(ms->boot, boot, sizeof(ms->boot));
+	for (uint32_t i = 0; i < n; i++) {
+		if (proto_get_str(&rd, &path) != 0 ||
+		    proto_get_u64(&rd, &dev) != 0 ||
+		    proto_get_u64(&rd, &ino) != 0 ||
+		    !clean_path(path) || is_pinned(path) ||
+		    strlen(path) >= PATH_MAX)
+			goto out;
+		for (size_t j = 0; j < ms->n; j++)
+			if (strcmp(ms->m[j].path, path) == 0)
+				goto out;
+		if ((r = add_mount(ms, path, dev, ino)) != 0)
+			goto out;
+		ms->m[ms->n - 1].ok = 1;
+		path = NULL;
+		r = MIG_EPROTO;
+	}
+	if (proto_rd_done(&rd) != 0)
+		goto out;
+	if (ms->n > 0)
+		qsort(ms->m, ms->n, sizeof(*ms->m), by_path);
+	r = 0;
+ out:
+	free(boot);
+	free(path);
+	if (r != 0)
+		mig__mounts_free(ms);
+	return r;
+}
+
+/* Paths of a PROVEN, one a line, printable ASCII only (they reach a
+ * terminal). */
+static int
+get_paths(struct mig_rd *rd, char **out)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	uint32_t n;
+	char *p = NULL;
+	int r = MIG_EPROTO;
+
+	*out = NULL;
+	if (proto_get_u32(rd, &n) != 0 || n > MIG_MOUNTS_MAX)
+		goto out;
+	for (uint32_t i = 0; i < n; i++) {
+		if (proto_get_str(rd, &p) != 0 || p[0] != '/')
+			goto out;
+		for (char *c = p; *c != '\0'; c++)
+			if (*c < ' ' || *c > '~')
+				*c = '?';
+		if ((i > 0 && mig_buf_append(&b, "\n", 1) != 0) ||
+		    mig_buf_append(&b, p, strlen(p)) != 0) {
+			r = MIG__ERR(ENOMEM);
+			goto out;
+		}
+		free(p);
+		p = NULL;
+	}
+	if (mig_buf_append(&b, "", 1) != 0) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	*out = (char *)b.data;
+	b.data = NULL;
+	r = 0;
+ out:
+	free(p);
+	mig_buf_free(&b);
+	return r;
+}
+
+int
+mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
+    const struct mig_proof *pf)
+{
+	uint32_t n = 0;
+	int r;
+
+	for (size_t i = 0; i < home->n; i++)
+		n += pf->proven[i];
+	r = proto_put_u32(b, (uint32_t)pf->all);
+	r = r ? r : proto_put_u32(b, n);
+	for (size_t i = 0; i < home->n; i++)
+		if (pf->proven[i])
+			r = r ? r : proto_put_str(b, home->m[i].path);
+	/* Not proven: the rest of home's, and this host's own that shadow
+	 * home's: the innermost of either lists that holds a path says. */
+	r = r ? r : proto_put_u32(b, (uint32_t)(home->n - n + pf->nextra));
+	for (size_t i = 0; i < home->n; i++)
+		if (!pf->proven[i])
+			r = r ? r : proto_put_str(b, home->m[i].path);
+	for (size_t i = 0; i < pf->nextra; i++)
+		r = r ? r : proto_put_str(b, pf->extra[i]);
+	return r;
+}
+
+int
+mig__proven_get(const void *p, size_t len, int *all, char **proven,
+    char **unproven)
+{
+	struct mig_rd rd;
+	uint32_t a;
+	int r;
+
+	*proven = *unproven = NULL;
+	proto_rd_init(&rd, p, len);
+	if ((r = proto_get_u32(&rd, &a)) != 0 || a > 1 ||
+	    (r = get_paths(&rd, proven)) != 0 ||
+	    (r = get_paths(&rd, unproven)) != 0 ||
+	    (r = proto_rd_done(&rd)) != 0) {
+		free(*proven);
+		free(*unproven);
+		*proven = *unproven = NULL;
+		return r != 0 ? r : MIG_EPROTO;
+	}
+	*all = (int)a;
+	return 0;
+}
+
+void
+mig__proof_free(struct mig_proof *pf)
+{
+	if (pf == NULL)
+		return;
+	free(pf->proven);
+	for (size_t i = 0; i < pf->nextra; i++)
+		free(pf->extra[i]);
+	free(pf->extra);
+	memset(pf, 0, sizeof(*pf));
+}
+
+int
+mig__proof_compare(const struct mig_mounts *home,
+    const struct mig_mounts *here, struct mig_proof *pf)
+{
+	int r = MIG__ERR(ENOMEM);
+	size_t j;
+
+	memset(pf, 0, sizeof(*pf));
+	if (home->n > 0 && (pf->proven = calloc(home->n, 1)) == NULL)
+		goto out;
+	pf->same_boot = home->boot[0] != '\0' &&
+	    strcmp(home->boot, here->boot) == 0;
+	pf->all = pf->same_boot;
+	for (size_t i = 0; i < home->n; i++) {
+		for (j = 0; j < here->n; j++)
+			if (strcmp(here->m[j].path, home->m[i].path) == 0)
+				break;
+		/* here's entry for the same path, as this host sees it. */
+		pf->proven[i] = pf->same_boot && j < here->n &&
+		    here->m[j].ok && here->m[j].dev == home->m[i].dev &&
+		    here->m[j].ino == home->m[i].ino;
+		pf->all &= pf->proven[i];
+	}
+	/* This host's own mounts where home has none, whether this host
+	 * could stat them or not: each shadows what home has there. */
+	for (j = 0; j < here->n; j++) {
+		size_t i;
+		char **nv;
+
+		for (i = 0; i < home->n; i++)
+			if (strcmp(here->m[j].path, home->m[i].path) == 0)
+				break;
+		if (i < home->n)
+			continue;
+		if ((nv = realloc(pf->extra, (pf->nextra + 1) *
+		    sizeof(*nv))) == NULL ||
+		    (nv[pf->nextra] = strdup(here->m[j].path)) == NULL) {
+			if (nv != NULL)
+				pf->extra = nv;
+			goto out;
+		}
+		pf->extra = nv;
+		pf->nextra++;
+		pf->all = 0;
+	}
+	r = 0;
+ out:
+	if (r != 0)
+		mig__proof_free(pf);
+	return r;
+}
+
+int
+mig__proof_run(const struct mig_mounts *home, struct mig_proof *pf)
+{
+	struct mig_mounts here = { { 0 }, NULL, 0 };
+	struct stat st;
+	int r;
+
+	memset(pf, 0, sizeof(*pf));
+	if ((r = mig__mounts_local(&here)) != 0)
+		return r;
+	/* Home's mount points as this host sees them, mounts or not. */
+	for (size_t i = 0; i < home->n; i++) {
+		size_t j;
+		char *p;
+
+		for (j = 0; j < here.n; j++)
+			if (strcmp(here.m[j].path, home->m[i].path) == 0)
+				break;
+		if (j < here.n || lstat(home->m[i].path, &st) != 0)
+			continue;
+		if ((p = strdup(home->m[i].path)) == NULL ||
+		    (r = add_mount(&here, p, (uint64_t)st.st_dev,
+		    (uint64_t)st.st_ino)) != 0) {
+			r = p == NULL ? MIG__ERR(ENOMEM) : r;
+			goto out;
+		}
+		/* No mount here, a folder of a mount above: with the same
+		 * dev and ino it is the same directory all the same. */
+		here.m[here.n - 1].ok = 1;
+	}
+	r = mig__proof_compare(home, &here, pf);
+ out:
+	mig__mounts_free(&here);
+	return r;
+}
+
+/* The innermost of home's mounts and of the host's extra mounts that
+ * hold path: 1 when it is a proven mount of home's. */
+int
+mig__proof_covers(const struct mig_mounts *home, const struct mig_proof *pf,
+    const char *path)
+{
+	size_t best = 0, blen = 0;
+	int found = 0;
+
+	if (!clean_path(path))
+		return 0;
+	for (size_t i = 0; i < home->n; i++)
+		if (mig__path_under(path, home->m[i].path) &&
+		    strlen(home->m[i].path) >= blen) {
+			best = i;
+			blen = strlen(home->m[i].path);
+			found = 1;
+		}
+	if (!found || !pf->proven[best])
+		return 0;
+	for (size_t i = 0; i < pf->nextra; i++)
+		if (mig__path_under(path, pf->extra[i]) &&
+		    strlen(pf->extra[i]) > blen)
+			return 0;
+	return 1;
+}
+
+void
+mig__plan_free(struct mig_plan *pl)
+{
+	if (pl == NULL)
+		return;
+	for (size_t i = 0; i < pl->n; i++)
+		free(pl->step[i].path);
+	free(pl->step);
+	memset(pl, 0, sizeof(*pl));
+}
+
+static int
+plan_add(struct mig_plan *pl, const char *path, int host)
+{
+	struct mig_plan_step *nv;
+
+	if ((nv = realloc(pl->step, (pl->n + 1) * sizeof(*nv))) == NULL)
+		return MIG__ERR(ENOMEM);
+	pl->step = nv;
+	if ((nv[pl->n].path = strdup(path)) == NULL)
+		return MIG__ERR(ENOMEM);
+	nv[pl->n].host = host;
+	pl->n++;
+	return 0;
+}
+
+static int
+by_step(const void *a, const void *b)
+{
+	return strcmp(((const struct mig_plan_step *)a)->path,
+	    ((const struct mig_plan_step *)b)->path);
+}
+
+/*
+ * Every node (home's mounts, and the host's mounts home lacks) has a
+ * source in the view: the host's own mount (a proven mount of home's) or
+ * the served tree (any other). A node takes a step when its source
+ * differs from its parent's; the steps run parents first. A step of the
+ * host's binds the host's mount with every mount below it (a user
+ * namespace may not bind a mount without the mounts locked below it):
+ * those below are nodes too, and each one served takes its own step.
+ */
+int
+mig__proof_plan(const struct mig_mounts *home, const struct mig_proof *pf,
+    struct mig_plan *pl)
+{
+	struct mig_plan all = { NULL, 0, 0 };
+	int r = 0;
+
+	memset(pl, 0, sizeof(*pl));
+	if (!pf->same_boot)
+		return 0;
+	for (size_t i = 0; i < home->n && r == 0; i++)
+		r = plan_add(&all, home->m[i].path, pf->proven[i]);
+	for (size_t i = 0; i < pf->nextra && r == 0; i++)
+		r = plan_add(&all, pf->extra[i], 0);
+	if (r != 0)
+		goto out;
+	if (all.n > 0)
+		qsort(all.step, all.n, sizeof(*all.step), by_step);
+	for (size_t i = 0; i < all.n && r == 0; i++) {
+		int parent = 0; /* the served tree under everything */
+		size_t plen = 0;
+		for (size_t j = 0; j < i; j++)
+			if (mig__path_under(all.step[i].path,
+			    all.step[j].path) &&
+			    strlen(all.step[j].path) >= plen &&
+			    strcmp(all.step[i].path, all.step[j].path) != 0) {
+				plen = strlen(all.step[j].path);
+				parent = all.step[j].host;
+			}
+		if (all.step[i].host != parent)
+			r = plan_add(pl, all.step[i].path, all.step[i].host);
+	}
+ out:
+	mig__plan_free(&all);
+	if (r != 0)
+		mig__plan_free(pl);
+	return r;
+}
+
+int
+mig__plan_apply(const struct mig_plan *pl, const char *root, char *err,
+    size_t errsize)
+{
+	char dst[PATH_MAX * 2], src[64];
+	int *fds = NULL, r = -1;
+	size_t i;
+
+	if (pl->n == 0)
+		return 0;
+	if ((fds = calloc(pl->n, sizeof(*fds))) == NULL) {
+		snprintf(err, errsize, "out of memory");
+		return -1;
+	}
+	/* The served folders first, while every path is still served. */
+	for (i = 0; i < pl->n; i++) {
+		fds[i] = -1;
+		if (pl->step[i].host)
+			continue;
+		snprintf(dst, sizeof(dst), "%s%s", root, pl->step[i].path);
+		if ((fds[i] = open(dst, O_PATH | O_CLOEXEC)) < 0) {
+			snprintf(err, errsize, "served %s: %s",
+			    pl->step[i].path, strerror(errno));
+			goto out;
+		}
+	}
+	for (i = 0; i < pl->n; i++) {
+		const char *from = pl->step[i].path;
+		snprintf(dst, sizeof(dst), "%s%s", root,
+		    strcmp(pl->step[i].path, "/") == 0 ? "" : pl->step[i].path);
+		if (!pl->step[i].host) {
+			snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
+			from = src;
+		}
+		if (mount(from, dst, NULL, MS_BIND | (pl->step[i].host ?
+		    MS_REC : 0), NULL) == -1) {
+			snprintf(err, errsize, "%s %s: %s", pl->step[i].host ?
+			    "binding this host's" : "serving", pl->step[i].path,
+			    strerror(errno));
+			goto out;
+		}
+	}
+	r = 0;
+ out:
+	for (i = 0; i < pl->n; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	free(fds);
+	return r;
+}
