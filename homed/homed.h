@@ -974,11 +974,11 @@ int mig__fs_served(struct homed *d, const char **why);
 void mig__view_want(struct homed *d, struct link *l, uint32_t id,
     const struct mig_plan *plan,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
-/* A job of home link l ended (job: its subreaper's pid): calls fn(arg,
- * 1) once every file the job made in l's view is home, complete, with
- * its mode (at once when there is no view or nothing to send), or
- * fn(arg, 0) when the view ends first. Files of jobs that ended before
- * and files no job can be told from go with it. */
+/* fs/writeback.c: a job of home link l ended (job: its subreaper's
+ * pid): calls fn(arg, 1) once every file the job made in l's view is
+ * home, complete, with its mode (at once when there is no view or
+ * nothing to send), or fn(arg, 0) when the view ends first. Files of
+ * jobs that ended before and files no job can be told from go with it. */
 void mig__view_settle(struct homed *d, struct link *l, pid_t job,
     void (*fn)(void *arg, int ok), void *arg);
 /* fs/exact.c: how each job sees its home's files here */

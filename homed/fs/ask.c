@@ -5,10 +5,14 @@
  * mig__view_ask); the answers that make or find a node reply with an
  * entry (mig__done_entry). A request that cannot be made is answered
  * here (ENOMEM, ESTALE), so callers only go on with a freq in hand.
+ * Each ask is numbered and waits on the view's list until home's answer
+ * (MIG_M_FS_REP, mig__on_fs_rep) comes back with its number, or the
+ * view ends (view.c fails what is left).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "view.h"
 
@@ -159,4 +163,104 @@ mig__freq_ask(struct view *v, struct freq *q, uint16_t op,
 	if (mig__freq_payload(q, &b, q->path) != 0)
 		return;
 	mig__freq_send(v, q, op, &b, 0);
+}
+
+struct freq *
+mig__freq_new(struct view *v, fuse_req_t req)
+{
+	struct freq *q = calloc(1, sizeof(*q));
+
+	if (q == NULL)
+		return NULL;
+	q->v = v;
+	q->req = req;
+	return q;
+}
+
+void
+mig__freq_free(struct freq *q)
+{
+	if (q == NULL)
+		return;
+	free(q->path);
+	free(q->path2);
+	free(q);
+}
+
+void
+mig__view_ask(struct view *v, struct freq *q, uint16_t op,
+    const struct mig_buf *p)
+{
+	if (v->link == NULL || v->ending) {
+		q->done(q, EIO, NULL);
+		return;
+	}
+	if (++v->next_seq == 0)
+		v->next_seq = 1;
+	q->seq = v->next_seq;
+	q->op = op;
+	TAILQ_INSERT_TAIL(&v->reqs, q, entry);
+	if (mig__link_send(v->link, MIG_M_FS_REQ, op, q->seq,
+	    p != NULL ? p->data : NULL, p != NULL ? p->len : 0) != 0) {
+		TAILQ_REMOVE(&v->reqs, q, entry);
+		q->done(q, EIO, NULL);
+	}
+}
+
+/* Something home sent did not parse: the link fails, with a log line. */
+void
+mig__view_bad(struct view *v, const char *what)
+{
+	if (v->link != NULL)
+		mig__link_fail(v->link, MIG_EPROTO, "malformed fs answer (%s)",
+		    what);
+}
+
+/* What a malformed answer to each op is called in the log. */
+static const char *const answer_name[MIG_FS__COUNT] = {
+	[MIG_FS_LSTAT] = "lstat", [MIG_FS_READDIR] = "readdir",
+	[MIG_FS_READLINK] = "readlink", [MIG_FS_OPEN] = "open",
+	[MIG_FS_FETCH] = "fetch", [MIG_FS_MKDIR] = "mkdir",
+	[MIG_FS_UNLINK] = "unlink", [MIG_FS_RMDIR] = "rmdir",
+	[MIG_FS_RENAME] = "rename", [MIG_FS_SYMLINK] = "symlink",
+	[MIG_FS_LINK] = "link", [MIG_FS_CREATE] = "create",
+	[MIG_FS_SETATTR] = "setattr", [MIG_FS_PUT_BEGIN] = "put begin",
+	[MIG_FS_PUT_DATA] = "put data", [MIG_FS_PUT_COMMIT] = "put commit",
+};
+
+/* An answer from home, to the request in flight with its number and op. */
+void
+mig__on_fs_rep(struct link *l, const struct mig_frame *f)
+{
+	struct view *v = mig__view_find(l->d, l);
+	struct mig_fs_rep a;
+	struct freq *q;
+	int r;
+
+	if (v == NULL) {
+		mig__link_fail(l, MIG_EPROTO, "fs answer without a view");
+		return;
+	}
+	TAILQ_FOREACH(q, &v->reqs, entry)
+		if (q->seq == f->stream)
+			break;
+	if (q == NULL || q->op != f->flags) {
+		mig__log(MIG_LOG_WARN, "link %s: fs answer %u (op %u) matches "
+		    "no request", l->desc, f->stream, f->flags);
+		mig__link_fail(l, MIG_EPROTO, "malformed fs answer");
+		return;
+	}
+	TAILQ_REMOVE(&v->reqs, q, entry);
+	if ((r = mig__fs_rep_parse(q->op, f->payload, f->len, getuid(),
+	    getgid(), &a)) != 0) {
+		if (r == MIG_EPROTO)
+			mig__view_bad(v, answer_name[q->op]);
+		q->done(q, r == MIG_EPROTO ? EIO : ENOMEM, NULL);
+		return;
+	}
+	if (a.err == 0)
+		q->done(q, 0, &a);
+	else
+		q->done(q, a.err < 4096 ? (int)a.err : EIO, NULL);
+	mig__fs_rep_free(&a);
 }

@@ -23,6 +23,19 @@ mig__view_by_id(struct homed *d, uint64_t id)
 	return NULL;
 }
 
+struct view *
+mig__view_find(struct homed *d, struct link *l)
+{
+	struct view *v;
+
+	if (d->fs_host == NULL)
+		return NULL;
+	TAILQ_FOREACH(v, &d->fs_host->views, entry)
+		if (v->link == l)
+			return v;
+	return NULL;
+}
+
 static void
 pool_work(uv_work_t *req)
 {

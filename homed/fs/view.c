@@ -2,12 +2,12 @@
  * view.c: the fs role's host half: one served view per home link. At
  * the first job of a home whose cwd this host lacks, the daemon opens
  * the FUSE device, starts serving it from the loop (fuse.c answers the
- * kernel, by asking home over the link), and forks a keeper that makes
- * the view: a new user namespace (the user mapped to itself) and mount
- * namespace, the FUSE file system mounted on an empty folder of the
- * runtime dir, and this host's own /proc, /sys, /dev and /run, and the
- * runtime dir itself (the jobs' shim talks to this daemon), mounted over
- * home's. Once the keeper says it is done, the daemon opens its
+ * kernel, by asking home over the link: ask.c), and forks a keeper
+ * (keeper.c) that makes the view: a new user namespace (the user mapped
+ * to itself) and mount namespace, the FUSE file system mounted on an
+ * empty folder of the runtime dir, and this host's own /proc, /sys, /dev
+ * and /run, and the runtime dir itself (the jobs' shim talks to this
+ * daemon), mounted over home's. Once the keeper says it is done, the daemon opens its
  * namespaces (/proc/KEEPER/ns/user and ns/mnt) and lets it go: the
  * namespaces live on in those fds, and each served job's child enters
  * them (mig__view_enter) before its chdir and exec.
@@ -24,8 +24,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -35,328 +33,6 @@
 #define CACHE_CAP (1ull << 30)
 
 struct fetch;
-
-struct freq *
-mig__freq_new(struct view *v, fuse_req_t req)
-{
-	struct freq *q = calloc(1, sizeof(*q));
-
-	if (q == NULL)
-		return NULL;
-	q->v = v;
-	q->req = req;
-	return q;
-}
-
-void
-mig__freq_free(struct freq *q)
-{
-	if (q == NULL)
-		return;
-	free(q->path);
-	free(q->path2);
-	free(q);
-}
-
-void
-mig__view_ask(struct view *v, struct freq *q, uint16_t op,
-    const struct mig_buf *p)
-{
-	if (v->link == NULL || v->ending) {
-		q->done(q, EIO, NULL);
-		return;
-	}
-	if (++v->next_seq == 0)
-		v->next_seq = 1;
-	q->seq = v->next_seq;
-	q->op = op;
-	TAILQ_INSERT_TAIL(&v->reqs, q, entry);
-	if (mig__link_send(v->link, MIG_M_FS_REQ, op, q->seq,
-	    p != NULL ? p->data : NULL, p != NULL ? p->len : 0) != 0) {
-		TAILQ_REMOVE(&v->reqs, q, entry);
-		q->done(q, EIO, NULL);
-	}
-}
-
-/* Something home sent did not parse: the link fails, with a log line. */
-static void
-view_bad(struct view *v, const char *what)
-{
-	if (v->link != NULL)
-		mig__link_fail(v->link, MIG_EPROTO, "malformed fs answer (%s)",
-		    what);
-}
-
-int
-mig__view_tmpfile(struct view *v)
-{
-	const char *dir = v->d->fs_host->tmpdir;
-	char path[PATH_MAX];
-	int fd;
-
-	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
-		return fd;
-	snprintf(path, sizeof(path), "%s/.view-XXXXXX", dir);
-	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
-		unlink(path);
-	return fd;
-}
-
-static struct view *view_find(struct homed *d, struct link *l);
-
-/* The view ends: every job's end that waits is told its files are not
- * all home. */
-static void
-settles_end(struct view *v)
-{
-	struct settle *st;
-	struct node *n;
-
-	for (size_t b = 0; b < NODE_BUCKETS; b++)
-		for (n = v->by_id[b]; n != NULL; n = n->next_id)
-			n->settle = NULL;
-	while ((st = TAILQ_FIRST(&v->settles)) != NULL) {
-		TAILQ_REMOVE(&v->settles, st, entry);
-		st->fn(st->arg, 0);
-		free(st);
-	}
-}
-
-void
-mig__view_settle_put(struct view *v, struct settle *st)
-{
-	if (--st->pending > 0)
-		return;
-	TAILQ_REMOVE(&v->settles, st, entry);
-	st->fn(st->arg, !v->ending);
-	free(st);
-}
-
-pid_t
-mig__view_job_of(pid_t pid)
-{
-	pid_t self = getpid(), parent;
-	char path[64], buf[512], *p;
-	ssize_t r;
-	int fd;
-
-	/* A job's tree is shallow; the bound only stops a loop. */
-	for (int depth = 0; depth < 256 && pid > 1; depth++) {
-		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-			return 0;
-		r = read(fd, buf, sizeof(buf) - 1);
-		mig__close(fd);
-		if (r <= 0)
-			return 0;
-		buf[r] = '\0';
-		/* "PID (COMM) STATE PPID ...": COMM may hold anything. */
-		if ((p = strrchr(buf, ')')) == NULL ||
-		    sscanf(p + 1, " %*c %d", &parent) != 1)
-			return 0;
-		if (parent == self)
-			return pid;
-		pid = parent;
-	}
-	return 0;
-}
-
-void
-mig__view_settle(struct homed *d, struct link *l, pid_t job,
-    void (*fn)(void *arg, int ok), void *arg)
-{
-	struct view *v = view_find(d, l);
-	struct settle *st;
-
-	if (v == NULL || v->ending) {
-		fn(arg, v == NULL);
-		return;
-	}
-	if ((st = calloc(1, sizeof(*st))) == NULL) {
-		fn(arg, 1);
-		return;
-	}
-	st->job = job;
-	st->fn = fn;
-	st->arg = arg;
-	TAILQ_INSERT_TAIL(&v->settles, st, entry);
-	/* Neighbours' requests count too, as in home's count. */
-	mig__log(MIG_LOG_DEBUG, "served view: %llu FUSE requests since the "
-	    "last job's end", (unsigned long long)(v->fuse_reqs - v->fuse_logged));
-	v->fuse_logged = v->fuse_reqs;
-	/* Held while the puts start: none that ends at once is the last. */
-	st->pending = 1;
-	mig__nodes_settle(v, st);
-	mig__view_settle_put(v, st);
-}
-
-static struct view *
-view_find(struct homed *d, struct link *l)
-{
-	struct view *v;
-
-	if (d->fs_host == NULL)
-		return NULL;
-	TAILQ_FOREACH(v, &d->fs_host->views, entry)
-		if (v->link == l)
-			return v;
-	return NULL;
-}
-
-/* ---- the keeper, in the forked child ---- */
-
-/* What the keeper tells the daemon on their socket, one message a step;
- * the first carries the FUSE device's fd. */
-struct keeper_report {
-	int32_t err;          /* 0: the step is done */
-	int32_t stage;        /* 1: FUSE is mounted (serve it now), 2: ready */
-	char msg[248];
-};
-
-static int
-put_file(const char *path, const char *s)
-{
-	size_t n = strlen(s);
-	int fd = open(path, O_WRONLY | O_CLOEXEC), e = 0;
-
-	if (fd < 0)
-		return errno;
-	if (write(fd, s, n) != (ssize_t)n)
-		e = errno != 0 ? errno : EIO;
-	close(fd);
-	return e;
-}
-
-static void
-keeper_say(int sock, const struct keeper_report *rep, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	struct iovec iov = { (void *)rep, sizeof(*rep) };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	struct cmsghdr *c;
-
-	if (fd >= 0) {
-		memset(cbuf, 0, sizeof(cbuf));
-		mh.msg_control = cbuf;
-		mh.msg_controllen = sizeof(cbuf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	(void)!sendmsg(sock, &mh, MSG_NOSIGNAL);
-}
-
-static void __attribute__((noreturn))
-keeper_fail(int sock, int e, const char *what)
-{
-	struct keeper_report rep;
-
-	memset(&rep, 0, sizeof(rep));
-	rep.err = e != 0 ? e : EIO;
-	snprintf(rep.msg, sizeof(rep.msg), "%s: %s", what, strerror(rep.err));
-	keeper_say(sock, &rep, -1);
-	_exit(1);
-}
-
-/*
- * The FUSE device is opened here, inside the new user namespace: the
- * kernel mounts FUSE only with a device opened in the namespace that
- * mounts it. Its fd goes to the daemon, which serves it.
- */
-/* The host's folders the keeper binds over home's in the view. */
-static const char *const host[] = { "/proc", "/dev", "/sys", "/run" };
-
-/* Whether path is above or at mount point m. */
-static int
-holds_mount(const char *path, const char *m)
-{
-	size_t n = strlen(path);
-
-	return strncmp(path, m, n) == 0 && (m[n] == '\0' || m[n] == '/');
-}
-
-int
-mig__view_pinned(const struct view *v, const char *path)
-{
-	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++)
-		if (holds_mount(path, host[i]))
-			return 1;
-	return holds_mount(path, v->d->rundir);
-}
-
-static void __attribute__((noreturn))
-keeper(const char *root, const char *rundir, const struct mig_plan *plan,
-    int sock)
-{
-	char map[64], opts[192], dst[PATH_MAX + 16];
-	struct keeper_report rep;
-	uid_t uid = getuid();
-	gid_t gid = getgid();
-	struct stat st;
-	char byte;
-	int e, fd;
-
-	/* The daemon is not dumpable (main.c), which makes a child's
-	 * /proc/self files root's, its uid_map unwritable and its ns files
-	 * closed to the daemon (on_ctl opens them). The keeper is
-	 * dumpable: it lives only until the daemon holds its namespaces. */
-	(void)prctl(PR_SET_DUMPABLE, 1);
-	if (unshare(CLONE_NEWUSER | CLONE_NEWNS) == -1)
-		keeper_fail(sock, errno, "unshare(user, mount)");
-	if ((e = put_file("/proc/self/setgroups", "deny")) != 0 && e != ENOENT)
-		keeper_fail(sock, e, "setgroups deny");
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)uid, (unsigned)uid);
-	if ((e = put_file("/proc/self/uid_map", map)) != 0)
-		keeper_fail(sock, e, "uid_map");
-	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
-	if ((e = put_file("/proc/self/gid_map", map)) != 0)
-		keeper_fail(sock, e, "gid_map");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
-		keeper_fail(sock, errno, "making mounts private");
-	if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) == -1)
-		keeper_fail(sock, errno, "opening /dev/fuse");
-	snprintf(opts, sizeof(opts), "fd=%d,rootmode=40000,user_id=%u,"
-	    "group_id=%u,default_permissions", fd, (unsigned)uid,
-	    (unsigned)gid);
-	if (mount("mig-view", root, "fuse.mig", MS_NOSUID | MS_NODEV,
-	    opts) == -1)
-		keeper_fail(sock, errno, "mounting the view");
-	memset(&rep, 0, sizeof(rep));
-	rep.stage = 1;
-	keeper_say(sock, &rep, fd);
-	close(fd);
-	/* From here on, every path under root is a question to home, which
-	 * the daemon answers from its loop, but where this host's own
-	 * mounts are proven home's: those are bound in (proof.c). */
-	if (mig__plan_apply(plan, root, rep.msg, sizeof(rep.msg)) != 0) {
-		rep.err = EIO;
-		keeper_say(sock, &rep, -1);
-		_exit(1);
-	}
-	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++) {
-		snprintf(dst, sizeof(dst), "%s%s", root, host[i]);
-		if (mount(host[i], dst, NULL, MS_BIND | MS_REC, NULL) == -1 &&
-		    i < 2)
-			keeper_fail(sock, errno, host[i]);
-	}
-	/* The runtime dir (the daemon's socket, for the jobs' shim), where
-	 * home has that folder too; in /run it is there already. */
-	snprintf(dst, sizeof(dst), "%s%s", root, rundir);
-	if (strncmp(rundir, "/run/", 5) != 0 && stat(dst, &st) == 0 &&
-	    S_ISDIR(st.st_mode))
-		mount(rundir, dst, NULL, MS_BIND, NULL);
-	memset(&rep, 0, sizeof(rep));
-	rep.stage = 2;
-	keeper_say(sock, &rep, -1);
-	/* Until the daemon holds the namespaces (it closes its end). */
-	while (read(sock, &byte, 1) == -1 && errno == EINTR)
-		;
-	_exit(0);
-}
-
-/* ---- the view's life in the daemon ---- */
 
 static void
 notify_waiters(struct view *v)
@@ -613,7 +289,7 @@ view_start(struct view *v)
 	}
 	if (pid == 0) {
 		close(sp[0]);
-		keeper(v->root, d->rundir, &v->plan, sp[1]);
+		mig__view_keeper(v->root, d->rundir, &v->plan, sp[1]);
 	}
 	v->keeper = pid;
 	mig__child_watch(d, pid, on_keeper_exit, v);
@@ -701,7 +377,7 @@ view_placed(struct view *v, struct link *l, uint32_t id)
 		    (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
 			mig__known_clear(v);
 			if (r == MIG_EPROTO)
-				view_bad(v, "prime");
+				mig__view_bad(v, "prime");
 		}
 		prime_free(h, pr);
 	}
@@ -743,7 +419,7 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
     const struct mig_plan *plan,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg)
 {
-	struct view *v = view_find(d, l);
+	struct view *v = mig__view_find(d, l);
 	struct view_waiter *w;
 	struct inval *iv;
 
@@ -830,7 +506,7 @@ view_end(struct view *v)
 		TAILQ_REMOVE(&v->reqs, q, entry);
 		q->done(q, EIO, NULL);
 	}
-	settles_end(v);
+	mig__settles_end(v);
 	if (v->keeper > 0) {
 		mig__child_forget(v->d, v->keeper);
 		kill(v->keeper, SIGKILL);
@@ -845,59 +521,11 @@ view_end(struct view *v)
 	}
 }
 
-/* What a malformed answer to each op is called in the log. */
-static const char *const answer_name[MIG_FS__COUNT] = {
-	[MIG_FS_LSTAT] = "lstat", [MIG_FS_READDIR] = "readdir",
-	[MIG_FS_READLINK] = "readlink", [MIG_FS_OPEN] = "open",
-	[MIG_FS_FETCH] = "fetch", [MIG_FS_MKDIR] = "mkdir",
-	[MIG_FS_UNLINK] = "unlink", [MIG_FS_RMDIR] = "rmdir",
-	[MIG_FS_RENAME] = "rename", [MIG_FS_SYMLINK] = "symlink",
-	[MIG_FS_LINK] = "link", [MIG_FS_CREATE] = "create",
-	[MIG_FS_SETATTR] = "setattr", [MIG_FS_PUT_BEGIN] = "put begin",
-	[MIG_FS_PUT_DATA] = "put data", [MIG_FS_PUT_COMMIT] = "put commit",
-};
-
-/* An answer from home, to the request in flight with its number and op. */
-static void
-on_fs_rep(struct link *l, const struct mig_frame *f)
-{
-	struct view *v = view_find(l->d, l);
-	struct mig_fs_rep a;
-	struct freq *q;
-	int r;
-
-	if (v == NULL) {
-		mig__link_fail(l, MIG_EPROTO, "fs answer without a view");
-		return;
-	}
-	TAILQ_FOREACH(q, &v->reqs, entry)
-		if (q->seq == f->stream)
-			break;
-	if (q == NULL || q->op != f->flags) {
-		mig__log(MIG_LOG_WARN, "link %s: fs answer %u (op %u) matches "
-		    "no request", l->desc, f->stream, f->flags);
-		mig__link_fail(l, MIG_EPROTO, "malformed fs answer");
-		return;
-	}
-	TAILQ_REMOVE(&v->reqs, q, entry);
-	if ((r = mig__fs_rep_parse(q->op, f->payload, f->len, getuid(),
-	    getgid(), &a)) != 0) {
-		if (r == MIG_EPROTO)
-			view_bad(v, answer_name[q->op]);
-		q->done(q, r == MIG_EPROTO ? EIO : ENOMEM, NULL);
-		return;
-	}
-	if (a.err == 0)
-		q->done(q, 0, &a);
-	else
-		q->done(q, a.err < 4096 ? (int)a.err : EIO, NULL);
-	mig__fs_rep_free(&a);
-}
 
 static void
 on_link_down(struct link *l, int code, const char *why)
 {
-	struct view *v = view_find(l->d, l);
+	struct view *v = mig__view_find(l->d, l);
 	struct prime *pr = prime_find(l->d->fs_host, l);
 
 	if (pr != NULL)
@@ -919,7 +547,7 @@ mig__fs_host_init(struct homed *d)
 	TAILQ_INIT(&h->primes);
 	strlcpy(h->tmpdir, d->rundir, sizeof(h->tmpdir));
 	d->fs_host = h;
-	mig__on_link_frame(d, MIG_M_FS_REP, on_fs_rep);
+	mig__on_link_frame(d, MIG_M_FS_REP, mig__on_fs_rep);
 	mig__on_link_frame(d, MIG_M_FS_PRIME, on_fs_prime);
 	mig__watch(d, &w);
 }

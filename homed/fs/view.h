@@ -1,10 +1,10 @@
 /*
- * view.h: the fs role's host half, shared by view.c (the view's life:
- * namespaces, mount, requests to home), fuse.c (the FUSE operations),
- * nodes.c (the table of nodes), fetch.c (contents into the cache),
- * writeback.c (written files going home), inval.c (what the kernel
- * caches, kept true), absent.c, known.c, pool.c and served.c. Private
- * to mig-homed.
+ * view.h: the fs role's host half, shared by view.c (the view's life),
+ * keeper.c (its namespaces and mounts), fuse.c (the FUSE operations),
+ * files.c, dirs.c, ask.c (requests to home), nodes.c (the table of
+ * nodes), fetch.c (contents into the cache), writeback.c (written files
+ * going home), inval.c (what the kernel caches, kept true), absent.c,
+ * known.c, pool.c and served.c. Private to mig-homed.
  */
 #ifndef MIG_VIEW_H
 #define MIG_VIEW_H
@@ -196,31 +196,30 @@ struct vwork {
 };
 
 /* view.c */
-/* Sends op with payload p to home; q->done runs with the answer, parsed
- * (mig__fs_rep_parse), or with an errno (and a NULL) if home failed the
- * op, the answer did not parse (EIO: the link fails), or it cannot be sent
- * or the link goes (EIO). done owns q: it frees it (mig__freq_free) or
- * asks again with it; a is freed once done returns. */
-void mig__view_ask(struct view *v, struct freq *q, uint16_t op,
-    const struct mig_buf *p);
-struct freq *mig__freq_new(struct view *v, fuse_req_t req);
-void mig__freq_free(struct freq *q);
-/* A local file for content written in the view; -1 on failure. */
-int mig__view_tmpfile(struct view *v);
-/* Whether path is a mount point in the view (the host's /proc, /dev,
- * /sys, /run, the runtime dir) or above one: the kernel's entry for it
- * must stay, as dropping it would detach the mount. */
-int mig__view_pinned(const struct view *v, const char *path);
-/* writeback.c: a put st waited for ended; the last one ends st. */
-void mig__view_settle_put(struct view *v, struct settle *st);
-/* The job a process in the view belongs to: its ancestor that is the
- * daemon's child, the job's subreaper (spawn.c); 0 when none is. */
-pid_t mig__view_job_of(pid_t pid);
 /* inval.c: an invalidation run ended (after its job was told). */
 void mig__view_inval_done(struct view *v);
 /* served.c: the probe answered; the views that waited for it start, or
  * fail with its reason. */
 void mig__views_probed(struct homed *d);
+
+/* keeper.c */
+/* What the keeper tells the daemon on their socket, one message a step;
+ * the first carries the FUSE device's fd. */
+struct keeper_report {
+	int32_t err;          /* 0: the step is done */
+	int32_t stage;        /* 1: FUSE is mounted (serve it now), 2: ready */
+	char msg[248];
+};
+/* The keeper, in view.c's forked child: makes the view at root (plan's
+ * binds, the host's folders, the runtime dir rundir) and reports each
+ * step on sock (the first with the FUSE device's fd); it ends when the
+ * daemon closes its end, or at once on a failure. */
+void mig__view_keeper(const char *root, const char *rundir,
+    const struct mig_plan *plan, int sock) __attribute__((noreturn));
+/* Whether path is a mount point in the view (the host's /proc, /dev,
+ * /sys, /run, the runtime dir) or above one: the kernel's entry for it
+ * must stay, as dropping it would detach the mount. */
+int mig__view_pinned(const struct view *v, const char *path);
 
 /* served.c */
 /* The watcher's link_up: tells home this host's mode (MIG_M_FS_MODE),
@@ -290,6 +289,20 @@ void mig__op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     struct fuse_file_info *fi);
 
 /* ask.c */
+/* Sends op with payload p to home; q->done runs with the answer, parsed
+ * (mig__fs_rep_parse), or with an errno (and a NULL) if home failed the
+ * op, the answer did not parse (EIO: the link fails), or it cannot be sent
+ * or the link goes (EIO). done owns q: it frees it (mig__freq_free) or
+ * asks again with it; a is freed once done returns. */
+void mig__view_ask(struct view *v, struct freq *q, uint16_t op,
+    const struct mig_buf *p);
+struct freq *mig__freq_new(struct view *v, fuse_req_t req);
+void mig__freq_free(struct freq *q);
+/* Something home sent did not parse: the link fails, with a log line. */
+void mig__view_bad(struct view *v, const char *what);
+/* MIG_M_FS_REP: an answer from home, to the ask in flight with its
+ * number and op (view.c registers it). */
+void mig__on_fs_rep(struct link *l, const struct mig_frame *f);
 /* A request about parent's path (name NULL) or name in it, with
  * q->node = parent; NULL when it is answered already (ENOMEM,
  * ENAMETOOLONG). */
@@ -359,10 +372,20 @@ void mig__put_start(struct view *v, struct node *n);
 /* Sends home every file st's job made in the view, and those of jobs
  * that ended before, counting the puts in st->pending. */
 void mig__nodes_settle(struct view *v, struct settle *st);
+/* The view ends: every job's end that waits is told its files are not
+ * all home. */
+void mig__settles_end(struct view *v);
+/* The job a process in the view belongs to: its ancestor that is the
+ * daemon's child, the job's subreaper (spawn.c); 0 when none is. */
+pid_t mig__view_job_of(pid_t pid);
+/* A local file for content written in the view; -1 on failure. */
+int mig__view_tmpfile(struct view *v);
 
 /* pool.c */
 /* The view with id, or NULL when it is gone. */
 struct view *mig__view_by_id(struct homed *d, uint64_t id);
+/* The view of home link l, or NULL. */
+struct view *mig__view_find(struct homed *d, struct link *l);
 /* Runs fn(w) on the thread pool, then done(w, v) on the loop, with v
  * the view looked up again (NULL when it ended meanwhile). w is the
  * caller's until done, which frees it; fn must touch no view, node or

@@ -4,16 +4,30 @@
  * window of PUT_DATA chunks, PUT_COMMIT), at a FLUSH or fsync of a file
  * that existed, and at its job's end for a file the view made
  * (mig__nodes_settle). What went home goes into the object cache too,
- * on the thread pool.
+ * on the thread pool. A job's end waits here until the files it made are
+ * home (mig__view_settle); the view's end tells those still waiting that
+ * they are not (mig__settles_end).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "view.h"
+
+/* A put st waited for ended; the last one ends st. */
+static void
+settle_put(struct view *v, struct settle *st)
+{
+	if (--st->pending > 0)
+		return;
+	TAILQ_REMOVE(&v->settles, st, entry);
+	st->fn(st->arg, !v->ending);
+	free(st);
+}
 
 static void
 put_end(struct view *v, struct node *n, int err)
@@ -44,7 +58,7 @@ put_end(struct view *v, struct node *n, int err)
 			mig__node_free(v, n);
 	}
 	if (st != NULL)
-		mig__view_settle_put(v, st);
+		settle_put(v, st);
 }
 
 /* Past this size a file written home is not also cached here: hashing
@@ -299,4 +313,95 @@ mig__nodes_settle(struct view *v, struct settle *st)
 		if (!n->putting)
 			mig__put_start(v, n);
 	}
+}
+
+/* The view ends: every job's end that waits is told its files are not
+ * all home. */
+void
+mig__settles_end(struct view *v)
+{
+	struct settle *st;
+	struct node *n;
+
+	for (size_t b = 0; b < NODE_BUCKETS; b++)
+		for (n = v->by_id[b]; n != NULL; n = n->next_id)
+			n->settle = NULL;
+	while ((st = TAILQ_FIRST(&v->settles)) != NULL) {
+		TAILQ_REMOVE(&v->settles, st, entry);
+		st->fn(st->arg, 0);
+		free(st);
+	}
+}
+
+pid_t
+mig__view_job_of(pid_t pid)
+{
+	pid_t self = getpid(), parent;
+	char path[64], buf[512], *p;
+	ssize_t r;
+	int fd;
+
+	/* A job's tree is shallow; the bound only stops a loop. */
+	for (int depth = 0; depth < 256 && pid > 1; depth++) {
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			return 0;
+		r = read(fd, buf, sizeof(buf) - 1);
+		mig__close(fd);
+		if (r <= 0)
+			return 0;
+		buf[r] = '\0';
+		/* "PID (COMM) STATE PPID ...": COMM may hold anything. */
+		if ((p = strrchr(buf, ')')) == NULL ||
+		    sscanf(p + 1, " %*c %d", &parent) != 1)
+			return 0;
+		if (parent == self)
+			return pid;
+		pid = parent;
+	}
+	return 0;
+}
+
+void
+mig__view_settle(struct homed *d, struct link *l, pid_t job,
+    void (*fn)(void *arg, int ok), void *arg)
+{
+	struct view *v = mig__view_find(d, l);
+	struct settle *st;
+
+	if (v == NULL || v->ending) {
+		fn(arg, v == NULL);
+		return;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		fn(arg, 1);
+		return;
+	}
+	st->job = job;
+	st->fn = fn;
+	st->arg = arg;
+	TAILQ_INSERT_TAIL(&v->settles, st, entry);
+	/* Neighbours' requests count too, as in home's count. */
+	mig__log(MIG_LOG_DEBUG, "served view: %llu FUSE requests since the "
+	    "last job's end", (unsigned long long)(v->fuse_reqs - v->fuse_logged));
+	v->fuse_logged = v->fuse_reqs;
+	/* Held while the puts start: none that ends at once is the last. */
+	st->pending = 1;
+	mig__nodes_settle(v, st);
+	settle_put(v, st);
+}
+
+int
+mig__view_tmpfile(struct view *v)
+{
+	const char *dir = v->d->fs_host->tmpdir;
+	char path[PATH_MAX];
+	int fd;
+
+	if ((fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600)) >= 0)
+		return fd;
+	snprintf(path, sizeof(path), "%s/.view-XXXXXX", dir);
+	if ((fd = mkostemp(path, O_CLOEXEC)) >= 0)
+		unlink(path);
+	return fd;
 }
