@@ -18,7 +18,9 @@ setup_file() {
 		export PIDCALLS_SKIP="the hosts share home's pid space unless run as root"
 		return 0
 	fi
-	cluster_up
+	# Placed jobs run below the host's owner (SCHED_IDLE) by default;
+	# these tests compare priorities with a native run, so as asked.
+	MIG_CLUSTER_WORDS="priority normal" cluster_up
 }
 
 setup() {
