@@ -23,7 +23,8 @@ setup_file() {
 	d=$(mktemp -d /tmp/mig-served-probe.XXXXXX)
 	err=$(cd "$d" && timeout -k 2 60 "$MIG" -h host1 true 2>&1 3>&-) || true
 	rm -rf "$d"
-	if [[ $err == *"served mode is unavailable"* || $err == *"served view failed"* ]]; then
+	if [[ $err == *"served mode is unavailable"* || $err == *"served view failed"* ||
+		$err == *"cannot serve home's files"* ]]; then
 		export SERVED_SKIP="served mode unavailable on the hosts: ${err#mig: }"
 	fi
 }

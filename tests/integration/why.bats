@@ -28,7 +28,8 @@ print($1)"
 	pid=$!
 	bg_track "$pid"
 	# One look at mig ps while it runs, in both forms.
-	wait_until 10 eval 'timeout -k 2 10 "$MIG" ps >"$out" 3>&- && grep -q "sleep 4.5" "$out"'
+	# Its FILES come with the host's STARTED: wait for that too.
+	wait_until 10 eval 'timeout -k 2 10 "$MIG" ps >"$out" 3>&- && grep -qE "its hosts file\) +sleep 4.5" "$out"'
 	timeout -k 2 10 "$MIG" ps --json >"$out.json" 3>&-
 	grep -E "^ *$pid +host1 +[0-9]+ .* running +placed: most free slots \(host1 3, home 1\) +shared \(its hosts file\) +sleep 4.5\$" "$out" ||
 		{ cat "$out" >&2; false; }
