@@ -82,11 +82,13 @@ print({h["host"]: h for h in json.load(sys.stdin)}["host1"][sys.argv[1]])' "$1"
 	# The host's own files are untouched, and got no x.o.
 	expect_eq "host1's x.c" "$(in_host1 cat "$P/x.c")" "int stale(void) { return 1; }"
 	in_host1 test ! -e "$P/x.o"
-	# A listing of the cwd from the job is home's.
+	# A listing of the cwd from the job is home's (but for "..", which is
+	# /tmp: other tests change it meanwhile).
 	touch -d '2020-01-02 03:04:05' x.c
 	run --separate-stderr timeout -k 2 60 "$MIG" -h host1 ls -la --time-style=full-iso
 	[ "$status" -eq 0 ]
-	expect_eq "ls -la on host1" "$output" "$(ls -la --time-style=full-iso)"
+	expect_eq "ls -la on host1" "$(grep -v ' \.\.$' <<<"$output")" \
+		"$(ls -la --time-style=full-iso | grep -v ' \.\.$')"
 }
 
 @test "exact: a stale header in an include folder the host has is not used" {

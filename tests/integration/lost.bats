@@ -90,7 +90,8 @@ for j in json.load(sys.stdin):
 	# A program the default policy places and may run twice (gcc-NN):
 	# a script that sleeps long enough to lose its host meanwhile.
 	mkdir "$BATS_TEST_TMPDIR/bin"
-	printf '#!/bin/sh\nsleep 4\necho done\n' >"$BATS_TEST_TMPDIR/bin/gcc-97"
+	# Long enough to be seen running on host2 too, on a loaded machine.
+	printf '#!/bin/sh\nsleep 10\necho done\n' >"$BATS_TEST_TMPDIR/bin/gcc-97"
 	chmod +x "$BATS_TEST_TMPDIR/bin/gcc-97"
 	export PATH=$BATS_TEST_TMPDIR/bin:$PATH
 	"$MIG" gcc-97 </dev/null >"$BATS_TEST_TMPDIR/out" 2>"$BATS_TEST_TMPDIR/err" 3>&- &
@@ -105,7 +106,7 @@ for j in json.load(sys.stdin):
 	run --separate-stderr timeout -k 2 10 "$MIG" ps
 	[ "$status" -eq 0 ]
 	echo "$output" | grep -E "^ *$pid +host2 +[0-9]+ .* running +placed again: host1 lost; most free slots \(host2 3, home 1\) +.* +gcc-97\$"
-	wait_exit "$pid" 30
+	wait_exit "$pid" 60
 	expect_eq "status" "$WAIT_STATUS" 0
 	expect_eq "output, once" "$(cat "$BATS_TEST_TMPDIR/out")" done
 	# Ended, it keeps its reason in mig ps --recent.
