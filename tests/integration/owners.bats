@@ -59,13 +59,24 @@ restore_hosts1() {
 	install -m 0644 "$MIG_CLUSTER_DIR/hosts" "$MIG_CLUSTER_DIR/host1/config/hosts"
 }
 
-# on_host1 PATTERN: the pids of host1's processes (in its pid namespace,
-# numbered here) that match PATTERN.
+# on_host1 PATTERN: the pids (numbered here) of host1's processes, the
+# descendants of its daemon, that match PATTERN. By descent, not by pid
+# namespace: unprivileged, the hosts share home's, where the job's stub
+# matches too.
 on_host1() {
-	local ns p
-	ns=$(daemon_ns "$(host_pid host1)" pid)
+	local daemon p q st
+	daemon=$(host_pid host1)
 	for p in $(mig_pgrep "$1"); do
-		[[ $(readlink "/proc/$p/ns/pid" 2>/dev/null) == "$ns" ]] && echo "$p"
+		q=$p
+		while ((q > 1)); do
+			st=$(cat "/proc/$q/stat" 2>/dev/null) || break
+			st=${st##*) }
+			q=$(cut -d' ' -f2 <<<"$st")
+			if [[ $q == "$daemon" ]]; then
+				echo "$p"
+				break
+			fi
+		done
 	done
 	return 0
 }
