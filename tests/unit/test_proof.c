@@ -93,6 +93,7 @@ wire_round_trip(void **state)
 	assert_string_equal(b.m[1].path, "/x");
 	assert_int_equal(b.m[1].dev, 3);
 	assert_int_equal(b.m[1].ino, 4);
+	mig__mounts_free(&b);
 	/* One byte more, or one less, is malformed. */
 	assert_int_equal(mig_buf_append(&buf, "", 1), 0);
 	assert_int_equal(mig__mounts_get(buf.data, buf.len, &b), MIG_EPROTO);
