@@ -414,6 +414,19 @@ plan_copy(struct mig_plan *to, const struct mig_plan *from)
 	return 0;
 }
 
+/* Whether two plans make the same binds (plans are sorted by path). */
+static int
+plan_same(const struct mig_plan *a, const struct mig_plan *b)
+{
+	if (a->n != b->n)
+		return 0;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->step[i].host != b->step[i].host ||
+		    strcmp(a->step[i].path, b->step[i].path) != 0)
+			return 0;
+	return 1;
+}
+
 void
 mig__view_want(struct homed *d, struct link *l, uint32_t id,
     const struct mig_plan *plan,
@@ -447,9 +460,12 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 			view_start(v);
 	}
 	/* A view binds what was proven of home's list when it was made. If
-	 * home's mounts changed since, its binds may hide a new one: it
-	 * stays for the jobs in it, but takes no more. */
-	if (plan != NULL && plan->gen != v->plan.gen) {
+	 * home's mounts changed since in a way that changes the binds (a new
+	 * mount of home's under a bound one would be hidden), it stays for
+	 * the jobs in it, but takes no more. A change that leaves the binds
+	 * as they are (a mount anywhere served) changes nothing here. */
+	if (plan != NULL && plan->gen != v->plan.gen &&
+	    !plan_same(plan, &v->plan)) {
 		fn(arg, NULL, "home's mounts changed since this host's view "
 		    "of them was made; it takes new jobs again after the link "
 		    "comes up anew");

@@ -195,6 +195,9 @@ main(int argc, char **argv)
 	    proto_get_bytes(&rd, &data, &n) != 0)
 		fail("malformed answer");
 	printf("errno %u bytes %zu\n", errnum, n);
+	mig_buf_free(&in);
+	mig_buf_free(&plain);
+	mig_buf_free(&p);
 	hs_free(e);
 	close(sock);
 	return 0;
