@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core.h"
+#include "rundir.h"
 #include "mig/proto.h"
 
 static int
@@ -57,14 +58,12 @@ int
 mig_runtime_dir(char *buf, size_t size)
 {
 	const char *e;
-	char uid[32];
 
 	if ((e = getenv("MIG_RUNTIME_DIR")) != NULL && *e != '\0')
 		return put_path(buf, size, e, "");
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e == '/')
 		return put_path(buf, size, e, "/mig");
-	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
-	return put_path(buf, size, "/tmp/mig-", uid);
+	return mig__runtime_dir_in(buf, size, "/run/user");
 }
 
 /* Splits the next blank-separated word off *s; NULL when none is left. */

@@ -7,7 +7,9 @@
  * mode 0700 and no symlink, and that the peer on the socket runs as the
  * user. The daemon checks its folder the same way before it listens,
  * and the folders of its object cache and its state in the same spirit
- * (mig__dir_make): the user's, open to nobody else's writes.
+ * (mig__dir_make): the user's, open to nobody else's writes. With no
+ * folder named in the environment, /run/user/UID/mig is used when
+ * /run/user/UID passes the same check (mig__runtime_dir_in).
  *
  * Compiled into libmigcore and into libmig.so: libc only, no heap, and
  * no message unless the caller gives a buffer for one.
@@ -143,6 +145,22 @@ mig__dir_make(const char *dir, char *why, size_t size)
 		return say(why, size, MIG_EUNSAFE, "%s has mode %04o: others "
 		    "could swap %s", buf, (unsigned)(st.st_mode & 07777), dir);
 	return check(dir, 0, why, size);
+}
+
+int
+mig__runtime_dir_in(char *buf, size_t size, const char *base)
+{
+	char dir[4096];
+	unsigned uid = (unsigned)getuid();
+	int n;
+
+	n = snprintf(dir, sizeof(dir), "%s/%u", base, uid);
+	if (n > 0 && (size_t)n < sizeof(dir) &&
+	    mig__dir_check(dir, NULL, 0) == 0)
+		n = snprintf(buf, size, "%s/mig", dir);
+	else
+		n = snprintf(buf, size, "/tmp/mig-%u", uid);
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
 }
 
 int

@@ -36,6 +36,15 @@ __attribute__((visibility("hidden"))) int mig__dir_fd_check(int fd,
  */
 __attribute__((visibility("hidden"))) int mig__dir_make(const char *dir,
     char *why, size_t size);
+/*
+ * The runtime folder when neither MIG_RUNTIME_DIR nor XDG_RUNTIME_DIR
+ * names one: BASE/UID/mig when BASE/UID (logind's /run/user/UID, which
+ * cron, sudo and GNU parallel leave out of the environment) passes
+ * mig__dir_check, else /tmp/mig-UID. 0, or MIG_ETOOBIG when it does not
+ * fit in buf. mig_runtime_dir calls it with "/run/user".
+ */
+__attribute__((visibility("hidden"))) int mig__runtime_dir_in(char *buf,
+    size_t size, const char *base);
 /* The same check on the folder that holds the socket path sock. */
 __attribute__((visibility("hidden"))) int mig__sock_dir_check(
     const char *sock, char *why, size_t size);

@@ -64,7 +64,9 @@ const char *mig_strerror(int code);
  * Directories. Each returns 0 and writes a NUL-terminated path into buf,
  * or MIG_ETOOBIG when it does not fit.
  *   config:  $MIG_CONFIG_DIR, else $XDG_CONFIG_HOME/mig, else ~/.config/mig
- *   runtime: $MIG_RUNTIME_DIR, else $XDG_RUNTIME_DIR/mig, else /tmp/mig-$UID
+ *   runtime: $MIG_RUNTIME_DIR, else $XDG_RUNTIME_DIR/mig, else
+ *            /run/user/$UID/mig when /run/user/$UID is a folder of the
+ *            user's that nobody else may write to, else /tmp/mig-$UID
  */
 int mig_config_dir(char *buf, size_t size);
 int mig_runtime_dir(char *buf, size_t size);
