@@ -783,8 +783,10 @@ void mig__subreaper_init(void);
  * forks the leader (which runs leader(arg) and must not return), and
  * when it ends, or on SIGTERM, or when the daemon dies, kills every
  * process left under it, writes the leader's wait status to statusfd
- * and exits. */
-void mig__subreaper_run(pid_t daemon, int statusfd,
+ * and exits. With leave_rest (an ssh job, MIG_JOB_SSH), the leader's
+ * own end kills nothing: what it left running lives on, as after an
+ * ssh session (SIGTERM or the daemon's death still kill it all). */
+void mig__subreaper_run(pid_t daemon, int statusfd, int leave_rest,
     void (*leader)(void *arg), void *arg) __attribute__((noreturn));
 /* The leader's status that a subreaper left in its pipe; -1 if none. */
 int mig__subreaper_status(int fd, int *status);

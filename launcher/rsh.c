@@ -3,8 +3,10 @@
  * git's GIT_SSH, parallel --ssh, pdsh -R ssh, tar over a pipe, scripts).
  * Its arguments read like ssh's: [options] [user@]host [--] [command...].
  * As ssh does, the words of the command are joined with spaces and run
- * by the user's login shell on the host. Options after the host belong
- * to the command.
+ * by the user's login shell on the host, in the user's home folder, as
+ * a process of the host's (its pids, names and clock); options after
+ * the host belong to the command. -s sftp runs the host's sftp server,
+ * for scp and sftp.
  */
 #include <getopt.h>
 #include <pwd.h>
@@ -27,6 +29,7 @@
 
 struct rsh {
 	int tty;            /* -t counted, -T: -1 */
+	int subsystem;      /* -s: the command names a subsystem */
 	const char *user;   /* -l, -o User= or user@host; NULL: ours */
 	const char *host;
 	uint32_t flags;     /* MIG_JOB_* */
@@ -69,8 +72,6 @@ refused(int c)
 	case 'O':
 		return "mig has no connection sharing (its daemons keep "
 		       "their links open anyway)";
-	case 's':
-		return "mig runs commands, not ssh subsystems";
 	case 'G':
 	case 'Q':
 		return "mig-rsh has no ssh configuration to print";
@@ -128,6 +129,9 @@ parse(struct rsh *r, int argc, char **argv)
 		case 'T':
 			r->tty = -1;
 			break;
+		case 's':
+			r->subsystem = 1;
+			break;
 		case 'o':
 			ssh_option(r, optarg);
 			break;
@@ -168,6 +172,14 @@ parse(struct rsh *r, int argc, char **argv)
 	return optind;
 }
 
+/* sshd's "Subsystem sftp": the sftp server where OpenSSH installs it. */
+#define SFTP_SERVER \
+	"for p in /usr/lib/openssh/sftp-server /usr/libexec/openssh/sftp-server " \
+	"/usr/lib/ssh/sftp-server /usr/libexec/sftp-server; do " \
+	"[ -x \"$p\" ] && exec \"$p\"; done; " \
+	"echo \"mig: $(uname -n): no sftp-server here (OpenSSH's sftp server " \
+	"runs the sftp subsystem)\" >&2; exit 127"
+
 /* The command's words joined with spaces, as ssh sends them. */
 static char *
 join(char **words, int n)
@@ -192,7 +204,7 @@ int
 mig__rsh_main(int argc, char **argv)
 {
 	struct passwd *pw = getpwuid(getuid());
-	struct rsh r = { 0, NULL, NULL, 0 };
+	struct rsh r = { 0, 0, NULL, NULL, 0 };
 	const char *shell;
 	char *sh[4];
 	int i;
@@ -215,7 +227,19 @@ mig__rsh_main(int argc, char **argv)
 	    setenv("USER", pw->pw_name, 0) != 0 ||
 	    setenv("LOGNAME", pw->pw_name, 0) != 0)
 		mig__fatal("out of memory");
-	if (i < argc) {
+	if (r.subsystem) {
+		/* As sshd runs a subsystem: its server, on stdin and stdout. */
+		char *name = i < argc ? join(argv + i, argc - i) : NULL;
+		if (name == NULL)
+			usage_error("%s", "-s needs a subsystem name after the host");
+		if (strcmp(name, "sftp") != 0)
+			mig__fatal("-s %s: mig-rsh runs the sftp subsystem only",
+			    name);
+		sh[0] = "/bin/sh";
+		sh[1] = "-c";
+		sh[2] = SFTP_SERVER;
+		sh[3] = NULL;
+	} else if (i < argc) {
 		sh[1] = "-c";
 		sh[2] = join(argv + i, argc - i);
 		sh[3] = NULL;
@@ -226,5 +250,8 @@ mig__rsh_main(int argc, char **argv)
 		sh[1] = "-l";
 		sh[2] = NULL;
 	}
-	mig__run(r.host, sh, r.flags | mig__want_tty(r.tty, i < argc));
+	/* ssh's semantics (run.c, host/spawn.c): in HOME, the host's
+	 * identity, and what detaches may stay. */
+	mig__run(r.host, sh, r.flags | MIG_JOB_SSH |
+	    mig__want_tty(r.subsystem ? -1 : r.tty, i < argc));
 }

@@ -67,9 +67,18 @@ fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
 	mode_t mask;
 
 	memset(job, 0, sizeof(*job));
-	if (getcwd(cwd, sizeof(cwd)) == NULL)
+	/* As ssh: the command starts in the user's home folder (home's, the
+	 * view serves it where the host lacks it), wherever we were. */
+	if (flags & MIG_JOB_SSH) {
+		const char *h = getenv("HOME");
+		if (h == NULL || h[0] != '/' || strlen(h) >= sizeof(cwd))
+			mig__fatal("HOME is not an absolute path (%s): the "
+			    "command would start nowhere", h != NULL ? h : "unset");
+		strcpy(cwd, h);
+	} else if (getcwd(cwd, sizeof(cwd)) == NULL) {
 		mig__fatal("the current directory is gone (%s)",
 		    strerror(errno));
+	}
 	job->host = (char *)host;
 	job->flags = flags;
 	job->argv = argv;

@@ -58,7 +58,7 @@ end_the_rest(void)
 }
 
 void
-mig__reap(pid_t leader)
+mig__reap(pid_t leader, int leave_rest)
 {
 	sigset_t wait_for;
 	int32_t leader_status = 0;
@@ -83,7 +83,12 @@ mig__reap(pid_t leader)
 			kill(leader, SIGKILL);
 		}
 	}
-	end_the_rest();
+	/* An ssh job's other processes are left to whoever inherits them:
+	 * those that still hold its output keep it open, as under sshd. A
+	 * signal here would race nohup, which ignores SIGHUP only once it
+	 * runs, in a background process the shell may not have started. */
+	if (!leave_rest)
+		end_the_rest();
 	(void)!write(0, &leader_status, sizeof(leader_status));
 	_exit(0);
 }

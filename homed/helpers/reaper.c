@@ -6,10 +6,11 @@
  * the daemon wrote while a job ran would otherwise be copied).
  * PR_SET_CHILD_SUBREAPER, the parent-death signal, the blocked signals
  * and the status pipe (fd 0) all carry over the exec. Not a command: run
- * by mig-homed only.
+ * by mig-homed only, as "mig-reaper LEADER [leave]" (reap.h).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 
 #include "reap.h"
@@ -21,11 +22,11 @@ main(int argc, char **argv)
 	long leader;
 	int on = 0;
 
-	if (argc == 2) {
+	if (argc == 2 || (argc == 3 && strcmp(argv[2], "leave") == 0)) {
 		leader = strtol(argv[1], &end, 10);
 		if (*end == '\0' && leader > 1 &&
 		    prctl(PR_GET_CHILD_SUBREAPER, &on) == 0 && on)
-			mig__reap((pid_t)leader);
+			mig__reap((pid_t)leader, argc == 3);
 	}
 	fprintf(stderr, "mig-reaper: run by mig-homed only, as a job's "
 	    "subreaper\n");

@@ -411,8 +411,9 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 		warn_unshimmable(l, rj->id, job);
 	/* A job on a terminal of this host's is a session here, as with
 	 * ssh -t: job-control shells compare the terminal's foreground
-	 * group with their own, so it keeps this host's pids (no page). */
-	if (!(job->flags & MIG_JOB_TTY))
+	 * group with their own, so it keeps this host's pids (no page).
+	 * mig-rsh's jobs are ssh's: this host's pids, names and clock. */
+	if (!(job->flags & (MIG_JOB_TTY | MIG_JOB_SSH)))
 		identfd = mig__ident_new(job, l->peer, &ident);
 	if (ident != NULL) {
 		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };
@@ -433,7 +434,8 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	if (pid == 0) {
 		struct mig_leader a = { job, envp, p, report[1], ident,
 			identfd, v, prio };
-		mig__subreaper_run(self, status[1], mig__leader_run, &a);
+		mig__subreaper_run(self, status[1],
+		    (job->flags & MIG_JOB_SSH) != 0, mig__leader_run, &a);
 	}
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
 		kill(pid, SIGTERM);

@@ -5,7 +5,10 @@
  * the job). When the leader ends, or the daemon asks (SIGTERM) or dies,
  * the subreaper kills every process left under it, reaps them, leaves the
  * leader's wait status in its status pipe and exits: nothing of a job
- * outlives it, and the daemon hears of the job's end only then.
+ * outlives it, and the daemon hears of the job's end only then. An ssh
+ * job's (mig-rsh's) leader ending kills nothing: what it left running
+ * (nohup … &, setsid -f) lives on, as after an ssh session, and what
+ * still holds the job's output keeps it open, as under sshd.
  *
  * A job still running REAPER_AFTER_MS after its leader was forked has
  * its subreaper exec mig-reaper (helpers/), which does the waiting: a
@@ -73,7 +76,7 @@ runs_for(pid_t leader, long ms, const sigset_t *wait_for)
 }
 
 void
-mig__subreaper_run(pid_t daemon, int statusfd,
+mig__subreaper_run(pid_t daemon, int statusfd, int leave_rest,
     void (*leader)(void *arg), void *arg)
 {
 	sigset_t wait_for, none;
@@ -104,13 +107,14 @@ mig__subreaper_run(pid_t daemon, int statusfd,
 		_exit(MIG_EXIT_FAILURE);
 	close_range(1, ~0u, 0);
 	if (reaper[0] != '\0' && runs_for(pid, REAPER_AFTER_MS, &wait_for)) {
-		char *const argv[] = { (char *)"mig-reaper", pid_arg, NULL };
+		char *const argv[] = { (char *)"mig-reaper", pid_arg,
+			leave_rest ? (char *)"leave" : NULL, NULL };
 		char *const envp[] = { NULL };
 
 		snprintf(pid_arg, sizeof(pid_arg), "%d", (int)pid);
 		execve(reaper, argv, envp);
 	}
-	mig__reap(pid);
+	mig__reap(pid, leave_rest);
 }
 
 int

@@ -210,6 +210,9 @@ struct mig_job {
 #define MIG_JOB_TTY 0x8     /* stdio on a pty on the host (mig -t) */
 #define MIG_JOB_ISATTY0 0x10 /* fd 0 is a terminal at home; 0x20 fd 1,
 			      * 0x40 fd 2 */
+#define MIG_JOB_SSH 0x80    /* mig-rsh, as ssh: starts in home's $HOME,
+			     * with the host's identity; what detached
+			     * from it may outlive it */
 
 /* Appends a whole RUN or EXEC frame for job. */
 int mig_x_job(struct mig_buf *b, uint16_t type, uint32_t stream,

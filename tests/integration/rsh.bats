@@ -144,7 +144,7 @@ same_tree() {
 @test "rsh: ssh options mig cannot honour are refused with one 'mig:' line" {
 	local opt
 	for opt in -X -Y -N -f "-L 1:h:2" "-R 1:h:2" "-D 1080" "-J jump" "-W h:1" \
-		-M "-S /tmp/ctl" "-O check" -s -G; do
+		-M "-S /tmp/ctl" "-O check" -G; do
 		# shellcheck disable=SC2086 # the option and its value are two words
 		run --separate-stderr timeout -k 5 20 "$RSH" $opt host1 true
 		expect_mig_failure || {
