@@ -280,3 +280,30 @@ for token in range(1, 64):
 	[[ $output == *"ret -1 errno 3" ]]
 	alive "$victim"
 }
+
+@test "rsh: mig-rsh, like ssh, gives host2's own identity: its clock an hour ahead, its pids, its name" {
+	local t0 out pid
+	wait_until 10 clock_agrees
+	t0=$(date +%s)
+	"$RSH" host2 'date +%s; echo $$ $PPID; uname -n' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait_exit "$pid" 20
+	mapfile -t out <"$BATS_TEST_TMPDIR/out"
+	# host2's clock, not home's: an hour ahead.
+	((out[0] - t0 > 3500 && out[0] - t0 < 3700)) || {
+		echo "host2's date through mig-rsh: ${out[0]}, home's $t0" >&2
+		return 1
+	}
+	# Pids of host2's, not mig-rsh's and its parent at home.
+	[[ ${out[1]} =~ ^[0-9]+\ [0-9]+$ && ${out[1]} != "$pid $$" ]] || {
+		echo "pid and ppid through mig-rsh: '${out[1]}' (mig-rsh $pid, its parent $$)" >&2
+		return 1
+	}
+	# The same command under mig -h keeps home's identity.
+	"$MIG" -h host2 sh -c 'echo $$ $PPID' >"$BATS_TEST_TMPDIR/out" 2>&1 &
+	pid=$!
+	wait_exit "$pid" 20
+	expect_eq "pid and ppid under mig -h" "$(cat "$BATS_TEST_TMPDIR/out")" "$pid $$"
+	is_root || skip "the name: unprivileged, the test hosts share this machine's UTS namespace"
+	expect_eq "uname -n through mig-rsh" "${out[2]}" host2
+}

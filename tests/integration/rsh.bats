@@ -206,3 +206,127 @@ same_tree() {
 	[ "$status" -eq 0 ]
 	expect_eq output "$output" "${shell:-/bin/sh}|$(getent passwd "$(id -un)" | cut -d: -f6)|$(id -un)|$(id -un)"
 }
+
+# own_home: HOME is a folder of this test's, the hosts see it (the cluster
+# shares home's files); "ssh" commands start there.
+own_home() {
+	export HOME=$BATS_TEST_TMPDIR/home
+	mkdir -p "$HOME"
+}
+
+@test "rsh: as ssh, a command starts in \$HOME whatever the caller's cwd (even a removed one); mig -h starts in the cwd" {
+	own_home
+	mkdir "$BATS_TEST_TMPDIR/elsewhere"
+	cd "$BATS_TEST_TMPDIR/elsewhere"
+	run --separate-stderr timeout -k 5 20 "$RSH" host1 pwd
+	[ "$status" -eq 0 ]
+	expect_eq "mig-rsh's cwd" "$output" "$HOME"
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 pwd
+	expect_eq "mig -h's cwd" "$output" "$BATS_TEST_TMPDIR/elsewhere"
+	# A cwd that is gone stops mig -h, not mig-rsh.
+	rmdir "$BATS_TEST_TMPDIR/elsewhere"
+	run --separate-stderr timeout -k 5 20 "$RSH" host2 pwd
+	[ "$status" -eq 0 ]
+	expect_eq "mig-rsh's cwd from a removed folder" "$output" "$HOME"
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 pwd
+	expect_mig_failure
+	# HOME that is no absolute path: one line, nothing runs.
+	HOME=relative run --separate-stderr timeout -k 5 20 "$RSH" host1 pwd
+	expect_mig_failure
+	[[ $stderr == *"HOME is not an absolute path (relative)"* ]]
+}
+
+@test "rsh: rsync -a -e mig-rsh to and from a path relative to \$HOME, called from another folder" {
+	own_home
+	local src=$BATS_TEST_TMPDIR/src
+	make_tree "$src"
+	cd /
+	timeout -k 5 60 rsync -a -e "$RSH" "$src/" host1:copy/
+	same_tree "$src" "$HOME/copy"
+	timeout -k 5 60 rsync -a -e "$RSH" host2:copy/ "$BATS_TEST_TMPDIR/back/"
+	same_tree "$src" "$BATS_TEST_TMPDIR/back"
+}
+
+@test "rsh: scp -S mig-rsh (sftp protocol) copies to and from host1, relative to \$HOME, byte for byte" {
+	command -v scp >/dev/null || skip "no scp (openssh-client)"
+	own_home
+	local f=$BATS_TEST_TMPDIR/blob
+	head -c 3000001 /dev/urandom >"$f"
+	cd /
+	run --separate-stderr timeout -k 5 60 scp -S "$RSH" "$f" host1:sent
+	[ "$status" -eq 0 ]
+	cmp "$f" "$HOME/sent"
+	run --separate-stderr timeout -k 5 60 scp -S "$RSH" host2:sent "$BATS_TEST_TMPDIR/got"
+	[ "$status" -eq 0 ]
+	cmp "$f" "$BATS_TEST_TMPDIR/got"
+	# The old scp protocol runs scp on the host: that works too.
+	run --separate-stderr timeout -k 5 60 scp -O -S "$RSH" "$f" host1:old
+	[ "$status" -eq 0 ]
+	cmp "$f" "$HOME/old"
+}
+
+@test "rsh: sftp -S mig-rsh puts and gets a file byte for byte; its remote folder is \$HOME" {
+	command -v sftp >/dev/null || skip "no sftp (openssh-client)"
+	own_home
+	local f=$BATS_TEST_TMPDIR/blob
+	head -c 1000003 /dev/urandom >"$f"
+	cd /
+	run --separate-stderr timeout -k 5 60 sftp -S "$RSH" -b - host1 \
+		< <(printf 'put %s put.bin\nget put.bin %s\npwd\n' "$f" "$BATS_TEST_TMPDIR/got")
+	[ "$status" -eq 0 ]
+	cmp "$f" "$HOME/put.bin"
+	cmp "$f" "$BATS_TEST_TMPDIR/got"
+	[[ $output == *"Remote working directory: $HOME"* ]]
+}
+
+@test "rsh: -s names the sftp subsystem only; without a name, one 'mig:' line" {
+	run --separate-stderr timeout -k 5 20 "$RSH" -s host1 shell
+	expect_mig_failure
+	[[ $stderr == *"-s shell: mig-rsh runs the sftp subsystem only"* ]]
+	run --separate-stderr timeout -k 5 20 "$RSH" -s host1
+	expect_mig_failure
+	[[ $stderr == *"-s needs a subsystem name"* ]]
+}
+
+# host_has PID WORD: host1 has a process PID (in its own pid space) whose
+# command line holds WORD.
+host_has() {
+	local cmd
+	cmd=$(timeout -k 5 20 "$RSH" host1 "cat /proc/$1/cmdline" 2>/dev/null | tr '\0' ' ') || return 1
+	[[ $cmd == *"$2"* ]]
+}
+
+@test "rsh: nohup … & and setsid -f outlive a mig-rsh command, as under ssh; under mig -h nothing does" {
+	local s1 s2 s3 out pid
+	s1=$(unique_sleep)
+	s2=$(unique_sleep)2
+	s3=$(unique_sleep)3
+	# Each pid seen from here, whatever the hosts' pid spaces, is
+	# killed at the end.
+	CLEANUP+=("for p in \$(mig_pgrep 'sleep ($s1|$s2|$s3)\$'); do kill -KILL \$p; done")
+	run --separate-stderr timeout -k 5 20 "$RSH" host1 \
+		"nohup sleep $s1 >/dev/null 2>&1 & echo \$!; setsid -f sleep $s2 >/dev/null 2>&1"
+	[ "$status" -eq 0 ]
+	pid=$output
+	# On host1, by the pid its shell gave: still there once mig-rsh ended.
+	host_has "$pid" "sleep $s1"
+	[[ -n $(mig_pgrep "sleep $s2\$") ]]
+	# mig -h: the job's end is the end of everything it started.
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c \
+		"nohup sleep $s3 >/dev/null 2>&1 & echo \$!; setsid -f sleep $s3 >/dev/null 2>&1"
+	[ "$status" -eq 0 ]
+	wait_until 10 eval "[[ -z \$(mig_pgrep 'sleep $s3\$') ]]"
+	# And the survivor ends when killed on host1.
+	timeout -k 5 20 "$RSH" host1 "kill $pid"
+	wait_until 10 eval "! host_has $pid 'sleep $s1'"
+}
+
+@test "rsh: a background job that still holds the output keeps mig-rsh waiting and its output shown, as ssh does" {
+	local f=$BATS_TEST_TMPDIR/done
+	# The background job writes after the shell ended: ssh would wait
+	# for it and show its output.
+	run --separate-stderr timeout -k 5 30 "$RSH" host1 "(sleep 1; echo late; touch $f) & echo early"
+	[ "$status" -eq 0 ]
+	expect_eq output "$output" $'early\nlate'
+	[ -e "$f" ]
+}
