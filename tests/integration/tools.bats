@@ -100,6 +100,22 @@ git_round() {
 	git_round ssh
 }
 
+@test "tools: git clone host1:repo.git resolves repo.git in \$HOME, as over ssh, from any folder" {
+	git_repo
+	export GIT_SSH=mig-rsh
+	mkdir "$BATS_TEST_TMPDIR/elsewhere"
+	cd "$BATS_TEST_TMPDIR/elsewhere"
+	# $HOME is $BATS_TEST_TMPDIR (git_repo), which holds repo.git.
+	timeout -k 5 60 git clone -q host1:repo.git clone 2>"$BATS_TEST_TMPDIR/clone.err"
+	grep -v 'cloned an empty repository' "$BATS_TEST_TMPDIR/clone.err" >&2 && return 1
+	expect_eq "origin" "$(git -C clone remote get-url origin)" host1:repo.git
+	printf 'relative\n' >clone/file
+	git -C clone add file
+	git -C clone commit -q -m relative
+	timeout -k 5 60 git -C clone push -q origin HEAD:main
+	expect_eq "commit in \$HOME/repo.git" "$(git -C "$REPO" log --format=%s main)" relative
+}
+
 @test "tools: git with GIT_SSH_VARIANT=ssh and a port: -p is accepted" {
 	git_repo
 	export GIT_SSH=mig-rsh GIT_SSH_VARIANT=ssh
@@ -112,6 +128,14 @@ git_round() {
 	run --separate-stderr timeout -k 5 60 pdsh -S -R exec -w host1,host2 mig-rsh %h 'echo $((6 * 7))'
 	[ "$status" -eq 0 ]
 	expect_eq output "$(sort <<<"$output")" $'host1: 42\nhost2: 42'
+}
+
+@test "tools: pdsh -R exec -w host1,host2 mig-rsh %h uname -n names each host, as over ssh" {
+	need pdsh
+	is_root || skip "unprivileged, the test hosts share this machine's UTS namespace (one name)"
+	run --separate-stderr timeout -k 5 60 pdsh -S -R exec -w host1,host2 mig-rsh %h uname -n
+	[ "$status" -eq 0 ]
+	expect_eq output "$(sort <<<"$output")" $'host1: host1\nhost2: host2'
 }
 
 @test "tools: pdsh -R ssh with ssh linked to mig-rsh, default args and PDSH_SSH_ARGS" {
@@ -135,4 +159,76 @@ git_round() {
 		pdsh -S -l nosuchuser -R ssh -w host1 true
 	expect_eq status "$status" 255
 	[[ $stderr == *"host1: mig: cannot run as 'nosuchuser'"* ]]
+}
+
+# as_par CMD...: CMD as the test's user $PU, in the environment GNU
+# parallel, cron or sudo leave: PATH and HOME, no XDG_RUNTIME_DIR and
+# none of mig's variables.
+as_par() {
+	setpriv --reuid="$PU" --regid="$(id -g "$PU")" --clear-groups \
+		env -i PATH="$PATH" HOME="$PW/home" LANG=C "$@"
+}
+
+# par_cleanup: the home daemon, the user's cluster, its folders, then the
+# user (userdel refuses a user who still runs a process).
+par_cleanup() {
+	if [[ -n ${PHOMED:-} ]] && alive "$PHOMED"; then
+		kill -TERM "$PHOMED"
+		wait_until 5 eval "! alive $PHOMED" || kill -KILL "$PHOMED"
+	fi
+	[[ ! -f $PW/cluster/cluster.conf ]] || "$CLUSTER" down "$PW/cluster"
+	rm -rf "$PW" "$PRUN" "/tmp/mig-$PUID"
+	wait_until 10 eval "userdel '$PU' 2>/dev/null"
+}
+
+@test "tools: parallel --ssh mig-rsh -S host1,host2 finds home's daemon in /run/user/UID/mig with no XDG_RUNTIME_DIR: no warning, every CPU used" {
+	need parallel
+	is_root || skip "needs root: a user of the test's own, with a /run/user/UID as logind makes it"
+	command -v useradd >/dev/null && command -v setpriv >/dev/null || skip "no useradd or setpriv"
+	local n dir port
+	PU=migpar$$
+	useradd -M -N -d /nonexistent -s /bin/sh "$PU"
+	PUID=$(id -u "$PU")
+	PRUN=/run/user/$PUID
+	PW=$(mktemp -d /tmp/mig-par.XXXXXX)
+	CLEANUP+=(par_cleanup)
+	[[ ! -e $PRUN && ! -e /tmp/mig-$PUID ]] || {
+		echo "$PRUN or /tmp/mig-$PUID is another run's leftover" >&2
+		return 1
+	}
+	# As logind makes it at login.
+	install -d -m 0700 -o "$PU" "$PRUN"
+	chmod 0755 "$PW"
+	install -d -m 0700 -o "$PU" "$PW/home" "$PW/home/.config" "$PW/home/.config/mig" "$PW/cluster"
+	# The user's cluster (unprivileged: its daemons are this machine's
+	# processes), then its home daemon again with the default folders:
+	# config in ~/.config/mig, runtime found with no variable at all.
+	as_par MIG_BIN="$MIG_BIN" MIG_CLUSTER_DIR="$PW/cluster" "$CLUSTER" up 2 >/dev/null
+	as_par "$CLUSTER" kill home "$PW/cluster"
+	port=$(sed -n 's/^PORT=//p' "$PW/cluster/cluster.conf")
+	install -m 0600 -o "$PU" "$PW/cluster/hosts" "$PW/cluster/key" "$PW/home/.config/mig/"
+	as_par "$HOMED" -f --name home --listen "127.0.0.1:$port" \
+		</dev/null >"$BATS_TEST_TMPDIR/homed.err" 2>&1 3>&- &
+	bg_track $!
+	wait_until 20 test -S "$PRUN/mig/homed.sock"
+	PHOMED=$(cat "$PRUN/mig/homed.pid")
+	[[ ! -e /tmp/mig-$PUID ]]
+	wait_until 20 eval "as_par '$MIG' hosts 2>/dev/null | grep -c ' up ' | grep -qx 2"
+	# A client of a login session (XDG_RUNTIME_DIR set) finds the same.
+	run --separate-stderr as_par XDG_RUNTIME_DIR="$PRUN" "$RSH" host1 echo same
+	expect_eq "with XDG_RUNTIME_DIR=$PRUN" "$output" same
+	# parallel asks each host for its CPU count through a plain
+	# mig-rsh; a failed probe would warn and run one job per host, and
+	# the barrier would never open.
+	n=$(parallel --will-cite --number-of-threads)
+	dir=$PW/started
+	install -d -m 0700 -o "$PU" "$dir"
+	run --separate-stderr as_par timeout -k 5 120 parallel --will-cite --ssh mig-rsh \
+		-S host1,host2 "$(barrier "$dir" $((2 * n))); echo {} \$PARALLEL_SSHLOGIN" ::: $(seq $((2 * n)))
+	[ "$status" -eq 0 ]
+	expect_eq stderr "$stderr" ""
+	expect_eq "jobs per host" "$(cut -d' ' -f2 <<<"$output" | sort | uniq -c | tr -s ' \n' '  ')" \
+		" $n host1 $n host2 "
+	# No client looked in /tmp, nor made a daemon there.
+	[[ ! -e /tmp/mig-$PUID ]]
 }
