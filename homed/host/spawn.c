@@ -409,11 +409,10 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	/* In a view the program is home's, not this host's. */
 	if (v == NULL)
 		warn_unshimmable(l, rj->id, job);
-	/* A job on a terminal of this host's is a session here, as with
-	 * ssh -t: job-control shells compare the terminal's foreground
-	 * group with their own, so it keeps this host's pids (no page).
-	 * mig-rsh's jobs are ssh's: this host's pids, names and clock. */
-	if (!(job->flags & (MIG_JOB_TTY | MIG_JOB_SSH)))
+	/* mig-rsh's jobs are ssh's: this host's pids, names and clock.
+	 * Any other keeps home's, on a terminal of this host's too (the
+	 * shim gives the terminal's groups in home pids). */
+	if (!(job->flags & MIG_JOB_SSH))
 		identfd = mig__ident_new(job, l->peer, &ident);
 	if (ident != NULL) {
 		const int theirs[3] = { p[0][0], p[1][1], p[2][1] };

@@ -45,6 +45,9 @@ static pid_t (*real_gettid)(void);
 static pid_t (*real_getpgrp)(void);
 static pid_t (*real_getpgid)(pid_t);
 static pid_t (*real_getsid)(pid_t);
+static pid_t (*real_tcgetpgrp)(int);
+static int (*real_tcsetpgrp)(int, pid_t);
+static pid_t (*real_tcgetsid)(int);
 static int (*real_kill)(pid_t, int);
 static int (*real_killpg)(pid_t, int);
 static int (*real_sigqueue)(pid_t, int, const union sigval);
@@ -73,6 +76,9 @@ mig__pid_init(void)
 	MIG_REAL(real_getpgrp, "getpgrp");
 	MIG_REAL(real_getpgid, "getpgid");
 	MIG_REAL(real_getsid, "getsid");
+	MIG_REAL(real_tcgetpgrp, "tcgetpgrp");
+	MIG_REAL(real_tcsetpgrp, "tcsetpgrp");
+	MIG_REAL(real_tcgetsid, "tcgetsid");
 	MIG_REAL(real_kill, "kill");
 	MIG_REAL(real_killpg, "killpg");
 	MIG_REAL(real_sigqueue, "sigqueue");
@@ -400,6 +406,40 @@ mig__getsid(pid_t pid)
 		return real_getsid(pid);
 	r = real_getsid(host_pid(pid));
 	return r < 0 ? r : home_sid(r);
+}
+
+/*
+ * A terminal's foreground group and session (mig -h -t: a terminal of
+ * the host's, which the job's session leads), in the job's pids, so that
+ * a job-control shell finds its own group in the foreground and gives
+ * the terminal to its jobs by the pids it knows them by.
+ */
+pid_t
+mig__tcgetpgrp(int fd)
+{
+	pid_t r;
+
+	MIG_REAL(real_tcgetpgrp, "tcgetpgrp");
+	r = real_tcgetpgrp(fd);
+	return r <= 0 || !mapped() ? r : home_pgid(r);
+}
+
+int
+mig__tcsetpgrp(int fd, pid_t pgrp)
+{
+	MIG_REAL(real_tcsetpgrp, "tcsetpgrp");
+	return real_tcsetpgrp(fd, mapped() && pgrp > 0 ? host_pgid(pgrp) :
+							  pgrp);
+}
+
+pid_t
+mig__tcgetsid(int fd)
+{
+	pid_t r;
+
+	MIG_REAL(real_tcgetsid, "tcgetsid");
+	r = real_tcgetsid(fd);
+	return r <= 0 || !mapped() ? r : home_sid(r);
 }
 
 /* errno is left as the call at home left it, or as it was when that

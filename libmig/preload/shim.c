@@ -156,6 +156,9 @@ EXPORT pid_t gettid(void) { return mig__gettid(); }
 EXPORT pid_t getpgrp(void) { return mig__getpgrp(); }
 EXPORT pid_t getpgid(pid_t pid) { return mig__getpgid(pid); }
 EXPORT pid_t getsid(pid_t pid) { return mig__getsid(pid); }
+EXPORT pid_t tcgetpgrp(int fd) { return mig__tcgetpgrp(fd); }
+EXPORT int tcsetpgrp(int fd, pid_t pgrp) { return mig__tcsetpgrp(fd, pgrp); }
+EXPORT pid_t tcgetsid(int fd) { return mig__tcgetsid(fd); }
 EXPORT int kill(pid_t pid, int sig) { return mig__kill(pid, sig); }
 EXPORT int killpg(pid_t pgrp, int sig) { return mig__killpg(pgrp, sig); }
 

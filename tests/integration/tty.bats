@@ -42,6 +42,27 @@ drive() { timeout -k 5 60 python3 "$DRIVE" "$@" 3>&-; }
 	[[ $output == *$'\nstatus 0\ntermios same' ]]
 }
 
+@test "tty: -t keeps home's identity under mig -h: an interactive bash there has job control (Ctrl-Z, jobs, kill %1) and home's name" {
+	command -v bash >/dev/null || skip "no bash"
+	# Each step waits for what shows the one before it was taken: the
+	# prompt, or the job itself saying it runs in the foreground.
+	run drive expect:'ready> ' 'send:echo name=$(uname -n)\n' expect:'name=' \
+		'send:sh -c "echo fg-job; exec sleep 100"\n' expect:'fg-job' 'send:\x1a' expect:Stopped \
+		'send:kill -9 %1; wait; echo gone\n' expect:'gone' 'send:exit 4\n' -- \
+		env PS1='ready> ' "$MIG" -h host1 -t bash --norc --noprofile -i
+	[[ $output == *"name=$(uname -n)"* ]]
+	[[ $output == *Stopped* ]]
+	[[ $output == *$'\nstatus 4\ntermios same' ]]
+}
+
+@test "tty: mig-rsh -t keeps the host's identity, as ssh -t" {
+	is_root || skip "unprivileged, the test hosts share this machine's UTS namespace (one name)"
+	run drive -- "$RSH" -t host1 uname -n
+	[[ ${lines[0]} == host1* ]]
+	run drive -- "$RSH" host1 uname -n
+	[[ ${lines[0]} == host1* ]]
+}
+
 @test "tty: mig-rsh with no command at a terminal is an interactive login shell there" {
 	run drive 'send:echo hi-$((1+1))\n' expect:hi-2 'send:exit 7\n' -- "$RSH" host1
 	[[ $output == *hi-2* ]]
