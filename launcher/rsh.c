@@ -20,7 +20,7 @@
 #include "mig/proto.h"
 
 #define RSH_USAGE \
-	"usage: mig-rsh [-1246AaCgKknqTtVvxy] [-l user] [-o option] [-p port]\n" \
+	"usage: mig-rsh [-1246AaCgKknqsTtVvxy] [-l user] [-o option] [-p port]\n" \
 	"               [-F file] [-i file] [other ssh options] [user@]host\n" \
 	"               [--] [command [arg...]]\n"
 
