@@ -170,13 +170,19 @@ as_par() {
 }
 
 # par_cleanup: the home daemon, the user's cluster, its folders, then the
-# user (userdel refuses a user who still runs a process).
+# user (userdel refuses a user who still runs a process). Every process
+# of the user is this test's: one a failed step left (a daemon that
+# never wrote where the test looked) is killed by its pid.
 par_cleanup() {
+	local p
 	if [[ -n ${PHOMED:-} ]] && alive "$PHOMED"; then
 		kill -TERM "$PHOMED"
 		wait_until 5 eval "! alive $PHOMED" || kill -KILL "$PHOMED"
 	fi
 	[[ ! -f $PW/cluster/cluster.conf ]] || "$CLUSTER" down "$PW/cluster"
+	for p in $(pgrep -u "$PU"); do
+		kill -KILL "$p" 2>/dev/null || true
+	done
 	rm -rf "$PW" "$PRUN" "/tmp/mig-$PUID"
 	wait_until 10 eval "userdel '$PU' 2>/dev/null"
 }
