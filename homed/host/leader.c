@@ -76,6 +76,7 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 {
 	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
 	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
+	int homeless = 0;
 
 	/* First of all, so the daemon can signal it from now on: its group,
 	 * which exists once it leads a session (a signal sent to the group
@@ -111,11 +112,16 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		(void)!write(report, why, sizeof(why));
 		_exit(MIG_EXIT_FAILURE);
 	}
+	/* An ssh job (mig-rsh) whose home folder is missing here starts
+	 * in / and says so on its stderr, as sshd does. */
 	if (chdir(job->cwd) == -1) {
-		why[0] = 0;
-		why[1] = errno;
-		(void)!write(report, why, sizeof(why));
-		_exit(MIG_EXIT_FAILURE);
+		homeless = errno;
+		if (!(job->flags & MIG_JOB_SSH) || chdir("/") == -1) {
+			why[0] = 0;
+			why[1] = homeless;
+			(void)!write(report, why, sizeof(why));
+			_exit(MIG_EXIT_FAILURE);
+		}
 	}
 	/* Out of the way first, so no dup2 below can land on it. */
 	if ((report = fcntl(report, F_DUPFD_CLOEXEC, MIG_IDENT_FDNO + 1)) == -1)
@@ -133,6 +139,12 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		ident->host_pid = (int32_t)getpid();
 		if (dup2(identfd, MIG_IDENT_FDNO) == -1)
 			goto fail;
+	}
+	if (homeless != 0) {
+		const char *parts[] = { "mig: could not chdir to home directory ",
+			job->cwd, ": ", strerror(homeless), "; starting in /\n" };
+		for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
+			(void)!write(2, parts[i], strlen(parts[i]));
 	}
 	if (dup2(report, 3) == -1)
 		goto fail;

@@ -230,6 +230,12 @@ own_home() {
 	expect_eq "mig-rsh's cwd from a removed folder" "$output" "$HOME"
 	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 pwd
 	expect_mig_failure
+	# A home folder that is not there: the command starts in /, and
+	# says so on stderr, as sshd does.
+	HOME=$BATS_TEST_TMPDIR/gone run --separate-stderr timeout -k 5 20 "$RSH" host1 pwd
+	[ "$status" -eq 0 ]
+	expect_eq "cwd without a home folder" "$output" /
+	expect_eq stderr "$stderr" "mig: could not chdir to home directory $BATS_TEST_TMPDIR/gone: No such file or directory; starting in /"
 	# HOME that is no absolute path: one line, nothing runs.
 	HOME=relative run --separate-stderr timeout -k 5 20 "$RSH" host1 pwd
 	expect_mig_failure
