@@ -57,14 +57,22 @@ int
 mig_runtime_dir(char *buf, size_t size)
 {
 	const char *e;
-	char uid[32];
+
+	const char *job;
+	int n;
 
 	if ((e = getenv("MIG_RUNTIME_DIR")) != NULL && *e != '\0')
 		return put_path(buf, size, e, "");
+	/* The daemon of a Slurm allocation is that allocation's alone: one
+	 * folder per job, so two allocations on one login host never share. */
+	job = mig__slurm_job();
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e == '/')
-		return put_path(buf, size, e, "/mig");
-	snprintf(uid, sizeof(uid), "%u", (unsigned)getuid());
-	return put_path(buf, size, "/tmp/mig-", uid);
+		n = snprintf(buf, size, "%s/mig%s%s", e, job ? "-slurm-" : "",
+		    job ? job : "");
+	else
+		n = snprintf(buf, size, "/tmp/mig-%u%s%s", (unsigned)getuid(),
+		    job ? "-slurm-" : "", job ? job : "");
+	return n < 0 || (size_t)n >= size ? MIG_ETOOBIG : 0;
 }
 
 /* Splits the next blank-separated word off *s; NULL when none is left. */
