@@ -43,7 +43,7 @@ mig__slurm_cpus(const char *spec, uint32_t *cpus, size_t max, size_t *n)
 			return MIG_ECONFIG;
 		if (strncmp(s, "(x", 2) == 0) {
 			s += 2;
-			if ((times = number(&s, max)) == 0 || *s++ != ')')
+			if ((times = number(&s, 1ul << 30)) == 0 || *s++ != ')')
 				return MIG_ECONFIG;
 		}
 		if (times > max - got)
