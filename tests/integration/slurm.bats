@@ -128,6 +128,32 @@ EOF
 	grep -q "srun ended" "$MIG_RUNTIME_DIR/homed.log"
 }
 
+@test "in an sbatch job, mig make builds on the job's nodes; nothing is left once the job ends" {
+	slurm_env
+	local dir=$BATS_TEST_TMPDIR/demo
+	project "$dir" 8 1
+	build_ref "$dir"
+	cd "$dir"
+	printf '%s\n' '#!/bin/bash' 'set -e' 'mig make' \
+		"mig ps --json --recent 100 >'$BATS_TEST_TMPDIR/ps.json'" >"$BATS_TEST_TMPDIR/job.sh"
+	run timeout -k 5 400 sbatch --wait -N3 --exclusive \
+		--output="$BATS_TEST_TMPDIR/job.out" "$BATS_TEST_TMPDIR/job.sh" 3>&-
+	cat "$BATS_TEST_TMPDIR/job.out" >&2 || true
+	((status == 0))
+	same_objects "$dir"
+	python3 - "$BATS_TEST_TMPDIR/ps.json" <<'EOF'
+import json, sys
+jobs = [j for j in json.load(open(sys.argv[1])) if "gcc" in j["command"]]
+hosts = {j["host"] for j in jobs}
+print("compiles:", len(jobs), "on", sorted(hosts), file=sys.stderr)
+assert len(jobs) >= 9 and hosts <= {"n1", "n2", "n3"} and len(hosts) >= 2, hosts
+EOF
+	local pids
+	mapfile -t pids < <(mig_pids)
+	((${#pids[@]} == 5))
+	wait_until 60 none_alive "${pids[@]}"
+}
+
 @test "mig hosts inside an allocation shows its job id on home's and each node's line" {
 	slurm_env
 	in_alloc 'echo "job=$SLURM_JOB_ID"; mig hosts'
