@@ -394,9 +394,11 @@ mig__slurm_node(struct homed *d, char *err, size_t errsize)
 	    errsize)) != 0)
 		goto out;
 	d->have_key = 1;
-	/* The key goes no further: not to this daemon's children. */
-	mig__wipe(key, strlen(key));
+	/* The key goes no further: out of the environment our children
+	 * get, then wiped, name and all, where /proc/PID/environ reads it. */
 	unsetenv("MIG_SLURM_KEY");
+	mig__wipe(key - sizeof("MIG_SLURM_KEY"), strlen(key) +
+	    sizeof("MIG_SLURM_KEY"));
 	at = strstr(home, " *:");
 	if (at != NULL && launch != NULL)
 		snprintf(line, sizeof(line), "%.*s %s%s\n", (int)(at - home),

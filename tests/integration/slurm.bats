@@ -154,9 +154,22 @@ EOF
 	wait_until 60 none_alive "${pids[@]}"
 }
 
-@test "mig hosts inside an allocation shows its job id on home's and each node's line" {
+@test "mig hosts inside an allocation shows its job id on home's and each node's line; the key is on no command line" {
 	slurm_env
-	in_alloc 'echo "job=$SLURM_JOB_ID"; mig hosts'
+	in_alloc 'echo "job=$SLURM_JOB_ID"; mig hosts
+# The allocation key: in srun'"'"'s environment, on no command line, and
+# gone from the node daemons'"'"' environment.
+srun=$(sed -n "s/.*started with srun (pid \([0-9]*\)).*/\1/p" "$MIG_RUNTIME_DIR/homed.log")
+key=$(tr "\0" "\n" <"/proc/$srun/environ" | sed -n "s/^MIG_SLURM_KEY=//p")
+echo "keylen=${#key}"
+echo "in cmdlines: $(cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\0" " " | grep -c "$key")"
+for f in "$TMPDIR"/mig-*-slurm-*-n*/run/homed.pid; do
+	echo "in node environ: $(tr "\0" "\n" <"/proc/$(cat "$f")/environ" | grep -c "MIG_SLURM_KEY\|$key")"
+done'
+	cat "$BATS_TEST_TMPDIR/alloc.out" >&2
+	grep -qx "keylen=64" "$BATS_TEST_TMPDIR/alloc.out"
+	grep -qx "in cmdlines: 0" "$BATS_TEST_TMPDIR/alloc.out"
+	expect_eq "node daemons without the key" "$(grep -c '^in node environ: 0$' "$BATS_TEST_TMPDIR/alloc.out")" 3
 	local job
 	job=$(sed -n 's/^job=//p' "$BATS_TEST_TMPDIR/alloc.out")
 	[[ $job =~ ^[0-9]+$ ]]
