@@ -4,6 +4,8 @@
 # with no hosts file builds on the allocation's nodes, and nothing of mig
 # is left running once the allocation ends. Root only (the bed runs
 # Slurm's daemons), and only where Debian's Slurm packages are installed.
+# The scripts run inside the allocation expand their own variables:
+# shellcheck disable=SC2016
 
 load helpers
 
@@ -39,7 +41,7 @@ teardown_file() {
 # nodes' daemons keep theirs.
 slurm_env() {
 	SOLO=$BATS_TEST_TMPDIR/solo
-	mkdir -p -m 0700 "$SOLO" "$SOLO/config"
+	mkdir -m 0700 "$SOLO" "$SOLO/config"
 	mkdir -p "$BATS_TEST_TMPDIR/tmp"
 	export MIG_CONFIG_DIR=$SOLO/config MIG_RUNTIME_DIR=$SOLO/run
 	export TMPDIR=$BATS_TEST_TMPDIR/tmp MIG_ALLOW_ROOT=1
