@@ -164,7 +164,8 @@ EOF
 srun=$(sed -n "s/.*started with srun (pid \([0-9]*\)).*/\1/p" "$MIG_RUNTIME_DIR/homed.log")
 key=$(tr "\0" "\n" <"/proc/$srun/environ" | sed -n "s/^MIG_SLURM_KEY=//p")
 echo "keylen=${#key}"
-echo "in cmdlines: $(cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\0" " " | grep -c "$key")"
+echo "$key" >"$TMPDIR/key" # grep reads it there: on its command line, it would find itself
+echo "in cmdlines: $(cat /proc/[0-9]*/cmdline 2>/dev/null | tr "\0" " " | grep -cFf "$TMPDIR/key")"
 for f in "$TMPDIR"/mig-*-slurm-*-n*/run/homed.pid; do
 	echo "in node environ: $(tr "\0" "\n" <"/proc/$(cat "$f")/environ" | grep -c "MIG_SLURM_KEY\|$key")"
 done'
