@@ -140,8 +140,13 @@ on_deadline(uv_timer_t *t)
 	TAILQ_FOREACH(p, &d->peers, entry)
 		up += p->link != NULL;
 	mig__log(MIG_LOG_WARN, "Slurm job %s: %u of %u nodes linked within "
-	    "%d s; going on with those", d->slurm_job, up, d->slurm->nodes,
-	    MIG_SLURM_START_MS / 1000);
+	    "%d s; going on with those%s", d->slurm_job, up, d->slurm->nodes,
+	    MIG_SLURM_START_MS / 1000, up > 0 ? "" : ", and this host's CPUs");
+	/* With no node, jobs would wait for ever: home takes them. */
+	if (up == 0) {
+		d->slots = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+		mig__load_changed(d);
+	}
 	mig__tell_ready(d);
 }
 
