@@ -156,8 +156,11 @@ EOF
 	wait_until 60 none_alive "${pids[@]}"
 }
 
-@test "mig hosts inside an allocation shows its job id on home's and each node's line; the key is on no command line" {
+@test "mig hosts inside an allocation shows its job id on home's and each node's line; home named as a node is NAME-home; the key is on no command line" {
 	slurm_env
+	# Home named as a node is (a batch script runs on the first node):
+	# home is n1-home, and n1 is the node.
+	export MIG_HOST=n1
 	in_alloc 'echo "job=$SLURM_JOB_ID"; mig hosts
 # The allocation key: in srun'"'"'s environment, on no command line, and
 # gone from the node daemons'"'"' environment.
@@ -179,9 +182,34 @@ done'
 	grep -E "^n1 +Slurm job $job node +up " "$BATS_TEST_TMPDIR/alloc.out"
 	grep -E "^n2 +Slurm job $job node +up " "$BATS_TEST_TMPDIR/alloc.out"
 	grep -E "^n3 +Slurm job $job node +up " "$BATS_TEST_TMPDIR/alloc.out"
-	grep -E "^[^ ]+ +0\.0\.0\.0:[0-9]+ Slurm job $job +home " "$BATS_TEST_TMPDIR/alloc.out"
+	grep -E "^n1-home +0\.0\.0\.0:[0-9]+ Slurm job $job +home " "$BATS_TEST_TMPDIR/alloc.out"
 	local pids
 	mapfile -t pids <"$BATS_TEST_TMPDIR/pids"
+	wait_until 60 none_alive "${pids[@]}"
+}
+
+@test "home's daemon stopped inside the allocation takes the nodes' daemons and srun with it" {
+	slurm_env
+	in_alloc 'mig hosts >/dev/null
+home=$(cat "$MIG_RUNTIME_DIR/homed.pid")
+kill -TERM "$home"
+# The allocation goes on meanwhile; mig of the allocation is gone.
+for i in $(seq 300); do
+	left=0
+	for p in $(cat "$MIG_RUNTIME_DIR/homed.pid" "$TMPDIR"/mig-*-slurm-*-n*/run/homed.pid); do
+		if kill -0 "$p" 2>/dev/null && ! grep -q "^State:.*Z" "/proc/$p/status"; then left=1; fi
+	done
+	((left == 0)) && break
+	sleep 0.1
+done
+echo "left=$left"
+squeue -h -j "$SLURM_JOB_ID" -o "%T"'
+	cat "$BATS_TEST_TMPDIR/alloc.out" >&2
+	grep -qx "left=0" "$BATS_TEST_TMPDIR/alloc.out"
+	grep -qx "RUNNING" "$BATS_TEST_TMPDIR/alloc.out"
+	local pids
+	mapfile -t pids <"$BATS_TEST_TMPDIR/pids"
+	((${#pids[@]} == 5))
 	wait_until 60 none_alive "${pids[@]}"
 }
 
