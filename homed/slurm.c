@@ -53,30 +53,20 @@ stop_daemon(void)
 	kill(getpid(), SIGTERM);
 }
 
-static int
-name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= MIG_NAME_MAX)
-		return 0;
-	return strspn(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-	    "0123456789.-_") == n;
-}
-
 /*
  * The node names of the allocation, one a line, from scontrol (which
  * knows every form of Slurm's host lists). Run before the loop starts,
  * as reading the hosts file is; its child is waited for here.
  */
 static int
-node_names(const char *list, char **out, char *err, size_t errsize)
+node_names(const char *job, const char *list, char **out, char *err,
+    size_t errsize)
 {
 	char *argv[] = { (char *)"scontrol", (char *)"show",
 		(char *)"hostnames", (char *)list, NULL };
 	posix_spawn_file_actions_t fa;
 	struct mig_buf b = { NULL, 0, 0 };
-	int p[2], status, r = MIG_ECONFIG;
+	int p[2], status = -1, r = MIG_ECONFIG;
 	pid_t pid;
 	ssize_t n;
 
@@ -91,8 +81,8 @@ node_names(const char *list, char **out, char *err, size_t errsize)
 	posix_spawn_file_actions_destroy(&fa);
 	mig__close(p[1]);
 	if (r != 0) {
-		snprintf(err, errsize, "Slurm job: cannot run scontrol: %s",
-		    strerror(r));
+		snprintf(err, errsize, "Slurm job %s: cannot run scontrol: %s",
+		    job, strerror(r));
 		mig__close(p[0]);
 		return MIG__ERR(r);
 	}
@@ -111,8 +101,8 @@ node_names(const char *list, char **out, char *err, size_t errsize)
 		;
 	r = MIG_ECONFIG;
 	if (b.data == NULL || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		snprintf(err, errsize, "Slurm job: 'scontrol show hostnames %s' "
-		    "failed", list);
+		snprintf(err, errsize, "Slurm job %s: 'scontrol show hostnames "
+		    "%s' failed", job, list);
 		goto out;
 	}
 	b.data[b.len] = '\0';
@@ -250,7 +240,7 @@ mig__slurm_home(struct homed *d, const char *job, int listen_given,
 		    "SLURM_JOB_CPUS_PER_NODE='%s'", job, spec);
 		goto out;
 	}
-	if ((r = node_names(list, &names, err, errsize)) != 0)
+	if ((r = node_names(job, list, &names, err, errsize)) != 0)
 		goto out;
 	r = MIG_ECONFIG;
 	if ((h.v = calloc(ncpus + 1, sizeof(*h.v))) == NULL ||
@@ -267,7 +257,7 @@ mig__slurm_home(struct homed *d, const char *job, int listen_given,
 			    list, spec);
 			goto out;
 		}
-		if (!name_ok(line)) {
+		if (!mig__name_valid(line)) {
 			snprintf(err, errsize, "Slurm job %s: node name '%.64s' "
 			    "is not letters, digits, '.', '-' and '_'", job,
 			    line);
@@ -376,7 +366,7 @@ mig__slurm_node(struct homed *d, char *err, size_t errsize)
 		    "MIG_SLURM_* missing)");
 		goto out;
 	}
-	if (!name_ok(name)) {
+	if (!mig__name_valid(name)) {
 		snprintf(err, errsize, "--slurm-node: node name '%.64s' is not "
 		    "letters, digits, '.', '-' and '_'", name);
 		goto out;

@@ -133,8 +133,8 @@ parse_milli(const char *s, unsigned long *v)
 	return 0;
 }
 
-static int
-valid_name(const char *s)
+int
+mig__name_valid(const char *s)
 {
 	if (*s == '\0' || strlen(s) >= MIG_NAME_MAX)
 		return 0;
@@ -194,7 +194,7 @@ parse_line(char *line, struct mig_host *h)
 	addr = next_word(&line);
 	if (addr == NULL)
 		return "expected NAME ADDR[:PORT] [SLOTS]";
-	if (!valid_name(name))
+	if (!mig__name_valid(name))
 		return "host name must be 1-63 letters, digits, '-', '_' or '.'";
 	strcpy(h->name, name);
 	if ((why = parse_addr(addr, h)) != NULL)

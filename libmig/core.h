@@ -78,6 +78,8 @@ int mig__slurp_owned(const char *path, const char *what, size_t max,
 /* Reads and parses a file; a missing file is an empty table. */
 int mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
     size_t errsize);
+/* 1 when s may name a host: 1-63 letters, digits, '-', '_' or '.'. */
+int mig__name_valid(const char *s);
 const struct mig_host *mig__hosts_find(const struct mig_hosts *hosts,
     const char *name);
 void mig__hosts_free(struct mig_hosts *hosts);
