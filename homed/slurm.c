@@ -20,6 +20,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -44,6 +45,7 @@ struct slurm {
 	uv_timer_t deadline;  /* the nodes' time to link */
 	char **env;           /* home: srun's environment, key included */
 	char *list;           /* home: "n1:2,n2:2", each node's slots */
+	char base[PATH_MAX];  /* node: its folders' parent, under TMPDIR */
 };
 
 /* Stops the daemon as SIGTERM does (main.c's handler, on the loop). */
@@ -313,20 +315,22 @@ mig__slurm_home(struct homed *d, const char *job, int listen_given,
 	return r;
 }
 
-/* A node's folders: its own, under the job's temporary folder. */
+/* A node's folders: its own, under the job's temporary folder, into
+ * base. */
 static int
-node_dirs(const char *job, const char *name, char *err, size_t errsize)
+node_dirs(const char *job, const char *name, char *base, char *err,
+    size_t errsize)
 {
 	const char *tmp = getenv("TMPDIR");
 	static const char *const sub[][2] = { { "MIG_RUNTIME_DIR", "run" },
 		{ "MIG_CONFIG_DIR", "config" }, { "XDG_CACHE_HOME", "cache" },
 		{ "XDG_STATE_HOME", "state" } };
-	char base[PATH_MAX], path[PATH_MAX + 16], why[PATH_MAX + 128];
+	char path[PATH_MAX + 16], why[PATH_MAX + 128];
 
 	if (tmp == NULL || *tmp != '/')
 		tmp = "/tmp";
-	if (snprintf(base, sizeof(base), "%s/mig-%u-slurm-%s-%s", tmp,
-	    (unsigned)getuid(), job, name) >= (int)sizeof(base)) {
+	if (snprintf(base, PATH_MAX, "%s/mig-%u-slurm-%s-%s", tmp,
+	    (unsigned)getuid(), job, name) >= PATH_MAX) {
 		snprintf(err, errsize, "Slurm node: folder name too long");
 		return MIG_ETOOBIG;
 	}
@@ -353,7 +357,7 @@ mig__slurm_node(struct homed *d, char *err, size_t errsize)
 	    getenv("SLURMD_NODENAME"), *launch = getenv("SLURM_LAUNCH_NODE_IPADDR");
 	char *key = getenv("MIG_SLURM_KEY"), *home = getenv("MIG_SLURM_HOME");
 	const char *nodes = getenv("MIG_SLURM_NODES"), *at;
-	char line[256];
+	char line[256], base[PATH_MAX];
 	struct mig_hosts h = { NULL, 0 };
 	unsigned long slots = 0;
 	int r = MIG_ECONFIG;
@@ -405,13 +409,14 @@ mig__slurm_node(struct homed *d, char *err, size_t errsize)
 		r = MIG_ECONFIG;
 		goto out;
 	}
-	if ((r = node_dirs(job, name, err, errsize)) != 0)
+	if ((r = node_dirs(job, name, base, err, errsize)) != 0)
 		goto out;
 	if ((d->slurm = calloc(1, sizeof(*d->slurm))) == NULL) {
 		r = MIG__ERR(ENOMEM);
 		goto out;
 	}
 	d->slurm->node = 1;
+	strlcpy(d->slurm->base, base, sizeof(d->slurm->base));
 	strlcpy(d->slurm_job, job, sizeof(d->slurm_job));
 	strlcpy(d->name, name, sizeof(d->name));
 	d->slots = (uint32_t)slots;
@@ -501,11 +506,28 @@ mig__slurm_stop(struct homed *d)
 		kill(d->slurm->srun, SIGTERM);
 }
 
+static int
+remove_one(const char *path, const struct stat *st, int flag, struct FTW *f)
+{
+	(void)(flag == FTW_DP ? rmdir(path) : unlink(path));
+	return 0;
+}
+
 void
 mig__slurm_free(struct homed *d)
 {
+	char path[PATH_MAX + 16];
+
 	if (d->slurm == NULL)
 		return;
+	/* A node's objects and history were the job's alone (up to the
+	 * cache's 1 GiB): they go with it; its log stays, in run/. */
+	if (d->slurm->node) {
+		snprintf(path, sizeof(path), "%s/cache", d->slurm->base);
+		nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+		snprintf(path, sizeof(path), "%s/state", d->slurm->base);
+		nftw(path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+	}
 	if (d->slurm->env != NULL)
 		for (char **e = d->slurm->env; *e != NULL; e++)
 			if (strncmp(*e, "MIG_SLURM_", 10) == 0) {

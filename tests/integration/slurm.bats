@@ -188,9 +188,13 @@ done'
 	wait_until 60 none_alive "${pids[@]}"
 }
 
-@test "home's daemon stopped inside the allocation takes the nodes' daemons and srun with it" {
+@test "home's daemon stopped inside the allocation takes the nodes' daemons, their caches and srun with it" {
 	slurm_env
 	in_alloc 'mig hosts >/dev/null
+# What a node cached for the job goes with it (its log stays).
+for n in "$TMPDIR"/mig-*-slurm-*-n*; do
+	mkdir -p "$n/cache/mig/objects/ab" && echo x >"$n/cache/mig/objects/ab/cd"
+done
 home=$(cat "$MIG_RUNTIME_DIR/homed.pid")
 kill -TERM "$home"
 # The allocation goes on meanwhile; mig of the allocation is gone.
@@ -207,6 +211,10 @@ squeue -h -j "$SLURM_JOB_ID" -o "%T"'
 	cat "$BATS_TEST_TMPDIR/alloc.out" >&2
 	grep -qx "left=0" "$BATS_TEST_TMPDIR/alloc.out"
 	grep -qx "RUNNING" "$BATS_TEST_TMPDIR/alloc.out"
+	local n
+	for n in "$TMPDIR"/mig-*-slurm-*-n*; do
+		[[ ! -e $n/cache && -s $n/run/homed.log ]]
+	done
 	local pids
 	mapfile -t pids <"$BATS_TEST_TMPDIR/pids"
 	((${#pids[@]} == 5))
