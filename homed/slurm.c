@@ -451,6 +451,9 @@ start_srun(struct homed *d)
 	argv[i++] = (char *)"--kill-on-bad-exit=0";
 	argv[i++] = (char *)"--quiet";
 	argv[i++] = (char *)"--job-name=mig-homed";
+	/* Not where mig make ran: a node may lack that folder, and a
+	 * daemon holding it would keep it busy. */
+	argv[i++] = (char *)"--chdir=/";
 	argv[i++] = self;
 	argv[i++] = (char *)"-f";
 	argv[i++] = (char *)"--slurm-node";
