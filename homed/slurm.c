@@ -43,6 +43,7 @@ struct slurm {
 	pid_t srun;           /* home: the step's srun, 0 once it ended */
 	uint32_t nodes;       /* home: nodes of the allocation */
 	uv_timer_t deadline;  /* the nodes' time to link */
+	uv_signal_t usr1;     /* node: home's "stop", as srun passes it on */
 	char **env;           /* home: srun's environment, key included */
 	char *list;           /* home: "n1:2,n2:2", each node's slots */
 	char base[PATH_MAX];  /* node: its folders' parent, under TMPDIR */
@@ -172,6 +173,16 @@ on_link_down(struct link *l, int code, const char *why)
 		return;
 	mig__log(MIG_LOG_INFO, "Slurm job %s: the link to home is gone (%s); "
 	    "stopping", d->slurm_job, why);
+	stop_daemon();
+}
+
+static void
+on_usr1(uv_signal_t *s, int signo)
+{
+	struct homed *d = s->data;
+
+	mig__log(MIG_LOG_INFO, "Slurm job %s: home stops the allocation's "
+	    "daemons; stopping", d->slurm_job);
 	stop_daemon();
 }
 
@@ -487,8 +498,12 @@ mig__slurm_start(struct homed *d)
 	uv_timer_init(d->loop, &d->slurm->deadline);
 	d->slurm->deadline.data = d;
 	uv_timer_start(&d->slurm->deadline, on_deadline, MIG_SLURM_START_MS, 0);
-	if (d->slurm->node)
+	if (d->slurm->node) {
+		uv_signal_init(d->loop, &d->slurm->usr1);
+		d->slurm->usr1.data = d;
+		uv_signal_start(&d->slurm->usr1, on_usr1, SIGUSR1);
 		return 0;
+	}
 	if ((r = make_env(d)) != 0 || (r = start_srun(d)) != 0)
 		return r;
 	mig__log(MIG_LOG_INFO, "Slurm job %s: %u nodes, started with srun "
@@ -503,10 +518,19 @@ mig__slurm_stop(struct homed *d)
 	if (d->slurm == NULL)
 		return;
 	uv_close((uv_handle_t *)&d->slurm->deadline, NULL);
-	/* srun passes SIGTERM to the nodes' daemons, which stop; it is our
-	 * child until reaped, so its pid names nobody else. */
+	/* Once stopping, a node ignores home's "stop" (its link may have
+	 * said so first): the signal's default would end it before it
+	 * removed its cache. */
+	if (d->slurm->node) {
+		uv_close((uv_handle_t *)&d->slurm->usr1, NULL);
+		signal(SIGUSR1, SIG_IGN);
+	}
+	/* srun passes SIGUSR1 on to the nodes' daemons, which stop as they
+	 * would on SIGTERM. srun itself takes SIGTERM (and SIGHUP) as
+	 * "kill the step" and SIGKILLs them: no cleanup. It is our child
+	 * until reaped, so its pid names nobody else. */
 	if (d->slurm->srun > 0)
-		kill(d->slurm->srun, SIGTERM);
+		kill(d->slurm->srun, SIGUSR1);
 }
 
 static int
