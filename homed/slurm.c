@@ -284,9 +284,9 @@ mig__slurm_home(struct homed *d, const char *job, int listen_given,
 		h.n++;
 	}
 	if (h.n != ncpus || h.n == 0) {
-		snprintf(err, errsize, "Slurm job %s: %s names %zu nodes, "
-		    "SLURM_JOB_CPUS_PER_NODE='%s' %zu", job, list, h.n, spec,
-		    ncpus);
+		snprintf(err, errsize, "Slurm job %s: %s names %zu nodes, but "
+		    "SLURM_JOB_CPUS_PER_NODE='%s' gives CPUs for %zu", job,
+		    list, h.n, spec, ncpus);
 		goto out;
 	}
 	/* Home's own line: its name must be none of the nodes' (a batch
