@@ -200,6 +200,10 @@ struct homed {
 	uv_timer_t owner_tick;         /* polls activity, enforces busy, 1 s */
 	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 	struct exact *exact;           /* homes' mounts, proofs (exact.c) */
+	/* Hosts from a Slurm allocation (slurm.c). */
+	struct slurm *slurm;           /* NULL: hosts from the hosts file */
+	char slurm_job[24];            /* its job id, "" when none */
+	int ready_fd;                  /* tells the starter we serve; -1 */
 };
 
 /* children.c: forks and reaping, for every role */
@@ -457,6 +461,7 @@ struct peer {
 	char addr[64];
 	uint16_t port;
 	uint32_t slots;       /* the hosts file's SLOTS, 0: unset */
+	int dialin;           /* it dials us, never we it (a Slurm node) */
 	int removed;          /* gone from the hosts file: drains, then
 			       * stays as a record, never dialed again */
 	struct link *link;    /* the link in use, once up */
@@ -539,6 +544,24 @@ uint32_t mig__load_running(const struct homed *d);
 /* Something else that frees or takes slots changed (this host's slots,
  * a peer's load): load_changed on the next loop turn. */
 void mig__load_changed(struct homed *d);
+
+/* slurm.c: hosts from a Slurm allocation */
+/* Home: the allocation's nodes become the hosts (job is its id), with a
+ * fresh key and, unless listen_given, a port the kernel picks. 0, or a
+ * MIG_E* code with one sentence in err. */
+int mig__slurm_home(struct homed *d, const char *job, int listen_given,
+    char *err, size_t errsize);
+/* mig-homed --slurm-node: this daemon is a node's, from what home put in
+ * its environment; its folders are set. 0, or a code with err. */
+int mig__slurm_node(struct homed *d, char *err, size_t errsize);
+/* Once listening: home starts the nodes with srun; both watch their
+ * links. 0 or a MIG_E* code. */
+int mig__slurm_start(struct homed *d);
+void mig__slurm_stop(struct homed *d);
+void mig__slurm_free(struct homed *d);
+/* main.c: tells the process that started the daemon in the background
+ * that it serves (once; later calls do nothing). */
+void mig__tell_ready(struct homed *d);
 
 /* cluster.c: load pushes and the clock, per peer */
 void mig__cluster_init(struct homed *d);

@@ -28,6 +28,7 @@ usage(int status)
 	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
 	    "[--log FILE]\n"
 	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n"
+	    "       mig-homed -f --slurm-node (as its home starts it)\n"
 	    "       mig-homed --help | --version\n");
 	exit(status);
 }
@@ -178,6 +179,16 @@ on_tick(uv_timer_t *t)
 	}
 }
 
+void
+mig__tell_ready(struct homed *d)
+{
+	if (d->ready_fd < 0)
+		return;
+	(void)!write(d->ready_fd, "", 1);
+	mig__close(d->ready_fd);
+	d->ready_fd = -1;
+}
+
 static void
 on_stop(uv_signal_t *s, int signo)
 {
@@ -187,6 +198,7 @@ on_stop(uv_signal_t *s, int signo)
 		return;
 	d->stopping = 1;
 	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
+	mig__slurm_stop(d);
 	mig__rjobs_stop(d);
 	mig__fs_host_stop(d);
 	mig__exact_stop(d);
@@ -256,12 +268,14 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "slurm-node", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct homed d;
 	const char *logfile = NULL, *e;
 	char path[PATH_MAX + 16], err[512];
 	int foreground = 0, allow_root = 0, verbose = 0, c, lockfd, logfd = 2;
+	int slurm_node = 0, listen_given;
 	int ready[2] = { -1, -1 };
 	const struct mig_host *me;
 	int r;
@@ -271,6 +285,7 @@ main(int argc, char **argv)
 	 * the links' session keys. What it execs is dumpable again. */
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	memset(&d, 0, sizeof(d));
+	d.ready_fd = -1;
 	d.ping_timeout_ms = MIG_PING_TIMEOUT_MS;
 	TAILQ_INIT(&d.children);
 	TAILQ_INIT(&d.pidwatches);
@@ -311,6 +326,9 @@ main(int argc, char **argv)
 		case 'V':
 			printf("mig-homed %s\n", MIG_VERSION_STRING);
 			exit(0);
+		case 'S':
+			slurm_node = 1;
+			break;
 		default:
 			usage(2);
 		}
@@ -323,6 +341,11 @@ main(int argc, char **argv)
 		die("mig-homed serves one user's jobs and runs as that user: "
 		    "start it as that user, not as root (to serve root's own "
 		    "jobs anyway, add --allow-root or set MIG_ALLOW_ROOT=1)");
+	if (mig__crypto_init() != 0)
+		die("libsodium failed to start");
+	/* A node's folders come first: everything below reads them. */
+	if (slurm_node && mig__slurm_node(&d, err, sizeof(err)) != 0)
+		die("%s", err);
 	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL)
 		strlcpy(d.name, e, sizeof(d.name));
 	if (d.name[0] == '\0' && gethostname(d.name, sizeof(d.name)) != 0)
@@ -333,14 +356,16 @@ main(int argc, char **argv)
 		"homed.sock") != 0)
 		die("config or runtime dir path too long");
 	snprintf(path, sizeof(path), "%s/hosts", d.confdir);
-	if (mig__hosts_load(path, &d.hosts, err, sizeof(err)) != 0)
+	if (!slurm_node && mig__hosts_load(path, &d.hosts, err,
+	    sizeof(err)) != 0)
 		die("%s", err);
 	snprintf(path, sizeof(path), "%s/key", d.confdir);
-	r = mig__key_load(path, d.key, err, sizeof(err));
+	r = slurm_node ? 0 : mig__key_load(path, d.key, err, sizeof(err));
 	if (r == 0)
 		d.have_key = 1;
 	else if (r != MIG__ERR(ENOENT))
 		die("%s", err);
+	listen_given = d.listen_addr[0] != '\0';
 	if (d.listen_addr[0] == '\0') {
 		if ((me = mig__hosts_find(&d.hosts, d.name)) != NULL) {
 			strlcpy(d.listen_addr, me->addr, sizeof(d.listen_addr));
@@ -351,17 +376,20 @@ main(int argc, char **argv)
 		}
 	}
 	me = mig__hosts_find(&d.hosts, d.name);
-	d.slots = me != NULL && me->slots != 0 ? me->slots :
-	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	if (!slurm_node) /* a node's are set: its share of the allocation */
+		d.slots = me != NULL && me->slots != 0 ? me->slots :
+		    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	d.files = me != NULL ? me->files : MIG_FILES_AUTO;
-	if (mig__crypto_init() != 0)
-		die("libsodium failed to start");
+	if (!slurm_node && d.hosts.n == 0 && (e = mig__slurm_job()) != NULL &&
+	    mig__slurm_home(&d, e, listen_given, err, sizeof(err)) != 0)
+		die("%s", err);
 	find_shim(&d);
 	host_env(&d);
 	mig__history_load(&d);
 	make_rundir(d.rundir);
 	lockfd = take_lock(d.rundir);
-	if (logfile == NULL && !foreground) {
+	/* A Slurm node's log stays on the node, in its own folder. */
+	if (logfile == NULL && (!foreground || slurm_node)) {
 		snprintf(path, sizeof(path), "%s/homed.log", d.rundir);
 		logfile = path;
 	}
@@ -381,6 +409,7 @@ main(int argc, char **argv)
 		}
 		close(ready[0]);
 		setsid();
+		d.ready_fd = ready[1];
 	}
 	write_pid(lockfd);
 	mig__log_init("mig-homed", logfd, verbose ? MIG_LOG_DEBUG :
@@ -455,8 +484,9 @@ main(int argc, char **argv)
 		    " (no libmig.so: jobs run unshimmed)");
 	if (!foreground) {
 		int null = open("/dev/null", O_RDWR);
-		(void)!write(ready[1], "", 1);
-		close(ready[1]);
+		/* A Slurm home is ready once its nodes have linked. */
+		if (d.slurm == NULL)
+			mig__tell_ready(&d);
 		if (null >= 0) {
 			dup2(null, 0);
 			dup2(null, 1);
@@ -465,6 +495,9 @@ main(int argc, char **argv)
 				close(null);
 		}
 	}
+	if ((r = mig__slurm_start(&d)) != 0)
+		die("Slurm job %s: cannot start the nodes' daemons with srun: %s",
+		    d.slurm_job, mig_strerror(r));
 	uv_run(d.loop, UV_RUN_DEFAULT);
 	/* Whatever is still open after a stop is closed now. */
 	uv_walk(d.loop, stop_walk, NULL);
@@ -477,6 +510,7 @@ main(int argc, char **argv)
 	mig__hosts_free(&d.hosts);
 	mig__history_save(&d);
 	mig__history_free(&d);
+	mig__slurm_free(&d);
 	free(d.recent);
 	for (size_t i = 0; d.hostenv != NULL && d.hostenv[i] != NULL; i++)
 		free(d.hostenv[i]);

@@ -20,6 +20,12 @@ reload(struct homed *d, const char *why)
 	char path[PATH_MAX + 8], err[512];
 	int r;
 
+	/* An allocation's hosts are its nodes, whatever a file says. */
+	if (d->slurm != NULL) {
+		mig__log(MIG_LOG_INFO, "hosts from Slurm job %s: the hosts file "
+		    "is not read (%s)", d->slurm_job, why);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/hosts", d->confdir);
 	if (mig__hosts_load(path, &h, err, sizeof(err)) != 0) {
 		mig__log(MIG_LOG_WARN, "%s; keeping the hosts read before",

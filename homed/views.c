@@ -101,8 +101,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	if (d->no_listen != NULL)
 		snprintf(addr, sizeof(addr), "- (%s)", d->no_listen);
 	else
-		snprintf(addr, sizeof(addr), "%s:%u", d->listen_addr,
-		    d->listen_port);
+		snprintf(addr, sizeof(addr), "%s:%u%s%s", d->listen_addr,
+		    d->listen_port, d->slurm_job[0] ? " Slurm job " : "",
+		    d->slurm_job);
 	r = proto_put_u32(&b, n);
 	/* name, address, state, slots, running, load x100, rtt us, done,
 	 * how its jobs see home's files (fs/serve.c), traffic, the mount
@@ -123,7 +124,12 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
-		snprintf(addr, sizeof(addr), "%s:%u", p->addr, p->port);
+		if (p->dialin)
+			snprintf(addr, sizeof(addr), "Slurm job %s node",
+			    d->slurm_job);
+		else
+			snprintf(addr, sizeof(addr), "%s:%u", p->addr,
+			    p->port);
 		r = r ? r : proto_put_str(&b, p->name);
 		r = r ? r : proto_put_str(&b, addr);
 		r = r ? r : proto_put_str(&b, p->removed ? "draining" :

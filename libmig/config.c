@@ -57,13 +57,23 @@ mig_config_dir(char *buf, size_t size)
 int
 mig_runtime_dir(char *buf, size_t size)
 {
-	const char *e;
+	const char *e, *job;
+	size_t n;
+	int r;
 
 	if ((e = getenv("MIG_RUNTIME_DIR")) != NULL && *e != '\0')
 		return put_path(buf, size, e, "");
+	/* The daemon of a Slurm allocation is that allocation's alone: one
+	 * folder per job, so two allocations on one login host never share. */
+	job = mig__slurm_job();
 	if ((e = getenv("XDG_RUNTIME_DIR")) != NULL && *e == '/')
-		return put_path(buf, size, e, "/mig");
-	return mig__runtime_dir_in(buf, size, "/run/user");
+		r = put_path(buf, size, e, "/mig");
+	else
+		r = mig__runtime_dir_in(buf, size, "/run/user");
+	if (r != 0 || job == NULL)
+		return r;
+	n = strlen(buf);
+	return put_path(buf + n, size - n, "-slurm-", job);
 }
 
 /* Splits the next blank-separated word off *s; NULL when none is left. */
@@ -124,8 +134,8 @@ parse_milli(const char *s, unsigned long *v)
 	return 0;
 }
 
-static int
-valid_name(const char *s)
+int
+mig__name_valid(const char *s)
 {
 	if (*s == '\0' || strlen(s) >= MIG_NAME_MAX)
 		return 0;
@@ -185,7 +195,7 @@ parse_line(char *line, struct mig_host *h)
 	addr = next_word(&line);
 	if (addr == NULL)
 		return "expected NAME ADDR[:PORT] [SLOTS]";
-	if (!valid_name(name))
+	if (!mig__name_valid(name))
 		return "host name must be 1-63 letters, digits, '-', '_' or '.'";
 	strcpy(h->name, name);
 	if ((why = parse_addr(addr, h)) != NULL)

@@ -34,6 +34,7 @@ struct mig_host {
 			    * watched) */
 	uint32_t owner_cpu_milli; /* "owner-cpu X": CPUs (x1000) its owner's
 				   * programs may use before it is busy */
+	int dialin;       /* never dialed: it dials us (a Slurm node) */
 };
 
 /* A host's files (the hosts file's optional keyword): by default a job
@@ -77,6 +78,8 @@ int mig__slurp_owned(const char *path, const char *what, size_t max,
 /* Reads and parses a file; a missing file is an empty table. */
 int mig__hosts_load(const char *path, struct mig_hosts *hosts, char *err,
     size_t errsize);
+/* 1 when s may name a host: 1-63 letters, digits, '-', '_' or '.'. */
+int mig__name_valid(const char *s);
 const struct mig_host *mig__hosts_find(const struct mig_hosts *hosts,
     const char *name);
 void mig__hosts_free(struct mig_hosts *hosts);
@@ -130,6 +133,15 @@ int mig__exec_raw(const char *file, char *const argv[], char *const envp[]);
 /* Finds a file of mig's beside the running program, or in ../lib/mig
  * from it (as installed). Returns 0 or MIG__ERR(ENOENT). */
 int mig__beside_self(const char *name, char *buf, size_t size);
+
+/* slurm.c */
+/* Expands SLURM_JOB_CPUS_PER_NODE ("2(x3),1": 2, 2, 2, 1) into cpus, at
+ * most max of them, *n set. 0; MIG_ECONFIG for text of another form (a
+ * count of 0 included); MIG_ETOOBIG past max. */
+int mig__slurm_cpus(const char *spec, uint32_t *cpus, size_t max, size_t *n);
+/* The Slurm job whose nodes are this user's hosts: SLURM_JOB_ID, when it
+ * is set, there is no hosts file and MIG_SLURM is not 0; else NULL. */
+const char *mig__slurm_job(void);
 
 /* log.c */
 enum { MIG_LOG_ERR, MIG_LOG_WARN, MIG_LOG_INFO, MIG_LOG_DEBUG };

@@ -75,6 +75,7 @@ mig__peers_update(struct homed *d, const struct mig_hosts *hosts)
 		strlcpy(p->addr, h->addr, sizeof(p->addr));
 		p->port = h->port;
 		p->slots = h->slots;
+		p->dialin = h->dialin;
 	}
 	return 0;
 }
@@ -579,6 +580,11 @@ mig__peer_dial(struct peer *p)
 	l->state = LINK_RESOLVING;
 	snprintf(l->desc, sizeof(l->desc), "%s (%s:%u)", p->name, p->addr,
 	    p->port);
+	if (p->dialin) {
+		mig__link_fail(l, MIG_EHOSTDOWN, "it dials this host, and its "
+		    "link is down");
+		return;
+	}
 	if (!d->have_key) {
 		mig__link_fail(l, MIG_EKEY,
 		    "no key on this host (run 'mig keygen')");
@@ -656,6 +662,17 @@ mig__listen_start(struct homed *d)
 	if (r == 0)
 		r = uv_listen((uv_stream_t *)&d->listener, 128,
 		    on_peer_connection);
+	/* Port 0: the kernel picked one, which the hosts that dial in learn
+	 * (slurm.c). */
+	if (r == 0 && d->listen_port == 0) {
+		struct sockaddr_storage ss;
+		int len = sizeof(ss);
+		if ((r = uv_tcp_getsockname(&d->listener,
+		    (struct sockaddr *)&ss, &len)) == 0)
+			d->listen_port = ntohs(ss.ss_family == AF_INET ?
+			    ((struct sockaddr_in *)&ss)->sin_port :
+			    ((struct sockaddr_in6 *)&ss)->sin6_port);
+	}
 	return r;
 }
 
@@ -706,7 +723,8 @@ mig__links_tick(struct homed *d)
 	mig__preauth_tick(d);
 	/* Links to every host we know stay up, so placement sees them. */
 	TAILQ_FOREACH(p, &d->peers, entry)
-		if (p->link == NULL && p->dialing == NULL && !p->removed)
+		if (p->link == NULL && p->dialing == NULL && !p->removed &&
+		    !p->dialin)
 			mig__peer_dial(p);
 }
 

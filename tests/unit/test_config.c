@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -689,8 +690,9 @@ key_missing(void **state)
 }
 
 static const char *const env_names[] = { "MIG_CONFIG_DIR", "XDG_CONFIG_HOME",
-	"HOME", "MIG_RUNTIME_DIR", "XDG_RUNTIME_DIR", "MIG_HOST" };
-static char *env_saved[6];
+	"HOME", "MIG_RUNTIME_DIR", "XDG_RUNTIME_DIR", "MIG_HOST", "SLURM_JOB_ID",
+	"MIG_SLURM" };
+static char *env_saved[8];
 
 static int
 env_save(void **state)
@@ -782,6 +784,85 @@ runtime_dir(void **state)
 	setenv("HOME", "/h", 1);
 	assert_int_equal(mig_config_dir(buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "/h/.config/mig");
+}
+
+/* Inside a Slurm job with no hosts file, the daemon is the job's: a
+ * runtime folder of its own; a hosts file, MIG_SLURM=0 or an explicit
+ * MIG_RUNTIME_DIR keep the usual one. */
+static void
+slurm_runtime_dir(void **state)
+{
+	char conf[] = "/tmp/test_config_slurm.XXXXXX", path[PATH_MAX];
+	char buf[256], want[64];
+
+	assert_non_null(mkdtemp(conf));
+	setenv("MIG_CONFIG_DIR", conf, 1);
+	setenv("SLURM_JOB_ID", "4711", 1);
+	assert_string_equal(mig__slurm_job(), "4711");
+	snprintf(want, sizeof(want), "/tmp/mig-%u-slurm-4711",
+	    (unsigned)getuid());
+	assert_int_equal(mig_runtime_dir(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, want);
+	setenv("XDG_RUNTIME_DIR", "/run/user/7", 1);
+	assert_int_equal(mig_runtime_dir(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/run/user/7/mig-slurm-4711");
+	setenv("MIG_SLURM", "0", 1);
+	assert_null(mig__slurm_job());
+	assert_int_equal(mig_runtime_dir(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/run/user/7/mig");
+	unsetenv("MIG_SLURM");
+	setenv("SLURM_JOB_ID", "47;11", 1);
+	assert_null(mig__slurm_job());
+	setenv("SLURM_JOB_ID", "4711", 1);
+	snprintf(path, sizeof(path), "%s/hosts", conf);
+	close(open(path, O_WRONLY | O_CREAT, 0600));
+	assert_null(mig__slurm_job());
+	assert_int_equal(mig_runtime_dir(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/run/user/7/mig");
+	unlink(path);
+	setenv("MIG_RUNTIME_DIR", "/tmp/r", 1);
+	assert_int_equal(mig_runtime_dir(buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "/tmp/r");
+	rmdir(conf);
+}
+
+/* SLURM_JOB_CPUS_PER_NODE, expanded. */
+static void
+slurm_cpus(void **state)
+{
+	static const struct {
+		const char *spec;
+		int r;
+		size_t n;
+		uint32_t v[6];
+	} cases[] = {
+		{ "2(x3)", 0, 3, { 2, 2, 2 } },
+		{ "2(x3),1", 0, 4, { 2, 2, 2, 1 } },
+		{ "72,36(x2),4", 0, 4, { 72, 36, 36, 4 } },
+		{ "8", 0, 1, { 8 } },
+		{ "1(x6)", 0, 6, { 1, 1, 1, 1, 1, 1 } },
+		{ "1(x7)", MIG_ETOOBIG, 0, { 0 } },
+		{ "", MIG_ECONFIG, 0, { 0 } },
+		{ "0", MIG_ECONFIG, 0, { 0 } },
+		{ "2(x0)", MIG_ECONFIG, 0, { 0 } },
+		{ "2(x3", MIG_ECONFIG, 0, { 0 } },
+		{ "2,", MIG_ECONFIG, 0, { 0 } },
+		{ ",2", MIG_ECONFIG, 0, { 0 } },
+		{ "2 (x3)", MIG_ECONFIG, 0, { 0 } },
+		{ "2(3)", MIG_ECONFIG, 0, { 0 } },
+		{ "-1", MIG_ECONFIG, 0, { 0 } },
+		{ "99999999999999999999", MIG_ECONFIG, 0, { 0 } },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		uint32_t v[6];
+		size_t n = 99;
+		assert_int_equal(mig__slurm_cpus(cases[i].spec, v, 6, &n),
+		    cases[i].r);
+		assert_int_equal(n, cases[i].n);
+		for (size_t k = 0; k < n; k++)
+			assert_int_equal(v[k], cases[i].v[k]);
+	}
 }
 
 static void
@@ -930,6 +1011,9 @@ main(int argc, char **argv)
 		    env_restore),
 		cmocka_unit_test_setup_teardown(runtime_dir, env_save,
 		    env_restore),
+		cmocka_unit_test_setup_teardown(slurm_runtime_dir, env_save,
+		    env_restore),
+		cmocka_unit_test(slurm_cpus),
 		cmocka_unit_test(path_join),
 		cmocka_unit_test(port_per_user),
 		cmocka_unit_test_setup_teardown(listen_addr, env_save,
