@@ -108,6 +108,18 @@ void mig__cache_release(struct mig_cache *c,
 /* 1 if the cache has key (no check, no use), else 0. */
 int mig__cache_has(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES]);
 
+/* A small file of the caller's beside the objects, DIR/name (name: one
+ * word of letters, neither two hex digits nor "tmp"), such as a host's
+ * table of its own files' hashes (fs/seed.c). Written whole through
+ * tmp/ and renamed into place; read whole (at most max bytes, else
+ * MIG_ETOOBIG) into *pp, the caller's to free. Reading takes only the
+ * user's own regular file that nobody else may write (MIG_EUNSAFE),
+ * never through a symbolic link; MIG__ERR(ENOENT) when there is none. */
+int mig__cache_note_write(struct mig_cache *c, const char *name,
+    const void *p, size_t n);
+int mig__cache_note_read(struct mig_cache *c, const char *name, size_t max,
+    uint8_t **pp, size_t *np);
+
 struct mig_cache_stats {
 	uint64_t bytes;     /* sizes of the objects in the table, added up */
 	uint64_t objects;   /* objects in the table */
