@@ -354,6 +354,8 @@ main(int argc, char **argv)
 	d.slots = me != NULL && me->slots != 0 ? me->slots :
 	    (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
 	d.files = me != NULL ? me->files : MIG_FILES_AUTO;
+	strlcpy(d.seed, me != NULL && me->seed[0] != '\0' ? me->seed :
+	    MIG_SEED_DEFAULT, sizeof(d.seed));
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
 	find_shim(&d);

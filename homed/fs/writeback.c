@@ -25,6 +25,8 @@ settle_put(struct view *v, struct settle *st)
 	if (--st->pending > 0)
 		return;
 	TAILQ_REMOVE(&v->settles, st, entry);
+	/* What the view fetched and seeded reaches home before the EXIT. */
+	mig__view_tally(v);
 	st->fn(st->arg, !v->ending);
 	free(st);
 }
