@@ -552,6 +552,10 @@ void mig__views_init(struct homed *d);
 struct job;
 /* Why job j runs where it does, as mig ps says it, into out. */
 void mig__job_why(const struct job *j, char *out, size_t n);
+/* The bytes of home's files j's view fetched and seeded while it ran
+ * (neighbours' on its host included), so far or in all. */
+void mig__job_bytes(const struct job *j, uint64_t *fetched,
+    uint64_t *seeded);
 
 /* home/jobfsm.c: a job at home, as a state machine without I/O */
 enum job_state {
@@ -612,6 +616,10 @@ struct job {
 	int home_only;       /* a host lacked its files: it runs here */
 	int holds_full;      /* it had all the home pids it may (said) */
 	uint64_t fs_mark;    /* its link's fs requests when EXEC went out */
+	/* Its link's view's bytes fetched and seeded when EXEC went out,
+	 * then (tallied, at its EXIT) those since (fs/lanes.c). */
+	uint64_t fetched, seeded;
+	int tallied;
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;
@@ -635,6 +643,8 @@ struct psrow {
 	char why[160];       /* a job's why, and why it was placed again */
 	char files[160];     /* how it sees home's files */
 	char cmd[160];
+	uint64_t fetched;    /* bytes its view fetched from home meanwhile */
+	uint64_t seeded;     /* and seeded from its host's files instead */
 };
 
 #define MIG_RECENT 256   /* finished jobs mig ps --recent can show */
