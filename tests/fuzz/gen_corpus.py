@@ -362,3 +362,30 @@ FSMOUNTS = {
                  b"51 27 0:51 / /data rw - xfs /dev/vdb rw\n",
 }
 write("fuzz_fsmounts", FSMOUNTS)
+
+
+# fuzz_hashes: a host's saved table of its files' hashes (fs.h,
+# mig__hashdb_save): magic "MIGH", version 1, n, n entries.
+def hentry(dev, ino, size, ms, mns, cs, cns, h=b"\x11" * 32):
+    return (u64(dev) + u64(ino) + u64(size) + u64(ms) + u32(mns) + u64(cs) +
+            u32(cns) + s(h))
+
+
+def hashes(*e, n=None):
+    return (u32(0x4847494D) + u32(1) + u32(len(e) if n is None else n) +
+            b"".join(e))
+
+
+HASHES = {
+    "two": hashes(hentry(2049, 1234, 31500000, 1700000000, 5, 1700000001, 6),
+                  hentry(2049, 99, 12, 1, 0, 2, 999999999, b"\x22" * 32)),
+    "empty": hashes(),
+    "same-inode": hashes(hentry(1, 1, 1, 1, 1, 1, 1),
+                         hentry(1, 1, 2, 2, 2, 2, 2)),
+    "bad-nsec": hashes(hentry(1, 1, 1, 1, 1000000000, 1, 1)),
+    "bad-hash-len": hashes(hentry(1, 1, 1, 1, 1, 1, 1, b"\x33" * 31)),
+    "bad-size": hashes(hentry(1, 1, 2**63, 1, 1, 1, 1)),
+    "count": hashes(hentry(1, 1, 1, 1, 1, 1, 1), n=5),
+    "bad-magic": b"MIGX" + u32(1) + u32(0),
+}
+write("fuzz_hashes", HASHES)
