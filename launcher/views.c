@@ -316,9 +316,9 @@ ps(int json, uint32_t recent)
 	if (json)
 		printf("[");
 	else
-		printf("%8s %-16s %8s %9s %-9s %-40s %-24s %-11s %s\n", "PID",
-		    "HOST", "RPID", "ELAPSED", "STATE", "WHY", "FILES",
-		    "FETCH/SEED", "COMMAND");
+		printf("%8s %-16s %8s %9s %-11s %-9s %-40s %-24s %s\n", "PID",
+		    "HOST", "RPID", "ELAPSED", "FETCH/SEED", "STATE", "WHY",
+		    "FILES", "COMMAND");
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_u32(&rd, &pid));
 		need(proto_get_str(&rd, &host));
@@ -349,9 +349,10 @@ ps(int json, uint32_t recent)
 			human(fetched, fs, sizeof(fs));
 			human(seeded, ss, sizeof(ss));
 			snprintf(bytes, sizeof(bytes), "%s/%s", fs, ss);
-			printf("%8u %-16s %8u %8.1fs %-9s %-40s %-24s %-11s %s\n",
-			    pid, host, rpid, ms / 1000.0, state, why, files,
-			    strncmp(files, "served", 6) == 0 ? bytes : "-", cmd);
+			printf("%8u %-16s %8u %8.1fs %-11s %-9s %-40s %-24s %s\n",
+			    pid, host, rpid, ms / 1000.0,
+			    strncmp(files, "served", 6) == 0 ? bytes : "-", state,
+			    why, files, cmd);
 		}
 		free(host);
 		free(state);
