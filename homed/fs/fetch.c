@@ -135,6 +135,8 @@ get_work(struct vwork *w)
 static void
 fetch_home(struct view *v, struct fetch *f)
 {
+	mig__log(MIG_LOG_DEBUG, "fetching %s from home (%llu bytes)", f->path,
+	    (unsigned long long)f->size);
 	if (mig__cache_begin(v->d->fs_host->cache, f->key, &f->w) != 0)
 		fetch_end(v, f, EIO);
 	else if (f->size == 0)
