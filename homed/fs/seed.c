@@ -329,6 +329,36 @@ copy_in(struct mig_cache *c, int fd, uint64_t size,
 	return mig__cache_commit(w);
 }
 
+/* Opens path for reading if it is a regular file of size bytes: first
+ * as a path only (O_PATH, no symbolic link at its end), so nothing else
+ * (a device, a FIFO another user made where a folder of the path leads)
+ * is ever opened for reading; then that very file again. */
+static int
+open_regular(const char *path, uint64_t size, int *fdp, struct stat *st)
+{
+	char self[40];
+	int pfd, fd = -1;
+
+	*fdp = -1;
+	if ((pfd = open(path, O_PATH | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return MIG__ERR(ENOENT);
+	if (fstat(pfd, st) == 0 && S_ISREG(st->st_mode) &&
+	    (uint64_t)st->st_size == size) {
+		snprintf(self, sizeof(self), "/proc/self/fd/%d", pfd);
+		fd = open(self, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	}
+	mig__close(pfd);
+	if (fd < 0)
+		return MIG__ERR(ENOENT);
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode) ||
+	    (uint64_t)st->st_size != size) {
+		mig__close(fd);
+		return MIG__ERR(ENOENT);
+	}
+	*fdp = fd;
+	return 0;
+}
+
 /* Candidate path: 0 when its content, whose hash is key, is in c now;
  * MIG__ERR(ENOENT) when it is not that content (or not there);
  * *hashes counts the hashes computed. */
@@ -341,14 +371,8 @@ try_one(struct mig_seeds *s, struct mig_cache *c, const char *path,
 	struct stat st;
 	int fd, r, known;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
-	    O_CLOEXEC)) < 0)
+	if (open_regular(path, size, &fd, &st) != 0)
 		return MIG__ERR(ENOENT);
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
-	    (uint64_t)st.st_size != size) {
-		r = MIG__ERR(ENOENT);
-		goto out;
-	}
 	pthread_mutex_lock(&s->lock);
 	known = mig__hashdb_peek(s->db, &st, got) == 0;
 	pthread_mutex_unlock(&s->lock);

@@ -207,8 +207,17 @@ same_path(void **state)
 	assert_non_null(text = object_text(c, key));
 	assert_string_equal(text, home);
 	free(text);
+	/* A FIFO or a symbolic link at the path is not opened to be read. */
+	path_of("fifo", path, sizeof(path));
+	assert_int_equal(mkfifo(path, 0600), 0);
+	assert_int_equal(mig__seeds_find(s, c, path, 0, key), MIG__ERR(ENOENT));
+	path_of("link", path, sizeof(path));
+	assert_int_equal(symlink("x.c", path), 0);
+	assert_int_equal(mig__seeds_find(s, c, path, strlen(home), key),
+	    MIG__ERR(ENOENT));
+	assert_int_equal(calls, 2);
 	mig__seeds_stats(s, &st);
-	assert_int_equal(st.finds, 4);
+	assert_int_equal(st.finds, 6);
 	assert_int_equal(st.seeded, 1);
 	assert_int_equal(st.seeded_bytes, strlen(home));
 	mig__seeds_free(s);
