@@ -15,6 +15,10 @@
 #include "cache.h"
 #include "core.h"
 
+/* What a put from a file reads at once (on the heap: pool threads have
+ * small stacks). */
+#define PUT_CHUNK (256u << 10)
+
 struct mig_cache_writer {
 	struct mig_cache *c;
 	uint8_t key[MIG_HASH_BYTES];
@@ -205,6 +209,39 @@ mig__cache_put(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
 		mig__cache_abort(w);
 		return r;
 	}
+	return mig__cache_commit(w);
+}
+
+int
+mig__cache_put_fd(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    int fd)
+{
+	struct mig_cache_writer *w;
+	uint8_t *buf;
+	ssize_t n;
+	off_t off = 0;
+	int r;
+
+	if ((buf = malloc(PUT_CHUNK)) == NULL)
+		return MIG__ERR(ENOMEM);
+	if ((r = mig__cache_begin(c, key, &w)) != 0) {
+		free(buf);
+		return r;
+	}
+	while ((n = pread(fd, buf, PUT_CHUNK, off)) > 0) {
+		if ((r = mig__cache_write(w, buf, (size_t)n)) != 0)
+			break;
+		off += n;
+	}
+	free(buf);
+	if (r == 0 && n < 0)
+		r = MIG__ERR(errno);
+	if (r != 0) {
+		mig__cache_abort(w);
+		return r;
+	}
+	/* Written again meanwhile: the commit finds the hash wrong, and
+	 * nothing is kept. */
 	return mig__cache_commit(w);
 }
 

@@ -94,6 +94,13 @@ int mig__cache_write(struct mig_cache_writer *w, const void *p, size_t n);
 int mig__cache_commit(struct mig_cache_writer *w);
 void mig__cache_abort(struct mig_cache_writer *w);
 
+/* Stores everything fd holds, from offset 0 to its end (pread: fd's
+ * offset is left alone), as put does: MIG__ERR(EBADMSG) when its hash is
+ * not key (also when it changed while copied). Blocks as long as the
+ * file is big. */
+int mig__cache_put_fd(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    int fd);
+
 /*
  * Opens the object for key: *fdp is a new O_RDONLY|O_CLOEXEC fd, owned by
  * the caller, and the object is held (not evictable) until

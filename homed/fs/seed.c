@@ -40,7 +40,6 @@
 #define SEED_HASHES 8
 /* Files the index holds at most: past it the walk stops, and says so. */
 #define SEED_INDEX_MAX (1u << 21)
-#define COPY_CHUNK (256u << 10)
 
 struct ient {
 	uint64_t size;
@@ -296,39 +295,6 @@ of_size(struct index *ix, uint64_t size, const char *skip, char **v,
 
 /* ---- a find ---- */
 
-/* Copies the file on fd (size bytes) into c under key; the writer checks
- * the hash of what it copied. */
-static int
-copy_in(struct mig_cache *c, int fd, uint64_t size,
-    const uint8_t key[MIG_HASH_BYTES])
-{
-	struct mig_cache_writer *w;
-	uint8_t *buf;
-	uint64_t off = 0;
-	ssize_t n = 0;
-	int r;
-
-	if ((buf = malloc(COPY_CHUNK)) == NULL)
-		return MIG__ERR(ENOMEM);
-	if ((r = mig__cache_begin(c, key, &w)) != 0) {
-		free(buf);
-		return r;
-	}
-	while (r == 0 && off < size &&
-	    (n = pread(fd, buf, COPY_CHUNK, (off_t)off)) > 0) {
-		r = mig__cache_write(w, buf, (size_t)n);
-		off += (uint64_t)n;
-	}
-	free(buf);
-	if (r == 0 && (n < 0 || off != size))
-		r = MIG__ERR(n < 0 ? errno : EBADMSG);
-	if (r != 0) {
-		mig__cache_abort(w);
-		return r;
-	}
-	return mig__cache_commit(w);
-}
-
 /* Opens path for reading if it is a regular file of size bytes: first
  * as a path only (O_PATH, no symbolic link at its end), so nothing else
  * (a device, a FIFO another user made where a folder of the path leads)
@@ -400,7 +366,7 @@ try_one(struct mig_seeds *s, struct mig_cache *c, const char *path,
 	}
 	/* Changed since it was hashed: the writer's check says so, and
 	 * then this candidate is not it. */
-	r = copy_in(c, fd, size, key) == 0 ? 0 : MIG__ERR(ENOENT);
+	r = mig__cache_put_fd(c, key, fd) == 0 ? 0 : MIG__ERR(ENOENT);
  out:
 	mig__close(fd);
 	return r;
