@@ -259,8 +259,20 @@ mig__seeds_index(struct mig_seeds *s)
 		index_free(&ix);
 		return r;
 	}
-	if (ix.n > 0)
+	if (ix.n > 0) {
+		struct ient *v = reallocarray(ix.v, ix.n, sizeof(*ix.v));
+		char *names = realloc(ix.names, ix.len);
+		/* Only what it holds is kept (the walk doubled its room). */
+		if (v != NULL) {
+			ix.v = v;
+			ix.cap = ix.n;
+		}
+		if (names != NULL) {
+			ix.names = names;
+			ix.room = ix.len;
+		}
 		qsort(ix.v, ix.n, sizeof(*ix.v), by_size);
+	}
 	pthread_mutex_lock(&s->lock);
 	index_free(&s->ix);
 	s->ix = ix;
