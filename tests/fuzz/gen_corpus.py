@@ -100,6 +100,8 @@ HOSTS = {
     "bad-priority": "a 1.1.1.1 priority\nb 1.1.1.2 priority busy\n",
     "owner": "a 1.1.1.1 idle 60s owner-cpu 0.5\nb 1.1.1.2 owner-cpu 12.25 idle 3\n",
     "bad-owner": "a 1.1.1.1 owner-cpu 0.0001\nb 1.1.1.2 idle 5m\n",
+    "seed": "a 1.1.1.1 seed /usr:/opt/x served\nb 1.1.1.2 seed off\nc 1.1.1.3 seed /\n",
+    "bad-seed": "a 1.1.1.1 seed /usr/../etc\nb 1.1.1.2 seed usr::\n",
 }
 
 
