@@ -165,6 +165,8 @@ struct homed {
 	int load_pending;              /* load_changed not told yet */
 	uint32_t slots;                /* this host's: hosts file, else CPUs */
 	uint32_t files;                /* this host's MIG_FILES_* (hosts file) */
+	char seed[256];                /* folders indexed for content seeding,
+	                                * ':'-joined, or MIG_SEED_OFF */
 	uint32_t last_load;            /* running count last pushed */
 	uint32_t trimmed_at;           /* job counters at the last trim */
 	/* The home role. */
@@ -573,6 +575,10 @@ void mig__views_init(struct homed *d);
 struct job;
 /* Why job j runs where it does, as mig ps says it, into out. */
 void mig__job_why(const struct job *j, char *out, size_t n);
+/* The bytes of home's files j's view fetched and seeded while it ran
+ * (neighbours' on its host included), so far or in all. */
+void mig__job_bytes(const struct job *j, uint64_t *fetched,
+    uint64_t *seeded);
 
 /* home/jobfsm.c: a job at home, as a state machine without I/O */
 enum job_state {
@@ -633,6 +639,10 @@ struct job {
 	int home_only;       /* a host lacked its files: it runs here */
 	int holds_full;      /* it had all the home pids it may (said) */
 	uint64_t fs_mark;    /* its link's fs requests when EXEC went out */
+	/* Its link's view's bytes fetched and seeded when EXEC went out,
+	 * then (tallied, at its EXIT) those since (fs/lanes.c). */
+	uint64_t fetched, seeded;
+	int tallied;
 	/* A restartable job's output waits here until it ends, so a run
 	 * cut short by a lost host prints nothing. */
 	struct mig_buf held;
@@ -656,6 +666,8 @@ struct psrow {
 	char why[160];       /* a job's why, and why it was placed again */
 	char files[160];     /* how it sees home's files */
 	char cmd[160];
+	uint64_t fetched;    /* bytes its view fetched from home meanwhile */
+	uint64_t seeded;     /* and seeded from its host's files instead */
 };
 
 #define MIG_RECENT 256   /* finished jobs mig ps --recent can show */
@@ -933,7 +945,8 @@ void mig__descs_job_end(struct rjob *rj);
 /* A signal from home for one of the job's processes. */
 void mig__desc_signal(struct rjob *rj, pid_t host_pid, int sig);
 
-/* fs/serve.c: the fs role at home, answering hosts' views */
+/* fs/serve.c, prime.c, lanes.c: the fs role at home, answering hosts'
+ * views */
 void mig__fs_home_init(struct homed *d);
 void mig__fs_home_free(struct homed *d);
 /* How host p's jobs see this home's files, as it said at link up: for
@@ -941,10 +954,17 @@ void mig__fs_home_free(struct homed *d);
 const char *mig__fs_peer_files(struct homed *d, struct peer *p);
 /* Its hosts file keyword (MIG_FILES_*), -1 before it said. */
 int mig__fs_peer_keyword(struct homed *d, struct peer *p);
+/* fs/lanes.c: bytes of our files link l's view fetched from us, and
+ * seeded from its host's own files instead, as it last said (before a
+ * job's EXIT); the same for host p over all its links. */
+void mig__fs_tally(struct homed *d, struct link *l, uint64_t *fetched,
+    uint64_t *seeded);
+void mig__fs_peer_tally(struct homed *d, struct peer *p, uint64_t *fetched,
+    uint64_t *seeded);
 
-/* Sends host l, just before job id's EXEC, the paths prog's jobs used
- * in recent runs as they are now (MIG_M_FS_PRIME), when l's host may run
- * it in a served view. */
+/* fs/prime.c: sends host l, just before job id's EXEC, the paths prog's
+ * jobs used in recent runs as they are now (MIG_M_FS_PRIME), when l's
+ * host may run it in a served view. */
 void mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
     const char *prog);
 

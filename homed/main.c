@@ -383,6 +383,8 @@ main(int argc, char **argv)
 	if (!slurm_node && d.hosts.n == 0 && (e = mig__slurm_job()) != NULL &&
 	    mig__slurm_home(&d, e, listen_given, err, sizeof(err)) != 0)
 		die("%s", err);
+	strlcpy(d.seed, me != NULL && me->seed[0] != '\0' ? me->seed :
+	    MIG_SEED_DEFAULT, sizeof(d.seed));
 	find_shim(&d);
 	host_env(&d);
 	mig__history_load(&d);

@@ -92,6 +92,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	double load[3] = { 0, 0, 0 };
 	const char *proven, *unproven;
 	char addr[80], files[1024];
+	uint64_t fetched, seeded;
 	int r;
 
 	/* Hosts gone from the hosts file show while they drain. */
@@ -108,7 +109,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	/* name, address, state, slots, running, load x100, rtt us, done,
 	 * how its jobs see home's files (fs/serve.c), traffic, the mount
 	 * points it proved to be home's and its own that shadow home's (one
-	 * a line; fs/exact.c) */
+	 * a line; fs/exact.c), the bytes of home's files its views fetched
+	 * and seeded from its own files instead (fs/lanes.c) */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -121,6 +123,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : put_traffic(&b, &none, &none);
 	r = r ? r : proto_put_str(&b, "");
 	r = r ? r : proto_put_str(&b, "");
+	r = r ? r : proto_put_u64(&b, 0);
+	r = r ? r : proto_put_u64(&b, 0);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -145,6 +149,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : put_traffic(&b, &p->tx, &p->rx);
 		r = r ? r : proto_put_str(&b, proven);
 		r = r ? r : proto_put_str(&b, unproven);
+		mig__fs_peer_tally(d, p, &fetched, &seeded);
+		r = r ? r : proto_put_u64(&b, fetched);
+		r = r ? r : proto_put_u64(&b, seeded);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);
@@ -170,14 +177,17 @@ put_row(struct mig_buf *b, const struct psrow *r)
 	e = e ? e : proto_put_str(b, r->why);
 	e = e ? e : proto_put_str(b, r->files[0] != '\0' ? r->files : "-");
 	e = e ? e : proto_put_str(b, r->cmd);
+	e = e ? e : proto_put_u64(b, r->fetched);
+	e = e ? e : proto_put_u64(b, r->seeded);
 	return e;
 }
 
 /*
  * PS: optionally u32 how many finished jobs to add. The answer: u32
  * count, then per job: home pid, host, remote pid, elapsed ms, state,
- * why it runs where it does, how it sees home's files, command. Finished jobs come first, oldest
- * first; a finished job's state says how it ended.
+ * why it runs where it does, how it sees home's files, command, bytes of
+ * home's files its view fetched and seeded. Finished jobs come first,
+ * oldest first; a finished job's state says how it ended.
  */
 static void
 view_ps(struct client *c, const struct mig_frame *f)
@@ -223,6 +233,7 @@ view_ps(struct client *c, const struct mig_frame *f)
 		strlcpy(row.files, j->state == JOB_LOCAL ? "home" :
 		    j->files, sizeof(row.files));
 		strlcpy(row.cmd, j->cmd, sizeof(row.cmd));
+		mig__job_bytes(j, &row.fetched, &row.seeded);
 		r = r ? r : put_row(&b, &row);
 		shown++;
 	}

@@ -84,6 +84,8 @@ struct host_row {
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
 	uint64_t fs_rep_bytes;          /* and home's answers */
+	uint64_t fetched, seeded;       /* its views' bytes of home's files:
+	                                 * fetched, and seeded from its own */
 };
 
 static void
@@ -105,6 +107,26 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u64(rd, &h->fs_rep_bytes));
 	need(proto_get_str(rd, &h->proven));
 	need(proto_get_str(rd, &h->unproven));
+	need(proto_get_u64(rd, &h->fetched));
+	need(proto_get_u64(rd, &h->seeded));
+}
+
+/* n bytes, short: "812", "12K", "1.9M", "3.2G". */
+static void
+human(uint64_t n, char *buf, size_t size)
+{
+	static const char units[] = "KMGTPE";
+	double v = (double)n;
+	int u = -1;
+
+	while (v >= 1024 && u < 5) {
+		v /= 1024;
+		u++;
+	}
+	if (u < 0)
+		snprintf(buf, size, "%llu", (unsigned long long)n);
+	else
+		snprintf(buf, size, v < 10 ? "%.1f%c" : "%.0f%c", v, units[u]);
 }
 
 static void
@@ -153,9 +175,9 @@ hosts(int json)
 	if (json)
 		printf("[");
 	else
-		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s  %s\n", "HOST",
-		    "ADDRESS", "STATE", "USED", "SLOTS", "LOAD", "RTT(us)",
-		    "DONE", "FILES");
+		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %7s %7s  %s\n",
+		    "HOST", "ADDRESS", "STATE", "USED", "SLOTS", "LOAD",
+		    "RTT(us)", "DONE", "FETCHED", "SEEDED", "FILES");
 	for (uint32_t i = 0; i < n; i++) {
 		struct host_row h;
 		host_row_read(&rd, &h);
@@ -182,11 +204,17 @@ hosts(int json)
 			json_lines(h.proven);
 			printf(",\"not_proven\":");
 			json_lines(h.unproven);
-			printf("}");
+			printf(",\"fetched_bytes\":%llu,\"seeded_bytes\":%llu}",
+			    (unsigned long long)h.fetched,
+			    (unsigned long long)h.seeded);
 		} else {
-			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
-			    h.name, h.addr, h.state, h.running, h.slots,
-			    h.load / 100.0, h.rtt, h.done, h.files);
+			char fetched[16], seeded[16];
+			human(h.fetched, fetched, sizeof(fetched));
+			human(h.seeded, seeded, sizeof(seeded));
+			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u %7s %7s"
+			    "  %s\n", h.name, h.addr, h.state, h.running,
+			    h.slots, h.load / 100.0, h.rtt, h.done, fetched,
+			    seeded, h.files);
 		}
 		host_row_free(&h);
 	}
@@ -276,8 +304,8 @@ ps(int json, uint32_t recent)
 	struct mig_frame f;
 	struct mig_rd rd;
 	uint32_t n, pid, rpid;
-	uint64_t ms;
-	char *host, *state, *why, *files, *cmd;
+	uint64_t ms, fetched, seeded;
+	char *host, *state, *why, *files, *cmd, bytes[40], fs[16], ss[16];
 	uint8_t q[4];
 
 	for (int i = 0; i < 4; i++)
@@ -288,9 +316,9 @@ ps(int json, uint32_t recent)
 	if (json)
 		printf("[");
 	else
-		printf("%8s %-16s %8s %9s %-9s %-40s %-24s %s\n", "PID",
-		    "HOST", "RPID", "ELAPSED", "STATE", "WHY", "FILES",
-		    "COMMAND");
+		printf("%8s %-16s %8s %9s %-11s %-9s %-40s %-24s %s\n", "PID",
+		    "HOST", "RPID", "ELAPSED", "FETCH/SEED", "STATE", "WHY",
+		    "FILES", "COMMAND");
 	for (uint32_t i = 0; i < n; i++) {
 		need(proto_get_u32(&rd, &pid));
 		need(proto_get_str(&rd, &host));
@@ -300,6 +328,8 @@ ps(int json, uint32_t recent)
 		need(proto_get_str(&rd, &why));
 		need(proto_get_str(&rd, &files));
 		need(proto_get_str(&rd, &cmd));
+		need(proto_get_u64(&rd, &fetched));
+		need(proto_get_u64(&rd, &seeded));
 		if (json) {
 			printf("%s{\"pid\":%u,\"host\":", i ? "," : "", pid);
 			json_str(host);
@@ -312,11 +342,17 @@ ps(int json, uint32_t recent)
 			json_str(files);
 			printf(",\"command\":");
 			json_str(cmd);
-			printf("}");
+			printf(",\"fetched_bytes\":%llu,\"seeded_bytes\":%llu}",
+			    (unsigned long long)fetched,
+			    (unsigned long long)seeded);
 		} else {
-			printf("%8u %-16s %8u %8.1fs %-9s %-40s %-24s %s\n",
-			    pid, host, rpid, ms / 1000.0, state, why, files,
-			    cmd);
+			human(fetched, fs, sizeof(fs));
+			human(seeded, ss, sizeof(ss));
+			snprintf(bytes, sizeof(bytes), "%s/%s", fs, ss);
+			printf("%8u %-16s %8u %8.1fs %-11s %-9s %-40s %-24s %s\n",
+			    pid, host, rpid, ms / 1000.0,
+			    strncmp(files, "served", 6) == 0 ? bytes : "-", state,
+			    why, files, cmd);
 		}
 		free(host);
 		free(state);

@@ -145,6 +145,34 @@ mig__name_valid(const char *s)
 	return 1;
 }
 
+/* "off", or absolute folders joined by ':', each without an empty, "."
+ * or ".." component. */
+static int
+valid_seed(const char *s)
+{
+	size_t n;
+
+	if (strcmp(s, MIG_SEED_OFF) == 0)
+		return 1;
+	for (;;) {
+		if (*s++ != '/')
+			return 0;
+		/* "/" alone, or components each followed by '/', ':' or the
+		 * end; none empty, "." or "..". */
+		while (*s != ':' && *s != '\0') {
+			n = strcspn(s, "/:");
+			if (n == 0 || (n == 1 && s[0] == '.') ||
+			    (n == 2 && s[0] == '.' && s[1] == '.') ||
+			    (s[n] == '/' && (s[n + 1] == ':' || s[n + 1] == '\0')))
+				return 0;
+			s += n + (s[n] == '/');
+		}
+		if (*s == '\0')
+			return 1;
+		s++;
+	}
+}
+
 /* "ADDR", "ADDR:PORT", "[V6]" or "[V6]:PORT" into h. */
 static const char *
 parse_addr(char *w, struct mig_host *h)
@@ -238,6 +266,14 @@ parse_line(char *line, struct mig_host *h)
 				return "owner-cpu must be CPUs from 0.001 to "
 				    "4096";
 			h->owner_cpu_milli = (uint32_t)v;
+		} else if (strcmp(w, "seed") == 0) {
+			if (h->seed[0] != '\0')
+				return "give seed once";
+			if ((w = next_word(&line)) == NULL || !valid_seed(w) ||
+			    strlen(w) >= sizeof(h->seed))
+				return "seed must be off or absolute folders "
+				    "joined by ':'";
+			strcpy(h->seed, w);
 		} else if (have_slots) {
 			return "unexpected words after SLOTS";
 		} else if (parse_uint(w, 4096, &v) != 0) {

@@ -35,7 +35,16 @@ struct mig_host {
 	uint32_t owner_cpu_milli; /* "owner-cpu X": CPUs (x1000) its owner's
 				   * programs may use before it is busy */
 	int dialin;       /* never dialed: it dials us (a Slurm node) */
+	/* "seed DIR[:DIR...]" or "seed off": the folders whose files may
+	 * stand in for home's of the same hash in a served view, besides
+	 * the same path (fs/seed.c); "" when not given (MIG_SEED_DEFAULT). */
+	char seed[256];
 };
+
+/* The folders a host indexes for content seeding when its line says
+ * nothing; "off" turns seeding off. */
+#define MIG_SEED_DEFAULT "/usr"
+#define MIG_SEED_OFF "off"
 
 /* A host's files (the hosts file's optional keyword): by default a job
  * runs in the host's own files when the host has its cwd, else in a
@@ -58,7 +67,8 @@ struct mig_hosts {
 
 /*
  * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS] [shared|served]
- * [priority idle|low|normal] [idle N[s]] [owner-cpu X]" a line (SLOTS and
+ * [priority idle|low|normal] [idle N[s]] [owner-cpu X] [seed DIRS|off]" a
+ * line (SLOTS and
  * the keywords in any order),
  * '#' starts a comment, blank lines are skipped. On a bad line returns
  * MIG_ECONFIG with "FILE:LINE: problem" in err. where names the file in

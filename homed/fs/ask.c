@@ -207,6 +207,23 @@ mig__view_ask(struct view *v, struct freq *q, uint16_t op,
 	}
 }
 
+void
+mig__view_tally(struct view *v)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+
+	if (v->link == NULL || (v->fetched == v->told_fetched &&
+	    v->seeded == v->told_seeded))
+		return;
+	if (proto_put_u64(&b, v->fetched) == 0 &&
+	    proto_put_u64(&b, v->seeded) == 0) {
+		mig__link_send(v->link, MIG_M_FS_TALLY, 0, 0, b.data, b.len);
+		v->told_fetched = v->fetched;
+		v->told_seeded = v->seeded;
+	}
+	mig_buf_free(&b);
+}
+
 /* Something home sent did not parse: the link fails, with a log line. */
 void
 mig__view_bad(struct view *v, const char *what)

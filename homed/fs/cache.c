@@ -1,8 +1,10 @@
 /*
  * cache.c: the host's persistent, bounded, content-addressed object
- * cache (fs.h says what it promises). The files are the truth: the table
- * here is rebuilt from them at every open and only remembers what this
- * process saw, which objects it has checked, and which are held.
+ * cache (fs.h says what it promises): its table, its folder opened and
+ * read, and objects got; cacheput.c, on top, puts them. The files are
+ * the truth: the table here is rebuilt from them at every open and only
+ * remembers what this process saw, which objects it has checked, and
+ * which are held.
  *
  * An object runs in a job: the folder must be the user's alone
  * (mig__dir_make, docs/security.md). It is opened once, without following
@@ -26,44 +28,9 @@
 
 #include <sodium.h>
 
+#include "cache.h"
 #include "core.h"
-#include "fs.h"
 #include "rundir.h"
-
-struct entry {
-	uint8_t key[MIG_HASH_BYTES];
-	uint64_t size;
-	struct timespec used;       /* the file's mtime, at open (for order) */
-	unsigned holds;             /* gets not yet released */
-	int verified;               /* hash checked by this process, of: */
-	struct stat seen;           /* the file as checked (or since used) */
-	struct entry *next;         /* hash bucket chain */
-	TAILQ_ENTRY(entry) lru;     /* first: least recently used */
-};
-
-TAILQ_HEAD(lru_head, entry);
-
-struct mig_cache {
-	char dir[PATH_MAX];
-	int dfd;                    /* dir, opened O_NOFOLLOW and checked */
-	int tfd;                    /* its tmp/, the same */
-	uint64_t cap;               /* bytes */
-	pthread_mutex_t lock;       /* everything below */
-	struct entry **tab;
-	size_t nbuckets;            /* a power of two */
-	struct lru_head lru;
-	struct mig_cache_stats st;
-};
-
-struct mig_cache_writer {
-	struct mig_cache *c;
-	uint8_t key[MIG_HASH_BYTES];
-	int fd;                     /* the temporary file, flock'ed */
-	char tmp[32];               /* its name in tmp/ ("": none) */
-	crypto_generichash_state hs;
-	uint64_t size;
-	int r;                      /* first failure of a write, kept */
-};
 
 /* ---- the table ---- */
 
@@ -76,8 +43,8 @@ bucket(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
 	return (size_t)(v & (c->nbuckets - 1));
 }
 
-static struct entry *
-find(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
+struct entry *
+mig__cache_find(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
 {
 	struct entry *e;
 
@@ -111,8 +78,8 @@ grow(struct mig_cache *c)
 }
 
 /* Adds e (not in the table yet) as the most recently used. */
-static void
-insert(struct mig_cache *c, struct entry *e)
+void
+mig__cache_insert(struct mig_cache *c, struct entry *e)
 {
 	size_t b;
 
@@ -142,8 +109,8 @@ unlink_entry(struct mig_cache *c, struct entry *e)
 	c->st.bytes -= e->size;
 }
 
-static void
-touch(struct mig_cache *c, struct entry *e)
+void
+mig__cache_touch(struct mig_cache *c, struct entry *e)
 {
 	TAILQ_REMOVE(&c->lru, e, lru);
 	TAILQ_INSERT_TAIL(&c->lru, e, lru);
@@ -174,9 +141,9 @@ open_dir_at(int dfd, const char *name, int make, int *fdp)
 
 /* Opens the subfolder of key's object (xx/) into *subp; hex is the
  * object's name there. */
-static int
-object_at(const struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
-    int make, int *subp, char hex[MIG_HASH_HEX])
+int
+mig__cache_object_at(const struct mig_cache *c,
+    const uint8_t key[MIG_HASH_BYTES], int make, int *subp, char hex[MIG_HASH_HEX])
 {
 	char sub[3];
 
@@ -205,7 +172,7 @@ drop(struct mig_cache *c, struct entry *e)
 	char hex[MIG_HASH_HEX];
 	int sub;
 
-	if (object_at(c, e->key, 0, &sub, hex) == 0) {
+	if (mig__cache_object_at(c, e->key, 0, &sub, hex) == 0) {
 		(void)unlinkat(sub, hex, 0);
 		mig__close(sub);
 	}
@@ -215,8 +182,8 @@ drop(struct mig_cache *c, struct entry *e)
 
 /* Removes least recently used objects until the cap is met, sparing held
  * ones and keep. Called with the lock held. */
-static void
-evict(struct mig_cache *c, const struct entry *keep)
+void
+mig__cache_evict(struct mig_cache *c, const struct entry *keep)
 {
 	struct entry *e, *next;
 
@@ -394,10 +361,10 @@ mig__cache_open(const char *dir, uint64_t cap, struct mig_cache **cp,
 	if (n > 0)
 		qsort(v, n, sizeof(*v), by_use);
 	for (i = 0; i < n; i++) {
-		insert(c, v[i]);
+		mig__cache_insert(c, v[i]);
 		v[i] = NULL;
 	}
-	evict(c, NULL);
+	mig__cache_evict(c, NULL);
 	*cp = c;
 	c = NULL;
 	r = 0;
@@ -431,179 +398,6 @@ mig__cache_close(struct mig_cache *c)
 	errno = saved;
 }
 
-/* ---- put ---- */
-
-int
-mig__cache_begin(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
-    struct mig_cache_writer **wp)
-{
-	struct mig_cache_writer *w = NULL;
-	uint8_t rnd[6];
-	struct stat sb;
-	int r = MIG_EINTERNAL, tries;
-
-	*wp = NULL;
-	if ((w = calloc(1, sizeof(*w))) == NULL) {
-		r = MIG__ERR(ENOMEM);
-		goto out;
-	}
-	w->c = c;
-	w->fd = -1;
-	memcpy(w->key, key, MIG_HASH_BYTES);
-	/* The flock marks the file as in use for sweep_tmp in other
-	 * processes; one of them may have swept it before we took the lock,
-	 * which a link count of 0 tells: then again, with a new name. */
-	for (tries = 0;; tries++) {
-		if (tries == 8) {
-			r = MIG__ERR(EAGAIN);
-			goto out;
-		}
-		randombytes_buf(rnd, sizeof(rnd));
-		snprintf(w->tmp, sizeof(w->tmp), "put.%02x%02x%02x%02x%02x%02x",
-		    rnd[0], rnd[1], rnd[2], rnd[3], rnd[4], rnd[5]);
-		if ((w->fd = openat(c->tfd, w->tmp, O_RDWR | O_CREAT | O_EXCL |
-		    O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
-			if (errno == EEXIST)
-				continue;
-			r = MIG__ERR(errno);
-			goto out;
-		}
-		if (flock(w->fd, LOCK_EX) != 0 || fstat(w->fd, &sb) != 0) {
-			r = MIG__ERR(errno);
-			goto out;
-		}
-		if (sb.st_nlink > 0)
-			break;
-		mig__close(w->fd);
-		w->fd = -1;
-	}
-	crypto_generichash_init(&w->hs, NULL, 0, MIG_HASH_BYTES);
-	*wp = w;
-	w = NULL;
-	r = 0;
- out:
-	mig__cache_abort(w);
-	return r;
-}
-
-int
-mig__cache_write(struct mig_cache_writer *w, const void *p, size_t n)
-{
-	int r;
-
-	if (w->r != 0)
-		return w->r;
-	if (w->size + n > w->c->cap || w->size + n < w->size)
-		return w->r = MIG_ETOOBIG;
-	if ((r = mig__write_full(w->fd, p, n)) != 0)
-		return w->r = r;
-	crypto_generichash_update(&w->hs, p, n);
-	w->size += n;
-	return 0;
-}
-
-void
-mig__cache_abort(struct mig_cache_writer *w)
-{
-	int saved = errno;
-
-	if (w == NULL)
-		return;
-	if (w->fd >= 0) {
-		(void)unlinkat(w->c->tfd, w->tmp, 0);
-		mig__close(w->fd);
-	}
-	free(w);
-	errno = saved;
-}
-
-/*
- * No fsync before the rename: an object torn by a crash of the machine
- * is caught by the check at its first get after the restart, and the
- * cache is only ever a copy of what home has.
- */
-int
-mig__cache_commit(struct mig_cache_writer *w)
-{
-	struct mig_cache *c = w->c;
-	uint8_t got[MIG_HASH_BYTES];
-	char hex[MIG_HASH_HEX];
-	struct entry *e, *fresh = NULL;
-	int sub = -1, r = MIG_EINTERNAL;
-
-	if ((r = w->r) != 0)
-		goto out;
-	crypto_generichash_final(&w->hs, got, MIG_HASH_BYTES);
-	if (sodium_memcmp(got, w->key, MIG_HASH_BYTES) != 0) {
-		r = MIG__ERR(EBADMSG);
-		goto out;
-	}
-	if ((fresh = calloc(1, sizeof(*fresh))) == NULL) {
-		r = MIG__ERR(ENOMEM);
-		goto out;
-	}
-	memcpy(fresh->key, w->key, MIG_HASH_BYTES);
-	fresh->size = w->size;
-	fresh->verified = 1;
-	/* Objects are never written in place: read-only, for all to see. */
-	if (fchmod(w->fd, 0400) != 0 || futimens(w->fd, NULL) != 0) {
-		r = MIG__ERR(errno);
-		goto out;
-	}
-	if ((r = object_at(c, w->key, 1, &sub, hex)) != 0)
-		goto out;
-	/* Same key, same content: replacing a concurrent writer's object
-	 * (or one a caller holds open) changes nothing anyone reads. */
-	if (renameat(c->tfd, w->tmp, sub, hex) != 0) {
-		r = MIG__ERR(errno);
-		goto out;
-	}
-	w->tmp[0] = '\0';
-	if (fstat(w->fd, &fresh->seen) != 0) {
-		r = MIG__ERR(errno);
-		goto out;
-	}
-	pthread_mutex_lock(&c->lock);
-	if ((e = find(c, w->key)) != NULL) {
-		e->verified = 1;
-		e->seen = fresh->seen;
-		touch(c, e);
-	} else {
-		insert(c, fresh);
-		e = fresh;
-		fresh = NULL;
-	}
-	evict(c, e);
-	pthread_mutex_unlock(&c->lock);
-	r = 0;
- out:
-	free(fresh);
-	if (w->tmp[0] != '\0')
-		(void)unlinkat(c->tfd, w->tmp, 0);
-	mig__close(w->fd);
-	mig__close(sub);
-	free(w);
-	return r;
-}
-
-int
-mig__cache_put(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
-    const void *p, size_t n)
-{
-	struct mig_cache_writer *w;
-	int r;
-
-	if (n > c->cap)
-		return MIG_ETOOBIG;
-	if ((r = mig__cache_begin(c, key, &w)) != 0)
-		return r;
-	if ((r = mig__cache_write(w, p, n)) != 0) {
-		mig__cache_abort(w);
-		return r;
-	}
-	return mig__cache_commit(w);
-}
-
 /* ---- get ---- */
 
 int
@@ -612,7 +406,7 @@ mig__cache_has(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
 	int has;
 
 	pthread_mutex_lock(&c->lock);
-	has = find(c, key) != NULL;
+	has = mig__cache_find(c, key) != NULL;
 	pthread_mutex_unlock(&c->lock);
 	return has;
 }
@@ -623,10 +417,11 @@ mig__cache_release(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES])
 	struct entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	if ((e = find(c, key)) != NULL && e->holds > 0) {
+	if ((e = mig__cache_find(c, key)) != NULL && e->holds > 0) {
 		e->holds--;
 		if (e->holds == 0)
-			evict(c, NULL); /* held objects may have kept us over */
+			/* held objects may have kept us over */
+			mig__cache_evict(c, NULL);
 	}
 	pthread_mutex_unlock(&c->lock);
 }
@@ -646,7 +441,7 @@ drop_bad(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES], int fd,
 	    (fd >= 0 ? fstat(fd, &a) == 0 && a.st_dev == b.st_dev &&
 	    a.st_ino == b.st_ino : !S_ISREG(b.st_mode)))
 		(void)unlinkat(sub, hex, 0);
-	if ((e = find(c, key)) != NULL) {
+	if ((e = mig__cache_find(c, key)) != NULL) {
 		unlink_entry(c, e);
 		free(e);
 	}
@@ -668,9 +463,9 @@ mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
 
 	*fdp = -1;
 	pthread_mutex_lock(&c->lock);
-	if ((e = find(c, key)) != NULL) {
+	if ((e = mig__cache_find(c, key)) != NULL) {
 		e->holds++;
-		touch(c, e);
+		mig__cache_touch(c, e);
 		verified = e->verified;
 		seen = e->seen;
 		want = e->size;
@@ -682,7 +477,7 @@ mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
 	}
 	held = 1;
 	/* Gone, or not the user's own regular file: no such object. */
-	if (object_at(c, key, 0, &sub, hex) != 0 ||
+	if (mig__cache_object_at(c, key, 0, &sub, hex) != 0 ||
 	    (fd = openat(sub, hex, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
 	    O_NONBLOCK)) < 0 || fstat(fd, &sb) != 0 ||
 	    !S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
@@ -713,7 +508,7 @@ mig__cache_get(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
 		goto out;
 	}
 	pthread_mutex_lock(&c->lock);
-	if ((e = find(c, key)) != NULL) {
+	if ((e = mig__cache_find(c, key)) != NULL) {
 		e->verified = 1;
 		e->seen = sb;
 	}
@@ -737,4 +532,50 @@ mig__cache_stats(struct mig_cache *c, struct mig_cache_stats *st)
 	pthread_mutex_lock(&c->lock);
 	*st = c->st;
 	pthread_mutex_unlock(&c->lock);
+}
+
+int
+mig__cache_note_read(struct mig_cache *c, const char *name, size_t max,
+    uint8_t **pp, size_t *np)
+{
+	struct stat sb;
+	uint8_t *p = NULL;
+	size_t got = 0;
+	ssize_t n;
+	int fd, r = 0;
+
+	*pp = NULL;
+	*np = 0;
+	/* As an object: the user's own regular file, nobody else's to
+	 * write, never reached through a symbolic link. */
+	if ((fd = openat(c->dfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW |
+	    O_NONBLOCK)) < 0)
+		return MIG__ERR(errno);
+	if (fstat(fd, &sb) != 0) {
+		r = MIG__ERR(errno);
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode) || sb.st_uid != geteuid() ||
+	    (sb.st_mode & 022) != 0) {
+		r = MIG_EUNSAFE;
+		goto out;
+	}
+	if ((uint64_t)sb.st_size > max) {
+		r = MIG_ETOOBIG;
+		goto out;
+	}
+	if ((p = malloc(sb.st_size > 0 ? (size_t)sb.st_size : 1)) == NULL) {
+		r = MIG__ERR(ENOMEM);
+		goto out;
+	}
+	while (got < (size_t)sb.st_size &&
+	    (n = pread(fd, p + got, (size_t)sb.st_size - got, (off_t)got)) > 0)
+		got += (size_t)n;
+	*pp = p;
+	*np = got;
+	p = NULL;
+ out:
+	free(p);
+	mig__close(fd);
+	return r;
 }

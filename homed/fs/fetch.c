@@ -1,9 +1,12 @@
 /*
  * fetch.c: a file's content by hash. Home names a file's hash at open;
- * the host fetches the object into its cache only when missing, in
- * FETCH chunks, one fetch per object however many opens wait for it, and
- * hands each open an fd on the cached object (q->got). An object over
- * GET_ON_LOOP_MAX is looked for in the cache on the thread pool.
+ * the host gets the object into its cache only when missing, one fetch
+ * per object however many opens wait for it, and hands each open an fd
+ * on the cached object (q->got). An object over GET_ON_LOOP_MAX is
+ * looked for in the cache on the thread pool. A missing object is first
+ * looked for among this host's own files (content seeding, seed.c, on
+ * the thread pool), and only when none has it fetched from home in
+ * FETCH chunks. The view counts the bytes had either way.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -19,6 +22,7 @@ struct fetch {
 	uint64_t size, off;
 	struct mig_cache_writer *w;
 	int getting;          /* looked for in the cache, off the loop */
+	int seeding;          /* looked for in this host's files, the same */
 	TAILQ_HEAD(, freq) waiters;
 };
 
@@ -71,6 +75,7 @@ done_fetch(struct freq *q, int err, struct mig_fs_rep *a)
 		return;
 	}
 	f->off += a->ndata;
+	v->fetched += a->ndata;
 	if (a->ndata == 0 || f->off >= f->size)
 		fetch_end(v, f, 0);
 	else
@@ -125,16 +130,131 @@ get_work(struct vwork *w)
 	g->r = mig__cache_get(w->d->fs_host->cache, g->key, &g->fd);
 }
 
-/* Starts the fetch f from home: it is not in the cache. */
+/* Starts the fetch f from home: neither the cache nor this host's own
+ * files have it. */
 static void
-fetch_begin(struct view *v, struct fetch *f)
+fetch_home(struct view *v, struct fetch *f)
 {
+	mig__log(MIG_LOG_DEBUG, "fetching %s from home (%llu bytes)", f->path,
+	    (unsigned long long)f->size);
 	if (mig__cache_begin(v->d->fs_host->cache, f->key, &f->w) != 0)
 		fetch_end(v, f, EIO);
 	else if (f->size == 0)
 		fetch_end(v, f, 0);
 	else
 		fetch_next(v, f);
+}
+
+/* An object looked for among this host's own files, on the thread pool. */
+struct wseed {
+	struct vwork w;
+	struct mig_seeds *seeds;
+	struct mig_cache *cache;
+	uint8_t key[MIG_HASH_BYTES];
+	char *path;
+	uint64_t size;
+	int r;
+};
+
+static void
+seed_work(struct vwork *w)
+{
+	struct wseed *s = (struct wseed *)w;
+
+	s->r = mig__seeds_find(s->seeds, s->cache, s->path, s->size, s->key);
+}
+
+static void
+save_work(struct vwork *w)
+{
+	struct fs_host *h = w->d->fs_host;
+	int r;
+
+	if ((r = mig__seeds_save(h->seeds, h->cache)) != 0)
+		mig__log(MIG_LOG_WARN, "seeding: the table of this host's "
+		    "hashes was not saved: %s", mig_strerror(r));
+}
+
+static void
+save_done(struct vwork *w, struct view *v)
+{
+	struct fs_host *h = w->d->fs_host;
+
+	h->seeds_saving = 0;
+	h->seeds_saved = uv_now(w->d->loop);
+	free(w);
+}
+
+/* Saves the table of this host's hashes when it changed, at most every
+ * SAVE_EVERY ms (and at the daemon's stop). */
+#define SAVE_EVERY 10000
+
+static void
+seeds_keep(struct view *v)
+{
+	struct fs_host *h = v->d->fs_host;
+	struct vwork *w;
+
+	if (h->seeds_saving || !mig__seeds_dirty(h->seeds) ||
+	    (h->seeds_saved != 0 &&
+	    uv_now(v->d->loop) - h->seeds_saved < SAVE_EVERY) ||
+	    (w = calloc(1, sizeof(*w))) == NULL)
+		return;
+	h->seeds_saving = 1;
+	mig__pool_queue(v, w, save_work, save_done);
+}
+
+static void
+seed_done(struct vwork *w, struct view *v)
+{
+	struct wseed *s = (struct wseed *)w;
+	struct fetch *f = NULL;
+
+	if (v != NULL)
+		TAILQ_FOREACH(f, &v->fetches, entry)
+			if (f->seeding &&
+			    memcmp(f->key, s->key, sizeof(f->key)) == 0)
+				break;
+	/* Else the view ended, and its opens with it. */
+	if (f != NULL) {
+		f->seeding = 0;
+		if (s->r == 0) {
+			v->seeded += f->size;
+			fetch_end(v, f, 0);
+		} else {
+			fetch_home(v, f);
+		}
+	}
+	if (v != NULL)
+		seeds_keep(v);
+	free(s->path);
+	free(s);
+}
+
+/* Starts getting f, which the cache lacks: from this host's own files
+ * when seeding is on, else from home. */
+static void
+fetch_begin(struct view *v, struct fetch *f)
+{
+	struct fs_host *h = v->d->fs_host;
+	struct wseed *s;
+
+	if (h->seeds == NULL || f->size == 0 ||
+	    (s = calloc(1, sizeof(*s))) == NULL) {
+		fetch_home(v, f);
+		return;
+	}
+	if ((s->path = strdup(f->path)) == NULL) {
+		free(s);
+		fetch_home(v, f);
+		return;
+	}
+	s->seeds = h->seeds;
+	s->cache = h->cache;
+	memcpy(s->key, f->key, sizeof(s->key));
+	s->size = f->size;
+	f->seeding = 1;
+	mig__pool_queue(v, &s->w, seed_work, seed_done);
 }
 
 static void
@@ -222,4 +342,90 @@ mig__fetches_free(struct view *v)
 
 	while ((f = TAILQ_FIRST(&v->fetches)) != NULL)
 		fetch_end(v, f, EIO);
+}
+
+/* The walk of the indexed folders, and the table read the first time. */
+struct wprep {
+	struct vwork w;
+	struct mig_seeds *seeds;
+	struct mig_cache *cache;
+	int load;
+	int rload, rindex;
+	struct mig_seed_stats st;
+};
+
+static void
+prep_work(struct vwork *w)
+{
+	struct wprep *p = (struct wprep *)w;
+
+	if (p->load)
+		p->rload = mig__seeds_load(p->seeds, p->cache);
+	p->rindex = mig__seeds_index(p->seeds);
+	mig__seeds_stats(p->seeds, &p->st);
+}
+
+static void
+prep_done(struct vwork *w, struct view *v)
+{
+	struct wprep *p = (struct wprep *)w;
+	struct homed *d = w->d;
+
+	d->fs_host->indexing = 0;
+	if (p->rload != 0)
+		mig__log(MIG_LOG_WARN, "seeding: the table of this host's "
+		    "hashes was not read: %s", mig_strerror(p->rload));
+	if (p->rindex != 0)
+		mig__log(MIG_LOG_WARN, "seeding: %s not indexed: %s", d->seed,
+		    mig_strerror(p->rindex));
+	else if (p->st.index_full)
+		mig__log(MIG_LOG_WARN, "seeding: index full: only the first "
+		    "%llu files of %s are looked at",
+		    (unsigned long long)p->st.indexed, d->seed);
+	else
+		mig__log(MIG_LOG_INFO, "seeding: index of %s made: %llu files",
+		    d->seed, (unsigned long long)p->st.indexed);
+	free(p);
+}
+
+void
+mig__seeds_start(struct view *v)
+{
+	struct homed *d = v->d;
+	struct fs_host *h = d->fs_host;
+	struct wprep *p;
+	int r, load = 0;
+
+	if (strcmp(d->seed, MIG_SEED_OFF) == 0 || h->cache == NULL ||
+	    h->indexing)
+		return;
+	if (h->seeds == NULL) {
+		if ((r = mig__seeds_new(d->seed, NULL, &h->seeds)) != 0) {
+			mig__log(MIG_LOG_WARN, "seeding is off: %s",
+			    mig_strerror(r));
+			return;
+		}
+		load = 1;
+	}
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return;
+	p->seeds = h->seeds;
+	p->cache = h->cache;
+	p->load = load;
+	h->indexing = 1;
+	mig__pool_queue(v, &p->w, prep_work, prep_done);
+}
+
+void
+mig__seeds_stop(struct fs_host *h)
+{
+	int r;
+
+	if (h->seeds == NULL)
+		return;
+	if (h->cache != NULL && (r = mig__seeds_save(h->seeds, h->cache)) != 0)
+		mig__log(MIG_LOG_WARN, "seeding: the table of this host's "
+		    "hashes was not saved: %s", mig_strerror(r));
+	mig__seeds_free(h->seeds);
+	h->seeds = NULL;
 }

@@ -94,6 +94,13 @@ int mig__cache_write(struct mig_cache_writer *w, const void *p, size_t n);
 int mig__cache_commit(struct mig_cache_writer *w);
 void mig__cache_abort(struct mig_cache_writer *w);
 
+/* Stores everything fd holds, from offset 0 to its end (pread: fd's
+ * offset is left alone), as put does: MIG__ERR(EBADMSG) when its hash is
+ * not key (also when it changed while copied). Blocks as long as the
+ * file is big. */
+int mig__cache_put_fd(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES],
+    int fd);
+
 /*
  * Opens the object for key: *fdp is a new O_RDONLY|O_CLOEXEC fd, owned by
  * the caller, and the object is held (not evictable) until
@@ -107,6 +114,18 @@ void mig__cache_release(struct mig_cache *c,
     const uint8_t key[MIG_HASH_BYTES]);
 /* 1 if the cache has key (no check, no use), else 0. */
 int mig__cache_has(struct mig_cache *c, const uint8_t key[MIG_HASH_BYTES]);
+
+/* A small file of the caller's beside the objects, DIR/name (name: one
+ * word of letters, neither two hex digits nor "tmp"), such as a host's
+ * table of its own files' hashes (fs/seed.c). Written whole through
+ * tmp/ and renamed into place; read whole (at most max bytes, else
+ * MIG_ETOOBIG) into *pp, the caller's to free. Reading takes only the
+ * user's own regular file that nobody else may write (MIG_EUNSAFE),
+ * never through a symbolic link; MIG__ERR(ENOENT) when there is none. */
+int mig__cache_note_write(struct mig_cache *c, const char *name,
+    const void *p, size_t n);
+int mig__cache_note_read(struct mig_cache *c, const char *name, size_t max,
+    uint8_t **pp, size_t *np);
 
 struct mig_cache_stats {
 	uint64_t bytes;     /* sizes of the objects in the table, added up */
@@ -159,6 +178,17 @@ void mig__hashdb_keep(struct mig_hashdb *db, const struct stat *st,
 int mig__hashdb_path(struct mig_hashdb *db, const char *path,
     uint8_t out[MIG_HASH_BYTES]);
 
+/* The table as bytes, to be kept in a file (a host's table of its own
+ * files' hashes lives across restarts, fs/seed.c): u32 magic "MIGH",
+ * u32 version 1, u32 n, n x (u64 dev, ino, size, mtime s, u32 ns, u64
+ * ctime s, u32 ns, bytes hash), least recently used first. load adds
+ * what b holds (as most recently used, in that order; the cap holds);
+ * MIG_EPROTO when malformed, with what was read before kept. A hash read
+ * back is a hint, never proof: whoever uses a file's content checks it. */
+struct mig_buf;
+int mig__hashdb_save(const struct mig_hashdb *db, struct mig_buf *b);
+int mig__hashdb_load(struct mig_hashdb *db, const uint8_t *p, size_t len);
+
 struct mig_hashdb_stats {
 	uint64_t computed;  /* hashes computed (calls of the hash function) */
 	uint64_t hits;      /* answers from the table */
@@ -167,6 +197,51 @@ struct mig_hashdb_stats {
 };
 void mig__hashdb_stats(const struct mig_hashdb *db,
     struct mig_hashdb_stats *st);
+
+/* seed.c */
+/*
+ * Content seeding: a file of this host's own stands in for one of home's
+ * when its content has the hash home named. Candidates are the file at
+ * the same path here, then the files of the same size in the indexed
+ * folders; a candidate is used only when its hash is the key, and it goes
+ * into the object cache through a writer that checks the hash again as
+ * it copies: a path, a size or a table entry alone is never trusted. The
+ * hashes of this host's files are kept by (dev, inode, size, mtime,
+ * ctime) in a table saved beside the objects, so a file is read once per
+ * version, across restarts too. May be used from several threads (a
+ * lock); all but new, free, dirty and stats block (the thread pool's).
+ */
+struct mig_seeds;
+
+struct mig_seed_stats {
+	uint64_t indexed;      /* files in the index */
+	int index_full;        /* the walk stopped at the index's bound */
+	uint64_t finds;        /* objects looked for */
+	uint64_t seeded;       /* of them, found here and put in the cache */
+	uint64_t seeded_bytes;
+	uint64_t hashed;       /* files of this host's hashed */
+};
+
+/* dirs: the indexed folders, absolute, joined by ':' ("": the same path
+ * only); fn as for mig__hashdb_new (NULL: mig__hash_fd). */
+int mig__seeds_new(const char *dirs, mig_hashfn fn, struct mig_seeds **sp);
+void mig__seeds_free(struct mig_seeds *s);
+/* The table, read from c's folder (none there: nothing) or written there
+ * when it changed since (mig__cache_note_*). */
+int mig__seeds_load(struct mig_seeds *s, struct mig_cache *c);
+int mig__seeds_save(struct mig_seeds *s, struct mig_cache *c);
+/* 1 when the table changed since it was saved. */
+int mig__seeds_dirty(struct mig_seeds *s);
+/* Walks the indexed folders (no symbolic link followed, no file read)
+ * and makes the new index the one finds use. */
+int mig__seeds_index(struct mig_seeds *s);
+/* Puts into c the content of size bytes whose hash is key, from the file
+ * at path here or one of the index's of that size: 0 when it is in c now,
+ * MIG__ERR(ENOENT) when no file here has it (or those that may have are
+ * past the bounds of one find: 64 looked at, 8 hashed). */
+int mig__seeds_find(struct mig_seeds *s, struct mig_cache *c,
+    const char *path, uint64_t size, const uint8_t key[MIG_HASH_BYTES]);
+void mig__seeds_stats(struct mig_seeds *s, struct mig_seed_stats *st);
 
 /* proof.c */
 /*

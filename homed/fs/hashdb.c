@@ -16,9 +16,14 @@
 
 #include "core.h"
 #include "fs.h"
+#include "mig/proto.h"
 
 /* A file that keeps changing while it is hashed gets this many tries. */
 #define HASH_TRIES 3
+
+/* The saved form's first words (mig__hashdb_save). */
+#define SAVED_MAGIC 0x4847494du /* "MIGH" */
+#define SAVED_VERSION 1u
 
 struct hentry {
 	dev_t dev;
@@ -293,4 +298,68 @@ void
 mig__hashdb_stats(const struct mig_hashdb *db, struct mig_hashdb_stats *st)
 {
 	*st = db->st;
+}
+
+int
+mig__hashdb_save(const struct mig_hashdb *db, struct mig_buf *b)
+{
+	const struct hentry *e;
+	int r;
+
+	r = proto_put_u32(b, SAVED_MAGIC);
+	r = r ? r : proto_put_u32(b, SAVED_VERSION);
+	r = r ? r : proto_put_u32(b, (uint32_t)db->st.entries);
+	/* Least recently used first: loaded in this order, the order of
+	 * use survives. */
+	TAILQ_FOREACH(e, &db->lru, lru) {
+		r = r ? r : proto_put_u64(b, (uint64_t)e->dev);
+		r = r ? r : proto_put_u64(b, (uint64_t)e->ino);
+		r = r ? r : proto_put_u64(b, (uint64_t)e->size);
+		r = r ? r : proto_put_u64(b, (uint64_t)e->mtim.tv_sec);
+		r = r ? r : proto_put_u32(b, (uint32_t)e->mtim.tv_nsec);
+		r = r ? r : proto_put_u64(b, (uint64_t)e->ctim.tv_sec);
+		r = r ? r : proto_put_u32(b, (uint32_t)e->ctim.tv_nsec);
+		r = r ? r : proto_put_bytes(b, e->hash, MIG_HASH_BYTES);
+	}
+	return r;
+}
+
+int
+mig__hashdb_load(struct mig_hashdb *db, const uint8_t *p, size_t len)
+{
+	struct mig_rd rd;
+	uint32_t magic, version, n, mns, cns;
+	uint64_t dev, ino, size, ms, cs;
+	const uint8_t *hash;
+	size_t hlen;
+	struct stat st;
+
+	proto_rd_init(&rd, p, len);
+	if (proto_get_u32(&rd, &magic) != 0 || magic != SAVED_MAGIC ||
+	    proto_get_u32(&rd, &version) != 0 || version != SAVED_VERSION ||
+	    proto_get_u32(&rd, &n) != 0)
+		return MIG_EPROTO;
+	for (uint32_t i = 0; i < n; i++) {
+		if (proto_get_u64(&rd, &dev) != 0 ||
+		    proto_get_u64(&rd, &ino) != 0 ||
+		    proto_get_u64(&rd, &size) != 0 ||
+		    proto_get_u64(&rd, &ms) != 0 ||
+		    proto_get_u32(&rd, &mns) != 0 ||
+		    proto_get_u64(&rd, &cs) != 0 ||
+		    proto_get_u32(&rd, &cns) != 0 ||
+		    proto_get_bytes(&rd, &hash, &hlen) != 0 ||
+		    hlen != MIG_HASH_BYTES || size > INT64_MAX ||
+		    mns >= 1000000000u || cns >= 1000000000u)
+			return MIG_EPROTO;
+		memset(&st, 0, sizeof(st));
+		st.st_dev = (dev_t)dev;
+		st.st_ino = (ino_t)ino;
+		st.st_size = (off_t)size;
+		st.st_mtim.tv_sec = (time_t)ms;
+		st.st_mtim.tv_nsec = (long)mns;
+		st.st_ctim.tv_sec = (time_t)cs;
+		st.st_ctim.tv_nsec = (long)cns;
+		remember(db, &st, hash);
+	}
+	return proto_rd_done(&rd);
 }

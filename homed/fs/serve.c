@@ -5,7 +5,9 @@
  * order. Reads answer with attributes and, for a file being opened, its
  * hash (hashdb.c computes it once per version of a file); contents go by
  * hash and offset. Writes are done here too (write.c), by this daemon,
- * with this host's clock.
+ * with this host's clock. prime.c tells a host what a job will need
+ * before its EXEC; lanes.c, below both, keeps each link's lane and what
+ * each host said.
  *
  * Hashing a file not hashed yet (the first open of cc1 reads tens of
  * MB) runs on libuv's thread pool; the link's later requests wait for
@@ -35,27 +37,7 @@
 
 #include <linux/magic.h>
 
-#include "fs.h"
-#include "homed.h"
-
-/* What a host said of its files (MIG_M_FS_MODE). */
-struct peer_files {
-	struct peer *peer;
-	int serves;          /* its jobs may run in a served view */
-	int files;           /* its hosts file keyword, MIG_FILES_* */
-	char text[200];
-};
-
-/* A link's requests: while one is answered off the loop, the next ones
- * wait here, in order. */
-struct lane {
-	TAILQ_ENTRY(lane) entry;
-	struct link *link;   /* NULL once the link is gone */
-	int placed;          /* a job of ours went over it (mig__fs_prime) */
-	unsigned warned;     /* refusals logged: 1 unplaced, 2 kernel files */
-	int busy;            /* a hash runs for it on the thread pool */
-	struct mig_buf held; /* frames waiting, as received */
-};
+#include "home.h"
 
 /* An OPEN or FETCH whose file is hashed on the thread pool. */
 struct hashwork {
@@ -74,23 +56,9 @@ struct hashwork {
 	int r;
 };
 
-struct fs_home {
-	struct homed *d;
-	struct mig_hashdb *db;
-	struct fs_puts *puts;   /* files on their way in (write.c) */
-	struct peer_files *files;
-	size_t nfiles;
-	TAILQ_HEAD(, lane) lanes;
-	struct hashwork *later; /* set by an op that answers later */
-};
-
 #define HASHDB_MAX 65536
 /* What a READDIR answer may hold, under MIG_FRAME_MAX. */
 #define DIR_REPLY_MAX (MIG_FRAME_MAX - 4096)
-/* What a PRIME may hold: an entry is at most a path, its attributes, a
- * hash and a link's target. */
-#define PRIME_MAX (MIG_FRAME_MAX - 3 * PATH_MAX - 256)
-
 /* An op's answer comes later (h->later). */
 #define LATER (-2)
 
@@ -344,29 +312,6 @@ static op_fn *const ops[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_COMMIT] = op_write,
 };
 
-static struct lane *
-lane_of(struct fs_home *h, struct link *l)
-{
-	struct lane *ln;
-
-	TAILQ_FOREACH(ln, &h->lanes, entry)
-		if (ln->link == l)
-			return ln;
-	if ((ln = calloc(1, sizeof(*ln))) == NULL)
-		return NULL;
-	ln->link = l;
-	TAILQ_INSERT_TAIL(&h->lanes, ln, entry);
-	return ln;
-}
-
-static void
-lane_free(struct fs_home *h, struct lane *ln)
-{
-	TAILQ_REMOVE(&h->lanes, ln, entry);
-	mig_buf_free(&ln->held);
-	free(ln);
-}
-
 static void
 send_answer(struct link *l, uint16_t op, uint32_t stream, struct mig_buf *out,
     int e)
@@ -418,7 +363,7 @@ after_hash(uv_work_t *req, int status)
 	free(w);
 	ln->busy = 0;
 	if (ln->link == NULL) {
-		lane_free(h, ln);
+		mig__lane_free(h, ln);
 		return;
 	}
 	/* The requests that waited, in order, until one waits again. */
@@ -480,16 +425,6 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 	mig__fs_req_free(&q);
 }
 
-/* Whether peer p said its jobs may run in a served view. */
-static int
-serves(const struct fs_home *h, const struct peer *p)
-{
-	for (size_t i = 0; i < h->nfiles; i++)
-		if (h->files[i].peer == p)
-			return h->files[i].serves;
-	return 0;
-}
-
 static void
 on_fs_req(struct link *l, const struct mig_frame *f)
 {
@@ -502,12 +437,12 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 		    f->flags);
 		return;
 	}
-	if ((ln = lane_of(h, l)) == NULL) {
+	if ((ln = mig__lane_of(h, l)) == NULL) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		return;
 	}
 	/* A host sends its FS_MODE at link up, before any request. */
-	if (!ln->placed || !serves(h, l->peer)) {
+	if (!ln->placed || !mig__fs_serves(h, l->peer)) {
 		if (!(ln->warned & 1))
 			mig__log(MIG_LOG_WARN, "link %s: refusing its fs "
 			    "requests: no job of ours runs there in a served "
@@ -524,145 +459,6 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 }
 
-static void
-on_fs_mode(struct link *l, const struct mig_frame *f)
-{
-	struct fs_home *h = l->d->fs_home;
-	struct peer_files *pf = NULL, *nv;
-	uint32_t files, served;
-	struct mig_rd rd;
-	char *why = NULL;
-
-	proto_rd_init(&rd, f->payload, f->len);
-	if (proto_get_u32(&rd, &files) != 0 || proto_get_u32(&rd, &served) != 0 ||
-	    proto_get_str(&rd, &why) != 0 || proto_rd_done(&rd) != 0 ||
-	    files > MIG_FILES_SERVED || l->peer == NULL) {
-		free(why);
-		mig__link_fail(l, MIG_EPROTO, "malformed FS_MODE");
-		return;
-	}
-	for (size_t i = 0; i < h->nfiles; i++)
-		if (h->files[i].peer == l->peer)
-			pf = &h->files[i];
-	if (pf == NULL) {
-		if ((nv = realloc(h->files, (h->nfiles + 1) *
-		    sizeof(*nv))) == NULL) {
-			free(why);
-			return;
-		}
-		h->files = nv;
-		pf = &h->files[h->nfiles++];
-		pf->peer = l->peer;
-	}
-	pf->serves = served && files != MIG_FILES_SHARED;
-	/* Names and reasons reach a terminal: printable ASCII only. */
-	for (char *c = why; *c != '\0'; c++)
-		if (*c < ' ' || *c > '~')
-			*c = '?';
-	if (files == MIG_FILES_SHARED)
-		snprintf(pf->text, sizeof(pf->text), "shared");
-	else if (served && files == MIG_FILES_SERVED)
-		snprintf(pf->text, sizeof(pf->text), "served");
-	else if (served)
-		snprintf(pf->text, sizeof(pf->text), "served");
-	else if (files == MIG_FILES_SERVED)
-		snprintf(pf->text, sizeof(pf->text), "unavailable: %s", why);
-	else
-		snprintf(pf->text, sizeof(pf->text), "proven only (served "
-		    "unavailable: %s)", why);
-	pf->files = (int)files;
-	free(why);
-}
-
-int
-mig__fs_peer_keyword(struct homed *d, struct peer *p)
-{
-	struct fs_home *h = d->fs_home;
-
-	for (size_t i = 0; h != NULL && i < h->nfiles; i++)
-		if (h->files[i].peer == p)
-			return h->files[i].files;
-	return -1;
-}
-
-const char *
-mig__fs_peer_files(struct homed *d, struct peer *p)
-{
-	struct fs_home *h = d->fs_home;
-
-	for (size_t i = 0; h != NULL && i < h->nfiles; i++)
-		if (h->files[i].peer == p)
-			return h->files[i].text;
-	return "-";
-}
-
-/* One path of a PRIME, as it is now: 0, or ENOMEM. */
-static int
-put_prime(struct fs_home *h, struct mig_buf *b, const char *path)
-{
-	uint8_t key[MIG_HASH_BYTES];
-	char target[PATH_MAX];
-	struct stat st;
-	uint32_t what = 0;
-	ssize_t n = 0;
-
-	if (proto_put_str(b, path) != 0)
-		return ENOMEM;
-	if (lstat(path, &st) == -1)
-		return proto_put_u32(b, (uint32_t)errno) != 0 ? ENOMEM : 0;
-	/* Only hashes already known: hashing here would stall placement. */
-	if (S_ISREG(st.st_mode) && mig__hashdb_peek(h->db, &st, key) == 0)
-		what |= MIG_FS_PRIME_HASH;
-	if (S_ISLNK(st.st_mode) &&
-	    (n = readlink(path, target, sizeof(target) - 1)) > 0)
-		what |= MIG_FS_PRIME_TARGET;
-	if (proto_put_u32(b, 0) != 0 ||
-	    mig__fs_put_attr(b, &st, getuid(), getgid()) != 0 ||
-	    proto_put_u32(b, what) != 0 ||
-	    ((what & MIG_FS_PRIME_HASH) &&
-	    proto_put_bytes(b, key, sizeof(key)) != 0) ||
-	    ((what & MIG_FS_PRIME_TARGET) &&
-	    proto_put_bytes(b, target, (size_t)n) != 0))
-		return ENOMEM;
-	return 0;
-}
-
-void
-mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
-    const char *prog)
-{
-	struct fs_home *h = d->fs_home;
-	struct mig_buf b = { NULL, 0, 0 };
-	struct lane *ln;
-	char *const *set;
-	size_t n, at;
-	uint32_t k = 0;
-
-	/* From now on the link's view may ask (on_fs_req). */
-	if ((ln = lane_of(h, l)) != NULL)
-		ln->placed = 1;
-	if (!serves(h, l->peer))
-		return;
-	/* Sent even when empty: the host trusts nothing it learned before
-	 * this job was placed. */
-	set = mig__learn_set(d, prog, &n);
-	if (proto_put_u32(&b, 0) != 0)
-		goto out;
-	for (size_t i = 0; i < n && b.len < PRIME_MAX; i++) {
-		at = b.len;
-		if (put_prime(h, &b, set[i]) != 0) {
-			b.len = at;
-			break;
-		}
-		k++;
-	}
-	for (int i = 0; i < 4; i++)
-		b.data[i] = (uint8_t)(k >> (8 * i));
-	mig__link_send(l, MIG_M_FS_PRIME, 0, id, b.data, b.len);
- out:
-	mig_buf_free(&b);
-}
-
 /* A host that goes away leaves no temporary files behind. */
 static void
 on_link_down(struct link *l, int code, const char *why)
@@ -676,7 +472,7 @@ on_link_down(struct link *l, int code, const char *why)
 		if (ln->link == l) {
 			ln->link = NULL;
 			if (!ln->busy)
-				lane_free(h, ln);
+				mig__lane_free(h, ln);
 		}
 	mig__learn_link_down(l->d, l);
 }
@@ -695,7 +491,8 @@ mig__fs_home_init(struct homed *d)
 	h->d = d;
 	d->fs_home = h;
 	mig__on_link_frame(d, MIG_M_FS_REQ, on_fs_req);
-	mig__on_link_frame(d, MIG_M_FS_MODE, on_fs_mode);
+	mig__on_link_frame(d, MIG_M_FS_MODE, mig__on_fs_mode);
+	mig__on_link_frame(d, MIG_M_FS_TALLY, mig__on_fs_tally);
 	mig__watch(d, &w);
 }
 
@@ -709,7 +506,7 @@ mig__fs_home_free(struct homed *d)
 	mig__fs_puts_free(h->puts);
 	/* The loop has run out: no hash is under way. */
 	while (!TAILQ_EMPTY(&h->lanes))
-		lane_free(h, TAILQ_FIRST(&h->lanes));
+		mig__lane_free(h, TAILQ_FIRST(&h->lanes));
 	mig__hashdb_free(h->db);
 	mig__learn_free(d);
 	free(h->files);

@@ -273,6 +273,7 @@ view_start(struct view *v)
 		view_failed(v, "no object cache: %s", mig_strerror(r));
 		return;
 	}
+	mig__seeds_start(v);
 	snprintf(v->root, sizeof(v->root), "%s/view-%s", d->rundir,
 	    v->link->peer->name);
 	if (mkdir(v->root, 0700) == -1 && errno != EEXIST) {
@@ -590,6 +591,7 @@ mig__fs_host_free(struct homed *d)
 		view_free(TAILQ_FIRST(&h->views));
 	while (!TAILQ_EMPTY(&h->primes))
 		prime_free(h, TAILQ_FIRST(&h->primes));
+	mig__seeds_stop(h);
 	mig__cache_close(h->cache);
 	free(h);
 	d->fs_host = NULL;

@@ -150,6 +150,10 @@ struct view {
 	TAILQ_HEAD(, node) created; /* made here, content not home yet */
 	TAILQ_HEAD(, settle) settles;
 	int invals;           /* invalidations on the thread pool (inval.c) */
+	/* Contents had for the cache: fetched from home, or seeded from
+	 * this host's own files (fetch.c); as last told home (ask.c). */
+	uint64_t fetched, seeded;
+	uint64_t told_fetched, told_seeded;
 	uint64_t fuse_reqs;   /* FUSE requests read, for the log */
 	uint64_t fuse_logged; /* fuse_reqs when last logged */
 };
@@ -181,6 +185,12 @@ struct fs_host {
 	int probing;          /* prun's child runs (served.c) */
 	struct mig_fs_probe_run prun;
 	struct mig_cache *cache;
+	/* Content seeding (fetch.c, seed.c): NULL when the hosts file
+	 * turns it off; the index is made again at each view's start. */
+	struct mig_seeds *seeds;
+	int indexing;         /* a walk of the indexed folders runs */
+	int seeds_saving;     /* the table is being saved */
+	uint64_t seeds_saved; /* uv_now when it was last saved */
 	char tmpdir[PATH_MAX];
 	TAILQ_HEAD(, prime) primes;
 	uint64_t next_view;   /* the last view's id */
@@ -298,6 +308,9 @@ void mig__view_ask(struct view *v, struct freq *q, uint16_t op,
     const struct mig_buf *p);
 struct freq *mig__freq_new(struct view *v, fuse_req_t req);
 void mig__freq_free(struct freq *q);
+/* Tells home what the view fetched and seeded so far (MIG_M_FS_TALLY),
+ * when it changed since last told: before a job's EXIT. */
+void mig__view_tally(struct view *v);
 /* Something home sent did not parse: the link fails, with a log line. */
 void mig__view_bad(struct view *v, const char *what);
 /* MIG_M_FS_REP: an answer from home, to the ask in flight with its
@@ -365,6 +378,11 @@ void mig__object_get(struct view *v, struct freq *q, uint64_t size,
     void (*got)(struct freq *q, int err, int fd));
 /* Fails every open still waiting for an object (the view ends). */
 void mig__fetches_free(struct view *v);
+/* The view starts: this host's seeding table is read (the first time)
+ * and its indexed folders walked, on the thread pool. */
+void mig__seeds_start(struct view *v);
+/* The daemon stops: the table is saved (blocks; the loop has ended). */
+void mig__seeds_stop(struct fs_host *h);
 
 /* writeback.c */
 /* Sends n's local content home (a put); its FLUSHes wait on it. */

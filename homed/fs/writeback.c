@@ -25,6 +25,8 @@ settle_put(struct view *v, struct settle *st)
 	if (--st->pending > 0)
 		return;
 	TAILQ_REMOVE(&v->settles, st, entry);
+	/* What the view fetched and seeded reaches home before the EXIT. */
+	mig__view_tally(v);
 	st->fn(st->arg, !v->ending);
 	free(st);
 }
@@ -79,27 +81,11 @@ cache_work(struct vwork *w)
 	struct wcache *c = (struct wcache *)w;
 	struct mig_cache *cache = w->d->fs_host->cache;
 	uint8_t key[MIG_HASH_BYTES];
-	struct mig_cache_writer *cw;
-	char buf[65536];
-	ssize_t r;
-	off_t off = 0;
 
-	if (mig__hash_fd(c->fd, key, NULL) != 0 || mig__cache_has(cache, key) ||
-	    mig__cache_begin(cache, key, &cw) != 0)
-		return;
-	while ((r = pread(c->fd, buf, sizeof(buf), off)) > 0) {
-		if (mig__cache_write(cw, buf, (size_t)r) != 0) {
-			mig__cache_abort(cw);
-			return;
-		}
-		off += r;
-	}
-	/* Written again meanwhile: the commit finds the hash wrong, and
+	/* Written again meanwhile: the put finds the hash wrong, and
 	 * nothing is kept. */
-	if (r < 0)
-		mig__cache_abort(cw);
-	else
-		mig__cache_commit(cw);
+	if (mig__hash_fd(c->fd, key, NULL) == 0 && !mig__cache_has(cache, key))
+		(void)mig__cache_put_fd(cache, key, c->fd);
 }
 
 static void

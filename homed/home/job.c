@@ -95,6 +95,30 @@ mig__job_why(const struct job *j, char *out, size_t n)
 	    why[0] != '\0' ? "; " : "", why);
 }
 
+/* What j's link's view fetched and seeded since its EXEC went out. */
+static void
+bytes_since(const struct job *j, uint64_t *fetched, uint64_t *seeded)
+{
+	uint64_t f, s;
+
+	mig__fs_tally(j->d, j->link, &f, &s);
+	/* A new view counts from 0 again. */
+	*fetched = f >= j->fetched ? f - j->fetched : f;
+	*seeded = s >= j->seeded ? s - j->seeded : s;
+}
+
+void
+mig__job_bytes(const struct job *j, uint64_t *fetched, uint64_t *seeded)
+{
+	*fetched = *seeded = 0;
+	if (j->tallied) {
+		*fetched = j->fetched;
+		*seeded = j->seeded;
+	} else if (j->state == JOB_RUNNING && j->link != NULL) {
+		bytes_since(j, fetched, seeded);
+	}
+}
+
 static void
 remember(struct job *j, uint64_t ms)
 {
@@ -117,6 +141,7 @@ remember(struct job *j, uint64_t ms)
 	strlcpy(r->files, j->state == JOB_LOCAL ? "home" : j->files,
 	    sizeof(r->files));
 	strlcpy(r->cmd, j->cmd, sizeof(r->cmd));
+	mig__job_bytes(j, &r->fetched, &r->seeded);
 }
 
 static void
@@ -178,6 +203,7 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 			j->peer->mine++;
 			j->runs++;
 			j->fs_mark = mig__fs_mark(d, j->link);
+			mig__fs_tally(d, j->link, &j->fetched, &j->seeded);
 			mig__fs_prime(d, j->link, j->id, j->prog);
 			/* EXEC carries the stub's RUN payload unchanged. */
 			mig__link_send(j->link, MIG_M_EXEC, 0, j->id, j->req,
@@ -231,6 +257,9 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	}
 	if ((act & JACT_FINISH) && j->link != NULL) {
 		uint64_t n = mig__fs_learn(d, j->link, j->prog, j->fs_mark);
+		/* Its view's tally came just before its EXIT. */
+		bytes_since(j, &j->fetched, &j->seeded);
+		j->tallied = 1;
 		mig__log(MIG_LOG_DEBUG, "job %u: %s on %s: %llu fs requests",
 		    j->id, j->prog, j->peer->name, (unsigned long long)n);
 	}

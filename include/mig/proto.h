@@ -93,6 +93,10 @@ enum mig_msg {
 			  * own files are home's, u32 n, n x str proven mount
 			  * point, u32 m, m x str the others and its own
 			  * mounts that shadow home's */
+	MIG_M_FS_TALLY,  /* host -> home, before a job's EXIT when they
+			  * changed: u64 bytes of home's files fetched into
+			  * the view's cache, u64 bytes seeded from the
+			  * host's own files instead, since the view began */
 	MIG_M__COUNT
 };
 

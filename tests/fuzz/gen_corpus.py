@@ -100,6 +100,8 @@ HOSTS = {
     "bad-priority": "a 1.1.1.1 priority\nb 1.1.1.2 priority busy\n",
     "owner": "a 1.1.1.1 idle 60s owner-cpu 0.5\nb 1.1.1.2 owner-cpu 12.25 idle 3\n",
     "bad-owner": "a 1.1.1.1 owner-cpu 0.0001\nb 1.1.1.2 idle 5m\n",
+    "seed": "a 1.1.1.1 seed /usr:/opt/x served\nb 1.1.1.2 seed off\nc 1.1.1.3 seed /\n",
+    "bad-seed": "a 1.1.1.1 seed /usr/../etc\nb 1.1.1.2 seed usr::\n",
 }
 
 
@@ -362,3 +364,30 @@ FSMOUNTS = {
                  b"51 27 0:51 / /data rw - xfs /dev/vdb rw\n",
 }
 write("fuzz_fsmounts", FSMOUNTS)
+
+
+# fuzz_hashes: a host's saved table of its files' hashes (fs.h,
+# mig__hashdb_save): magic "MIGH", version 1, n, n entries.
+def hentry(dev, ino, size, ms, mns, cs, cns, h=b"\x11" * 32):
+    return (u64(dev) + u64(ino) + u64(size) + u64(ms) + u32(mns) + u64(cs) +
+            u32(cns) + s(h))
+
+
+def hashes(*e, n=None):
+    return (u32(0x4847494D) + u32(1) + u32(len(e) if n is None else n) +
+            b"".join(e))
+
+
+HASHES = {
+    "two": hashes(hentry(2049, 1234, 31500000, 1700000000, 5, 1700000001, 6),
+                  hentry(2049, 99, 12, 1, 0, 2, 999999999, b"\x22" * 32)),
+    "empty": hashes(),
+    "same-inode": hashes(hentry(1, 1, 1, 1, 1, 1, 1),
+                         hentry(1, 1, 2, 2, 2, 2, 2)),
+    "bad-nsec": hashes(hentry(1, 1, 1, 1, 1000000000, 1, 1)),
+    "bad-hash-len": hashes(hentry(1, 1, 1, 1, 1, 1, 1, b"\x33" * 31)),
+    "bad-size": hashes(hentry(1, 1, 2**63, 1, 1, 1, 1)),
+    "count": hashes(hentry(1, 1, 1, 1, 1, 1, 1), n=5),
+    "bad-magic": b"MIGX" + u32(1) + u32(0),
+}
+write("fuzz_hashes", HASHES)

@@ -195,6 +195,45 @@ hosts_priority(void **state)
 	mig__hosts_free(&h);
 }
 
+/* "seed DIRS|off": the folders indexed for content seeding, absolute
+ * and clean, joined by ':'; "" when not given. */
+static void
+hosts_seed(void **state)
+{
+	static const char text[] =
+	    "a 10.0.0.1\n"
+	    "b 10.0.0.2 seed off 4\n"
+	    "c 10.0.0.3 served seed /usr:/opt/tools:/\n";
+	static const char *const bad[] = {
+	    "a 1.1.1.1 seed\n", "a 1.1.1.1 seed usr\n",
+	    "a 1.1.1.1 seed /usr/\n", "a 1.1.1.1 seed /usr:\n",
+	    "a 1.1.1.1 seed /usr::/opt\n", "a 1.1.1.1 seed /usr/../etc\n",
+	    "a 1.1.1.1 seed /./usr\n", "a 1.1.1.1 seed //usr\n",
+	    "a 1.1.1.1 seed :/usr\n",
+	};
+	struct mig_hosts h;
+	char err[256] = "";
+
+	assert_int_equal(parse(text, &h, err, sizeof(err)), 0);
+	assert_int_equal(h.n, 3);
+	assert_string_equal(h.v[0].seed, "");
+	assert_string_equal(h.v[1].seed, "off");
+	assert_int_equal(h.v[1].slots, 4);
+	assert_string_equal(h.v[2].seed, "/usr:/opt/tools:/");
+	assert_int_equal(h.v[2].files, MIG_FILES_SERVED);
+	mig__hosts_free(&h);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		err[0] = '\0';
+		assert_int_equal(parse(bad[i], &h, err, sizeof(err)),
+		    MIG_ECONFIG);
+		assert_string_equal(err, "hosts:1: seed must be off or "
+		    "absolute folders joined by ':'");
+	}
+	assert_int_equal(parse("a 1.1.1.1 seed off seed /usr\n", &h, err,
+	    sizeof(err)), MIG_ECONFIG);
+	assert_string_equal(err, "hosts:1: give seed once");
+}
+
 static void
 hosts_empty(void **state)
 {
@@ -987,6 +1026,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(hosts_layout),
 		cmocka_unit_test(hosts_files),
 		cmocka_unit_test(hosts_priority),
+		cmocka_unit_test(hosts_seed),
 		cmocka_unit_test(hosts_empty),
 		cmocka_unit_test(hosts_ipv6),
 		cmocka_unit_test(hosts_limits),

@@ -31,7 +31,7 @@
 
 /* ---- the transport, as serve.c sees it ---- */
 
-static mig__link_fn *handler, *mode_handler;
+static mig__link_fn *handler, *mode_handler, *tally_handler;
 static struct watcher watcher;
 static int failed, sent;
 static struct mig_buf answer;
@@ -47,6 +47,8 @@ mig__on_link_frame(struct homed *d, uint16_t type, mig__link_fn *fn)
 		handler = fn;
 	if (type == MIG_M_FS_MODE)
 		mode_handler = fn;
+	if (type == MIG_M_FS_TALLY)
+		tally_handler = fn;
 }
 
 void
@@ -551,6 +553,54 @@ fetch_needs_the_hash(void **state)
 }
 
 /* A put left open when its link goes leaves no temporary file. */
+/* Link lk's view says what it fetched and seeded so far (FS_TALLY). */
+static void
+say_tally(struct link *lk, uint64_t fetched, uint64_t seeded, int extra)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_frame f;
+
+	proto_put_u64(&b, fetched);
+	proto_put_u64(&b, seeded);
+	if (extra)
+		proto_put_u32(&b, 0);
+	f = (struct mig_frame){ (uint32_t)b.len, MIG_M_FS_TALLY, 0, 0, b.data };
+	tally_handler(lk, &f);
+	mig_buf_free(&b);
+}
+
+/* A host's tallies: per link as last said, per host added up over its
+ * links and its views (a new view counts from 0); a malformed one fails
+ * the link. */
+static void
+tallies(void **state)
+{
+	struct link l2 = l;
+	uint64_t f, s;
+
+	assert_non_null(tally_handler);
+	mig__fs_peer_tally(&d, &peer, &f, &s);
+	assert_true(f == 0 && s == 0);
+	say_tally(&l, 100, 5000, 0);
+	say_tally(&l, 150, 9000, 0);
+	mig__fs_tally(&d, &l, &f, &s);
+	assert_true(f == 150 && s == 9000);
+	/* The same host over another link, with a view of its own. */
+	say_tally(&l2, 10, 20, 0);
+	mig__fs_tally(&d, &l2, &f, &s);
+	assert_true(f == 10 && s == 20);
+	mig__fs_peer_tally(&d, &peer, &f, &s);
+	assert_true(f == 160 && s == 9020);
+	/* l's view began again. */
+	say_tally(&l, 1, 2, 0);
+	mig__fs_peer_tally(&d, &peer, &f, &s);
+	assert_true(f == 161 && s == 9022);
+	assert_int_equal(failed, 0);
+	say_tally(&l, 1, 2, 1);
+	assert_int_equal(failed, 1);
+	watcher.link_down(&l2, MIG_ELINK, "test");
+}
+
 static void
 link_down_cleans_up(void **state)
 {
@@ -674,6 +724,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(fetch_needs_the_hash, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(tallies, setup, teardown),
 		cmocka_unit_test(attr_roundtrip),
 		cmocka_unit_test(answers_malformed),
 	};
