@@ -239,21 +239,6 @@ work(uv_work_t *req)
 		w->r = MIG_ENOCWD;
 }
 
-/* What mig ps says of a job in a view: its proven mounts, bound in. */
-static void
-view_text(const struct mig_plan *pl, char *buf, size_t size)
-{
-	size_t n = (size_t)snprintf(buf, size, "served");
-	const char *sep = "; this host's own ";
-
-	for (size_t i = 0; i < pl->n && n < size; i++) {
-		if (!pl->step[i].host)
-			continue;
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", sep,
-		    pl->step[i].path);
-		sep = " ";
-	}
-}
 
 static void
 send_proven(struct link *l, const struct ework *w)
@@ -306,7 +291,7 @@ work_done(uv_work_t *req, int status)
 	} else if (w->r == 0 && w->can_serve) {
 		e.mode = MIG_EXACT_VIEW;
 		e.plan = &w->plan;
-		view_text(&w->plan, e.text, sizeof(e.text));
+		mig__plan_text(&w->plan, e.text, sizeof(e.text));
 	} else if (w->r == 0) {
 		e.mode = MIG_EXACT_OWN;
 		snprintf(e.text, sizeof(e.text), "this host's own files "

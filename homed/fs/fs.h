@@ -290,6 +290,9 @@ int mig__proof_covers(const struct mig_mounts *home,
 int mig__proof_plan(const struct mig_mounts *home, const struct mig_proof *pf,
     struct mig_plan *pl);
 void mig__plan_free(struct mig_plan *pl);
+/* What mig ps says of a job in a view of plan: "served", and the
+ * mounts of the host's own bound in. */
+void mig__plan_text(const struct mig_plan *pl, char *buf, size_t size);
 /* In the view's keeper, over the served tree mounted at root: -1 with
  * the reason in err when a step fails. */
 int mig__plan_apply(const struct mig_plan *pl, const char *root, char *err,

@@ -27,6 +27,21 @@ mig__plan_free(struct mig_plan *pl)
 	memset(pl, 0, sizeof(*pl));
 }
 
+void
+mig__plan_text(const struct mig_plan *pl, char *buf, size_t size)
+{
+	size_t n = (size_t)snprintf(buf, size, "served");
+	const char *sep = "; this host's own ";
+
+	for (size_t i = 0; i < pl->n && n < size; i++) {
+		if (!pl->step[i].host)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", sep,
+		    pl->step[i].path);
+		sep = " ";
+	}
+}
+
 static int
 plan_add(struct mig_plan *pl, const char *path, int host)
 {
