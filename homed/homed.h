@@ -1064,5 +1064,8 @@ int mig__exact_peer(struct homed *d, struct link *l, const char **proven,
 /* In a job's forked child: enters the view (user and mount namespaces,
  * then chroot to its root). 0 or an errno. */
 int mig__view_enter(const struct view *v);
+/* How a job in view v sees home's files, for mig ps: the binds v was
+ * made with, which may be older than the job's own proof. */
+void mig__view_files(const struct view *v, char *buf, size_t size);
 
 #endif

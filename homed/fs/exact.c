@@ -14,11 +14,15 @@
  * takes the job only if its cwd, program and path arguments all lie in
  * proven files. A job that comes before its home's list waits for it.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "homed.h"
 #include "fs.h"
@@ -69,6 +73,10 @@ struct exact {
 	uv_poll_t mounts;       /* our mount table changed: POLLPRI */
 	int mountsfd;
 	int watching;           /* mounts is open */
+	/* Our token in the root of each network mount (netproof.c), fixed
+	 * for this daemon's life: read by the pool's threads. */
+	char tokname[NAME_MAX + 1];
+	char token[MIG_TOKEN_HEX + 1];
 };
 
 static void
@@ -209,7 +217,9 @@ work(uv_work_t *req)
 	struct ework *w = req->data;
 
 	if (w->hm == NULL) {
-		w->r = mig__mounts_local(&w->mine);
+		if ((w->r = mig__mounts_local(&w->mine)) == 0)
+			mig__net_tokens(&w->mine, w->d->exact->tokname,
+			    w->d->exact->token);
 		return;
 	}
 	if ((w->r = mig__proof_run(&w->hm->m, &w->pf)) != 0) {
@@ -229,21 +239,6 @@ work(uv_work_t *req)
 		w->r = MIG_ENOCWD;
 }
 
-/* What mig ps says of a job in a view: its proven mounts, bound in. */
-static void
-view_text(const struct mig_plan *pl, char *buf, size_t size)
-{
-	size_t n = (size_t)snprintf(buf, size, "served");
-	const char *sep = "; this host's own ";
-
-	for (size_t i = 0; i < pl->n && n < size; i++) {
-		if (!pl->step[i].host)
-			continue;
-		n += (size_t)snprintf(buf + n, size - n, "%s%s", sep,
-		    pl->step[i].path);
-		sep = " ";
-	}
-}
 
 static void
 send_proven(struct link *l, const struct ework *w)
@@ -296,7 +291,7 @@ work_done(uv_work_t *req, int status)
 	} else if (w->r == 0 && w->can_serve) {
 		e.mode = MIG_EXACT_VIEW;
 		e.plan = &w->plan;
-		view_text(&w->plan, e.text, sizeof(e.text));
+		mig__plan_text(&w->plan, e.text, sizeof(e.text));
 	} else if (w->r == 0) {
 		e.mode = MIG_EXACT_OWN;
 		snprintf(e.text, sizeof(e.text), "this host's own files "
@@ -552,6 +547,26 @@ on_link_down(struct link *l, int code, const char *why)
 	}
 }
 
+/* Our token and its file's name, .mig-proof-NAME-UID: one per home, so
+ * homes sharing a network file system leave each other's alone. */
+static void
+token_init(struct exact *x, const char *name)
+{
+	uint8_t rnd[MIG_TOKEN_HEX / 2];
+	size_t n;
+
+	randombytes_buf(rnd, sizeof(rnd));
+	sodium_bin2hex(x->token, sizeof(x->token), rnd, sizeof(rnd));
+	n = (size_t)snprintf(x->tokname, sizeof(x->tokname), ".mig-proof-%.64s",
+	    name);
+	for (size_t i = 11; i < n; i++)
+		if (!isalnum((unsigned char)x->tokname[i]) &&
+		    strchr("._-", x->tokname[i]) == NULL)
+			x->tokname[i] = '_';
+	snprintf(x->tokname + n, sizeof(x->tokname) - n, "-%u",
+	    (unsigned)geteuid());
+}
+
 void
 mig__exact_init(struct homed *d)
 {
@@ -563,6 +578,7 @@ mig__exact_init(struct homed *d)
 	TAILQ_INIT(&d->exact->homes);
 	TAILQ_INIT(&d->exact->works);
 	d->exact->d = d;
+	token_init(d->exact, d->name);
 	/* The kernel flags a change of our mount table as POLLPRI. */
 	d->exact->mountsfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (d->exact->mountsfd < 0 || uv_poll_init(d->loop, &d->exact->mounts,

@@ -250,17 +250,33 @@ void mig__seeds_stats(struct mig_seeds *s, struct mig_seed_stats *st);
  * /dev and /run, which every view takes from the host) with the st_dev
  * and st_ino of each, and its boot id; a host with the same boot id that
  * finds the same dev and ino at the same path has that mount proven. A
- * mount of the host's where home has none shadows (an "extra").
+ * network file system's mount is proven on any machine that mounts the
+ * same source at the same path, whose root has the same inode (but under
+ * FUSE, whose inodes are the host's own) and that reads back the token
+ * file home wrote in its root, with the same inode and ctime. A mount of
+ * the host's where home has none shadows (an "extra").
  */
 struct mig_buf;
 
 #define MIG_BOOT_ID_MAX 40
 #define MIG_MOUNTS_MAX 4096
 
+/* A network file system's mount (netproof.c): its identity, and home's
+ * token file in its root, which a host must read back the same. */
+#define MIG_TOKEN_HEX 32
+#define MIG_NET_MAX 1024
+
 struct mig_mount {
 	char *path;
 	uint64_t dev, ino;     /* of the mount point, as lstat says */
 	int ok;                /* 1: dev and ino are known */
+	char *net;             /* "FSTYPE SOURCE ROOT" (mountinfo's escapes)
+	                        * of a network file system; NULL otherwise */
+	char *tokname;         /* home's token file in its root, and what */
+	char token[MIG_TOKEN_HEX + 1]; /* it holds ("": no token) */
+	uint64_t tino, tsec;   /* the token file's inode and ctime */
+	uint32_t tnsec;
+	int tokok;             /* here: home's token read back at path */
 };
 
 struct mig_mounts {
@@ -301,9 +317,13 @@ int mig__mountinfo_parse(const char *text, size_t len, struct mig_mounts *ms);
 int mig__mounts_local(struct mig_mounts *ms);
 int mig__boot_id(char boot[MIG_BOOT_ID_MAX]);
 void mig__mounts_free(struct mig_mounts *ms);
-/* MIG_M_FS_MOUNTS: str boot id, u32 n, n x (str path, u64 dev, u64 ino).
- * The decoder takes only clean absolute paths, each once, no pinned
- * folder; MIG_EPROTO otherwise. */
+/* MIG_M_FS_MOUNTS: str boot id, u32 n, n x (str path, u64 dev, u64 ino,
+ * str net, str token file, str token, u64 its ino, u64 its ctime's
+ * seconds, u32 nanoseconds), empty strings for a mount that is not a
+ * network file system's or has no token. The decoder takes only clean
+ * absolute paths, each once, no pinned folder, token files named
+ * .mig-proof-*, tokens of MIG_TOKEN_HEX hex digits; MIG_EPROTO
+ * otherwise. */
 int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms);
 int mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms);
 /* MIG_M_FS_PROVEN: u32 all, then the proven mount points of home's, and
@@ -313,6 +333,23 @@ int mig__proven_put(struct mig_buf *b, const struct mig_mounts *home,
     const struct mig_proof *pf);
 int mig__proven_get(const void *p, size_t len, int *all, char **proven,
     char **unproven);
+/* netproof.c: network file systems. The identity of a mount of fstype
+ * from source with root (mountinfo's fields) in *net, malloc'ed, when
+ * fstype is a network file system's; else *net NULL. */
+int mig__net_ident(const char *fstype, const char *source, const char *root,
+    char **net);
+/* As home, blocking: token (MIG_TOKEN_HEX hex digits) in file tokname
+ * in the root of each network mount of ms this user can write, kept
+ * when it is there already, and the file's identity noted. */
+void mig__net_tokens(struct mig_mounts *ms, const char *tokname,
+    const char *token);
+/* As host, blocking: whether home's mount h is read back at here, the
+ * host's own mount at the same path (sets here->tokok). */
+void mig__net_check(const struct mig_mount *h, struct mig_mount *here);
+/* Whether here proves home's network mount h (pure, after
+ * mig__net_check). */
+int mig__net_proven(const struct mig_mount *h, const struct mig_mount *here);
+
 /* The proof of home's mounts against here's (the same paths, as this
  * host sees them); mig__proof_run makes here's itself (blocks). */
 int mig__proof_compare(const struct mig_mounts *home,
@@ -328,6 +365,9 @@ int mig__proof_covers(const struct mig_mounts *home,
 int mig__proof_plan(const struct mig_mounts *home, const struct mig_proof *pf,
     struct mig_plan *pl);
 void mig__plan_free(struct mig_plan *pl);
+/* What mig ps says of a job in a view of plan: "served", and the
+ * mounts of the host's own bound in. */
+void mig__plan_text(const struct mig_plan *pl, char *buf, size_t size);
 /* In the view's keeper, over the served tree mounted at root: -1 with
  * the reason in err when a step fails. */
 int mig__plan_apply(const struct mig_plan *pl, const char *root, char *err,

@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -55,8 +54,11 @@ mig__mounts_free(struct mig_mounts *ms)
 {
 	if (ms == NULL)
 		return;
-	for (size_t i = 0; i < ms->n; i++)
+	for (size_t i = 0; i < ms->n; i++) {
 		free(ms->m[i].path);
+		free(ms->m[i].net);
+		free(ms->m[i].tokname);
+	}
 	free(ms->m);
 	ms->m = NULL;
 	ms->n = 0;
@@ -92,29 +94,38 @@ clean_path(const char *p)
 	return 1;
 }
 
-/* Adds path (taken) unless pinned or there already; sorted later. */
+/* Adds path (taken) with its network identity net (taken, or NULL)
+ * unless there already; then the later one is on top, and its net
+ * counts. Sorted later. */
 static int
-add_mount(struct mig_mounts *ms, char *path, uint64_t dev, uint64_t ino)
+add_mount(struct mig_mounts *ms, char *path, uint64_t dev, uint64_t ino,
+    char *net)
 {
 	struct mig_mount *nv;
 
 	for (size_t i = 0; i < ms->n; i++)
 		if (strcmp(ms->m[i].path, path) == 0) {
 			free(path);
+			free(ms->m[i].net);
+			ms->m[i].net = net;
 			return 0;
 		}
 	if (ms->n >= MIG_MOUNTS_MAX) {
 		free(path);
+		free(net);
 		return MIG_ETOOBIG;
 	}
 	if ((nv = realloc(ms->m, (ms->n + 1) * sizeof(*nv))) == NULL) {
 		free(path);
+		free(net);
 		return MIG__ERR(ENOMEM);
 	}
 	ms->m = nv;
+	memset(&ms->m[ms->n], 0, sizeof(*ms->m));
 	ms->m[ms->n].path = path;
 	ms->m[ms->n].dev = dev;
 	ms->m[ms->n].ino = ino;
+	ms->m[ms->n].net = net;
 	ms->n++;
 	return 0;
 }
@@ -142,7 +153,7 @@ int
 mig__mountinfo_parse(const char *text, size_t len, struct mig_mounts *ms)
 {
 	const char *line = text, *end = text + len, *nl;
-	char buf[PATH_MAX * 2], *f, *save, *mp;
+	char buf[PATH_MAX * 2], *f, *save, *mp, *root, *type, *src, *net;
 	int r;
 
 	memset(ms, 0, sizeof(*ms));
@@ -153,20 +164,33 @@ mig__mountinfo_parse(const char *text, size_t len, struct mig_mounts *ms)
 			continue;
 		memcpy(buf, line, (size_t)(nl - line));
 		buf[nl - line] = '\0';
-		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT ... */
+		/* ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTIONS [OPTIONAL...] -
+		 * FSTYPE SOURCE SUPEROPTIONS */
 		f = strtok_r(buf, " ", &save);
-		for (int i = 0; i < 4 && f != NULL; i++)
+		for (int i = 0; i < 3 && f != NULL; i++)
 			f = strtok_r(NULL, " ", &save);
-		if (f == NULL)
+		if ((root = f) == NULL ||
+		    (f = strtok_r(NULL, " ", &save)) == NULL)
 			continue;
+		do
+			type = strtok_r(NULL, " ", &save);
+		while (type != NULL && strcmp(type, "-") != 0);
+		if (type != NULL)
+			type = strtok_r(NULL, " ", &save);
+		src = type != NULL ? strtok_r(NULL, " ", &save) : NULL;
 		unescape(f);
 		if (!clean_path(f) || is_pinned(f))
 			continue;
+		net = NULL;
+		if (src != NULL && (r = mig__net_ident(type, src, root,
+		    &net)) != 0)
+			goto fail;
 		if ((mp = strdup(f)) == NULL) {
+			free(net);
 			r = MIG__ERR(ENOMEM);
 			goto fail;
 		}
-		if ((r = add_mount(ms, mp, 0, 0)) != 0)
+		if ((r = add_mount(ms, mp, 0, 0, net)) != 0)
 			goto fail;
 	}
 	if (ms->n > 0)
@@ -285,10 +309,79 @@ mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms)
 	for (size_t i = 0; i < ms->n; i++) {
 		if (!ms->m[i].ok)
 			continue;
-		r = r ? r : proto_put_str(b, ms->m[i].path);
-		r = r ? r : proto_put_u64(b, ms->m[i].dev);
-		r = r ? r : proto_put_u64(b, ms->m[i].ino);
+		const struct mig_mount *m = &ms->m[i];
+		int tok = m->net != NULL && m->tokname != NULL;
+
+		r = r ? r : proto_put_str(b, m->path);
+		r = r ? r : proto_put_u64(b, m->dev);
+		r = r ? r : proto_put_u64(b, m->ino);
+		r = r ? r : proto_put_str(b, m->net != NULL ? m->net : "");
+		r = r ? r : proto_put_str(b, tok ? m->tokname : "");
+		r = r ? r : proto_put_str(b, tok ? m->token : "");
+		r = r ? r : proto_put_u64(b, tok ? m->tino : 0);
+		r = r ? r : proto_put_u64(b, tok ? m->tsec : 0);
+		r = r ? r : proto_put_u32(b, tok ? m->tnsec : 0);
 	}
+	return r;
+}
+
+/* A token file's name as a peer may send it: .mig-proof-*, a name of
+ * printable characters, no slash. */
+static int
+clean_tokname(const char *s)
+{
+	if (strncmp(s, ".mig-proof-", 11) != 0 || strlen(s) > NAME_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s <= ' ' || *s > '~' || *s == '/')
+			return 0;
+	return 1;
+}
+
+static int
+clean_token(const char *s)
+{
+	if (strlen(s) != MIG_TOKEN_HEX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!((*s >= '0' && *s <= '9') || (*s >= 'a' && *s <= 'f')))
+			return 0;
+	return 1;
+}
+
+/* One mount's network identity and token, as mig__mounts_put sends
+ * them, into m. */
+static int
+get_net(struct mig_rd *rd, struct mig_mount *m)
+{
+	char *net = NULL, *name = NULL, *token = NULL;
+	uint64_t sec;
+	int r = MIG_EPROTO;
+
+	if (proto_get_str(rd, &net) != 0 || strlen(net) >= MIG_NET_MAX ||
+	    proto_get_str(rd, &name) != 0 || proto_get_str(rd, &token) != 0 ||
+	    proto_get_u64(rd, &m->tino) != 0 ||
+	    proto_get_u64(rd, &sec) != 0 ||
+	    proto_get_u32(rd, &m->tnsec) != 0 || m->tnsec >= 1000000000u)
+		goto out;
+	m->tsec = sec;
+	if (net[0] != '\0') {
+		m->net = net;
+		net = NULL;
+	}
+	if (name[0] != '\0' || token[0] != '\0') {
+		if (m->net == NULL || !clean_tokname(name) ||
+		    !clean_token(token))
+			goto out;
+		m->tokname = name;
+		name = NULL;
+		memcpy(m->token, token, MIG_TOKEN_HEX + 1);
+	}
+	r = 0;
+ out:
+	free(net);
+	free(name);
+	free(token);
 	return r;
 }
 
@@ -317,10 +410,12 @@ mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms)
 		for (size_t j = 0; j < ms->n; j++)
 			if (strcmp(ms->m[j].path, path) == 0)
 				goto out;
-		if ((r = add_mount(ms, path, dev, ino)) != 0)
+		if ((r = add_mount(ms, path, dev, ino, NULL)) != 0)
 			goto out;
 		ms->m[ms->n - 1].ok = 1;
 		path = NULL;
+		if ((r = get_net(&rd, &ms->m[ms->n - 1])) != 0)
+			goto out;
 		r = MIG_EPROTO;
 	}
 	if (proto_rd_done(&rd) != 0)
@@ -448,15 +543,18 @@ mig__proof_compare(const struct mig_mounts *home,
 		goto out;
 	pf->same_boot = home->boot[0] != '\0' &&
 	    strcmp(home->boot, here->boot) == 0;
-	pf->all = pf->same_boot;
+	pf->all = home->n > 0;
 	for (size_t i = 0; i < home->n; i++) {
 		for (j = 0; j < here->n; j++)
 			if (strcmp(here->m[j].path, home->m[i].path) == 0)
 				break;
-		/* here's entry for the same path, as this host sees it. */
-		pf->proven[i] = pf->same_boot && j < here->n &&
+		/* here's entry for the same path, as this host sees it: the
+		 * same directory of the same kernel's, or a network file
+		 * system's that reads back home's token. */
+		pf->proven[i] = j < here->n && ((pf->same_boot &&
 		    here->m[j].ok && here->m[j].dev == home->m[i].dev &&
-		    here->m[j].ino == home->m[i].ino;
+		    here->m[j].ino == home->m[i].ino) ||
+		    mig__net_proven(&home->m[i], &here->m[j]));
 		pf->all &= pf->proven[i];
 	}
 	/* This host's own mounts where home has none, whether this host
@@ -506,11 +604,15 @@ mig__proof_run(const struct mig_mounts *home, struct mig_proof *pf)
 		for (j = 0; j < here.n; j++)
 			if (strcmp(here.m[j].path, home->m[i].path) == 0)
 				break;
-		if (j < here.n || lstat(home->m[i].path, &st) != 0)
+		if (j < here.n) {
+			mig__net_check(&home->m[i], &here.m[j]);
+			continue;
+		}
+		if (lstat(home->m[i].path, &st) != 0)
 			continue;
 		if ((p = strdup(home->m[i].path)) == NULL ||
 		    (r = add_mount(&here, p, (uint64_t)st.st_dev,
-		    (uint64_t)st.st_ino)) != 0) {
+		    (uint64_t)st.st_ino, NULL)) != 0) {
 			r = p == NULL ? MIG__ERR(ENOMEM) : r;
 			goto out;
 		}
@@ -549,136 +651,4 @@ mig__proof_covers(const struct mig_mounts *home, const struct mig_proof *pf,
 		    strlen(pf->extra[i]) > blen)
 			return 0;
 	return 1;
-}
-
-void
-mig__plan_free(struct mig_plan *pl)
-{
-	if (pl == NULL)
-		return;
-	for (size_t i = 0; i < pl->n; i++)
-		free(pl->step[i].path);
-	free(pl->step);
-	memset(pl, 0, sizeof(*pl));
-}
-
-static int
-plan_add(struct mig_plan *pl, const char *path, int host)
-{
-	struct mig_plan_step *nv;
-
-	if ((nv = realloc(pl->step, (pl->n + 1) * sizeof(*nv))) == NULL)
-		return MIG__ERR(ENOMEM);
-	pl->step = nv;
-	if ((nv[pl->n].path = strdup(path)) == NULL)
-		return MIG__ERR(ENOMEM);
-	nv[pl->n].host = host;
-	pl->n++;
-	return 0;
-}
-
-static int
-by_step(const void *a, const void *b)
-{
-	return strcmp(((const struct mig_plan_step *)a)->path,
-	    ((const struct mig_plan_step *)b)->path);
-}
-
-/*
- * Every node (home's mounts, and the host's mounts home lacks) has a
- * source in the view: the host's own mount (a proven mount of home's) or
- * the served tree (any other). A node takes a step when its source
- * differs from its parent's; the steps run parents first. A step of the
- * host's binds the host's mount with every mount below it (a user
- * namespace may not bind a mount without the mounts locked below it):
- * those below are nodes too, and each one served takes its own step.
- */
-int
-mig__proof_plan(const struct mig_mounts *home, const struct mig_proof *pf,
-    struct mig_plan *pl)
-{
-	struct mig_plan all = { NULL, 0, 0 };
-	int r = 0;
-
-	memset(pl, 0, sizeof(*pl));
-	if (!pf->same_boot)
-		return 0;
-	for (size_t i = 0; i < home->n && r == 0; i++)
-		r = plan_add(&all, home->m[i].path, pf->proven[i]);
-	for (size_t i = 0; i < pf->nextra && r == 0; i++)
-		r = plan_add(&all, pf->extra[i], 0);
-	if (r != 0)
-		goto out;
-	if (all.n > 0)
-		qsort(all.step, all.n, sizeof(*all.step), by_step);
-	for (size_t i = 0; i < all.n && r == 0; i++) {
-		int parent = 0; /* the served tree under everything */
-		size_t plen = 0;
-		for (size_t j = 0; j < i; j++)
-			if (mig__path_under(all.step[i].path,
-			    all.step[j].path) &&
-			    strlen(all.step[j].path) >= plen &&
-			    strcmp(all.step[i].path, all.step[j].path) != 0) {
-				plen = strlen(all.step[j].path);
-				parent = all.step[j].host;
-			}
-		if (all.step[i].host != parent)
-			r = plan_add(pl, all.step[i].path, all.step[i].host);
-	}
- out:
-	mig__plan_free(&all);
-	if (r != 0)
-		mig__plan_free(pl);
-	return r;
-}
-
-int
-mig__plan_apply(const struct mig_plan *pl, const char *root, char *err,
-    size_t errsize)
-{
-	char dst[PATH_MAX * 2], src[64];
-	int *fds = NULL, r = -1;
-	size_t i;
-
-	if (pl->n == 0)
-		return 0;
-	if ((fds = calloc(pl->n, sizeof(*fds))) == NULL) {
-		snprintf(err, errsize, "out of memory");
-		return -1;
-	}
-	/* The served folders first, while every path is still served. */
-	for (i = 0; i < pl->n; i++) {
-		fds[i] = -1;
-		if (pl->step[i].host)
-			continue;
-		snprintf(dst, sizeof(dst), "%s%s", root, pl->step[i].path);
-		if ((fds[i] = open(dst, O_PATH | O_CLOEXEC)) < 0) {
-			snprintf(err, errsize, "served %s: %s",
-			    pl->step[i].path, strerror(errno));
-			goto out;
-		}
-	}
-	for (i = 0; i < pl->n; i++) {
-		const char *from = pl->step[i].path;
-		snprintf(dst, sizeof(dst), "%s%s", root,
-		    strcmp(pl->step[i].path, "/") == 0 ? "" : pl->step[i].path);
-		if (!pl->step[i].host) {
-			snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
-			from = src;
-		}
-		if (mount(from, dst, NULL, MS_BIND | (pl->step[i].host ?
-		    MS_REC : 0), NULL) == -1) {
-			snprintf(err, errsize, "%s %s: %s", pl->step[i].host ?
-			    "binding this host's" : "serving", pl->step[i].path,
-			    strerror(errno));
-			goto out;
-		}
-	}
-	r = 0;
- out:
-	for (i = 0; i < pl->n; i++)
-		if (fds[i] >= 0)
-			close(fds[i]);
-	free(fds);
-	return r;
 }

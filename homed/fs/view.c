@@ -497,6 +497,12 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 	TAILQ_INSERT_TAIL(&v->waiters, w, entry);
 }
 
+void
+mig__view_files(const struct view *v, char *buf, size_t size)
+{
+	mig__plan_text(&v->plan, buf, size);
+}
+
 int
 mig__view_enter(const struct view *v)
 {

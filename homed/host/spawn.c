@@ -503,6 +503,7 @@ view_ready(void *arg, struct view *v, const char *why)
 		return;
 	}
 	rj->view = v;
+	mig__view_files(v, rj->files, sizeof(rj->files));
 	rjob_event(rj, REV_VIEW_READY);
 }
 

@@ -8,7 +8,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -44,7 +47,24 @@ parse_mountinfo(void **state)
 	assert_string_equal(ms.m[1].path, "/data");
 	assert_string_equal(ms.m[2].path, "/home/a b");
 	assert_string_equal(ms.m[3].path, "/runner");
+	/* A network file system's identity: type, source, root. */
+	assert_string_equal(ms.m[2].net, "nfs srv:/x /");
+	assert_null(ms.m[0].net);
+	assert_null(ms.m[1].net);
 	mig__mounts_free(&ms);
+}
+
+/* A mount's network fields, as mig__mounts_put sends them. */
+static void
+put_net(struct mig_buf *b, const char *net, const char *name,
+    const char *token)
+{
+	assert_int_equal(proto_put_str(b, net), 0);
+	assert_int_equal(proto_put_str(b, name), 0);
+	assert_int_equal(proto_put_str(b, token), 0);
+	assert_int_equal(proto_put_u64(b, 0), 0);
+	assert_int_equal(proto_put_u64(b, 0), 0);
+	assert_int_equal(proto_put_u32(b, 0), 0);
 }
 
 /* A home list: boot, then path, dev, ino triples (NULL-terminated). */
@@ -70,6 +90,7 @@ make(struct mig_mounts *ms, const char *boot, ...)
 		assert_int_equal(proto_put_str(&b, p), 0);
 		assert_int_equal(proto_put_u64(&b, (uint64_t)va_arg(ap, int)), 0);
 		assert_int_equal(proto_put_u64(&b, (uint64_t)va_arg(ap, int)), 0);
+		put_net(&b, "", "", "");
 	}
 	va_end(ap);
 	assert_int_equal(mig__mounts_get(b.data, b.len, ms), 0);
@@ -118,6 +139,7 @@ wire_rejects(void **state)
 		assert_int_equal(proto_put_str(&b, bad[i]), 0);
 		assert_int_equal(proto_put_u64(&b, 1), 0);
 		assert_int_equal(proto_put_u64(&b, 1), 0);
+		put_net(&b, "", "", "");
 		assert_int_equal(mig__mounts_get(b.data, b.len, &ms),
 		    MIG_EPROTO);
 		assert_null(ms.m);
@@ -133,11 +155,126 @@ wire_rejects(void **state)
 			assert_int_equal(proto_put_str(&b, "/a"), 0);
 			assert_int_equal(proto_put_u64(&b, 1), 0);
 			assert_int_equal(proto_put_u64(&b, 1), 0);
+			put_net(&b, "", "", "");
 		}
 		assert_int_equal(mig__mounts_get(b.data, b.len, &ms),
 		    MIG_EPROTO);
 		mig_buf_free(&b);
 	}
+}
+
+/* A network mount's fields: a token only with a network identity, a
+ * token file named .mig-proof-*, a token of hex digits. */
+static void
+wire_net(void **state)
+{
+	static const char tok[] = "0123456789abcdef0123456789abcdef";
+	static const char *const bad[][3] = {
+		{ "", ".mig-proof-h-0", tok },
+		{ "nfs s:/ /", "proof", tok },
+		{ "nfs s:/ /", ".mig-proof-a/b", tok },
+		{ "nfs s:/ /", ".mig-proof-h-0", "0123" },
+		{ "nfs s:/ /", ".mig-proof-h-0",
+		    "0123456789ABCDEF0123456789abcdef" },
+		{ "nfs s:/ /", "", tok },
+	};
+	struct mig_buf b = { NULL, 0, 0 }, again = { NULL, 0, 0 };
+	struct mig_mounts ms;
+
+	(void)state;
+	assert_int_equal(proto_put_str(&b, "boot"), 0);
+	assert_int_equal(proto_put_u32(&b, 1), 0);
+	assert_int_equal(proto_put_str(&b, "/n"), 0);
+	assert_int_equal(proto_put_u64(&b, 1), 0);
+	assert_int_equal(proto_put_u64(&b, 2), 0);
+	put_net(&b, "nfs s:/ /", ".mig-proof-h-0", tok);
+	assert_int_equal(mig__mounts_get(b.data, b.len, &ms), 0);
+	assert_string_equal(ms.m[0].net, "nfs s:/ /");
+	assert_string_equal(ms.m[0].tokname, ".mig-proof-h-0");
+	assert_string_equal(ms.m[0].token, tok);
+	assert_int_equal(mig__mounts_put(&again, &ms), 0);
+	assert_int_equal(again.len, b.len);
+	assert_memory_equal(again.data, b.data, b.len);
+	mig__mounts_free(&ms);
+	mig_buf_free(&again);
+	mig_buf_free(&b);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(proto_put_str(&b, "boot"), 0);
+		assert_int_equal(proto_put_u32(&b, 1), 0);
+		assert_int_equal(proto_put_str(&b, "/n"), 0);
+		assert_int_equal(proto_put_u64(&b, 1), 0);
+		assert_int_equal(proto_put_u64(&b, 2), 0);
+		put_net(&b, bad[i][0], bad[i][1], bad[i][2]);
+		assert_int_equal(mig__mounts_get(b.data, b.len, &ms),
+		    MIG_EPROTO);
+		mig_buf_free(&b);
+	}
+}
+
+/* Home's token written in a folder standing for a network mount's root,
+ * and read back there as a host would. */
+static void
+net_token(void **state)
+{
+	static const char tok[] = "00112233445566778899aabbccddeeff";
+	char dir[] = "/tmp/test_proof.XXXXXX", file[64];
+	struct mig_mount h = { 0 }, here = { 0 };
+	struct mig_mounts ms = { { 0 }, &h, 1 };
+	struct stat st;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	h.path = dir;
+	h.ok = 1;
+	h.net = "nfs srv:/x /";
+	mig__net_tokens(&ms, ".mig-proof-t-0", tok);
+	assert_non_null(h.tokname);
+	assert_string_equal(h.token, tok);
+	snprintf(file, sizeof(file), "%s/.mig-proof-t-0", dir);
+	assert_int_equal(stat(file, &st), 0);
+	assert_int_equal(h.tino, (uint64_t)st.st_ino);
+	/* The host's mount of the same source, whose root has the same
+	 * inode (the server's), reads it back. */
+	here.path = dir;
+	here.ok = 1;
+	here.ino = h.ino = 77;
+	here.net = "nfs srv:/x /";
+	mig__net_check(&h, &here);
+	assert_true(here.tokok);
+	assert_true(mig__net_proven(&h, &here));
+	/* Written again by home, the token stays (same file). */
+	mig__net_tokens(&ms, ".mig-proof-t-0", tok);
+	mig__net_check(&h, &here);
+	assert_true(here.tokok);
+	/* Another root inode, another source: not proven. */
+	here.ino = 78;
+	assert_false(mig__net_proven(&h, &here));
+	here.ino = 77;
+	here.net = "nfs srv:/y /";
+	mig__net_check(&h, &here);
+	assert_false(here.tokok || mig__net_proven(&h, &here));
+	here.net = "nfs srv:/x /";
+	/* Other bytes in the file, or the same bytes in a new file: the
+	 * host sees something else than home wrote. */
+	assert_non_null(f = fopen(file, "w"));
+	fputs("ffffffffffffffffffffffffffffffff", f);
+	fclose(f);
+	mig__net_check(&h, &here);
+	assert_false(here.tokok);
+	assert_int_equal(unlink(file), 0);
+	assert_non_null(f = fopen(file, "w"));
+	fputs(tok, f);
+	fclose(f);
+	mig__net_check(&h, &here);
+	assert_false(here.tokok);
+	/* Not a network file system's: nothing to prove by token. */
+	here.net = NULL;
+	mig__net_check(&h, &here);
+	assert_false(here.tokok || mig__net_proven(&h, &here));
+	free(h.tokname);
+	unlink(file);
+	rmdir(dir);
 }
 
 static void
@@ -250,6 +387,8 @@ main(void)
 		cmocka_unit_test(parse_mountinfo),
 		cmocka_unit_test(wire_round_trip),
 		cmocka_unit_test(wire_rejects),
+		cmocka_unit_test(wire_net),
+		cmocka_unit_test(net_token),
 		cmocka_unit_test(proof_rules),
 		cmocka_unit_test(plan_steps),
 		cmocka_unit_test(local_mounts),
