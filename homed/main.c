@@ -309,7 +309,7 @@ main(int argc, char **argv)
 			usage(0);
 			break;
 		case 'V':
-			printf("mig-homed %s\n", MIG_VERSION_STRING);
+			printf("mig-homed %s\n", mig_build_string());
 			exit(0);
 		default:
 			usage(2);

@@ -10,6 +10,11 @@
 
 #include "mig/version.h" /* MIG_VERSION_STRING, from the CMake project */
 
+/* The release and what it was built from, as --version prints it:
+ * "0.2.0 (git 1a2b3c4)", "0.2.0 (git 1a2b3c4-dirty.5d6e7f8)" or, outside
+ * a git checkout, "0.2.0 (sources 9a8b7c6, not git)". Static storage. */
+const char *mig_build_string(void);
+
 /* The launcher's own failures exit with this, never the program's. */
 #define MIG_EXIT_FAILURE 255
 /* A command that could not be found or executed, as a shell reports it. */
