@@ -272,6 +272,7 @@ main(int argc, char **argv)
 	(void)prctl(PR_SET_DUMPABLE, 0);
 	memset(&d, 0, sizeof(d));
 	d.ping_timeout_ms = MIG_PING_TIMEOUT_MS;
+	d.proto_max = MIG_PROTO_VERSION;
 	TAILQ_INIT(&d.children);
 	TAILQ_INIT(&d.pidwatches);
 	TAILQ_INIT(&d.clients);
@@ -323,6 +324,16 @@ main(int argc, char **argv)
 		die("mig-homed serves one user's jobs and runs as that user: "
 		    "start it as that user, not as root (to serve root's own "
 		    "jobs anyway, add --allow-root or set MIG_ALLOW_ROOT=1)");
+	/* For tests only: play a daemon of an older protocol (it speaks
+	 * protocols up to MIG_PROTO_MAX, and from 4 or that one up). */
+	if ((e = getenv("MIG_PROTO_MAX")) != NULL && *e != '\0') {
+		char *end;
+		unsigned long v = strtoul(e, &end, 10);
+		if (*end != '\0' || v < 1 || v > MIG_PROTO_VERSION)
+			die("bad MIG_PROTO_MAX '%s': a protocol from 1 to %d "
+			    "(for tests only)", e, MIG_PROTO_VERSION);
+		d.proto_max = (uint32_t)v;
+	}
 	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL)
 		strlcpy(d.name, e, sizeof(d.name));
 	if (d.name[0] == '\0' && gethostname(d.name, sizeof(d.name)) != 0)

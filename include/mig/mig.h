@@ -52,7 +52,8 @@ uint16_t mig_default_port(void);
 	X(ETOOBIG, -5012, "message too large")                               \
 	X(EFULL, -5013, "no free slot on the host")                     \
 	X(EUNSAFE, -5014, "runtime folder or daemon not the user's own")    \
-	X(EBUSY, -5015, "the host's owner is using it")
+	X(EBUSY, -5015, "the host's owner is using it")                      \
+	X(ESELF, -5016, "name resolves to this host")
 
 enum mig_error {
 #define MIG__ENUM(name, value, text) MIG_##name = (value),
