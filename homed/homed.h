@@ -143,6 +143,10 @@ struct homed {
 					* speak: MIG_PROTO_VERSION, lower
 					* only for tests (MIG_PROTO_MAX) */
 	const char *no_listen;         /* why no TCP port is open, or NULL */
+	char hosts_error[320];         /* why the hosts file last read again
+					* was refused (the hosts before stay),
+					* "" once one applies (reload.c) */
+	char key_error[320];           /* the same for the key */
 	uv_pipe_t control;
 	uv_tcp_t listener;
 	uv_signal_t sigchld, sigterm, sigint, sighup;
@@ -204,6 +208,18 @@ struct homed {
 	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 	struct exact *exact;           /* homes' mounts, proofs (exact.c) */
 };
+
+/* self.c: this host's line of the hosts file, by address. 0 with *name
+ * (pointing into hosts) the one line whose address is bound here;
+ * MIG_ENOHOST when none is, MIG_ECONFIG when several are. why says which
+ * and how, for the log. Blocking (the resolver): at start-up only. */
+int mig__self_line(const struct mig_hosts *hosts, const char **name,
+    char *why, size_t size);
+
+/* life.c: mig-homed --status (stop 0) and --stop (stop 1) for the daemon
+ * of runtime folder dir, whose socket is sock; prints what it found and
+ * returns the exit status (0, 1 or 3, as mig-homed(8) says). */
+int mig__life(const char *dir, const char *sock, int stop);
 
 /* children.c: forks and reaping, for every role */
 struct child {
@@ -992,6 +1008,9 @@ void mig__fs_host_free(struct homed *d);
  * probe, run once, off the loop), or may (its answer is not in yet: the
  * view waits for it); else 0, with the reason in *why. */
 int mig__fs_served(struct homed *d, const char **why);
+/* This host's files keyword (d->files) changed: every home is told again
+ * (FS_MODE), for the jobs it places next. */
+void mig__fs_mode_changed(struct homed *d);
 /* Job id of home link l runs in that link's view: calls fn(arg, v, NULL)
  * once the view is ready (at once if it is), or fn(arg, NULL, why) if it
  * cannot be made or the link goes first. The first call for a link

@@ -28,6 +28,7 @@ usage(int status)
 	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
 	    "[--log FILE]\n"
 	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n"
+	    "       mig-homed --status | --stop\n"
 	    "       mig-homed --help | --version\n");
 	exit(status);
 }
@@ -256,12 +257,15 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
+		{ "status", no_argument, NULL, 'S' },
+		{ "stop", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct homed d;
 	const char *logfile = NULL, *e;
-	char path[PATH_MAX + 16], err[512];
+	char path[PATH_MAX + 16], err[512], self_why[400] = "";
 	int foreground = 0, allow_root = 0, verbose = 0, c, lockfd, logfd = 2;
+	int life = -1, named = 0;
 	int ready[2] = { -1, -1 };
 	const struct mig_host *me;
 	int r;
@@ -290,6 +294,11 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			strlcpy(d.name, optarg, sizeof(d.name));
+			named = 1;
+			break;
+		case 'S':
+		case 'X':
+			life = c == 'X';
 			break;
 		case 'l':
 			parse_listen(&d, optarg);
@@ -318,6 +327,13 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (life >= 0) {
+		if (mig_runtime_dir(d.rundir, sizeof(d.rundir)) != 0 ||
+		    mig_path(d.sockpath, sizeof(d.sockpath), d.rundir,
+			"homed.sock") != 0)
+			die("runtime dir path too long");
+		return mig__life(d.rundir, d.sockpath, life);
+	}
 	if ((e = getenv("MIG_ALLOW_ROOT")) != NULL && strcmp(e, "1") == 0)
 		allow_root = 1;
 	if (geteuid() == 0 && !allow_root)
@@ -334,8 +350,11 @@ main(int argc, char **argv)
 			    "(for tests only)", e, MIG_PROTO_VERSION);
 		d.proto_max = (uint32_t)v;
 	}
-	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL)
+	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL &&
+	    *e != '\0') {
 		strlcpy(d.name, e, sizeof(d.name));
+		named = 1;
+	}
 	if (d.name[0] == '\0' && gethostname(d.name, sizeof(d.name)) != 0)
 		die("cannot tell this host's name: use --name");
 	if (mig_config_dir(d.confdir, sizeof(d.confdir)) != 0 ||
@@ -346,6 +365,24 @@ main(int argc, char **argv)
 	snprintf(path, sizeof(path), "%s/hosts", d.confdir);
 	if (mig__hosts_load(path, &d.hosts, err, sizeof(err)) != 0)
 		die("%s", err);
+	/* Not named, and no line bears the system's name: the line whose
+	 * address is this host's, if one alone is (self.c). */
+	if (!named && mig__hosts_find(&d.hosts, d.name) == NULL &&
+	    d.hosts.n > 0) {
+		const char *line;
+		char why[200];
+		if (mig__self_line(&d.hosts, &line, why, sizeof(why)) == 0) {
+			snprintf(self_why, sizeof(self_why), "this host is "
+			    "'%s' of the hosts file (its system name is "
+			    "'%s'): %s", line, d.name, why);
+			strlcpy(d.name, line, sizeof(d.name));
+		} else {
+			snprintf(self_why, sizeof(self_why), "no line of the "
+			    "hosts file is named '%s', this host's system "
+			    "name, and %s: start mig-homed with --name NAME",
+			    d.name, why);
+		}
+	}
 	snprintf(path, sizeof(path), "%s/key", d.confdir);
 	r = mig__key_load(path, d.key, err, sizeof(err));
 	if (r == 0)
@@ -464,6 +501,9 @@ main(int argc, char **argv)
 		    "slots%s", d.name, d.sockpath, d.listen_addr,
 		    d.listen_port, d.slots, d.shim[0] != '\0' ? "" :
 		    " (no libmig.so: jobs run unshimmed)");
+	if (self_why[0] != '\0')
+		mig__log(mig__hosts_find(&d.hosts, d.name) != NULL ?
+		    MIG_LOG_INFO : MIG_LOG_WARN, "%s", self_why);
 	if (!foreground) {
 		int null = open("/dev/null", O_RDWR);
 		(void)!write(ready[1], "", 1);
