@@ -390,9 +390,13 @@ expect_version() {
 		printf '%s --version: expected "%s %s (git HASH)", got %q\n' "$prog" "$prog" "$v" "$out" >&2
 		return 1
 	fi
-	if head=$(git -C "$HELPERS_DIR" rev-parse --short=7 HEAD 2>/dev/null); then
-		[[ $out == "$prog $v (git $head"* ]] || {
-			printf '%s --version: expected commit %s in %q\n' "$prog" "$head" "$out" >&2
+	# In a checkout, the hash names one of its commits (the build may
+	# predate the last commit, so not necessarily HEAD).
+	if git -C "$HELPERS_DIR" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		head=${out#"$prog $v (git "}
+		head=${head:0:7}
+		git -C "$HELPERS_DIR" rev-parse -q --verify "$head^{commit}" >/dev/null || {
+			printf '%s --version: %q names no commit of this checkout\n' "$prog" "$out" >&2
 			return 1
 		}
 	fi
