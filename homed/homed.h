@@ -138,6 +138,7 @@ struct homed {
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
 	uint16_t listen_port;
+	int listen_given;              /* by --listen, not the hosts file */
 	uint32_t ping_timeout_ms;      /* a silent link is dead after this */
 	uint32_t proto_max;            /* the highest protocol our links
 					* speak: MIG_PROTO_VERSION, lower

@@ -222,6 +222,7 @@ parse_listen(struct homed *d, const char *arg)
 		die("bad --listen '%s': %s", arg, err);
 	strlcpy(d->listen_addr, h.v[0].addr, sizeof(d->listen_addr));
 	d->listen_port = h.v[0].port;
+	d->listen_given = 1;
 	mig__hosts_free(&h);
 }
 

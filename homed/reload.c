@@ -49,6 +49,13 @@ reload_hosts(struct homed *d, const char *why)
 	d->hosts = h;
 	mig__log(MIG_LOG_INFO, "%s read again (%s): %zu hosts", path, why,
 	    h.n);
+	/* Where it listens is decided once, at start. */
+	if (me != NULL && d->no_listen == NULL && !d->listen_given &&
+	    (strcmp(me->addr, d->listen_addr) != 0 ||
+	    me->port != d->listen_port))
+		mig__log(MIG_LOG_WARN, "this host's line now says %s:%u; it "
+		    "listens on %s:%u until it starts again", me->addr,
+		    me->port, d->listen_addr, d->listen_port);
 	if (files != d->files) {
 		d->files = files;
 		mig__fs_mode_changed(d);
