@@ -64,18 +64,27 @@ reload_hosts(struct homed *d, const char *why)
 }
 
 /* A daemon that started without a key, or without hosts, opens its port
- * once it has both. */
+ * once it has both (a host name in its line is resolved here, on the loop,
+ * once in the daemon's life). */
 static void
 listen_late(struct homed *d)
 {
+
+	const struct mig_host *me = mig__hosts_find(&d->hosts, d->name);
 	int r;
 
-	if (d->no_listen == NULL || !d->have_key || d->hosts.n == 0)
+	if (d->no_listen == NULL || !d->have_key || d->hosts.n == 0 ||
+	    d->listener.type == UV_TCP) /* tried once: the handle is used */
 		return;
+	if (me != NULL && !d->listen_given) {
+		strlcpy(d->listen_addr, me->addr, sizeof(d->listen_addr));
+		d->listen_port = me->port;
+	}
 	if ((r = mig__listen_start(d)) != 0) {
-		mig__log(MIG_LOG_WARN, "cannot listen on %s:%u: %s",
-		    d->listen_addr, d->listen_port, r == MIG_ECONFIG ?
-		    "bad address" : uv_strerror(r));
+		mig__log(MIG_LOG_WARN, "cannot listen on %s:%u: %s; start "
+		    "mig-homed again to listen", d->listen_addr,
+		    d->listen_port, r == MIG_ECONFIG ? "bad address" :
+		    uv_strerror(r));
 		return;
 	}
 	d->no_listen = NULL;

@@ -286,6 +286,11 @@ one_mig_line() {
 	# It still runs jobs for itself, and stops on SIGTERM.
 	run --separate-stderr timeout -k 5 20 env "${SOLO_ENV[@]}" MIG_NO_AUTOSTART=1 "$MIG" -h solo echo here
 	expect_eq "output" "$output" here
+	# Given a key, it opens its port, with no restart.
+	MIG_CONFIG_DIR=$SOLO/config "$MIG" keygen >/dev/null 3>&-
+	wait_until 10 eval '[[ -n $(ss -ltnH "src 127.0.0.1:$SOLO_PORT") ]]'
+	grep -qF "$SOLO/config/key read again (it changed)" "$SOLO/log"
+	alive "$pid"
 	kill -TERM "$pid"
 	wait_exit "$pid" 5
 	expect_eq "status" "$WAIT_STATUS" 0
