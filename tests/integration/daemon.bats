@@ -361,9 +361,10 @@ os.execv(sys.argv[1], sys.argv[1:])' "$HOMED" -f --name solo --log "$SOLO/log" \
 	solo_setup
 	solo_env
 	root_env
-	# No line is named as this machine; one address is this host's (any
-	# 127.x is), the other (TEST-NET) is not.
-	printf 'me.invalid 127.0.0.9:%s\nother.invalid 192.0.2.1:%s\n' "$SOLO_PORT" "$SOLO_PORT" >"$SOLO/config/hosts"
+	# No line is named as this machine; its address is this host's (any
+	# 127.x is). Choosing among lines is tests/unit/test_self.c's: a line
+	# not here would be dialed, and tests stay on loopback.
+	printf 'me.invalid 127.0.0.9:%s\n' "$SOLO_PORT" >"$SOLO/config/hosts"
 	[[ $(uname -n) != me.invalid ]]
 	env -u MIG_HOST MIG_CONFIG_DIR="$SOLO/config" MIG_RUNTIME_DIR="$SOLO/run" "${ROOT_ENV[@]}" \
 		"$HOMED" --log "$SOLO/log" </dev/null >/dev/null 2>&1 3>&-
@@ -374,6 +375,6 @@ os.execv(sys.argv[1], sys.argv[1:])' "$HOMED" -f --name solo --log "$SOLO/log" \
 import json, sys
 h = json.load(sys.stdin)
 assert h[0]["host"] == "me.invalid" and h[0]["state"] == "home", h
-assert [x["host"] for x in h[1:]] == ["other.invalid"], h'
+assert len(h) == 1, h'
 	env "${SOLO_ENV[@]}" "$HOMED" --stop
 }
