@@ -2,7 +2,8 @@
  * homed.h: the parts of mig-homed, in layers (docs/design.md):
  *
  *   top        main.c (start, tick, stop), cluster.c (the peer table:
- *              load, clock), views.c, reload.c
+ *              load, clock), views.c, reload.c, self.c (this host's
+ *              line), life.c (--status, --stop)
  *   roles      home/ (jobs, placement, placeholders, forwarded calls),
  *              host/ (spawn, stdio relay, identity page, descendants)
  *   files      fs/ (files served to hosts, views of homes' files)
@@ -571,7 +572,8 @@ void mig__preauth_tick(struct homed *d);
 /* A dial of p reached sa: connections from there are p's. */
 void mig__preauth_resolved(struct peer *p, const struct sockaddr *sa);
 
-/* reload.c: the hosts file read again, on SIGHUP and when it changes */
+/* reload.c: the hosts file and the key read again, on SIGHUP and when
+ * either changes */
 void mig__reload_init(struct homed *d);
 void mig__reload_stop(struct homed *d);
 
