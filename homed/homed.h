@@ -2,7 +2,8 @@
  * homed.h: the parts of mig-homed, in layers (docs/design.md):
  *
  *   top        main.c (start, tick, stop), cluster.c (the peer table:
- *              load, clock), views.c, reload.c
+ *              load, clock), views.c, reload.c, self.c (this host's
+ *              line), life.c (--status, --stop)
  *   roles      home/ (jobs, placement, placeholders, forwarded calls),
  *              host/ (spawn, stdio relay, identity page, descendants)
  *   files      fs/ (files served to hosts, views of homes' files)
@@ -138,8 +139,16 @@ struct homed {
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
 	uint16_t listen_port;
+	int listen_given;              /* by --listen, not the hosts file */
 	uint32_t ping_timeout_ms;      /* a silent link is dead after this */
+	uint32_t proto_max;            /* the highest protocol our links
+					* speak: MIG_PROTO_VERSION, lower
+					* only for tests (MIG_PROTO_MAX) */
 	const char *no_listen;         /* why no TCP port is open, or NULL */
+	char hosts_error[320];         /* why the hosts file last read again
+					* was refused (the hosts before stay),
+					* "" once one applies (reload.c) */
+	char key_error[320];           /* the same for the key */
 	uv_pipe_t control;
 	uv_tcp_t listener;
 	uv_signal_t sigchld, sigterm, sigint, sighup;
@@ -207,6 +216,18 @@ struct homed {
 	char slurm_job[24];            /* its job id, "" when none */
 	int ready_fd;                  /* tells the starter we serve; -1 */
 };
+
+/* self.c: this host's line of the hosts file, by address. 0 with *name
+ * (pointing into hosts) the one line whose address is bound here;
+ * MIG_ENOHOST when none is, MIG_ECONFIG when several are. why says which
+ * and how, for the log. Blocking (the resolver): at start-up only. */
+int mig__self_line(const struct mig_hosts *hosts, const char **name,
+    char *why, size_t size);
+
+/* life.c: mig-homed --status (stop 0) and --stop (stop 1) for the daemon
+ * of runtime folder dir, whose socket is sock; prints what it found and
+ * returns the exit status (0, 1 or 3, as mig-homed(8) says). */
+int mig__life(const char *dir, const char *sock, int stop);
 
 /* children.c: forks and reaping, for every role */
 struct child {
@@ -319,6 +340,14 @@ struct mig_hs {
 	char peer[MIG_NAME_MAX]; /* initiator: whom it dialed; acceptor: who
 				  * called (proved only once PROVEN) */
 	uint32_t ciphers;      /* acceptor: offered by both sides */
+	uint32_t min, max;     /* the protocols we speak: this build's,
+				* unless the link lowered max (MIG_PROTO_MAX,
+				* for tests) */
+	uint32_t proto;        /* PROVEN: the highest both speak */
+	/* acceptor, optional: 1 when epk is the ephemeral key of one of
+	 * this daemon's own dials (it called itself). */
+	int (*ours)(void *arg, const uint8_t epk[MIG_KX_BYTES]);
+	void *ours_arg;
 	/* The secrets, wiped once used and when it fails. */
 	uint8_t esk[MIG_KX_BYTES];     /* our ephemeral secret */
 	uint8_t epk[MIG_KX_BYTES];     /* its public half */
@@ -351,7 +380,9 @@ void mig__hs_wipe(struct mig_hs *hs);
 
 /* A HELLO as read off the wire (pointers into its payload). */
 struct mig_hello {
-	uint32_t version;
+	uint32_t version;      /* the lowest protocol the sender speaks */
+	uint32_t max;          /* its highest (the same for builds before
+				* 0.2.0, which speak one) */
 	const uint8_t *nonce;  /* MIG_NONCE_BYTES */
 	char name[MIG_NAME_MAX]; /* checked: letters, digits, '.', '-', '_' */
 	uint32_t ciphers;      /* MIG_CIPHER_* bits offered */
@@ -361,15 +392,24 @@ struct mig_hello {
 				* transcript holds */
 };
 
-/* Parses a HELLO payload, the acceptor's (with its proof) when acceptor
- * is set. 0; MIG_EVERSION with h->version set when the version is not
- * ours (nothing else is read); MIG_EPROTO when malformed. */
+/*
+ * Parses a HELLO payload, the acceptor's (with its proof) when acceptor
+ * is set. The version word is the lowest protocol the sender speaks; the
+ * ciphers word's bits 16-23 its highest (0: only the lowest, as every
+ * build before protocol 5 said, and which protocol 4 ignores), its low
+ * 16 bits the ciphers. 0; MIG_EVERSION with h->version (and h->max) set
+ * for a refusal's bare answer, the version word alone; MIG_EPROTO when
+ * malformed, with h->version set when the word was there (a HELLO of
+ * another protocol's format).
+ */
 int mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
     struct mig_hello *h);
-/* Appends a HELLO payload but for the proof: version, nonce, name,
- * ciphers, ephemeral key. */
-int mig__hello_put(struct mig_buf *b, const uint8_t nonce[MIG_NONCE_BYTES],
-    const char *name, uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
+#define MIG_HELLO_MAX_SHIFT 16
+/* Appends a HELLO payload but for the proof: the protocols min..max,
+ * nonce, name, ciphers, ephemeral key. */
+int mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
+    const uint8_t nonce[MIG_NONCE_BYTES], const char *name,
+    uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
 /* Parses an AUTH payload: 0 with *proof pointing into p, or MIG_EPROTO. */
 int mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof);
 
@@ -442,6 +482,7 @@ struct link {
 	int was_up;           /* reached LINK_UP once */
 	uint64_t last_rx;     /* loop time of the last frame received */
 	uint32_t deadline;    /* ms the handshake was given */
+	uint32_t proto;       /* once up: the protocol both ends speak */
 	struct mig_hs hs;     /* the handshake, wiped once it ended */
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */
@@ -471,7 +512,12 @@ struct peer {
 	uint8_t ip[16];       /* what its name last resolved to (IPv6 or */
 	int have_ip;          /* IPv4-mapped), for preauth.c */
 	int last_error;       /* why the last link failed */
-	char last_why[160];
+	char last_why[160];   /* ... as mig hosts shows it (WHY): whatever
+			       * a link's end said, the handshake's refusal
+			       * included */
+	int self;             /* its line names this host (a dial reached
+			       * this daemon): not dialed again until the
+			       * hosts file is read again */
 	/* Kept by cluster.c from LOAD and PONG. */
 	uint32_t host_slots;  /* as the host last said (LOAD) */
 	uint32_t running;     /* jobs running there, as it last said */
@@ -533,7 +579,8 @@ void mig__preauth_tick(struct homed *d);
 /* A dial of p reached sa: connections from there are p's. */
 void mig__preauth_resolved(struct peer *p, const struct sockaddr *sa);
 
-/* reload.c: the hosts file read again, on SIGHUP and when it changes */
+/* reload.c: the hosts file and the key read again, on SIGHUP and when
+ * either changes */
 void mig__reload_init(struct homed *d);
 void mig__reload_stop(struct homed *d);
 
@@ -1009,6 +1056,9 @@ void mig__fs_host_free(struct homed *d);
  * probe, run once, off the loop), or may (its answer is not in yet: the
  * view waits for it); else 0, with the reason in *why. */
 int mig__fs_served(struct homed *d, const char **why);
+/* This host's files keyword (d->files) changed: every home is told again
+ * (FS_MODE), for the jobs it places next. */
+void mig__fs_mode_changed(struct homed *d);
 /* Job id of home link l runs in that link's view: calls fn(arg, v, NULL)
  * once the view is ready (at once if it is), or fn(arg, NULL, why) if it
  * cannot be made or the link goes first. The first call for a link

@@ -29,6 +29,7 @@ usage(int status)
 	    "[--log FILE]\n"
 	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n"
 	    "       mig-homed -f --slurm-node (as its home starts it)\n"
+	    "       mig-homed --status | --stop\n"
 	    "       mig-homed --help | --version\n");
 	exit(status);
 }
@@ -233,6 +234,7 @@ parse_listen(struct homed *d, const char *arg)
 		die("bad --listen '%s': %s", arg, err);
 	strlcpy(d->listen_addr, h.v[0].addr, sizeof(d->listen_addr));
 	d->listen_port = h.v[0].port;
+	d->listen_given = 1;
 	mig__hosts_free(&h);
 }
 
@@ -268,14 +270,16 @@ main(int argc, char **argv)
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
-		{ "slurm-node", no_argument, NULL, 'S' },
+		{ "slurm-node", no_argument, NULL, 'N' },
+		{ "status", no_argument, NULL, 'S' },
+		{ "stop", no_argument, NULL, 'X' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct homed d;
 	const char *logfile = NULL, *e;
-	char path[PATH_MAX + 16], err[512];
+	char path[PATH_MAX + 16], err[512], self_why[400] = "";
 	int foreground = 0, allow_root = 0, verbose = 0, c, lockfd, logfd = 2;
-	int slurm_node = 0, listen_given;
+	int slurm_node = 0, listen_given, life = -1, named = 0;
 	int ready[2] = { -1, -1 };
 	const struct mig_host *me;
 	int r;
@@ -287,6 +291,7 @@ main(int argc, char **argv)
 	memset(&d, 0, sizeof(d));
 	d.ready_fd = -1;
 	d.ping_timeout_ms = MIG_PING_TIMEOUT_MS;
+	d.proto_max = MIG_PROTO_VERSION;
 	TAILQ_INIT(&d.children);
 	TAILQ_INIT(&d.pidwatches);
 	TAILQ_INIT(&d.clients);
@@ -304,6 +309,11 @@ main(int argc, char **argv)
 			break;
 		case 'n':
 			strlcpy(d.name, optarg, sizeof(d.name));
+			named = 1;
+			break;
+		case 'S':
+		case 'X':
+			life = c == 'X';
 			break;
 		case 'l':
 			parse_listen(&d, optarg);
@@ -324,9 +334,9 @@ main(int argc, char **argv)
 			usage(0);
 			break;
 		case 'V':
-			printf("mig-homed %s\n", MIG_VERSION_STRING);
+			printf("mig-homed %s\n", mig_build_string());
 			exit(0);
-		case 'S':
+		case 'N':
 			slurm_node = 1;
 			break;
 		default:
@@ -335,6 +345,13 @@ main(int argc, char **argv)
 	}
 	if (optind != argc)
 		usage(2);
+	if (life >= 0) {
+		if (mig_runtime_dir(d.rundir, sizeof(d.rundir)) != 0 ||
+		    mig_path(d.sockpath, sizeof(d.sockpath), d.rundir,
+			"homed.sock") != 0)
+			die("runtime dir path too long");
+		return mig__life(d.rundir, d.sockpath, life);
+	}
 	if ((e = getenv("MIG_ALLOW_ROOT")) != NULL && strcmp(e, "1") == 0)
 		allow_root = 1;
 	if (geteuid() == 0 && !allow_root)
@@ -346,8 +363,21 @@ main(int argc, char **argv)
 	/* A node's folders come first: everything below reads them. */
 	if (slurm_node && mig__slurm_node(&d, err, sizeof(err)) != 0)
 		die("%s", err);
-	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL)
+	/* For tests only: play a daemon of an older protocol (it speaks
+	 * protocols up to MIG_PROTO_MAX, and from 4 or that one up). */
+	if ((e = getenv("MIG_PROTO_MAX")) != NULL && *e != '\0') {
+		char *end;
+		unsigned long v = strtoul(e, &end, 10);
+		if (*end != '\0' || v < 1 || v > MIG_PROTO_VERSION)
+			die("bad MIG_PROTO_MAX '%s': a protocol from 1 to %d "
+			    "(for tests only)", e, MIG_PROTO_VERSION);
+		d.proto_max = (uint32_t)v;
+	}
+	if (d.name[0] == '\0' && (e = getenv("MIG_HOST")) != NULL &&
+	    *e != '\0') {
 		strlcpy(d.name, e, sizeof(d.name));
+		named = 1;
+	}
 	if (d.name[0] == '\0' && gethostname(d.name, sizeof(d.name)) != 0)
 		die("cannot tell this host's name: use --name");
 	if (mig_config_dir(d.confdir, sizeof(d.confdir)) != 0 ||
@@ -359,6 +389,24 @@ main(int argc, char **argv)
 	if (!slurm_node && mig__hosts_load(path, &d.hosts, err,
 	    sizeof(err)) != 0)
 		die("%s", err);
+	/* Not named, and no line bears the system's name: the line whose
+	 * address is this host's, if one alone is (self.c). */
+	if (!named && mig__hosts_find(&d.hosts, d.name) == NULL &&
+	    d.hosts.n > 0) {
+		const char *line;
+		char why[200];
+		if (mig__self_line(&d.hosts, &line, why, sizeof(why)) == 0) {
+			snprintf(self_why, sizeof(self_why), "this host is "
+			    "'%s' of the hosts file (its system name is "
+			    "'%s'): %s", line, d.name, why);
+			strlcpy(d.name, line, sizeof(d.name));
+		} else {
+			snprintf(self_why, sizeof(self_why), "no line of the "
+			    "hosts file is named '%s', this host's system "
+			    "name, and %s: start mig-homed with --name NAME",
+			    d.name, why);
+		}
+	}
 	snprintf(path, sizeof(path), "%s/key", d.confdir);
 	r = slurm_node ? 0 : mig__key_load(path, d.key, err, sizeof(err));
 	if (r == 0)
@@ -484,6 +532,9 @@ main(int argc, char **argv)
 		    "slots%s", d.name, d.sockpath, d.listen_addr,
 		    d.listen_port, d.slots, d.shim[0] != '\0' ? "" :
 		    " (no libmig.so: jobs run unshimmed)");
+	if (self_why[0] != '\0')
+		mig__log(mig__hosts_find(&d.hosts, d.name) != NULL ?
+		    MIG_LOG_INFO : MIG_LOG_WARN, "%s", self_why);
 	if (!foreground) {
 		int null = open("/dev/null", O_RDWR);
 		/* A Slurm home is ready once its nodes have linked. */

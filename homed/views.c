@@ -110,7 +110,10 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	 * how its jobs see home's files (fs/serve.c), traffic, the mount
 	 * points it proved to be home's and its own that shadow home's (one
 	 * a line; fs/exact.c), the bytes of home's files its views fetched
-	 * and seeded from its own files instead (fs/lanes.c) */
+	 * and seeded from its own files instead (fs/lanes.c), why it is not
+	 * up (its last link's end, as whatever ended it said), the protocol
+	 * its link speaks (0: none); after the rows, why the configuration
+	 * read again was refused */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -125,6 +128,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_str(&b, "");
 	r = r ? r : proto_put_u64(&b, 0);
 	r = r ? r : proto_put_u64(&b, 0);
+	r = r ? r : proto_put_str(&b, "");
+	r = r ? r : proto_put_u32(&b, d->proto_max);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -152,7 +157,15 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		mig__fs_peer_tally(d, p, &fetched, &seeded);
 		r = r ? r : proto_put_u64(&b, fetched);
 		r = r ? r : proto_put_u64(&b, seeded);
+		r = r ? r : proto_put_str(&b, p->link == NULL ? p->last_why :
+			"");
+		r = r ? r : proto_put_u32(&b, p->link != NULL ? p->link->proto :
+			0);
 	}
+	snprintf(files, sizeof(files), "%s%s%s", d->hosts_error,
+	    d->hosts_error[0] != '\0' && d->key_error[0] != '\0' ? "; " : "",
+	    d->key_error);
+	r = r ? r : proto_put_str(&b, files);
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);
 	mig_buf_free(&b);

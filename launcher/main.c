@@ -53,7 +53,7 @@ main(int argc, char **argv)
 	    strcmp(argv[1], "evict") == 0)
 		return mig__owner_main(argc - 1, argv + 1);
 	if (strcmp(argv[1], "--version") == 0) {
-		printf("mig %s\n", MIG_VERSION_STRING);
+		printf("mig %s\n", mig_build_string());
 		return 0;
 	}
 	if (strcmp(argv[1], "--help") == 0)

@@ -114,7 +114,7 @@ parse(struct rsh *r, int argc, char **argv)
 			fputs(RSH_USAGE, stdout);
 			exit(0);
 		case 'V':
-			printf("mig %s\n", MIG_VERSION_STRING);
+			printf("mig %s\n", mig_build_string());
 			exit(0);
 		case 'l':
 			r->user = optarg;

@@ -80,7 +80,9 @@ need(int r)
 struct host_row {
 	char *name, *addr, *state, *files;
 	char *proven, *unproven;        /* mount points, one a line */
+	char *why;                      /* why it is not up, or "" */
 	uint32_t slots, running, load, rtt, done;
+	uint32_t protocol;              /* its link's, 0 without one */
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
 	uint64_t fs_rep_bytes;          /* and home's answers */
@@ -109,6 +111,8 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_str(rd, &h->unproven));
 	need(proto_get_u64(rd, &h->fetched));
 	need(proto_get_u64(rd, &h->seeded));
+	need(proto_get_str(rd, &h->why));
+	need(proto_get_u32(rd, &h->protocol));
 }
 
 /* n bytes, short: "812", "12K", "1.9M", "3.2G". */
@@ -138,6 +142,7 @@ host_row_free(struct host_row *h)
 	free(h->files);
 	free(h->proven);
 	free(h->unproven);
+	free(h->why);
 }
 
 /* Lines as a JSON array of strings. */
@@ -165,6 +170,8 @@ static void
 hosts(int json)
 {
 	struct mig_buf a = { NULL, 0, 0 };
+	struct host_row *rows;
+	char *config = NULL;
 	struct mig_frame f;
 	struct mig_rd rd;
 	uint32_t n;
@@ -172,15 +179,22 @@ hosts(int json)
 	ask(MIG_M_HOSTS, NULL, 0, &a, &f);
 	proto_rd_init(&rd, f.payload, f.len);
 	need(proto_get_u32(&rd, &n));
+	rows = calloc(n, sizeof(*rows));
+	if (n > 0 && rows == NULL)
+		mig__fatal("out of memory");
+	for (uint32_t i = 0; i < n; i++)
+		host_row_read(&rd, &rows[i]);
+	need(proto_get_str(&rd, &config));
 	if (json)
 		printf("[");
-	else
-		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %7s %7s  %s\n",
+	else if (*config != '\0')
+		printf("mig: warning: %s\n", config);
+	if (!json)
+		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %7s %7s  %s  %s\n",
 		    "HOST", "ADDRESS", "STATE", "USED", "SLOTS", "LOAD",
-		    "RTT(us)", "DONE", "FETCHED", "SEEDED", "FILES");
+		    "RTT(us)", "DONE", "FETCHED", "SEEDED", "FILES", "WHY");
 	for (uint32_t i = 0; i < n; i++) {
-		struct host_row h;
-		host_row_read(&rd, &h);
+		struct host_row h = rows[i];
 		if (json) {
 			printf("%s{\"host\":", i ? "," : "");
 			json_str(h.name);
@@ -204,22 +218,33 @@ hosts(int json)
 			json_lines(h.proven);
 			printf(",\"not_proven\":");
 			json_lines(h.unproven);
-			printf(",\"fetched_bytes\":%llu,\"seeded_bytes\":%llu}",
+			printf(",\"fetched_bytes\":%llu,\"seeded_bytes\":%llu",
 			    (unsigned long long)h.fetched,
 			    (unsigned long long)h.seeded);
+			printf(",\"why\":");
+			json_str(h.why);
+			printf(",\"protocol\":%u", h.protocol);
+			/* The home row carries what is the daemon's own. */
+			if (i == 0) {
+				printf(",\"config_error\":");
+				json_str(config);
+			}
+			printf("}");
 		} else {
 			char fetched[16], seeded[16];
 			human(h.fetched, fetched, sizeof(fetched));
 			human(h.seeded, seeded, sizeof(seeded));
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u %7s %7s"
-			    "  %s\n", h.name, h.addr, h.state, h.running,
+			    "  %s%s%s\n", h.name, h.addr, h.state, h.running,
 			    h.slots, h.load / 100.0, h.rtt, h.done, fetched,
-			    seeded, h.files);
+			    seeded, h.files, *h.why != '\0' ? "  " : "", h.why);
 		}
 		host_row_free(&h);
 	}
 	if (json)
 		printf("]\n");
+	free(rows);
+	free(config);
 	mig_buf_free(&a);
 }
 

@@ -100,6 +100,16 @@ mig__fs_link_up(struct link *l)
 		probe_start(d);
 }
 
+void
+mig__fs_mode_changed(struct homed *d)
+{
+	struct link *l;
+
+	TAILQ_FOREACH(l, &d->links, entry)
+		if (l->state == LINK_UP)
+			mig__fs_link_up(l);
+}
+
 int
 mig__fs_served(struct homed *d, const char **why)
 {

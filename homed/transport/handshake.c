@@ -22,6 +22,16 @@
  * Nothing here learns of the daemon's peers: an acceptor checks the
  * caller's name against the hosts file only, and the link binds the
  * link to a peer once the event says the key was proved.
+ *
+ * Each HELLO says which protocols its sender speaks: the version word
+ * the lowest, bits 16-23 of the ciphers word the highest (protocol 4
+ * ignores those bits, so a build that speaks 4 and 5 links with one that
+ * speaks 4 alone). Both take the highest they share; the transcript
+ * holds both offers, so nobody in between lowers it. An acceptor that
+ * shares none, or will not take the caller, says why before it closes:
+ * a refusal (ERROR: code, sentence, its protocols and release) to a
+ * caller of protocol 5 or later; to an older one, which reads the first
+ * word only, a HELLO of its lowest version alone.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -54,14 +64,16 @@ mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
 	size_t nlen, klen, plen = 0, body = 0;
 	struct mig_rd rd;
 	char *name = NULL;
+	uint32_t hi;
 	int r = MIG_EPROTO;
 
 	memset(h, 0, sizeof(*h));
 	proto_rd_init(&rd, p, n);
 	if (proto_get_u32(&rd, &h->version) != 0)
 		goto out;
-	if (h->version != MIG_PROTO_VERSION) {
-		r = MIG_EVERSION;
+	h->max = h->version;
+	if (n == 4) {
+		r = MIG_EVERSION; /* a refusal's bare answer */
 		goto out;
 	}
 	if (proto_get_bytes(&rd, &nonce, &nlen) != 0 ||
@@ -69,6 +81,12 @@ mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
 	    !name_ok(name) || proto_get_u32(&rd, &h->ciphers) != 0 ||
 	    proto_get_bytes(&rd, &epk, &klen) != 0 || klen != MIG_KX_BYTES)
 		goto out;
+	hi = h->ciphers >> MIG_HELLO_MAX_SHIFT & 0xff;
+	if (hi != 0 && hi < h->version)
+		goto out;
+	if (hi != 0)
+		h->max = hi;
+	h->ciphers &= 0xffff;
 	body = rd.off;
 	if (acceptor && (proto_get_bytes(&rd, &proof, &plen) != 0 ||
 	    plen != MIG_PROOF_BYTES))
@@ -87,12 +105,16 @@ mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
 }
 
 int
-mig__hello_put(struct mig_buf *b, const uint8_t nonce[MIG_NONCE_BYTES],
-    const char *name, uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES])
+mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
+    const uint8_t nonce[MIG_NONCE_BYTES], const char *name,
+    uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES])
 {
 	int r;
 
-	if ((r = proto_put_u32(b, MIG_PROTO_VERSION)) != 0 ||
+	/* One protocol alone is said as every build before 5 said it. */
+	if (max > min)
+		ciphers |= (max & 0xff) << MIG_HELLO_MAX_SHIFT;
+	if ((r = proto_put_u32(b, min)) != 0 ||
 	    (r = proto_put_bytes(b, nonce, MIG_NONCE_BYTES)) != 0 ||
 	    (r = proto_put_str(b, name)) != 0 ||
 	    (r = proto_put_u32(b, ciphers)) != 0 ||
@@ -153,6 +175,8 @@ mig__hs_init(struct mig_hs *hs, int initiator, const uint8_t *key,
 	hs->initiator = initiator;
 	hs->key = key;
 	hs->hosts = hosts;
+	hs->min = MIG_PROTO_MIN;
+	hs->max = MIG_PROTO_VERSION;
 	strlcpy(hs->self, self, sizeof(hs->self));
 	if (peer != NULL)
 		strlcpy(hs->peer, peer, sizeof(hs->peer));
@@ -176,7 +200,7 @@ mig__hs_start(struct mig_hs *hs, struct mig_buf *out)
 		return MIG_HS_NEED_MORE; /* it answers the initiator's HELLO */
 	mig__random(nonce, sizeof(nonce));
 	if ((r = mig__kx_keypair(hs->esk, hs->epk)) != 0 ||
-	    (r = mig__hello_put(&b, nonce, hs->self,
+	    (r = mig__hello_put(&b, hs->min, hs->max, nonce, hs->self,
 		(uint32_t)mig__cipher_local(), hs->epk)) != 0 ||
 	    (r = b.len > sizeof(hs->hello_i) ? MIG_ETOOBIG : 0) != 0 ||
 	    (r = put_frame(out, MIG_M_HELLO, &b)) != 0) {
@@ -190,16 +214,115 @@ mig__hs_start(struct mig_hs *hs, struct mig_buf *out)
 	return MIG_HS_SEND;
 }
 
-/* The acceptor's answer to a version not ours: its own version alone,
- * which any version's initiator reads first. */
+/* Protocols lo..hi as "4" or "4-5". */
 static void
-put_version(struct mig_buf *out)
+range(char *buf, size_t size, uint32_t lo, uint32_t hi)
+{
+	if (lo == hi)
+		snprintf(buf, size, "%u", lo);
+	else
+		snprintf(buf, size, "%u-%u", lo, hi);
+}
+
+/* The highest protocol both speak, 0 when none. */
+static uint32_t
+common(const struct mig_hs *hs, uint32_t min, uint32_t max)
+{
+	uint32_t lo = min > hs->min ? min : hs->min;
+	uint32_t hi = max < hs->max ? max : hs->max;
+
+	return lo <= hi ? hi : 0;
+}
+
+/* No protocol in common: "protocol 3 vs 4-5 (0.1.0 vs 0.2.0)". A side
+ * that names no release and speaks nothing past 4 is a build before
+ * 0.2.0, which all called themselves 0.1.0. */
+static enum mig_hs_event
+mismatch(struct mig_hs *hs, uint32_t min, uint32_t max, const char *release)
+{
+	char theirs[24], ours[24];
+
+	range(theirs, sizeof(theirs), min, max);
+	range(ours, sizeof(ours), hs->min, hs->max);
+	if (release == NULL || *release == '\0')
+		release = max < 5 ? "0.1.0" : "?";
+	return fail(hs, MIG_EVERSION, "protocol %s vs %s (%s vs %s)", theirs,
+	    ours, release, MIG_VERSION_STRING);
+}
+
+/*
+ * Tells the other side why it is refused, before the link closes: to a
+ * caller of protocol 5 or later an ERROR (code, why, our protocols and
+ * release); to an older one only a version refusal, as a HELLO of our
+ * lowest version alone, which is all it reads. A side playing an older
+ * build (MIG_PROTO_MAX below 5) answers as one did.
+ */
+static void
+refuse(struct mig_hs *hs, struct mig_buf *out, uint32_t peer_max, int code,
+    const char *why)
 {
 	struct mig_buf b = { NULL, 0, 0 };
+	int r;
 
-	if (proto_put_u32(&b, MIG_PROTO_VERSION) == 0)
-		put_frame(out, MIG_M_HELLO, &b);
+	if (peer_max < 5 || hs->max < 5) {
+		if (code == MIG_EVERSION && proto_put_u32(&b, hs->min) == 0)
+			put_frame(out, MIG_M_HELLO, &b);
+		mig_buf_free(&b);
+		return;
+	}
+	if ((r = proto_put_u32(&b, (uint32_t)code)) == 0 &&
+	    (r = proto_put_str(&b, why)) == 0 &&
+	    (r = proto_put_u32(&b, hs->min)) == 0 &&
+	    (r = proto_put_u32(&b, hs->max)) == 0 &&
+	    (r = proto_put_str(&b, MIG_VERSION_STRING)) == 0)
+		put_frame(out, MIG_M_ERROR, &b);
 	mig_buf_free(&b);
+}
+
+/* A peer's words, made safe to log and show: printable and short. */
+static void
+clean(char *s, size_t max)
+{
+	for (char *c = s; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			*c = '?';
+	if (strlen(s) > max)
+		s[max] = '\0';
+}
+
+/* What the other side said when it refused us, as read off the wire:
+ * only what is safe to log and show goes on (printable, short), and only
+ * codes a refusal has. */
+static enum mig_hs_event
+on_refusal(struct mig_hs *hs, const struct mig_frame *f)
+{
+	struct mig_rd rd;
+	uint32_t code, min = 0, max = 0;
+	char *why = NULL, *release = NULL;
+	enum mig_hs_event ev;
+	int more;
+
+	proto_rd_init(&rd, f->payload, f->len);
+	if (proto_get_u32(&rd, &code) != 0 || proto_get_str(&rd, &why) != 0) {
+		free(why);
+		return fail(hs, MIG_EAUTH, "refused by the peer");
+	}
+	more = proto_get_u32(&rd, &min) == 0 && proto_get_u32(&rd, &max) ==
+	    0 && min <= max && proto_get_str(&rd, &release) == 0 &&
+	    proto_rd_done(&rd) == 0;
+	clean(why, 100);
+	if (release != NULL)
+		clean(release, 40);
+	if ((int)code == MIG_EVERSION && more)
+		ev = mismatch(hs, min, max, release);
+	else if ((int)code == MIG_ESELF)
+		ev = fail(hs, MIG_ESELF, "name resolves to this host");
+	else
+		ev = fail(hs, (int)code == MIG_ENOHOST ? MIG_ENOHOST : MIG_EAUTH,
+		    "refused: %s", why);
+	free(why);
+	free(release);
+	return ev;
 }
 
 /* The acceptor takes only a name of its hosts file, not its own. */
@@ -224,16 +347,31 @@ acceptor_hello(struct mig_hs *hs, const struct mig_frame *f,
 	 * mig__hs_step let no longer frame through. */
 	if (f->len > sizeof(hs->hello_i))
 		return fail(hs, MIG_EPROTO, "malformed HELLO");
-	if (!may_call(hs, h->name))
-		return fail(hs, MIG_EAUTH, "'%s' is not in the hosts file",
+	/* Its fresh key is one this daemon made for a dial of its own: a
+	 * line of the hosts file points here. */
+	if (hs->ours != NULL && hs->ours(hs->ours_arg, h->epk)) {
+		refuse(hs, out, h->max, MIG_ESELF, "name resolves to this host");
+		return fail(hs, MIG_ESELF, "this daemon called itself (as "
+		    "'%s'): a line of the hosts file names this host",
 		    h->name);
+	}
+	if (!may_call(hs, h->name)) {
+		char why[128];
+		snprintf(why, sizeof(why), strcmp(h->name, hs->self) == 0 ?
+		    "'%s' is its own name" : "'%s' is not in its hosts file",
+		    h->name);
+		refuse(hs, out, h->max, MIG_ENOHOST, why);
+		return fail(hs, MIG_EAUTH, strcmp(h->name, hs->self) == 0 ?
+		    "'%s' calls itself by this host's own name" :
+		    "'%s' is not in the hosts file", h->name);
+	}
 	memcpy(hs->hello_i, f->payload, f->len);
 	hs->hello_ilen = f->len;
 	strlcpy(hs->peer, h->name, sizeof(hs->peer));
 	hs->ciphers = h->ciphers & (uint32_t)mig__cipher_local();
 	mig__random(nonce, sizeof(nonce));
 	if ((r = mig__kx_keypair(hs->esk, hs->epk)) != 0 ||
-	    (r = mig__hello_put(&b, nonce, hs->self,
+	    (r = mig__hello_put(&b, hs->min, hs->max, nonce, hs->self,
 		(uint32_t)mig__cipher_local(), hs->epk)) != 0)
 		goto out;
 	mig__transcript(hs->hello_i, hs->hello_ilen, b.data, b.len, th);
@@ -269,15 +407,16 @@ initiator_hello(struct mig_hs *hs, const struct mig_frame *f,
 	int r;
 
 	if (strcmp(h->name, hs->peer) != 0)
-		return fail(hs, MIG_EAUTH, "answered as '%s'", h->name);
+		return fail(hs, MIG_EAUTH, "it calls itself '%s'", h->name);
 	mig__transcript(hs->hello_i, hs->hello_ilen, f->payload, h->body, th);
 	r = mig__hs_secret(hs->key, hs->esk, h->epk, th, hs->secret);
 	mig__wipe(hs->esk, sizeof(hs->esk));
 	if (r == 0)
 		mig__proof(hs->secret, 0, want);
-	if (r != 0 || mig__proof_check(want, h->proof) != 0)
-		return fail(hs, MIG_EAUTH,
-		    "authentication failed (does it hold the same key?)");
+	if (r != 0 || mig__proof_check(want, h->proof) != 0) {
+		refuse(hs, out, h->max, MIG_EAUTH, "key refused");
+		return fail(hs, MIG_EAUTH, "key refused");
+	}
 	mig__proof(hs->secret, 1, mine);
 	if ((r = proto_put_bytes(&b, mine, sizeof(mine))) != 0 ||
 	    (r = put_frame(out, MIG_M_AUTH, &b)) != 0) {
@@ -287,6 +426,7 @@ initiator_hello(struct mig_hs *hs, const struct mig_frame *f,
 	}
 	mig__session_init(&hs->sess, hs->secret, 1,
 	    h->ciphers & (uint32_t)mig__cipher_local());
+	hs->proto = common(hs, h->version, h->max);
 	mig__wipe(hs->secret, sizeof(hs->secret));
 	hs->state = MIG_HS_DONE;
 	ev = MIG_HS_PROVEN;
@@ -302,16 +442,21 @@ on_hello(struct mig_hs *hs, const struct mig_frame *f, struct mig_buf *out)
 	int r;
 
 	r = mig__hello_parse(f->payload, f->len, hs->initiator, &h);
-	if (r == MIG_EVERSION) {
-		/* Answered, so the caller learns our version too. */
+	/* A bare version answer, a HELLO of another protocol's format, or
+	 * one whose protocols are none of ours. */
+	if (r == MIG_EVERSION || (r == MIG_EPROTO && f->len >= 4 &&
+	    common(hs, h.version, h.version) == 0) ||
+	    (r == 0 && common(hs, h.version, h.max) == 0)) {
+		/* One whose HELLO we cannot read may read nothing else. */
 		if (!hs->initiator)
-			put_version(out);
-		return fail(hs, MIG_EVERSION,
-		    "protocol version mismatch: it speaks %u, we speak %d",
-		    h.version, MIG_PROTO_VERSION);
+			refuse(hs, out, r == 0 ? h.max : 0, MIG_EVERSION,
+			    "protocol version mismatch");
+		return mismatch(hs, h.version, h.max, NULL);
 	}
 	if (r != 0)
 		return fail(hs, MIG_EPROTO, "malformed HELLO");
+	if (!hs->initiator)
+		hs->proto = common(hs, h.version, h.max);
 	return hs->initiator ? initiator_hello(hs, f, &h, out) :
 			       acceptor_hello(hs, f, &h, out);
 }
@@ -367,7 +512,7 @@ mig__hs_step(struct mig_hs *hs, const uint8_t *p, size_t n, size_t *used,
 	if (hs->state == MIG_HS_AUTH && f.type == MIG_M_AUTH)
 		return on_auth(hs, &f);
 	if (f.type == MIG_M_ERROR)
-		return fail(hs, MIG_EAUTH, "refused by the peer");
+		return on_refusal(hs, &f);
 	return fail(hs, MIG_EPROTO, "unexpected frame type %u in handshake",
 	    f.type);
 }

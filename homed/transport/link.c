@@ -72,6 +72,7 @@ mig__peers_update(struct homed *d, const struct mig_hosts *hosts)
 			    "its address changed in the hosts file");
 		}
 		p->removed = 0;
+		p->self = 0; /* its line may have changed: tried again */
 		strlcpy(p->addr, h->addr, sizeof(p->addr));
 		p->port = h->port;
 		p->slots = h->slots;
@@ -176,6 +177,7 @@ mig__links_reap(struct homed *d)
 				p->last_error = l->fail_code;
 				strlcpy(p->last_why, l->fail_why,
 				    sizeof(p->last_why));
+				p->self = l->fail_code == MIG_ESELF;
 			}
 			mig__notify_down(l, l->fail_code, l->fail_why);
 		}
@@ -321,9 +323,9 @@ link_up(struct link *l)
 	p->last_error = 0;
 	p->last_why[0] = '\0';
 	l->was_up = 1;
-	mig__log(MIG_LOG_INFO, "link %s: up (%s)", l->desc,
-	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
-						       "chacha20poly1305");
+	mig__log(MIG_LOG_INFO, "link %s: up (protocol %u, %s)", l->desc,
+	    l->proto, l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
+							    "chacha20poly1305");
 	mig__notify_up(l);
 }
 
@@ -346,6 +348,7 @@ link_proven(struct link *l)
 		    l->from);
 	}
 	l->sess = l->hs.sess;
+	l->proto = l->hs.proto;
 	mig__hs_wipe(&l->hs);
 	link_up(l);
 }
@@ -519,6 +522,47 @@ link_start(struct link *l)
 	uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read);
 }
 
+/* 1 when epk is the ephemeral key of a dial of ours still in its
+ * handshake: an acceptor's caller is this daemon itself. */
+static int
+own_dial(void *arg, const uint8_t epk[MIG_KX_BYTES])
+{
+	struct homed *d = arg;
+	struct link *l;
+
+	TAILQ_FOREACH(l, &d->links, entry)
+		if (l->initiator && l->state == LINK_HANDSHAKE &&
+		    memcmp(l->hs.epk, epk, MIG_KX_BYTES) == 0)
+			return 1;
+	return 0;
+}
+
+/* The handshake of l, with the protocols this daemon speaks. */
+static void
+hs_setup(struct link *l, const char *peer)
+{
+	struct homed *d = l->d;
+
+	mig__hs_init(&l->hs, l->initiator, d->key, d->name, peer,
+	    l->initiator ? NULL : &d->hosts);
+	l->hs.max = d->proto_max;
+	if (l->hs.min > l->hs.max)
+		l->hs.min = l->hs.max;
+	l->hs.ours = own_dial;
+	l->hs.ours_arg = d;
+}
+
+/* Why a connect failed, in the words mig hosts shows. */
+static const char *
+connect_why(int status)
+{
+	if (status == UV_ECONNREFUSED)
+		return "connection refused";
+	if (status == UV_EHOSTUNREACH || status == UV_ENETUNREACH)
+		return "no route";
+	return uv_strerror(status);
+}
+
 static void
 on_connected(uv_connect_t *req, int status)
 {
@@ -527,12 +571,11 @@ on_connected(uv_connect_t *req, int status)
 	if (l->state != LINK_CONNECTING)
 		return;
 	if (status != 0) {
-		mig__link_fail(l, MIG_EHOSTDOWN, "host down: %s",
-		    uv_strerror(status));
+		mig__link_fail(l, MIG_EHOSTDOWN, "%s", connect_why(status));
 		return;
 	}
 	link_start(l);
-	mig__hs_init(&l->hs, 1, l->d->key, l->d->name, l->peer->name, NULL);
+	hs_setup(l, l->peer->name);
 	handshake_start(l);
 }
 
@@ -559,7 +602,7 @@ on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
 	r = uv_tcp_connect(&l->connect, &l->tcp, ai->ai_addr, on_connected);
 	uv_freeaddrinfo(ai);
 	if (r != 0)
-		mig__link_fail(l, MIG_EHOSTDOWN, "host down: %s", uv_strerror(r));
+		mig__link_fail(l, MIG_EHOSTDOWN, "%s", connect_why(r));
 }
 
 void
@@ -636,7 +679,7 @@ on_peer_connection(uv_stream_t *server, int status)
 		return;
 	}
 	link_start(l);
-	mig__hs_init(&l->hs, 0, d->key, d->name, NULL, &d->hosts);
+	hs_setup(l, NULL);
 	uv_timer_start(&l->timer, on_deadline, l->deadline, 0);
 }
 
@@ -724,7 +767,7 @@ mig__links_tick(struct homed *d)
 	/* Links to every host we know stay up, so placement sees them. */
 	TAILQ_FOREACH(p, &d->peers, entry)
 		if (p->link == NULL && p->dialing == NULL && !p->removed &&
-		    !p->dialin)
+		    !p->dialin && !p->self)
 			mig__peer_dial(p);
 }
 

@@ -10,6 +10,11 @@
 
 #include "mig/version.h" /* MIG_VERSION_STRING, from the CMake project */
 
+/* The release and what it was built from, as --version prints it:
+ * "0.2.0 (git 1a2b3c4)", "0.2.0 (git 1a2b3c4-dirty.5d6e7f8)" or, outside
+ * a git checkout, "0.2.0 (sources 9a8b7c6, not git)". Static storage. */
+const char *mig_build_string(void);
+
 /* The launcher's own failures exit with this, never the program's. */
 #define MIG_EXIT_FAILURE 255
 /* A command that could not be found or executed, as a shell reports it. */
@@ -47,7 +52,8 @@ uint16_t mig_default_port(void);
 	X(ETOOBIG, -5012, "message too large")                               \
 	X(EFULL, -5013, "no free slot on the host")                     \
 	X(EUNSAFE, -5014, "runtime folder or daemon not the user's own")    \
-	X(EBUSY, -5015, "the host's owner is using it")
+	X(EBUSY, -5015, "the host's owner is using it")                      \
+	X(ESELF, -5016, "name resolves to this host")
 
 enum mig_error {
 #define MIG__ENUM(name, value, text) MIG_##name = (value),

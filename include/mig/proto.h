@@ -23,7 +23,16 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#define MIG_PROTO_VERSION 4
+/*
+ * The protocols a link may speak: from MIG_PROTO_MIN to MIG_PROTO_VERSION
+ * (5: 4, and the handshake says which versions each side speaks; 4:
+ * FS_PRIME; 3: ephemeral keys). Two daemons speak the highest both
+ * know, and refuse each other only when they have none in common. The
+ * control socket (stub <-> its own daemon, one build) speaks
+ * MIG_PROTO_VERSION alone.
+ */
+#define MIG_PROTO_VERSION 5
+#define MIG_PROTO_MIN 4
 #define MIG_FRAME_HDR 12
 #define MIG_FRAME_MAX (1u << 20)
 /* Stream bytes in flight before the reader of a stream stops reading. */
@@ -47,7 +56,9 @@ enum mig_msg {
 			  * then i32 host pid: for that process of it */
 	MIG_M_KILL,      /* home -> host: the stub is gone, kill the job */
 	MIG_M_EXIT,      /* u32 exit code, u32 signal (0: exited normally) */
-	MIG_M_ERROR,     /* i32 mig error code, str message */
+	MIG_M_ERROR,     /* i32 mig error code, str message; in a handshake
+			  * (a refusal) then u32 lowest and u32 highest
+			  * protocol, str release of the refusing side */
 	MIG_M_PING,      /* u64 sender's monotonic ns, u64 its realtime ns */
 	MIG_M_PONG,      /* PING's payload, then u64 the answerer's realtime */
 	MIG_M_LOAD,      /* host -> peers: u32 slots, u32 running, u32 load

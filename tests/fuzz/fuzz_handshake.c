@@ -40,6 +40,8 @@ check_out(const struct hs_end *e)
 		if (f.type == MIG_M_HELLO)
 			CHECK(mig__hello_parse(f.payload, f.len,
 			    !e->hs.initiator, &h) == 0 || f.len == 4);
+		else if (f.type == MIG_M_ERROR)
+			CHECK(e->ev == MIG_HS_FAIL); /* a refusal, then close */
 		else
 			CHECK(f.type == MIG_M_AUTH &&
 			    mig__auth_parse(f.payload, f.len, &proof) == 0);

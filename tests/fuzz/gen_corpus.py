@@ -120,14 +120,15 @@ write("fuzz_hosts", HOSTS)
 
 
 # --- what a peer or a local client reaches in the daemon's transport ---
-PROTO_VERSION = 4  # include/mig/proto.h
+PROTO_VERSION = 5  # include/mig/proto.h: the control socket's
+PROTO_MIN = 4  # the lowest a link speaks: a HELLO's version word
 (HOSTS_, PS_, HISTORY_, CALL_, CALLRET_, HOLD_, HOLDRET_, GONE_, STANDIN_,
  INPUT_, INPUT_EOF_, OUTPUT_ACK_, OUTPUT_CLOSE_, HOLD_SIGNAL_) = range(18, 32)
 LOAD_ = 17
 
 
 def hello(nonce, name, ciphers, epk, proof=None):
-    p = u32(PROTO_VERSION) + s(nonce) + s(name) + u32(ciphers) + s(epk)
+    p = u32(PROTO_MIN) + s(nonce) + s(name) + u32(ciphers) + s(epk)
     return p + (s(proof) if proof is not None else b"")
 
 
@@ -147,6 +148,21 @@ HANDSHAKE = {
                                                 bytes(32))),
     "to-initiator-version": b"\1" + frame(HELLO, u32(99)),
     "to-initiator-error": b"\1" + frame(ERROR, u32(-5006) + s("no")),
+    # Protocol 5: a 4-5 offer (bits 16-23 of the cipher word), a
+    # protocol-3 HELLO, and refusals that say why.
+    "to-acceptor-4-5": b"\0" + frame(HELLO, hello(bytes(32), "home",
+                                                   1 | 5 << 16, EPK)),
+    "to-acceptor-v3": b"\0" + frame(HELLO, u32(3) + s(bytes(32)) + s("home")
+                                    + u32(1) + s(EPK)),
+    "to-initiator-refused-version": b"\1" + frame(
+        ERROR, u32(-5002) + s("protocol version mismatch") + u32(6) + u32(7)
+        + s("0.3.0")),
+    "to-initiator-refused-self": b"\1" + frame(
+        ERROR, u32(-5016) + s("name resolves to this host") + u32(4) + u32(5)
+        + s("0.2.0")),
+    "to-initiator-refused-name": b"\1" + frame(
+        ERROR, u32(-5007) + s("'home' is not in its hosts file\n\x1b[31m")
+        + u32(4) + u32(5) + s("0.2.0")),
     "honest": b"\2" + b"\3\0\0\0",
     "honest-then-records": b"\2" + b"\3\0\0\0" + u32(40) + bytes(40),
     "changed-hello-i-cipher": b"\2" + b"\0" + struct.pack("<H", 12 + 48)

@@ -18,16 +18,16 @@ teardown_file() { :; }
 	expect_eq stderr "$stderr" ""
 }
 
-@test "cli: mig --version and mig-rsh --version print 'mig VERSION' from CMakeLists.txt" {
+@test "cli: mig --version and mig-rsh --version print 'mig VERSION (git COMMIT)', the version from CMakeLists.txt" {
 	local v
 	v=$(mig_version)
 	[[ $v =~ ^[0-9]+\.[0-9]+\.[0-9]+$ ]]
 	run --separate-stderr "$MIG" --version
 	[ "$status" -eq 0 ]
-	expect_eq "mig --version" "$output" "mig $v"
+	expect_version mig "$output"
 	run --separate-stderr "$RSH" --version
 	[ "$status" -eq 0 ]
-	expect_eq "mig-rsh --version" "$output" "mig $v"
+	expect_version mig "$output"
 }
 
 @test "cli: mig hosts|ps|policy|keygen --help: usage on stdout, status 0" {
@@ -47,7 +47,7 @@ teardown_file() { :; }
 	[[ -z $stderr ]]
 	run --separate-stderr "$HOMED" --version
 	[ "$status" -eq 0 ]
-	expect_eq "mig-homed --version" "$output" "mig-homed $(mig_version)"
+	expect_version mig-homed "$output"
 	run --separate-stderr "$HOMED" --no-such-option
 	[ "$status" -eq 2 ]
 }
@@ -164,4 +164,35 @@ for name, addr in want.items():
 	[[ ${stderr_lines[0]} == "mig: warning: no terminal here"* ]]
 	run --separate-stderr env "${env[@]}" "$RSH" -T -t -t nowhere true
 	expect_mig_failure
+}
+
+# buildid DIR: the build id cmake/buildid.cmake makes for the sources in DIR.
+buildid() {
+	local out=$BATS_TEST_TMPDIR/build.h
+	rm -f "$out"
+	cmake -DSRC="$1" -DOUT="$out" -DVERSION=9.9.9 -P "$HELPERS_DIR/../../cmake/buildid.cmake" >&2 &&
+		sed -n 's/^#define MIG_BUILD_STRING "\(.*\)"$/\1/p' "$out"
+}
+
+@test "cli: two builds never look the same: the commit, a hash of uncommitted changes, or of the sources outside git" {
+	local src=$BATS_TEST_TMPDIR/src a b c d e
+	mkdir -p "$src"
+	printf 'int main(void) { return 0; }\n' >"$src/a.c"
+	git -C "$src" init -q
+	git -C "$src" -c user.name=t -c user.email=t@t add a.c
+	git -C "$src" -c user.name=t -c user.email=t@t commit -qm one
+	a=$(buildid "$src")
+	expect_eq "clean" "$a" "9.9.9 (git $(git -C "$src" rev-parse --short=7 HEAD))"
+	echo '/* x */' >>"$src/a.c"
+	b=$(buildid "$src")
+	[[ $b =~ ^"9.9.9 (git $(git -C "$src" rev-parse --short=7 HEAD)-dirty."[0-9a-f]{7}")"$ ]]
+	echo '/* y */' >>"$src/a.c"
+	c=$(buildid "$src")
+	[[ $c == *-dirty.* && $c != "$b" ]]
+	rm -rf "$src/.git"
+	d=$(buildid "$src")
+	[[ $d =~ ^"9.9.9 (sources "[0-9a-f]{7}", not git)"$ ]]
+	echo '/* z */' >>"$src/a.c"
+	e=$(buildid "$src")
+	[[ $e =~ ^"9.9.9 (sources "[0-9a-f]{7}", not git)"$ && $e != "$d" ]]
 }

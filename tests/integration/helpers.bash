@@ -379,6 +379,29 @@ mig_version() {
 	sed -n 's/^project(mig VERSION \([0-9.]*\).*/\1/p' "$HELPERS_DIR/../../CMakeLists.txt"
 }
 
+# expect_version PROG OUTPUT: OUTPUT is what PROG --version should print:
+# "PROG VERSION (ID)", where ID names the commit the build came from
+# ("git HASH", "-dirty.HASH" added for changes) or, outside a git
+# checkout, a hash of the sources.
+expect_version() {
+	local prog=$1 out=$2 v head
+	v=$(mig_version)
+	if ! [[ $out =~ ^"$prog $v ("(git [0-9a-f]{7}(-dirty\.[0-9a-f]{7})?|sources [0-9a-f]{7}, not git)")"$ ]]; then
+		printf '%s --version: expected "%s %s (git HASH)", got %q\n' "$prog" "$prog" "$v" "$out" >&2
+		return 1
+	fi
+	# In a checkout, the hash names one of its commits (the build may
+	# predate the last commit, so not necessarily HEAD).
+	if git -C "$HELPERS_DIR" rev-parse -q --verify HEAD >/dev/null 2>&1; then
+		head=${out#"$prog $v (git "}
+		head=${head:0:7}
+		git -C "$HELPERS_DIR" rev-parse -q --verify "$head^{commit}" >/dev/null || {
+			printf '%s --version: %q names no commit of this checkout\n' "$prog" "$out" >&2
+			return 1
+		}
+	fi
+}
+
 # gcc_on NAME: mig ps shows a compile running on host NAME.
 gcc_on() {
 	timeout -k 2 10 "$MIG" ps --json 3>&- | python3 -c '

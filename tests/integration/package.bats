@@ -81,7 +81,7 @@ dpkg_locked() {
 	installed mig
 	run --separate-stderr /usr/bin/mig --version
 	[ "$status" -eq 0 ]
-	expect_eq "mig --version" "$output" "mig $(mig_version)"
+	expect_version mig "$output"
 	run --separate-stderr env PATH=/usr/bin:/bin mig --help
 	[ "$status" -eq 0 ]
 	[[ ${lines[0]} == "usage: mig "* ]]

@@ -22,7 +22,7 @@ import sys
 import time
 
 HELLO, AUTH, RUN, EXEC = 1, 2, 3, 4
-PROTO_VERSION = 4  # include/mig/proto.h
+PROTO_VERSION = 5  # include/mig/proto.h (MIG_PROTO_VERSION)
 
 
 def frame(mtype, payload=b"", flags=0, stream=0, length=None):

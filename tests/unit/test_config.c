@@ -930,7 +930,7 @@ strerror_codes(void **state)
 	};
 	size_t n = sizeof(codes) / sizeof(codes[0]);
 
-	assert_int_equal(n, 16);
+	assert_int_equal(n, 17);
 	for (size_t i = 0; i < n; i++) {
 		assert_true(codes[i].code < -4096);
 		assert_string_equal(mig_strerror(codes[i].code), codes[i].text);
@@ -943,6 +943,8 @@ strerror_codes(void **state)
 	assert_string_equal(mig_strerror(MIG_EAUTH), "authentication failed");
 	assert_string_equal(mig_strerror(MIG_EKEY), "unusable key");
 	assert_string_equal(mig_strerror(MIG_ETOOBIG), "message too large");
+	assert_string_equal(mig_strerror(MIG_ESELF),
+	    "name resolves to this host");
 	assert_string_equal(mig_strerror(0), "success");
 	assert_string_equal(mig_strerror(MIG__ERR(ENOENT)), strerror(ENOENT));
 	assert_string_equal(mig_strerror(MIG__ERR(EEXIST)), strerror(EEXIST));

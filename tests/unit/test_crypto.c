@@ -49,10 +49,10 @@ setup(void **state)
 	    mig__kx_public(esk_a, epk_a) != 0 ||
 	    mig__kx_public(esk_x, epk_x) != 0)
 		return -1;
-	if (mig__hello_put(&hello_i, ni, "home", MIG_CIPHER_AES256GCM,
-	    epk_i) != 0 ||
-	    mig__hello_put(&hello_a, na, "host1", MIG_CIPHER_AES256GCM,
-	    epk_a) != 0)
+	if (mig__hello_put(&hello_i, MIG_PROTO_MIN, MIG_PROTO_VERSION, ni,
+	    "home", MIG_CIPHER_AES256GCM, epk_i) != 0 ||
+	    mig__hello_put(&hello_a, MIG_PROTO_MIN, MIG_PROTO_VERSION, na,
+	    "host1", MIG_CIPHER_AES256GCM, epk_a) != 0)
 		return -1;
 	mig__transcript(hello_i.data, hello_i.len, hello_a.data, hello_a.len,
 	    th);
@@ -249,7 +249,8 @@ hello_parse(void **state)
 
 	assert_int_equal(mig__hello_parse(hello_i.data, hello_i.len, 0, &h),
 	    0);
-	assert_int_equal(h.version, MIG_PROTO_VERSION);
+	assert_int_equal(h.version, MIG_PROTO_MIN);
+	assert_int_equal(h.max, MIG_PROTO_VERSION);
 	assert_memory_equal(h.nonce, ni, MIG_NONCE_BYTES);
 	assert_string_equal(h.name, "home");
 	assert_int_equal(h.ciphers, MIG_CIPHER_AES256GCM);
@@ -268,13 +269,28 @@ hello_parse(void **state)
 	/* Truncated anywhere. */
 	for (size_t n = 0; n < b.len; n++)
 		assert_int_not_equal(mig__hello_parse(b.data, n, 1, &h), 0);
-	/* Another version: known from the first word alone. */
+	/* A refusal's bare answer: the first word alone. */
 	b.data[0] ^= 1;
 	assert_int_equal(mig__hello_parse(b.data, 4, 1, &h), MIG_EVERSION);
-	assert_int_equal(h.version, MIG_PROTO_VERSION ^ 1);
+	assert_int_equal(h.version, MIG_PROTO_MIN ^ 1);
+	assert_int_equal(h.max, MIG_PROTO_MIN ^ 1);
 	mig_buf_free(&b);
 	/* A name no hosts file has. */
-	assert_int_equal(mig__hello_put(&b, ni, "a b", 0, epk_i), 0);
+	assert_int_equal(mig__hello_put(&b, 4, 4, ni, "a b", 0, epk_i), 0);
+	assert_int_equal(mig__hello_parse(b.data, b.len, 0, &h), MIG_EPROTO);
+	mig_buf_free(&b);
+	/* One protocol alone is said as builds before 5 said it: no bits
+	 * past the ciphers, which protocol 4 would not expect. */
+	assert_int_equal(mig__hello_put(&b, 4, 4, ni, "home",
+	    MIG_CIPHER_AES256GCM, epk_i), 0);
+	assert_int_equal(mig__hello_parse(b.data, b.len, 0, &h), 0);
+	assert_int_equal(h.version, 4);
+	assert_int_equal(h.max, 4);
+	assert_int_equal(b.data[b.len - 4 - MIG_KX_BYTES - 4 + 2], 0);
+	mig_buf_free(&b);
+	/* A highest below the lowest is malformed. */
+	assert_int_equal(mig__hello_put(&b, 5, 5, ni, "home",
+	    3u << MIG_HELLO_MAX_SHIFT, epk_i), 0);
 	assert_int_equal(mig__hello_parse(b.data, b.len, 0, &h), MIG_EPROTO);
 	mig_buf_free(&b);
 	assert_int_equal(mig__auth_parse(pr, sizeof(pr), &proof), MIG_EPROTO);
@@ -361,8 +377,10 @@ handshake_wrong_key(void **state)
 	assert_int_not_equal(hs_run(i, a), 0);
 	assert_int_equal(i->ev, MIG_HS_FAIL);
 	assert_int_equal(i->hs.code, MIG_EAUTH);
-	assert_non_null(strstr(i->hs.why, "authentication failed"));
-	assert_int_not_equal(a->ev, MIG_HS_PROVEN);
+	assert_string_equal(i->hs.why, "key refused");
+	/* The initiator told the acceptor before it closed. */
+	assert_int_equal(a->ev, MIG_HS_FAIL);
+	assert_string_equal(a->hs.why, "refused: key refused");
 	assert_wiped_hs(&i->hs);
 	hs_free(i);
 	hs_free(a);
@@ -372,6 +390,12 @@ handshake_wrong_key(void **state)
 	assert_int_not_equal(hs_run(i, a), 0);
 	assert_int_equal(a->hs.code, MIG_EAUTH);
 	assert_non_null(strstr(a->hs.why, "'stranger' is not in"));
+	/* ... and tells the caller why. */
+	hs_pass(a, i);
+	assert_int_equal(i->ev, MIG_HS_FAIL);
+	assert_int_equal(i->hs.code, MIG_ENOHOST);
+	assert_string_equal(i->hs.why,
+	    "refused: 'stranger' is not in its hosts file");
 	hs_free(i);
 	hs_free(a);
 }
@@ -436,12 +460,19 @@ handshake_tampered(void **state)
 			int code = hello_changed(0, k, bit);
 			assert_true(code == MIG_EAUTH || code == MIG_EPROTO ||
 			    code == MIG_EVERSION);
-			/* The version word: refused as another version. */
+			/* The version word: refused as another version, or,
+			 * where it still names one both speak, by proof_a. */
 			if (k < MIG_FRAME_HDR + 4)
-				assert_int_equal(code, MIG_EVERSION);
+				assert_true(code == MIG_EVERSION ||
+				    code == MIG_EAUTH);
+			/* The highest protocol (bits 16-23 of the cipher
+			 * word): malformed below the lowest, else as above. */
+			else if (k == ilen - MIG_KX_BYTES - 8 + 2)
+				assert_true(code == MIG_EPROTO ||
+				    code == MIG_EAUTH);
 			/* The nonce (after its length), the cipher offer and
 			 * the key: parsed, then refused by proof_a. */
-			if ((k >= MIG_FRAME_HDR + 8 &&
+			else if ((k >= MIG_FRAME_HDR + 8 &&
 			    k < MIG_FRAME_HDR + 8 + MIG_NONCE_BYTES) ||
 			    k >= ilen - MIG_KX_BYTES - 8)
 				if (!(k >= ilen - MIG_KX_BYTES - 4 &&
@@ -548,32 +579,144 @@ handshake_mitm(void **state)
 	}
 }
 
-/* Another version: the acceptor answers with its own version alone, and
- * both sides say it. */
+/* A version word none of ours (99, in a HELLO that cannot be ours):
+ * the acceptor refuses, answers, and both say it. */
 static void
 handshake_version(void **state)
 {
 	struct hs_end *i, *a;
-	struct mig_hello h;
+	char want[120];
 
 	ends(&i, &a, key_a, key_a);
 	hs_start(i);
 	i->out.data[MIG_FRAME_HDR] = 99;
 	hs_pass(i, a);
 	assert_int_equal(a->hs.code, MIG_EVERSION);
-	{
-		char want[80];
-		snprintf(want, sizeof(want), "protocol version mismatch: it "
-		    "speaks 99, we speak %d", MIG_PROTO_VERSION);
-		assert_string_equal(a->hs.why, want);
-	}
+	snprintf(want, sizeof(want), "protocol 99 vs %d-%d (? vs %s)",
+	    MIG_PROTO_MIN, MIG_PROTO_VERSION, MIG_VERSION_STRING);
+	assert_string_equal(a->hs.why, want);
+	/* A HELLO it cannot read may come from a build that reads nothing
+	 * but a HELLO's first word: its lowest version alone. */
 	assert_int_equal(a->out.len, MIG_FRAME_HDR + 4);
-	assert_int_equal(mig__hello_parse(a->out.data + MIG_FRAME_HDR, 4, 1,
-	    &h), MIG_EPROTO);
-	a->out.data[MIG_FRAME_HDR] = 98;
+	assert_int_equal(a->out.data[4], MIG_M_HELLO);
+	assert_int_equal(a->out.data[MIG_FRAME_HDR], MIG_PROTO_MIN);
 	hs_pass(a, i);
 	assert_int_equal(i->hs.code, MIG_EVERSION);
+	snprintf(want, sizeof(want), "protocol %d vs %d-%d (0.1.0 vs %s)",
+	    MIG_PROTO_MIN, MIG_PROTO_MIN, MIG_PROTO_VERSION,
+	    MIG_VERSION_STRING);
+	assert_string_equal(i->hs.why, want);
 	assert_wiped_hs(&i->hs);
+	hs_free(i);
+	hs_free(a);
+}
+
+/* Ends speaking lo..hi each. */
+static void
+ends_speaking(struct hs_end **i, struct hs_end **a, uint32_t ilo,
+    uint32_t ihi, uint32_t alo, uint32_t ahi)
+{
+	ends(i, a, key_a, key_a);
+	(*i)->hs.min = ilo;
+	(*i)->hs.max = ihi;
+	(*a)->hs.min = alo;
+	(*a)->hs.max = ahi;
+}
+
+/* Both speak the highest they share; only none in common refuses, with
+ * both sides' protocols and releases in the reason. */
+static void
+handshake_negotiate(void **state)
+{
+	struct hs_end *i, *a;
+	char want[120];
+
+	/* 4-5 with 4-5: 5. */
+	ends(&i, &a, key_a, key_a);
+	assert_int_equal(hs_run(i, a), 0);
+	assert_int_equal(i->hs.proto, MIG_PROTO_VERSION);
+	assert_int_equal(a->hs.proto, MIG_PROTO_VERSION);
+	hs_free(i);
+	hs_free(a);
+	/* A build that speaks 4 alone, either way round: 4. */
+	for (int k = 0; k < 2; k++) {
+		if (k == 0)
+			ends_speaking(&i, &a, 4, 5, 4, 4);
+		else
+			ends_speaking(&i, &a, 4, 4, 4, 5);
+		assert_int_equal(hs_run(i, a), 0);
+		assert_int_equal(i->hs.proto, 4);
+		assert_int_equal(a->hs.proto, 4);
+		hs_free(i);
+		hs_free(a);
+	}
+	/* A protocol-3 caller: the acceptor refuses it with its lowest
+	 * version alone (all a protocol-3 build reads), and both say it. */
+	ends_speaking(&i, &a, 3, 3, 4, 5);
+	hs_start(i);
+	hs_pass(i, a);
+	assert_int_equal(a->ev, MIG_HS_FAIL);
+	snprintf(want, sizeof(want), "protocol 3 vs 4-5 (0.1.0 vs %s)",
+	    MIG_VERSION_STRING);
+	assert_string_equal(a->hs.why, want);
+	assert_int_equal(a->out.len, MIG_FRAME_HDR + 4);
+	assert_int_equal(a->out.data[4], MIG_M_HELLO);
+	assert_int_equal(a->out.data[MIG_FRAME_HDR], 4);
+	hs_pass(a, i);
+	assert_int_equal(i->hs.code, MIG_EVERSION);
+	snprintf(want, sizeof(want), "protocol 4 vs 3 (0.1.0 vs %s)",
+	    MIG_VERSION_STRING);
+	assert_string_equal(i->hs.why, want);
+	hs_free(i);
+	hs_free(a);
+	/* A protocol-3 acceptor answers a 4-5 caller as such a build did;
+	 * the caller names it. */
+	ends_speaking(&i, &a, 4, 5, 3, 3);
+	hs_start(i);
+	hs_pass(i, a);
+	hs_pass(a, i);
+	assert_int_equal(i->hs.code, MIG_EVERSION);
+	snprintf(want, sizeof(want), "protocol 3 vs 4-5 (0.1.0 vs %s)",
+	    MIG_VERSION_STRING);
+	assert_string_equal(i->hs.why, want);
+	hs_free(i);
+	hs_free(a);
+	/* Two builds of 5 or later with nothing in common: the refusal is
+	 * an ERROR carrying the acceptor's protocols and release. */
+	ends_speaking(&i, &a, 6, 7, 4, 5);
+	hs_start(i);
+	hs_pass(i, a);
+	assert_int_equal(a->out.data[4], MIG_M_ERROR);
+	hs_pass(a, i);
+	assert_int_equal(i->hs.code, MIG_EVERSION);
+	snprintf(want, sizeof(want), "protocol 4-5 vs 6-7 (%s vs %s)",
+	    MIG_VERSION_STRING, MIG_VERSION_STRING);
+	assert_string_equal(i->hs.why, want);
+	hs_free(i);
+	hs_free(a);
+}
+
+static int
+always_ours(void *arg, const uint8_t epk[MIG_KX_BYTES])
+{
+	return 1;
+}
+
+/* A daemon that dialed itself: its acceptor knows its own key and says
+ * so; the dialing end shows "name resolves to this host". */
+static void
+handshake_self(void **state)
+{
+	struct hs_end *i, *a;
+
+	ends(&i, &a, key_a, key_a);
+	a->hs.ours = always_ours;
+	hs_start(i);
+	hs_pass(i, a);
+	assert_int_equal(a->hs.code, MIG_ESELF);
+	hs_pass(a, i);
+	assert_int_equal(i->hs.code, MIG_ESELF);
+	assert_string_equal(i->hs.why, "name resolves to this host");
 	hs_free(i);
 	hs_free(a);
 }
@@ -678,7 +821,7 @@ handshake_bytewise(void **state)
 	mig__hs_init(&a, 0, key_b, "host1", NULL, &ha);
 	assert_int_equal(bytewise(&i, &a, 0, 0), MIG_HS_FAIL);
 	assert_int_equal(i.code, MIG_EAUTH);
-	assert_non_null(strstr(i.why, "authentication failed"));
+	assert_string_equal(i.why, "key refused");
 
 	/* A recorded HELLO and AUTH replayed to a fresh acceptor: it
 	 * answers the HELLO (a fresh nonce and key of its own), and the old
@@ -718,7 +861,8 @@ handshake_bytewise(void **state)
 	mig__hs_init(&a, 0, key_a, "host1", NULL, &hi);
 	m.len = 0;
 	assert_int_equal(bytewise(&i, &a, 0, 0), MIG_HS_FAIL);
-	assert_non_null(strstr(a.why, "'host1' is not in the hosts file"));
+	assert_non_null(strstr(a.why,
+	    "'host1' calls itself by this host's own name"));
 	mig_buf_free(&m);
 	mig_buf_free(&hello);
 	mig_buf_free(&auth);
@@ -985,6 +1129,8 @@ main(int argc, char **argv)
 		cmocka_unit_test(handshake_tampered),
 		cmocka_unit_test(handshake_mitm),
 		cmocka_unit_test(handshake_version),
+		cmocka_unit_test(handshake_negotiate),
+		cmocka_unit_test(handshake_self),
 		cmocka_unit_test(handshake_bytewise),
 		cmocka_unit_test(cipher_local),
 		cmocka_unit_test(session_keys),
