@@ -86,7 +86,7 @@ ice_net() {
 # scheduler stays up: it is the network's, not a daemon's). Home's
 # iceccd takes no job (-m 0); each host's takes SLOTS.
 ice_daemons() {
-	local n=$1 slots=$2 i name d m t
+	local n=$1 slots=$2 i name d m t p ns
 	for p in "${ICE_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
 	for p in "${ICE_PIDS[@]}"; do wait "$p" 2>/dev/null; done
 	ICE_PIDS=()
@@ -100,6 +100,7 @@ ice_daemons() {
 		chown -R icecc:icecc "$d"
 		# ip, unshare and sh each exec the next: $! is iceccd's pid.
 		ICECC_TEST_SOCKET=$d/sock ip netns exec "$ns" unshare -m --propagation private \
+			# shellcheck disable=SC2016 # for the inner sh
 			sh -c 'mount --bind "$0" /proc/stat && exec "$@"' "$ICE/stat" \
 			iceccd -n "$ICE_NS" -s "10.213.$((i > 0 ? i : 1)).1" \
 			-m "$m" -N "$name" -b "$d/envs" -l "$d/log" -vvv </dev/null >"$d/out" 2>&1 &
