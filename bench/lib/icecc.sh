@@ -43,6 +43,12 @@ ice_down() {
 	ICE_PIDS=()
 	ICE_SCHED=
 	ICE_STATP=
+	# Should our /proc/stat ever show in the bench's own mount namespace,
+	# it goes.
+	while awk -v f="$ICE/stat" '$4 == f && $5 == "/proc/stat" { found = 1 } END { exit !found }' /proc/self/mountinfo; do
+		say "icecc.sh: $ICE/stat was mounted on this namespace's /proc/stat; unmounting it"
+		umount /proc/stat || break
+	done
 	for p in $(ip netns list 2>/dev/null | awk -v n="$ICE_NS" '$1 ~ "^" n "-" { print $1 }'); do
 		ip netns del "$p" 2>/dev/null
 	done
@@ -98,21 +104,28 @@ ice_daemons() {
 		mkdir -p "$d/envs"
 		: >"$d/log"
 		chown -R icecc:icecc "$d"
-		# ip, unshare and sh each exec the next: $! is iceccd's pid.
+		# ip, unshare and sh each exec the next: $! is iceccd's pid. The
+		# bind mount happens only in a mount namespace that is not the
+		# bench's and where /proc is private, so it cannot reach the
+		# machine's /proc/stat.
+		# shellcheck disable=SC2016 # for the inner sh
 		ICECC_TEST_SOCKET=$d/sock ip netns exec "$ns" unshare -m --propagation private \
-			# shellcheck disable=SC2016 # for the inner sh
-			sh -c 'mount --bind "$0" /proc/stat && exec "$@"' "$ICE/stat" \
+			sh -c 'f=$0 outer=$1; shift
+				[ "$(readlink /proc/self/ns/mnt)" != "$outer" ] &&
+					[ "$(findmnt -no PROPAGATION /proc)" = private ] ||
+					{ echo "icecc.sh: not in a private mount namespace" >&2; exit 1; }
+				mount --bind "$f" /proc/stat && exec "$@"' "$ICE/stat" "$(readlink /proc/self/ns/mnt)" \
 			iceccd -n "$ICE_NS" -s "10.213.$((i > 0 ? i : 1)).1" \
 			-m "$m" -N "$name" -b "$d/envs" -l "$d/log" -vvv </dev/null >"$d/out" 2>&1 &
 		ICE_PIDS+=($!)
 	done
-	t=$((SECONDS + 40))
+	t=$((SECONDS + 90)) # a loaded machine is slow to connect them
 	for ((i = 0; i <= n; i++)); do
 		name=home
 		((i > 0)) && name=host$i
 		d=$(ice_dir "$name")
 		until grep -q 'Connected to scheduler' "$d/log"; do
-			((SECONDS < t)) || { tail -n 5 "$d/log" "$d/out" >&2; return 1; }
+			((SECONDS < t)) || { tail -n 5 "$d/log" "$d/out" "$ICE/sched/log" "$ICE/sched/out" >&2; return 1; }
 			kill -0 "${ICE_PIDS[$i]}" 2>/dev/null || { cat "$d/out" >&2; return 1; }
 			sleep 0.2
 		done
