@@ -41,19 +41,38 @@ setup_file() {
 	cluster_up --private-fs
 	# The hosts first: home's mount, made next, makes home send its
 	# list again, and each host proves it against the mount it has.
-	in_host host2 mkdir -p "$MNT"
-	in_host host2 sshfs -F "$NT/a.cfg" -o dir_cache=no share: "$MNT"
-	in_host host1 mkdir -p "$MNT"
-	in_host host1 sshfs -F "$NT/b.cfg" -o dir_cache=no share: "$MNT"
-	sshfs -F "$NT/a.cfg" -o dir_cache=no share: "$MNT"
+	mount_share host2 a
+	mount_share host1 b
+	mount_share "" a
+}
+
+gone() { ! kill -0 "$1" 2>/dev/null; }
+
+# mount_share HOST NAME: sshfs of NAME's sshd as "share:" at $MNT in
+# HOST's mount namespace ("": home's), in the foreground so that its pid
+# is ours to stop (a daemonized sshfs keeps its mount, and bats's
+# output, after its namespace's daemon is gone).
+mount_share() {
+	local in=()
+	[[ -z $1 ]] || in=(nsenter -t "$(host_pid "$1")" -m --)
+	"${in[@]}" mkdir -p "$MNT"
+	"${in[@]}" sshfs -f -F "$NT/$2.cfg" -o dir_cache=no share: "$MNT" \
+		</dev/null >>"$NT/sshfs.log" 2>&1 &
+	echo $! >>"$NT/sshfs.pids"
+	wait_until 10 "${in[@]}" mountpoint -q "$MNT"
 }
 
 teardown_file() {
 	[[ -n ${NETFS_SKIP:-} ]] && return 0
-	for h in host1 host2; do
-		[[ -n ${MIG_CLUSTER_DIR:-} && -r $MIG_CLUSTER_DIR/$h.pid ]] &&
-			in_host "$h" umount -l "$MNT" 2>/dev/null
-	done
+	# sshfs unmounts as it stops.
+	if [[ -r $NT/sshfs.pids ]]; then
+		while read -r p; do
+			kill "$p" 2>/dev/null || true
+		done <"$NT/sshfs.pids"
+		while read -r p; do
+			wait_until 10 gone "$p" 2>/dev/null || kill -9 "$p" 2>/dev/null || true
+		done <"$NT/sshfs.pids"
+	fi
 	umount -l "$MNT" 2>/dev/null || true
 	cluster_down
 	for s in a b; do

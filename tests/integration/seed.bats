@@ -133,7 +133,7 @@ assert by["host1"]["seeded_bytes"] == int(sys.argv[3]) and by["host1"]["fetched_
 	# And mig hosts, in its FETCHED and SEEDED columns.
 	run --separate-stderr timeout -k 2 10 "$MIG" hosts
 	[ "$status" -eq 0 ]
-	grep -E '^HOST .* FETCHED +SEEDED +FILES$' <<<"$output"
+	grep -E '^HOST .* FETCHED +SEEDED +FILES +WHY$' <<<"$output"
 	grep -E '^host2 .* 0 +served$' <<<"$output"
 }
 
