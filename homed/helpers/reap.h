@@ -9,9 +9,10 @@
 #include <sys/types.h>
 
 /* In a child subreaper with SIGCHLD and SIGTERM blocked and the status
- * pipe as fd 0: waits for leader to end (on SIGTERM, kills its group),
- * kills and reaps every process left under us, writes the leader's wait
- * status (an int32_t) to fd 0 and exits. */
+ * pipe as fd 0: waits for leader to end (on SIGTERM, ends its group),
+ * ends and reaps every process left under us (SIGTERM, a grace, then
+ * SIGKILL), writes the leader's wait status (an int32_t) to fd 0 and
+ * exits. */
 void mig__reap(pid_t leader) __attribute__((noreturn));
 
 #endif

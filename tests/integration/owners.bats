@@ -231,3 +231,46 @@ while os.path.exists(sys.argv[1]):
 	grep -E 'busy \(owner active in the last 2s\)' "$MIG_CLUSTER_DIR/host1.log" >&2
 	grep -E 'available again \(no owner activity\)' "$MIG_CLUSTER_DIR/host1.log" >&2
 }
+
+# big_c FILE: a C file that gcc -O2 takes seconds to compile.
+big_c() {
+	python3 -c '
+for i in range(3000):
+    print(f"int f{i}(int x){{int s=0;for(int j=0;j<x;j++)s+=j*{i}^(s>>3);return s;}}")' >"$1"
+}
+
+# gcc_killed HOW: a mig -h host1 gcc, with a TMPDIR of its own, is ended
+# once its first /tmp/cc* file is there (HOW: "stub", its stub gets
+# SIGKILL; "link", home's daemon stops, so host1 loses the link); then
+# nothing of it runs on host1 and its TMPDIR is empty.
+gcc_killed() {
+	local t=$BATS_TEST_TMPDIR/tmp.$1 src=$BATS_TEST_TMPDIR/big$1.c pid
+	mkdir -m 0700 "$t"
+	big_c "$src"
+	"$MIG" -h host1 env TMPDIR="$t" gcc -O2 -c "$src" -o "$src.o" \
+		</dev/null >"$BATS_TEST_TMPDIR/gcc.err" 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 60 eval "compgen -G '$t/cc*' >/dev/null"
+	wait_until 60 host1_runs "cc1 .*$src"
+	ls -l "$t" >&2
+	case $1 in
+	stub) kill -KILL "$pid" ;;
+	link)
+		"$CLUSTER" kill home
+		"$CLUSTER" start home
+		;;
+	esac
+	wait_until 20 eval "! host1_runs '$src'"
+	expect_eq "left in the job's TMPDIR on host1" "$(ls -A "$t")" ""
+}
+
+@test "owners: a gcc whose stub is killed mid-way leaves none of its /tmp/cc* files behind" {
+	gcc_killed stub
+}
+
+@test "owners: a gcc whose host loses its link mid-way leaves none of its /tmp/cc* files behind" {
+	CLEANUP+=("wait_until 20 all_up")
+	gcc_killed link
+	wait_until 20 all_up
+}
