@@ -107,7 +107,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	/* name, address, state, slots, running, load x100, rtt us, done,
 	 * how its jobs see home's files (fs/serve.c), traffic, the mount
 	 * points it proved to be home's and its own that shadow home's (one
-	 * a line; fs/exact.c) */
+	 * a line; fs/exact.c), its owner's activity (why it is busy, or
+	 * "owner idle" where watched), jobs of ours it evicted and froze */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -120,6 +121,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : put_traffic(&b, &none, &none);
 	r = r ? r : proto_put_str(&b, "");
 	r = r ? r : proto_put_str(&b, "");
+	r = r ? r : proto_put_str(&b, d->busy_why);
+	r = r ? r : proto_put_u32(&b, 0);
+	r = r ? r : proto_put_u32(&b, 0);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -139,6 +143,10 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : put_traffic(&b, &p->tx, &p->rx);
 		r = r ? r : proto_put_str(&b, proven);
 		r = r ? r : proto_put_str(&b, unproven);
+		r = r ? r : proto_put_str(&b, p->link != NULL ? p->busy_why :
+			"");
+		r = r ? r : proto_put_u32(&b, p->evictions);
+		r = r ? r : proto_put_u32(&b, p->freezes);
 	}
 	if (r == 0)
 		mig__client_send(c, MIG_M_HOSTS, 0, b.data, b.len);
@@ -211,7 +219,9 @@ view_ps(struct client *c, const struct mig_frame *f)
 		    j->state == JOB_RUNNING ? j->peer->name : "-",
 		    sizeof(row.host));
 		strlcpy(row.state, j->state == JOB_QUEUED ||
-		    j->state == JOB_DIALING ? "waiting" : "running",
+		    j->state == JOB_DIALING ? "waiting" :
+		    j->state == JOB_RUNNING && j->peer->busy &&
+		    !(j->flags & MIG_JOB_RESTART) ? "frozen" : "running",
 		    sizeof(row.state));
 		mig__job_why(j, row.why, sizeof(row.why));
 		strlcpy(row.files, j->state == JOB_LOCAL ? "home" :

@@ -80,7 +80,9 @@ need(int r)
 struct host_row {
 	char *name, *addr, *state, *files;
 	char *proven, *unproven;        /* mount points, one a line */
+	char *owner;                    /* its owner's activity */
 	uint32_t slots, running, load, rtt, done;
+	uint32_t evictions, freezes;    /* jobs of ours run again, frozen */
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
 	uint64_t fs_rep_bytes;          /* and home's answers */
@@ -105,6 +107,9 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u64(rd, &h->fs_rep_bytes));
 	need(proto_get_str(rd, &h->proven));
 	need(proto_get_str(rd, &h->unproven));
+	need(proto_get_str(rd, &h->owner));
+	need(proto_get_u32(rd, &h->evictions));
+	need(proto_get_u32(rd, &h->freezes));
 }
 
 static void
@@ -116,6 +121,7 @@ host_row_free(struct host_row *h)
 	free(h->files);
 	free(h->proven);
 	free(h->unproven);
+	free(h->owner);
 }
 
 /* Lines as a JSON array of strings. */
@@ -153,9 +159,9 @@ hosts(int json)
 	if (json)
 		printf("[");
 	else
-		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s  %s\n", "HOST",
-		    "ADDRESS", "STATE", "USED", "SLOTS", "LOAD", "RTT(us)",
-		    "DONE", "FILES");
+		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %5s  %-20s  "
+		    "%s\n", "HOST", "ADDRESS", "STATE", "USED", "SLOTS", "LOAD",
+		    "RTT(us)", "DONE", "EVICT", "OWNER", "FILES");
 	for (uint32_t i = 0; i < n; i++) {
 		struct host_row h;
 		host_row_read(&rd, &h);
@@ -182,11 +188,16 @@ hosts(int json)
 			json_lines(h.proven);
 			printf(",\"not_proven\":");
 			json_lines(h.unproven);
-			printf("}");
+			printf(",\"owner\":");
+			json_str(h.owner);
+			printf(",\"evictions\":%u,\"freezes\":%u}", h.evictions,
+			    h.freezes);
 		} else {
-			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u  %s\n",
-			    h.name, h.addr, h.state, h.running, h.slots,
-			    h.load / 100.0, h.rtt, h.done, h.files);
+			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u %5u  "
+			    "%-20s  %s\n", h.name, h.addr, h.state, h.running,
+			    h.slots, h.load / 100.0, h.rtt, h.done,
+			    h.evictions + h.freezes, h.owner[0] != '\0' ?
+			    h.owner : "-", h.files);
 		}
 		host_row_free(&h);
 	}
