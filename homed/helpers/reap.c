@@ -6,8 +6,9 @@
  * Whatever ends a job (the daemon asks, or the leader ends and leaves
  * processes behind), they get SIGTERM first and GRACE_MS to end by
  * themselves, so that they clean up after themselves (gcc removes its
- * /tmp/cc* files); only what is left after that gets SIGKILL. A second
- * SIGTERM from the daemon cuts the grace short.
+ * /tmp/cc* files), and SIGCONT, as a frozen job must run to do so; only
+ * what is left after that gets SIGKILL. A second SIGTERM from the daemon
+ * cuts the grace short.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,13 +132,16 @@ mig__reap(pid_t leader)
 			break;
 		if (sigwaitinfo(&wait_for, NULL) == SIGTERM) {
 			/* Its group while the leader is unreaped (its pid,
-			 * the group's id, cannot be reused meanwhile). */
+			 * the group's id, cannot be reused meanwhile); a
+			 * frozen job (host/freeze.c) goes on to clean up. */
 			kill(-leader, SIGTERM);
+			kill(-leader, SIGCONT);
 			break;
 		}
 	}
 	/* What is left: SIGTERM, a grace, then SIGKILL. */
 	if (signal_children(path, SIGTERM) || !ended) {
+		signal_children(path, SIGCONT);
 		if (!reap_for(leader, &wait_for, &leader_status, &ended)) {
 			/* Its group too while the leader is unreaped. */
 			if (!ended)

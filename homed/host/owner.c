@@ -17,12 +17,14 @@
  * forked since (a served job whose view was still being made when the
  * host turned busy).
  */
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "homed.h"
 
@@ -41,16 +43,29 @@ mig__owner_priority(struct homed *d)
 	return me != NULL ? (int)me->priority : MIG_PRIO_IDLE;
 }
 
+/*
+ * In the job's leader, once it leads a session of its own. Where the
+ * kernel groups the CPU by session (autogroups: the owner's terminal and
+ * the job are two groups of equal weight), SCHED_IDLE or nice within the
+ * job's group would not put it below the owner's programs: the group
+ * itself goes to nice 19 too. None of it needs a privilege: it only
+ * lowers the job.
+ */
 void
 mig__owner_lower(int prio)
 {
 	struct sched_param sp = { 0 };
+	int fd;
 
-	/* Neither needs a privilege: both only lower the job. */
 	if (prio == MIG_PRIO_IDLE)
 		sched_setscheduler(0, SCHED_IDLE, &sp);
 	else if (prio == MIG_PRIO_LOW)
 		setpriority(PRIO_PROCESS, 0, 19);
+	if (prio != MIG_PRIO_NORMAL &&
+	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
+		(void)!write(fd, "19", 2);
+		close(fd);
+	}
 }
 
 static void
