@@ -1,7 +1,7 @@
 /*
  * owner.c: a host's owner comes first. The jobs of other homes run below
  * the owner's programs (SCHED_IDLE, or nice 19, or as their home asked:
- * the hosts file's "priority idle|low|normal" on this host's line, for
+ * the hosts file's "priority idle|low|normal|lowest" on this host's line, for
  * placed jobs and mig -h jobs alike: both run on somebody's machine).
  *
  * While the host is busy (mig evict, run by its owner, or the owner's
@@ -45,11 +45,12 @@ mig__owner_priority(struct homed *d)
 
 /*
  * In the job's leader, once it leads a session of its own. Where the
- * kernel groups the CPU by session (autogroups: the owner's terminal and
- * the job are two groups of equal weight), SCHED_IDLE or nice within the
- * job's group would not put it below the owner's programs: the group
- * itself goes to nice 19 too. None of it needs a privilege: it only
- * lowers the job.
+ * kernel groups the CPU by session (autogroups), the owner's terminal and
+ * the job are two groups of equal weight, whatever SCHED_IDLE does within
+ * the job's: "lowest" puts the job's group at nice 19 too. It is not the
+ * default, as then the jobs get next to nothing while anything else on
+ * the host runs (on a machine shared by many, a build crawls). None of
+ * it needs a privilege: it only lowers the job.
  */
 void
 mig__owner_lower(int prio)
@@ -57,11 +58,11 @@ mig__owner_lower(int prio)
 	struct sched_param sp = { 0 };
 	int fd;
 
-	if (prio == MIG_PRIO_IDLE)
+	if (prio == MIG_PRIO_IDLE || prio == MIG_PRIO_LOWEST)
 		sched_setscheduler(0, SCHED_IDLE, &sp);
 	else if (prio == MIG_PRIO_LOW)
 		setpriority(PRIO_PROCESS, 0, 19);
-	if (prio != MIG_PRIO_NORMAL &&
+	if (prio == MIG_PRIO_LOWEST &&
 	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
 		(void)!write(fd, "19", 2);
 		close(fd);
