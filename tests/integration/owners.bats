@@ -37,6 +37,13 @@ as_owner() {
 		--clear-groups -- "$@"
 }
 
+# owner_gone: ends every process of OWNER's (all of them this suite's),
+# by pid.
+owner_gone() {
+	local p
+	for p in $(pgrep -u "$OWNER"); do kill -KILL "$p" 2>/dev/null || true; done
+}
+
 # owner_of HOST: OWNER in mig hosts: why it is busy, or "owner idle".
 owner_of() {
 	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
@@ -303,6 +310,7 @@ stopped() {
 		# A session of host1's owner on a terminal of host1's; once the
 		# host is available (its login was activity too), the owner
 		# types a line every 0.2 s.
+		CLEANUP+=("owner_gone")
 		mkfifo "$keys"
 		as_owner script -qfc 'cat >/dev/null' /dev/null <"$keys" >/dev/null 2>&1 3>&- &
 		bg_track $!
@@ -337,18 +345,18 @@ while os.path.exists(sys.argv[1]):
 
 @test "owners: host1's owner starts a CPU-bound program mid-build: within 1 s host1's jobs use no CPU, they run again elsewhere, the objects are byte-identical" {
 	is_root || skip "needs root: a user of its own for host1's owner, and hosts with CPUs of their own"
-	local p=$BATS_TEST_TMPDIR/p hog t1 t2 evicted again
-	CLEANUP+=("restore_hosts1")
-	set_line idle 2 owner-cpu 0.1
+	local p=$BATS_TEST_TMPDIR/p t1 t2 evicted again
+	CLEANUP+=("restore_hosts1" "owner_gone")
+	set_line idle 2 owner-cpu 0.05
 	project "$p" 8 4
 	build_ref "$p"
 	wait_until 30 state_is host1 up
 	build_bg "$p"
 	wait_until 60 gcc_on host1
-	as_owner sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 3>&- &
-	hog=$!
-	bg_track "$hog"
-	wait_until 30 grep -qE 'busy \(owner cpu [0-9.]+\)' "$MIG_CLUSTER_DIR/host1.log"
+	# In a session of its own, as from a terminal of the owner's.
+	as_owner setsid sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 3>&- &
+	bg_track $!
+	wait_until 60 grep -qE 'busy \(owner cpu [0-9.]+\)' "$MIG_CLUSTER_DIR/host1.log"
 	[[ $(owner_of host1) == "owner cpu "* ]]
 	# A second after it turned busy, no job process on host1 uses CPU:
 	# the evicted are gone, anything else is stopped.
@@ -365,7 +373,7 @@ a = dict(l.split() for l in sys.argv[1].splitlines() if l)
 b = dict(l.split() for l in sys.argv[2].splitlines() if l)
 grew = [p for p in a if p in b and int(b[p]) > int(a[p])]
 sys.exit(f"still using CPU: {grew}" if grew else 0)' "$t1" "$t2"
-	kill "$hog"
+	owner_gone
 	wait_until 60 state_is host1 up
 	build_ok
 	# Each compile host1 evicted ran again elsewhere; mig ps --recent
