@@ -205,9 +205,12 @@ struct homed {
 	int busy;
 	char busy_why[64];
 	int evicted;                   /* mig evict, until mig evict --end */
-	int64_t owner_seen;            /* the owner's last activity (s) */
+	int64_t owner_seen;            /* the owner's last input (s) */
+	int64_t owner_cpu_seen;        /* last time over owner-cpu (s) */
+	int64_t owner_cpu_used;        /* the CPUs it used then, x1000 */
 	uint64_t cpu_busy, cpu_mig;    /* CPU ticks at the last poll: all, */
 	uint64_t cpu_at_ms;            /* mig's own (the daemon and jobs) */
+	char *cpu_cgroup;              /* --owner-cpu-cgroup, or NULL */
 	uv_timer_t owner_tick;         /* polls activity, enforces busy, 1 s */
 	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 	struct exact *exact;           /* homes' mounts, proofs (exact.c) */
@@ -533,6 +536,9 @@ struct peer {
 	uint32_t done;        /* jobs this home ran there */
 	int drained;          /* mig drain: nothing new is placed there */
 	int busy;             /* its owner uses it (BUSY), until link down */
+	char busy_why[64];    /* and why, or how it watches its owner */
+	uint32_t evictions;   /* jobs of this home it evicted (run again) */
+	uint32_t freezes;     /* and froze */
 	/* Kept by the transport (link.c), over every link to it: frames and
 	 * their sealed bytes as on the wire, per message type. */
 	struct traffic {
@@ -684,6 +690,7 @@ struct job {
 	uint32_t runs;       /* how many times it was sent to a host */
 	int watched;         /* LOCAL: its pid is watched for its end */
 	int home_only;       /* a host lacked its files: it runs here */
+	int frozen;          /* its host froze it (owner back) at least once */
 	int holds_full;      /* it had all the home pids it may (said) */
 	uint64_t fs_mark;    /* its link's fs requests when EXEC went out */
 	/* Its link's view's bytes fetched and seeded when EXEC went out,
@@ -925,6 +932,9 @@ int64_t mig__owner_tty_seen(struct homed *d);
 /* Thousandths of a CPU used since the last call by everything but this
  * daemon and its jobs; -1 on the first call or when it cannot tell. */
 int64_t mig__owner_cpu(struct homed *d, uint64_t now_ms);
+/* --owner-cpu-cgroup dir: 0 when dir's cpu.stat can be read, else
+ * MIG_E* with why in err. */
+int mig__owner_cpu_check(const char *dir, char *err, size_t n);
 
 /* host/freeze.c: stops and resumes every process of a job under its
  * subreaper (not the subreaper). 0 or MIG_E*. */

@@ -28,6 +28,7 @@ usage(int status)
 	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
 	    "[--log FILE]\n"
 	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n"
+	    "                 [--owner-cpu-cgroup DIR]\n"
 	    "       mig-homed -f --slurm-node (as its home starts it)\n"
 	    "       mig-homed --status | --stop\n"
 	    "       mig-homed --help | --version\n");
@@ -267,6 +268,7 @@ main(int argc, char **argv)
 		{ "log", required_argument, NULL, 'L' },
 		{ "allow-root", no_argument, NULL, 'R' },
 		{ "ping-timeout", required_argument, NULL, 'P' },
+		{ "owner-cpu-cgroup", required_argument, NULL, 'C' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -326,6 +328,11 @@ main(int argc, char **argv)
 			break;
 		case 'P':
 			d.ping_timeout_ms = parse_seconds(optarg);
+			break;
+		case 'C':
+			d.cpu_cgroup = optarg;
+			if (mig__owner_cpu_check(optarg, err, sizeof(err)) != 0)
+				die("bad --owner-cpu-cgroup '%s': %s", optarg, err);
 			break;
 		case 'v':
 			verbose = 1;

@@ -113,7 +113,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	 * and seeded from its own files instead (fs/lanes.c), why it is not
 	 * up (its last link's end, as whatever ended it said), the protocol
 	 * its link speaks (0: none); after the rows, why the configuration
-	 * read again was refused */
+	 * read again was refused; per row last, its owner's activity (why it
+	 * is busy, or "owner idle" where watched), jobs of ours it evicted
+	 * and froze */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -130,6 +132,9 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_u64(&b, 0);
 	r = r ? r : proto_put_str(&b, "");
 	r = r ? r : proto_put_u32(&b, d->proto_max);
+	r = r ? r : proto_put_str(&b, d->busy_why);
+	r = r ? r : proto_put_u32(&b, 0);
+	r = r ? r : proto_put_u32(&b, 0);
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -161,6 +166,10 @@ view_hosts(struct client *c, const struct mig_frame *f)
 			"");
 		r = r ? r : proto_put_u32(&b, p->link != NULL ? p->link->proto :
 			0);
+		r = r ? r : proto_put_str(&b, p->link != NULL ? p->busy_why :
+			"");
+		r = r ? r : proto_put_u32(&b, p->evictions);
+		r = r ? r : proto_put_u32(&b, p->freezes);
 	}
 	snprintf(files, sizeof(files), "%s%s%s", d->hosts_error,
 	    d->hosts_error[0] != '\0' && d->key_error[0] != '\0' ? "; " : "",
@@ -240,7 +249,9 @@ view_ps(struct client *c, const struct mig_frame *f)
 		    j->state == JOB_RUNNING ? j->peer->name : "-",
 		    sizeof(row.host));
 		strlcpy(row.state, j->state == JOB_QUEUED ||
-		    j->state == JOB_DIALING ? "waiting" : "running",
+		    j->state == JOB_DIALING ? "waiting" :
+		    j->state == JOB_RUNNING && j->peer->busy &&
+		    !(j->flags & MIG_JOB_RESTART) ? "frozen" : "running",
 		    sizeof(row.state));
 		mig__job_why(j, row.why, sizeof(row.why));
 		strlcpy(row.files, j->state == JOB_LOCAL ? "home" :

@@ -81,8 +81,10 @@ struct host_row {
 	char *name, *addr, *state, *files;
 	char *proven, *unproven;        /* mount points, one a line */
 	char *why;                      /* why it is not up, or "" */
+	char *owner;                    /* its owner's activity */
 	uint32_t slots, running, load, rtt, done;
 	uint32_t protocol;              /* its link's, 0 without one */
+	uint32_t evictions, freezes;    /* jobs of ours run again, frozen */
 	uint64_t sent, received;        /* bytes on the wire, to and from it */
 	uint64_t fs_reqs, fs_req_bytes; /* served view: its requests */
 	uint64_t fs_rep_bytes;          /* and home's answers */
@@ -113,6 +115,9 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_u64(rd, &h->seeded));
 	need(proto_get_str(rd, &h->why));
 	need(proto_get_u32(rd, &h->protocol));
+	need(proto_get_str(rd, &h->owner));
+	need(proto_get_u32(rd, &h->evictions));
+	need(proto_get_u32(rd, &h->freezes));
 }
 
 /* n bytes, short: "812", "12K", "1.9M", "3.2G". */
@@ -143,6 +148,7 @@ host_row_free(struct host_row *h)
 	free(h->proven);
 	free(h->unproven);
 	free(h->why);
+	free(h->owner);
 }
 
 /* Lines as a JSON array of strings. */
@@ -190,9 +196,10 @@ hosts(int json)
 	else if (*config != '\0')
 		printf("mig: warning: %s\n", config);
 	if (!json)
-		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %7s %7s  %s  %s\n",
-		    "HOST", "ADDRESS", "STATE", "USED", "SLOTS", "LOAD",
-		    "RTT(us)", "DONE", "FETCHED", "SEEDED", "FILES", "WHY");
+		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %5s  %-20s %7s %7s"
+		    "  %s  %s\n", "HOST", "ADDRESS", "STATE", "USED", "SLOTS",
+		    "LOAD", "RTT(us)", "DONE", "EVICT", "OWNER", "FETCHED",
+		    "SEEDED", "FILES", "WHY");
 	for (uint32_t i = 0; i < n; i++) {
 		struct host_row h = rows[i];
 		if (json) {
@@ -224,6 +231,10 @@ hosts(int json)
 			printf(",\"why\":");
 			json_str(h.why);
 			printf(",\"protocol\":%u", h.protocol);
+			printf(",\"owner\":");
+			json_str(h.owner);
+			printf(",\"evictions\":%u,\"freezes\":%u", h.evictions,
+			    h.freezes);
 			/* The home row carries what is the daemon's own. */
 			if (i == 0) {
 				printf(",\"config_error\":");
@@ -234,10 +245,12 @@ hosts(int json)
 			char fetched[16], seeded[16];
 			human(h.fetched, fetched, sizeof(fetched));
 			human(h.seeded, seeded, sizeof(seeded));
-			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u %7s %7s"
-			    "  %s%s%s\n", h.name, h.addr, h.state, h.running,
-			    h.slots, h.load / 100.0, h.rtt, h.done, fetched,
-			    seeded, h.files, *h.why != '\0' ? "  " : "", h.why);
+			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u %5u  %-20s"
+			    " %7s %7s  %s%s%s\n", h.name, h.addr, h.state,
+			    h.running, h.slots, h.load / 100.0, h.rtt, h.done,
+			    h.evictions + h.freezes, h.owner[0] != '\0' ?
+			    h.owner : "-", fetched, seeded, h.files,
+			    *h.why != '\0' ? "  " : "", h.why);
 		}
 		host_row_free(&h);
 	}

@@ -236,16 +236,17 @@ parse_line(char *line, struct mig_host *h)
 						  MIG_FILES_SERVED;
 		} else if (strcmp(w, "priority") == 0) {
 			static const char *const names[] = { "idle", "low",
-				"normal" };
+				"normal", "lowest" };
 			if (have_priority)
 				return "give priority once";
 			have_priority = 1;
 			w = next_word(&line);
-			for (v = 0; w != NULL && v < 3; v++)
+			for (v = 0; w != NULL && v < 4; v++)
 				if (strcmp(w, names[v]) == 0)
 					break;
-			if (w == NULL || v == 3)
-				return "priority must be idle, low or normal";
+			if (w == NULL || v == 4)
+				return "priority must be idle, low, normal or "
+				       "lowest";
 			h->priority = (uint32_t)v;
 		} else if (strcmp(w, "idle") == 0) {
 			char *end;

@@ -9,11 +9,12 @@
 #include <sys/types.h>
 
 /* In a child subreaper with SIGCHLD and SIGTERM blocked and the status
- * pipe as fd 0: waits for leader to end (on SIGTERM, kills its group),
- * kills and reaps every process left under us, writes the leader's wait
- * status (an int32_t) to fd 0 and exits. With leave_rest (an ssh job),
- * the leader's own end kills nothing: the rest is left to whoever
- * inherits it. SIGTERM before that still kills everything. */
+ * pipe as fd 0: waits for leader to end (on SIGTERM, ends its group),
+ * ends and reaps every process left under us (SIGTERM, a grace, then
+ * SIGKILL), writes the leader's wait status (an int32_t) to fd 0 and
+ * exits. With leave_rest (an ssh job), the leader's own end ends
+ * nothing: the rest is left to whoever inherits it. SIGTERM before that
+ * still ends everything. */
 void mig__reap(pid_t leader, int leave_rest) __attribute__((noreturn));
 
 #endif

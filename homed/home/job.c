@@ -75,24 +75,26 @@ void
 mig__job_why(const struct job *j, char *out, size_t n)
 {
 	const char *why = j->why;
+	size_t len;
 
 	if (j->again[0] == '\0') {
 		strlcpy(out, why, n);
-		return;
-	}
-	if (j->home_only) {
+	} else if (j->home_only) {
 		snprintf(out, n, "%s; running at home", j->again);
-		return;
-	}
-	if (j->state == JOB_QUEUED || j->state == JOB_DIALING) {
+	} else if (j->state == JOB_QUEUED || j->state == JOB_DIALING) {
 		snprintf(out, n, "placing again: %s", j->again);
-		return;
+	} else {
+		/* "placed again: host1 lost; most free slots (host2 3,
+		 * home 1)" */
+		if (strncmp(why, "placed: ", 8) == 0)
+			why += 8;
+		snprintf(out, n, "placed again: %s%s%s", j->again,
+		    why[0] != '\0' ? "; " : "", why);
 	}
-	/* "placed again: host1 lost; most free slots (host2 3, home 1)" */
-	if (strncmp(why, "placed: ", 8) == 0)
-		why += 8;
-	snprintf(out, n, "placed again: %s%s%s", j->again,
-	    why[0] != '\0' ? "; " : "", why);
+	/* Its host's owner came back while it ran, and it waited. */
+	if (j->frozen && (len = strlen(out)) + 1 < n)
+		snprintf(out + len, n - len, "%sfrozen while its host was busy",
+		    len > 0 ? "; " : "");
 }
 
 /* What j's link's view fetched and seeded since its EXEC went out. */
@@ -539,6 +541,7 @@ on_exit_frame(struct link *l, const struct mig_frame *f)
 		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
 		    "running %s again elsewhere", j->id, j->peer->name,
 		    j->prog);
+		j->peer->evictions++;
 		job_event(j, JEV_REFUSED, f, 0, "was busy");
 		return;
 	}
@@ -575,6 +578,7 @@ on_error_frame(struct link *l, const struct mig_frame *f)
 		mig__log(MIG_LOG_INFO, "job %u: %s's owner is using it; "
 		    "running %s again elsewhere", j->id, j->peer->name,
 		    j->prog);
+		j->peer->evictions += j->remote_pid != 0;
 		j->peer->busy = 1;
 		job_event(j, JEV_REFUSED, f, 0, "was busy");
 		return;

@@ -10,7 +10,10 @@
  *    its jobs. Every process of a job is under its subreaper, which
  *    reaps them, and the daemon reaps the subreaper, so each process's
  *    utime+stime+cutime+cstime over the job trees and the daemon itself
- *    counts mig's ticks once, ended processes included.
+ *    counts mig's ticks once, ended processes included. A test bed that
+ *    runs several hosts on one machine gives each a cgroup v2 folder
+ *    (--owner-cpu-cgroup): its cpu.stat usage_usec stands in for
+ *    /proc/stat, and the rest is the same.
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -134,27 +137,69 @@ mig_ticks(struct homed *d, pid_t *pids)
 	return t;
 }
 
-/* Busy ticks of all CPUs: user nice system idle iowait irq softirq
- * steal, less idle and iowait. */
+/* The first bytes of path into buf, NUL-terminated; 0 or -1. */
 static int
-busy_ticks(uint64_t *busy)
+read_head(const char *path, char *buf, size_t size)
 {
-	unsigned long long v[8];
-	char buf[256];
 	ssize_t n;
 	int fd;
 
-	if ((fd = open("/proc/stat", O_RDONLY | O_CLOEXEC)) == -1)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, size - 1);
 	close(fd);
 	if (n <= 0)
 		return -1;
 	buf[n] = '\0';
-	if (sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
+	return 0;
+}
+
+/* CPU time used in cgroup dir (its cpu.stat's usage_usec), in ticks. */
+static int
+cgroup_ticks(const char *dir, long hz, uint64_t *busy)
+{
+	char path[PATH_MAX], buf[256];
+	unsigned long long us;
+
+	if (snprintf(path, sizeof(path), "%s/cpu.stat", dir) >=
+	    (int)sizeof(path) || read_head(path, buf, sizeof(buf)) != 0 ||
+	    sscanf(buf, "usage_usec %llu", &us) != 1)
+		return -1;
+	*busy = us * (uint64_t)hz / 1000000;
+	return 0;
+}
+
+/* Busy ticks of all CPUs: user nice system idle iowait irq softirq
+ * steal, less idle and iowait; or the test bed's cgroup's. */
+static int
+busy_ticks(struct homed *d, long hz, uint64_t *busy)
+{
+	unsigned long long v[8];
+	char buf[256];
+
+	if (d->cpu_cgroup != NULL)
+		return cgroup_ticks(d->cpu_cgroup, hz, busy);
+	if (read_head("/proc/stat", buf, sizeof(buf)) != 0 ||
+	    sscanf(buf, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0],
 	    &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) != 8)
 		return -1;
 	*busy = v[0] + v[1] + v[2] + v[5] + v[6] + v[7];
+	return 0;
+}
+
+int
+mig__owner_cpu_check(const char *dir, char *err, size_t n)
+{
+	uint64_t t;
+
+	if (dir[0] != '/') {
+		snprintf(err, n, "not an absolute path");
+		return MIG_ECONFIG;
+	}
+	if (cgroup_ticks(dir, 100, &t) != 0) {
+		snprintf(err, n, "no cgroup v2 cpu.stat with usage_usec there");
+		return MIG_ECONFIG;
+	}
 	return 0;
 }
 
@@ -167,7 +212,7 @@ mig__owner_cpu(struct homed *d, uint64_t now_ms)
 	int64_t owner;
 	pid_t *pids;
 
-	if (hz <= 0 || busy_ticks(&busy) != 0 ||
+	if (hz <= 0 || busy_ticks(d, hz, &busy) != 0 ||
 	    (pids = calloc(JOB_PIDS_MAX, sizeof(*pids))) == NULL)
 		return -1;
 	mig = mig_ticks(d, pids);

@@ -1,7 +1,7 @@
 /*
  * owner.c: a host's owner comes first. The jobs of other homes run below
  * the owner's programs (SCHED_IDLE, or nice 19, or as their home asked:
- * the hosts file's "priority idle|low|normal" on this host's line, for
+ * the hosts file's "priority idle|low|normal|lowest" on this host's line, for
  * placed jobs and mig -h jobs alike: both run on somebody's machine).
  *
  * While the host is busy (mig evict, run by its owner, or the owner's
@@ -17,12 +17,14 @@
  * forked since (a served job whose view was still being made when the
  * host turned busy).
  */
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
 #include <stdio.h>
 #include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "homed.h"
 
@@ -41,16 +43,30 @@ mig__owner_priority(struct homed *d)
 	return me != NULL ? (int)me->priority : MIG_PRIO_IDLE;
 }
 
+/*
+ * In the job's leader, once it leads a session of its own. Where the
+ * kernel groups the CPU by session (autogroups), the owner's terminal and
+ * the job are two groups of equal weight, whatever SCHED_IDLE does within
+ * the job's: "lowest" puts the job's group at nice 19 too. It is not the
+ * default, as then the jobs get next to nothing while anything else on
+ * the host runs (on a machine shared by many, a build crawls). None of
+ * it needs a privilege: it only lowers the job.
+ */
 void
 mig__owner_lower(int prio)
 {
 	struct sched_param sp = { 0 };
+	int fd;
 
-	/* Neither needs a privilege: both only lower the job. */
-	if (prio == MIG_PRIO_IDLE)
+	if (prio == MIG_PRIO_IDLE || prio == MIG_PRIO_LOWEST)
 		sched_setscheduler(0, SCHED_IDLE, &sp);
 	else if (prio == MIG_PRIO_LOW)
 		setpriority(PRIO_PROCESS, 0, 19);
+	if (prio == MIG_PRIO_LOWEST &&
+	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
+		(void)!write(fd, "19", 2);
+		close(fd);
+	}
 }
 
 static void
@@ -62,6 +78,17 @@ send_busy(struct homed *d, struct link *l)
 	    proto_put_str(&b, d->busy_why) == 0)
 		mig__link_send(l, MIG_M_BUSY, 0, 0, b.data, b.len);
 	mig_buf_free(&b);
+}
+
+/* The state, and why, to every home linked now. */
+static void
+tell_homes(struct homed *d)
+{
+	struct link *l;
+
+	TAILQ_FOREACH(l, &d->links, entry)
+		if (l->state == LINK_UP)
+			send_busy(d, l);
 }
 
 /* Tells rj's home to run it again elsewhere, and kills what is left of
@@ -143,18 +170,15 @@ static void
 set_busy(struct homed *d, int busy, const char *why)
 {
 	struct rjob *rj;
-	struct link *l;
 
 	busy = busy != 0;
 	if (busy == d->busy)
 		return;
 	d->busy = busy;
-	strlcpy(d->busy_why, busy ? why : "", sizeof(d->busy_why));
+	strlcpy(d->busy_why, why, sizeof(d->busy_why));
 	mig__log(MIG_LOG_INFO, busy ? "busy (%s): taking no new jobs" :
-	    "available again (%s)", why);
-	TAILQ_FOREACH(l, &d->links, entry)
-		if (l->state == LINK_UP)
-			send_busy(d, l);
+	    "available again (%s)", why[0] != '\0' ? why : "not watched");
+	tell_homes(d);
 	if (busy) {
 		enforce(d);
 		return;
@@ -171,46 +195,63 @@ set_busy(struct homed *d, int busy, const char *why)
 
 /* Busy while evicted, or for idle_s after the owner's last activity (a
  * terminal touched, or owner-cpu exceeded), when this host's hosts file
- * line asks for either. */
+ * line asks for either. why says which, as mig hosts shows it: "owner
+ * input 3s ago", "owner cpu 0.83", "mig evict"; while available, "owner
+ * idle" (watched) or "" (not). */
 static void
 check(struct homed *d)
 {
 	const struct mig_host *me = mig__hosts_find(&d->hosts, d->name);
 	uint32_t idle_s = me != NULL ? me->idle_s : 0;
 	uint32_t cpu = me != NULL ? me->owner_cpu_milli : 0;
-	int64_t now = (int64_t)time(NULL), t, used = -1;
+	int64_t now = (int64_t)time(NULL), t, used;
 	char why[64] = "";
 
 	if (idle_s == 0 && cpu == 0) {
-		d->owner_seen = 0;
+		d->owner_seen = d->owner_cpu_seen = 0;
 	} else {
 		if (idle_s == 0)
 			idle_s = 60;
 		if ((t = mig__owner_tty_seen(d)) > d->owner_seen)
 			d->owner_seen = t;
 		if (cpu != 0 &&
-		    (used = mig__owner_cpu(d, uv_now(d->loop))) > cpu)
-			d->owner_seen = now;
-		if (now - d->owner_seen < (int64_t)idle_s && cpu != 0 &&
-		    used > cpu)
-			snprintf(why, sizeof(why), "owner uses over %.3g CPUs",
-			    cpu / 1000.0);
+		    (used = mig__owner_cpu(d, uv_now(d->loop))) > cpu) {
+			d->owner_cpu_seen = now;
+			d->owner_cpu_used = used;
+		}
+		if (now - d->owner_cpu_seen < (int64_t)idle_s &&
+		    d->owner_cpu_seen >= d->owner_seen)
+			snprintf(why, sizeof(why), "owner cpu %.2f",
+			    d->owner_cpu_used / 1000.0);
 		else if (now - d->owner_seen < (int64_t)idle_s)
-			snprintf(why, sizeof(why), "owner active in the last "
-			    "%us", idle_s);
+			snprintf(why, sizeof(why), "owner input %llds ago",
+			    (long long)(now > d->owner_seen ?
+			    now - d->owner_seen : 0));
 	}
 	if (d->evicted)
 		strlcpy(why, "mig evict", sizeof(why));
 	if ((why[0] != '\0') != d->busy) {
 		set_busy(d, why[0] != '\0', why[0] != '\0' ? why :
-		    "no owner activity");
+		    idle_s != 0 || cpu != 0 ? "owner idle" : "");
 		return;
 	}
-	if (d->busy) {
-		/* Still busy, maybe for another reason now. */
-		strlcpy(d->busy_why, why, sizeof(d->busy_why));
-		enforce(d);
+	if (!d->busy) {
+		/* Watched or not, since the hosts file was read again. */
+		if (strcmp(d->busy_why, idle_s != 0 || cpu != 0 ?
+		    "owner idle" : "") != 0) {
+			strlcpy(d->busy_why, idle_s != 0 || cpu != 0 ?
+			    "owner idle" : "", sizeof(d->busy_why));
+			tell_homes(d);
+		}
+		return;
 	}
+	/* Still busy, maybe for another reason now: homes hear the new
+	 * one (mig hosts), and what started since is stopped. */
+	if (strcmp(d->busy_why, why) != 0) {
+		strlcpy(d->busy_why, why, sizeof(d->busy_why));
+		tell_homes(d);
+	}
+	enforce(d);
 }
 
 static void
@@ -229,11 +270,11 @@ mig__owner_evict(struct homed *d, int on)
 	check(d);
 }
 
+/* Every home hears the state, and why, when its link comes up. */
 static void
 on_link_up(struct link *l)
 {
-	if (l->d->busy)
-		send_busy(l->d, l);
+	send_busy(l->d, l);
 }
 
 void

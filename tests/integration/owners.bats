@@ -5,13 +5,81 @@
 # nothing new goes there, restartable compiles run again elsewhere and
 # other jobs are frozen until the host is available again.
 #
-# The cluster gives home 2 slots and host1 and host2 4 each.
+# The cluster gives home 2 slots and host1 and host2 4 each. As root, each
+# host is a machine of its own for its owner's activity (cluster --owners:
+# its own terminals and CPU), and a local user, OWNER, made here and
+# removed after, is host1's owner: a session on a terminal there, and
+# programs in its CPU.
 
 load helpers
 
 setup_file() {
-	cluster_up --slots 2,4,4
+	if is_root; then
+		OWNER=migown$$
+		useradd -M -r -s /bin/sh "$OWNER"
+		export OWNER
+		cluster_up --slots 2,4,4 --owners
+	else
+		cluster_up --slots 2,4,4
+	fi
 	wait_until 10 all_up
+}
+
+teardown_file() {
+	cluster_down
+	if [[ -n ${OWNER:-} ]]; then userdel "$OWNER"; fi
+}
+
+# as_owner CMD...: (root) CMD run on host1 by its owner, the user OWNER:
+# on host1's terminals and in its CPU.
+as_owner() {
+	"$CLUSTER" owner host1 setpriv --reuid="$OWNER" --regid="$OWNER" \
+		--clear-groups -- "$@"
+}
+
+# owner_gone: ends every process of OWNER's (all of them this suite's),
+# by pid.
+owner_gone() {
+	local p
+	for p in $(pgrep -u "$OWNER"); do kill -KILL "$p" 2>/dev/null || true; done
+}
+
+# owner_of HOST: OWNER in mig hosts: why it is busy, or "owner idle".
+owner_of() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print(next(h["owner"] for h in json.load(sys.stdin) if h["host"] == sys.argv[1]))' "$1"
+}
+
+# evictions_of HOST: jobs of ours HOST evicted, and froze.
+evictions_of() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+h = next(h for h in json.load(sys.stdin) if h["host"] == sys.argv[1])
+print(h["evictions"], h["freezes"])' "$1"
+}
+
+# job_ticks: "PID TICKS" (utime+stime) of every process under host1's
+# daemon (its jobs), the daemon left out.
+job_ticks() {
+	python3 -c '
+import glob, sys
+todo, seen = [sys.argv[1]], []
+while todo:
+    p = todo.pop()
+    for f in glob.glob(f"/proc/{p}/task/*/children"):
+        try:
+            todo += open(f).read().split()
+        except OSError:
+            pass
+    if p != sys.argv[1]:
+        seen.append(p)
+for p in seen:
+    try:
+        st = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+    except OSError:
+        continue
+    print(p, int(st[11]) + int(st[12]))' "$(host_pid host1)"
 }
 
 # on1 CMD...: CMD as host1's owner would run it there, against host1's
@@ -111,6 +179,15 @@ stopped() {
 	set_line priority low
 	run sched_on host1
 	expect_eq "with priority low" "$output" "19 0"
+	set_line priority lowest
+	run sched_on host1
+	expect_eq "with priority lowest" "$output" "$(nice) 5"
+	# Where the kernel shares CPU between sessions first (autogroups),
+	# the job's session is below the owner's too.
+	if [[ -r /proc/self/autogroup ]]; then
+		run timeout -k 2 30 "$MIG" -h host1 cat /proc/self/autogroup 3>&-
+		[[ $output == *" nice 19" ]]
+	fi
 	restore_hosts1
 	set_line
 	run sched_on host1
@@ -162,6 +239,8 @@ stopped() {
 	wait_until 10 stopped "$mark"
 	wait_until 10 state_is host1 busy
 	alive "$pid"
+	expect_eq "host1's owner in mig hosts" "$(owner_of host1)" "mig evict"
+	timeout -k 2 10 "$MIG" ps 3>&- | grep -E " frozen .*$mark"
 	# Nothing new goes there meanwhile; named jobs are refused.
 	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo never
 	expect_mig_failure
@@ -172,6 +251,9 @@ stopped() {
 	wait_exit "$pid" 60
 	expect_eq "status" "$WAIT_STATUS" 7
 	expect_eq "output" "$(cat "$out")" "$(seq 0 39)"
+	timeout -k 2 10 "$MIG" ps --recent 20 3>&- |
+		grep -E "exit 7 .*frozen while its host was busy.*$mark"
+	(($(evictions_of host1 | cut -d' ' -f2) >= 1))
 	grep -E 'owner back \(mig evict\); frozen' "$MIG_CLUSTER_DIR/host1.log" >&2
 	grep -E 'resumed' "$MIG_CLUSTER_DIR/host1.log" >&2
 }
@@ -200,6 +282,14 @@ stopped() {
 		echo "host1 evicted $evicted compiles, home ran $again again" >&2
 		return 1
 	}
+	# mig hosts counts them (not the jobs refused before they started);
+	# mig ps --recent marks each that ran again.
+	local ev
+	ev=$(evictions_of host1 | cut -d' ' -f1)
+	echo "mig hosts: host1 evicted $ev" >&2
+	((ev <= again && (ev >= 1 || evicted == 0)))
+	(($(timeout -k 2 10 "$MIG" ps --recent 200 3>&- |
+		grep -c 'placed again: host1 was busy') >= again))
 	# No output twice: make's lines once each, and no compile's.
 	if sort "$BATS_TEST_TMPDIR/out" | uniq -d | grep -q .; then
 		cat "$BATS_TEST_TMPDIR/out" >&2
@@ -209,25 +299,167 @@ stopped() {
 	wait_until 10 state_is host1 up
 }
 
-@test "owners: with 'idle N' a host is busy while a terminal there was used in the last N s, then available again" {
-	local stop=$BATS_TEST_TMPDIR/stop
+@test "owners: with 'idle N' a host is busy while its owner types on a terminal there, then available again" {
+	local stop=$BATS_TEST_TMPDIR/stop keys=$BATS_TEST_TMPDIR/keys
 	CLEANUP+=("restore_hosts1" "rm -f '$stop'")
-	set_line idle 2
+	# The kernel moves a terminal's access time at most every 8 s (what
+	# w(1) sees too): 9 s keeps a host busy while its owner types.
+	set_line idle 9
 	: >"$stop"
-	# The owner types: a terminal's access time moves every 0.2 s.
-	python3 -c '
+	if is_root; then
+		# A session of host1's owner on a terminal of host1's; once the
+		# host is available (its login was activity too), the owner
+		# types a line every 0.2 s.
+		CLEANUP+=("owner_gone")
+		mkfifo "$keys"
+		as_owner script -qfc 'cat >/dev/null' /dev/null <"$keys" >/dev/null 2>&1 3>&- &
+		bg_track $!
+		exec {kfd}>"$keys"
+		wait_until 30 pgrep -u "$OWNER" -x cat
+		wait_until 30 state_is host1 up
+		(while [[ -e $stop ]]; do echo x; sleep 0.2; done) >&$kfd 3>&- &
+		bg_track $!
+		exec {kfd}>&-
+	else
+		# Unprivileged, the hosts are this machine: a terminal of ours
+		# whose access time moves every 0.2 s stands in.
+		python3 -c '
 import os, pty, sys, time
 m, s = pty.openpty()
 while os.path.exists(sys.argv[1]):
     os.utime(os.ttyname(s), None)
     time.sleep(0.2)' "$stop" 3>&- &
-	bg_track $!
+		bg_track $!
+	fi
 	wait_until 30 state_is host1 busy
+	[[ $(owner_of host1) == "owner input "*"s ago" ]]
 	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo never
 	expect_mig_failure
-	[[ ${stderr_lines[0]} == *"owner is using it (owner active in the last 2s)"* ]]
+	[[ ${stderr_lines[0]} == *"owner is using it (owner input "*"s ago)"* ]]
 	rm -f "$stop"
 	wait_until 60 state_is host1 up
-	grep -E 'busy \(owner active in the last 2s\)' "$MIG_CLUSTER_DIR/host1.log" >&2
-	grep -E 'available again \(no owner activity\)' "$MIG_CLUSTER_DIR/host1.log" >&2
+	expect_eq "host1's owner in mig hosts" "$(owner_of host1)" "owner idle"
+	grep -E 'busy \(owner input [0-9]+s ago\)' "$MIG_CLUSTER_DIR/host1.log" >&2
+	grep -E 'available again \(owner idle\)' "$MIG_CLUSTER_DIR/host1.log" >&2
+}
+
+@test "owners: host1's owner starts a CPU-bound program mid-build: within 1 s host1's jobs use no CPU, they run again elsewhere, the objects are byte-identical" {
+	is_root || skip "needs root: a user of its own for host1's owner, and hosts with CPUs of their own"
+	local p=$BATS_TEST_TMPDIR/p t1 t2 evicted again
+	CLEANUP+=("restore_hosts1" "owner_gone")
+	set_line idle 2 owner-cpu 0.05
+	project "$p" 8 4
+	build_ref "$p"
+	wait_until 30 state_is host1 up
+	build_bg "$p"
+	wait_until 60 gcc_on host1
+	# In a session of its own, as from a terminal of the owner's.
+	as_owner setsid sh -c 'while :; do :; done' </dev/null >/dev/null 2>&1 3>&- &
+	bg_track $!
+	wait_until 60 grep -qE 'busy \(owner cpu [0-9.]+\)' "$MIG_CLUSTER_DIR/host1.log"
+	[[ $(owner_of host1) == "owner cpu "* ]]
+	# A second after it turned busy, no job process on host1 uses CPU:
+	# the evicted are gone, anything else is stopped.
+	sleep 1
+	t1=$(job_ticks)
+	sleep 0.5
+	t2=$(job_ticks)
+	echo "host1's job processes, then and 0.5 s later (pid ticks):" >&2
+	echo "$t1" >&2
+	echo "$t2" >&2
+	python3 -c '
+import sys
+a = dict(l.split() for l in sys.argv[1].splitlines() if l)
+b = dict(l.split() for l in sys.argv[2].splitlines() if l)
+grew = [p for p in a if p in b and int(b[p]) > int(a[p])]
+sys.exit(f"still using CPU: {grew}" if grew else 0)' "$t1" "$t2"
+	owner_gone
+	wait_until 60 state_is host1 up
+	build_ok
+	# Each compile host1 evicted ran again elsewhere; mig ps --recent
+	# marks it, mig hosts counts it.
+	evicted=$(grep -c 'evicting it, its home runs it again' "$MIG_CLUSTER_DIR/host1.log" || true)
+	again=$(timeout -k 2 10 "$MIG" ps --recent 200 3>&- | grep -c 'placed again: host1 was busy' || true)
+	echo "host1 evicted $evicted compiles; mig ps shows $again run again" >&2
+	((again >= evicted))
+	(($(evictions_of host1 | cut -d' ' -f1) >= evicted))
+}
+
+@test "owners: host1 flapping between busy and available every 2 s during a build: objects identical, no output lost or doubled" {
+	local p=$BATS_TEST_TMPDIR/p out=$BATS_TEST_TMPDIR/count flap=$BATS_TEST_TMPDIR/flap mark pid
+	mark=owners$$f$RANDOM
+	CLEANUP+=("rm -f '$flap'" "on1 '$MIG' evict --end 3>&-")
+	project "$p" 12 4
+	build_ref "$p"
+	# A job that prints a counter, frozen and resumed with each flap.
+	"$MIG" -h host1 sh -c ": $mark; i=0; while [ \$i -lt 60 ]; do echo \$i; i=\$((i+1)); sleep 0.1; done; exit 5" \
+		</dev/null >"$out" 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 30 eval "[[ -s '$out' ]]"
+	build_bg "$p"
+	: >"$flap"
+	(while [[ -e $flap ]]; do
+		on1 "$MIG" evict
+		sleep 2
+		on1 "$MIG" evict --end
+		sleep 2
+	done) </dev/null >/dev/null 2>&1 3>&- &
+	bg_track $!
+	build_ok
+	wait_exit "$pid" 120
+	rm -f "$flap"
+	expect_eq "counter's status" "$WAIT_STATUS" 5
+	expect_eq "counter's output" "$(cat "$out")" "$(seq 0 59)"
+	if sort "$BATS_TEST_TMPDIR/out" | uniq -d | grep -q .; then
+		cat "$BATS_TEST_TMPDIR/out" >&2
+		return 1
+	fi
+	# make printed each compile once: one line per object.
+	expect_eq "compile lines" "$(grep -o -- '-o obj/[^ ]*' "$BATS_TEST_TMPDIR/out" | sort)" \
+		"$(cd "$p.ref" && ls -- *.o | sed 's|^|-o obj/|' | sort)"
+	grep -c 'busy (mig evict)' "$MIG_CLUSTER_DIR/host1.log" >&2
+}
+
+# big_c FILE: a C file that gcc -O2 takes seconds to compile.
+big_c() {
+	python3 -c '
+for i in range(3000):
+    print(f"int f{i}(int x){{int s=0;for(int j=0;j<x;j++)s+=j*{i}^(s>>3);return s;}}")' >"$1"
+}
+
+# gcc_killed HOW: a mig -h host1 gcc, with a TMPDIR of its own, is ended
+# once its first /tmp/cc* file is there (HOW: "stub", its stub gets
+# SIGKILL; "link", home's daemon stops, so host1 loses the link); then
+# nothing of it runs on host1 and its TMPDIR is empty.
+gcc_killed() {
+	local t=$BATS_TEST_TMPDIR/tmp.$1 src=$BATS_TEST_TMPDIR/big$1.c pid
+	mkdir -m 0700 "$t"
+	big_c "$src"
+	"$MIG" -h host1 env TMPDIR="$t" gcc -O2 -c "$src" -o "$src.o" \
+		</dev/null >"$BATS_TEST_TMPDIR/gcc.err" 2>&1 3>&- &
+	pid=$!
+	bg_track "$pid"
+	wait_until 60 eval "compgen -G '$t/cc*' >/dev/null"
+	wait_until 60 host1_runs "cc1 .*$src"
+	ls -l "$t" >&2
+	case $1 in
+	stub) kill -KILL "$pid" ;;
+	link)
+		"$CLUSTER" kill home
+		"$CLUSTER" start home
+		;;
+	esac
+	wait_until 20 eval "! host1_runs '$src'"
+	expect_eq "left in the job's TMPDIR on host1" "$(ls -A "$t")" ""
+}
+
+@test "owners: a gcc whose stub is killed mid-way leaves none of its /tmp/cc* files behind" {
+	gcc_killed stub
+}
+
+@test "owners: a gcc whose host loses its link mid-way leaves none of its /tmp/cc* files behind" {
+	CLEANUP+=("wait_until 20 all_up")
+	gcc_killed link
+	wait_until 20 all_up
 }

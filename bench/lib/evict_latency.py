@@ -1,0 +1,117 @@
+#!/usr/bin/env python3
+"""evict_latency.py: bench/owners' eviction rounds.
+
+    evict_latency.py MIG DAEMON_PID HOST1_LOG KEYS_FIFO BIG_C ROUNDS
+
+Each round: a placed compile (mig gcc, restartable: it runs again; a
+second takes home's one slot) and a `mig -h host1` loop (frozen) run on
+host1; once each of them is using
+CPU there, host1's owner types a line on the terminal of its session
+(KEYS_FIFO is that session's input). From that keystroke until host1 is
+available again, the CPU ticks (utime+stime) of the processes that were
+under host1's daemon at the keystroke are read every 5 ms; the round's
+latency is the time of the last tick that moved. Then the
+stubs are killed, and the next round waits for host1 to be available
+again and for the terminal's access time to move again (the kernel moves
+it at most once in an 8 s window). Prints one latency in ms a line.
+"""
+import glob
+import os
+import subprocess
+import sys
+import time
+
+MIG, DAEMON, LOG, KEYS, BIG, ROUNDS = sys.argv[1:7]
+ROUNDS = int(ROUNDS)
+
+
+def job_ticks():
+    """{pid: utime+stime} of every process under host1's daemon."""
+    todo, out = [DAEMON], {}
+    while todo:
+        p = todo.pop()
+        for f in glob.glob(f"/proc/{p}/task/*/children"):
+            try:
+                todo += open(f).read().split()
+            except OSError:
+                pass
+        if p == DAEMON:
+            continue
+        try:
+            st = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+            out[p] = int(st[11]) + int(st[12])
+        except (OSError, IndexError):
+            pass
+    return out
+
+
+def log_count(what):
+    with open(LOG) as f:
+        return sum(what in line for line in f)
+
+
+def wait_for(cond, secs):
+    end = time.monotonic() + secs
+    while not cond():
+        if time.monotonic() > end:
+            sys.exit(f"evict_latency: timed out waiting ({secs} s)")
+        time.sleep(0.02)
+
+
+keys = open(KEYS, "w", buffering=1)
+last_key = 0.0
+for r in range(ROUNDS):
+    avail = log_count("available again")
+    null = subprocess.DEVNULL
+    # Two: home (1 slot) takes one, host1 the other.
+    err = open(f"{BIG}.err", "a")
+    stubs = [subprocess.Popen([MIG, "gcc", "-O2", "-c", BIG, "-o",
+                               f"{BIG}.{i}.o"],
+                              stdin=null, stdout=null, stderr=err)
+             for i in range(2)]
+    stubs.append(subprocess.Popen([MIG, "-h", "host1", "sh", "-c",
+                                   "while :; do :; done"],
+                                  stdin=null, stdout=null, stderr=null))
+    # Both jobs run there and have used CPU: a cc1 and the loop.
+    first = {}
+
+    def comm(p):
+        try:
+            return open(f"/proc/{p}/comm").read().strip()
+        except OSError:
+            return ""
+
+    def all_ticking():
+        t = job_ticks()
+        for p, v in t.items():
+            first.setdefault(p, v)
+        moved = {comm(p) for p, v in t.items() if v > first[p]}
+        return "cc1" in moved and "sh" in moved
+
+    wait_for(all_ticking, 120)
+    # The terminal's access time moves only in a new 8 s window.
+    wait_for(lambda: time.time() - last_key > 9, 20)
+    busy = log_count("busy (owner input")
+    before = job_ticks()
+    t0 = time.monotonic()
+    keys.write("x\n")
+    last_key = time.time()
+    t_last = t0
+    # The processes there at the keystroke, until host1 is available
+    # again (then the frozen one goes on, and the others may come back).
+    while log_count("available again") == avail:
+        time.sleep(0.005)
+        now = time.monotonic()
+        t = job_ticks()
+        if any(p in before and v > before[p] for p, v in t.items()):
+            t_last = now
+        before = {p: v for p, v in t.items() if p in before}
+        if now - t0 > 30:
+            sys.exit("evict_latency: host1 stayed busy for 30 s")
+    if log_count("busy (owner input") == busy:
+        sys.exit("evict_latency: the keystroke did not make host1 busy")
+    print(round((t_last - t0) * 1000), flush=True)
+    for s in stubs:
+        s.kill()
+        s.wait()
+    wait_for(lambda: not job_ticks(), 30)
