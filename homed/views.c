@@ -123,7 +123,12 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
-		snprintf(addr, sizeof(addr), "%s:%u", p->addr, p->port);
+		if (p->ssh)
+			snprintf(addr, sizeof(addr), "ssh:%s", p->addr);
+		else if (p->dynamic)
+			snprintf(addr, sizeof(addr), "(over its ssh)");
+		else
+			snprintf(addr, sizeof(addr), "%s:%u", p->addr, p->port);
 		r = r ? r : proto_put_str(&b, p->name);
 		r = r ? r : proto_put_str(&b, addr);
 		r = r ? r : proto_put_str(&b, p->removed ? "draining" :
