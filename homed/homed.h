@@ -536,12 +536,20 @@ int mig__peer_kept(struct peer *p);
 /* Dials every known peer without a link (the tick). */
 void mig__peers_tick(struct homed *d);
 
-/* transport/link.c */
+/* transport/tcp.c: TCP links, dialed and accepted */
 int mig__listen_start(struct homed *d);
+/* Makes sure a link to p is up or on its way (ssh.c's for ssh lines). */
+void mig__peer_dial(struct peer *p);
+
+/* transport/link.c */
 void mig__links_stop(struct homed *d);
 /* A new link (initiator or not), in the daemon's list; NULL when out of
  * memory. Its reader and writer are its TCP handle until set. */
 struct link *mig__link_new(struct homed *d, int initiator);
+/* Drops one of the link's handles or requests; the last frees it. */
+void mig__link_unref(struct link *l);
+/* Sends the key handshake's first message (hs initialised). */
+void mig__link_handshake(struct link *l);
 /* Starts reading l->rd in state st. */
 void mig__link_start_read(struct link *l, enum link_state st);
 /* Queues n bytes as they are (boot talk, handshake); 0 or MIG_E*, and a
@@ -554,8 +562,6 @@ void mig__link_up(struct link *l);
  * down: what waits across loop turns keeps a link's id and looks it up
  * at use. */
 struct link *mig__link_by_id(struct homed *d, uint32_t id);
-/* Makes sure a link to p is up or on its way. */
-void mig__peer_dial(struct peer *p);
 /* Sends one frame over an up link; MIG_ELINK on any other. A failure
  * marks the link failed and frees nothing. */
 int mig__link_send(struct link *l, uint16_t type, uint16_t flags,
