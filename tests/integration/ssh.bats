@@ -131,3 +131,31 @@ sys.exit(not (d["host1"]["jobs_done"] > 0 or d["host2"]["jobs_done"] > 0))' "$ou
 	expect_mig_failure
 	[[ ${stderr_lines[0]} == *"ssh: Permission denied (publickey)"* ]]
 }
+
+@test "ssh: mig hosts remove and add against an ssh test host; refusals leave the hosts file as it was" {
+	local hosts=$MIG_CONFIG_DIR/hosts
+	run --separate-stderr "$MIG" hosts remove host2
+	expect_eq status "$status" 0
+	expect_eq output "$output" "host2: removed; its jobs drain"
+	run ! grep -q '^host2 ' "$hosts"
+	wait_until 30 eval "! \"$MIG\" hosts | grep -q '^host2 '"
+	run --separate-stderr "$MIG" hosts add host2 ssh:127.0.0.3
+	expect_eq status "$status" 0
+	expect_eq output "$output" "host2: added (ssh:127.0.0.3), up"
+	file_has "$hosts" "host2 ssh:127.0.0.3"
+	run "$MIG" -h host2 echo back
+	expect_eq output "$output" back
+	cp "$hosts" "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr "$MIG" hosts add host2 ssh:127.0.0.3
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"host2 is in "*" already"* ]]
+	run --separate-stderr timeout -k 2 60 "$MIG" hosts add host7 ssh:nobody@127.0.0.2
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == "mig: host7 not added ("*"ssh: Permission denied (publickey)"* ]]
+	run --separate-stderr "$MIG" hosts add host7 ssh:-oProxyCommand=touch
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"an ssh destination may not start with '-'"* ]]
+	run --separate-stderr "$MIG" hosts remove host7
+	expect_mig_failure
+	cmp "$BATS_TEST_TMPDIR/before" "$hosts"
+}
