@@ -39,6 +39,23 @@ usage(int status)
 /* The daemon's start-up failures exit 1, with one mig: line. */
 #define die(...) mig__die(1, __VA_ARGS__)
 
+/* --stdio: the --idle-exit of a daemon it starts, MIG_IDLE_EXIT seconds
+ * in the host's environment (sshd's SetEnv, for one), else 600. */
+static unsigned
+stdio_idle(void)
+{
+	const char *e = getenv("MIG_IDLE_EXIT");
+	char *end;
+	unsigned long v;
+
+	if (e == NULL || *e == '\0')
+		return MIG_STDIO_IDLE_S;
+	v = strtoul(e, &end, 10);
+	if (*e < '0' || *e > '9' || *end != '\0' || v == 0 || v > 7 * 86400)
+		die("bad MIG_IDLE_EXIT '%s': seconds from 1 to 604800", e);
+	return (unsigned)v;
+}
+
 /*
  * The runtime folder is ours alone: made 0700. One that was there
  * already and fails the clients' own check (libmig/rundir.c: another
@@ -386,7 +403,7 @@ main(int argc, char **argv)
 		if (n <= 0)
 			die("cannot tell where this mig-homed is");
 		path[n] = '\0';
-		mig__handover_run(d.rundir, path, MIG_STDIO_IDLE_S);
+		mig__handover_run(d.rundir, path, stdio_idle());
 	}
 	snprintf(path, sizeof(path), "%s/hosts", d.confdir);
 	if (mig__hosts_load(path, &d.hosts, err, sizeof(err)) != 0)

@@ -18,9 +18,10 @@ ssh_pid() {
 	pgrep -P "$(host_pid home)" -f -- "ssh -F .* $addr sh -c"
 }
 
-# version_dirs NAME: the folders of host NAME's mig cache.
+# version_dirs NAME: the version folders (VERSION-HASH) of host NAME's
+# mig cache.
 version_dirs() {
-	(cd "$MIG_CLUSTER_DIR/$1/cache/mig" && ls -d -- */ | tr -d /)
+	(cd "$MIG_CLUSTER_DIR/$1/cache/mig" && ls -d -- [0-9]*-*/ | tr -d /)
 }
 
 # pushed_ok NAME: host NAME's daemon runs home's build, from a folder
@@ -158,4 +159,32 @@ sys.exit(not (d["host1"]["jobs_done"] > 0 or d["host2"]["jobs_done"] > 0))' "$ou
 	run --separate-stderr "$MIG" hosts remove host7
 	expect_mig_failure
 	cmp "$BATS_TEST_TMPDIR/before" "$hosts"
+}
+
+@test "ssh: a host daemon that home's ssh started stops once unused, keeps its cache, and is started again without a push" {
+	local pid objs
+	# Its sshd gives host1's sessions a short idle time.
+	"$CLUSTER" kill host1
+	sed -i 's/^SetEnv /SetEnv MIG_IDLE_EXIT=2 /' "$MIG_CLUSTER_DIR/ssh/host1.conf"
+	"$CLUSTER" start host1
+	wait_until 60 all_up
+	pid=$(cat "$MIG_CLUSTER_DIR/host1/run/homed.pid")
+	# A served file in its object cache, to be found there after.
+	mkdir -p "$MIG_CLUSTER_DIR/host1/cache/mig/objects"
+	echo keep >"$MIG_CLUSTER_DIR/host1/cache/mig/objects/marker"
+	run "$MIG" hosts remove host1
+	expect_eq status "$status" 0
+	wait_until 30 eval "! alive $pid"
+	grep -qF 'stopping: unused for the --idle-exit time' "$MIG_CLUSTER_DIR/host1/run/homed.log"
+	grep -qF 'stopped' "$MIG_CLUSTER_DIR/host1/run/homed.log"
+	[[ ! -e $MIG_CLUSTER_DIR/host1/run/link.sock && ! -e $MIG_CLUSTER_DIR/host1/run/homed.sock ]]
+	objs=$(cat "$MIG_CLUSTER_DIR/host1/cache/mig/objects/marker")
+	expect_eq "object cache" "$objs" keep
+	local pushes
+	pushes=$(grep -c 'link host1 .*: pushing this build' "$MIG_CLUSTER_DIR/home.log")
+	run "$MIG" hosts add host1 ssh:127.0.0.2
+	expect_eq status "$status" 0
+	[[ $(cat "$MIG_CLUSTER_DIR/host1/run/homed.pid") != "$pid" ]]
+	expect_eq pushes "$(grep -c 'link host1 .*: pushing this build' "$MIG_CLUSTER_DIR/home.log")" "$pushes"
+	pushed_ok host1
 }
