@@ -70,6 +70,7 @@
 #define MIG_CIPHER_AES256GCM 0x1
 
 struct client;
+struct child_ref;
 struct link;
 struct peer;
 struct job;
@@ -449,6 +450,7 @@ struct link {
 	int stdio;            /* over a child's or a caller's stdio */
 	int plain;            /* frames go unsealed (ssh protects them) */
 	pid_t child;          /* the process it runs over (ssh), or 0 */
+	struct child_ref *child_ref; /* what its watch holds (stdio.c) */
 	int hold;             /* acceptor: closed at its end, which ends the
 			       * mig-homed --stdio that handed it over */
 	int child_exited;     /* ... was reaped, with child_status */

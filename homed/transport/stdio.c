@@ -88,9 +88,12 @@ on_child_exit(void *arg, int status)
 	struct child_ref *c = arg;
 	struct link *l = mig__link_by_id(c->d, c->link);
 
+	/* A link torn down first forgot the child (mig__stdio_reap), so
+	 * this one is still there. */
 	free(c);
 	if (l == NULL)
 		return;
+	l->child_ref = NULL;
 	l->child = 0;
 	l->child_exited = 1;
 	l->child_status = status;
@@ -238,6 +241,7 @@ mig__stdio_spawn(struct peer *p, char *const argv[], enum link_state st,
 		kill(pid, SIGKILL);
 		goto out;
 	}
+	l->child_ref = ref;
 	ref = NULL;
 	l->child = pid;
 	uv_pipe_open(&l->pin, sv[0]);
@@ -400,9 +404,15 @@ mig__stdio_reap(struct link *l, uv_close_cb closed)
 		uv_close((uv_handle_t *)&l->pout, closed);
 	if (l->perr.type == UV_NAMED_PIPE)
 		uv_close((uv_handle_t *)&l->perr, closed);
-	/* Still in the children table until reaped: the pid is ours. */
-	if (l->child != 0)
+	/* Still in the children table until reaped: the pid is ours. It
+	 * is reaped as any child, and its watch, with nobody left to tell,
+	 * goes now. */
+	if (l->child != 0) {
 		kill(l->child, SIGTERM);
+		mig__child_forget(l->d, l->child);
+		free(l->child_ref);
+		l->child_ref = NULL;
+	}
 	if (!l->initiator) {
 		/* mig-homed --stdio, which waits for this, ends; so does the
 		 * session ssh runs it in. */
