@@ -18,6 +18,7 @@ usage(FILE *f, int status)
 	fputs("usage: mig [-v] COMMAND [ARG...]     (mig make, mig gcc -c x.c)\n"
 	      "       mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND [ARG...]\n"
 	      "       mig hosts|policy [--json]\n"
+	      "       mig hosts add NAME ssh:DEST    mig hosts remove NAME\n"
 	      "       mig ps [--json] [--recent N]\n"
 	      "       mig keygen [-f]\n"
 	      "       mig drain|undrain HOST    mig evict [--end]\n"
