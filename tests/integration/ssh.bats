@@ -188,3 +188,21 @@ sys.exit(not (d["host1"]["jobs_done"] > 0 or d["host2"]["jobs_done"] > 0))' "$ou
 	expect_eq pushes "$(grep -c 'link host1 .*: pushing this build' "$MIG_CLUSTER_DIR/home.log")" "$pushes"
 	pushed_ok host1
 }
+
+@test "ssh: a host of another architecture gets nothing pushed, and says why" {
+	# host2's sessions find a uname that says riscv64 first in PATH.
+	mkdir -p "$MIG_CLUSTER_DIR/fakebin"
+	printf '#!/bin/sh\necho riscv64\n' >"$MIG_CLUSTER_DIR/fakebin/uname"
+	chmod +x "$MIG_CLUSTER_DIR/fakebin/uname"
+	"$CLUSTER" kill host2
+	CLEANUP+=("'$CLUSTER' kill host2; sed -i 's|^SetEnv PATH=[^ ]* |SetEnv |' '$MIG_CLUSTER_DIR/ssh/host2.conf'; '$CLUSTER' start host2")
+	rm -rf "$MIG_CLUSTER_DIR/host2/cache/mig"
+	sed -i "s|^SetEnv |SetEnv PATH=$MIG_CLUSTER_DIR/fakebin:/usr/bin:/bin |" "$MIG_CLUSTER_DIR/ssh/host2.conf"
+	"$CLUSTER" start host2
+	wait_until 60 grep -qF "link host2 (ssh:127.0.0.3): it has no mig of this build, and it is riscv64, this build $(uname -m): install mig there" \
+		"$MIG_CLUSTER_DIR/home.log"
+	run --separate-stderr timeout -k 2 60 "$MIG" -h host2 true
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == *"it is riscv64, this build $(uname -m)"* ]]
+	run ! ls -d "$MIG_CLUSTER_DIR"/host2/cache/mig/[0-9]*
+}
