@@ -172,7 +172,7 @@ start_daemon(const char *self, unsigned idle)
 		if ((null = open("/dev/null", O_RDWR)) == -1 ||
 		    dup2(null, 0) == -1 || dup2(null, 1) == -1)
 			_exit(1);
-		execl(self, "mig-homed", "--idle-exit", secs, (char *)NULL);
+		execl(self, self, "--idle-exit", secs, (char *)NULL);
 		dprintf(2, "mig: cannot run %s: %s\n", self, strerror(errno));
 		_exit(1);
 	}
