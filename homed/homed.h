@@ -71,6 +71,7 @@
 #define MIG_CIPHER_AES256GCM 0x1
 
 struct client;
+struct child_ref;
 struct link;
 struct peer;
 struct job;
@@ -151,6 +152,10 @@ struct homed {
 	char key_error[320];           /* the same for the key */
 	uv_pipe_t control;
 	uv_tcp_t listener;
+	uv_pipe_t handover;            /* link.sock: ssh'd homes' stdio */
+	uint32_t idle_exit_ms;         /* --idle-exit: stop when unused */
+	struct bundle *bundle;         /* this build, for ssh hosts */
+	uint64_t idle_since;           /* loop time it became unused, 0 */
 	uv_signal_t sigchld, sigterm, sigint, sighup;
 	uv_fs_event_t confwatch;       /* the config folder, for hosts */
 	uv_idle_t reaper;              /* runs the deferred teardowns */
@@ -413,6 +418,14 @@ int mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
 int mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
     const uint8_t nonce[MIG_NONCE_BYTES], const char *name,
     uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
+/* A stdio link's HELLO, both ways: version, name, build (mig-homed
+ * --version's words, printable ASCII). */
+#define MIG_BUILD_MAX 64
+int mig__hello_plain_put(struct mig_buf *b, const char *name,
+    const char *build);
+/* 0; MIG_EVERSION with *version set; MIG_EPROTO when malformed. */
+int mig__hello_plain_parse(const uint8_t *p, size_t n, uint32_t *version,
+    char name[MIG_NAME_MAX], char build[MIG_BUILD_MAX]);
 /* Parses an AUTH payload: 0 with *proof pointing into p, or MIG_EPROTO. */
 int mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof);
 
@@ -461,6 +474,7 @@ void mig__clients_reap(struct homed *d);
 
 /* transport/link.c: links between daemons */
 enum link_state {
+	LINK_BOOT,       /* ssh: the host's mig is checked or pushed (ssh.c) */
 	LINK_RESOLVING,  /* looking up the peer's address (initiator) */
 	LINK_CONNECTING, /* TCP connect under way (initiator) */
 	LINK_HANDSHAKE,  /* the handshake (hs) under way */
@@ -476,7 +490,25 @@ struct link {
 			       * outlives a loop turn keeps this, not a
 			       * pointer (mig__link_by_id) */
 	struct peer *peer;    /* NULL until the handshake names it */
-	uv_tcp_t tcp;
+	uv_tcp_t tcp;         /* a TCP link's socket (unused on stdio) */
+	uv_pipe_t pin, pout;  /* a stdio link's: what it reads (the child's
+			       * end of a socket pair, or fd 0 handed over)
+			       * and, if apart, what it writes (fd 1) */
+	uv_pipe_t perr;       /* the child's stderr, read for the reason */
+	uv_stream_t *rd, *wr; /* where it reads and writes: tcp or pipes */
+	int stdio;            /* over a child's or a caller's stdio */
+	int plain;            /* frames go unsealed (ssh protects them) */
+	pid_t child;          /* the process it runs over (ssh), or 0 */
+	struct child_ref *child_ref; /* what its watch holds (stdio.c) */
+	int hold;             /* acceptor: closed at its end, which ends the
+			       * mig-homed --stdio that handed it over */
+	int child_exited;     /* ... was reaped, with child_status */
+	int child_status;
+	int err_eof;          /* its stderr reached EOF (or was never open) */
+	int in_eof;           /* the stream reached EOF; waits for the
+			       * child's end to say why */
+	char err_line[160];   /* the child's last line on stderr */
+	struct mig_buf errbuf; /* its stderr, not a whole line yet */
 	uv_connect_t connect;
 	uv_getaddrinfo_t resolve;
 	uv_timer_t timer;     /* handshake deadline */
@@ -489,7 +521,7 @@ struct link {
 	struct mig_hs hs;     /* the handshake, wiped once it ended */
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */
-	struct mig_buf plain; /* one opened record */
+	struct mig_buf opened; /* one opened record */
 	char desc[128];       /* "host1 (127.0.0.2:7410)" for log lines; an
 			       * acceptor's is the address until proved */
 	char from[64];        /* acceptor: the peer's address */
@@ -510,6 +542,11 @@ struct peer {
 	int dialin;           /* it dials us, never we it (a Slurm node) */
 	int removed;          /* gone from the hosts file: drains, then
 			       * stays as a record, never dialed again */
+	int ssh;              /* addr is an ssh destination (ssh.c) */
+	int dynamic;          /* not in the hosts file: a home that came
+			       * over ssh (stdio.c); never dialed */
+	uint64_t next_dial;   /* ssh: loop time before which no redial */
+	uint32_t backoff_ms;  /* ssh: the wait after the next failure */
 	struct link *link;    /* the link in use, once up */
 	struct link *dialing;
 	uint8_t ip[16];       /* what its name last resolved to (IPv6 or */
@@ -547,18 +584,45 @@ struct peer {
 	} tx, rx;
 };
 
+/* transport/peers.c: the peer table */
 int mig__peers_init(struct homed *d);
 /* The hosts file changed: new hosts are dialed, removed ones drain. */
 int mig__peers_update(struct homed *d, const struct mig_hosts *hosts);
-int mig__listen_start(struct homed *d);
-void mig__links_stop(struct homed *d);
 struct peer *mig__peer_find(struct homed *d, const char *name);
+/* The peer a home that came over ssh names itself as: the hosts file's,
+ * or a new one never dialed; NULL when out of memory. */
+struct peer *mig__peer_answer(struct homed *d, const char *name);
+/* 1 while a role needs p's link (watchers' keeps). */
+int mig__peer_kept(struct peer *p);
+/* Dials every known peer without a link (the tick). */
+void mig__peers_tick(struct homed *d);
+
+/* transport/tcp.c: TCP links, dialed and accepted */
+int mig__listen_start(struct homed *d);
+/* Makes sure a link to p is up or on its way (ssh.c's for ssh lines). */
+void mig__peer_dial(struct peer *p);
+
+/* transport/link.c */
+void mig__links_stop(struct homed *d);
+/* A new link (initiator or not), in the daemon's list; NULL when out of
+ * memory. Its reader and writer are its TCP handle until set. */
+struct link *mig__link_new(struct homed *d, int initiator);
+/* Drops one of the link's handles or requests; the last frees it. */
+void mig__link_unref(struct link *l);
+/* Sends the key handshake's first message (hs initialised). */
+void mig__link_handshake(struct link *l);
+/* Starts reading l->rd in state st. */
+void mig__link_start_read(struct link *l, enum link_state st);
+/* Queues n bytes as they are (boot talk, handshake); 0 or MIG_E*, and a
+ * failure fails the link. */
+int mig__link_write(struct link *l, const void *p, size_t n);
+/* The handshake proved the peer, or a stdio link's peer was named: the
+ * link is up. */
+void mig__link_up(struct link *l);
 /* The open link of that id (failed or not), or NULL once it is torn
  * down: what waits across loop turns keeps a link's id and looks it up
  * at use. */
 struct link *mig__link_by_id(struct homed *d, uint32_t id);
-/* Makes sure a link to p is up or on its way. */
-void mig__peer_dial(struct peer *p);
 /* Sends one frame over an up link; MIG_ELINK on any other. A failure
  * marks the link failed and frees nothing. */
 int mig__link_send(struct link *l, uint16_t type, uint16_t flags,
@@ -572,6 +636,54 @@ void mig__links_reap(struct homed *d);
 /* For preauth.c: fails a link not proved without a line of its own. */
 void mig__link_drop(struct link *l, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* transport/stdio.c: links over a process's stdio, frames unsealed */
+/* A link over a child of ours: argv runs with a socket pair as its stdin
+ * and stdout and a pipe as its stderr, whose last line says why when it
+ * ends. The link starts in state st (LINK_BOOT lets ssh.c talk first,
+ * LINK_HANDSHAKE starts the plain handshake). 0 or MIG_E*; the link, in
+ * *out, is p's dialing link. */
+int mig__stdio_spawn(struct peer *p, char *const argv[], enum link_state st,
+    struct link **out);
+/* A link over the stdin and stdout (one or two fds) that came with the
+ * last read of ipc: an acceptor that waits for the plain HELLO. hold is
+ * closed when the link ends (also on failure). 0 or MIG_E*. */
+int mig__stdio_adopt(struct homed *d, uv_pipe_t *ipc, int hold,
+    const char *from);
+/* The plain handshake: the initiator's HELLO (once booted). */
+void mig__stdio_hello(struct link *l);
+/* Reads handshake frames of a plain link from l->in; bytes used. */
+size_t mig__stdio_hs_read(struct link *l);
+/* The stream of a stdio link reached EOF: its child's end says why. */
+void mig__stdio_eof(struct link *l);
+/* The teardown of a stdio link: its stderr pipe, its child. */
+void mig__stdio_reap(struct link *l, uv_close_cb closed);
+
+/* transport/ssh.c: links over ssh, home's build pushed */
+/* Dials ssh peer p (mig__peer_dial's, for ssh lines). */
+void mig__ssh_dial(struct peer *p);
+/* LINK_BOOT: reads the host's lines from l->in; bytes used. */
+size_t mig__ssh_boot_read(struct link *l);
+/* A link of an ssh peer failed: the next dial waits longer. */
+void mig__ssh_backoff(struct peer *p, int was_up);
+
+/* transport/bundle.c: this build, for hosts that lack it */
+/* The folder hosts keep this build in (VERSION-HASH), or NULL while it
+ * is being made (the first call starts that) or when it cannot be: then
+ * *why says why (why may be NULL). */
+const char *mig__bundle_dir(struct homed *d, const char **why);
+/* The build as a tar, once mig__bundle_dir gave its folder. */
+const struct mig_buf *mig__bundle_tar(struct homed *d);
+void mig__bundle_free(struct homed *d);
+
+/* transport/handover.c: mig-homed --stdio hands its stdio to the
+ * daemon of this user here (starting one), over link.sock */
+int mig__handover_listen(struct homed *d);
+void mig__handover_stop(struct homed *d);
+/* mig-homed --stdio: never returns. argv0 starts a daemon if none runs;
+ * idle its --idle-exit. */
+void mig__handover_run(const char *rundir, const char *self, unsigned idle)
+    __attribute__((noreturn));
 
 /* transport/preauth.c: connections that have not proved the key */
 /* Gives acceptor link l (l->from set) a slot, dropping the oldest of its

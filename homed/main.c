@@ -27,16 +27,37 @@ usage(int status)
 	fprintf(status == 0 ? stdout : stderr,
 	    "usage: mig-homed [-f] [--name NAME] [--listen ADDR[:PORT]] "
 	    "[--log FILE]\n"
-	    "                 [--ping-timeout SECONDS] [--allow-root] [-v]\n"
+	    "                 [--ping-timeout SECONDS] [--idle-exit SECONDS] "
+	    "[--allow-root] [-v]\n"
 	    "                 [--owner-cpu-cgroup DIR]\n"
 	    "       mig-homed -f --slurm-node (as its home starts it)\n"
 	    "       mig-homed --status | --stop\n"
-	    "       mig-homed --help | --version\n");
+	    "       mig-homed --stdio | --help | --version\n");
 	exit(status);
 }
 
+/* How long a daemon that mig-homed --stdio started lives unused. */
+#define MIG_STDIO_IDLE_S 600
+
 /* The daemon's start-up failures exit 1, with one mig: line. */
 #define die(...) mig__die(1, __VA_ARGS__)
+
+/* --stdio: the --idle-exit of a daemon it starts, MIG_IDLE_EXIT seconds
+ * in the host's environment (sshd's SetEnv, for one), else 600. */
+static unsigned
+stdio_idle(void)
+{
+	const char *e = getenv("MIG_IDLE_EXIT");
+	char *end;
+	unsigned long v;
+
+	if (e == NULL || *e == '\0')
+		return MIG_STDIO_IDLE_S;
+	v = strtoul(e, &end, 10);
+	if (*e < '0' || *e > '9' || *end != '\0' || v == 0 || v > 7 * 86400)
+		die("bad MIG_IDLE_EXIT '%s': seconds from 1 to 604800", e);
+	return (unsigned)v;
+}
 
 /*
  * The runtime folder is ours alone: made 0700. One that was there
@@ -161,6 +182,28 @@ host_env(struct homed *d)
 		die("out of memory");
 }
 
+static void daemon_stop(struct homed *d, const char *why);
+
+/* --idle-exit: a daemon that --stdio started for a home over ssh stops
+ * once nobody used it (no link, job or client) for that long. */
+static void
+idle_check(struct homed *d)
+{
+	uint64_t now = uv_now(d->loop);
+
+	if (d->idle_exit_ms == 0)
+		return;
+	if (!TAILQ_EMPTY(&d->links) || !TAILQ_EMPTY(&d->rjobs) ||
+	    !TAILQ_EMPTY(&d->jobs) || !TAILQ_EMPTY(&d->clients)) {
+		d->idle_since = 0;
+		return;
+	}
+	if (d->idle_since == 0)
+		d->idle_since = now;
+	else if (now - d->idle_since >= d->idle_exit_ms)
+		daemon_stop(d, "unused for the --idle-exit time");
+}
+
 /* Once a second: this host's load to the peers, pings and redials, the
  * history to disk when it changed. */
 static void
@@ -168,6 +211,9 @@ on_tick(uv_timer_t *t)
 {
 	struct homed *d = t->data;
 
+	idle_check(d);
+	if (d->stopping)
+		return;
 	mig__cluster_tick(d);
 	mig__links_tick(d);
 	mig__history_save(d);
@@ -192,15 +238,14 @@ mig__tell_ready(struct homed *d)
 }
 
 static void
-on_stop(uv_signal_t *s, int signo)
+daemon_stop(struct homed *d, const char *why)
 {
-	struct homed *d = s->data;
-
 	if (d->stopping)
 		return;
 	d->stopping = 1;
-	mig__log(MIG_LOG_INFO, "stopping on signal %d", signo);
+	mig__log(MIG_LOG_INFO, "stopping: %s", why);
 	mig__slurm_stop(d);
+	mig__handover_stop(d);
 	mig__rjobs_stop(d);
 	mig__fs_host_stop(d);
 	mig__exact_stop(d);
@@ -214,6 +259,15 @@ on_stop(uv_signal_t *s, int signo)
 	mig__reload_stop(d);
 	uv_close((uv_handle_t *)&d->tick, NULL);
 	uv_close((uv_handle_t *)&d->sigchld, NULL);
+}
+
+static void
+on_stop(uv_signal_t *s, int signo)
+{
+	char why[32];
+
+	snprintf(why, sizeof(why), "signal %d", signo);
+	daemon_stop(s->data, why);
 }
 
 static void
@@ -239,15 +293,16 @@ parse_listen(struct homed *d, const char *arg)
 	mig__hosts_free(&h);
 }
 
-/* --ping-timeout: seconds, with a fraction if wanted, 0.5 to 3600. */
+/* --ping-timeout, --idle-exit: seconds, with a fraction if wanted, 0.5
+ * to max. */
 static uint32_t
-parse_seconds(const char *arg)
+parse_seconds(const char *opt, const char *arg, double max)
 {
 	char *end;
 	double v = strtod(arg, &end);
 
-	if (end == arg || *end != '\0' || !(v >= 0.5 && v <= 3600))
-		die("bad --ping-timeout '%s': seconds from 0.5 to 3600", arg);
+	if (end == arg || *end != '\0' || !(v >= 0.5 && v <= max))
+		die("bad %s '%s': seconds from 0.5 to %.0f", opt, arg, max);
 	return (uint32_t)(v * 1000);
 }
 
@@ -269,6 +324,8 @@ main(int argc, char **argv)
 		{ "allow-root", no_argument, NULL, 'R' },
 		{ "ping-timeout", required_argument, NULL, 'P' },
 		{ "owner-cpu-cgroup", required_argument, NULL, 'C' },
+		{ "idle-exit", required_argument, NULL, 'I' },
+		{ "stdio", no_argument, NULL, 'T' },
 		{ "verbose", no_argument, NULL, 'v' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
@@ -281,7 +338,7 @@ main(int argc, char **argv)
 	const char *logfile = NULL, *e;
 	char path[PATH_MAX + 16], err[512], self_why[400] = "";
 	int foreground = 0, allow_root = 0, verbose = 0, c, lockfd, logfd = 2;
-	int slurm_node = 0, listen_given, life = -1, named = 0;
+	int slurm_node = 0, listen_given, life = -1, named = 0, stdio = 0;
 	int ready[2] = { -1, -1 };
 	const struct mig_host *me;
 	int r;
@@ -327,7 +384,15 @@ main(int argc, char **argv)
 			allow_root = 1;
 			break;
 		case 'P':
-			d.ping_timeout_ms = parse_seconds(optarg);
+			d.ping_timeout_ms = parse_seconds("--ping-timeout",
+			    optarg, 3600);
+			break;
+		case 'I':
+			d.idle_exit_ms = parse_seconds("--idle-exit", optarg,
+			    7 * 86400);
+			break;
+		case 'T':
+			stdio = 1;
 			break;
 		case 'C':
 			d.cpu_cgroup = optarg;
@@ -392,6 +457,13 @@ main(int argc, char **argv)
 	    mig_path(d.sockpath, sizeof(d.sockpath), d.rundir,
 		"homed.sock") != 0)
 		die("config or runtime dir path too long");
+	if (stdio) {
+		ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+		if (n <= 0)
+			die("cannot tell where this mig-homed is");
+		path[n] = '\0';
+		mig__handover_run(d.rundir, path, stdio_idle());
+	}
 	snprintf(path, sizeof(path), "%s/hosts", d.confdir);
 	if (!slurm_node && mig__hosts_load(path, &d.hosts, err,
 	    sizeof(err)) != 0)
@@ -526,6 +598,9 @@ main(int argc, char **argv)
 		    r == MIG_ECONFIG ? "bad address" : uv_strerror(r));
 	if ((r = mig__control_start(&d)) != 0)
 		die("cannot listen on %s: %s", d.sockpath, uv_strerror(r));
+	if ((r = mig__handover_listen(&d)) != 0)
+		die("cannot listen on %s/link.sock: %s", d.rundir,
+		    uv_strerror(r));
 	uv_timer_init(d.loop, &d.tick);
 	d.tick.data = &d;
 	uv_timer_start(&d.tick, on_tick, 0, 1000);
@@ -568,6 +643,7 @@ main(int argc, char **argv)
 	mig__exact_free(&d);
 	mig__fs_home_free(&d);
 	mig__hosts_free(&d.hosts);
+	mig__bundle_free(&d);
 	mig__history_save(&d);
 	mig__history_free(&d);
 	mig__slurm_free(&d);

@@ -141,9 +141,12 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		if (p->dialin)
 			snprintf(addr, sizeof(addr), "Slurm job %s node",
 			    d->slurm_job);
+		else if (p->ssh)
+			snprintf(addr, sizeof(addr), "ssh:%s", p->addr);
+		else if (p->dynamic)
+			snprintf(addr, sizeof(addr), "(over its ssh)");
 		else
-			snprintf(addr, sizeof(addr), "%s:%u", p->addr,
-			    p->port);
+			snprintf(addr, sizeof(addr), "%s:%u", p->addr, p->port);
 		r = r ? r : proto_put_str(&b, p->name);
 		r = r ? r : proto_put_str(&b, addr);
 		r = r ? r : proto_put_str(&b, p->removed ? "draining" :

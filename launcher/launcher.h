@@ -75,6 +75,9 @@ void mig__build_mark(const char *dir, char *var, size_t n);
  * belongs to no build mig make marked (or the mark could not be made). */
 int mig__build_first(const char *sock);
 
+/* enrol.c: mig hosts add NAME ssh:DEST | mig hosts remove NAME */
+int mig__enrol_main(int argc, char **argv);
+
 /* keygen.c: mig keygen [-f] */
 int mig__keygen_main(int argc, char **argv);
 

@@ -18,6 +18,7 @@ usage(FILE *f, int status)
 	fputs("usage: mig [-v] COMMAND [ARG...]     (mig make, mig gcc -c x.c)\n"
 	      "       mig -h HOST [-n] [-t|-tt|-T] [--] COMMAND [ARG...]\n"
 	      "       mig hosts|policy [--json]\n"
+	      "       mig hosts add NAME ssh:DEST    mig hosts remove NAME\n"
 	      "       mig ps [--json] [--recent N]\n"
 	      "       mig keygen [-f]\n"
 	      "       mig drain|undrain HOST    mig evict [--end]\n"
@@ -46,6 +47,9 @@ main(int argc, char **argv)
 		mig__fatal("no command given (see 'mig --help')");
 	if (strcmp(argv[1], "keygen") == 0)
 		return mig__keygen_main(argc - 1, argv + 1);
+	if (strcmp(argv[1], "hosts") == 0 && argc > 2 &&
+	    (strcmp(argv[2], "add") == 0 || strcmp(argv[2], "remove") == 0))
+		return mig__enrol_main(argc - 2, argv + 2);
 	if (strcmp(argv[1], "hosts") == 0 || strcmp(argv[1], "ps") == 0 ||
 	    strcmp(argv[1], "policy") == 0)
 		return mig__view_main(argc - 1, argv + 1);

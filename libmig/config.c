@@ -173,13 +173,38 @@ valid_seed(const char *s)
 	}
 }
 
-/* "ADDR", "ADDR:PORT", "[V6]" or "[V6]:PORT" into h. */
+/*
+ * "ssh:DEST": anything ssh takes as a destination (a ~/.ssh/config alias,
+ * user@host, ssh://user@host:port), but never a word ssh would read as
+ * an option, and only characters that need no quoting anywhere.
+ */
+static const char *
+parse_ssh(const char *w, struct mig_host *h)
+{
+	if (*w == '\0')
+		return "empty ssh destination";
+	if (*w == '-')
+		return "an ssh destination may not start with '-'";
+	if (strlen(w) >= sizeof(h->addr))
+		return "ssh destination too long";
+	for (const char *c = w; *c != '\0'; c++)
+		if (!isalnum((unsigned char)*c) && strchr("-_.@:/[]%+", *c) == NULL)
+			return "ssh destination has a character other than letters, "
+			    "digits and -_.@:/[]%+";
+	strcpy(h->addr, w);
+	h->ssh = 1;
+	return NULL;
+}
+
+/* "ADDR", "ADDR:PORT", "[V6]", "[V6]:PORT" or "ssh:DEST" into h. */
 static const char *
 parse_addr(char *w, struct mig_host *h)
 {
 	char *port = NULL, *colon;
 	unsigned long v;
 
+	if (strncmp(w, "ssh:", 4) == 0)
+		return parse_ssh(w + 4, h);
 	if (*w == '[') {
 		char *close = strchr(w, ']');
 		if (close == NULL)

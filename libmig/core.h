@@ -24,8 +24,10 @@ void mig__close(int fd);
 /* config.c */
 struct mig_host {
 	char name[MIG_NAME_MAX];
-	char addr[64];  /* numeric IPv4 or IPv6 address, or a host name */
-	uint16_t port;
+	char addr[64];  /* numeric IPv4 or IPv6 address, or a host name;
+			 * with ssh set, the ssh destination */
+	uint16_t port;  /* 0 with ssh */
+	int ssh;        /* "ssh:DEST": the link runs over ssh to DEST */
 	uint32_t slots; /* 0: as many as the host has CPUs */
 	uint32_t files; /* MIG_FILES_*: how its jobs see home's files */
 	uint32_t priority; /* MIG_PRIO_*: how it runs others' jobs */
@@ -68,9 +70,9 @@ struct mig_hosts {
 };
 
 /*
- * Parses a hosts file's text: one "NAME ADDR[:PORT] [SLOTS] [shared|served]
- * [priority idle|low|normal|lowest] [idle N[s]] [owner-cpu X] [seed DIRS|off]"
- * a line (SLOTS and
+ * Parses a hosts file's text: one "NAME ADDR[:PORT]|ssh:DEST [SLOTS]
+ * [shared|served] [priority idle|low|normal|lowest] [idle N[s]]
+ * [owner-cpu X] [seed DIRS|off]" a line (SLOTS and
  * the keywords in any order),
  * '#' starts a comment, blank lines are skipped. On a bad line returns
  * MIG_ECONFIG with "FILE:LINE: problem" in err. where names the file in

@@ -123,6 +123,52 @@ mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* The plain HELLO of a stdio link (stdio.c): version, name, build. */
+int
+mig__hello_plain_put(struct mig_buf *b, const char *name, const char *build)
+{
+	int r;
+
+	if ((r = proto_put_u32(b, MIG_PROTO_VERSION)) != 0 ||
+	    (r = proto_put_str(b, name)) != 0 ||
+	    (r = proto_put_str(b, build)) != 0)
+		return r;
+	return 0;
+}
+
+int
+mig__hello_plain_parse(const uint8_t *p, size_t n, uint32_t *version,
+    char name[MIG_NAME_MAX], char build[MIG_BUILD_MAX])
+{
+	struct mig_rd rd;
+	char *nm = NULL, *bd = NULL;
+	int r = MIG_EPROTO;
+
+	*version = 0;
+	name[0] = build[0] = '\0';
+	proto_rd_init(&rd, p, n);
+	if (proto_get_u32(&rd, version) != 0)
+		goto out;
+	if (*version != MIG_PROTO_VERSION) {
+		r = MIG_EVERSION;
+		goto out;
+	}
+	if (proto_get_str(&rd, &nm) != 0 || !name_ok(nm) ||
+	    proto_get_str(&rd, &bd) != 0 || strlen(bd) >= MIG_BUILD_MAX ||
+	    proto_rd_done(&rd) != 0)
+		goto out;
+	for (const char *c = bd; *c != '\0'; c++)
+		if (*c < 0x20 || *c > 0x7e)
+			goto out;
+	strlcpy(name, nm, MIG_NAME_MAX);
+	strlcpy(build, bd, MIG_BUILD_MAX);
+	r = 0;
+ out:
+	free(nm);
+	free(bd);
+	return r;
+}
+
 int
 mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof)
 {

@@ -1,10 +1,13 @@
 /*
- * link.c: the links between daemons. One TCP link per pair of hosts
- * carries every job between them. A link starts with a plain handshake
+ * link.c: the links between daemons. One link per pair of hosts carries
+ * every job between them. A TCP link starts with a plain handshake
  * (handshake.c), after which every frame travels alone in a sealed
  * record:
  *
  *   u32 sealed length (also the record's associated data), sealed frame
+ *
+ * A link over a process's stdio (stdio.c: ssh) carries the frames as
+ * they are, ssh having authenticated and sealed the channel.
  *
  * Each opened frame goes to the handler its type was registered with.
  * Anything malformed, unauthentic or late fails the link with a log line
@@ -32,69 +35,15 @@ struct lwrite {
 	uint8_t data[];
 };
 
-struct peer *
-mig__peer_find(struct homed *d, const char *name)
-{
-	struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (strcmp(p->name, name) == 0)
-			return p;
-	return NULL;
-}
-
-/* Every host of the hosts file but this one is a peer; nobody else ever
- * becomes one. */
-int
-mig__peers_update(struct homed *d, const struct mig_hosts *hosts)
-{
-	struct peer *p;
-
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (!p->removed && mig__hosts_find(hosts, p->name) == NULL) {
-			p->removed = 1;
-			mig__log(MIG_LOG_INFO, "%s left the hosts file; its "
-			    "jobs drain", p->name);
-		}
-	for (size_t i = 0; i < hosts->n; i++) {
-		const struct mig_host *h = &hosts->v[i];
-		if (strcmp(h->name, d->name) == 0)
-			continue;
-		if ((p = mig__peer_find(d, h->name)) == NULL) {
-			if ((p = calloc(1, sizeof(*p))) == NULL)
-				return MIG__ERR(ENOMEM);
-			p->d = d;
-			strlcpy(p->name, h->name, sizeof(p->name));
-			TAILQ_INSERT_TAIL(&d->peers, p, entry);
-		} else if (p->link != NULL && (p->port != h->port ||
-		    strcmp(p->addr, h->addr) != 0)) {
-			mig__link_fail(p->link, MIG_ELINK,
-			    "its address changed in the hosts file");
-		}
-		p->removed = 0;
-		p->self = 0; /* its line may have changed: tried again */
-		strlcpy(p->addr, h->addr, sizeof(p->addr));
-		p->port = h->port;
-		p->slots = h->slots;
-		p->dialin = h->dialin;
-	}
-	return 0;
-}
-
-int
-mig__peers_init(struct homed *d)
-{
-	return mig__peers_update(d, &d->hosts);
-}
-
 /* Drops one of the link's handles or requests; the last frees it. */
-static void
-link_unref(struct link *l)
+void
+mig__link_unref(struct link *l)
 {
 	if (--l->handles > 0)
 		return;
 	mig_buf_free(&l->in);
-	mig_buf_free(&l->plain);
+	mig_buf_free(&l->opened);
+	mig_buf_free(&l->errbuf);
 	mig__session_wipe(&l->sess);
 	mig__hs_wipe(&l->hs);
 	free(l);
@@ -103,7 +52,7 @@ link_unref(struct link *l)
 static void
 on_handle_closed(uv_handle_t *h)
 {
-	link_unref(h->data);
+	mig__link_unref(h->data);
 }
 
 /*
@@ -127,7 +76,7 @@ link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 		    "link %s: %s; closed", l->desc, l->fail_why);
 	l->fail_code = code;
 	l->state = LINK_FAILED;
-	uv_read_stop((uv_stream_t *)&l->tcp);
+	uv_read_stop(l->rd);
 	uv_timer_stop(&l->timer);
 	mig__reap_soon(l->d);
 }
@@ -178,6 +127,8 @@ mig__links_reap(struct homed *d)
 				strlcpy(p->last_why, l->fail_why,
 				    sizeof(p->last_why));
 				p->self = l->fail_code == MIG_ESELF;
+				if (p->ssh)
+					mig__ssh_backoff(p, l->was_up);
 			}
 			mig__notify_down(l, l->fail_code, l->fail_why);
 		}
@@ -185,6 +136,8 @@ mig__links_reap(struct homed *d)
 		uv_cancel((uv_req_t *)&l->resolve);
 		uv_close((uv_handle_t *)&l->timer, on_handle_closed);
 		uv_close((uv_handle_t *)&l->tcp, on_handle_closed);
+		if (l->stdio)
+			mig__stdio_reap(l, on_handle_closed);
 	}
 }
 
@@ -199,8 +152,8 @@ mig__link_by_id(struct homed *d, uint32_t id)
 	return NULL;
 }
 
-static struct link *
-link_new(struct homed *d, int initiator)
+struct link *
+mig__link_new(struct homed *d, int initiator)
 {
 	struct link *l = calloc(1, sizeof(*l));
 
@@ -214,6 +167,7 @@ link_new(struct homed *d, int initiator)
 	uv_tcp_init(d->loop, &l->tcp);
 	uv_timer_init(d->loop, &l->timer);
 	l->tcp.data = l->timer.data = l->connect.data = l->resolve.data = l;
+	l->rd = l->wr = (uv_stream_t *)&l->tcp;
 	l->handles = 2;
 	l->last_rx = uv_now(d->loop);
 	TAILQ_INSERT_TAIL(&d->links, l, entry);
@@ -232,7 +186,7 @@ link_write(struct link *l, struct lwrite *w, size_t n)
 	int r;
 
 	w->buf = uv_buf_init((char *)w->data, (unsigned)n);
-	if ((r = uv_write(&w->req, (uv_stream_t *)&l->tcp, &w->buf, 1,
+	if ((r = uv_write(&w->req, l->wr, &w->buf, 1,
 	    on_lwritten)) != 0) {
 		free(w);
 		mig__link_fail(l, MIG_ELINK, "send failed: %s", uv_strerror(r));
@@ -240,15 +194,17 @@ link_write(struct link *l, struct lwrite *w, size_t n)
 	return r;
 }
 
-static int
-link_write_plain(struct link *l, const struct mig_buf *frame)
+int
+mig__link_write(struct link *l, const void *p, size_t n)
 {
-	struct lwrite *w = malloc(sizeof(*w) + frame->len);
+	struct lwrite *w = malloc(sizeof(*w) + n);
 
-	if (w == NULL)
+	if (w == NULL) {
+		mig__link_fail(l, MIG_ELINK, "send failed: out of memory");
 		return MIG__ERR(ENOMEM);
-	memcpy(w->data, frame->data, frame->len);
-	return link_write(l, w, frame->len);
+	}
+	memcpy(w->data, p, n);
+	return link_write(l, w, n) == 0 ? 0 : MIG_ELINK;
 }
 
 /* What went over a peer's links, per message type (mig hosts --json). */
@@ -274,6 +230,12 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 		return MIG_ELINK;
 	if ((r = mig_frame_put(&frame, type, flags, stream, payload, n)) != 0)
 		goto out;
+	if (l->plain) {
+		count(&l->peer->tx, type, frame.len);
+		r = mig__link_write(l, frame.data, frame.len);
+		mig_buf_free(&frame);
+		return r;
+	}
 	clen = MIG_RECORD_OVERHEAD + frame.len;
 	if ((w = malloc(sizeof(*w) + clen)) == NULL) {
 		r = MIG__ERR(ENOMEM);
@@ -293,8 +255,8 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 	return r;
 }
 
-static void
-link_up(struct link *l)
+void
+mig__link_up(struct link *l)
 {
 	struct peer *p = l->peer;
 
@@ -303,7 +265,12 @@ link_up(struct link *l)
 	l->last_rx = uv_now(l->d->loop);
 	/* Both sides may dial at once; the link dialed by the lower name
 	 * wins on both, so they agree without another message. */
-	if (p->link != NULL && p->link != l) {
+	if (p->link != NULL && p->link != l && l->stdio && !l->initiator) {
+		/* A home that came over ssh again: its old link is dead, or
+		 * about to learn so. */
+		mig__link_fail(p->link, MIG_ELINK, "replaced by a newer link");
+		p->link = NULL;
+	} else if (p->link != NULL && p->link != l) {
 		const char *win = strcmp(l->d->name, p->name) < 0 ? l->d->name :
 								     p->name;
 		const char *mine = l->initiator ? l->d->name : p->name;
@@ -324,8 +291,9 @@ link_up(struct link *l)
 	p->last_why[0] = '\0';
 	l->was_up = 1;
 	mig__log(MIG_LOG_INFO, "link %s: up (protocol %u, %s)", l->desc,
-	    l->proto, l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
-							    "chacha20poly1305");
+	    l->proto, l->plain ? "over ssh, frames unsealed" :
+	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
+	    "chacha20poly1305");
 	mig__notify_up(l);
 }
 
@@ -350,14 +318,14 @@ link_proven(struct link *l)
 	l->sess = l->hs.sess;
 	l->proto = l->hs.proto;
 	mig__hs_wipe(&l->hs);
-	link_up(l);
+	mig__link_up(l);
 }
 
 /* Sends what the handshake wrote, then acts on its event. */
 static void
 handshake_event(struct link *l, enum mig_hs_event ev, struct mig_buf *out)
 {
-	if (out->len > 0 && link_write_plain(l, out) != 0)
+	if (out->len > 0 && mig__link_write(l, out->data, out->len) != 0)
 		mig__link_fail(l, MIG_ELINK, "cannot send the handshake");
 	out->len = 0;
 	if (l->state != LINK_HANDSHAKE)
@@ -387,8 +355,8 @@ handshake_read(struct link *l)
 	return off;
 }
 
-static void
-handshake_start(struct link *l)
+void
+mig__link_handshake(struct link *l)
 {
 	struct mig_buf out = { NULL, 0, 0 };
 
@@ -428,8 +396,14 @@ read_records(struct link *l, size_t off)
 		size_t used;
 		int r;
 
-		r = mig__record_open(&l->sess, l->in.data + off,
-		    l->in.len - off, &l->plain, &f, &used);
+		if (l->plain) {
+			r = mig_frame_decode(l->in.data + off, l->in.len - off,
+			    &f);
+			used = r == 0 ? MIG_FRAME_HDR + f.len : 0;
+		} else {
+			r = mig__record_open(&l->sess, l->in.data + off,
+			    l->in.len - off, &l->opened, &f, &used);
+		}
 		if (r == MIG_EAGAIN)
 			break;
 		if (r != 0) {
@@ -481,6 +455,10 @@ link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 
 	if (l->state >= LINK_FAILED)
 		return;
+	if (n == UV_EOF && l->stdio) {
+		mig__stdio_eof(l);
+		return;
+	}
 	if (n < 0) {
 		if (n == UV_EOF && l->peer != NULL)
 			mig__log(MIG_LOG_INFO, "link %s: closed by the peer",
@@ -490,242 +468,26 @@ link_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		return;
 	}
 	l->in.len += (size_t)n;
-	off = handshake_read(l);
+	if (l->state == LINK_BOOT) {
+		off = mig__ssh_boot_read(l);
+		if (l->state >= LINK_FAILED)
+			return;
+		mig_buf_consume(&l->in, off);
+	}
+	if (l->plain)
+		off = mig__stdio_hs_read(l);
+	else
+		off = handshake_read(l);
 	off = read_records(l, off);
 	if (l->state < LINK_FAILED)
 		mig_buf_consume(&l->in, off);
 }
 
-static void
-on_deadline(uv_timer_t *t)
-{
-	struct link *l = t->data;
-
-	mig__link_fail(l, l->initiator ? MIG_EHOSTDOWN : MIG_EAUTH,
-	    "no handshake within %u ms", l->deadline);
-}
-
-/* A dead peer whose kernel still holds the connection (a stopped host,
- * a network that drops packets) is found by the ping timeout; the
- * kernel is told the same bound for unacknowledged data. */
-static void
-link_start(struct link *l)
-{
-	uv_os_fd_t fd;
-	unsigned ms = l->d->ping_timeout_ms;
-
-	uv_tcp_nodelay(&l->tcp, 1);
-	uv_tcp_keepalive(&l->tcp, 1, ms / 1000 > 0 ? ms / 1000 : 1);
-	if (uv_fileno((uv_handle_t *)&l->tcp, &fd) == 0)
-		setsockopt(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, &ms, sizeof(ms));
-	l->state = LINK_HANDSHAKE;
-	uv_read_start((uv_stream_t *)&l->tcp, link_alloc, link_read);
-}
-
-/* 1 when epk is the ephemeral key of a dial of ours still in its
- * handshake: an acceptor's caller is this daemon itself. */
-static int
-own_dial(void *arg, const uint8_t epk[MIG_KX_BYTES])
-{
-	struct homed *d = arg;
-	struct link *l;
-
-	TAILQ_FOREACH(l, &d->links, entry)
-		if (l->initiator && l->state == LINK_HANDSHAKE &&
-		    memcmp(l->hs.epk, epk, MIG_KX_BYTES) == 0)
-			return 1;
-	return 0;
-}
-
-/* The handshake of l, with the protocols this daemon speaks. */
-static void
-hs_setup(struct link *l, const char *peer)
-{
-	struct homed *d = l->d;
-
-	mig__hs_init(&l->hs, l->initiator, d->key, d->name, peer,
-	    l->initiator ? NULL : &d->hosts);
-	l->hs.max = d->proto_max;
-	if (l->hs.min > l->hs.max)
-		l->hs.min = l->hs.max;
-	l->hs.ours = own_dial;
-	l->hs.ours_arg = d;
-}
-
-/* Why a connect failed, in the words mig hosts shows. */
-static const char *
-connect_why(int status)
-{
-	if (status == UV_ECONNREFUSED)
-		return "connection refused";
-	if (status == UV_EHOSTUNREACH || status == UV_ENETUNREACH)
-		return "no route";
-	return uv_strerror(status);
-}
-
-static void
-on_connected(uv_connect_t *req, int status)
-{
-	struct link *l = req->data;
-
-	if (l->state != LINK_CONNECTING)
-		return;
-	if (status != 0) {
-		mig__link_fail(l, MIG_EHOSTDOWN, "%s", connect_why(status));
-		return;
-	}
-	link_start(l);
-	hs_setup(l, l->peer->name);
-	handshake_start(l);
-}
-
-static void
-on_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *ai)
-{
-	struct link *l = req->data;
-	int r;
-
-	if (status == UV_ECANCELED || l->state != LINK_RESOLVING) {
-		uv_freeaddrinfo(ai);
-		link_unref(l);
-		return;
-	}
-	link_unref(l); /* the link still holds its two handles */
-	if (status != 0) {
-		mig__link_fail(l, MIG_EHOSTDOWN, "cannot resolve %s: %s",
-		    l->peer->addr, uv_strerror(status));
-		uv_freeaddrinfo(ai);
-		return;
-	}
-	l->state = LINK_CONNECTING;
-	mig__preauth_resolved(l->peer, ai->ai_addr);
-	r = uv_tcp_connect(&l->connect, &l->tcp, ai->ai_addr, on_connected);
-	uv_freeaddrinfo(ai);
-	if (r != 0)
-		mig__link_fail(l, MIG_EHOSTDOWN, "%s", connect_why(r));
-}
-
 void
-mig__peer_dial(struct peer *p)
+mig__link_start_read(struct link *l, enum link_state st)
 {
-	struct homed *d = p->d;
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM };
-	char port[8];
-	struct link *l;
-	int r;
-
-	if (p->link != NULL || p->dialing != NULL || d->stopping)
-		return;
-	if ((l = link_new(d, 1)) == NULL)
-		return;
-	l->peer = p;
-	p->dialing = l;
-	l->state = LINK_RESOLVING;
-	snprintf(l->desc, sizeof(l->desc), "%s (%s:%u)", p->name, p->addr,
-	    p->port);
-	if (p->dialin) {
-		mig__link_fail(l, MIG_EHOSTDOWN, "it dials this host, and its "
-		    "link is down");
-		return;
-	}
-	if (!d->have_key) {
-		mig__link_fail(l, MIG_EKEY,
-		    "no key on this host (run 'mig keygen')");
-		return;
-	}
-	snprintf(port, sizeof(port), "%u", p->port);
-	/* Off the loop: a name server that does not answer must not stop
-	 * the daemon. */
-	if ((r = uv_getaddrinfo(d->loop, &l->resolve, on_resolved, p->addr,
-	    port, &hints)) != 0) {
-		mig__link_fail(l, MIG_EHOSTDOWN, "cannot resolve %s: %s",
-		    p->addr, uv_strerror(r));
-		return;
-	}
-	l->handles++;
-	l->deadline = MIG_CONNECT_MS + MIG_HANDSHAKE_MS;
-	uv_timer_start(&l->timer, on_deadline, l->deadline, 0);
-}
-
-static void
-on_peer_connection(uv_stream_t *server, int status)
-{
-	struct homed *d = server->data;
-	struct sockaddr_storage ss;
-	int len = sizeof(ss);
-	char host[64] = "?";
-	struct link *l;
-
-	if (status != 0 || (l = link_new(d, 0)) == NULL)
-		return;
-	l->state = LINK_HANDSHAKE;
-	if (uv_accept(server, (uv_stream_t *)&l->tcp) != 0) {
-		mig__link_fail(l, MIG_ELINK, "accept failed");
-		return;
-	}
-	if (uv_tcp_getpeername(&l->tcp, (struct sockaddr *)&ss, &len) == 0) {
-		if (ss.ss_family == AF_INET)
-			uv_ip4_name((struct sockaddr_in *)&ss, host,
-			    sizeof(host));
-		else
-			uv_ip6_name((struct sockaddr_in6 *)&ss, host,
-			    sizeof(host));
-	}
-	strlcpy(l->desc, host, sizeof(l->desc));
-	strlcpy(l->from, host, sizeof(l->from));
-	l->deadline = mig__preauth_admit(d, l);
-	if (!d->have_key) {
-		mig__link_fail(l, MIG_EKEY, "no key here (run 'mig keygen')");
-		return;
-	}
-	link_start(l);
-	hs_setup(l, NULL);
-	uv_timer_start(&l->timer, on_deadline, l->deadline, 0);
-}
-
-int
-mig__listen_start(struct homed *d)
-{
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM,
-		.ai_flags = AI_PASSIVE | AI_NUMERICHOST },
-			*ai = NULL;
-	char port[8];
-	int r;
-
-	snprintf(port, sizeof(port), "%u", d->listen_port);
-	if ((r = getaddrinfo(d->listen_addr, port, &hints, &ai)) != 0) {
-		hints.ai_flags = AI_PASSIVE;
-		if (getaddrinfo(d->listen_addr, port, &hints, &ai) != 0)
-			return MIG_ECONFIG;
-	}
-	uv_tcp_init(d->loop, &d->listener);
-	d->listener.data = d;
-	r = uv_tcp_bind(&d->listener, ai->ai_addr, 0);
-	freeaddrinfo(ai);
-	if (r == 0)
-		r = uv_listen((uv_stream_t *)&d->listener, 128,
-		    on_peer_connection);
-	/* Port 0: the kernel picked one, which the hosts that dial in learn
-	 * (slurm.c). */
-	if (r == 0 && d->listen_port == 0) {
-		struct sockaddr_storage ss;
-		int len = sizeof(ss);
-		if ((r = uv_tcp_getsockname(&d->listener,
-		    (struct sockaddr *)&ss, &len)) == 0)
-			d->listen_port = ntohs(ss.ss_family == AF_INET ?
-			    ((struct sockaddr_in *)&ss)->sin_port :
-			    ((struct sockaddr_in6 *)&ss)->sin6_port);
-	}
-	return r;
-}
-
-static int
-kept(struct homed *d, struct peer *p)
-{
-	for (int i = 0; i < d->nwatchers; i++)
-		if (d->watchers[i].keeps != NULL && d->watchers[i].keeps(p))
-			return 1;
-	return 0;
+	l->state = st;
+	uv_read_start(l->rd, link_alloc, link_read);
 }
 
 void
@@ -736,7 +498,6 @@ mig__links_tick(struct homed *d)
 	uint8_t ping[16];
 	uint64_t mono = uv_hrtime(), real;
 	struct link *l;
-	struct peer *p;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -749,7 +510,7 @@ mig__links_tick(struct homed *d)
 			continue;
 		/* A host gone from the hosts file keeps its link while a
 		 * role needs it (jobs of ours run there). */
-		if (l->peer->removed && !kept(d, l->peer)) {
+		if (l->peer->removed && !mig__peer_kept(l->peer)) {
 			mig__link_fail(l, MIG_ENOHOST,
 			    "no longer in the hosts file");
 			continue;
@@ -764,11 +525,7 @@ mig__links_tick(struct homed *d)
 		mig__link_send(l, MIG_M_PING, 0, 0, ping, sizeof(ping));
 	}
 	mig__preauth_tick(d);
-	/* Links to every host we know stay up, so placement sees them. */
-	TAILQ_FOREACH(p, &d->peers, entry)
-		if (p->link == NULL && p->dialing == NULL && !p->removed &&
-		    !p->dialin && !p->self)
-			mig__peer_dial(p);
+	mig__peers_tick(d);
 }
 
 void

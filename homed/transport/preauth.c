@@ -63,7 +63,7 @@ known(struct homed *d, const char *addr)
 	if (ip_bytes(addr, a) != 0)
 		return 0;
 	TAILQ_FOREACH(p, &d->peers, entry) {
-		if (p->removed)
+		if (p->removed || p->ssh || p->dynamic)
 			continue;
 		if ((p->have_ip && memcmp(p->ip, a, 16) == 0) ||
 		    (ip_bytes(p->addr, b) == 0 && memcmp(a, b, 16) == 0))

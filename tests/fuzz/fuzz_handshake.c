@@ -128,6 +128,27 @@ changed(const uint8_t *p, size_t n)
 	hs_free(a);
 }
 
+/* A stdio link's plain HELLO (stdio.c): accepted only with our version,
+ * a valid name and a printable build, each NUL-terminated. */
+static void
+plain_hello(const uint8_t *p, size_t n)
+{
+	char name[MIG_NAME_MAX], build[MIG_BUILD_MAX];
+	uint32_t version;
+	int r = mig__hello_plain_parse(p, n, &version, name, build);
+
+	CHECK(r == 0 || r == MIG_EPROTO || r == MIG_EVERSION);
+	if (r == MIG_EVERSION)
+		CHECK(version != MIG_PROTO_VERSION);
+	if (r != 0)
+		return;
+	CHECK(version == MIG_PROTO_VERSION);
+	CHECK(memchr(name, '\0', sizeof(name)) != NULL && name[0] != '\0');
+	CHECK(memchr(build, '\0', sizeof(build)) != NULL);
+	for (const char *c = build; *c != '\0'; c++)
+		CHECK(*c >= 0x20 && *c < 0x7f);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -139,7 +160,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (size == 0)
 		return 0;
-	switch (data[0] % 3) {
+	switch (data[0] % 4) {
+	case 3:
+		plain_hello(data + 1, size - 1);
+		break;
 	case 0:
 		one_side(1, data + 1, size - 1);
 		break;

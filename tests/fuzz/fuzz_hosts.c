@@ -57,7 +57,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(memchr(e->addr, '\0', sizeof(e->addr)) != NULL);
 			CHECK(e->addr[0] != '\0');
 			CHECK(strpbrk(e->addr, " \t\r\n#") == NULL);
-			CHECK(e->port != 0);
+			/* An ssh destination is never read as an option. */
+			CHECK(e->ssh ? e->port == 0 && e->addr[0] != '-' :
+				       e->port != 0);
 			CHECK(e->slots <= 4096);
 			CHECK(mig__hosts_find(&h, e->name) == e);
 		}

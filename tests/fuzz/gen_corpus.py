@@ -89,6 +89,9 @@ HOSTS = {
     "comments": "# the cluster\n\n  \t\nbig [::1]:7410 16 # fast one\r\n"
                 "#old 10.0.0.9\nsmall build.example.com:22 0\n",
     "ipv6": "a [fe80::1]\nb [::1]:9\nc [2001:db8::2]:65535 1\n",
+    "ssh": "a ssh:alice@build1 4 served\nb ssh:build2.example.org\n"
+           "c ssh:ssh://bob@[::1]:2222\n",
+    "bad-ssh-option": "a ssh:-oProxyCommand=x\n",
     "no-newline": "only-one_host.x 192.168.1.20:1",
     "bad-port": "a 1.1.1.1:0\n",
     "bad-dup": "a 1.1.1.1\na 1.1.1.2\n",
@@ -133,7 +136,8 @@ def hello(nonce, name, ciphers, epk, proof=None):
 
 
 # fuzz_handshake: mode byte 0 (to an acceptor), 1 (to an initiator),
-# 2 (an honest handshake, one message changed: which, u16 offset, xor).
+# 2 (an honest handshake, one message changed: which, u16 offset, xor),
+# 3 (a stdio link's plain HELLO payload).
 EPK = bytes(range(9, 41))
 HANDSHAKE = {
     "to-acceptor": b"\0" + frame(HELLO, hello(bytes(32), "home", 1, EPK))
@@ -170,6 +174,12 @@ HANDSHAKE = {
     "changed-hello-a-key": b"\2" + b"\1" + struct.pack("<H", 100) + b"\x80",
     "changed-auth": b"\2" + b"\2" + struct.pack("<H", 20) + b"\1",
     "changed-flags": b"\2" + b"\0" + struct.pack("<H", 6) + b"\1",
+    "plain-hello": b"\3" + u32(PROTO_VERSION) + s("home")
+    + s("mig-homed 0.1.0"),
+    "plain-hello-v2": b"\3" + u32(2) + s("home") + s("mig-homed 0.0.1"),
+    "plain-hello-bad-name": b"\3" + u32(PROTO_VERSION) + s("a b") + s("x"),
+    "plain-hello-control-char": b"\3" + u32(PROTO_VERSION) + s("home")
+    + s("mig\x01"),
 }
 
 

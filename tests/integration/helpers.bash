@@ -131,7 +131,7 @@ failure_report() {
 		if [[ -n ${MIG_CLUSTER_DIR:-} ]]; then
 			tail_of "$MIG_CLUSTER_DIR/home.log" 40
 			tail_of "$MIG_CLUSTER_DIR/home.stderr" 10
-			for f in "$MIG_CLUSTER_DIR"/host*.log; do
+			for f in "$MIG_CLUSTER_DIR"/host*.log "$MIG_CLUSTER_DIR"/host*/run/homed.log; do
 				if [[ -f $f ]]; then tail_of "$f" 10; fi
 			done
 		fi

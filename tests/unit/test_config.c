@@ -58,6 +58,36 @@ hosts_basic(void **state)
 	mig__hosts_free(&h);
 }
 
+/* "ssh:DEST" names an ssh destination; words ssh would take for an
+ * option, or that a shell would read, are refused. */
+static void
+hosts_ssh(void **state)
+{
+	struct mig_hosts h;
+	char err[256] = "";
+
+	assert_int_equal(parse("a ssh:alice@build1 4 served\n"
+	    "b ssh:build2.example.org\nc 10.0.0.1\n", &h, err, sizeof(err)), 0);
+	assert_true(h.v[0].ssh);
+	assert_string_equal(h.v[0].addr, "alice@build1");
+	assert_int_equal(h.v[0].port, 0);
+	assert_int_equal(h.v[0].slots, 4);
+	assert_int_equal(h.v[0].files, MIG_FILES_SERVED);
+	assert_true(h.v[1].ssh);
+	assert_string_equal(h.v[1].addr, "build2.example.org");
+	assert_false(h.v[2].ssh);
+	mig__hosts_free(&h);
+	assert_int_equal(parse("a ssh:-oProxyCommand=x\n", &h, err,
+	    sizeof(err)), MIG_ECONFIG);
+	assert_string_equal(err, "hosts:1: an ssh destination may not start "
+	    "with '-'");
+	assert_int_equal(parse("a ssh:\n", &h, err, sizeof(err)), MIG_ECONFIG);
+	assert_string_equal(err, "hosts:1: empty ssh destination");
+	assert_int_equal(parse("a ssh:b;rm\n", &h, err, sizeof(err)),
+	    MIG_ECONFIG);
+	assert_non_null(strstr(err, "character other than"));
+}
+
 static void
 hosts_layout(void **state)
 {
@@ -1027,6 +1057,7 @@ main(int argc, char **argv)
 {
 	const struct CMUnitTest hosts[] = {
 		cmocka_unit_test(hosts_basic),
+		cmocka_unit_test(hosts_ssh),
 		cmocka_unit_test(hosts_layout),
 		cmocka_unit_test(hosts_files),
 		cmocka_unit_test(hosts_priority),
