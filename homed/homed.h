@@ -123,6 +123,14 @@ struct preauth {
 	char addrs[MIG_PREAUTH_ADDRS][64];
 };
 
+/* home/standins.c: the placeholder server, mig-standin */
+#define MIG_STANDIN_TITLE 512 /* a placeholder's title, with its NUL */
+struct standins {
+	char path[PATH_MAX];  /* mig-standin, "" when not found */
+	pid_t pid;            /* the server, our child; 0 when none */
+	int fd;               /* our end of its socket; -1 when none */
+};
+
 struct homed {
 	uv_loop_t *loop;
 	char name[MIG_NAME_MAX];       /* this host's name in the hosts file */
@@ -133,7 +141,7 @@ struct homed {
 	char rundir[PATH_MAX];
 	char sockpath[PATH_MAX];
 	char shim[PATH_MAX];           /* libmig.so, "" when not found */
-	char standin[PATH_MAX];        /* mig-standin, "" when not found */
+	struct standins standins;      /* the placeholder server */
 	char preload[2 * PATH_MAX];    /* what jobs preload: shim + host's */
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
@@ -677,6 +685,21 @@ void mig__calls_init(struct homed *d);
 /* Runs the CALL payload p; returns MIG_EPROTO if malformed. */
 int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
     int *err);
+
+/* home/standins.c (struct standins above) */
+void mig__standins_init(struct standins *s, const char *path);
+/* Starts the server unless it runs: 1 when it started it (its pid is
+ * s->pid, ours to watch and reap), 0 when it ran, or MIG_E*. */
+int mig__standins_start(struct standins *s);
+/* A placeholder titled title (what ps shows) with fd (not taken) as its
+ * socket to us: a child of ours, whose pid goes in *pid. 0, MIG_E*, or
+ * MIG__ERR(EPIPE) when the server is gone (start another, try again). */
+int mig__standins_make(struct standins *s, const char *title, int fd,
+    pid_t *pid);
+/* pid was reaped: if it was the server, the next start starts another. */
+void mig__standins_reaped(struct standins *s, pid_t pid);
+/* Hangs up on the server, which ends. */
+void mig__standins_stop(struct standins *s);
 
 /* home/hold.c: pids at home for the processes placed jobs start */
 struct hold {
