@@ -802,13 +802,13 @@ struct rjob {
 void mig__host_init(struct homed *d);
 /* host/subreaper.c: finds mig-reaper (at start-up). */
 void mig__subreaper_init(void);
-/* Starts the subreaper of a job, our child (its pid, or -1 with errno):
- * it starts the leader (which runs leader(arg) and must not return),
- * and when that ends, or on SIGTERM, or when the daemon dies, kills
- * every process left under it, writes the leader's wait status to
- * statusfd and exits. Returns once the leader has exec'd. */
-pid_t mig__subreaper_start(pid_t daemon, int statusfd,
-    void (*leader)(void *arg), void *arg);
+/* Runs, in a child of the daemon's, the subreaper of a job:
+ * vforks the leader (which runs leader(arg) and must not return), and
+ * when it ends, or on SIGTERM, or when the daemon dies, kills every
+ * process left under it, writes the leader's wait status to statusfd
+ * and exits. */
+void mig__subreaper_run(pid_t daemon, int statusfd,
+    void (*leader)(void *arg), void *arg) __attribute__((noreturn));
 /* The leader's status that a subreaper left in its pipe; -1 if none. */
 int mig__subreaper_status(int fd, int *status);
 struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);

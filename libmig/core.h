@@ -123,8 +123,8 @@ int mig__policy_load(const char *path, char *out, size_t size, char *err,
  * one), into buf. Returns 0 or an error. */
 int mig__path_search(const char *file, const char *path, char *buf,
     size_t size);
-/* execvpe by system call, never through a preloaded shim, searching
- * envp's PATH (not environ's). Returns only on failure, with the error. */
+/* execvpe by system call, never through a preloaded shim. Returns only
+ * on failure, with the error. */
 int mig__exec_raw(const char *file, char *const argv[], char *const envp[]);
 
 /* Finds a file of mig's beside the running program, or in ../lib/mig

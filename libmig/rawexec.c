@@ -49,20 +49,10 @@ mig__path_search(const char *file, const char *path, char *buf, size_t size)
 	}
 }
 
-/* PATH as envp has it, NULL when it has none. */
-static const char *
-env_path(char *const envp[])
-{
-	for (; envp != NULL && *envp != NULL; envp++)
-		if (strncmp(*envp, "PATH=", 5) == 0)
-			return *envp + 5;
-	return NULL;
-}
-
 int
 mig__exec_raw(const char *file, char *const argv[], char *const envp[])
 {
-	const char *path = env_path(envp), *p;
+	const char *path = getenv("PATH"), *p;
 	char buf[PATH_MAX];
 	int seen_eacces = 0;
 

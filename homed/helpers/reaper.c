@@ -1,9 +1,9 @@
 /*
- * reaper.c: mig-reaper, a job's subreaper on a host once its leader
- * runs. mig-homed starts the subreaper as a clone on its own memory
- * (host/subreaper.c), which vforks the leader and, once the leader has
- * exec'd, becomes this small static program: the daemon goes on, and no
- * copy of its memory is kept for the job.
+ * reaper.c: mig-reaper, a job's subreaper on a host once its leader is
+ * forked. mig-homed forks the subreaper and the subreaper forks the
+ * leader; the subreaper then becomes this small static program, so that
+ * it holds no copy of the daemon's memory for the whole job (every page
+ * the daemon wrote while a job ran would otherwise be copied).
  * PR_SET_CHILD_SUBREAPER, the parent-death signal, the blocked signals
  * and the status pipe (fd 0) all carry over the exec. Not a command: run
  * by mig-homed only.

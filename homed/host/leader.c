@@ -139,9 +139,8 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 	fcntl(3, F_SETFD, FD_CLOEXEC);
 	close_range(4, MIG_IDENT_FDNO - 1, 0);
 	close_range(identfd >= 0 ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO, ~0u, 0);
-	/* execvp, but with the job's PATH and never through environ: we
-	 * may be running on the daemon's memory (subreaper.c). */
-	errno = -mig__exec_raw(job->argv[0], job->argv, envp);
+	environ = envp;
+	execvp(job->argv[0], job->argv);
  fail:
 	why[1] = errno;
 	(void)!write(3, why, sizeof(why));

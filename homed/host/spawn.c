@@ -426,14 +426,14 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	{
+	if ((pid = mig__fork()) == -1) {
+		r = failed(rj, MIG__ERR(errno), "fork: %s", strerror(errno));
+		goto out;
+	}
+	if (pid == 0) {
 		struct mig_leader a = { job, envp, p, report[1], ident,
 			identfd, v, prio };
-		pid = mig__subreaper_start(self, status[1], mig__leader_run, &a);
-	}
-	if (pid == -1) {
-		r = failed(rj, MIG__ERR(errno), "clone: %s", strerror(errno));
-		goto out;
+		mig__subreaper_run(self, status[1], mig__leader_run, &a);
 	}
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
 		kill(pid, SIGTERM);
