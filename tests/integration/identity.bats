@@ -111,8 +111,12 @@ clock_agrees() {
 }
 
 @test "proc: ps in a placed job runs, and lists the job's processes under the pids it sees" {
+	# ps runs once the child has become sleep: on a loaded machine it
+	# may not have run at all yet (through its home pid, as a user would
+	# look).
 	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c \
-		'sleep 30 & echo "$$ $!"; ps -o pid=,ppid=,comm=; kill $!'
+		'sleep 30 & until read -r c </proc/$!/comm && [ "$c" = sleep ]; do :; done
+		echo "$$ $!"; ps -o pid=,ppid=,comm=; kill $!'
 	expect_eq status "$status" 0
 	expect_eq stderr "$stderr" ""
 	local me child
