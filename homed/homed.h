@@ -689,14 +689,15 @@ int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
 /* home/standins.c (struct standins above) */
 void mig__standins_init(struct standins *s, const char *path);
 /* Starts the server unless it runs: 1 when it started it (its pid is
- * s->pid, ours to watch and reap), 0 when it ran, or MIG_E*. */
+ * s->pid, ours to watch and reap), 0 when it ran, MIG__ERR(EAGAIN) while
+ * the last one is not reaped, or MIG_E*. */
 int mig__standins_start(struct standins *s);
 /* A placeholder titled title (what ps shows) with fd (not taken) as its
  * socket to us: a child of ours, whose pid goes in *pid. 0, MIG_E*, or
- * MIG__ERR(EPIPE) when the server is gone (start another, try again). */
+ * MIG__ERR(EPIPE) when the server is gone (killed if not). */
 int mig__standins_make(struct standins *s, const char *title, int fd,
     pid_t *pid);
-/* pid was reaped: if it was the server, the next start starts another. */
+/* The server (pid) was reaped: the next start starts another. */
 void mig__standins_reaped(struct standins *s, pid_t pid);
 /* Hangs up on the server, which ends. */
 void mig__standins_stop(struct standins *s);

@@ -118,30 +118,30 @@ on_server_reaped(void *arg, int status)
 /* A placeholder (home/standins.c) titled "mig: pid HPID on HOST: WHAT",
  * in a session of its own, with every signal at its default and one end
  * of a socket pair as its fd 3; the other end is our client. The server
- * is started when there is none, and once more when it went meanwhile.
- * 0 or MIG_E*. */
+ * is started when there is none (there is one at a time, so the reaping
+ * above is always the current one's). 0 or MIG_E*. */
 static int
 new_standin(struct homed *d, pid_t *pid, const char *host, const char *hpid,
     const char *what)
 {
 	char title[MIG_STANDIN_TITLE];
-	int sv[2], r = MIG__ERR(EPIPE);
+	int sv[2], r;
 
 	snprintf(title, sizeof(title), "mig: pid %s on %s: %s", hpid, host,
 	    what);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return MIG__ERR(errno);
-	for (int tries = 0; tries < 2 && r == MIG__ERR(EPIPE); tries++) {
-		if ((r = mig__standins_start(&d->standins)) == 1 &&
-		    mig__child_watch(d, d->standins.pid, on_server_reaped,
-		    d) != 0) {
-			mig__standins_stop(&d->standins);
-			kill(d->standins.pid, SIGKILL);
-			r = MIG__ERR(ENOMEM);
-		}
-		if (r >= 0)
-			r = mig__standins_make(&d->standins, title, sv[1], pid);
+	if ((r = mig__standins_start(&d->standins)) == 1 &&
+	    mig__child_watch(d, d->standins.pid, on_server_reaped, d) != 0) {
+		/* Unwatched, it would never be reaped for us: killed, and
+		 * forgotten (its reaping tells nobody). */
+		kill(d->standins.pid, SIGKILL);
+		mig__standins_stop(&d->standins);
+		d->standins.pid = 0;
+		r = MIG__ERR(ENOMEM);
 	}
+	if (r >= 0)
+		r = mig__standins_make(&d->standins, title, sv[1], pid);
 	mig__close(sv[1]);
 	if (r == 0 && (r = mig__client_adopt(d, sv[0])) != 0) {
 		kill(*pid, SIGKILL);

@@ -12,7 +12,8 @@
  * the placeholder's socket go out, its pid (or minus an errno) comes
  * back. The server answers in microseconds, so we wait for it here,
  * but never longer than MIG_STANDIN_WAIT_MS: a server that does not
- * answer (stopped, hung) is killed, and the next request starts another.
+ * answer (stopped, hung) is killed. There is one server at a time: the
+ * next is started for the first request after the last one was reaped.
  */
 #include <errno.h>
 #include <poll.h>
@@ -49,6 +50,9 @@ mig__standins_start(struct standins *s)
 
 	if (s->fd >= 0)
 		return 0;
+	/* One server at a time: the last one is not reaped yet. */
+	if (s->pid > 0)
+		return MIG__ERR(EAGAIN);
 	if (s->path[0] == '\0')
 		return MIG__ERR(ENOENT);
 	if (room[0] == '\0')
@@ -80,7 +84,8 @@ mig__standins_start(struct standins *s)
 }
 
 /* The server failed us: it goes (it is our child and not yet reaped,
- * so its pid is still its own), and the next request starts another. */
+ * so its pid is still its own); once it is reaped, the next request
+ * starts another. */
 static void
 drop(struct standins *s)
 {

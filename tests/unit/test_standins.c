@@ -5,7 +5,8 @@
  * clones it with CLONE_PARENT), shows its title to ps, says HELLO and
  * STANDIN with its pid on its socket, passes each signal it gets on as
  * HOLD_SIGNAL, and ends when we hang up (or with SIGKILL). A server that
- * died, killed or reaped unnoticed, is started again by the next request;
+ * died is started again by the first request after its reaping (a
+ * request before that fails, and no second server starts meanwhile);
  * hung up on, it ends.
  */
 #include <stdarg.h>
@@ -218,8 +219,9 @@ server_restarts(void **state)
 	close(fd);
 	assert_int_equal(waitpid(pid, &status, 0), pid);
 
-	/* Killed, not yet reaped: the request finds it gone, says so, and
-	 * the one after starts another. */
+	/* Killed, not yet reaped: the request finds it gone and says so;
+	 * no other starts until it is reaped, then the next request
+	 * starts one. */
 	first = s.pid;
 	assert_int_equal(kill(first, SIGKILL), 0);
 	{
@@ -233,6 +235,7 @@ server_restarts(void **state)
 		close(sv[0]);
 		close(sv[1]);
 	}
+	assert_int_equal(mig__standins_start(&s), MIG__ERR(EAGAIN));
 	assert_int_equal(waitpid(first, &status, 0), first);
 	mig__standins_reaped(&s, first);
 	close(fd2);
