@@ -125,6 +125,14 @@ struct preauth {
 	char addrs[MIG_PREAUTH_ADDRS][64];
 };
 
+/* home/standins.c: the placeholder server, mig-standin */
+#define MIG_STANDIN_TITLE 512 /* a placeholder's title, with its NUL */
+struct standins {
+	char path[PATH_MAX];  /* mig-standin, "" when not found */
+	pid_t pid;            /* the server, our child; 0 when none */
+	int fd;               /* our end of its socket; -1 when none */
+};
+
 struct homed {
 	uv_loop_t *loop;
 	char name[MIG_NAME_MAX];       /* this host's name in the hosts file */
@@ -135,7 +143,7 @@ struct homed {
 	char rundir[PATH_MAX];
 	char sockpath[PATH_MAX];
 	char shim[PATH_MAX];           /* libmig.so, "" when not found */
-	char standin[PATH_MAX];        /* mig-standin, "" when not found */
+	struct standins standins;      /* the placeholder server */
 	char preload[2 * PATH_MAX];    /* what jobs preload: shim + host's */
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
@@ -879,6 +887,22 @@ void mig__calls_init(struct homed *d);
 int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
     int *err);
 
+/* home/standins.c (struct standins above) */
+void mig__standins_init(struct standins *s, const char *path);
+/* Starts the server unless it runs: 1 when it started it (its pid is
+ * s->pid, ours to watch and reap), 0 when it ran, MIG__ERR(EAGAIN) while
+ * the last one is not reaped, or MIG_E*. */
+int mig__standins_start(struct standins *s);
+/* A placeholder titled title (what ps shows) with fd (not taken) as its
+ * socket to us: a child of ours, whose pid goes in *pid. 0, MIG_E*, or
+ * MIG__ERR(EPIPE) when the server is gone (killed if not). */
+int mig__standins_make(struct standins *s, const char *title, int fd,
+    pid_t *pid);
+/* The server (pid) was reaped: the next start starts another. */
+void mig__standins_reaped(struct standins *s, pid_t pid);
+/* Hangs up on the server, which ends. */
+void mig__standins_stop(struct standins *s);
+
 /* home/hold.c: pids at home for the processes placed jobs start */
 struct hold {
 	TAILQ_ENTRY(hold) entry;
@@ -981,7 +1005,7 @@ void mig__host_init(struct homed *d);
 /* host/subreaper.c: finds mig-reaper (at start-up). */
 void mig__subreaper_init(void);
 /* Runs, in a child of the daemon's, the subreaper of a job:
- * forks the leader (which runs leader(arg) and must not return), and
+ * vforks the leader (which runs leader(arg) and must not return), and
  * when it ends, or on SIGTERM, or when the daemon dies, kills every
  * process left under it, writes the leader's wait status to statusfd
  * and exits. With leave_rest (an ssh job, MIG_JOB_SSH), the leader's

@@ -125,8 +125,11 @@ find_shim(struct homed *d)
 		strlcpy(d->shim, e, sizeof(d->shim));
 	else if (mig__beside_self("libmig.so", d->shim, sizeof(d->shim)) != 0)
 		d->shim[0] = '\0';
-	if (mig__beside_self("mig-standin", d->standin, sizeof(d->standin)) != 0)
-		d->standin[0] = '\0';
+	char standin[PATH_MAX];
+
+	if (mig__beside_self("mig-standin", standin, sizeof(standin)) != 0)
+		standin[0] = '\0';
+	mig__standins_init(&d->standins, standin);
 }
 
 /* Every job holds a few descriptors here: take all the system allows. */

@@ -1,8 +1,8 @@
 /*
  * hold.c: the home side of the pid space of placed jobs' descendants.
  * When a placed process starts another one on its host, the host asks
- * for a home pid (HOLD); we start a placeholder, mig-standin, whose pid
- * that is, so that `ps` at home shows the process and `kill` at home
+ * for a home pid (HOLD); we have a placeholder made (standins.c), whose
+ * pid that is, so that `ps` at home shows the process and `kill` at home
  * reaches it: the placeholder hands every signal it gets back to us
  * (HOLD_SIGNAL), and we send it to the process on the host.
  *
@@ -14,7 +14,6 @@
 #include <errno.h>
 #include <limits.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,8 +21,6 @@
 #include <unistd.h>
 
 #include "homed.h"
-
-extern char **environ;
 
 /* No job holds more home pids than its identity page can list. */
 #define MIG_HOLDS_PER_JOB MIG_IDENT_PIDS
@@ -110,49 +107,49 @@ holds_of(struct homed *d, uint32_t job)
 	return n;
 }
 
-/* Starts mig-standin (helpers/standin.c) titled "mig: pid HPID on HOST:
- * WHAT", in a session of its own, with every signal at its default and
- * one end of a socket pair as its fd 3; the other end is our client.
- * posix_spawn starts it without copying the daemon's memory, which a
- * fork would (and the daemon would then copy each page it writes until
- * the exec). 0 or an errno. */
-static int
-spawn_standin(struct homed *d, pid_t *pid, const char *host,
-    const char *hpid, const char *what)
+static void
+on_server_reaped(void *arg, int status)
 {
-	char title[512], *argv[] = { title, NULL };
-	posix_spawn_file_actions_t fa;
-	posix_spawnattr_t at;
-	sigset_t all, none;
-	int sv[2], e;
+	struct homed *d = arg;
 
-	if (d->standin[0] == '\0')
-		return ENOENT;
+	mig__standins_reaped(&d->standins, d->standins.pid);
+}
+
+/* A placeholder (home/standins.c) titled "mig: pid HPID on HOST: WHAT",
+ * in a session of its own, with every signal at its default and one end
+ * of a socket pair as its fd 3; the other end is our client. The server
+ * is started when there is none (there is one at a time, so the reaping
+ * above is always the current one's). 0 or MIG_E*. */
+static int
+new_standin(struct homed *d, pid_t *pid, const char *host, const char *hpid,
+    const char *what)
+{
+	char title[MIG_STANDIN_TITLE];
+	int sv[2], r;
+
 	snprintf(title, sizeof(title), "mig: pid %s on %s: %s", hpid, host,
 	    what);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
-		return errno;
-	sigfillset(&all);
-	sigemptyset(&none);
-	if ((e = posix_spawnattr_init(&at)) != 0)
-		goto out;
-	if ((e = posix_spawn_file_actions_init(&fa)) == 0) {
-		if ((e = posix_spawn_file_actions_adddup2(&fa, sv[1], 3)) == 0 &&
-		    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID |
-		    POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF)) == 0 &&
-		    (e = posix_spawnattr_setsigmask(&at, &none)) == 0 &&
-		    (e = posix_spawnattr_setsigdefault(&at, &all)) == 0)
-			e = posix_spawn(pid, d->standin, &fa, &at, argv, environ);
-		posix_spawn_file_actions_destroy(&fa);
+		return MIG__ERR(errno);
+	if ((r = mig__standins_start(&d->standins)) == 1 &&
+	    mig__child_watch(d, d->standins.pid, on_server_reaped, d) != 0) {
+		/* Unwatched, it would never be reaped for us: killed, and
+		 * forgotten (its reaping tells nobody). */
+		kill(d->standins.pid, SIGKILL);
+		mig__standins_stop(&d->standins);
+		d->standins.pid = 0;
+		r = MIG__ERR(ENOMEM);
 	}
-	posix_spawnattr_destroy(&at);
- out:
+	if (r >= 0)
+		r = mig__standins_make(&d->standins, title, sv[1], pid);
 	mig__close(sv[1]);
-	if (e == 0 && (e = mig__client_adopt(d, sv[0])) != 0)
+	if (r == 0 && (r = mig__client_adopt(d, sv[0])) != 0) {
 		kill(*pid, SIGKILL);
-	else if (e != 0)
+		r = MIG__ERR(r);
+	} else if (r != 0) {
 		mig__close(sv[0]);
-	return e;
+	}
+	return r;
 }
 
 static void
@@ -194,14 +191,14 @@ on_hold(struct link *l, const struct mig_frame *f)
 		goto out;
 	}
 	snprintf(hpid, sizeof(hpid), "%d", (int)(int32_t)hp);
-	if ((e = spawn_standin(d, &pid, j->peer->name, hpid, what)) == 0 &&
+	if ((e = new_standin(d, &pid, j->peer->name, hpid, what)) == 0 &&
 	    mig__child_watch(d, pid, on_reaped, hold) != 0) {
 		kill(pid, SIGKILL);
-		e = ENOMEM;
+		e = MIG__ERR(ENOMEM);
 	}
 	if (e != 0) {
 		free(hold);
-		reply(l, f->stream, seq, -e);
+		reply(l, f->stream, seq, e);
 		goto out;
 	}
 	hold->d = d;
@@ -304,6 +301,7 @@ mig__holds_stop(struct homed *d)
 		mig__child_forget(d, h->pid);
 		hold_free(h);
 	}
+	mig__standins_stop(&d->standins);
 }
 
 void

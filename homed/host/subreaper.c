@@ -91,7 +91,10 @@ mig__subreaper_run(pid_t daemon, int statusfd, int leave_rest,
 	if (prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    prctl(PR_SET_PDEATHSIG, SIGTERM) == -1 || getppid() != daemon)
 		_exit(MIG_EXIT_FAILURE);
-	if ((pid = fork()) == -1)
+	/* The leader borrows our memory until its exec (vfork): a fork
+	 * would copy the daemon's page tables a second time. What it writes
+	 * meanwhile (errno, environ) is ours only, and we are a copy. */
+	if ((pid = vfork()) == -1)
 		_exit(MIG_EXIT_FAILURE);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, 0);

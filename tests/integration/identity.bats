@@ -98,6 +98,30 @@ clock_agrees() {
 	wait_until 5 eval "! kill -0 $home 2>/dev/null"
 }
 
+@test "pid: the placeholder server, killed, is started again: the next process gets its home pid" {
+	local home srv out=$BATS_TEST_TMPDIR/out pid title
+	home=$(cat "$MIG_CLUSTER_DIR/home.pid")
+	# A first placeholder starts the server, the home daemon's child.
+	"$MIG" -h host1 sh -c 'true & wait'
+	srv=$(pgrep -P "$home" -f '^mig-standin: placeholder server$')
+	[[ -n $srv ]]
+	kill -KILL "$srv"
+	# Reaped by the daemon: a zombie would still answer kill -0.
+	wait_until 10 eval "! kill -0 $srv 2>/dev/null"
+	"$MIG" -h host1 sh -c 'sleep 300 & echo $!; wait' >"$out" 2>&1 &
+	pid=$!
+	bg_track "$pid"
+	wait_until 10 test -s "$out"
+	title=$(ps -o args= -p "$(head -n1 "$out")")
+	[[ $title == *"on host1"* ]] || {
+		echo "pid $(head -n1 "$out") at home is '$title'" >&2
+		return 1
+	}
+	[[ $(pgrep -P "$home" -f '^mig-standin: placeholder server$') != "$srv" ]]
+	kill -TERM "$(head -n1 "$out")"
+	wait_exit "$pid" 10
+}
+
 @test "pid: fork, wait and a child's getppid agree on home pids" {
 	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c \
 		'sh -c "echo \$PPID" & child=$!; wait $child; echo "$? $$ $child"'
@@ -111,8 +135,12 @@ clock_agrees() {
 }
 
 @test "proc: ps in a placed job runs, and lists the job's processes under the pids it sees" {
+	# ps runs once the child has become sleep: on a loaded machine it
+	# may not have run at all yet (through its home pid, as a user would
+	# look).
 	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 sh -c \
-		'sleep 30 & echo "$$ $!"; ps -o pid=,ppid=,comm=; kill $!'
+		'sleep 30 & until read -r c </proc/$!/comm && [ "$c" = sleep ]; do :; done
+		echo "$$ $!"; ps -o pid=,ppid=,comm=; kill $!'
 	expect_eq status "$status" 0
 	expect_eq stderr "$stderr" ""
 	local me child
