@@ -435,9 +435,14 @@ main(int argc, char **argv)
 		    "jobs anyway, add --allow-root or set MIG_ALLOW_ROOT=1)");
 	if (mig__crypto_init() != 0)
 		die("libsodium failed to start");
-	/* A node's folders come first: everything below reads them. */
-	if (slurm_node && mig__slurm_node(&d, err, sizeof(err)) != 0)
-		die("%s", err);
+	/* A node's folders come first: everything below reads them. Its
+	 * name is Slurm's (SLURMD_NODENAME), never found by address: its
+	 * one line is home's, which on a shared machine is bound here too. */
+	if (slurm_node) {
+		if (mig__slurm_node(&d, err, sizeof(err)) != 0)
+			die("%s", err);
+		named = 1;
+	}
 	/* For tests only: play a daemon of an older protocol (it speaks
 	 * protocols up to MIG_PROTO_MAX, and from 4 or that one up). */
 	if ((e = getenv("MIG_PROTO_MAX")) != NULL && *e != '\0') {

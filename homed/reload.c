@@ -9,7 +9,8 @@
  * owner-cpu (read where they are used). A new key is used by the next
  * handshakes; links up stay, since their session keys no longer depend on
  * it. A bad file changes nothing: the log and mig hosts say why, until a
- * good one is read.
+ * good one is read. A daemon of a Slurm allocation reads neither: its
+ * hosts and key are the allocation's.
  */
 #include <stdio.h>
 #include <string.h>
@@ -105,6 +106,12 @@ reload_key(struct homed *d, const char *why)
 	char path[PATH_MAX + 8], err[512];
 	int r;
 
+	/* An allocation's key is its own, made by home for its nodes. */
+	if (d->slurm != NULL) {
+		mig__log(MIG_LOG_INFO, "key of Slurm job %s: the key file is "
+		    "not read (%s)", d->slurm_job, why);
+		return;
+	}
 	snprintf(path, sizeof(path), "%s/key", d->confdir);
 	r = mig__key_load(path, key, err, sizeof(err));
 	if (r == MIG__ERR(ENOENT) && !d->have_key)
@@ -159,7 +166,8 @@ mig__reload_init(struct homed *d)
 	uv_signal_start(&d->sighup, on_hup, SIGHUP);
 	uv_fs_event_init(d->loop, &d->confwatch);
 	d->confwatch.data = d;
-	if (uv_fs_event_start(&d->confwatch, on_change, d->confdir, 0) != 0)
+	/* A Slurm daemon reads neither file: nothing to watch. */
+	if (d->slurm == NULL && uv_fs_event_start(&d->confwatch, on_change, d->confdir, 0) != 0)
 		mig__log(MIG_LOG_WARN, "cannot watch %s; send SIGHUP after "
 		    "editing the hosts file or the key", d->confdir);
 }
