@@ -221,6 +221,41 @@ squeue -h -j "$SLURM_JOB_ID" -o "%T"'
 	wait_until 60 none_alive "${pids[@]}"
 }
 
+@test "a key file written and SIGHUP inside the allocation leave its daemons on the allocation's key: none reads the key file, every node still up" {
+	slurm_env
+	in_alloc 'set -e
+mig hosts >/dev/null
+echo "job=$SLURM_JOB_ID"
+mig keygen
+kill -HUP $(cat "$MIG_RUNTIME_DIR/homed.pid" "$TMPDIR"/mig-*-slurm-*-n*/run/homed.pid)
+for i in $(seq 300); do
+	n=$(cat "$MIG_RUNTIME_DIR/homed.log" "$TMPDIR"/mig-*-slurm-*-n*/run/homed.log | grep -c "the hosts file is not read (SIGHUP)" || true)
+	((n == 4)) && break
+	sleep 0.1
+done
+echo "took SIGHUP=$n"
+mig hosts'
+	cat "$BATS_TEST_TMPDIR/alloc.out" >&2
+	grep -qx "took SIGHUP=4" "$BATS_TEST_TMPDIR/alloc.out"
+	local job n
+	job=$(sed -n 's/^job=//p' "$BATS_TEST_TMPDIR/alloc.out")
+	for n in n1 n2 n3; do
+		grep -E "^$n +Slurm job $job node +up " "$BATS_TEST_TMPDIR/alloc.out"
+	done
+	local said
+	said=$(grep -h "keeping the key\|key.* read again" "$MIG_RUNTIME_DIR/homed.log" \
+		"$TMPDIR"/mig-*-slurm-*-n*/run/homed.log || true)
+	[[ -z $said ]] || {
+		echo "a daemon of the allocation read the key file: $said" >&2
+		return 1
+	}
+	expect_eq "daemons that left the key file alone" "$(cat "$MIG_RUNTIME_DIR/homed.log" \
+		"$TMPDIR"/mig-*-slurm-*-n*/run/homed.log | grep -c "the key file is not read (SIGHUP)")" 4
+	local pids
+	mapfile -t pids <"$BATS_TEST_TMPDIR/pids"
+	wait_until 60 none_alive "${pids[@]}"
+}
+
 @test "a job whose SLURM_JOB_CPUS_PER_NODE mig cannot read: mig lines saying so, no daemon" {
 	slurm_env
 	run --separate-stderr env SLURM_JOB_ID=99 SLURM_JOB_NODELIST='n[1-3]' \
