@@ -316,6 +316,10 @@ add(const char *name, const char *dest, int tcp, const char *addr)
 		mig__fatal("%s", err);
 	mig__hosts_free(&one);
 	if (tcp) {
+		if (addr != NULL && (*addr == '\0' || addr[strcspn(addr,
+		    " \t\n#")] != '\0'))
+			mig__fatal("--tcp: bad address '%s' (ADDR[:PORT])",
+			    addr);
 		if (addr == NULL && dest_host(dest + 4, host,
 		    sizeof(host)) != 0)
 			mig__fatal("--tcp: %s is no plain host name: say "
