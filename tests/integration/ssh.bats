@@ -161,6 +161,55 @@ sys.exit(not (d["host1"]["jobs_done"] > 0 or d["host2"]["jobs_done"] > 0))' "$ou
 	cmp "$BATS_TEST_TMPDIR/before" "$hosts"
 }
 
+@test "ssh: mig hosts add --tcp enrols a host for a direct TCP link over ssh once; remove stops its daemon" {
+	local hosts=$MIG_CONFIG_DIR/hosts cfg=$MIG_CLUSTER_DIR/host2/config port sport pid
+	port=$("$CLUSTER" freeport)
+	sport=$(ss -ltnpH 'src 127.0.0.3' | grep "pid=$(host_pid host2)," | awk '{print $4}' | sed 's/.*://' | head -1)
+	[[ -n $sport ]]
+	CLEANUP+=("rm -f '$cfg/key' '$cfg/hosts'; sed -i '/^host2 /d' '$hosts'; echo 'host2 ssh:127.0.0.3' >>'$hosts'")
+	run "$MIG" hosts remove host2
+	expect_eq status "$status" 0
+	wait_until 30 eval "! \"$MIG\" hosts | grep -q '^host2 '"
+	cp "$hosts" "$BATS_TEST_TMPDIR/before"
+	# Refusals: no plain host name to default to; a port the host cannot
+	# listen on (its sshd's): the hosts file is as it was.
+	run --separate-stderr "$MIG" hosts add host2 ssh:me_alias --tcp
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == "mig: --tcp: ssh:me_alias is no plain host name: say --tcp ADDR[:PORT]" ]]
+	run --separate-stderr timeout -k 2 120 "$MIG" hosts add host2 ssh:127.0.0.3 --tcp "127.0.0.3:$sport"
+	expect_mig_failure
+	[[ ${stderr_lines[0]} == "mig: host2 not added over TCP ("*"); $hosts is as it was" ]]
+	cmp "$BATS_TEST_TMPDIR/before" "$hosts"
+	[[ ! -e $cfg/key ]]
+	run --separate-stderr timeout -k 2 120 "$MIG" hosts add host2 ssh:127.0.0.3 --tcp "127.0.0.3:$port"
+	expect_eq status "$status" 0
+	expect_eq output "$output" "host2: added (127.0.0.3:$port over TCP, enrolled over ssh:127.0.0.3), up"
+	file_has "$hosts" "host2 127.0.0.3:$port # ssh:127.0.0.3"
+	# The host has home's key (0600) and runs home's pushed build on
+	# its own, listening on the port.
+	cmp "$MIG_CONFIG_DIR/key" "$cfg/key"
+	expect_eq "key mode" "$(stat -c %a "$cfg/key")" 600
+	pushed_ok host2
+	pid=$(cat "$MIG_CLUSTER_DIR/host2/run/homed.pid")
+	grep -q "pid=$pid," <(ss -ltnpH "src 127.0.0.3:$port")
+	run "$MIG" -h host2 uname -n
+	expect_eq status "$status" 0
+	expect_eq output "$output" "$(uname -n)"
+	run "$MIG" hosts --json
+	python3 -c '
+import json, sys
+d = {h["host"]: h for h in json.loads(sys.argv[1])}
+sys.exit(not (d["host2"]["address"] == sys.argv[2] and d["host2"]["state"] == "up"))' "$output" "127.0.0.3:$port"
+	# No ssh of home's runs for host2 now.
+	wait_until 30 eval "! pgrep -P $(host_pid home) -f -- 'ssh -F .* 127.0.0.3 sh -c' >/dev/null"
+	run --separate-stderr "$MIG" hosts remove host2
+	expect_eq status "$status" 0
+	expect_eq output "$output" "host2: removed; its daemon over ssh:127.0.0.3 stopped"
+	cmp "$BATS_TEST_TMPDIR/before" "$hosts"
+	wait_until 30 eval "! alive $pid"
+	[[ ! -e $cfg/key && ! -e $cfg/hosts ]]
+}
+
 @test "ssh: a host daemon that home's ssh started stops once unused, keeps its cache, and is started again without a push" {
 	local pid objs
 	# Its sshd gives host1's sessions a short idle time.
