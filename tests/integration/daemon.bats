@@ -333,7 +333,7 @@ os.execv(sys.argv[1], sys.argv[1:])' "$HOMED" -f --name solo --log "$SOLO/log" \
 	expect_eq "--stop" "$status" 0
 	expect_eq "says" "$output" "mig-homed: stopped (pid $pid)"
 	! alive "$pid"
-	grep -qF "stopping on signal 15" "$SOLO/log"
+	grep -qF "stopping: signal 15" "$SOLO/log"
 	run --separate-stderr env "${SOLO_ENV[@]}" "$HOMED" --stop
 	expect_eq "--stop with none" "$status" 0
 	expect_eq "says" "$output" "mig-homed: not running ($SOLO/run)"
