@@ -47,7 +47,7 @@ drive() { timeout -k 5 60 python3 "$DRIVE" "$@" 3>&-; }
 	# Each step waits for what shows the one before it was taken: the
 	# prompt, or the job itself saying it runs in the foreground.
 	run drive expect:'ready> ' 'send:echo name=$(uname -n)\n' expect:'name=' \
-		'send:sh -c "echo fg-job; exec sleep 100"\n' expect:'fg-job' 'send:\x1a' expect:Stopped \
+		'send:sh -c "echo fg-$((6*7)); exec sleep 100"\n' expect:'fg-42' 'send:\x1a' expect:Stopped \
 		'send:kill -9 %1; wait; echo gone\n' expect:'gone' 'send:exit 4\n' -- \
 		env PS1='ready> ' "$MIG" -h host1 -t bash --norc --noprofile -i
 	[[ $output == *"name=$(uname -n)"* ]]
