@@ -142,7 +142,9 @@ try_host(const char *name, char *why, size_t n)
 }
 
 /* What a host's shell runs first: x, the mig-homed that runs there
- * (the one home's ssh link started, so home's build), c, its config
+ * (the one home's ssh link started, so home's build; where its
+ * /proc/PID/exe cannot be read, as of a daemon that is not dumpable to
+ * its own user, the build that found it running), c, its config
  * folder. No single quote: it goes to the login shell in one. */
 #define HOST_FIND \
     "c=\"${MIG_CONFIG_DIR:-${XDG_CONFIG_HOME:-$HOME/.config}/mig}\"; " \
@@ -150,7 +152,8 @@ try_host(const char *name, char *why, size_t n)
     "for h in \"${XDG_CACHE_HOME:-$HOME/.cache}\"/mig/*/bin/mig-homed; do " \
     "p=$(\"$h\" --status 2>/dev/null | " \
     "sed -n \"s/.*running, pid \\([0-9]*\\),.*/\\1/p\"); " \
-    "if test -n \"$p\"; then x=$(readlink \"/proc/$p/exe\"); break; fi; " \
+    "if test -n \"$p\"; then x=$(readlink \"/proc/$p/exe\" 2>/dev/null); " \
+    "test -n \"$x\" || x=\"$h\"; break; fi; " \
     "done; "
 
 /* Installs the key and hosts file (stdin: the key's length, a newline,
