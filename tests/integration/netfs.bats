@@ -148,10 +148,11 @@ print({h["host"]: h for h in json.load(sys.stdin)}[sys.argv[1]][sys.argv[2]])' "
 
 @test "netfs: the same network source read back on host2 is proven, passed through, and writes land at home" {
 	local n=4000000 b0 b1
-	# Home's token is in the export, as the server has it. Each job is
-	# proven on its own (mig hosts says what host2 proved when home's
-	# list came, which a loaded machine may answer late).
+	# Home's token is in the export, as the server has it, and host2
+	# proved home's new list (a job placed before that list came would
+	# be served: the mount was not home's yet for host2).
 	wait_until 60 has_token
+	wait_until 60 said host2 proven "$MNT"
 	head -c $n /dev/urandom >"$MNT/data"
 	cd "$MNT"
 	b0=$(counter host2 sent_bytes)
