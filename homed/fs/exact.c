@@ -547,24 +547,30 @@ on_link_down(struct link *l, int code, const char *why)
 	}
 }
 
-/* Our token and its file's name, .mig-proof-NAME-UID: one per home, so
- * homes sharing a network file system leave each other's alone. */
+/* Our token and its file's name, .mig-proof-NAME-UID-RUN (RUN: 8 hex
+ * digits of a hash of our runtime folder): one per home, so homes
+ * sharing a network file system leave each other's alone, also homes of
+ * one name and user on one machine (test clusters, Slurm jobs). */
 static void
-token_init(struct exact *x, const char *name)
+token_init(struct exact *x, const struct homed *d)
 {
-	uint8_t rnd[MIG_TOKEN_HEX / 2];
+	uint8_t rnd[MIG_TOKEN_HEX / 2], run[4];
+	char runhex[2 * sizeof(run) + 1];
 	size_t n;
 
 	randombytes_buf(rnd, sizeof(rnd));
 	sodium_bin2hex(x->token, sizeof(x->token), rnd, sizeof(rnd));
+	crypto_generichash(run, sizeof(run), (const uint8_t *)d->rundir,
+	    strlen(d->rundir), NULL, 0);
+	sodium_bin2hex(runhex, sizeof(runhex), run, sizeof(run));
 	n = (size_t)snprintf(x->tokname, sizeof(x->tokname), ".mig-proof-%.64s",
-	    name);
+	    d->name);
 	for (size_t i = 11; i < n; i++)
 		if (!isalnum((unsigned char)x->tokname[i]) &&
 		    strchr("._-", x->tokname[i]) == NULL)
 			x->tokname[i] = '_';
-	snprintf(x->tokname + n, sizeof(x->tokname) - n, "-%u",
-	    (unsigned)geteuid());
+	snprintf(x->tokname + n, sizeof(x->tokname) - n, "-%u-%s",
+	    (unsigned)geteuid(), runhex);
 }
 
 void
@@ -578,7 +584,7 @@ mig__exact_init(struct homed *d)
 	TAILQ_INIT(&d->exact->homes);
 	TAILQ_INIT(&d->exact->works);
 	d->exact->d = d;
-	token_init(d->exact, d->name);
+	token_init(d->exact, d);
 	/* The kernel flags a change of our mount table as POLLPRI. */
 	d->exact->mountsfd = open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
 	if (d->exact->mountsfd < 0 || uv_poll_init(d->loop, &d->exact->mounts,
