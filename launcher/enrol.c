@@ -192,7 +192,7 @@ static int
 run_ssh(const char *dest, const char *script, const char *name,
     const char *in, size_t n, char *why, size_t wn)
 {
-	char cmd[4096], buf[2048], err[128];
+	char cmd[4096], buf[2048];
 	struct mig_ssh_argv a;
 	int pin[2], perr[2], status;
 	ssize_t k, got = 0;
@@ -201,9 +201,10 @@ run_ssh(const char *dest, const char *script, const char *name,
 	if ((size_t)snprintf(cmd, sizeof(cmd), "sh -c '%s' sh %s", script,
 	    name) >= sizeof(cmd))
 		mig__fatal("ssh script too long");
-	if (mig__ssh_argv(getenv("MIG_SSH"), dest, cmd, &a, err,
-	    sizeof(err)) != 0)
-		mig__fatal("%s", err);
+	/* A MIG_SSH it cannot use fails as ssh would, so what was changed
+	 * is put back and said. */
+	if (mig__ssh_argv(getenv("MIG_SSH"), dest, cmd, &a, why, wn) != 0)
+		return 1;
 	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(perr, O_CLOEXEC) == -1 ||
 	    (pid = fork()) == -1)
 		mig__fatal("cannot run ssh: %s", strerror(errno));
