@@ -123,7 +123,7 @@ mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
 	return 0;
 }
 
-/* A build string as a peer may say it: 1 to MIG_BUILD_MAX - 1 bytes of
+/* A build string as a peer may say it: less than MIG_BUILD_MAX bytes of
  * printable ASCII, safe to log and show. */
 static int
 build_ok(const char *s)

@@ -312,8 +312,7 @@ mig__link_up(struct link *l)
 	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
 	    "chacha20poly1305");
 	send_build(l);
-	if (l->state == LINK_UP)
-		mig__notify_up(l);
+	mig__notify_up(l);
 }
 
 /* The handshake proved the key: an acceptor's link now belongs to the
