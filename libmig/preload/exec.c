@@ -255,6 +255,8 @@ mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 		(strlen(file) < sizeof(path) ? strcpy(path, file), 0 : -1)) == 0 &&
 	    access(path, X_OK) == 0) {
 		stub_argv(path, argv, av);
+		if ((r = mig__spawn_stub(pid, fa, attr, av, env)) >= 0)
+			return r;
 		return real_posix_spawn(pid, mig__shim.stub, fa, attr, av, env);
 	}
 	r = search_path ? real_posix_spawnp(pid, file, fa, attr, argv, env) :
