@@ -162,6 +162,7 @@ mig__execve(const char *path, char *const argv[], char *const envp[])
 		return real_execve(path, argv, envp);
 	if (placed(path) && access(path, X_OK) == 0) {
 		stub_argv(path, argv, av);
+		mig__exec_stub(av, env);
 		real_execve(mig__shim.stub, av, env);
 	}
 	return real_execve(path, argv, env);

@@ -55,6 +55,8 @@ MIG_HIDDEN void mig__env_strip(char **env);
 #include <sys/resource.h>
 #include <sys/wait.h>
 MIG_HIDDEN pid_t mig__fork(void);
+/* Set in a child of mig__fork: this image was forked, not exec'd. */
+extern MIG_HIDDEN int mig__forked;
 /* A process this one started (host pid): its home pid, once held. */
 MIG_HIDDEN pid_t mig__pid_started(pid_t host, const char *what);
 MIG_HIDDEN pid_t mig__wait4(pid_t pid, int *status, int options,
@@ -120,6 +122,10 @@ MIG_HIDDEN int mig__fa_addfchdir(posix_spawn_file_actions_t *fa, int fd);
  */
 MIG_HIDDEN int mig__spawn_stub(pid_t *pid, const posix_spawn_file_actions_t *fa,
     const posix_spawnattr_t *attr, char **av, char **env);
+/* The same for an exec of a placed program in a child of fork (or of
+ * vfork, which the shim makes a fork) with one thread: the child becomes
+ * the stub in place. Returns only when it cannot. */
+MIG_HIDDEN void mig__exec_stub(char **av, char **env);
 
 /*
  * ident.c: the identity page (remote role). mig__ident is NULL unless

@@ -19,6 +19,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -295,6 +296,24 @@ child_failed(int report, int err)
 	_exit(MIG_EXIT_NOTFOUND);
 }
 
+/* The rest of what exec would do, and the stub's loop: report (-1 for
+ * none) closes once nothing can fail any more, and the signal mask
+ * becomes mask. */
+static void __attribute__((noreturn))
+become_stub(int report, const sigset_t *mask, char **av, char **env)
+{
+	close_on_exec(report);
+	/* The environment the exec'd stub would have: the caller's, without
+	 * the shim's variables. */
+	mig__env_strip(env);
+	environ = env;
+	mig__sock = mig__shim.sock;
+	if (report >= 0)
+		close(report);
+	sigprocmask(SIG_SETMASK, mask, NULL);
+	mig__run("", av + 4, MIG_JOB_PLACE);
+}
+
 static void __attribute__((noreturn))
 child(int report, const struct fa_action *v, int n,
     const posix_spawnattr_t *attr, short flags, const sigset_t *mask,
@@ -347,19 +366,11 @@ child(int report, const struct fa_action *v, int n,
 		if (err != 0)
 			child_failed(report, err);
 	}
-	close_on_exec(report);
-	/* The environment the exec'd stub would have: the caller's, without
-	 * the shim's variables. */
-	mig__env_strip(env);
-	environ = env;
-	mig__sock = mig__shim.sock;
 	if (flags & POSIX_SPAWN_SETSIGMASK)
 		posix_spawnattr_getsigmask(attr, &set);
 	else
 		set = *mask;
-	close(report);
-	sigprocmask(SIG_SETMASK, &set, NULL);
-	mig__run("", av + 4, MIG_JOB_PLACE);
+	become_stub(report, &set, av, env);
 }
 
 int
@@ -419,6 +430,23 @@ mig__spawn_stub(pid_t *pidp, const posix_spawn_file_actions_t *fa,
 	if (pidp != NULL)
 		*pidp = pid;
 	return 0;
+}
+
+void
+mig__exec_stub(char **av, char **env)
+{
+	struct stat st;
+	sigset_t all, old;
+
+	/* Only a child of fork (vfork is fork under the shim) that has not
+	 * exec'd, with one thread, as exec would leave it. */
+	if (!mig__forked || mig__shim.sock[0] == '\0' ||
+	    stat("/proc/self/task", &st) != 0 || st.st_nlink != 3)
+		return;
+	sigfillset(&all);
+	sigprocmask(SIG_SETMASK, &all, &old);
+	reset_signals(NULL);
+	become_stub(-1, &old, av, env);
 }
 
 int

@@ -3,14 +3,17 @@
 # loop in the child, with no exec of mig. What the caller asked of
 # posix_spawn (file actions, signal mask and defaults, a process group)
 # and what it sees (the pid it waits on, the status, the output) are
-# those of a native run.
+# those of a native run. A child of fork or vfork that execs a placed
+# program becomes its stub in place, with no exec either.
 
 load helpers
 
 setup_file() {
 	cc -std=c17 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/spawnfa" \
 		"$HELPERS_DIR/spawnfa.c"
-	export SPAWNFA=$BATS_FILE_TMPDIR/spawnfa
+	cc -std=c17 -Wall -Wextra -Werror -o "$BATS_FILE_TMPDIR/execpaths" \
+		"$HELPERS_DIR/execpaths.c"
+	export SPAWNFA=$BATS_FILE_TMPDIR/spawnfa EXECPATHS=$BATS_FILE_TMPDIR/execpaths
 	# fakecc: placed by the tests' policy. Its $$ is its home pid; the
 	# sleep keeps its median run above the short-run threshold.
 	mkdir "$BATS_FILE_TMPDIR/bin"
@@ -103,4 +106,29 @@ assert len(j) == 1 and j[0]["host"] in ("host1", "host2"), j'
 	expect_eq "fakecc runs" "$(grep -c '^pid=' <<<"$output")" 2
 	expect_eq "execs of mig --stub" \
 		"$(grep -c '"--stub"' "$BATS_TEST_TMPDIR/trace")" 0
+}
+
+@test "spawn: vfork+exec and a shell's fork+exec of a placed program: the child becomes the stub, no mig --stub is exec'd" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	use_policy fakecc
+	export PATH=$BATS_FILE_TMPDIR/bin:$PATH
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr timeout -k 5 60 strace -f -qq -e trace=execve \
+		-e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		"$MIG" "$EXECPATHS" vfork fakecc
+	echo "status $status, stdout $output, stderr $stderr" >&2
+	expect_eq "status of vfork+exec" "$status" 3
+	[[ $output == "pid="[0-9]*" cwd=$BATS_TEST_TMPDIR" ]]
+	ran_on_a_host
+	# shellcheck disable=SC2016
+	run --separate-stderr timeout -k 5 60 strace -f -qq -e trace=execve \
+		-e signal=none -o "$BATS_TEST_TMPDIR/trace2" \
+		"$MIG" sh -c 'fakecc; echo "status $?"'
+	echo "status $status, stdout $output, stderr $stderr" >&2
+	expect_eq "the shell's line" "${lines[1]}" "status 3"
+	ran_on_a_host
+	cat "$BATS_TEST_TMPDIR/trace" "$BATS_TEST_TMPDIR/trace2" >&2
+	expect_eq "execs of mig --stub" \
+		"$(cat "$BATS_TEST_TMPDIR/trace" "$BATS_TEST_TMPDIR/trace2" |
+			grep -c '"--stub"')" 0
 }
