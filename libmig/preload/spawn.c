@@ -197,6 +197,16 @@ mig__fa_addfchdir(posix_spawn_file_actions_t *fa, int fd)
 	    .kind = FA_FCHDIR, .fd = fd }, NULL);
 }
 
+/* MIG_STUB_EXEC=1: the stub is exec'd, as before this file (to compare
+ * the two, or for a program the forked stub would not suit). */
+static int
+exec_wanted(void)
+{
+	const char *e = getenv("MIG_STUB_EXEC");
+
+	return e != NULL && e[0] != '\0' && strcmp(e, "0") != 0;
+}
+
 /* The attributes this file carries out; any other flag gets the exec'd
  * stub. POSIX_SPAWN_USEVFORK changes nothing a program can see. */
 #define KNOWN_FLAGS (POSIX_SPAWN_RESETIDS | POSIX_SPAWN_SETPGROUP | \
@@ -384,7 +394,7 @@ mig__spawn_stub(pid_t *pidp, const posix_spawn_file_actions_t *fa,
 	ssize_t got;
 	pid_t pid;
 
-	if (mig__shim.sock[0] == '\0' ||
+	if (mig__shim.sock[0] == '\0' || exec_wanted() ||
 	    (attr != NULL && (posix_spawnattr_getflags(attr, &flags) != 0 ||
 	    (flags & ~KNOWN_FLAGS) != 0)))
 		return -1;
@@ -440,7 +450,7 @@ mig__exec_stub(char **av, char **env)
 
 	/* Only a child of fork (vfork is fork under the shim) that has not
 	 * exec'd, with one thread, as exec would leave it. */
-	if (!mig__forked || mig__shim.sock[0] == '\0' ||
+	if (!mig__forked || mig__shim.sock[0] == '\0' || exec_wanted() ||
 	    stat("/proc/self/task", &st) != 0 || st.st_nlink != 3)
 		return;
 	sigfillset(&all);
