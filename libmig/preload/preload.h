@@ -55,8 +55,9 @@ MIG_HIDDEN void mig__env_strip(char **env);
 #include <sys/resource.h>
 #include <sys/wait.h>
 MIG_HIDDEN pid_t mig__fork(void);
-/* Set in a child of mig__fork: this image was forked, not exec'd. */
-extern MIG_HIDDEN int mig__forked;
+/* In a child of mig__fork, its pid: this image was forked, not exec'd
+ * (a process it starts by clone, without mig__fork, has another pid). */
+extern MIG_HIDDEN pid_t mig__forked;
 /* A process this one started (host pid): its home pid, once held. */
 MIG_HIDDEN pid_t mig__pid_started(pid_t host, const char *what);
 MIG_HIDDEN pid_t mig__wait4(pid_t pid, int *status, int options,

@@ -450,7 +450,8 @@ mig__exec_stub(char **av, char **env)
 
 	/* Only a child of fork (vfork is fork under the shim) that has not
 	 * exec'd, with one thread, as exec would leave it. */
-	if (!mig__forked || mig__shim.sock[0] == '\0' || exec_wanted() ||
+	if (mig__forked != (pid_t)syscall(SYS_getpid) ||
+	    mig__shim.sock[0] == '\0' || exec_wanted() ||
 	    stat("/proc/self/task", &st) != 0 || st.st_nlink != 3)
 		return;
 	sigfillset(&all);
