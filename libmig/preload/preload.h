@@ -123,9 +123,10 @@ MIG_HIDDEN int mig__fa_addfchdir(posix_spawn_file_actions_t *fa, int fd);
  */
 MIG_HIDDEN int mig__spawn_stub(pid_t *pid, const posix_spawn_file_actions_t *fa,
     const posix_spawnattr_t *attr, char **av, char **env);
-/* The same for an exec of a placed program in a child of fork (or of
- * vfork, which the shim makes a fork) with one thread: the child becomes
- * the stub in place. Returns only when it cannot. */
+/* The same for an exec of a placed program by a process with one
+ * thread and memory of its own (a child of fork, or of vfork, which the
+ * shim makes a fork; a shell's last command): it becomes the stub in
+ * place. Returns only when it cannot. */
 MIG_HIDDEN void mig__exec_stub(char **av, char **env);
 
 /*

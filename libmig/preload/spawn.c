@@ -15,6 +15,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kcmp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -442,17 +443,33 @@ mig__spawn_stub(pid_t *pidp, const posix_spawn_file_actions_t *fa,
 	return 0;
 }
 
+/* Is this process's memory its own? Not in a child of clone(CLONE_VM)
+ * (a vfork made by system call), which must exec: its parent runs on
+ * when it does. */
+static int
+own_memory(void)
+{
+	pid_t me = (pid_t)syscall(SYS_getpid);
+	long r;
+
+	if (mig__forked == me)
+		return 1;
+	r = syscall(SYS_kcmp, me, (pid_t)syscall(SYS_getppid), KCMP_VM, 0, 0);
+	return r == 1 || r == 2;
+}
+
 void
 mig__exec_stub(char **av, char **env)
 {
 	struct stat st;
 	sigset_t all, old;
 
-	/* Only a child of fork (vfork is fork under the shim) that has not
-	 * exec'd, with one thread, as exec would leave it. */
-	if (mig__forked != (pid_t)syscall(SYS_getpid) ||
-	    mig__shim.sock[0] == '\0' || exec_wanted() ||
-	    stat("/proc/self/task", &st) != 0 || st.st_nlink != 3)
+	/* A process with one thread and memory of its own, as exec would
+	 * leave it: a child of fork (vfork is fork under the shim), a shell
+	 * running its last command. */
+	if (mig__shim.sock[0] == '\0' || exec_wanted() ||
+	    stat("/proc/self/task", &st) != 0 || st.st_nlink != 3 ||
+	    !own_memory())
 		return;
 	sigfillset(&all);
 	sigprocmask(SIG_SETMASK, &all, &old);

@@ -108,7 +108,7 @@ assert len(j) == 1 and j[0]["host"] in ("host1", "host2"), j'
 		"$(grep -c '"--stub"' "$BATS_TEST_TMPDIR/trace")" 0
 }
 
-@test "spawn: vfork+exec and a shell's fork+exec of a placed program: the child becomes the stub, no mig --stub is exec'd" {
+@test "spawn: vfork+exec, a shell's fork+exec and its exec: the process becomes the stub, no mig --stub is exec'd" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	use_policy fakecc
 	export PATH=$BATS_FILE_TMPDIR/bin:$PATH
@@ -127,8 +127,31 @@ assert len(j) == 1 and j[0]["host"] in ("host1", "host2"), j'
 	echo "status $status, stdout $output, stderr $stderr" >&2
 	expect_eq "the shell's line" "${lines[1]}" "status 3"
 	ran_on_a_host
-	cat "$BATS_TEST_TMPDIR/trace" "$BATS_TEST_TMPDIR/trace2" >&2
+	# exec in place: the shell itself becomes the stub.
+	run --separate-stderr timeout -k 5 60 strace -f -qq -e trace=execve \
+		-e signal=none -o "$BATS_TEST_TMPDIR/trace3" \
+		"$MIG" sh -c 'exec fakecc'
+	echo "status $status, stdout $output, stderr $stderr" >&2
+	expect_eq "status of exec fakecc" "$status" 3
+	[[ $output == "pid="[0-9]*" cwd=$BATS_TEST_TMPDIR" ]]
+	ran_on_a_host
+	cat "$BATS_TEST_TMPDIR"/trace* >&2
 	expect_eq "execs of mig --stub" \
-		"$(cat "$BATS_TEST_TMPDIR/trace" "$BATS_TEST_TMPDIR/trace2" |
-			grep -c '"--stub"')" 0
+		"$(cat "$BATS_TEST_TMPDIR"/trace* | grep -c '"--stub"')" 0
+}
+
+@test "spawn: a child of clone(CLONE_VM) that execs a placed program, which shares its parent's memory, gets the exec'd stub" {
+	command -v strace >/dev/null || skip "strace is not installed"
+	use_policy fakecc
+	export PATH=$BATS_FILE_TMPDIR/bin:$PATH
+	cd "$BATS_TEST_TMPDIR"
+	run --separate-stderr timeout -k 5 60 strace -f -qq -e trace=execve \
+		-e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		"$MIG" "$EXECPATHS" clonevm fakecc
+	echo "status $status, stdout $output, stderr $stderr" >&2
+	expect_eq "status" "$status" 3
+	[[ $output == "pid="[0-9]*" cwd=$BATS_TEST_TMPDIR" ]]
+	ran_on_a_host
+	expect_eq "execs of mig --stub" \
+		"$(grep -c '"--stub"' "$BATS_TEST_TMPDIR/trace")" 1
 }
