@@ -208,6 +208,17 @@ exec_wanted(void)
 	return e != NULL && e[0] != '\0' && strcmp(e, "0") != 0;
 }
 
+/* Has this process one thread? The child of a fork by another would
+ * find the locks its threads held taken for ever; an exec in place
+ * would leave them running. */
+static int
+one_thread(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/task", &st) == 0 && st.st_nlink == 3;
+}
+
 /* The attributes this file carries out; any other flag gets the exec'd
  * stub. POSIX_SPAWN_USEVFORK changes nothing a program can see. */
 #define KNOWN_FLAGS (POSIX_SPAWN_RESETIDS | POSIX_SPAWN_SETPGROUP | \
@@ -395,7 +406,7 @@ mig__spawn_stub(pid_t *pidp, const posix_spawn_file_actions_t *fa,
 	ssize_t got;
 	pid_t pid;
 
-	if (mig__shim.sock[0] == '\0' || exec_wanted() ||
+	if (mig__shim.sock[0] == '\0' || exec_wanted() || !one_thread() ||
 	    (attr != NULL && (posix_spawnattr_getflags(attr, &flags) != 0 ||
 	    (flags & ~KNOWN_FLAGS) != 0)))
 		return -1;
@@ -461,14 +472,12 @@ own_memory(void)
 void
 mig__exec_stub(char **av, char **env)
 {
-	struct stat st;
 	sigset_t all, old;
 
 	/* A process with one thread and memory of its own, as exec would
 	 * leave it: a child of fork (vfork is fork under the shim), a shell
 	 * running its last command. */
-	if (mig__shim.sock[0] == '\0' || exec_wanted() ||
-	    stat("/proc/self/task", &st) != 0 || st.st_nlink != 3 ||
+	if (mig__shim.sock[0] == '\0' || exec_wanted() || !one_thread() ||
 	    !own_memory())
 		return;
 	sigfillset(&all);

@@ -92,6 +92,14 @@ assert len(j) == 1 and j[0]["host"] in ("host1", "host2"), j'
 	ran_on_a_host
 }
 
+@test "spawn: a caller with several threads gets the exec'd stub, with the same result" {
+	use_policy fakecc
+	native_and_placed thread
+	file_has "$BATS_TEST_TMPDIR/native" "status: exit 3"
+	file_has "$BATS_TEST_TMPDIR/mig.all" "stub: exec'd"
+	ran_on_a_host
+}
+
 @test "spawn: make's compiles are forked stubs: no mig --stub is exec'd" {
 	command -v strace >/dev/null || skip "strace is not installed"
 	use_policy fakecc

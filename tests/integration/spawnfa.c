@@ -3,7 +3,7 @@
  * attributes, and prints what the caller sees, so that a test can run it
  * natively and under mig (the program placed) and compare.
  *
- * Usage: spawnfa DIR plain|closefrom|kill PROGRAM [ARG...]
+ * Usage: spawnfa DIR plain|closefrom|kill|thread PROGRAM [ARG...]
  *
  * The file actions: the program's stdout is our pipe (adddup2), its
  * stderr DIR/err.txt (addchdir_np DIR, then addopen of "err.txt"), and
@@ -12,6 +12,7 @@
  * attributes: an empty signal mask (we block SIGUSR2), SIGTERM to its
  * default (we ignore it), and a process group of its own. With "kill",
  * once the program has printed a line saying "ready" it gets SIGTERM.
+ * With "thread", a second thread of ours sleeps while we spawn.
  *
  * Prints: whether the child is in a group of its own and runs this very
  * program (no exec: "stub: forked", else "stub: exec'd"), what the
@@ -23,6 +24,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -55,6 +57,14 @@ runs_me(pid_t pid)
 	return strcmp(self, other) == 0;
 }
 
+static void *
+nap(void *arg)
+{
+	(void)arg;
+	sleep(600);
+	return NULL;
+}
+
 /* One line the program printed, with its pid as SPAWNED. */
 static void
 show(const char *line, pid_t pid)
@@ -82,11 +92,16 @@ main(int argc, char **argv)
 	FILE *out, *err;
 
 	if (argc < 4) {
-		fprintf(stderr, "usage: spawnfa DIR plain|closefrom|kill "
+		fprintf(stderr, "usage: spawnfa DIR plain|closefrom|kill|thread "
 		    "PROGRAM [ARG...]\n");
 		return 255;
 	}
 	kill_it = strcmp(argv[2], "kill") == 0;
+	if (strcmp(argv[2], "thread") == 0) {
+		pthread_t t;
+		if ((r = pthread_create(&t, NULL, nap, NULL)) != 0)
+			die("pthread_create", r);
+	}
 	signal(SIGTERM, SIG_IGN);
 	sigemptyset(&usr2);
 	sigaddset(&usr2, SIGUSR2);
