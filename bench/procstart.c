@@ -8,6 +8,9 @@
  *                   time and CPU (this process and its children, from
  *                   getrusage) per start, in microseconds
  *   procstart -     exits 0 (the static `true`)
+ *   procstart N PROGRAM [ARG...]
+ *                   the same with posix_spawnp of PROGRAM, which must
+ *                   exit 0 (bench/stubstart: PROGRAM placed, under mig)
  */
 #include <spawn.h>
 #include <stdio.h>
@@ -30,21 +33,22 @@ main(int argc, char **argv)
 {
 	struct timespec a, b;
 	struct rusage s, c;
-	char *args[] = { argv[0], "-", NULL };
+	char *self[] = { argv[0], "-", NULL };
+	char **args = argc > 2 ? argv + 2 : self;
 	long n, i;
 	int status;
 	pid_t pid;
 
 	if (argc == 2 && strcmp(argv[1], "-") == 0)
 		return 0;
-	if (argc != 2 || (n = strtol(argv[1], NULL, 10)) <= 0) {
-		fprintf(stderr, "usage: procstart N\n");
+	if (argc < 2 || (n = strtol(argv[1], NULL, 10)) <= 0) {
+		fprintf(stderr, "usage: procstart N [PROGRAM ARG...]\n");
 		return 2;
 	}
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (i = 0; i < n; i++) {
-		if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args,
-		    environ) != 0 || waitpid(pid, &status, 0) != pid ||
+		if (posix_spawnp(&pid, argc > 2 ? args[0] : "/proc/self/exe",
+		    NULL, NULL, args, environ) != 0 || waitpid(pid, &status, 0) != pid ||
 		    status != 0) {
 			fprintf(stderr, "procstart: spawn failed\n");
 			return 1;

@@ -19,14 +19,6 @@
 extern char **environ;
 
 void
-mig__exec_failed(const char *cmd, int err)
-{
-	fprintf(stderr, "mig: %s: %s\n", cmd,
-	    err == MIG__ERR(ENOENT) ? "command not found" : mig_strerror(err));
-	exit(err == MIG__ERR(ENOENT) ? MIG_EXIT_NOTFOUND : MIG_EXIT_NOEXEC);
-}
-
-void
 mig__policy(char *out, size_t size)
 {
 	char dir[PATH_MAX], path[PATH_MAX], err[512];

@@ -4,21 +4,10 @@
 
 #include "core.h"
 #include "mig/proto.h"
+#include "stub.h"
 
 /* Printed as "mig: ...", then exit MIG_EXIT_FAILURE. */
 #define mig__fatal(...) mig__die(MIG_EXIT_FAILURE, __VA_ARGS__)
-
-/* run.c: runs argv through the local daemon on host ("" to let it
- * place the job) and ends as the job did: its exit status, or death by
- * its signal. MIG_JOB_* flags. */
-void mig__run(const char *host, char **argv, uint32_t flags)
-    __attribute__((noreturn));
-/* The daemon a stub talks to, when the shim named it ("" or NULL: the
- * runtime folder's). */
-extern const char *mig__sock;
-
-/* Reports a failed exec as a shell would and exits 127 or 126. */
-void mig__exec_failed(const char *cmd, int err) __attribute__((noreturn));
 
 /* reach.c: connects to the daemon at sock (NULL or "": the runtime
  * folder's, started when autostart is set) and returns the fd; on
@@ -65,15 +54,6 @@ void mig__ask(uint16_t type, const void *p, size_t n, struct mig_buf *answer,
 /* owner.c: mig drain|undrain HOST, mig evict [--end] */
 int mig__owner_main(int argc, char **argv);
 
-
-/* once.c: the daemon's loss said once per build. mig make puts
- * "__MIG_BUILD=..." into var (n bytes) for make's environment, and
- * removes from the runtime folder dir the marks of builds that ended. */
-void mig__build_mark(const char *dir, char *var, size_t n);
-/* Should this stub say that the daemon at sock is gone? 2: yes, the
- * first of its build; 0: no, another of its build said it; 1: yes, it
- * belongs to no build mig make marked (or the mark could not be made). */
-int mig__build_first(const char *sock);
 
 /* enrol.c: mig hosts add NAME ssh:DEST | mig hosts remove NAME */
 int mig__enrol_main(int argc, char **argv);

@@ -59,14 +59,7 @@ mig__try_reach(const char *sock, int autostart, int *fdp, char *why,
 	if (r != 0 && r != MIG_EUNSAFE && autostart &&
 	    (sock == NULL || *sock == '\0') && check_port(why, n))
 		return r;
-	if (r == MIG_EUNSAFE)
-		snprintf(why, n, "%s: refusing to talk to a daemon there (remove "
-		    "it, or set MIG_RUNTIME_DIR to a folder of your own, mode "
-		    "0700)", err);
-	else if (r != 0)
-		snprintf(why, n, "cannot reach the local mig-homed: %s%s",
-		    err[0] != '\0' ? err : mig_strerror(r),
-		    r == MIG_ENODAEMON ? " (start it with 'mig-homed')" : "");
+	mig__reach_why(r, err, why, n);
 	return r;
 }
 

@@ -1,459 +1,65 @@
 /*
- * run.c: a job seen from home. The launcher sends RUN to the local
- * daemon, then relays until the job ends: its own stdin to the job,
- * the job's stdout and stderr to its own fds, and the signals it gets to
- * the job. It ends the way the job ended. The daemon never touches the
- * launcher's fds: they may be shared with other processes (a terminal,
- * make's pipes), whose file status flags we must not change.
+ * run.c: what the mig launcher gives the stub (libmig/stub.c): its
+ * daemon, started when there is none, and its build's mark; and the
+ * terminal ssh's rules give a job.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/resource.h>
-#include <sys/signalfd.h>
-#include <sys/stat.h>
-#include <sys/utsname.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include "launcher.h"
-#include "mig/proto.h"
-#include "policy.h"
+#include "rundir.h"
 
-extern char **environ;
-
-const char *mig__sock;
-
-/* Signals that reach the job; the others act on the launcher itself. */
-static const int forwarded[] = { SIGHUP, SIGINT, SIGQUIT, SIGUSR1, SIGUSR2,
-	SIGTERM, SIGALRM, SIGWINCH };
-
-struct stub {
-	int sock;
-	int sigfd;
-	struct mig_buf in, out;
-	int started;
-	int stdin_open;      /* still reading our stdin for the job */
-	size_t stdin_unacked;
-	int discard[3];      /* nobody reads our stdout/stderr any more */
-	size_t ack[3];       /* output written, not yet acknowledged */
-	sigset_t pending;    /* signals that came before the job started */
-	int wrote;           /* some of the job's output reached our fds */
-	int interrupted;     /* a SIGINT went to the job already */
-	sigset_t origmask;   /* as we were started: what a program run */
-	struct sigaction origpipe; /* here inherits */
-	uint32_t flags;      /* MIG_JOB_* */
-	const char *host;
-	char **argv;
-	int verbose;         /* mig -v: say where the job started */
-};
-
-static void
-fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
+int
+mig__stub_reach(const char *sock, int *fdp, char *why, size_t n)
 {
-	static const int res[] = { RLIMIT_CPU, RLIMIT_FSIZE, RLIMIT_DATA,
-		RLIMIT_STACK, RLIMIT_CORE, RLIMIT_NOFILE, RLIMIT_AS,
-		RLIMIT_NPROC, RLIMIT_MEMLOCK, RLIMIT_LOCKS, RLIMIT_SIGPENDING,
-		RLIMIT_MSGQUEUE, RLIMIT_NICE, RLIMIT_RTPRIO, RLIMIT_RTTIME };
-	static char cwd[PATH_MAX];
-	static struct utsname uts;
-	mode_t mask;
+	return mig__try_reach(sock, 1, fdp, why, n);
+}
 
-	memset(job, 0, sizeof(*job));
-	/* As ssh: the command starts in the user's home folder (home's, the
-	 * view serves it where the host lacks it), wherever we were. */
-	if (flags & MIG_JOB_SSH) {
-		const char *h = getenv("HOME");
-		if (h == NULL || h[0] != '/' || strlen(h) >= sizeof(cwd))
-			mig__fatal("HOME is not an absolute path (%s): the "
-			    "command would start nowhere", h != NULL ? h : "unset");
-		strcpy(cwd, h);
-	} else if (getcwd(cwd, sizeof(cwd)) == NULL) {
-		mig__fatal("the current directory is gone (%s)",
-		    strerror(errno));
-	}
-	job->host = (char *)host;
-	job->flags = flags;
-	job->argv = argv;
-	job->envp = environ;
-	job->cwd = cwd;
-	mask = umask(0);
-	umask(mask);
-	job->umask = mask;
-	for (size_t i = 0; i < sizeof(res) / sizeof(res[0]); i++) {
-		struct rlimit rl;
-		if (getrlimit(res[i], &rl) != 0)
+/* Our build's mark, from the environment we were started with, into
+ * out; -1 when there is none. */
+static int
+own_mark(char *out, size_t n)
+{
+	char *env = NULL;
+	size_t len = 0;
+	int r = -1;
+
+	if (mig__slurp("/proc/self/environ", 4u << 20, &env, &len) != 0)
+		return -1;
+	for (size_t i = 0; i < len; i += strnlen(env + i, len - i) + 1) {
+		size_t vlen = strnlen(env + i, len - i);
+		if (vlen < sizeof(MIG_BUILD_VAR) - 1 || i + vlen == len ||
+		    strncmp(env + i, MIG_BUILD_VAR,
+		    sizeof(MIG_BUILD_VAR) - 1) != 0)
 			continue;
-		job->rlimit[job->nrlimit].resource = (uint32_t)res[i];
-		job->rlimit[job->nrlimit].cur = rl.rlim_cur;
-		job->rlimit[job->nrlimit].max = rl.rlim_max;
-		job->nrlimit++;
-	}
-	job->pid = getpid();
-	job->ppid = getppid();
-	job->pgid = getpgrp();
-	job->sid = getsid(0);
-	/* A placed program sees which of its fds are terminals at home,
-	 * as it would have there (gcc's colours); it reads EOF, whatever
-	 * its stdin was. mig -h is ssh's: a terminal only with -t. */
-	for (int fd = (flags & MIG_JOB_NOSTDIN) ? 1 : 0;
-	     (flags & MIG_JOB_PLACE) && fd < 3; fd++)
-		if (isatty(fd))
-			job->flags |= (uint32_t)MIG_JOB_ISATTY0 << fd;
-	errno = 0;
-	job->nice = getpriority(PRIO_PROCESS, 0);
-	if (errno != 0)
-		job->nice = 0;
-	job->sched = (uint32_t)sched_getscheduler(0);
-	if (flags & MIG_JOB_TTY) {
-		struct winsize ws;
-		if (ioctl(0, TIOCGWINSZ, &ws) == 0) {
-			job->ws_row = ws.ws_row;
-			job->ws_col = ws.ws_col;
-		}
-	}
-	if (uname(&uts) == 0) {
-		job->nodename = uts.nodename;
-		job->domainname = uts.domainname;
-	} else {
-		job->nodename = job->domainname = (char *)"";
-	}
-}
-
-static void
-queue(struct stub *s, uint16_t type, uint16_t flags, const void *p, size_t n)
-{
-	if (mig_frame_put(&s->out, type, flags, 0, p, n) != 0)
-		mig__fatal("out of memory");
-}
-
-static void
-queue_u32(struct stub *s, uint16_t type, uint16_t flags, uint32_t v)
-{
-	uint8_t p[4];
-
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-	queue(s, type, flags, p, sizeof(p));
-}
-
-/*
- * With a terminal on the host (mig -t), ours is in raw mode while the job
- * runs: keys go to the host's line discipline as they are typed, and
- * Ctrl-C, Ctrl-Z and Ctrl-\\ become signals there. It is put back on every
- * way out: exit() and mig__fatal (atexit), and death by the job's signal
- * (end_like).
- */
-static struct termios saved_tty;
-static int tty_raw;
-
-static void
-tty_restore(void)
-{
-	if (tty_raw)
-		tcsetattr(0, TCSADRAIN, &saved_tty);
-	tty_raw = 0;
-}
-
-static void
-tty_make_raw(void)
-{
-	struct termios raw;
-
-	if (tcgetattr(0, &saved_tty) != 0)
-		return;
-	raw = saved_tty;
-	cfmakeraw(&raw);
-	if (tcsetattr(0, TCSADRAIN, &raw) != 0)
-		return;
-	tty_raw = 1;
-	atexit(tty_restore);
-}
-
-static void
-send_winsize(struct stub *s)
-{
-	struct winsize ws;
-	uint8_t p[4];
-
-	if (ioctl(0, TIOCGWINSZ, &ws) != 0)
-		return;
-	p[0] = (uint8_t)ws.ws_row;
-	p[1] = (uint8_t)(ws.ws_row >> 8);
-	p[2] = (uint8_t)ws.ws_col;
-	p[3] = (uint8_t)(ws.ws_col >> 8);
-	queue(s, MIG_M_WINSIZE, 0, p, sizeof(p));
-}
-
-/* Ends this process the way the job ended. */
-static void __attribute__((noreturn))
-end_like(uint32_t code, uint32_t sig)
-{
-	struct rlimit none = { 0, 0 };
-	sigset_t set;
-
-	if (sig == 0)
-		exit((int)(code & 0xff));
-	tty_restore();
-	fflush(NULL);
-	/* The job's core dump, if any, was the host's; not ours too. */
-	setrlimit(RLIMIT_CORE, &none);
-	signal((int)sig, SIG_DFL);
-	sigemptyset(&set);
-	sigaddset(&set, (int)sig);
-	sigprocmask(SIG_UNBLOCK, &set, NULL);
-	raise((int)sig);
-	exit(128 + (int)sig);
-}
-
-static void __attribute__((noreturn))
-run_here(struct stub *s)
-{
-	/* The program gets exactly what make gave us: our signal mask and
-	 * SIGPIPE as they were, and no descriptor of ours (the daemon
-	 * watches our pid to know when the slot is free again). */
-	mig__close(s->sock);
-	mig__close(s->sigfd);
-	sigaction(SIGPIPE, &s->origpipe, NULL);
-	sigprocmask(SIG_SETMASK, &s->origmask, NULL);
-	mig__exec_failed(s->argv[0], mig__exec_raw(s->argv[0], s->argv,
-	    environ));
-}
-
-/* Output is acknowledged once written to our own fds: the host stops
- * reading the job's output while a window's worth is unacknowledged. */
-static void
-flush_acks(struct stub *s)
-{
-	for (uint16_t fd = 1; fd <= 2; fd++) {
-		if (s->ack[fd] == 0)
-			continue;
-		queue_u32(s, MIG_M_OUTPUT_ACK, fd, (uint32_t)s->ack[fd]);
-		s->ack[fd] = 0;
-	}
-}
-
-static void
-on_output(struct stub *s, const struct mig_frame *f)
-{
-	int fd = f->flags;
-
-	if (fd != 1 && fd != 2)
-		mig__fatal("the daemon sent output for fd %d", fd);
-	if (f->type == MIG_M_OUTPUT_EOF) {
-		if (!s->discard[fd])
-			close(fd);
-		s->discard[fd] = 1;
-		return;
-	}
-	s->wrote = 1;
-	if (!s->discard[fd] && mig__write_full(fd, f->payload, f->len) != 0) {
-		/* Our reader is gone: the job's writes must now fail as a
-		 * local pipe's would. */
-		s->discard[fd] = 1;
-		queue(s, MIG_M_OUTPUT_CLOSE, (uint16_t)fd, NULL, 0);
-	}
-	s->ack[fd] += f->len;
-	if (s->ack[fd] >= MIG_WINDOW / 4)
-		flush_acks(s);
-}
-
-/* mig -v: where the job runs, and how it sees home's files there (its
- * host's words, made printable). */
-static void
-say_started(const struct stub *s, struct mig_rd *rd)
-{
-	char *host = NULL, *files = NULL;
-	uint32_t pid;
-
-	if (proto_get_u32(rd, &pid) == 0 && proto_get_str(rd, &host) == 0 &&
-	    proto_get_str(rd, &files) == 0) {
-		for (char *c = files; *c != '\0'; c++)
-			if (*c < ' ' || *c > '~')
-				*c = '?';
-		for (char *c = host; *c != '\0'; c++)
-			if (*c < ' ' || *c > '~')
-				*c = '?';
-		fprintf(stderr, "mig: %s: on %s, in %s\n", s->argv[0], host,
-		    files);
-	}
-	free(host);
-	free(files);
-}
-
-static void
-on_frame(struct stub *s, const struct mig_frame *f)
-{
-	struct mig_rd rd;
-	uint32_t a = 0, b = 0;
-	char *msg = NULL;
-
-	proto_rd_init(&rd, f->payload, f->len);
-	switch (f->type) {
-	case MIG_M_HELLO:
+		r = strlcpy(out, env + i + sizeof(MIG_BUILD_VAR) - 1, n) < n ?
+		    0 : -1;
 		break;
-	case MIG_M_LOCAL:
-		run_here(s);
-	case MIG_M_STARTED:
-		s->started = 1;
-		if (s->verbose)
-			say_started(s, &rd);
-		/* A resize while it started must not be lost. */
-		if (s->flags & MIG_JOB_TTY)
-			send_winsize(s);
-		for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded);
-		     i++)
-			if (sigismember(&s->pending, forwarded[i]))
-				queue_u32(s, MIG_M_SIGNAL, 0,
-				    (uint32_t)forwarded[i]);
-		sigemptyset(&s->pending);
-		break;
-	case MIG_M_OUTPUT:
-	case MIG_M_OUTPUT_EOF:
-		on_output(s, f);
-		break;
-	case MIG_M_INPUT_ACK:
-		if (proto_get_u32(&rd, &a) == 0 && f->flags == 0)
-			s->stdin_unacked -= a < s->stdin_unacked ?
-			    a : s->stdin_unacked;
-		break;
-	case MIG_M_INPUT_CLOSE:
-		s->stdin_open = 0;
-		break;
-	case MIG_M_EXIT:
-		if (proto_get_u32(&rd, &a) != 0 || proto_get_u32(&rd, &b) != 0)
-			mig__fatal("malformed EXIT from the daemon");
-		end_like(a, b);
-	case MIG_M_ERROR:
-		if (proto_get_u32(&rd, &a) != 0 ||
-		    proto_get_str(&rd, &msg) != 0)
-			mig__fatal("malformed ERROR from the daemon");
-		mig__fatal("%s", msg);
-	default:
-		mig__fatal("unexpected message %u from the daemon", f->type);
 	}
+	free(env);
+	return r;
 }
 
-/*
- * The daemon is gone (it died, or was never there). A job placed by
- * policy that has not started, or may run twice and has shown nothing
- * yet, runs here instead, so a build goes on; any other job fails.
- */
-static void __attribute__((noreturn))
-daemon_lost(struct stub *s, const char *what)
+int
+mig__stub_first(const char *sock)
 {
-	if ((s->flags & MIG_JOB_PLACE) && !s->wrote &&
-	    (!s->started || (s->flags & MIG_JOB_RESTART))) {
-		/* A build says it once, not once per compile. */
-		switch (mig__build_first(mig__sock)) {
-		case 1:
-			fprintf(stderr, "mig: warning: %s; running %s here\n",
-			    what, s->argv[0]);
-			break;
-		case 2:
-			fprintf(stderr, "mig: warning: %s; running %s here, "
-			    "and this build's other placed programs too while "
-			    "it is gone\n", what, s->argv[0]);
-			break;
-		}
-		mig__close(s->sock);
-		s->sock = -1;
-		run_here(s);
+	char mark[64], dir[PATH_MAX];
+	const char *slash;
+
+	if (own_mark(mark, sizeof(mark)) != 0)
+		return 1;
+	/* The folder of the socket the shim named, else ours. */
+	if (sock != NULL && (slash = strrchr(sock, '/')) != NULL &&
+	    slash != sock && (size_t)(slash - sock) < sizeof(dir)) {
+		memcpy(dir, sock, (size_t)(slash - sock));
+		dir[slash - sock] = '\0';
+	} else if (mig_runtime_dir(dir, sizeof(dir)) != 0) {
+		return 1;
 	}
-	mig__fatal("%s", what);
-}
-
-static void
-read_sock(struct stub *s)
-{
-	size_t off = 0;
-	ssize_t n;
-
-	if (mig_buf_reserve(&s->in, 4 * MIG_CHUNK) != 0)
-		mig__fatal("out of memory");
-	n = read(s->sock, s->in.data + s->in.len, s->in.cap - s->in.len);
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0)
-		daemon_lost(s, "lost the connection to the local mig-homed");
-	s->in.len += (size_t)n;
-	for (;;) {
-		struct mig_frame f;
-		int r = mig_frame_decode(s->in.data + off, s->in.len - off, &f);
-		if (r == MIG_EAGAIN)
-			break;
-		if (r != 0)
-			mig__fatal("malformed message from the daemon: %s",
-			    mig_strerror(r));
-		off += MIG_FRAME_HDR + f.len;
-		on_frame(s, &f);
-	}
-	mig_buf_consume(&s->in, off);
-}
-
-static void
-read_stdin(struct stub *s)
-{
-	static uint8_t buf[MIG_CHUNK];
-	ssize_t n = read(0, buf, sizeof(buf));
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n <= 0) {
-		queue(s, MIG_M_INPUT_EOF, 0, NULL, 0);
-		s->stdin_open = 0;
-		return;
-	}
-	queue(s, MIG_M_INPUT, 0, buf, (size_t)n);
-	s->stdin_unacked += (size_t)n;
-}
-
-static void
-read_signal(struct stub *s)
-{
-	struct signalfd_siginfo si;
-
-	if (read(s->sigfd, &si, sizeof(si)) != sizeof(si))
-		return;
-	/* Asked to stop before the job started: stop now, as the job would
-	 * have; the daemon, seeing us gone, lets nothing run on. */
-	if (!s->started && (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM ||
-	    si.ssi_signo == SIGHUP || si.ssi_signo == SIGQUIT))
-		end_like(0, si.ssi_signo);
-	/* On a terminal of the host's, a resize is news for it. */
-	if (si.ssi_signo == SIGWINCH && (s->flags & MIG_JOB_TTY)) {
-		if (s->started)
-			send_winsize(s);
-		return;
-	}
-	/* A second Ctrl-C always gets the user out, whatever the job does
-	 * with the first; the daemon, seeing us gone, kills the job. */
-	if (si.ssi_signo == SIGINT && s->interrupted)
-		end_like(0, SIGINT);
-	s->interrupted |= si.ssi_signo == SIGINT && s->started;
-	if (s->started)
-		queue_u32(s, MIG_M_SIGNAL, 0, si.ssi_signo);
-	else
-		sigaddset(&s->pending, (int)si.ssi_signo);
-}
-
-static void
-write_sock(struct stub *s)
-{
-	ssize_t n = write(s->sock, s->out.data, s->out.len);
-
-	if (n < 0 && (errno == EINTR || errno == EAGAIN))
-		return;
-	if (n < 0)
-		daemon_lost(s, "lost the connection to the local mig-homed");
-	mig_buf_consume(&s->out, (size_t)n);
+	return mig__build_first_in(dir, mark);
 }
 
 uint32_t
@@ -469,93 +75,3 @@ mig__want_tty(int tty, int command)
 	return 0;
 }
 
-void
-mig__run(const char *host, char **argv, uint32_t flags)
-{
-	char why[PATH_MAX + 256];
-	struct stub s;
-	struct mig_job job;
-	sigset_t set;
-	int r;
-
-	memset(&s, 0, sizeof(s));
-	s.sock = -1;
-	s.host = host;
-	s.argv = argv;
-	s.verbose = getenv("MIG_VERBOSE") != NULL &&
-	    strcmp(getenv("MIG_VERBOSE"), "0") != 0 &&
-	    getenv("MIG_VERBOSE")[0] != '\0';
-	/* A placed job never steals keystrokes or make's input: it reads
-	 * EOF, unless an argument "-" asks for stdin (gcc -x c -), as with
-	 * distcc. Compilers may then run twice, on another host, when
-	 * theirs is lost. */
-	if (flags & MIG_JOB_PLACE) {
-		flags |= MIG_JOB_NOSTDIN;
-		for (char **a = argv + 1; *a != NULL; a++)
-			if (strcmp(*a, "-") == 0)
-				flags &= ~(uint32_t)MIG_JOB_NOSTDIN;
-	}
-	if ((flags & MIG_JOB_PLACE) && (flags & MIG_JOB_NOSTDIN) &&
-	    mig__policy_match(MIG_POLICY_DEFAULT, argv[0]))
-		flags |= MIG_JOB_RESTART;
-	s.flags = flags;
-	/* A closed stdin reads as EOF (poll flags it, read fails). */
-	s.stdin_open = !(flags & MIG_JOB_NOSTDIN);
-	sigemptyset(&s.pending);
-	/* Signals wait in the signalfd from now on, none is lost. */
-	sigemptyset(&set);
-	for (size_t i = 0; i < sizeof(forwarded) / sizeof(*forwarded); i++)
-		sigaddset(&set, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &set, &s.origmask);
-	sigaction(SIGPIPE, NULL, &s.origpipe);
-	if ((s.sigfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
-		mig__fatal("signalfd: %s", strerror(errno));
-	signal(SIGPIPE, SIG_IGN);
-	fill_job(&job, host, argv, flags);
-	if ((flags & MIG_JOB_TTY) && isatty(0))
-		tty_make_raw();
-	if ((r = mig__try_reach(mig__sock, 1, &s.sock, why, sizeof(why))) != 0) {
-		/* Nothing runs anywhere through a folder that is not ours. */
-		if (r == MIG_EUNSAFE)
-			mig__fatal("%s", why);
-		daemon_lost(&s, why);
-	}
-	queue_u32(&s, MIG_M_HELLO, 0, MIG_PROTO_VERSION);
-	if (mig_x_job(&s.out, MIG_M_RUN, 0, &job) != 0)
-		mig__fatal("the command and its environment are too large");
-	fcntl(s.sock, F_SETFL, O_NONBLOCK);
-	for (;;) {
-		struct pollfd p[3] = {
-			{ .fd = s.sock, .events = POLLIN },
-			{ .fd = s.sigfd, .events = POLLIN },
-			{ .fd = -1, .events = POLLIN },
-		};
-		if (s.out.len > 0)
-			p[0].events |= POLLOUT;
-		if (s.started && s.stdin_open && s.stdin_unacked < MIG_WINDOW)
-			p[2].fd = 0;
-		/* Acknowledgements wait until nothing else is ready, so one
-		 * covers many frames. */
-		if (poll(p, 3, 0) == 0) {
-			flush_acks(&s);
-			if (s.out.len > 0)
-				p[0].events |= POLLOUT;
-		} else {
-			goto ready;
-		}
-		if (poll(p, 3, -1) == -1) {
-			if (errno == EINTR)
-				continue;
-			mig__fatal("poll: %s", strerror(errno));
-		}
- ready:
-		if (p[1].revents & POLLIN)
-			read_signal(&s);
-		if (p[0].revents & POLLOUT)
-			write_sock(&s);
-		if (p[0].revents & (POLLIN | POLLHUP | POLLERR))
-			read_sock(&s);
-		if (p[2].revents & (POLLIN | POLLHUP | POLLERR | POLLNVAL))
-			read_stdin(&s);
-	}
-}

@@ -13,37 +13,6 @@
 
 extern char **environ;
 
-/*
- * Connects to the socket at path once its folder has passed the checks
- * of rundir.c, and keeps the connection only when the daemon on it runs
- * as this user: nothing is sent before both are known.
- */
-static int
-try_connect(const char *path, int *fdp, char *err, size_t errsize)
-{
-	struct sockaddr_un sun = { .sun_family = AF_UNIX };
-	int fd, r;
-
-	if ((r = mig__sock_dir_check(path, err, errsize)) != 0)
-		return r;
-	if (strlcpy(sun.sun_path, path, sizeof(sun.sun_path)) >=
-	    sizeof(sun.sun_path))
-		return MIG_ETOOBIG;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return MIG__ERR(errno);
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		int r = MIG__ERR(errno);
-		mig__close(fd);
-		return r;
-	}
-	if ((r = mig__peer_check(fd, path, err, errsize)) != 0) {
-		mig__close(fd);
-		return r;
-	}
-	*fdp = fd;
-	return 0;
-}
-
 /* Runs mig-homed in background mode; it exits once its socket listens. */
 static int
 start_daemon(void)
@@ -74,7 +43,7 @@ mig_connect_at(const char *sock, int *fdp, char *err, size_t errsize)
 	int r;
 
 	*fdp = -1;
-	r = try_connect(sock, fdp, err, errsize);
+	r = mig__sock_connect(sock, fdp, err, errsize);
 	return r == 0 || r == MIG_EUNSAFE ? r : MIG_ENODAEMON;
 }
 
@@ -89,13 +58,13 @@ mig_connect(int *fdp, int autostart, char *err, size_t errsize)
 	if ((r = mig_runtime_dir(dir, sizeof(dir))) != 0 ||
 	    (r = mig_path(sock, sizeof(sock), dir, "homed.sock")) != 0)
 		return r;
-	r = try_connect(sock, fdp, err, errsize);
+	r = mig__sock_connect(sock, fdp, err, errsize);
 	if (r != MIG__ERR(ENOENT) && r != MIG__ERR(ECONNREFUSED))
 		return r;
 	if (!autostart || (no != NULL && *no != '\0' && strcmp(no, "0") != 0))
 		return MIG_ENODAEMON;
 	if ((r = start_daemon()) != 0)
 		return r;
-	r = try_connect(sock, fdp, err, errsize);
+	r = mig__sock_connect(sock, fdp, err, errsize);
 	return r == 0 || r == MIG_EUNSAFE ? r : MIG_ENODAEMON;
 }

@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/syscall.h>
@@ -36,7 +37,8 @@ mig__path_search(const char *file, const char *path, char *buf, size_t size)
 	const char *p;
 
 	if (strchr(file, '/') != NULL)
-		return strlcpy(buf, file, size) < size ? 0 : MIG_ETOOBIG;
+		return snprintf(buf, size, "%s", file) < (int)size ? 0 :
+		    MIG_ETOOBIG;
 	if (path == NULL)
 		path = "/bin:/usr/bin";
 	for (p = path;; p += strcspn(p, ":") + 1) {

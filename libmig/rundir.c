@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "rundir.h"
@@ -195,5 +196,32 @@ mig__peer_check(int fd, const char *sock, char *why, size_t size)
 		return say(why, size, MIG_EUNSAFE,
 		    "%s is served by uid %u, not by you (uid %u)", sock,
 		    (unsigned)cred.uid, (unsigned)me);
+	return 0;
+}
+
+int
+mig__sock_connect(const char *path, int *fdp, char *err, size_t errsize)
+{
+	struct sockaddr_un sun = { .sun_family = AF_UNIX };
+	size_t len = strlen(path);
+	int fd, r;
+
+	if ((r = mig__sock_dir_check(path, err, errsize)) != 0)
+		return r;
+	if (len >= sizeof(sun.sun_path))
+		return MIG_ETOOBIG;
+	memcpy(sun.sun_path, path, len + 1);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return MIG__ERR(errno);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		r = MIG__ERR(errno);
+		close(fd);
+		return r;
+	}
+	if ((r = mig__peer_check(fd, path, err, errsize)) != 0) {
+		close(fd);
+		return r;
+	}
+	*fdp = fd;
 	return 0;
 }

@@ -55,5 +55,14 @@ __attribute__((visibility("hidden"))) int mig__sock_dir_check(
  */
 __attribute__((visibility("hidden"))) int mig__peer_check(int fd,
     const char *sock, char *why, size_t size);
+/*
+ * Connects to the daemon's socket at path once its folder has passed
+ * mig__sock_dir_check, and keeps the connection only when the daemon on
+ * it runs as this user (mig__peer_check): nothing is sent before both
+ * are known. 0 with the fd (close-on-exec) in *fdp, or the first check's
+ * code (with its sentence in err) or a system error.
+ */
+__attribute__((visibility("hidden"))) int mig__sock_connect(
+    const char *path, int *fdp, char *err, size_t errsize);
 
 #endif

@@ -65,21 +65,14 @@ keep(const char *var)
 	mig__shim.vars[mig__shim.nvars] = NULL;
 }
 
-void
-mig__env_init(void)
+/* With save, each of ours is kept first (keep). */
+static void
+strip(char **env, int save)
 {
 	char **e, **out, **end, **preload = NULL, *saved = NULL;
 	int unset = 0;
-	Dl_info info;
 
-	mig__shim.ident_fd = -1;
-	/* Children preload this library, then the host's (__MIG_PRELOAD). */
-	if (dladdr((void *)mig__env_init, &info) != 0 && info.dli_fname &&
-	    strlen(info.dli_fname) < sizeof(mig__shim.self))
-		strcpy(mig__shim.self, info.dli_fname);
-	if (environ == NULL)
-		return;
-	for (e = environ; *e != NULL; e++) {
+	for (e = env; *e != NULL; e++) {
 		if (strncmp(*e, "LD_PRELOAD=", 11) == 0 && preload == NULL)
 			preload = e;
 		else if (strncmp(*e, MIG_SHIMENV_SAVED,
@@ -87,7 +80,7 @@ mig__env_init(void)
 			saved = *e;
 		else if (strcmp(*e, MIG_SHIMENV_UNSET) == 0)
 			unset = 1;
-		if (strncmp(*e, MIG_SHIMENV_PREFIX,
+		if (save && strncmp(*e, MIG_SHIMENV_PREFIX,
 		    sizeof(MIG_SHIMENV_PREFIX) - 1) == 0)
 			keep(*e);
 	}
@@ -97,14 +90,34 @@ mig__env_init(void)
 	if (preload != NULL)
 		*preload = saved != NULL ?
 		    saved + sizeof(MIG_SHIMENV_PREFIX) - 1 : NULL;
-	end = preload != NULL && *preload == NULL ? preload + 1 : environ;
+	end = preload != NULL && *preload == NULL ? preload + 1 : env;
 	while (*end != NULL)
 		end++;
-	for (e = out = environ; e < end; e++)
+	for (e = out = env; e < end; e++)
 		if (*e != NULL && strncmp(*e, MIG_SHIMENV_PREFIX,
 		    sizeof(MIG_SHIMENV_PREFIX) - 1) != 0)
 			*out++ = *e;
 	*out = NULL;
+}
+
+void
+mig__env_init(void)
+{
+	Dl_info info;
+
+	mig__shim.ident_fd = -1;
+	/* Children preload this library, then the host's (__MIG_PRELOAD). */
+	if (dladdr((void *)mig__env_init, &info) != 0 && info.dli_fname &&
+	    strlen(info.dli_fname) < sizeof(mig__shim.self))
+		strcpy(mig__shim.self, info.dli_fname);
+	if (environ != NULL)
+		strip(environ, 1);
+}
+
+void
+mig__env_strip(char **env)
+{
+	strip(env, 0);
 }
 
 ssize_t

@@ -162,6 +162,7 @@ mig__execve(const char *path, char *const argv[], char *const envp[])
 		return real_execve(path, argv, envp);
 	if (placed(path) && access(path, X_OK) == 0) {
 		stub_argv(path, argv, av);
+		mig__exec_stub(av, env);
 		real_execve(mig__shim.stub, av, env);
 	}
 	return real_execve(path, argv, env);
@@ -255,6 +256,8 @@ mig__spawn(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 		(strlen(file) < sizeof(path) ? strcpy(path, file), 0 : -1)) == 0 &&
 	    access(path, X_OK) == 0) {
 		stub_argv(path, argv, av);
+		if ((r = mig__spawn_stub(pid, fa, attr, av, env)) >= 0)
+			return r;
 		return real_posix_spawn(pid, mig__shim.stub, fa, attr, av, env);
 	}
 	r = search_path ? real_posix_spawnp(pid, file, fa, attr, argv, env) :

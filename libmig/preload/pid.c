@@ -582,6 +582,8 @@ mig__pid_started(pid_t host, const char *what)
 
 /* vfork comes here too: the child gets its own memory, which a correct
  * vfork caller cannot tell from a vfork's. */
+pid_t mig__forked;
+
 pid_t
 mig__fork(void)
 {
@@ -589,6 +591,8 @@ mig__fork(void)
 
 	MIG_REAL(real_fork, "fork");
 	h = real_fork();
+	if (h == 0)
+		mig__forked = (pid_t)syscall(SYS_getpid);
 	if (h == 0 && mapped()) {
 		/* Not our children; the child has one thread. */
 		memset(kids, 0, sizeof(kids));

@@ -47,11 +47,17 @@ MIG_HIDDEN void mig__env_init(void);
 /* The environment a child gets (see libmig/shimenv.h). */
 MIG_HIDDEN ssize_t mig__env_child(char *const envp[], char **out, size_t nout,
     char *buf, size_t nbuf);
+/* Takes the shim's variables out of env, in place, and puts the user's
+ * LD_PRELOAD back: what the shim does to environ at start-up. */
+MIG_HIDDEN void mig__env_strip(char **env);
 
 /* pid.c: starting and waiting for processes, in home pids */
 #include <sys/resource.h>
 #include <sys/wait.h>
 MIG_HIDDEN pid_t mig__fork(void);
+/* In a child of mig__fork, its pid: this image was forked, not exec'd
+ * (a process it starts by clone, without mig__fork, has another pid). */
+extern MIG_HIDDEN pid_t mig__forked;
 /* A process this one started (host pid): its home pid, once held. */
 MIG_HIDDEN pid_t mig__pid_started(pid_t host, const char *what);
 MIG_HIDDEN pid_t mig__wait4(pid_t pid, int *status, int options,
@@ -95,6 +101,33 @@ MIG_HIDDEN int mig__spawn(pid_t *pid, const char *file,
 MIG_HIDDEN int mig__system(const char *cmd);
 MIG_HIDDEN FILE *mig__popen(const char *cmd, const char *mode);
 MIG_HIDDEN int mig__pclose(FILE *f);
+
+/* spawn.c: a placed program's stub forked, not exec'd */
+MIG_HIDDEN int mig__fa_init(posix_spawn_file_actions_t *fa);
+MIG_HIDDEN int mig__fa_destroy(posix_spawn_file_actions_t *fa);
+MIG_HIDDEN int mig__fa_adddup2(posix_spawn_file_actions_t *fa, int fd,
+    int newfd);
+MIG_HIDDEN int mig__fa_addopen(posix_spawn_file_actions_t *fa, int fd,
+    const char *path, int oflag, mode_t mode);
+MIG_HIDDEN int mig__fa_addclose(posix_spawn_file_actions_t *fa, int fd);
+MIG_HIDDEN int mig__fa_addchdir(posix_spawn_file_actions_t *fa,
+    const char *path);
+MIG_HIDDEN int mig__fa_addfchdir(posix_spawn_file_actions_t *fa, int fd);
+/*
+ * Starts the stub of a placed program as a child running the stub's
+ * loop, with what fa and attr ask of posix_spawn: av is the exec'd
+ * stub's argv ("mig --stub SOCK -- PATH ARG..."), env the environment
+ * it would get (mig__env_child's). Returns 0 with the child's pid in
+ * *pid, posix_spawn's error, or -1 when it cannot (the caller then execs
+ * the stub).
+ */
+MIG_HIDDEN int mig__spawn_stub(pid_t *pid, const posix_spawn_file_actions_t *fa,
+    const posix_spawnattr_t *attr, char **av, char **env);
+/* The same for an exec of a placed program by a process with one
+ * thread and memory of its own (a child of fork, or of vfork, which the
+ * shim makes a fork; a shell's last command): it becomes the stub in
+ * place. Returns only when it cannot. */
+MIG_HIDDEN void mig__exec_stub(char **av, char **env);
 
 /*
  * ident.c: the identity page (remote role). mig__ident is NULL unless

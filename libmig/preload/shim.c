@@ -125,6 +125,51 @@ posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
 }
 
 __attribute__((visibility("default"))) int
+posix_spawn_file_actions_init(posix_spawn_file_actions_t *fa)
+{
+	return mig__fa_init(fa);
+}
+
+__attribute__((visibility("default"))) int
+posix_spawn_file_actions_destroy(posix_spawn_file_actions_t *fa)
+{
+	return mig__fa_destroy(fa);
+}
+
+__attribute__((visibility("default"))) int
+posix_spawn_file_actions_adddup2(posix_spawn_file_actions_t *fa, int fd,
+    int newfd)
+{
+	return mig__fa_adddup2(fa, fd, newfd);
+}
+
+__attribute__((visibility("default"))) int
+posix_spawn_file_actions_addopen(posix_spawn_file_actions_t *restrict fa,
+    int fd, const char *restrict path, int oflag, mode_t mode)
+{
+	return mig__fa_addopen(fa, fd, path, oflag, mode);
+}
+
+__attribute__((visibility("default"))) int
+posix_spawn_file_actions_addclose(posix_spawn_file_actions_t *fa, int fd)
+{
+	return mig__fa_addclose(fa, fd);
+}
+
+__attribute__((visibility("default"))) int
+posix_spawn_file_actions_addchdir_np(posix_spawn_file_actions_t *restrict fa,
+    const char *restrict path)
+{
+	return mig__fa_addchdir(fa, path);
+}
+
+__attribute__((visibility("default"))) int
+posix_spawn_file_actions_addfchdir_np(posix_spawn_file_actions_t *fa, int fd)
+{
+	return mig__fa_addfchdir(fa, fd);
+}
+
+__attribute__((visibility("default"))) int
 system(const char *cmd)
 {
 	return mig__system(cmd);

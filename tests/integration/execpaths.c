@@ -4,10 +4,12 @@
  * each of them. Prints whatever the program prints and exits with its
  * status (or 128 + signal).
  *
- * Usage: execpaths spawn|spawnp|system|popen|execvp|execl|vfork PROGRAM [ARG...]
+ * Usage: execpaths spawn|spawnp|system|popen|execvp|execl|vfork|clonevm PROGRAM [ARG...]
  *
  * spawn and execl need PROGRAM as a path; the others search PATH.
  * system and popen run PROGRAM ARG... joined by spaces through /bin/sh.
+ * clonevm: a child of clone(CLONE_VM | CLONE_VFORK), on a stack of its
+ * own, execvp's PROGRAM: the vfork that the shim cannot make a fork.
  */
 #define _GNU_SOURCE /* vfork */
 #include <errno.h>
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -57,6 +60,15 @@ join(char *buf, size_t size, char **argv)
 		fprintf(stderr, "execpaths: command line too long\n");
 		exit(255);
 	}
+}
+
+static int
+exec_it(void *arg)
+{
+	char **prog = arg;
+
+	execvp(prog[0], prog);
+	_exit(127);
 }
 
 int
@@ -130,7 +142,17 @@ main(int argc, char **argv)
 		}
 		return wait_for(pid);
 	}
+	if (strcmp(how, "clonevm") == 0) {
+		static char stack[1 << 16];
+		fflush(stdout);
+		if ((pid = clone(exec_it, stack + sizeof(stack),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, prog)) == -1) {
+			perror("execpaths: clone");
+			return 255;
+		}
+		return wait_for(pid);
+	}
 	fprintf(stderr, "usage: execpaths spawn|spawnp|system|popen|execvp|"
-	    "execl|vfork PROGRAM [ARG...]\n");
+	    "execl|vfork|clonevm PROGRAM [ARG...]\n");
 	return 2;
 }

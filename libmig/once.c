@@ -8,9 +8,10 @@
  * lost-PID-START in the runtime folder (O_EXCL): it alone warns. Each
  * mig make removes the files of builds that have ended.
  *
- * The shim takes its variables out of a program's environ, so a stub
- * reads its mark from /proc/self/environ, which holds the environment
- * it was started with.
+ * The shim takes its variables out of a program's environ, so the mig
+ * stub reads its mark from /proc/self/environ, which holds the
+ * environment it was started with; a stub the shim forked has it from
+ * the shim's own variables. Shared by mig and libmig.so.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -21,10 +22,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "launcher.h"
+#include "core.h"
 #include "rundir.h"
+#include "stub.h"
 
-#define MARK_VAR "__MIG_BUILD="
 #define MARK_FILE "lost-"
 
 /* The start time of process pid (clock ticks after boot), or 0 when it
@@ -78,7 +79,7 @@ mig__build_mark(const char *dir, char *var, size_t n)
 	struct dirent *e;
 	DIR *d;
 
-	snprintf(var, n, MARK_VAR "%ld-%llu", pid, start_time(pid));
+	snprintf(var, n, MIG_BUILD_VAR "%ld-%llu", pid, start_time(pid));
 	if (mig__rundir_check(dir, NULL, 0) != 0 || (d = opendir(dir)) == NULL)
 		return;
 	while ((e = readdir(d)) != NULL) {
@@ -95,49 +96,16 @@ mig__build_mark(const char *dir, char *var, size_t n)
 	closedir(d);
 }
 
-/* Our build's mark, from the environment we were started with, into
- * out; -1 when there is none. */
-static int
-own_mark(char *out, size_t n)
-{
-	char *env = NULL;
-	size_t len = 0;
-	int r = -1;
-
-	if (mig__slurp("/proc/self/environ", 4u << 20, &env, &len) != 0)
-		return -1;
-	for (size_t i = 0; i < len; i += strnlen(env + i, len - i) + 1) {
-		size_t vlen = strnlen(env + i, len - i);
-		if (vlen < sizeof(MARK_VAR) - 1 || i + vlen == len ||
-		    strncmp(env + i, MARK_VAR, sizeof(MARK_VAR) - 1) != 0)
-			continue;
-		r = strlcpy(out, env + i + sizeof(MARK_VAR) - 1, n) < n ? 0 : -1;
-		break;
-	}
-	free(env);
-	return r;
-}
-
 int
-mig__build_first(const char *sock)
+mig__build_first_in(const char *dir, const char *mark)
 {
-	char mark[64], dir[PATH_MAX], path[PATH_MAX + 80];
+	char path[PATH_MAX + 80];
 	unsigned long long start;
-	const char *slash;
 	long pid;
 	int fd;
 
-	if (own_mark(mark, sizeof(mark)) != 0 ||
-	    parse_mark(mark, &pid, &start) != 0)
+	if (mark == NULL || parse_mark(mark, &pid, &start) != 0)
 		return 1;
-	/* The folder of the socket the shim named, else ours. */
-	if (sock != NULL && (slash = strrchr(sock, '/')) != NULL &&
-	    slash != sock && (size_t)(slash - sock) < sizeof(dir)) {
-		memcpy(dir, sock, (size_t)(slash - sock));
-		dir[slash - sock] = '\0';
-	} else if (mig_runtime_dir(dir, sizeof(dir)) != 0) {
-		return 1;
-	}
 	/* Only in a folder of the user's alone, as the daemon's socket. */
 	if (mig__rundir_check(dir, NULL, 0) != 0)
 		return 1;
