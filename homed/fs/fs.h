@@ -318,14 +318,19 @@ int mig__mounts_local(struct mig_mounts *ms);
 int mig__boot_id(char boot[MIG_BOOT_ID_MAX]);
 void mig__mounts_free(struct mig_mounts *ms);
 /* MIG_M_FS_MOUNTS: str boot id, u32 n, n x (str path, u64 dev, u64 ino,
- * str net, str token file, str token, u64 its ino, u64 its ctime's
- * seconds, u32 nanoseconds), empty strings for a mount that is not a
- * network file system's or has no token. The decoder takes only clean
- * absolute paths, each once, no pinned folder, token files named
- * .mig-proof-*, tokens of MIG_TOKEN_HEX hex digits; MIG_EPROTO
- * otherwise. */
-int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms);
-int mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms);
+ * then from protocol MIG_PROTO_NETPROOF on: str net, str token file, str
+ * token, u64 its ino, u64 its ctime's seconds, u32 nanoseconds), empty
+ * strings for a mount that is not a network file system's or has no
+ * token. proto is the link's: a protocol-4 peer (0.1.0) reads the first
+ * three fields alone, and its list proves no network mount. The decoder
+ * takes only clean absolute paths, each once, no pinned folder, token
+ * files named .mig-proof-*, tokens of MIG_TOKEN_HEX hex digits;
+ * MIG_EPROTO otherwise. */
+#define MIG_PROTO_NETPROOF 5
+int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms,
+    uint32_t proto);
+int mig__mounts_get(const void *p, size_t len, uint32_t proto,
+    struct mig_mounts *ms);
 /* MIG_M_FS_PROVEN: u32 all, then the proven mount points of home's, and
  * the others with the extras, each list as u32 n, n x str. The decoder gives each list as one
  * string, a path a line, made printable; MIG_EPROTO when malformed. */

@@ -360,11 +360,17 @@ write("fuzz_fsrep", FSREP)
 write("fuzz_fsprime", FSPRIME)
 
 
-# fuzz_fsmounts: a byte for which (0 MIG_M_FS_MOUNTS, 1 MIG_M_FS_PROVEN,
-# 2 a mountinfo text), then it.
+# fuzz_fsmounts: a byte for which (0 MIG_M_FS_MOUNTS as protocol 5 sends
+# it, 3 as protocol 4 does, 1 MIG_M_FS_PROVEN, 2 a mountinfo text), then it.
 def mounts(boot, *m):
-    return b"\0" + s(boot) + u32(len(m)) + b"".join(
+    return b"\3" + s(boot) + u32(len(m)) + b"".join(
         s(path) + u64(dev) + u64(ino) for path, dev, ino in m)
+
+
+def netmounts(boot, *m):
+    return b"\0" + s(boot) + u32(len(m)) + b"".join(
+        s(path) + u64(dev) + u64(ino) + s(net) + s(name) + s(tok) + u64(7)
+        + u64(1700000000) + u32(5) for path, dev, ino, net, name, tok in m)
 
 
 def proven(all_, paths, extra):
@@ -379,7 +385,15 @@ FSMOUNTS = {
     "mounts-dup": mounts(b"b", (b"/a", 1, 1), (b"/a", 1, 1)),
     "mounts-dotdot": mounts(b"b", (b"/a/../b", 1, 1)),
     "mounts-pinned": mounts(b"b", (b"/proc/self", 1, 1)),
-    "mounts-count": b"\0" + s(b"b") + u32(3) + s(b"/") + u64(1) + u64(2),
+    "mounts-count": b"\3" + s(b"b") + u32(3) + s(b"/") + u64(1) + u64(2),
+    "mounts-net": netmounts(b"6a4d-boot", (b"/", 2049, 2, b"", b"", b""),
+                            (b"/home", 42, 2, b"nfs srv:/home /",
+                             b".mig-proof-home-1000-0a1b2c3d",
+                             b"0123456789abcdef0123456789abcdef")),
+    "mounts-net-badtoken": netmounts(b"b", (b"/n", 1, 1, b"nfs s:/ /",
+                                            b".mig-proof-h", b"XYZ")),
+    "mounts-net-as-4": b"\3" + netmounts(b"b", (b"/n", 1, 1, b"nfs s:/ /",
+                                                b"", b""))[1:],
     "proven": proven(0, [b"/", b"/data"], [b"/tmp", b"/home"]),
     "proven-all": proven(1, [b"/"], []),
     "proven-ctl": proven(0, [b"/a\x1b[2J"], []),
