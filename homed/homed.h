@@ -1176,6 +1176,11 @@ int mig__fs_write(struct fs_puts *p, struct link *l,
     const struct mig_fs_req *q, struct mig_buf *out);
 /* Appends the attributes of path (lstat) to out: 0 or an errno. */
 int mig__fs_put_lstat(const char *path, struct mig_buf *out);
+/* Puts n bytes at data home as path, whole, with mode, as PUT_BEGIN to
+ * PUT_COMMIT do (a file of a PUT_BATCH): 0 with its attributes appended
+ * to out, or an errno (nothing left behind). */
+int mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
+    size_t n, struct mig_buf *out);
 
 /* fs/learn.c: learned access sets, by program (home side) */
 /* Request number k of link l's view asks about path (NULL: nothing to

@@ -232,8 +232,8 @@ write("fuzz_control", CONTROL)
 # --- the served view's wire formats (homed/fs/fs.h) ---
 FS_REQ = 33
 (LSTAT, READDIR, READLINK, OPEN, FETCH, MKDIR, UNLINK, RMDIR, RENAME,
- SYMLINK, LINK_, CREATE, SETATTR, PUT_BEGIN, PUT_DATA, PUT_COMMIT) = range(1,
-                                                                          17)
+ SYMLINK, LINK_, CREATE, SETATTR, PUT_BEGIN, PUT_DATA, PUT_COMMIT,
+ PUT_BATCH) = range(1, 18)
 HASH = bytes(range(32))
 
 
@@ -264,7 +264,14 @@ FSREQ = {
     + req(PUT_DATA, u32(1) + s(b""), 3) + req(PUT_COMMIT, u32(1), 4),
     "malformed": req(LSTAT, s("etc/passwd")) + req(LSTAT, s("/") + u32(7), 2)
     + req(FETCH, s("/a") + s(HASH) + u64(0) + u32(524289), 3)
-    + req(0, s("/")) + req(17, s("/")),
+    + req(0, s("/")) + req(18, s("/")),
+    "put-batch": req(PUT_BATCH, u32(2) + s("/home/u/src/a.o") + u32(0o644)
+                     + s(b"\x7fELF" + bytes(60)) + s("/home/u/src/b.d")
+                     + u32(0o600) + s(b"")),
+    "put-batch-bad": req(PUT_BATCH, u32(0))
+    + req(PUT_BATCH, u32(65) + s("/a") + u32(0) + s(b""), 2)
+    + req(PUT_BATCH, u32(1) + s("/a/../b") + u32(0) + s(b""), 3)
+    + req(PUT_BATCH, u32(2) + s("/a") + u32(0) + s(b""), 4),
     "empty-and-long": req(LSTAT, s("")) + req(SYMLINK, s("") + s("/l"), 2)
     + req(OPEN, s("/" + "d/" * 2100), 3),
 }
@@ -352,7 +359,12 @@ FSREP = {
     "bad-open-key": rep(OPEN, attr() + s(HASH[:31])),
     "bad-nsec": rep(LSTAT, attr(nsec=1000000000)),
     "bad-errno-trailing": rep(UNLINK, err=13) + b"\0",
-    "bad-op": rep(17, attr()),
+    "bad-op": rep(18, attr()),
+    "put-batch": rep(PUT_BATCH, u32(3) + u32(0) + attr(size=64) + u32(13)
+                     + u32(0) + attr(0o100600, own=0)),
+    "put-batch-bad-count": rep(PUT_BATCH, u32(2) + u32(0) + attr()),
+    "put-batch-none": rep(PUT_BATCH, u32(0)),
+    "put-batch-trailing": rep(PUT_BATCH, u32(1) + u32(2)) + b"\0",
 }
 
 write("fuzz_fsreq", FSREQ)
