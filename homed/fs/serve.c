@@ -306,6 +306,8 @@ op_put_batch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
 
 	if (proto_put_u32(out, (uint32_t)q->nfiles) != 0)
 		return ENOMEM;
+	mig__log(MIG_LOG_DEBUG, "link %s: a batch of %zu files", l->desc,
+	    q->nfiles);
 	for (size_t i = 0; i < q->nfiles; i++) {
 		f = &q->files[i];
 		at = out->len;
@@ -317,10 +319,11 @@ op_put_batch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
 			out->len = at;
 			if (proto_put_u32(out, (uint32_t)e) != 0)
 				return ENOMEM;
+		} else {
+			mig__log(MIG_LOG_DEBUG, "link %s: put %s", l->desc,
+			    f->path);
 		}
 	}
-	mig__log(MIG_LOG_DEBUG, "link %s: put %zu files in one batch", l->desc,
-	    q->nfiles);
 	return 0;
 }
 
