@@ -133,6 +133,9 @@ struct standins {
 	int fd;               /* our end of its socket; -1 when none */
 };
 
+/* Buckets of the table of jobs by id (home/job.c). */
+#define MIG_JOB_BUCKETS 1024
+
 struct homed {
 	uv_loop_t *loop;
 	char name[MIG_NAME_MAX];       /* this host's name in the hosts file */
@@ -197,6 +200,10 @@ struct homed {
 	struct history *history;       /* run times by program */
 	size_t nhistory;
 	TAILQ_HEAD(, job) jobs;
+	/* The jobs waiting for a slot (JOB_QUEUED), oldest first, and every
+	 * job by its id: placing and a host's frames touch those alone. */
+	TAILQ_HEAD(jobq, job) queue;
+	struct job *job_ids[MIG_JOB_BUCKETS];
 	TAILQ_HEAD(, hold) holds;      /* placeholders */
 	struct psrow *recent;          /* ring of the last jobs that ended */
 	uint32_t nrecent;              /* rows ever added */
@@ -793,6 +800,9 @@ const char *mig__job_state_name(enum job_state s);
 /* home/job.c: the home role's jobs */
 struct job {
 	TAILQ_ENTRY(job) entry;
+	TAILQ_ENTRY(job) qentry; /* on d->queue while queued */
+	int queued;
+	struct job *next_id; /* d->job_ids' chain */
 	struct homed *d;
 	uint32_t id;
 	enum job_state state;
@@ -851,7 +861,15 @@ struct psrow {
 #define MIG_HELD_MAX (1u << 20)
 
 void mig__home_init(struct homed *d);
+/* home/jobtab.c: the job with id, or NULL */
 struct job *mig__job_find(struct homed *d, uint32_t id);
+/* j joins the table of jobs by id; or leaves it, and the queue. */
+void mig__jobs_add(struct homed *d, struct job *j);
+void mig__jobs_remove(struct homed *d, struct job *j);
+/* j is on d->queue exactly while it is JOB_QUEUED, in the order of the
+ * jobs' arrival (ids, which wrap), as d->jobs has them: called after
+ * each change of j->state. */
+void mig__job_queue_sync(struct homed *d, struct job *j);
 
 /* home/place.c: placement at exec time */
 /* Picks a host for a job, given this host's free slots: a peer, or NULL
