@@ -433,14 +433,19 @@ int mig__hello_parse(const uint8_t *p, size_t n, int acceptor,
 int mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
     const uint8_t nonce[MIG_NONCE_BYTES], const char *name,
     uint32_t ciphers, const uint8_t epk[MIG_KX_BYTES]);
-/* A stdio link's HELLO, both ways: version, name, build (mig-homed
- * --version's words, printable ASCII). */
+/* A stdio link's HELLO, both ways: version, name, build (printable ASCII:
+ * the release and build id as mig --version says them, "0.2.0 (git
+ * 1a2b3c4)"; builds before 0.2.0's last said "mig-homed 0.2.0"). */
 #define MIG_BUILD_MAX 64
 int mig__hello_plain_put(struct mig_buf *b, const char *name,
     const char *build);
 /* 0; MIG_EVERSION with *version set; MIG_EPROTO when malformed. */
 int mig__hello_plain_parse(const uint8_t *p, size_t n, uint32_t *version,
     char name[MIG_NAME_MAX], char build[MIG_BUILD_MAX]);
+/* Parses a BUILD payload (a link's first frame from a peer of protocol 5
+ * or later): 0 with build set, or MIG_EPROTO for anything but one
+ * printable string that fits. */
+int mig__build_parse(const uint8_t *p, size_t n, char build[MIG_BUILD_MAX]);
 /* Parses an AUTH payload: 0 with *proof pointing into p, or MIG_EPROTO. */
 int mig__auth_parse(const uint8_t *p, size_t n, const uint8_t **proof);
 
@@ -533,6 +538,9 @@ struct link {
 	uint64_t last_rx;     /* loop time of the last frame received */
 	uint32_t deadline;    /* ms the handshake was given */
 	uint32_t proto;       /* once up: the protocol both ends speak */
+	char build[MIG_BUILD_MAX]; /* the peer's release and build id, as its
+			       * BUILD or stdio HELLO said; "" until then,
+			       * and over protocol 4, which never says */
 	struct mig_hs hs;     /* the handshake, wiped once it ended */
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */

@@ -81,6 +81,20 @@ files_text(struct homed *d, struct peer *p, char *buf, size_t size,
 	}
 }
 
+/* Which build p's daemon is, as its link's BUILD (or stdio HELLO) said;
+ * a link of protocol 4 says nothing, so only its protocol is known. ""
+ * without a link. */
+static void
+version_text(const struct peer *p, char *buf, size_t size)
+{
+	if (p->link == NULL)
+		buf[0] = '\0';
+	else if (p->link->build[0] != '\0')
+		strlcpy(buf, p->link->build, size);
+	else
+		snprintf(buf, size, "protocol %u", p->link->proto);
+}
+
 static void
 view_hosts(struct client *c, const struct mig_frame *f)
 {
@@ -91,7 +105,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	uint32_t n = 1;
 	double load[3] = { 0, 0, 0 };
 	const char *proven, *unproven;
-	char addr[80], files[1024];
+	char addr[80], files[1024], version[MIG_BUILD_MAX];
 	uint64_t fetched, seeded;
 	int r;
 
@@ -115,7 +129,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	 * its link speaks (0: none); after the rows, why the configuration
 	 * read again was refused; per row last, its owner's activity (why it
 	 * is busy, or "owner idle" where watched), jobs of ours it evicted
-	 * and froze */
+	 * and froze, and its daemon's release and build (version_text) */
 	r = r ? r : proto_put_str(&b, d->name);
 	r = r ? r : proto_put_str(&b, addr);
 	r = r ? r : proto_put_str(&b, "home");
@@ -135,6 +149,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 	r = r ? r : proto_put_str(&b, d->busy_why);
 	r = r ? r : proto_put_u32(&b, 0);
 	r = r ? r : proto_put_u32(&b, 0);
+	r = r ? r : proto_put_str(&b, mig_build_string());
 	TAILQ_FOREACH(p, &d->peers, entry) {
 		if (p->removed && p->link == NULL)
 			continue;
@@ -173,6 +188,8 @@ view_hosts(struct client *c, const struct mig_frame *f)
 			"");
 		r = r ? r : proto_put_u32(&b, p->evictions);
 		r = r ? r : proto_put_u32(&b, p->freezes);
+		version_text(p, version, sizeof(version));
+		r = r ? r : proto_put_str(&b, version);
 	}
 	snprintf(files, sizeof(files), "%s%s%s", d->hosts_error,
 	    d->hosts_error[0] != '\0' && d->key_error[0] != '\0' ? "; " : "",

@@ -185,8 +185,6 @@ static const char host_remove[] = HOST_FIND
     "elif test -n \"$x\"; then \"$x\" --stop >/dev/null; fi; "
     "rm -f \"$c/key\" \"$c/hosts\"";
 
-#define MIG_SSH_WORDS 32
-
 /* Runs script on dest over ssh ($MIG_SSH, as the daemon does) with name
  * as its $1 and in on its stdin: 0, or non-zero with ssh's or the
  * script's last stderr line in why. */
@@ -194,31 +192,19 @@ static int
 run_ssh(const char *dest, const char *script, const char *name,
     const char *in, size_t n, char *why, size_t wn)
 {
-	char words[1024], cmd[4096], buf[2048], *argv[MIG_SSH_WORDS + 8];
-	const char *e = getenv("MIG_SSH");
-	int a = 0, pin[2], perr[2], status;
+	char cmd[4096], buf[2048];
+	struct mig_ssh_argv a;
+	int pin[2], perr[2], status;
 	ssize_t k, got = 0;
 	pid_t pid;
 
-	snprintf(words, sizeof(words), "%s", e != NULL && *e != '\0' ? e :
-	    "ssh");
-	for (char *w = strtok(words, " \t"); w != NULL; w = strtok(NULL,
-	    " \t")) {
-		if (a == MIG_SSH_WORDS)
-			mig__fatal("MIG_SSH has more than %d words",
-			    MIG_SSH_WORDS);
-		argv[a++] = w;
-	}
 	if ((size_t)snprintf(cmd, sizeof(cmd), "sh -c '%s' sh %s", script,
 	    name) >= sizeof(cmd))
 		mig__fatal("ssh script too long");
-	argv[a++] = "-T";
-	argv[a++] = "-o";
-	argv[a++] = "BatchMode=yes";
-	argv[a++] = "--";
-	argv[a++] = (char *)dest;
-	argv[a++] = cmd;
-	argv[a] = NULL;
+	/* A MIG_SSH it cannot use fails as ssh would, so what was changed
+	 * is put back and said. */
+	if (mig__ssh_argv(getenv("MIG_SSH"), dest, cmd, &a, why, wn) != 0)
+		return 1;
 	if (pipe2(pin, O_CLOEXEC) == -1 || pipe2(perr, O_CLOEXEC) == -1 ||
 	    (pid = fork()) == -1)
 		mig__fatal("cannot run ssh: %s", strerror(errno));
@@ -227,8 +213,8 @@ run_ssh(const char *dest, const char *script, const char *name,
 		dup2(pin[0], 0);
 		dup2(null, 1);
 		dup2(perr[1], 2);
-		execvp(argv[0], argv);
-		dprintf(2, "cannot run %s: %s\n", argv[0], strerror(errno));
+		execvp(a.argv[0], a.argv);
+		dprintf(2, "cannot run %s: %s\n", a.argv[0], strerror(errno));
 		_exit(127);
 	}
 	close(pin[0]);

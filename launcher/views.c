@@ -82,6 +82,9 @@ struct host_row {
 	char *proven, *unproven;        /* mount points, one a line */
 	char *why;                      /* why it is not up, or "" */
 	char *owner;                    /* its owner's activity */
+	char *version;                  /* its daemon's release and build,
+	                                 * "protocol 4" where its link does
+	                                 * not say, "" without a link */
 	uint32_t slots, running, load, rtt, done;
 	uint32_t protocol;              /* its link's, 0 without one */
 	uint32_t evictions, freezes;    /* jobs of ours run again, frozen */
@@ -118,6 +121,7 @@ host_row_read(struct mig_rd *rd, struct host_row *h)
 	need(proto_get_str(rd, &h->owner));
 	need(proto_get_u32(rd, &h->evictions));
 	need(proto_get_u32(rd, &h->freezes));
+	need(proto_get_str(rd, &h->version));
 }
 
 /* n bytes, short: "812", "12K", "1.9M", "3.2G". */
@@ -149,6 +153,7 @@ host_row_free(struct host_row *h)
 	free(h->unproven);
 	free(h->why);
 	free(h->owner);
+	free(h->version);
 }
 
 /* Lines as a JSON array of strings. */
@@ -197,9 +202,9 @@ hosts(int json)
 		printf("mig: warning: %s\n", config);
 	if (!json)
 		printf("%-16s %-22s %-10s %5s %5s %6s %8s %6s %5s  %-20s %7s %7s"
-		    "  %s  %s\n", "HOST", "ADDRESS", "STATE", "USED", "SLOTS",
-		    "LOAD", "RTT(us)", "DONE", "EVICT", "OWNER", "FETCHED",
-		    "SEEDED", "FILES", "WHY");
+		    "  %-20s  %s  %s\n", "HOST", "ADDRESS", "STATE", "USED",
+		    "SLOTS", "LOAD", "RTT(us)", "DONE", "EVICT", "OWNER",
+		    "FETCHED", "SEEDED", "VERSION", "FILES", "WHY");
 	for (uint32_t i = 0; i < n; i++) {
 		struct host_row h = rows[i];
 		if (json) {
@@ -235,6 +240,8 @@ hosts(int json)
 			json_str(h.owner);
 			printf(",\"evictions\":%u,\"freezes\":%u", h.evictions,
 			    h.freezes);
+			printf(",\"version\":");
+			json_str(h.version);
 			/* The home row carries what is the daemon's own. */
 			if (i == 0) {
 				printf(",\"config_error\":");
@@ -246,11 +253,12 @@ hosts(int json)
 			human(h.fetched, fetched, sizeof(fetched));
 			human(h.seeded, seeded, sizeof(seeded));
 			printf("%-16s %-22s %-10s %5u %5u %6.2f %8u %6u %5u  %-20s"
-			    " %7s %7s  %s%s%s\n", h.name, h.addr, h.state,
+			    " %7s %7s  %-20s  %s%s%s\n", h.name, h.addr, h.state,
 			    h.running, h.slots, h.load / 100.0, h.rtt, h.done,
 			    h.evictions + h.freezes, h.owner[0] != '\0' ?
-			    h.owner : "-", fetched, seeded, h.files,
-			    *h.why != '\0' ? "  " : "", h.why);
+			    h.owner : "-", fetched, seeded, h.version[0] != '\0' ?
+			    h.version : "-", h.files, *h.why != '\0' ? "  " : "",
+			    h.why);
 		}
 		host_row_free(&h);
 	}

@@ -157,6 +157,24 @@ int mig__slurm_cpus(const char *spec, uint32_t *cpus, size_t max, size_t *n);
  * is set, there is no hosts file and MIG_SLURM is not 0; else NULL. */
 const char *mig__slurm_job(void);
 
+/* sshcmd.c */
+#define MIG_SSH_WORDS 32 /* words of $MIG_SSH at the most */
+struct mig_ssh_argv {
+	char words[1024];                /* $MIG_SSH's words, NUL-split */
+	char *argv[MIG_SSH_WORDS + 9];   /* the command, NULL-terminated */
+};
+/*
+ * The command that runs cmd on the ssh destination dest: text ($MIG_SSH;
+ * NULL or "" is "ssh") split at spaces and tabs, quotes being no more
+ * than characters of a word, then "-T -o BatchMode=yes -o
+ * ConnectTimeout=10 -- dest cmd". a->argv points into a->words and at
+ * dest and cmd, which must outlive it. 0; MIG_ECONFIG when text has no
+ * word, more than MIG_SSH_WORDS or more than 1023 bytes, with a sentence
+ * saying so in err.
+ */
+int mig__ssh_argv(const char *text, const char *dest, const char *cmd,
+    struct mig_ssh_argv *a, char *err, size_t errsize);
+
 /* log.c */
 enum { MIG_LOG_ERR, MIG_LOG_WARN, MIG_LOG_INFO, MIG_LOG_DEBUG };
 /* Log lines go to fd (stderr by default) as "time prog[pid]: text". */

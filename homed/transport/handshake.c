@@ -123,6 +123,21 @@ mig__hello_put(struct mig_buf *b, uint32_t min, uint32_t max,
 	return 0;
 }
 
+/* A build string as a peer may say it: less than MIG_BUILD_MAX bytes of
+ * printable ASCII, safe to log and show. */
+static int
+build_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n >= MIG_BUILD_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (*s < 0x20 || *s > 0x7e)
+			return 0;
+	return 1;
+}
+
 /* The plain HELLO of a stdio link (stdio.c): version, name, build. */
 int
 mig__hello_plain_put(struct mig_buf *b, const char *name, const char *build)
@@ -154,17 +169,33 @@ mig__hello_plain_parse(const uint8_t *p, size_t n, uint32_t *version,
 		goto out;
 	}
 	if (proto_get_str(&rd, &nm) != 0 || !name_ok(nm) ||
-	    proto_get_str(&rd, &bd) != 0 || strlen(bd) >= MIG_BUILD_MAX ||
+	    proto_get_str(&rd, &bd) != 0 || !build_ok(bd) ||
 	    proto_rd_done(&rd) != 0)
 		goto out;
-	for (const char *c = bd; *c != '\0'; c++)
-		if (*c < 0x20 || *c > 0x7e)
-			goto out;
 	strlcpy(name, nm, MIG_NAME_MAX);
 	strlcpy(build, bd, MIG_BUILD_MAX);
 	r = 0;
  out:
 	free(nm);
+	free(bd);
+	return r;
+}
+
+int
+mig__build_parse(const uint8_t *p, size_t n, char build[MIG_BUILD_MAX])
+{
+	struct mig_rd rd;
+	char *bd = NULL;
+	int r = MIG_EPROTO;
+
+	build[0] = '\0';
+	proto_rd_init(&rd, p, n);
+	if (proto_get_str(&rd, &bd) != 0 || *bd == '\0' || !build_ok(bd) ||
+	    proto_rd_done(&rd) != 0)
+		goto out;
+	strlcpy(build, bd, MIG_BUILD_MAX);
+	r = 0;
+ out:
 	free(bd);
 	return r;
 }

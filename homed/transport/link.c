@@ -255,6 +255,23 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 	return r;
 }
 
+/* Over protocol 5 and later, a link's first frame each way says which
+ * build its sender is (mig hosts' VERSION); a stdio link's HELLO said it
+ * already. A peer of protocol 4 never hears of it. */
+static void
+send_build(struct link *l)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+
+	if (l->proto < 5 || l->stdio)
+		return;
+	if (proto_put_str(&b, mig_build_string()) != 0)
+		mig__link_fail(l, MIG_ELINK, "send failed: out of memory");
+	else
+		mig__link_send(l, MIG_M_BUILD, 0, 0, b.data, b.len);
+	mig_buf_free(&b);
+}
+
 void
 mig__link_up(struct link *l)
 {
@@ -294,6 +311,7 @@ mig__link_up(struct link *l)
 	    l->proto, l->plain ? "over ssh, frames unsealed" :
 	    l->sess.cipher == MIG_CIPHER_AES256GCM ? "aes256gcm" :
 	    "chacha20poly1305");
+	send_build(l);
 	mig__notify_up(l);
 }
 
@@ -364,11 +382,19 @@ mig__link_handshake(struct link *l)
 	mig_buf_free(&out);
 }
 
-/* One frame of an up link: PING is the transport's own, the rest go to
- * the roles. */
+/* One frame of an up link: PING and BUILD are the transport's own, the
+ * rest go to the roles. */
 static void
 dispatch(struct link *l, const struct mig_frame *f)
 {
+	if (f->type == MIG_M_BUILD && l->proto >= 5) {
+		if (mig__build_parse(f->payload, f->len, l->build) != 0)
+			mig__link_fail(l, MIG_EPROTO, "malformed BUILD");
+		else
+			mig__log(MIG_LOG_INFO, "link %s: it runs %s", l->desc,
+			    l->build);
+		return;
+	}
 	if (f->type == MIG_M_PING) {
 		uint8_t p[24];
 		struct timespec ts;

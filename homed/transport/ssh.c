@@ -29,7 +29,6 @@
 #define MIG_SSH_BOOT_MS 60000   /* ssh's log-in and a push of the build */
 #define MIG_SSH_BACKOFF_MS 1000
 #define MIG_SSH_BACKOFF_MAX_MS 60000
-#define MIG_SSH_ARGS 32         /* words of MIG_SSH */
 
 /* No single quote, no '!' (csh), no newline: any login shell passes it
  * to sh as it is. */
@@ -56,64 +55,41 @@ on_boot_late(uv_timer_t *t)
 		    l->deadline / 1000);
 }
 
-/* MIG_SSH (default "ssh") split at blanks, then ssh's options, the
- * destination and the script; 0, or MIG_ECONFIG with why said. */
-static int
-ssh_argv(struct peer *p, const char *dir, char *words, char *cmd,
-    size_t cmdsize, char *argv[MIG_SSH_ARGS + 10])
+/* Why p is not dialed: its WHY, said in the log when it changes (the
+ * tick asks again every second). */
+static void
+not_dialed(struct peer *p, int code, const char *why)
 {
-	const char *e = getenv("MIG_SSH");
-	size_t n = 0;
-	char *w, *save = NULL;
-
-	strlcpy(words, e != NULL && *e != '\0' ? e : "ssh", PATH_MAX);
-	for (w = strtok_r(words, " \t", &save); w != NULL;
-	    w = strtok_r(NULL, " \t", &save)) {
-		if (n == MIG_SSH_ARGS)
-			return MIG_ECONFIG;
-		argv[n++] = w;
-	}
-	if (n == 0)
-		return MIG_ECONFIG;
-	snprintf(cmd, cmdsize, "sh -c '%s' mig-boot %s", boot_script, dir);
-	argv[n++] = "-T";
-	argv[n++] = "-o";
-	argv[n++] = "BatchMode=yes";
-	argv[n++] = "-o";
-	argv[n++] = "ConnectTimeout=10";
-	argv[n++] = "--";
-	argv[n++] = p->addr;
-	argv[n++] = cmd;
-	argv[n] = NULL;
-	return 0;
+	if (strcmp(p->last_why, why) == 0)
+		return;
+	mig__log(MIG_LOG_WARN, "link %s (ssh:%s): %s", p->name, p->addr, why);
+	strlcpy(p->last_why, why, sizeof(p->last_why));
+	p->last_error = code;
 }
 
 void
 mig__ssh_dial(struct peer *p)
 {
 	struct homed *d = p->d;
-	char words[PATH_MAX], cmd[sizeof(boot_script) + 128];
-	char *argv[MIG_SSH_ARGS + 10];
+	char cmd[sizeof(boot_script) + 128], err[128];
+	struct mig_ssh_argv a;
 	const char *dir, *why;
 	struct link *l;
 
 	if (uv_now(d->loop) < p->next_dial)
 		return;
 	if ((dir = mig__bundle_dir(d, &why)) == NULL) {
-		if (why != NULL && strcmp(p->last_why, why) != 0) {
-			mig__log(MIG_LOG_WARN, "link %s (ssh:%s): %s", p->name,
-			    p->addr, why);
-			strlcpy(p->last_why, why, sizeof(p->last_why));
-			p->last_error = MIG_ELINK;
-		}
+		if (why != NULL)
+			not_dialed(p, MIG_ELINK, why);
 		return;
 	}
-	if (ssh_argv(p, dir, words, cmd, sizeof(cmd), argv) != 0) {
-		mig__log(MIG_LOG_WARN, "MIG_SSH: empty or more than %d words",
-		    MIG_SSH_ARGS);
+	snprintf(cmd, sizeof(cmd), "sh -c '%s' mig-boot %s", boot_script, dir);
+	if (mig__ssh_argv(getenv("MIG_SSH"), p->addr, cmd, &a, err,
+	    sizeof(err)) != 0) {
+		not_dialed(p, MIG_ECONFIG, err);
 		return;
 	}
-	if (mig__stdio_spawn(p, argv, LINK_BOOT, &l) != 0 || l == NULL)
+	if (mig__stdio_spawn(p, a.argv, LINK_BOOT, &l) != 0 || l == NULL)
 		return;
 	snprintf(l->desc, sizeof(l->desc), "%s (ssh:%s)", p->name, p->addr);
 	l->deadline = MIG_SSH_BOOT_MS;

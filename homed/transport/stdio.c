@@ -25,7 +25,6 @@
 #include <unistd.h>
 
 #include "homed.h"
-#include "mig/version.h"
 
 /* The child's end waits for its exit and its stderr's EOF this long
  * after the stream's EOF, then the link goes with what it has. */
@@ -311,8 +310,7 @@ put_hello(struct link *l)
 {
 	struct mig_buf b = { NULL, 0, 0 }, f = { NULL, 0, 0 };
 
-	if (mig__hello_plain_put(&b, l->d->name, "mig-homed "
-	    MIG_VERSION_STRING) != 0 ||
+	if (mig__hello_plain_put(&b, l->d->name, mig_build_string()) != 0 ||
 	    mig_frame_put(&f, MIG_M_HELLO, 0, 0, b.data, b.len) != 0)
 		mig__link_fail(l, MIG_ELINK, "cannot make HELLO");
 	else
@@ -361,7 +359,9 @@ on_hello(struct link *l, const struct mig_frame *f)
 		if (l->state != LINK_HANDSHAKE)
 			return;
 	}
-	mig__log(MIG_LOG_DEBUG, "link %s: it runs %s", l->desc, build);
+	mig__log(MIG_LOG_INFO, "link %s: it runs %s", l->desc, build);
+	strlcpy(l->build, build, sizeof(l->build));
+	l->proto = version;
 	mig__link_up(l);
 }
 

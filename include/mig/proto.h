@@ -25,7 +25,8 @@
 
 /*
  * The protocols a link may speak: from MIG_PROTO_MIN to MIG_PROTO_VERSION
- * (5: 4, and the handshake says which versions each side speaks; 4:
+ * (5: 4, and the handshake says which versions each side speaks, and
+ * each side's first frame, BUILD, which build it is; 4:
  * FS_PRIME; 3: ephemeral keys). Two daemons speak the highest both
  * know, and refuse each other only when they have none in common. The
  * control socket (stub <-> its own daemon, one build) speaks
@@ -108,6 +109,9 @@ enum mig_msg {
 			  * changed: u64 bytes of home's files fetched into
 			  * the view's cache, u64 bytes seeded from the
 			  * host's own files instead, since the view began */
+	MIG_M_BUILD,     /* between daemons, at link up, protocol 5 and later
+			  * only: str the sender's release and build id, as
+			  * mig --version says them ("0.2.0 (git 1a2b3c4)") */
 	MIG_M__COUNT
 };
 

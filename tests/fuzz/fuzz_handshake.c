@@ -12,6 +12,8 @@
  *      next byte: HELLO_i, HELLO_a, AUTH or none) changed by a man in
  *      the middle (two bytes of offset, one of xor), then the rest as
  *      bytes after the handshake, left for the record layer
+ *   3  the payload of a stdio link's plain HELLO and of a link's BUILD
+ *      (both from a peer that is up, or about to be)
  *
  * Without the key nothing is PROVEN, and a changed message never proves
  * the end that receives it; an unchanged handshake always does, with
@@ -149,6 +151,25 @@ plain_hello(const uint8_t *p, size_t n)
 		CHECK(*c >= 0x20 && *c < 0x7f);
 }
 
+/* A link's BUILD (link.c): one printable string, not empty, that fits,
+ * else nothing is kept. */
+static void
+build(const uint8_t *p, size_t n)
+{
+	char b[MIG_BUILD_MAX];
+	int r = mig__build_parse(p, n, b);
+
+	CHECK(r == 0 || r == MIG_EPROTO);
+	CHECK(memchr(b, '\0', sizeof(b)) != NULL);
+	if (r != 0) {
+		CHECK(b[0] == '\0');
+		return;
+	}
+	CHECK(b[0] != '\0');
+	for (const char *c = b; *c != '\0'; c++)
+		CHECK(*c >= 0x20 && *c < 0x7f);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -162,7 +183,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	switch (data[0] % 4) {
 	case 3:
+		/* Both plain messages read a string; one input serves both. */
 		plain_hello(data + 1, size - 1);
+		build(data + 1, size - 1);
 		break;
 	case 0:
 		one_side(1, data + 1, size - 1);

@@ -137,7 +137,7 @@ def hello(nonce, name, ciphers, epk, proof=None):
 
 # fuzz_handshake: mode byte 0 (to an acceptor), 1 (to an initiator),
 # 2 (an honest handshake, one message changed: which, u16 offset, xor),
-# 3 (a stdio link's plain HELLO payload).
+# 3 (a stdio link's plain HELLO payload, also read as a BUILD payload).
 EPK = bytes(range(9, 41))
 HANDSHAKE = {
     "to-acceptor": b"\0" + frame(HELLO, hello(bytes(32), "home", 1, EPK))
@@ -180,6 +180,8 @@ HANDSHAKE = {
     "plain-hello-bad-name": b"\3" + u32(PROTO_VERSION) + s("a b") + s("x"),
     "plain-hello-control-char": b"\3" + u32(PROTO_VERSION) + s("home")
     + s("mig\x01"),
+    "build": b"\3" + s("0.2.0 (git 1a2b3c4)"),
+    "build-too-long": b"\3" + s("0.2.0 (git " + "1" * 60 + ")"),
 }
 
 

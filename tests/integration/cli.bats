@@ -18,6 +18,24 @@ teardown_file() { :; }
 	expect_eq stderr "$stderr" ""
 }
 
+@test "cli: mig hosts remove of a host enrolled for TCP, with a MIG_SSH it cannot use: the line goes, and why its daemon was not stopped is said; no ssh runs" {
+	solo_setup
+	solo_env
+	printf 'host7 127.0.0.9:1 # ssh:nobody@127.0.0.9\n' >>"$SOLO/config/hosts"
+	printf '#!/bin/sh\ntouch "%s/ran"\n' "$SOLO" >"$SOLO/fakessh"
+	chmod +x "$SOLO/fakessh"
+	local many
+	many=$(printf 'w %.0s' {1..32})
+	run --separate-stderr env "${SOLO_ENV[@]}" MIG_SSH="$SOLO/fakessh $many" "$MIG" hosts remove host7
+	expect_eq status "$status" 0
+	expect_eq output "$output" "host7: removed; its daemon over ssh:nobody@127.0.0.9 not stopped (MIG_SSH: more than 32 words)"
+	run ! grep -q host7 "$SOLO/config/hosts"
+	printf 'host7 127.0.0.9:1 # ssh:nobody@127.0.0.9\n' >>"$SOLO/config/hosts"
+	run --separate-stderr env "${SOLO_ENV[@]}" MIG_SSH=" 	 " "$MIG" hosts remove host7
+	expect_eq output "$output" "host7: removed; its daemon over ssh:nobody@127.0.0.9 not stopped (MIG_SSH: blanks only, no command)"
+	[[ ! -e $SOLO/ran ]]
+}
+
 @test "cli: mig --version and mig-rsh --version print 'mig VERSION (git COMMIT)', the version from CMakeLists.txt" {
 	local v
 	v=$(mig_version)

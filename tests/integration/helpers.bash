@@ -301,6 +301,42 @@ import json, sys
 sys.exit(not all(h["state"] in ("home", "up") for h in json.load(sys.stdin)))'
 }
 
+# on_daemon NAME CMD...: CMD against daemon NAME's own socket and config
+# (home's: as the cluster's environment says).
+on_daemon() {
+	local name=$1
+	shift
+	if [[ $name == home ]]; then
+		"$@"
+		return
+	fi
+	env MIG_CONFIG_DIR="$MIG_CLUSTER_DIR/$name/config" \
+		MIG_RUNTIME_DIR="$MIG_CLUSTER_DIR/$name/run" MIG_HOST="$name" \
+		MIG_NO_AUTOSTART=1 "$@"
+}
+
+# host_field NAME FIELD [AT]: FIELD of host NAME in mig hosts --json of
+# daemon AT (default home).
+host_field() {
+	on_daemon "${3:-home}" timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print({h["host"]: h for h in json.load(sys.stdin)}[sys.argv[1]][sys.argv[2]])' "$1" "$2"
+}
+
+# host_row NAME [AT]: NAME's line of mig hosts' table at daemon AT
+# (default home).
+host_row() {
+	on_daemon "${2:-home}" timeout -k 2 10 "$MIG" hosts 3>&- | grep -E "^$1 "
+}
+
+# build_words: the release and build id of this build, as mig hosts'
+# VERSION shows them ("0.2.0 (git 1a2b3c4)").
+build_words() {
+	local v
+	v=$("$HOMED" --version)
+	echo "${v#mig-homed }"
+}
+
 # use_policy LINE...: home's policy file holds LINEs for this test.
 use_policy() {
 	printf '%s\n' "$@" >"$MIG_CONFIG_DIR/policy"

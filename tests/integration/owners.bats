@@ -84,11 +84,7 @@ for p in seen:
 
 # on1 CMD...: CMD as host1's owner would run it there, against host1's
 # own daemon.
-on1() {
-	env MIG_CONFIG_DIR="$MIG_CLUSTER_DIR/host1/config" \
-		MIG_RUNTIME_DIR="$MIG_CLUSTER_DIR/host1/run" MIG_HOST=host1 \
-		MIG_NO_AUTOSTART=1 "$@"
-}
+on1() { on_daemon host1 "$@"; }
 
 # sched_on HOST: "NICE POLICY" of a job on HOST, from its own /proc entry
 # (fields 19 and 41 of stat; SCHED_IDLE is 5, SCHED_OTHER 0). A job

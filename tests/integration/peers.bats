@@ -6,13 +6,6 @@
 
 load helpers
 
-# host_field NAME FIELD: FIELD of host NAME in home's mig hosts --json.
-host_field() {
-	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
-import json, sys
-print({h["host"]: h for h in json.load(sys.stdin)}[sys.argv[1]][sys.argv[2]])' "$1" "$2"
-}
-
 # why_is NAME TEXT: home shows NAME down with WHY TEXT.
 why_is() {
 	[[ $(host_field "$1" state) == down && $(host_field "$1" why) == "$2" ]]
@@ -39,6 +32,37 @@ table_why() {
 	timeout -k 2 10 "$MIG" hosts 3>&- | sed -nE "s/^$1 .* -  (.*)\$/\\1/p"
 }
 
+# versions_known AT: daemon AT's mig hosts shows the build of every
+# other daemon (a link's BUILD follows its handshake).
+versions_known() {
+	local n want
+	want=$(build_words)
+	for n in home host1 host2; do
+		[[ $n == "$1" || $(host_field "$n" version "$1") == "$want" ]] || return 1
+	done
+}
+
+@test "peers: mig hosts shows each daemon's release and build, both ways over TCP, and home's own" {
+	wait_until 20 all_up
+	local want n at
+	want=$(build_words)
+	[[ $want =~ ^[0-9]+\.[0-9]+\.[0-9]+\ \((git|sources)\ [0-9a-f]{7} ]]
+	for at in home host1; do
+		wait_until 10 versions_known "$at"
+		expect_eq "$at's own" "$(host_field "$at" version "$at")" "$want"
+		for n in home host1 host2; do
+			[[ $(host_row "$n" "$at") == *"  $want  "* ]] || {
+				echo "$at's mig hosts has no VERSION $want for $n:" >&2
+				on_daemon "$at" "$MIG" hosts >&2
+				return 1
+			}
+		done
+	done
+	timeout -k 2 10 "$MIG" hosts 3>&- | head -1 | grep -qE ' SEEDED +VERSION +FILES '
+	# The log says which build each link's peer runs.
+	grep -F "): it runs $want" "$MIG_CLUSTER_DIR/home.log" | grep -qF "link host1 ("
+}
+
 @test "peers: a host that speaks protocol 4 alone (an 0.1.0 build) links with protocol 4 and runs jobs; the others speak 5" {
 	CLEANUP+=("restore host1")
 	wait_until 20 all_up
@@ -48,6 +72,15 @@ table_why() {
 	expect_eq "host1's protocol" "$(host_field host1 protocol)" 4
 	expect_eq "host2's protocol" "$(host_field host2 protocol)" 5
 	expect_eq "home's own" "$(host_field home protocol)" 5
+	# Protocol 4 says no build: each side shows what it knows of the
+	# other, and never a guess; host2's link still says its build.
+	wait_until 10 eval '[[ $(host_field host2 version) == "$(build_words)" ]]'
+	expect_eq "host1's version at home" "$(host_field host1 version)" "protocol 4"
+	expect_eq "home's version at host1" "$(host_field home version host1)" "protocol 4"
+	[[ $(host_row host1) == *"  protocol 4  "* ]]
+	[[ $(host_row home host1) == *"  protocol 4  "* ]]
+	expect_eq "host2's version at host1" "$(host_field host2 version host1)" "protocol 4"
+	expect_eq "host1's own" "$(host_field host1 version host1)" "$(build_words)"
 	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 echo over-4
 	expect_eq "output" "$output" over-4
 	grep -qE 'link host1 .*: up \(protocol 4, ' "$MIG_CLUSTER_DIR/home.log"

@@ -6,13 +6,6 @@
 
 load helpers
 
-# host_field NAME FIELD: FIELD of host NAME in home's mig hosts --json.
-host_field() {
-	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
-import json, sys
-print({h["host"]: h for h in json.load(sys.stdin)}[sys.argv[1]][sys.argv[2]])' "$1" "$2"
-}
-
 # last_files: how the last job that ended saw home's files (mig ps).
 last_files() {
 	timeout -k 2 10 "$MIG" ps --json --recent 1 3>&- | python3 -c '

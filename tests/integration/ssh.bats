@@ -55,6 +55,15 @@ pushed_ok() {
 	grep -E 'link host1 \(ssh:127\.0\.0\.2\): pushing this build' "$MIG_CLUSTER_DIR/home.log" >&2
 	run "$MIG" hosts
 	[[ $output == *"host1 "*"ssh:127.0.0.2"*" up "* ]]
+	# mig hosts shows the build each runs now: home's, as home's own
+	# line does; the link's HELLO said it, so no guess.
+	local want n
+	want=$(build_words)
+	for n in home host1 host2; do
+		expect_eq "$n's version" "$(host_field "$n" version)" "$want"
+		[[ $(host_row "$n") == *"  $want  "* ]]
+	done
+	expect_eq "host1's protocol" "$(host_field host1 protocol)" 5
 }
 
 @test "ssh: mig -h over an ssh link: exit status, stdin and stdout bytes, signals" {
@@ -119,6 +128,8 @@ sys.exit(not (d["host1"]["jobs_done"] > 0 or d["host2"]["jobs_done"] > 0))' "$ou
 	pushed_ok host2
 	expect_eq "host2's cache" "$(version_dirs host2 | wc -l)" 2
 	[[ -x $MIG_CLUSTER_DIR/host2/cache/mig/0.0.9-0123456789ab/bin/mig-homed ]]
+	expect_eq "host2's version" "$(host_field host2 version)" "$(build_words)"
+	[[ $(host_row host2) == *"  $(build_words)  "* ]]
 	run "$MIG" -h host2 echo hi
 	expect_eq output "$output" hi
 }

@@ -239,6 +239,48 @@ proof_check(void **state)
 	assert_int_equal(mig__proof_check(a, b), 0);
 }
 
+/* A link's BUILD (protocol 5): one printable string, whole, that fits:
+ * what mig hosts shows of a peer, so nothing else is taken. */
+static void
+build_parse(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char build[MIG_BUILD_MAX], big[MIG_BUILD_MAX + 1];
+
+	assert_int_equal(proto_put_str(&b, mig_build_string()), 0);
+	assert_int_equal(mig__build_parse(b.data, b.len, build), 0);
+	assert_string_equal(build, mig_build_string());
+	/* Truncated anywhere, or with a byte more. */
+	for (size_t n = 0; n < b.len; n++)
+		assert_int_equal(mig__build_parse(b.data, n, build),
+		    MIG_EPROTO);
+	assert_int_equal(mig_buf_append(&b, "x", 1), 0);
+	assert_int_equal(mig__build_parse(b.data, b.len, build), MIG_EPROTO);
+	assert_string_equal(build, "");
+	mig_buf_free(&b);
+	/* Empty, a control character, a non-ASCII byte. */
+	const char *bad[] = { "", "0.2.0\n(git 1a2b3c4)", "0.2.0 \x1b[2J",
+		"0.2.0 (git \xc3\xa9)" };
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		assert_int_equal(proto_put_str(&b, bad[i]), 0);
+		assert_int_equal(mig__build_parse(b.data, b.len, build),
+		    MIG_EPROTO);
+		mig_buf_free(&b);
+	}
+	/* MIG_BUILD_MAX - 1 bytes fit; one more does not. */
+	memset(big, 'x', MIG_BUILD_MAX);
+	big[MIG_BUILD_MAX - 1] = '\0';
+	assert_int_equal(proto_put_str(&b, big), 0);
+	assert_int_equal(mig__build_parse(b.data, b.len, build), 0);
+	assert_string_equal(build, big);
+	mig_buf_free(&b);
+	big[MIG_BUILD_MAX - 1] = 'x';
+	big[MIG_BUILD_MAX] = '\0';
+	assert_int_equal(proto_put_str(&b, big), 0);
+	assert_int_equal(mig__build_parse(b.data, b.len, build), MIG_EPROTO);
+	mig_buf_free(&b);
+}
+
 static void
 hello_parse(void **state)
 {
@@ -1123,6 +1165,7 @@ main(int argc, char **argv)
 		cmocka_unit_test(transcript_binds_every_byte),
 		cmocka_unit_test(proof_check),
 		cmocka_unit_test(hello_parse),
+		cmocka_unit_test(build_parse),
 		cmocka_unit_test(handshake_up),
 		cmocka_unit_test(handshake_fresh),
 		cmocka_unit_test(handshake_wrong_key),

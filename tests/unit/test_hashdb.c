@@ -17,8 +17,8 @@
 
 #include "core.h"
 #include "fs.h"
+#include "scratch.h"
 
-static char dir[PATH_MAX];
 static unsigned calls;          /* of the injected hash function */
 static const char *change_path; /* if set, the next call rewrites it */
 static const char *change_to;
@@ -40,54 +40,11 @@ counting_hash(int fd, uint8_t out[MIG_HASH_BYTES], uint64_t *sizep)
 }
 
 static void
-path_of(const char *name, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s", dir, name);
-}
-
-static void
-write_file(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	path_of(name, path, sizeof(path));
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-/*
- * Waits until the clock that stamps files has moved past the file's ctime,
- * so the table may keep its hash (a file changed within the current tick
- * is never kept). This waits for an event, a clock tick; nothing here
- * depends on how long that takes.
- */
-static void
-settle(const char *name)
-{
-	char path[PATH_MAX];
-	struct stat sb;
-	struct timespec now, nap = { 0, 1000000 };
-
-	path_of(name, path, sizeof(path));
-	assert_int_equal(stat(path, &sb), 0);
-	for (;;) {
-		clock_gettime(CLOCK_REALTIME_COARSE, &now);
-		if (sb.st_ctim.tv_sec < now.tv_sec ||
-		    (sb.st_ctim.tv_sec == now.tv_sec &&
-		    sb.st_ctim.tv_nsec < now.tv_nsec))
-			return;
-		nanosleep(&nap, NULL);
-	}
-}
-
-static void
 hash_name(struct mig_hashdb *db, const char *name, uint8_t out[MIG_HASH_BYTES])
 {
 	char path[PATH_MAX];
 
-	path_of(name, path, sizeof(path));
+	scratch_path(name, path, sizeof(path));
 	assert_int_equal(mig__hashdb_path(db, path, out), 0);
 }
 
@@ -103,8 +60,7 @@ expect_hash_of(const uint8_t h[MIG_HASH_BYTES], const char *text)
 static int
 setup(void **state)
 {
-	snprintf(dir, sizeof(dir), "/tmp/mig-test-hashdb.XXXXXX");
-	if (mkdtemp(dir) == NULL)
+	if (scratch_make("hashdb") != 0)
 		return -1;
 	calls = 0;
 	change_path = NULL;
@@ -114,10 +70,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return scratch_remove();
 }
 
 static void
@@ -131,15 +84,15 @@ hashed_once(void **state)
 	int fd;
 
 	assert_int_equal(mig__hashdb_new(100, counting_hash, &db), 0);
-	write_file("a.c", "int a;\n");
-	settle("a.c");
+	scratch_write("a.c", "int a;\n");
+	scratch_settle("a.c");
 	for (int i = 0; i < 5; i++) {
 		hash_name(db, "a.c", h);
 		expect_hash_of(h, "int a;\n");
 	}
 	assert_int_equal(calls, 1);
 	/* By fd, with the caller's stat or without one: the same entry. */
-	path_of("a.c", path, sizeof(path));
+	scratch_path("a.c", path, sizeof(path));
 	assert_true((fd = open(path, O_RDONLY)) >= 0);
 	assert_int_equal(fstat(fd, &sb), 0);
 	assert_int_equal(mig__hashdb_fd(db, fd, &sb, h), 0);
@@ -153,8 +106,8 @@ hashed_once(void **state)
 	assert_int_equal(st.entries, 1);
 
 	/* Another file with the same content is another entry. */
-	write_file("b.c", "int a;\n");
-	settle("b.c");
+	scratch_write("b.c", "int a;\n");
+	scratch_settle("b.c");
 	hash_name(db, "b.c", h);
 	expect_hash_of(h, "int a;\n");
 	assert_int_equal(calls, 2);
@@ -168,13 +121,13 @@ same_size_change(void **state)
 	uint8_t h[MIG_HASH_BYTES];
 
 	assert_int_equal(mig__hashdb_new(100, counting_hash, &db), 0);
-	write_file("x.h", "#define X 1\n");
-	settle("x.h");
+	scratch_write("x.h", "#define X 1\n");
+	scratch_settle("x.h");
 	hash_name(db, "x.h", h);
 	expect_hash_of(h, "#define X 1\n");
 	/* Same inode, same size, new content: mtime and ctime moved. */
-	write_file("x.h", "#define X 2\n");
-	settle("x.h");
+	scratch_write("x.h", "#define X 2\n");
+	scratch_settle("x.h");
 	hash_name(db, "x.h", h);
 	expect_hash_of(h, "#define X 2\n");
 	hash_name(db, "x.h", h);
@@ -183,12 +136,12 @@ same_size_change(void **state)
 	/* Replaced by rename: a new inode, so a new hash. */
 	{
 		char from[PATH_MAX], to[PATH_MAX];
-		write_file("x.h.new", "#define X 3\n");
-		settle("x.h.new");
-		path_of("x.h.new", from, sizeof(from));
-		path_of("x.h", to, sizeof(to));
+		scratch_write("x.h.new", "#define X 3\n");
+		scratch_settle("x.h.new");
+		scratch_path("x.h.new", from, sizeof(from));
+		scratch_path("x.h", to, sizeof(to));
 		assert_int_equal(rename(from, to), 0);
-		settle("x.h");
+		scratch_settle("x.h");
 		hash_name(db, "x.h", h);
 		expect_hash_of(h, "#define X 3\n");
 		assert_int_equal(calls, 3);
@@ -204,15 +157,15 @@ after_touch(void **state)
 	char path[PATH_MAX];
 
 	assert_int_equal(mig__hashdb_new(100, counting_hash, &db), 0);
-	write_file("t.c", "touched\n");
-	settle("t.c");
+	scratch_write("t.c", "touched\n");
+	scratch_settle("t.c");
 	hash_name(db, "t.c", h);
 	assert_int_equal(calls, 1);
 	/* touch: times change, content does not. Hashed again (the table
 	 * cannot know), same answer. */
-	path_of("t.c", path, sizeof(path));
+	scratch_path("t.c", path, sizeof(path));
 	assert_int_equal(utimensat(AT_FDCWD, path, NULL, 0), 0);
-	settle("t.c");
+	scratch_settle("t.c");
 	hash_name(db, "t.c", h);
 	expect_hash_of(h, "touched\n");
 	assert_int_equal(calls, 2);
@@ -220,7 +173,7 @@ after_touch(void **state)
 	assert_int_equal(calls, 2);
 	/* chmod moves only the ctime: hashed again as well. */
 	assert_int_equal(chmod(path, 0600), 0);
-	settle("t.c");
+	scratch_settle("t.c");
 	hash_name(db, "t.c", h);
 	assert_int_equal(calls, 3);
 	mig__hashdb_free(db);
@@ -234,9 +187,9 @@ changed_while_hashing(void **state)
 	char path[PATH_MAX];
 
 	assert_int_equal(mig__hashdb_new(100, counting_hash, &db), 0);
-	write_file("w.c", "old\n");
-	settle("w.c");
-	path_of("w.c", path, sizeof(path));
+	scratch_write("w.c", "old\n");
+	scratch_settle("w.c");
+	scratch_path("w.c", path, sizeof(path));
 	change_path = path;
 	change_to = "new content\n";
 	/* The first pass saw the file change under it; the answer is the
@@ -255,12 +208,12 @@ bounded(void **state)
 	uint8_t h[MIG_HASH_BYTES];
 
 	assert_int_equal(mig__hashdb_new(2, counting_hash, &db), 0);
-	write_file("1", "one");
-	write_file("2", "two");
-	write_file("3", "three");
-	settle("1");
-	settle("2");
-	settle("3");
+	scratch_write("1", "one");
+	scratch_write("2", "two");
+	scratch_write("3", "three");
+	scratch_settle("1");
+	scratch_settle("2");
+	scratch_settle("3");
 	hash_name(db, "1", h);
 	hash_name(db, "2", h);
 	hash_name(db, "1", h); /* 2 is now the least recently used */
@@ -286,11 +239,11 @@ not_regular(void **state)
 	char path[PATH_MAX];
 
 	assert_int_equal(mig__hashdb_new(10, NULL, &db), 0);
-	assert_int_equal(mig__hashdb_path(db, dir, h), MIG__ERR(EINVAL));
-	path_of("missing", path, sizeof(path));
+	assert_int_equal(mig__hashdb_path(db, scratch_dir, h), MIG__ERR(EINVAL));
+	scratch_path("missing", path, sizeof(path));
 	assert_int_equal(mig__hashdb_path(db, path, h), MIG__ERR(ENOENT));
-	write_file("target", "t");
-	path_of("link", path, sizeof(path));
+	scratch_write("target", "t");
+	scratch_path("link", path, sizeof(path));
 	assert_int_equal(symlink("target", path), 0);
 	assert_int_equal(mig__hashdb_path(db, path, h), MIG__ERR(ELOOP));
 	mig__hashdb_free(db);

@@ -20,8 +20,8 @@
 #include "core.h"
 #include "fs.h"
 #include "mig/proto.h"
+#include "scratch.h"
 
-static char dir[PATH_MAX];
 static unsigned calls; /* of the injected hash function */
 
 static int
@@ -31,53 +31,10 @@ counting_hash(int fd, uint8_t out[MIG_HASH_BYTES], uint64_t *sizep)
 	return mig__hash_fd(fd, out, sizep);
 }
 
-static void
-path_of(const char *name, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s/%s", dir, name);
-}
-
-static void
-write_file(const char *name, const char *text)
-{
-	char path[PATH_MAX];
-	FILE *f;
-
-	path_of(name, path, sizeof(path));
-	assert_non_null(f = fopen(path, "w"));
-	fputs(text, f);
-	assert_int_equal(fclose(f), 0);
-}
-
-/* Waits until the clock that stamps files is past the file's ctime, so
- * its hash may be kept (an event, a clock tick; no duration assumed). */
-static void
-settle(const char *name)
-{
-	char path[PATH_MAX];
-	struct stat sb;
-	struct timespec now, nap = { 0, 1000000 };
-
-	path_of(name, path, sizeof(path));
-	assert_int_equal(stat(path, &sb), 0);
-	for (;;) {
-		clock_gettime(CLOCK_REALTIME_COARSE, &now);
-		if (sb.st_ctim.tv_sec < now.tv_sec ||
-		    (sb.st_ctim.tv_sec == now.tv_sec &&
-		    sb.st_ctim.tv_nsec < now.tv_nsec))
-			return;
-		nanosleep(&nap, NULL);
-	}
-}
-
 static int
 setup(void **state)
 {
-	char *tmp = getenv("TMPDIR");
-
-	snprintf(dir, sizeof(dir), "%s/mig-test-seed-XXXXXX",
-	    tmp != NULL ? tmp : "/tmp");
-	assert_non_null(mkdtemp(dir));
+	assert_int_equal(scratch_make("seed"), 0);
 	calls = 0;
 	return 0;
 }
@@ -85,10 +42,7 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	assert_int_equal(system(cmd), 0);
+	assert_int_equal(scratch_remove(), 0);
 	return 0;
 }
 
@@ -98,7 +52,7 @@ cache_in(const char *name)
 	struct mig_cache *c;
 	char path[PATH_MAX];
 
-	path_of(name, path, sizeof(path));
+	scratch_path(name, path, sizeof(path));
 	assert_int_equal(mig__cache_open(path, 1 << 20, &c, NULL, 0), 0);
 	return c;
 }
@@ -134,12 +88,12 @@ hashdb_saved(void **state)
 	struct stat s1, s2;
 	struct mig_hashdb_stats st;
 
-	write_file("a", "one\n");
-	write_file("b", "two\n");
-	settle("a");
-	settle("b");
-	path_of("a", p1, sizeof(p1));
-	path_of("b", p2, sizeof(p2));
+	scratch_write("a", "one\n");
+	scratch_write("b", "two\n");
+	scratch_settle("a");
+	scratch_settle("b");
+	scratch_path("a", p1, sizeof(p1));
+	scratch_path("b", p2, sizeof(p2));
 	assert_int_equal(mig__hashdb_new(16, NULL, &db), 0);
 	assert_int_equal(mig__hashdb_path(db, p1, h1), 0);
 	assert_int_equal(mig__hashdb_path(db, p2, h2), 0);
@@ -185,10 +139,10 @@ same_path(void **state)
 
 	mig__hash_buf(home, strlen(home), key);
 	assert_int_equal(mig__seeds_new("", counting_hash, &s), 0);
-	path_of("x.c", path, sizeof(path));
+	scratch_path("x.c", path, sizeof(path));
 	/* The right path and size, other content: never used. */
-	write_file("x.c", "int x = 41;\n");
-	settle("x.c");
+	scratch_write("x.c", "int x = 41;\n");
+	scratch_settle("x.c");
 	assert_int_equal(mig__seeds_find(s, c, path, strlen(home), key),
 	    MIG__ERR(ENOENT));
 	assert_int_equal(mig__cache_has(c, key), 0);
@@ -200,18 +154,18 @@ same_path(void **state)
 	assert_int_equal(mig__seeds_find(s, c, path, 3, key), MIG__ERR(ENOENT));
 	assert_int_equal(calls, 1);
 	/* Changed to home's content: a new version, hashed, used. */
-	write_file("x.c", home);
-	settle("x.c");
+	scratch_write("x.c", home);
+	scratch_settle("x.c");
 	assert_int_equal(mig__seeds_find(s, c, path, strlen(home), key), 0);
 	assert_int_equal(calls, 2);
 	assert_non_null(text = object_text(c, key));
 	assert_string_equal(text, home);
 	free(text);
 	/* A FIFO or a symbolic link at the path is not opened to be read. */
-	path_of("fifo", path, sizeof(path));
+	scratch_path("fifo", path, sizeof(path));
 	assert_int_equal(mkfifo(path, 0600), 0);
 	assert_int_equal(mig__seeds_find(s, c, path, 0, key), MIG__ERR(ENOENT));
-	path_of("link", path, sizeof(path));
+	scratch_path("link", path, sizeof(path));
 	assert_int_equal(symlink("x.c", path), 0);
 	assert_int_equal(mig__seeds_find(s, c, path, strlen(home), key),
 	    MIG__ERR(ENOENT));
@@ -239,14 +193,14 @@ indexed(void **state)
 
 	mig__hash_buf(home, strlen(home), key);
 	mig__hash_buf(elsewhere, strlen(elsewhere), other);
-	path_of("idx", idx, sizeof(idx));
-	path_of("idx/sub", sub, sizeof(sub));
+	scratch_path("idx", idx, sizeof(idx));
+	scratch_path("idx/sub", sub, sizeof(sub));
 	assert_int_equal(mkdir(idx, 0700), 0);
 	assert_int_equal(mkdir(sub, 0700), 0);
-	assert_int_equal(mkdir(strcat(strcpy(away, dir), "/away"), 0700), 0);
-	write_file("idx/decoy.h", "#define V 2\n");
-	write_file("idx/sub/v.h", home);
-	write_file("away/w.h", elsewhere);
+	assert_int_equal(mkdir(strcat(strcpy(away, scratch_dir), "/away"), 0700), 0);
+	scratch_write("idx/decoy.h", "#define V 2\n");
+	scratch_write("idx/sub/v.h", home);
+	scratch_write("away/w.h", elsewhere);
 	snprintf(link, sizeof(link), "%s/w.h", idx);
 	assert_int_equal(symlink(strcat(away, "/w.h"), link), 0);
 	assert_int_equal(mig__seeds_new(idx, counting_hash, &s), 0);
@@ -277,9 +231,9 @@ table_kept(void **state)
 	char path[PATH_MAX];
 
 	mig__hash_buf("home's\n", 7, key);
-	write_file("f", "hers!\n\n");
-	settle("f");
-	path_of("f", path, sizeof(path));
+	scratch_write("f", "hers!\n\n");
+	scratch_settle("f");
+	scratch_path("f", path, sizeof(path));
 	assert_int_equal(mig__seeds_new("", counting_hash, &s), 0);
 	assert_int_equal(mig__seeds_find(s, c, path, 7, key), MIG__ERR(ENOENT));
 	assert_int_equal(calls, 1);
@@ -314,13 +268,13 @@ note_checked(void **state)
 	free(p);
 	assert_int_equal(mig__cache_note_read(c, "hashes", 2, &p, &n),
 	    MIG_ETOOBIG);
-	path_of("objects/hashes", path, sizeof(path));
+	scratch_path("objects/hashes", path, sizeof(path));
 	assert_int_equal(chmod(path, 0620), 0);
 	assert_int_equal(mig__cache_note_read(c, "hashes", 100, &p, &n),
 	    MIG_EUNSAFE);
 	assert_int_equal(unlink(path), 0);
-	write_file("planted", "xyz");
-	path_of("planted", target, sizeof(target));
+	scratch_write("planted", "xyz");
+	scratch_path("planted", target, sizeof(target));
 	assert_int_equal(symlink(target, path), 0);
 	assert_int_equal(mig__cache_note_read(c, "hashes", 100, &p, &n),
 	    MIG__ERR(ELOOP));
