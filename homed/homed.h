@@ -133,6 +133,9 @@ struct standins {
 	int fd;               /* our end of its socket; -1 when none */
 };
 
+/* Buckets of the table of jobs by id (home/job.c). */
+#define MIG_JOB_BUCKETS 1024
+
 struct homed {
 	uv_loop_t *loop;
 	char name[MIG_NAME_MAX];       /* this host's name in the hosts file */
@@ -197,6 +200,10 @@ struct homed {
 	struct history *history;       /* run times by program */
 	size_t nhistory;
 	TAILQ_HEAD(, job) jobs;
+	/* The jobs waiting for a slot (JOB_QUEUED), oldest first, and every
+	 * job by its id: placing and a host's frames touch those alone. */
+	TAILQ_HEAD(jobq, job) queue;
+	struct job *job_ids[MIG_JOB_BUCKETS];
 	TAILQ_HEAD(, hold) holds;      /* placeholders */
 	struct psrow *recent;          /* ring of the last jobs that ended */
 	uint32_t nrecent;              /* rows ever added */
@@ -801,6 +808,9 @@ const char *mig__job_state_name(enum job_state s);
 /* home/job.c: the home role's jobs */
 struct job {
 	TAILQ_ENTRY(job) entry;
+	TAILQ_ENTRY(job) qentry; /* on d->queue while queued */
+	int queued;
+	struct job *next_id; /* d->job_ids' chain */
 	struct homed *d;
 	uint32_t id;
 	enum job_state state;
@@ -859,7 +869,15 @@ struct psrow {
 #define MIG_HELD_MAX (1u << 20)
 
 void mig__home_init(struct homed *d);
+/* home/jobtab.c: the job with id, or NULL */
 struct job *mig__job_find(struct homed *d, uint32_t id);
+/* j joins the table of jobs by id; or leaves it, and the queue. */
+void mig__jobs_add(struct homed *d, struct job *j);
+void mig__jobs_remove(struct homed *d, struct job *j);
+/* j is on d->queue exactly while it is JOB_QUEUED, in the order of the
+ * jobs' arrival (ids, which wrap), as d->jobs has them: called after
+ * each change of j->state. */
+void mig__job_queue_sync(struct homed *d, struct job *j);
 
 /* home/place.c: placement at exec time */
 /* Picks a host for a job, given this host's free slots: a peer, or NULL
@@ -1184,6 +1202,11 @@ int mig__fs_write(struct fs_puts *p, struct link *l,
     const struct mig_fs_req *q, struct mig_buf *out);
 /* Appends the attributes of path (lstat) to out: 0 or an errno. */
 int mig__fs_put_lstat(const char *path, struct mig_buf *out);
+/* Puts n bytes at data home as path, whole, with mode, as PUT_BEGIN to
+ * PUT_COMMIT do (a file of a PUT_BATCH): 0 with its attributes appended
+ * to out, or an errno (nothing left behind). */
+int mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
+    size_t n, struct mig_buf *out);
 
 /* fs/learn.c: learned access sets, by program (home side) */
 /* Request number k of link l's view asks about path (NULL: nothing to

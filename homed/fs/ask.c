@@ -243,6 +243,7 @@ static const char *const answer_name[MIG_FS__COUNT] = {
 	[MIG_FS_LINK] = "link", [MIG_FS_CREATE] = "create",
 	[MIG_FS_SETATTR] = "setattr", [MIG_FS_PUT_BEGIN] = "put begin",
 	[MIG_FS_PUT_DATA] = "put data", [MIG_FS_PUT_COMMIT] = "put commit",
+	[MIG_FS_PUT_BATCH] = "put batch",
 };
 
 /* An answer from home, to the request in flight with its number and op. */

@@ -269,7 +269,8 @@ work_done(uv_work_t *req, int status)
 			mig__mounts_free(&w->mine);
 			memset(&w->mine, 0, sizeof(w->mine));
 		}
-		if (w->link != NULL && mig__mounts_put(&b, &w->mine) == 0)
+		if (w->link != NULL && mig__mounts_put(&b, &w->mine,
+		    w->link->proto) == 0)
 			mig__link_send(w->link, MIG_M_FS_MOUNTS, 0, 0, b.data,
 			    b.len);
 		mig_buf_free(&b);
@@ -453,7 +454,7 @@ on_mounts(struct link *l, const struct mig_frame *f)
 		return;
 	if ((hm = calloc(1, sizeof(*hm))) == NULL)
 		return;
-	if (mig__mounts_get(f->payload, f->len, &hm->m) != 0) {
+	if (mig__mounts_get(f->payload, f->len, l->proto, &hm->m) != 0) {
 		free(hm);
 		mig__link_fail(l, MIG_EPROTO, "malformed FS_MOUNTS");
 		return;

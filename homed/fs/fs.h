@@ -318,14 +318,19 @@ int mig__mounts_local(struct mig_mounts *ms);
 int mig__boot_id(char boot[MIG_BOOT_ID_MAX]);
 void mig__mounts_free(struct mig_mounts *ms);
 /* MIG_M_FS_MOUNTS: str boot id, u32 n, n x (str path, u64 dev, u64 ino,
- * str net, str token file, str token, u64 its ino, u64 its ctime's
- * seconds, u32 nanoseconds), empty strings for a mount that is not a
- * network file system's or has no token. The decoder takes only clean
- * absolute paths, each once, no pinned folder, token files named
- * .mig-proof-*, tokens of MIG_TOKEN_HEX hex digits; MIG_EPROTO
- * otherwise. */
-int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms);
-int mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms);
+ * then from protocol MIG_PROTO_NETPROOF on: str net, str token file, str
+ * token, u64 its ino, u64 its ctime's seconds, u32 nanoseconds), empty
+ * strings for a mount that is not a network file system's or has no
+ * token. proto is the link's: a protocol-4 peer (0.1.0) reads the first
+ * three fields alone, and its list proves no network mount. The decoder
+ * takes only clean absolute paths, each once, no pinned folder, token
+ * files named .mig-proof-*, tokens of MIG_TOKEN_HEX hex digits;
+ * MIG_EPROTO otherwise. */
+#define MIG_PROTO_NETPROOF 5
+int mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms,
+    uint32_t proto);
+int mig__mounts_get(const void *p, size_t len, uint32_t proto,
+    struct mig_mounts *ms);
 /* MIG_M_FS_PROVEN: u32 all, then the proven mount points of home's, and
  * the others with the extras, each list as u32 n, n x str. The decoder gives each list as one
  * string, a path a line, made printable; MIG_EPROTO when malformed. */
@@ -445,6 +450,13 @@ void mig__fs_probe_finish(struct mig_fs_probe_run *run,
  *   PUT_BEGIN   str path, u32 mode               u32 handle
  *   PUT_DATA    u32 handle, bytes data           -
  *   PUT_COMMIT  u32 handle                       attr
+ *   PUT_BATCH   u32 n, n x (str path, u32 mode,  u32 n, n x (u32 errno,
+ *               bytes data)                      attr when 0)
+ *
+ * PUT_BATCH (protocol 5 on; home fails a link of 4 that sends it) puts
+ * whole files, each as PUT_BEGIN, PUT_DATA and PUT_COMMIT would, with
+ * the same checks: 1 to MIG_FS_BATCH_FILES files of at most
+ * MIG_FS_BATCH_FILE bytes each, answered in the order asked.
  *
  * Before the EXEC of a job its host may run in a view, home sends
  * MIG_M_FS_PRIME: u32 n, then n x (str path, u32 errno (0: it exists),
@@ -473,6 +485,7 @@ enum mig_fs_op {
 	MIG_FS_PUT_BEGIN,
 	MIG_FS_PUT_DATA,
 	MIG_FS_PUT_COMMIT,
+	MIG_FS_PUT_BATCH,
 	MIG_FS__COUNT
 };
 
@@ -488,17 +501,36 @@ enum mig_fs_op {
 
 /* Bytes of file content per FETCH or PUT_DATA frame. */
 #define MIG_FS_CHUNK (512u << 10)
+/* The first protocol with PUT_BATCH; what one may hold. */
+#define MIG_PROTO_BATCH 5
+#define MIG_FS_BATCH_FILES 64
+#define MIG_FS_BATCH_FILE (64u << 10)
 
 struct mig_buf;
 struct mig_rd;
+
+/* One file of a PUT_BATCH request: data points into the payload. */
+struct mig_fs_putfile {
+	char *path;           /* as a request's path */
+	uint32_t mode;
+	const uint8_t *data;
+	size_t ndata;         /* at most MIG_FS_BATCH_FILE */
+};
+
+/* What home answered for one file of a PUT_BATCH. */
+struct mig_fs_putrep {
+	uint32_t err;         /* 0, or the errno its put failed with */
+	struct stat attr;     /* when err is 0 */
+};
 
 /* A request as home reads it (mig__fs_req_parse). The fields an op does
  * not carry stay 0 or NULL; data points into the payload parsed. */
 struct mig_fs_req {
 	uint16_t op;
-	char *path;           /* all but PUT_DATA, PUT_COMMIT; RENAME, LINK:
-	                       * from. Absolute, canonical (no empty, "."
-	                       * or ".." component), under PATH_MAX */
+	char *path;           /* all but PUT_DATA, PUT_COMMIT, PUT_BATCH;
+	                       * RENAME, LINK: from. Absolute, canonical
+	                       * (no empty, "." or ".." component), under
+	                       * PATH_MAX */
 	char *to;             /* RENAME, LINK: as path */
 	char *target;         /* SYMLINK: any string */
 	uint32_t mode;        /* MKDIR, CREATE, SETATTR, PUT_BEGIN */
@@ -514,6 +546,8 @@ struct mig_fs_req {
 	uint32_t ansec, mnsec; /* SETATTR: under 10^9 */
 	const uint8_t *data;  /* FETCH: the hash; PUT_DATA: the bytes */
 	size_t ndata;         /* FETCH: MIG_HASH_BYTES */
+	struct mig_fs_putfile *files; /* PUT_BATCH: nfiles of them, owned */
+	size_t nfiles;
 };
 
 /* Reads the payload p of n bytes of a request with op op into *q, which
@@ -546,6 +580,8 @@ struct mig_fs_rep {
 	const uint8_t *data;  /* FETCH: at most MIG_FS_CHUNK bytes */
 	size_t ndata;
 	uint32_t handle;      /* PUT_BEGIN */
+	struct mig_fs_putrep *puts; /* PUT_BATCH: nputs of them, owned */
+	size_t nputs;
 };
 
 /* Reads the payload p of n bytes of the answer to a request with op op

@@ -297,7 +297,8 @@ mig__mounts_local(struct mig_mounts *ms)
 }
 
 int
-mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms)
+mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms,
+    uint32_t proto)
 {
 	uint32_t n = 0;
 	int r;
@@ -315,6 +316,8 @@ mig__mounts_put(struct mig_buf *b, const struct mig_mounts *ms)
 		r = r ? r : proto_put_str(b, m->path);
 		r = r ? r : proto_put_u64(b, m->dev);
 		r = r ? r : proto_put_u64(b, m->ino);
+		if (proto < MIG_PROTO_NETPROOF)
+			continue;
 		r = r ? r : proto_put_str(b, m->net != NULL ? m->net : "");
 		r = r ? r : proto_put_str(b, tok ? m->tokname : "");
 		r = r ? r : proto_put_str(b, tok ? m->token : "");
@@ -386,7 +389,8 @@ get_net(struct mig_rd *rd, struct mig_mount *m)
 }
 
 int
-mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms)
+mig__mounts_get(const void *p, size_t len, uint32_t proto,
+    struct mig_mounts *ms)
 {
 	struct mig_rd rd;
 	char *boot = NULL, *path = NULL;
@@ -414,7 +418,8 @@ mig__mounts_get(const void *p, size_t len, struct mig_mounts *ms)
 			goto out;
 		ms->m[ms->n - 1].ok = 1;
 		path = NULL;
-		if ((r = get_net(&rd, &ms->m[ms->n - 1])) != 0)
+		if (proto >= MIG_PROTO_NETPROOF &&
+		    (r = get_net(&rd, &ms->m[ms->n - 1])) != 0)
 			goto out;
 		r = MIG_EPROTO;
 	}

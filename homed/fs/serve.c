@@ -293,6 +293,40 @@ op_fetch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
 	return e;
 }
 
+/* PUT_BATCH: each file put as PUT_BEGIN to PUT_COMMIT would, with the
+ * same refusal of the kernel's files; one errno (and attributes) per
+ * file, in order. */
+static int
+op_put_batch(struct fs_home *h, struct link *l, const struct mig_fs_req *q,
+    struct mig_buf *out)
+{
+	const struct mig_fs_putfile *f;
+	size_t at;
+	int e;
+
+	if (proto_put_u32(out, (uint32_t)q->nfiles) != 0)
+		return ENOMEM;
+	mig__log(MIG_LOG_DEBUG, "link %s: a batch of %zu files", l->desc,
+	    q->nfiles);
+	for (size_t i = 0; i < q->nfiles; i++) {
+		f = &q->files[i];
+		at = out->len;
+		if (proto_put_u32(out, 0) != 0)
+			return ENOMEM;
+		e = kernel_path(f->path) ? EACCES :
+		    mig__fs_put_whole(f->path, f->mode, f->data, f->ndata, out);
+		if (e != 0) {
+			out->len = at;
+			if (proto_put_u32(out, (uint32_t)e) != 0)
+				return ENOMEM;
+		} else {
+			mig__log(MIG_LOG_DEBUG, "link %s: put %s", l->desc,
+			    f->path);
+		}
+	}
+	return 0;
+}
+
 static op_fn *const ops[MIG_FS__COUNT] = {
 	[MIG_FS_LSTAT] = op_lstat,
 	[MIG_FS_READDIR] = op_readdir,
@@ -310,6 +344,7 @@ static op_fn *const ops[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_BEGIN] = op_write,
 	[MIG_FS_PUT_DATA] = op_write,
 	[MIG_FS_PUT_COMMIT] = op_write,
+	[MIG_FS_PUT_BATCH] = op_put_batch,
 };
 
 static void
@@ -432,7 +467,9 @@ on_fs_req(struct link *l, const struct mig_frame *f)
 	struct mig_buf out = { NULL, 0, 0 };
 	struct lane *ln;
 
-	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL) {
+	/* A link of protocol 4 has no PUT_BATCH, as a build of 4 has not. */
+	if (f->flags == 0 || f->flags >= MIG_FS__COUNT || h == NULL ||
+	    (f->flags == MIG_FS_PUT_BATCH && l->proto < MIG_PROTO_BATCH)) {
 		mig__link_fail(l, MIG_EPROTO, "fs request with unknown op %u",
 		    f->flags);
 		return;

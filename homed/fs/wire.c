@@ -48,6 +48,35 @@ get_path(struct mig_rd *rd, char **p)
 	return 0;
 }
 
+/* PUT_BATCH's files: 1 to MIG_FS_BATCH_FILES, each of a clean path and
+ * at most MIG_FS_BATCH_FILE bytes. */
+static int
+get_batch(struct mig_rd *rd, struct mig_fs_req *q)
+{
+	struct mig_fs_putfile *f;
+	uint32_t n;
+	int r;
+
+	if ((r = proto_get_u32(rd, &n)) != 0)
+		return r;
+	if (n == 0 || n > MIG_FS_BATCH_FILES)
+		return MIG_EPROTO;
+	if ((q->files = calloc(n, sizeof(*q->files))) == NULL)
+		return MIG__ERR(ENOMEM);
+	for (uint32_t i = 0; i < n; i++) {
+		f = &q->files[i];
+		if ((r = get_path(rd, &f->path)) != 0)
+			return r;
+		q->nfiles++;
+		if ((r = proto_get_u32(rd, &f->mode)) != 0 ||
+		    (r = proto_get_bytes(rd, &f->data, &f->ndata)) != 0)
+			return r;
+		if (f->ndata > MIG_FS_BATCH_FILE)
+			return MIG_EPROTO;
+	}
+	return 0;
+}
+
 /* The fields of each op, in the order of the table in fs.h. */
 static int
 get_fields(struct mig_rd *rd, struct mig_fs_req *q)
@@ -115,6 +144,8 @@ get_fields(struct mig_rd *rd, struct mig_fs_req *q)
 		return proto_get_bytes(rd, &q->data, &q->ndata);
 	case MIG_FS_PUT_COMMIT:
 		return proto_get_u32(rd, &q->handle);
+	case MIG_FS_PUT_BATCH:
+		return get_batch(rd, q);
 	default:
 		return MIG_EPROTO;
 	}
@@ -145,6 +176,9 @@ mig__fs_req_free(struct mig_fs_req *q)
 	free(q->path);
 	free(q->to);
 	free(q->target);
+	for (size_t i = 0; i < q->nfiles; i++)
+		free(q->files[i].path);
+	free(q->files);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -176,6 +210,32 @@ get_dir(struct mig_rd *rd, struct mig_fs_rep *a)
 			return MIG_EPROTO;
 	}
 	return proto_get_u32(rd, &a->eof);
+}
+
+/* PUT_BATCH's answer: each file's errno, and attributes when 0. */
+static int
+get_puts(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
+{
+	struct mig_fs_putrep *p;
+	uint32_t n;
+	int r;
+
+	if ((r = proto_get_u32(rd, &n)) != 0)
+		return r;
+	if (n == 0 || n > MIG_FS_BATCH_FILES)
+		return MIG_EPROTO;
+	if ((a->puts = calloc(n, sizeof(*a->puts))) == NULL)
+		return MIG__ERR(ENOMEM);
+	a->nputs = n;
+	for (uint32_t i = 0; i < n; i++) {
+		p = &a->puts[i];
+		if ((r = proto_get_u32(rd, &p->err)) != 0)
+			return r;
+		if (p->err == 0 &&
+		    (r = mig__fs_get_attr(rd, &p->attr, uid, gid)) != 0)
+			return r;
+	}
+	return 0;
 }
 
 /* What follows a 0 errno, in the order of the table in fs.h (op is
@@ -226,6 +286,10 @@ get_answer(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
 		if ((r = proto_get_u32(rd, &a->handle)) != 0)
 			return r;
 		break;
+	case MIG_FS_PUT_BATCH:
+		if ((r = get_puts(rd, a, uid, gid)) != 0)
+			return r;
+		break;
 	case MIG_FS_UNLINK:
 	case MIG_FS_RMDIR:
 	case MIG_FS_RENAME:
@@ -263,6 +327,7 @@ mig__fs_rep_free(struct mig_fs_rep *a)
 		free(a->ents[i].name);
 	free(a->ents);
 	free(a->target);
+	free(a->puts);
 	memset(a, 0, sizeof(*a));
 }
 

@@ -3,9 +3,10 @@
  * host's view changes home's files by path: MKDIR, CREATE, UNLINK,
  * RMDIR, RENAME, SYMLINK, LINK and SETATTR are done here, by this daemon,
  * with this host's clock. A file written in the view arrives whole
- * (PUT_BEGIN, PUT_DATA..., PUT_COMMIT) into a temporary file in its
- * folder, which is renamed into place with its mode; a host that goes
- * away leaves none behind (mig__fs_puts_link_down).
+ * (PUT_BEGIN, PUT_DATA..., PUT_COMMIT; or, small, in a PUT_BATCH,
+ * mig__fs_put_whole) into a temporary file in its folder, which is
+ * renamed into place with its mode; a host that goes away leaves none
+ * behind (mig__fs_puts_link_down).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -167,31 +168,46 @@ put_find(struct fs_puts *h, struct link *l, uint32_t id)
 	return NULL;
 }
 
+/* A temporary file beside path, .NAME.mig-XXXXXX, in the same folder so
+ * that the rename into place is atomic; mkstemp makes it 0600, and it
+ * gets its mode at the commit. 0 with *tmp (the caller's) and *fdp, or
+ * an errno. */
+static int
+tmp_beside(const char *path, char **tmp, int *fdp)
+{
+	const char *slash = strrchr(path, '/');
+	int e;
+
+	if (asprintf(tmp, "%.*s/.%s.mig-XXXXXX", (int)(slash - path), path,
+	    slash + 1) == -1) {
+		*tmp = NULL;
+		return ENOMEM;
+	}
+	if ((*fdp = mkostemp(*tmp, O_CLOEXEC)) == -1) {
+		e = errno;
+		free(*tmp);
+		*tmp = NULL;
+		return e;
+	}
+	return 0;
+}
+
 static int
 op_put_begin(struct fs_puts *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
 	struct put *p = NULL;
-	char *path, *slash;
+	char *path;
 	int e = 0;
 
 	if ((path = strdup(q->path)) == NULL)
 		return ENOMEM;
-	slash = strrchr(path, '/');
-	if ((p = calloc(1, sizeof(*p))) == NULL ||
-	    asprintf(&p->tmp, "%.*s/.%s.mig-XXXXXX", (int)(slash - path), path,
-	    slash + 1) == -1) {
-		if (p != NULL)
-			p->tmp = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL) {
 		e = ENOMEM;
 		goto out;
 	}
-	/* In the same folder, so the rename is atomic; mkstemp makes it
-	 * 0600, and it gets its mode at the commit. */
-	if ((p->fd = mkostemp(p->tmp, O_CLOEXEC)) == -1) {
-		e = errno;
+	if ((e = tmp_beside(path, &p->tmp, &p->fd)) != 0)
 		goto out;
-	}
 	if (++h->next_put == 0)
 		h->next_put = 1;
 	p->id = h->next_put;
@@ -257,6 +273,33 @@ op_put_commit(struct fs_puts *h, struct link *l, const struct mig_fs_req *q,
 	e = mig__fs_put_lstat(p->path, out);
 	put_free(h, p, 1);
 	return e;
+}
+
+int
+mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
+    size_t n, struct mig_buf *out)
+{
+	size_t done = 0;
+	char *tmp;
+	ssize_t w;
+	int fd, e;
+
+	if ((e = tmp_beside(path, &tmp, &fd)) != 0)
+		return e;
+	while (e == 0 && done < n) {
+		if ((w = write(fd, data + done, n - done)) == -1)
+			e = errno;
+		else
+			done += (size_t)w;
+	}
+	if (e == 0 && (fchmod(fd, (mode_t)(mode & 07777)) == -1 ||
+	    rename(tmp, path) == -1))
+		e = errno;
+	mig__close(fd);
+	if (e != 0)
+		unlink(tmp);
+	free(tmp);
+	return e != 0 ? e : mig__fs_put_lstat(path, out);
 }
 
 typedef int write_fn(struct fs_puts *h, struct link *l,

@@ -3,7 +3,8 @@
  * in the node's local file (wfd); a put sends it whole (PUT_BEGIN, a
  * window of PUT_DATA chunks, PUT_COMMIT), at a FLUSH or fsync of a file
  * that existed, and at its job's end for a file the view made
- * (mig__nodes_settle). What went home goes into the object cache too,
+ * (mig__nodes_settle; on protocol 5 a job's small files go together, in
+ * one PUT_BATCH). What went home goes into the object cache too,
  * on the thread pool. A job's end waits here until the files it made are
  * home (mig__view_settle); the view's end tells those still waiting that
  * they are not (mig__settles_end).
@@ -114,6 +115,22 @@ cache_written(struct view *v, struct node *n)
 	mig__pool_queue(v, &c->w, cache_work, cache_done);
 }
 
+/* n's put ended: home has it with attributes *attr (err 0), or not. */
+static void
+put_committed(struct view *v, struct node *n, int err,
+    const struct stat *attr)
+{
+	if (err == 0) {
+		mig__known_drop(v, n->path);
+		n->attr = *attr;
+		/* Home stamped it: the kernel asks again. */
+		mig__inval_attr(v, n->id);
+		if (!n->dirty)
+			cache_written(v, n);
+	}
+	put_end(v, n, err);
+}
+
 static void
 done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 {
@@ -123,16 +140,8 @@ done_put_commit(struct freq *q, int err, struct mig_fs_rep *a)
 	if (n->put_err != 0)
 		err = n->put_err;
 	n->put_err = 0;
-	if (err == 0) {
-		mig__known_drop(v, n->path);
-		n->attr = a->attr;
-		/* Home stamped it: the kernel asks again. */
-		mig__inval_attr(v, n->id);
-		if (!n->dirty)
-			cache_written(v, n);
-	}
 	mig__freq_free(q);
-	put_end(v, n, err);
+	put_committed(v, n, err, err == 0 ? &a->attr : NULL);
 }
 
 /* PUT_DATA frames unanswered at once, per put: a big file goes out a
@@ -264,6 +273,108 @@ mig__put_start(struct view *v, struct node *n)
 	mig_buf_free(&b);
 }
 
+/*
+ * A job's small files in one PUT_BATCH (protocol 5 on): each file of at
+ * most MIG_FS_BATCH_FILE bytes, read whole here, up to
+ * MIG_FS_BATCH_FILES files or BATCH_BYTES of payload a request. Home
+ * puts each as a PUT_BEGIN to PUT_COMMIT would and answers each; a file
+ * that does not fit, or a link of protocol 4, takes that path instead.
+ */
+#define BATCH_BYTES (768u << 10)
+
+struct batch {
+	struct mig_buf b;     /* u32 n, then the files */
+	struct node *nodes[MIG_FS_BATCH_FILES];
+	uint32_t n;
+	char *data;           /* a file's content, as read */
+};
+
+static void
+done_put_batch(struct freq *q, int err, struct mig_fs_rep *a)
+{
+	struct node **nodes = q->arg;
+	struct view *v = q->v;
+	uint32_t n = q->u32;
+	int e;
+
+	if (err == 0 && a->nputs != n) {
+		mig__view_bad(v, "put batch");
+		err = EIO;
+	}
+	mig__freq_free(q);
+	for (uint32_t i = 0; i < n; i++) {
+		e = err != 0 ? err : a->puts[i].err < 4096 ?
+		    (int)a->puts[i].err : EIO;
+		put_committed(v, nodes[i], e, e == 0 ? &a->puts[i].attr :
+		    NULL);
+	}
+	free(nodes);
+}
+
+/* Sends the batch, if it holds a file, and empties it. */
+static void
+batch_send(struct view *v, struct batch *bt)
+{
+	struct node **nodes = NULL;
+	struct freq *q = NULL;
+
+	if (bt->n == 0)
+		return;
+	for (int k = 0; k < 4; k++)
+		bt->b.data[k] = (uint8_t)(bt->n >> (8 * k));
+	if ((q = mig__freq_new(v, NULL)) == NULL ||
+	    (nodes = malloc(bt->n * sizeof(*nodes))) == NULL) {
+		mig__freq_free(q);
+		for (uint32_t i = 0; i < bt->n; i++)
+			put_end(v, bt->nodes[i], ENOMEM);
+	} else {
+		memcpy(nodes, bt->nodes, bt->n * sizeof(*nodes));
+		q->arg = nodes;
+		q->u32 = bt->n;
+		q->done = done_put_batch;
+		mig__view_ask(v, q, MIG_FS_PUT_BATCH, &bt->b);
+	}
+	bt->n = 0;
+	bt->b.len = 0;
+}
+
+/* Adds n to the batch (sending it first when n would not fit): 0, or -1
+ * when n goes by the put of PUT_BEGIN to PUT_COMMIT (too big, or
+ * unreadable here). */
+static int
+batch_add(struct view *v, struct batch *bt, struct node *n)
+{
+	uint32_t mode = (uint32_t)(n->attr.st_mode & 07777);
+	size_t at;
+	ssize_t r;
+
+	if (n->detached || n->wfd < 0 || !TAILQ_EMPTY(&n->flushes) ||
+	    v->link == NULL || v->link->proto < MIG_PROTO_BATCH)
+		return -1;
+	if (bt->data == NULL &&
+	    (bt->data = malloc(MIG_FS_BATCH_FILE + 1)) == NULL)
+		return -1;
+	if ((r = pread(n->wfd, bt->data, MIG_FS_BATCH_FILE + 1, 0)) < 0 ||
+	    r > (ssize_t)MIG_FS_BATCH_FILE)
+		return -1;
+	if (bt->n == MIG_FS_BATCH_FILES ||
+	    bt->b.len + strlen(n->path) + (size_t)r + 12 > BATCH_BYTES)
+		batch_send(v, bt);
+	at = bt->b.len;
+	if ((at == 0 && proto_put_u32(&bt->b, 0) != 0) ||
+	    proto_put_str(&bt->b, n->path) != 0 ||
+	    proto_put_u32(&bt->b, mode) != 0 ||
+	    proto_put_bytes(&bt->b, bt->data, (size_t)r) != 0) {
+		/* Out of memory: the batch as it was, n its own way. */
+		bt->b.len = at;
+		return -1;
+	}
+	n->putting = 1;
+	n->dirty = 0;
+	bt->nodes[bt->n++] = n;
+	return 0;
+}
+
 /* Whether n's job is st's, or one that ended or cannot be told. */
 static int
 settles_with(const struct node *n, const struct settle *st)
@@ -275,7 +386,10 @@ settles_with(const struct node *n, const struct settle *st)
 void
 mig__nodes_settle(struct view *v, struct settle *st)
 {
+	struct batch bt;
 	struct node *n, *next;
+
+	memset(&bt, 0, sizeof(bt));
 
 	for (n = TAILQ_FIRST(&v->created); n != NULL; n = next) {
 		next = TAILQ_NEXT(n, created_entry);
@@ -296,9 +410,12 @@ mig__nodes_settle(struct view *v, struct settle *st)
 		}
 		n->settle = st;
 		st->pending++;
-		if (!n->putting)
+		if (!n->putting && batch_add(v, &bt, n) != 0)
 			mig__put_start(v, n);
 	}
+	batch_send(v, &bt);
+	mig_buf_free(&bt.b);
+	free(bt.data);
 }
 
 /* The view ends: every job's end that waits is told its files are not

@@ -19,17 +19,6 @@
 
 #include "homed.h"
 
-struct job *
-mig__job_find(struct homed *d, uint32_t id)
-{
-	struct job *j;
-
-	TAILQ_FOREACH(j, &d->jobs, entry)
-		if (j->id == id)
-			return j;
-	return NULL;
-}
-
 static void
 send_u32(struct job *j, uint16_t type, uint16_t flags, uint32_t v)
 {
@@ -166,6 +155,7 @@ job_free(struct job *j, enum job_state was, enum job_event ev)
 		j->peer->done++;
 	}
 	TAILQ_REMOVE(&d->jobs, j, entry);
+	mig__jobs_remove(d, j);
 	mig__pid_unwatch(d, j);
 	mig__holds_job_end(d, j->id);
 	if (j->client != NULL)
@@ -197,6 +187,8 @@ job_event(struct job *j, enum job_event ev, const struct mig_frame *f,
 	struct homed *d = j->d;
 	enum job_state was = j->state;
 	int act = mig__job_step(&j->state, ev, restartable(j));
+
+	mig__job_queue_sync(d, j);
 
 	if (act & JACT_SEND_EXEC) {
 		if (j->peer != NULL && j->peer->link != NULL) {
@@ -290,11 +282,9 @@ place_queued(struct homed *d)
 	int64_t here = (int64_t)d->slots - mig__load_running(d);
 	struct job *j, *next;
 
-	TAILQ_FOREACH_SAFE(j, &d->jobs, entry, next) {
+	TAILQ_FOREACH_SAFE(j, &d->queue, qentry, next) {
 		struct peer *p;
 		int full;
-		if (j->state != JOB_QUEUED)
-			continue;
 		if (j->home_only) {
 			/* Waits for a slot here; the others go on. */
 			if (here <= 0)
@@ -398,8 +388,10 @@ on_run(struct client *c, const struct mig_frame *f)
 	describe(j, req);
 	c->job = j;
 	TAILQ_INSERT_TAIL(&d->jobs, j, entry);
+	mig__jobs_add(d, j);
 	if (req->host[0] == '\0') {
 		j->state = JOB_QUEUED;
+		mig__job_queue_sync(d, j);
 		if (mig__history_short(d, j->prog)) {
 			snprintf(j->why, sizeof(j->why), "history: %s runs "
 			    "under %d ms", j->prog, MIG_SHORT_RUN_MS);
@@ -409,6 +401,7 @@ on_run(struct client *c, const struct mig_frame *f)
 			place_queued(d);
 	} else if (p == NULL) {
 		j->state = JOB_QUEUED;
+		mig__job_queue_sync(d, j);
 		strlcpy(j->why, "named host (this one)", sizeof(j->why));
 		job_event(j, JEV_PLACED_HERE, NULL, 0, NULL); /* mig -h here */
 	} else {
@@ -667,6 +660,7 @@ mig__home_init(struct homed *d)
 	static const uint16_t from_host[] = { MIG_M_STARTED, MIG_M_OUTPUT,
 		MIG_M_OUTPUT_EOF, MIG_M_INPUT_ACK, MIG_M_INPUT_CLOSE };
 
+	TAILQ_INIT(&d->queue);
 	mig__on_client_frame(d, MIG_M_RUN, on_run);
 	for (size_t i = 0; i < sizeof(from_stub) / sizeof(*from_stub); i++)
 		mig__on_client_frame(d, from_stub[i], on_stub_frame);

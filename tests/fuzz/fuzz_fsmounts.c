@@ -1,8 +1,9 @@
 /*
  * fuzz_fsmounts: what a peer sends of its mount points and what a host
  * proved of them (MIG_M_FS_MOUNTS, MIG_M_FS_PROVEN: homed/fs/proof.c),
- * and a mountinfo text. The first byte says which: 0 MOUNTS, 1 PROVEN,
- * else mountinfo. Whatever the input: a list taken is sorted, each path
+ * and a mountinfo text. The first byte says which: 0 MOUNTS as protocol
+ * 5 sends it, 3 as protocol 4 does (no network fields), 1 PROVEN, else
+ * mountinfo. Whatever the input: a list taken is sorted, each path
  * once, absolute, and sends back as the same bytes; PROVEN's paths come
  * out printable; a mountinfo's paths are absolute, sorted, each once.
  */
@@ -37,13 +38,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	p = malloc(size - 1 ? size - 1 : 1);
 	CHECK(p != NULL);
 	memcpy(p, data + 1, size - 1);
-	if (data[0] == 0) {
-		r = mig__mounts_get(p, size - 1, &ms);
+	if (data[0] == 0 || data[0] == 3) {
+		uint32_t proto = data[0] == 3 ? 4 : MIG_PROTO_NETPROOF;
+
+		r = mig__mounts_get(p, size - 1, proto, &ms);
 		CHECK(r == 0 || r == MIG_EPROTO || r == MIG__ERR(ENOMEM));
 		if (r == 0) {
 			check_list(&ms);
-			CHECK(mig__mounts_put(&b, &ms) == 0);
-			CHECK(mig__mounts_get(b.data, b.len, &again) == 0);
+			CHECK(mig__mounts_put(&b, &ms, proto) == 0);
+			CHECK(mig__mounts_get(b.data, b.len, proto, &again) ==
+			    0);
 			CHECK(again.n == ms.n);
 			for (size_t i = 0; i < ms.n; i++)
 				CHECK(strcmp(again.m[i].path, ms.m[i].path) ==

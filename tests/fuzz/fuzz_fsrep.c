@@ -25,8 +25,9 @@
 #define UID 1000
 #define GID 100
 
-/* Bytes of an attr before its u32 uid, gid and own. */
+/* Bytes of an attr before its u32 uid, gid and own; bytes of an attr. */
 #define ATTR_UID 8
+#define ATTR_BYTES 88
 
 static int
 has_attr(uint16_t op)
@@ -34,7 +35,7 @@ has_attr(uint16_t op)
 	return op != MIG_FS_READDIR && op != MIG_FS_READLINK &&
 	    op != MIG_FS_FETCH && op != MIG_FS_UNLINK && op != MIG_FS_RMDIR &&
 	    op != MIG_FS_RENAME && op != MIG_FS_PUT_BEGIN &&
-	    op != MIG_FS_PUT_DATA;
+	    op != MIG_FS_PUT_DATA && op != MIG_FS_PUT_BATCH;
 }
 
 /* The host reads these answers only up to their attributes or errno. */
@@ -102,6 +103,13 @@ put_rep(struct mig_buf *b, const struct mig_fs_rep *a)
 		return proto_put_bytes(b, a->data, a->ndata);
 	case MIG_FS_PUT_BEGIN:
 		return proto_put_u32(b, a->handle);
+	case MIG_FS_PUT_BATCH:
+		r = proto_put_u32(b, (uint32_t)a->nputs);
+		for (size_t i = 0; i < a->nputs; i++)
+			r = r || proto_put_u32(b, a->puts[i].err) ||
+			    (a->puts[i].err == 0 &&
+			    mig__fs_put_attr(b, &a->puts[i].attr, UID, GID));
+		return r;
 	default:
 		return 0;
 	}
@@ -161,6 +169,16 @@ check_fields(struct mig_fs_rep *c, const uint8_t *p, size_t n)
 	case MIG_FS_PUT_BEGIN:
 		c->handle = 0;
 		break;
+	case MIG_FS_PUT_BATCH:
+		/* One answer a file, 1 to MIG_FS_BATCH_FILES of them. */
+		CHECK(c->puts != NULL && c->nputs > 0 &&
+		    c->nputs <= MIG_FS_BATCH_FILES);
+		for (size_t i = 0; i < c->nputs; i++)
+			if (c->puts[i].err == 0)
+				check_attr(&c->puts[i].attr);
+		c->puts = NULL;
+		c->nputs = 0;
+		break;
 	}
 }
 
@@ -195,6 +213,12 @@ answer(uint16_t op, const uint8_t *p, size_t n)
 	memcpy(want, p, b.len);
 	if (a.err == 0 && has_attr(op))
 		own_as_host(want + 4 + ATTR_UID);
+	/* A batch's: after errno and count, each file's errno and attr. */
+	for (size_t i = 0, at = 8; a.err == 0 && i < a.nputs; i++) {
+		if (a.puts[i].err == 0)
+			own_as_host(want + at + 4 + ATTR_UID);
+		at += a.puts[i].err == 0 ? 4 + ATTR_BYTES : 4;
+	}
 	if (a.err != 0 || !open_ended(op))
 		CHECK(b.len == n);
 	CHECK(b.len == 0 || memcmp(b.data, want, b.len) == 0);

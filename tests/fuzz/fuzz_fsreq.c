@@ -8,7 +8,7 @@
  * them to), so they are not run here.
  *
  * A request that parses holds what fs.h's table says, with paths home
- * may act on, and written out again from its fields it is the payload it
+ * may act on (a PUT_BATCH's too, each file within its bounds), and written out again from its fields it is the payload it
  * was read from, byte for byte; one that does not holds nothing.
  */
 #include <errno.h>
@@ -39,6 +39,14 @@ put_req(struct mig_buf *b, const struct mig_fs_req *q)
 		    proto_put_bytes(b, q->data, q->ndata);
 	case MIG_FS_PUT_COMMIT:
 		return proto_put_u32(b, q->handle);
+	case MIG_FS_PUT_BATCH:
+		r = proto_put_u32(b, (uint32_t)q->nfiles);
+		for (size_t i = 0; i < q->nfiles; i++)
+			r = r || proto_put_str(b, q->files[i].path) ||
+			    proto_put_u32(b, q->files[i].mode) ||
+			    proto_put_bytes(b, q->files[i].data,
+			    q->files[i].ndata);
+		return r;
 	default:
 		r = proto_put_str(b, q->path);
 		break;
@@ -84,10 +92,21 @@ request(uint16_t op, const uint8_t *p, size_t n)
 		return;
 	}
 	CHECK(q.op == op && op > 0 && op < MIG_FS__COUNT);
-	if (op == MIG_FS_PUT_DATA || op == MIG_FS_PUT_COMMIT)
+	if (op == MIG_FS_PUT_DATA || op == MIG_FS_PUT_COMMIT ||
+	    op == MIG_FS_PUT_BATCH)
 		CHECK(q.path == NULL);
 	else
 		check_path(q.path);
+	/* A batch: 1 to MIG_FS_BATCH_FILES files, each small, inside. */
+	CHECK((q.files != NULL) == (op == MIG_FS_PUT_BATCH));
+	if (op == MIG_FS_PUT_BATCH)
+		CHECK(q.nfiles > 0 && q.nfiles <= MIG_FS_BATCH_FILES);
+	for (size_t i = 0; i < q.nfiles; i++) {
+		check_path(q.files[i].path);
+		CHECK(q.files[i].ndata <= MIG_FS_BATCH_FILE);
+		CHECK(q.files[i].data >= p && q.files[i].ndata <= n &&
+		    (size_t)(q.files[i].data - p) <= n - q.files[i].ndata);
+	}
 	if (op == MIG_FS_RENAME || op == MIG_FS_LINK)
 		check_path(q.to);
 	else

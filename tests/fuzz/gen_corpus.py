@@ -234,8 +234,8 @@ write("fuzz_control", CONTROL)
 # --- the served view's wire formats (homed/fs/fs.h) ---
 FS_REQ = 33
 (LSTAT, READDIR, READLINK, OPEN, FETCH, MKDIR, UNLINK, RMDIR, RENAME,
- SYMLINK, LINK_, CREATE, SETATTR, PUT_BEGIN, PUT_DATA, PUT_COMMIT) = range(1,
-                                                                          17)
+ SYMLINK, LINK_, CREATE, SETATTR, PUT_BEGIN, PUT_DATA, PUT_COMMIT,
+ PUT_BATCH) = range(1, 18)
 HASH = bytes(range(32))
 
 
@@ -266,7 +266,14 @@ FSREQ = {
     + req(PUT_DATA, u32(1) + s(b""), 3) + req(PUT_COMMIT, u32(1), 4),
     "malformed": req(LSTAT, s("etc/passwd")) + req(LSTAT, s("/") + u32(7), 2)
     + req(FETCH, s("/a") + s(HASH) + u64(0) + u32(524289), 3)
-    + req(0, s("/")) + req(17, s("/")),
+    + req(0, s("/")) + req(18, s("/")),
+    "put-batch": req(PUT_BATCH, u32(2) + s("/home/u/src/a.o") + u32(0o644)
+                     + s(b"\x7fELF" + bytes(60)) + s("/home/u/src/b.d")
+                     + u32(0o600) + s(b"")),
+    "put-batch-bad": req(PUT_BATCH, u32(0))
+    + req(PUT_BATCH, u32(65) + s("/a") + u32(0) + s(b""), 2)
+    + req(PUT_BATCH, u32(1) + s("/a/../b") + u32(0) + s(b""), 3)
+    + req(PUT_BATCH, u32(2) + s("/a") + u32(0) + s(b""), 4),
     "empty-and-long": req(LSTAT, s("")) + req(SYMLINK, s("") + s("/l"), 2)
     + req(OPEN, s("/" + "d/" * 2100), 3),
 }
@@ -354,7 +361,12 @@ FSREP = {
     "bad-open-key": rep(OPEN, attr() + s(HASH[:31])),
     "bad-nsec": rep(LSTAT, attr(nsec=1000000000)),
     "bad-errno-trailing": rep(UNLINK, err=13) + b"\0",
-    "bad-op": rep(17, attr()),
+    "bad-op": rep(18, attr()),
+    "put-batch": rep(PUT_BATCH, u32(3) + u32(0) + attr(size=64) + u32(13)
+                     + u32(0) + attr(0o100600, own=0)),
+    "put-batch-bad-count": rep(PUT_BATCH, u32(2) + u32(0) + attr()),
+    "put-batch-none": rep(PUT_BATCH, u32(0)),
+    "put-batch-trailing": rep(PUT_BATCH, u32(1) + u32(2)) + b"\0",
 }
 
 write("fuzz_fsreq", FSREQ)
@@ -362,11 +374,17 @@ write("fuzz_fsrep", FSREP)
 write("fuzz_fsprime", FSPRIME)
 
 
-# fuzz_fsmounts: a byte for which (0 MIG_M_FS_MOUNTS, 1 MIG_M_FS_PROVEN,
-# 2 a mountinfo text), then it.
+# fuzz_fsmounts: a byte for which (0 MIG_M_FS_MOUNTS as protocol 5 sends
+# it, 3 as protocol 4 does, 1 MIG_M_FS_PROVEN, 2 a mountinfo text), then it.
 def mounts(boot, *m):
-    return b"\0" + s(boot) + u32(len(m)) + b"".join(
+    return b"\3" + s(boot) + u32(len(m)) + b"".join(
         s(path) + u64(dev) + u64(ino) for path, dev, ino in m)
+
+
+def netmounts(boot, *m):
+    return b"\0" + s(boot) + u32(len(m)) + b"".join(
+        s(path) + u64(dev) + u64(ino) + s(net) + s(name) + s(tok) + u64(7)
+        + u64(1700000000) + u32(5) for path, dev, ino, net, name, tok in m)
 
 
 def proven(all_, paths, extra):
@@ -381,7 +399,15 @@ FSMOUNTS = {
     "mounts-dup": mounts(b"b", (b"/a", 1, 1), (b"/a", 1, 1)),
     "mounts-dotdot": mounts(b"b", (b"/a/../b", 1, 1)),
     "mounts-pinned": mounts(b"b", (b"/proc/self", 1, 1)),
-    "mounts-count": b"\0" + s(b"b") + u32(3) + s(b"/") + u64(1) + u64(2),
+    "mounts-count": b"\3" + s(b"b") + u32(3) + s(b"/") + u64(1) + u64(2),
+    "mounts-net": netmounts(b"6a4d-boot", (b"/", 2049, 2, b"", b"", b""),
+                            (b"/home", 42, 2, b"nfs srv:/home /",
+                             b".mig-proof-home-1000-0a1b2c3d",
+                             b"0123456789abcdef0123456789abcdef")),
+    "mounts-net-badtoken": netmounts(b"b", (b"/n", 1, 1, b"nfs s:/ /",
+                                            b".mig-proof-h", b"XYZ")),
+    "mounts-net-as-4": b"\3" + netmounts(b"b", (b"/n", 1, 1, b"nfs s:/ /",
+                                                b"", b""))[1:],
     "proven": proven(0, [b"/", b"/data"], [b"/tmp", b"/home"]),
     "proven-all": proven(1, [b"/"], []),
     "proven-ctl": proven(0, [b"/a\x1b[2J"], []),

@@ -398,6 +398,79 @@ fs_requests() {
 	((n[2] * 2 < n[0]))
 }
 
+# host_field NAME FIELD: FIELD of host NAME in home's mig hosts --json.
+host_field() {
+	timeout -k 2 10 "$MIG" hosts --json 3>&- | python3 -c '
+import json, sys
+print({h["host"]: h for h in json.load(sys.stdin)}[sys.argv[1]][sys.argv[2]])' "$1" "$2"
+}
+
+# restart_host NAME [VAR=VALUE...]: NAME's daemon starts again (with
+# those variables), and everyone is up; from / (a cleanup runs where the
+# test's folder is gone).
+restart_host() (
+	local name=$1
+	shift
+	cd / || exit 1
+	"$CLUSTER" kill "$name"
+	env "$@" "$CLUSTER" start "$name"
+	wait_until 20 all_up
+)
+
+@test "served: over protocol 5 a warm compile's object goes home in one request; a protocol-4 host puts it by PUT_BEGIN..PUT_COMMIT; the same object" {
+	home_dir
+	CLEANUP+=("restart_host host1")
+	local cc=bc$$ n5 n4 from
+	ln -s "$(command -v gcc)" "$HDIR/$cc"
+	printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' >"$HDIR/hi.c"
+	cd "$HDIR"
+	gcc -c hi.c -o local.o
+	expect_eq "host1's protocol" "$(host_field host1 protocol)" 5
+	from=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
+	for i in 1 2 3; do
+		rm -f hi.o
+		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
+		cmp local.o hi.o
+	done
+	expect_eq "hi.o's mode" "$(stat -c %a hi.o)" "$(stat -c %a local.o)"
+	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "link host1 .*: a batch of 1 files"
+	n5=$(fs_requests "$cc" host1 | tail -n 1)
+	# Played by an 0.1.0 build: no batch, the same object.
+	restart_host host1 MIG_PROTO_MAX=4
+	expect_eq "host1's protocol" "$(host_field host1 protocol)" 4
+	from=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
+	for i in 1 2 3; do
+		rm -f hi.o
+		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
+		cmp local.o hi.o
+	done
+	expect_eq "hi.o's mode" "$(stat -c %a hi.o)" "$(stat -c %a local.o)"
+	! tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "a batch of"
+	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "link host1 .*: put $HDIR/hi.o"
+	n4=$(fs_requests "$cc" host1 | tail -n 1)
+	echo "fs requests of a warm compile: protocol 5 $n5, protocol 4 $n4" >&2
+	# PUT_BEGIN, PUT_DATA and PUT_COMMIT are one PUT_BATCH.
+	((n4 >= n5 + 2))
+}
+
+@test "served: mig make with one host of protocol 4 and one of 5 gives the objects of a local make; the host of 5 batches them" {
+	home_dir
+	CLEANUP+=("restart_host host1")
+	local p=$HDIR/p from
+	restart_host host1 MIG_PROTO_MAX=4
+	expect_eq "host2's protocol" "$(host_field host2 protocol)" 5
+	project "$p" 16 1
+	build_ref "$p"
+	from=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
+	make_ok "$p" -j8
+	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" >"$BATS_TEST_TMPDIR/log"
+	grep -q "link host2 .*: a batch of" "$BATS_TEST_TMPDIR/log"
+	! grep -q "link host1 .*: a batch of" "$BATS_TEST_TMPDIR/log"
+	# Both hosts compiled.
+	grep -qE "job [0-9]+: .* on host1: " "$BATS_TEST_TMPDIR/log"
+	grep -qE "job [0-9]+: .* on host2: " "$BATS_TEST_TMPDIR/log"
+}
+
 @test "served: gcc without -pipe keeps its temporary files on the host; its object is home when it returns" {
 	home_dir
 	printf 'static int g(int x) { return x * 3; }\nint f(int x) { return g(x) + 1; }\n' >"$HDIR/t.c"

@@ -18,6 +18,10 @@
 #include "fs.h"
 #include "mig/proto.h"
 
+/* The two forms of FS_MOUNTS: 0.1.0's, and with network mounts. */
+#define OLD 4
+#define NEW MIG_PROTO_NETPROOF
+
 static const char mountinfo[] =
     "27 1 254:0 / / rw,relatime - ext4 /dev/vda rw\n"
     "22 27 0:21 / /proc rw,relatime - proc proc rw\n"
@@ -93,7 +97,7 @@ make(struct mig_mounts *ms, const char *boot, ...)
 		put_net(&b, "", "", "");
 	}
 	va_end(ap);
-	assert_int_equal(mig__mounts_get(b.data, b.len, ms), 0);
+	assert_int_equal(mig__mounts_get(b.data, b.len, NEW, ms), 0);
 	mig_buf_free(&b);
 }
 
@@ -107,8 +111,9 @@ wire_round_trip(void **state)
 	make(&a, "boot-1", "/x", 3, 4, "/", 1, 2, NULL);
 	assert_int_equal(a.n, 2);
 	assert_string_equal(a.m[0].path, "/");
-	assert_int_equal(mig__mounts_put(&buf, &a), 0);
-	assert_int_equal(mig__mounts_get(buf.data, buf.len, &b), 0);
+	assert_int_equal(mig__mounts_put(&buf, &a, NEW), 0);
+	assert_int_equal(mig__mounts_get(buf.data, buf.len, NEW, &b),
+	    0);
 	assert_string_equal(b.boot, "boot-1");
 	assert_int_equal(b.n, 2);
 	assert_string_equal(b.m[1].path, "/x");
@@ -117,8 +122,9 @@ wire_round_trip(void **state)
 	mig__mounts_free(&b);
 	/* One byte more, or one less, is malformed. */
 	assert_int_equal(mig_buf_append(&buf, "", 1), 0);
-	assert_int_equal(mig__mounts_get(buf.data, buf.len, &b), MIG_EPROTO);
-	assert_int_equal(mig__mounts_get(buf.data, buf.len - 2, &b),
+	assert_int_equal(mig__mounts_get(buf.data, buf.len, NEW, &b),
+	    MIG_EPROTO);
+	assert_int_equal(mig__mounts_get(buf.data, buf.len - 2, NEW, &b),
 	    MIG_EPROTO);
 	mig_buf_free(&buf);
 	mig__mounts_free(&a);
@@ -140,7 +146,7 @@ wire_rejects(void **state)
 		assert_int_equal(proto_put_u64(&b, 1), 0);
 		assert_int_equal(proto_put_u64(&b, 1), 0);
 		put_net(&b, "", "", "");
-		assert_int_equal(mig__mounts_get(b.data, b.len, &ms),
+		assert_int_equal(mig__mounts_get(b.data, b.len, NEW, &ms),
 		    MIG_EPROTO);
 		assert_null(ms.m);
 		mig_buf_free(&b);
@@ -157,7 +163,7 @@ wire_rejects(void **state)
 			assert_int_equal(proto_put_u64(&b, 1), 0);
 			put_net(&b, "", "", "");
 		}
-		assert_int_equal(mig__mounts_get(b.data, b.len, &ms),
+		assert_int_equal(mig__mounts_get(b.data, b.len, NEW, &ms),
 		    MIG_EPROTO);
 		mig_buf_free(&b);
 	}
@@ -188,11 +194,12 @@ wire_net(void **state)
 	assert_int_equal(proto_put_u64(&b, 1), 0);
 	assert_int_equal(proto_put_u64(&b, 2), 0);
 	put_net(&b, "nfs s:/ /", ".mig-proof-h-0", tok);
-	assert_int_equal(mig__mounts_get(b.data, b.len, &ms), 0);
+	assert_int_equal(mig__mounts_get(b.data, b.len, NEW, &ms),
+	    0);
 	assert_string_equal(ms.m[0].net, "nfs s:/ /");
 	assert_string_equal(ms.m[0].tokname, ".mig-proof-h-0");
 	assert_string_equal(ms.m[0].token, tok);
-	assert_int_equal(mig__mounts_put(&again, &ms), 0);
+	assert_int_equal(mig__mounts_put(&again, &ms, NEW), 0);
 	assert_int_equal(again.len, b.len);
 	assert_memory_equal(again.data, b.data, b.len);
 	mig__mounts_free(&ms);
@@ -205,10 +212,73 @@ wire_net(void **state)
 		assert_int_equal(proto_put_u64(&b, 1), 0);
 		assert_int_equal(proto_put_u64(&b, 2), 0);
 		put_net(&b, bad[i][0], bad[i][1], bad[i][2]);
-		assert_int_equal(mig__mounts_get(b.data, b.len, &ms),
+		assert_int_equal(mig__mounts_get(b.data, b.len, NEW, &ms),
 		    MIG_EPROTO);
 		mig_buf_free(&b);
 	}
+}
+
+/* A protocol-4 peer (0.1.0) reads path, dev and ino alone: it is sent
+ * that form, byte for byte as 0.1.0 sent it, and its list, read in that
+ * form, has no network mount; each form read as the other is malformed. */
+static void
+wire_proto4(void **state)
+{
+	static const char tok[] = "0123456789abcdef0123456789abcdef";
+	struct mig_buf b = { NULL, 0, 0 }, old = { NULL, 0, 0 },
+	    again = { NULL, 0, 0 };
+	struct mig_mounts ms, back;
+
+	(void)state;
+	assert_int_equal(proto_put_str(&b, "boot"), 0);
+	assert_int_equal(proto_put_u32(&b, 2), 0);
+	assert_int_equal(proto_put_str(&b, "/n"), 0);
+	assert_int_equal(proto_put_u64(&b, 1), 0);
+	assert_int_equal(proto_put_u64(&b, 2), 0);
+	put_net(&b, "nfs s:/ /", ".mig-proof-h-0", tok);
+	assert_int_equal(proto_put_str(&b, "/"), 0);
+	assert_int_equal(proto_put_u64(&b, 3), 0);
+	assert_int_equal(proto_put_u64(&b, 4), 0);
+	put_net(&b, "", "", "");
+	assert_int_equal(mig__mounts_get(b.data, b.len, NEW, &ms), 0);
+	/* What 0.1.0 sent: boot, n, then (path, dev, ino), sorted. */
+	assert_int_equal(proto_put_str(&old, "boot"), 0);
+	assert_int_equal(proto_put_u32(&old, 2), 0);
+	assert_int_equal(proto_put_str(&old, "/"), 0);
+	assert_int_equal(proto_put_u64(&old, 3), 0);
+	assert_int_equal(proto_put_u64(&old, 4), 0);
+	assert_int_equal(proto_put_str(&old, "/n"), 0);
+	assert_int_equal(proto_put_u64(&old, 1), 0);
+	assert_int_equal(proto_put_u64(&old, 2), 0);
+	assert_int_equal(mig__mounts_put(&again, &ms, OLD), 0);
+	assert_int_equal(again.len, old.len);
+	assert_memory_equal(again.data, old.data, old.len);
+	assert_int_equal(mig__mounts_get(again.data, again.len, OLD, &back),
+	    0);
+	assert_int_equal(back.n, 2);
+	assert_string_equal(back.m[1].path, "/n");
+	assert_int_equal(back.m[1].dev, 1);
+	assert_int_equal(back.m[1].ino, 2);
+	assert_null(back.m[1].net);
+	assert_null(back.m[1].tokname);
+	mig__mounts_free(&back);
+	/* The new form round trips with its network fields. */
+	again.len = 0;
+	assert_int_equal(mig__mounts_put(&again, &ms, NEW), 0);
+	assert_int_equal(mig__mounts_get(again.data, again.len, NEW, &back),
+	    0);
+	assert_string_equal(back.m[1].net, "nfs s:/ /");
+	assert_string_equal(back.m[1].token, tok);
+	mig__mounts_free(&back);
+	/* Each form read as the other's is malformed. */
+	assert_int_equal(mig__mounts_get(old.data, old.len, NEW, &back),
+	    MIG_EPROTO);
+	assert_int_equal(mig__mounts_get(again.data, again.len, OLD, &back),
+	    MIG_EPROTO);
+	mig__mounts_free(&ms);
+	mig_buf_free(&again);
+	mig_buf_free(&old);
+	mig_buf_free(&b);
 }
 
 /* Home's token written in a folder standing for a network mount's root,
@@ -388,6 +458,7 @@ main(void)
 		cmocka_unit_test(wire_round_trip),
 		cmocka_unit_test(wire_rejects),
 		cmocka_unit_test(wire_net),
+		cmocka_unit_test(wire_proto4),
 		cmocka_unit_test(net_token),
 		cmocka_unit_test(proof_rules),
 		cmocka_unit_test(plan_steps),

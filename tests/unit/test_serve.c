@@ -111,6 +111,7 @@ setup(void **state)
 	memset(&peer, 0, sizeof(peer));
 	l.d = &d;
 	l.peer = &peer;
+	l.proto = MIG_PROTO_VERSION;
 	strlcpy(peer.name, "host1", sizeof(peer.name));
 	strlcpy(l.desc, "test", sizeof(l.desc));
 	mig__fs_home_init(&d);
@@ -619,6 +620,190 @@ link_down_cleans_up(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* One file of a PUT_BATCH request. */
+static void
+batch_file(struct mig_buf *b, const char *path, uint32_t mode,
+    const void *data, size_t n)
+{
+	assert_int_equal(proto_put_str(b, path), 0);
+	assert_int_equal(proto_put_u32(b, mode), 0);
+	assert_int_equal(proto_put_bytes(b, data, n), 0);
+}
+
+/* Whether dir holds a file named .*.mig-* (a put's temporary file). */
+static int
+tmp_left(void)
+{
+	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "ls -A '%s' | grep -q '^\\..*\\.mig-'",
+	    dir);
+	return system(cmd) == 0;
+}
+
+/* A job's small files in one request: each is put as PUT_BEGIN to
+ * PUT_COMMIT put it (whole, renamed into place, with its mode; a file
+ * there replaced, not written into), and each gets its own answer, in
+ * order: a folder that is not there, or the kernel's files, fail that
+ * file alone, as they fail a put. Nothing temporary stays. */
+static void
+batch_puts(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX], q[PATH_MAX], r[PATH_MAX], buf[64];
+	struct mig_fs_rep a;
+	struct mig_rd rd;
+	struct stat st, before;
+	uint32_t n, e;
+	FILE *f;
+
+	path_of(q, "old.o");
+	put_text(q, "old content, longer than the new");
+	assert_int_equal(lstat(q, &before), 0);
+	path_of(p, "a.o");
+	path_of(r, "no/such/b.o");
+	assert_int_equal(proto_put_u32(&b, 4), 0);
+	batch_file(&b, p, 0751, "object a", 8);
+	batch_file(&b, r, 0644, "b", 1);
+	batch_file(&b, "/proc/self/mem", 0600, "x", 1);
+	batch_file(&b, q, 0640, "new", 3);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), 0);
+	assert_int_equal(failed, 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, answer.data,
+	    answer.len, getuid(), getgid(), &a), 0);
+	assert_int_equal(a.nputs, 4);
+	assert_int_equal(a.puts[0].err, 0);
+	assert_int_equal(a.puts[1].err, ENOENT);
+	assert_int_equal(a.puts[2].err, EACCES);
+	assert_int_equal(a.puts[3].err, 0);
+	/* The attributes answered are the file's at home. */
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_mode & 07777, 0751);
+	assert_int_equal(a.puts[0].attr.st_mode, st.st_mode);
+	assert_int_equal(a.puts[0].attr.st_size, 8);
+	assert_int_equal(a.puts[0].attr.st_uid, getuid());
+	assert_int_equal(a.puts[0].attr.st_mtim.tv_sec, st.st_mtim.tv_sec);
+	assert_int_equal(a.puts[0].attr.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
+	mig__fs_rep_free(&a);
+	assert_non_null(f = fopen(p, "r"));
+	assert_non_null(fgets(buf, sizeof(buf), f));
+	fclose(f);
+	assert_string_equal(buf, "object a");
+	/* Replaced by a rename: a new file, whole. */
+	assert_int_equal(lstat(q, &st), 0);
+	assert_int_not_equal(st.st_ino, before.st_ino);
+	assert_int_equal(st.st_size, 3);
+	assert_int_equal(st.st_mode & 07777, 0640);
+	assert_int_equal(access(r, F_OK), -1);
+	assert_false(tmp_left());
+	/* An empty file, and the most a batch holds. */
+	assert_int_equal(proto_put_u32(&b, MIG_FS_BATCH_FILES), 0);
+	for (uint32_t i = 0; i < MIG_FS_BATCH_FILES; i++) {
+		snprintf(buf, sizeof(buf), "f%u", i);
+		path_of(p, buf);
+		batch_file(&b, p, 0600, buf, i == 0 ? 0 : strlen(buf));
+	}
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), 0);
+	assert_int_equal(proto_get_u32(&rd, &n), 0);
+	assert_int_equal(n, MIG_FS_BATCH_FILES);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(proto_get_u32(&rd, &e), 0);
+		assert_int_equal(e, 0);
+		assert_int_equal(mig__fs_get_attr(&rd, &st, 1, 1), 0);
+	}
+	assert_int_equal(proto_rd_done(&rd), 0);
+	path_of(p, "f0");
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_false(tmp_left());
+	assert_int_equal(failed, 0);
+}
+
+/* A malformed batch fails the link and answers nothing; so does any
+ * batch on a link of protocol 4, which has no such request. */
+static void
+batch_malformed(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX];
+	struct mig_rd rd;
+	uint8_t *big;
+
+	path_of(p, "x");
+	/* No file, too many, a path no view asks, a file too big, fewer
+	 * files than said, bytes left over. */
+	proto_put_u32(&b, 0);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	proto_put_u32(&b, MIG_FS_BATCH_FILES + 1);
+	for (uint32_t i = 0; i <= MIG_FS_BATCH_FILES; i++)
+		batch_file(&b, p, 0644, "", 0);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	proto_put_u32(&b, 1);
+	batch_file(&b, "x/../y", 0644, "", 0);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	assert_non_null(big = calloc(1, MIG_FS_BATCH_FILE + 1));
+	proto_put_u32(&b, 1);
+	batch_file(&b, p, 0644, big, MIG_FS_BATCH_FILE + 1);
+	free(big);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	proto_put_u32(&b, 2);
+	batch_file(&b, p, 0644, "", 0);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	proto_put_u32(&b, 1);
+	batch_file(&b, p, 0644, "", 0);
+	proto_put_u32(&b, 0);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	assert_int_equal(failed, 6);
+	assert_int_equal(sent, 0);
+	assert_int_equal(access(p, F_OK), -1);
+	/* Well formed, on a link of protocol 4. */
+	l.proto = 4;
+	proto_put_u32(&b, 1);
+	batch_file(&b, p, 0644, "", 0);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), -1);
+	assert_int_equal(failed, 7);
+	assert_int_equal(access(p, F_OK), -1);
+	assert_false(tmp_left());
+}
+
+/* The host reads a batch's answer: one per file, as many as asked. */
+static void
+batch_answers(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	struct mig_fs_rep a;
+	struct stat st;
+
+	(void)state;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFREG | 0644;
+	st.st_size = 12;
+	st.st_uid = st.st_gid = 7;
+	proto_put_u32(&b, 0);
+	proto_put_u32(&b, 2);
+	proto_put_u32(&b, EACCES);
+	proto_put_u32(&b, 0);
+	assert_int_equal(mig__fs_put_attr(&b, &st, 7, 7), 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, b.data, b.len,
+	    1, 1, &a), 0);
+	assert_int_equal(a.nputs, 2);
+	assert_int_equal(a.puts[0].err, EACCES);
+	assert_int_equal(a.puts[1].attr.st_size, 12);
+	assert_int_equal(a.puts[1].attr.st_uid, 1);
+	mig__fs_rep_free(&a);
+	/* Cut short, or an attr missing: malformed. */
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, b.data,
+	    b.len - 1, 1, 1, &a), MIG_EPROTO);
+	assert_null(a.puts);
+	b.len = 0;
+	proto_put_u32(&b, 0);
+	proto_put_u32(&b, 1);
+	proto_put_u32(&b, 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, b.data, b.len,
+	    1, 1, &a), MIG_EPROTO);
+	mig_buf_free(&b);
+}
+
 static void
 attr_roundtrip(void **state)
 {
@@ -725,6 +910,10 @@ main(void)
 		cmocka_unit_test_setup_teardown(fetch_needs_the_hash, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(tallies, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_puts, setup, teardown),
+		cmocka_unit_test_setup_teardown(batch_malformed, setup,
+		    teardown),
+		cmocka_unit_test(batch_answers),
 		cmocka_unit_test(attr_roundtrip),
 		cmocka_unit_test(answers_malformed),
 	};
