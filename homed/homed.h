@@ -1054,8 +1054,9 @@ void mig__rjob_kill(struct rjob *rj);
 void mig__owner_init(struct homed *d);
 /* This host's MIG_PRIO_* (its hosts file line). */
 int mig__owner_priority(struct homed *d);
-/* In a job's leader before exec: lowers its scheduling to prio. */
-void mig__owner_lower(int prio);
+/* In a job's leader before exec: lowers its scheduling to prio; 0, or
+ * the errno of a job that could not be lowered (it must not run). */
+int mig__owner_lower(int prio);
 /* mig evict (on) or mig evict --end: the host turns busy (takes nothing
  * new; restartable jobs are evicted, the others frozen), or is available
  * (frozen jobs resume) unless its owner's activity keeps it busy. */

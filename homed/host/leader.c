@@ -74,7 +74,8 @@ static void __attribute__((noreturn))
 child(const struct mig_job *job, char **envp, int p[3][2], int report,
     struct mig_ident *ident, int identfd, const struct view *view, int prio)
 {
-	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
+	/* stage (0: chdir, 1: exec, 2: entering the view, 4: below the
+	 * host's owner), errno */
 	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
 	int homeless = 0;
 
@@ -91,8 +92,13 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		struct sched_param sp = { 0 };
 		sched_setscheduler(0, (int)job->sched, &sp);
 	}
-	/* Then below the host's owner, as its hosts file line says. */
-	mig__owner_lower(prio);
+	/* Then below the host's owner, as its hosts file line says; a job
+	 * that cannot be does not run. */
+	if ((why[1] = mig__owner_lower(prio)) != 0) {
+		why[0] = 4;
+		(void)!write(report, why, sizeof(why));
+		_exit(MIG_EXIT_FAILURE);
+	}
 	for (uint32_t i = 0; i < job->nrlimit; i++) {
 		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
 			(rlim_t)job->rlimit[i].max };

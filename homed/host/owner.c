@@ -1,8 +1,9 @@
 /*
  * owner.c: a host's owner comes first. The jobs of other homes run below
- * the owner's programs (SCHED_IDLE, or nice 19, or as their home asked:
- * the hosts file's "priority idle|low|normal|lowest" on this host's line, for
- * placed jobs and mig -h jobs alike: both run on somebody's machine).
+ * the owner's programs (SCHED_IDLE in a session at nice 19, or nice 19,
+ * or as their home asked: the hosts file's "priority idle|low|normal" on
+ * this host's line, for placed jobs and mig -h jobs alike: both run on
+ * somebody's machine).
  *
  * While the host is busy (mig evict, run by its owner, or the owner's
  * activity, activity.c, where its hosts file line asks) it takes no new
@@ -17,6 +18,7 @@
  * forked since (a served job whose view was still being made when the
  * host turned busy).
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -35,6 +37,11 @@
 /* How long an evicted job has between SIGTERM and SIGKILL. */
 #define GRACE_MS 300
 
+/* A job's leader waits at most this long for its autogroup's nice 19,
+ * trying again after each nap (mig__owner_lower). */
+#define LOWER_WAIT_MS 10000
+#define LOWER_NAP_MS 5
+
 int
 mig__owner_priority(struct homed *d)
 {
@@ -43,30 +50,62 @@ mig__owner_priority(struct homed *d)
 	return me != NULL ? (int)me->priority : MIG_PRIO_IDLE;
 }
 
+/* Whether the kernel groups the CPU by session first (autogroups). */
+static int
+autogroups_on(void)
+{
+	char c = '0';
+	int fd;
+
+	if ((fd = open("/proc/sys/kernel/sched_autogroup_enabled",
+	    O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	if (read(fd, &c, 1) != 1)
+		c = '0';
+	close(fd);
+	return c == '1';
+}
+
 /*
  * In the job's leader, once it leads a session of its own. Where the
  * kernel groups the CPU by session (autogroups), the owner's terminal and
  * the job are two groups of equal weight, whatever SCHED_IDLE does within
- * the job's: "lowest" puts the job's group at nice 19 too. It is not the
- * default, as then the jobs get next to nothing while anything else on
- * the host runs (on a machine shared by many, a build crawls). None of
- * it needs a privilege: it only lowers the job.
+ * the job's: "idle" puts the job's group at nice 19 too, first (its wait
+ * below is then still at nice 0). Without CAP_SYS_ADMIN the kernel takes
+ * one such change every 100 ms on the whole machine and refuses the
+ * others (EAGAIN): the leader tries again every LOWER_NAP_MS, for
+ * LOWER_WAIT_MS at most, so that no job ever runs beside the owner.
+ * None of it needs a privilege: it only lowers the job. 0, or the errno
+ * of a job that could not be lowered in time (it must not run).
  */
-void
+int
 mig__owner_lower(int prio)
 {
+	struct timespec nap = { 0, LOWER_NAP_MS * 1000000L };
 	struct sched_param sp = { 0 };
-	int fd;
+	int fd, r = 0;
 
-	if (prio == MIG_PRIO_IDLE || prio == MIG_PRIO_LOWEST)
+	if (prio == MIG_PRIO_IDLE && autogroups_on() &&
+	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
+		for (int waited = 0; write(fd, "19", 2) != 2;
+		    waited += LOWER_NAP_MS) {
+			/* Any other refusal (an LSM's) would be one for
+			 * good: the job runs at SCHED_IDLE alone. */
+			if (errno != EAGAIN)
+				break;
+			if (waited >= LOWER_WAIT_MS) {
+				r = EAGAIN;
+				break;
+			}
+			nanosleep(&nap, NULL);
+		}
+		close(fd);
+	}
+	if (prio == MIG_PRIO_IDLE)
 		sched_setscheduler(0, SCHED_IDLE, &sp);
 	else if (prio == MIG_PRIO_LOW)
 		setpriority(PRIO_PROCESS, 0, 19);
-	if (prio == MIG_PRIO_LOWEST &&
-	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
-		(void)!write(fd, "19", 2);
-		close(fd);
-	}
+	return r;
 }
 
 static void
