@@ -19,7 +19,6 @@
  * host turned busy).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -29,6 +28,7 @@
 #include <unistd.h>
 
 #include "homed.h"
+#include "helpers/lower.h"
 
 /* rjob->owner */
 #define OWNER_EVICTED 1
@@ -36,11 +36,6 @@
 
 /* How long an evicted job has between SIGTERM and SIGKILL. */
 #define GRACE_MS 300
-
-/* A job's leader waits at most this long for its autogroup's nice 19,
- * trying again after each nap (mig__owner_lower). */
-#define LOWER_WAIT_MS 10000
-#define LOWER_NAP_MS 5
 
 int
 mig__owner_priority(struct homed *d)
@@ -50,56 +45,39 @@ mig__owner_priority(struct homed *d)
 	return me != NULL ? (int)me->priority : MIG_PRIO_IDLE;
 }
 
-/* Whether the kernel groups the CPU by session first (autogroups). */
-static int
-autogroups_on(void)
-{
-	char c = '0';
-	int fd;
-
-	if ((fd = open("/proc/sys/kernel/sched_autogroup_enabled",
-	    O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	if (read(fd, &c, 1) != 1)
-		c = '0';
-	close(fd);
-	return c == '1';
-}
-
 /*
  * In the job's leader, once it leads a session of its own. Where the
  * kernel groups the CPU by session (autogroups), the owner's terminal and
  * the job are two groups of equal weight, whatever SCHED_IDLE does within
- * the job's: "idle" puts the job's group at nice 19 too, first (its wait
- * below is then still at nice 0). Without CAP_SYS_ADMIN the kernel takes
- * one such change every 100 ms on the whole machine and refuses the
- * others (EAGAIN): the leader tries again every LOWER_NAP_MS, for
- * LOWER_WAIT_MS at most, so that no job ever runs beside the owner.
- * None of it needs a privilege: it only lowers the job. 0, or the errno
- * of a job that could not be lowered in time (it must not run).
+ * the job's: "idle" puts the job's group at nice 19 too, and waits for
+ * the kernel to take it (helpers/lower.c), so that no job ever runs
+ * beside the owner. A daemon that is not root cannot do it here: its
+ * children are not dumpable, so their /proc files are root's. Then
+ * *hop is set: the leader runs the job through mig-reaper's "lower"
+ * mode, which does it after its exec (a new process image, dumpable, with
+ * nothing of the daemon's memory). None of it needs a privilege: it only
+ * lowers the job. 0, or the errno of a job that could not be lowered in
+ * time (it must not run).
  */
 int
-mig__owner_lower(int prio)
+mig__owner_lower(int prio, int *hop)
 {
-	struct timespec nap = { 0, LOWER_NAP_MS * 1000000L };
 	struct sched_param sp = { 0 };
-	int fd, r = 0;
+	int r = 0;
 
-	if (prio == MIG_PRIO_IDLE && autogroups_on() &&
-	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
-		for (int waited = 0; write(fd, "19", 2) != 2;
-		    waited += LOWER_NAP_MS) {
-			/* Any other refusal (an LSM's) would be one for
-			 * good: the job runs at SCHED_IDLE alone. */
-			if (errno != EAGAIN)
-				break;
-			if (waited >= LOWER_WAIT_MS) {
-				r = EAGAIN;
-				break;
-			}
-			nanosleep(&nap, NULL);
+	*hop = 0;
+	if (prio == MIG_PRIO_IDLE && mig__autogroups_on()) {
+		/* First, while the job's group still weighs as much as the
+		 * owner's: its wait goes faster. */
+		r = mig__autogroup_lower();
+		if (r == EACCES && mig__subreaper_helper()[0] != '\0') {
+			*hop = 1;
+			r = 0;
+		} else if (r != EAGAIN) {
+			/* Any other refusal (an LSM's, no autogroup file)
+			 * is for good: the job runs at SCHED_IDLE alone. */
+			r = 0;
 		}
-		close(fd);
 	}
 	if (prio == MIG_PRIO_IDLE)
 		sched_setscheduler(0, SCHED_IDLE, &sp);

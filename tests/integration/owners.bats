@@ -234,6 +234,11 @@ burst_lowered() {
 		wait_until 20 all_up
 		[ "$(ps -o uid= -p "$(host_pid host1)" | tr -d ' ')" = "$(id -u "$u")" ]
 		burst_lowered 6
+		# The step through mig-reaper that lowers the job there
+		# reports a program it cannot run as the leader would.
+		run -127 --separate-stderr timeout -k 2 60 "$MIG" -h host1 /nonexistent/prog 3>&-
+		expect_eq "status" "$status" 127
+		expect_eq "stderr" "$stderr" "mig: host1: /nonexistent/prog: No such file or directory"
 	)
 }
 
