@@ -61,26 +61,7 @@ print(h["evictions"], h["freezes"])' "$1"
 
 # job_ticks: "PID TICKS" (utime+stime) of every process under host1's
 # daemon (its jobs), the daemon left out.
-job_ticks() {
-	python3 -c '
-import glob, sys
-todo, seen = [sys.argv[1]], []
-while todo:
-    p = todo.pop()
-    for f in glob.glob(f"/proc/{p}/task/*/children"):
-        try:
-            todo += open(f).read().split()
-        except OSError:
-            pass
-    if p != sys.argv[1]:
-        seen.append(p)
-for p in seen:
-    try:
-        st = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-    except OSError:
-        continue
-    print(p, int(st[11]) + int(st[12]))' "$(host_pid host1)"
-}
+job_ticks() { python3 "$HELPERS_DIR/../cluster/jobticks.py" "$(host_pid host1)"; }
 
 # on1 CMD...: CMD as host1's owner would run it there, against host1's
 # own daemon.
