@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # Owners first: the jobs of other homes run below a host's owner
-# (SCHED_IDLE unless the hosts file says otherwise); mig drain keeps new
+# (SCHED_IDLE, in a session at nice 19, unless the hosts file says
+# otherwise); mig drain keeps new
 # jobs off a host; mig evict, run by the owner on the host, makes it busy:
 # nothing new goes there, restartable compiles run again elsewhere and
 # other jobs are frozen until the host is available again.
 #
-# The cluster gives home 2 slots and host1 and host2 4 each. As root, each
+# The cluster gives home 2 slots and host1 and host2 4 each; host1 runs
+# jobs under the default priority, host2 at "priority normal". As root, each
 # host is a machine of its own for its owner's activity (cluster --owners:
 # its own terminals and CPU), and a local user, OWNER, made here and
 # removed after, is host1's owner: a session on a terminal there, and
@@ -20,9 +22,17 @@ setup_file() {
 		export OWNER
 		cluster_up --slots 2,4,4 --owners
 	else
-		cluster_up --slots 2,4,4
+		# (Without --owners the test cluster says "priority normal".)
+		MIG_CLUSTER_WORDS="priority idle" cluster_up --slots 2,4,4
 	fi
 	wait_until 10 all_up
+	# host1 is a desktop lent under the default priority; host2 stands
+	# for a machine of mig's own, whose jobs need not give way (on a
+	# loaded test machine, builds crawl where every host's jobs do).
+	local f=$MIG_CLUSTER_DIR/host2/config/hosts log=$MIG_CLUSTER_DIR/host2.log n
+	n=$(grep -c 'read again' "$log" || true)
+	sed -i -E '/^host2 /{s/ priority [a-z]+//; s/$/ priority normal/}' "$f"
+	wait_until 20 eval "(( \$(grep -c 'read again' '$log') > $n ))"
 }
 
 teardown_file() {
