@@ -1030,6 +1030,8 @@ struct rjob {
 void mig__host_init(struct homed *d);
 /* host/subreaper.c: finds mig-reaper (at start-up). */
 void mig__subreaper_init(void);
+/* Its path, "" when it is missing. */
+const char *mig__subreaper_helper(void);
 /* Runs, in a child of the daemon's, the subreaper of a job:
  * vforks the leader (which runs leader(arg) and must not return), and
  * when it ends, or on SIGTERM, or when the daemon dies, kills every
@@ -1080,8 +1082,11 @@ void mig__rjob_kill(struct rjob *rj);
 void mig__owner_init(struct homed *d);
 /* This host's MIG_PRIO_* (its hosts file line). */
 int mig__owner_priority(struct homed *d);
-/* In a job's leader before exec: lowers its scheduling to prio. */
-void mig__owner_lower(int prio);
+/* In a job's leader before exec: lowers its scheduling to prio; 0, or
+ * the errno of a job that could not be lowered (it must not run). With
+ * *hop set, the rest is to be done after an exec: the job is to be run
+ * as "mig-reaper lower PROG ARG..." (helpers/reaper.c). */
+int mig__owner_lower(int prio, int *hop);
 /* mig evict (on) or mig evict --end: the host turns busy (takes nothing
  * new; restartable jobs are evicted, the others frozen), or is available
  * (frozen jobs resume) unless its owner's activity keeps it busy. */

@@ -260,6 +260,7 @@ parse_line(char *line, struct mig_host *h)
 			h->files = w[1] == 'h' ? MIG_FILES_SHARED :
 						  MIG_FILES_SERVED;
 		} else if (strcmp(w, "priority") == 0) {
+			/* "lowest": idle's name in earlier builds. */
 			static const char *const names[] = { "idle", "low",
 				"normal", "lowest" };
 			if (have_priority)
@@ -270,9 +271,8 @@ parse_line(char *line, struct mig_host *h)
 				if (strcmp(w, names[v]) == 0)
 					break;
 			if (w == NULL || v == 4)
-				return "priority must be idle, low, normal or "
-				       "lowest";
-			h->priority = (uint32_t)v;
+				return "priority must be idle, low or normal";
+			h->priority = v == 3 ? MIG_PRIO_IDLE : (uint32_t)v;
 		} else if (strcmp(w, "idle") == 0) {
 			char *end;
 			if (h->idle_s != 0)

@@ -57,12 +57,12 @@ struct mig_host {
 #define MIG_FILES_SERVED 2
 
 /* How a host runs the jobs of other homes (keyword "priority"): at
- * SCHED_IDLE (the default), at nice 19, as their home asked, or at
- * SCHED_IDLE with their session's CPU group (autogroup) at nice 19. */
+ * SCHED_IDLE with their session's CPU group (autogroup) at nice 19 (the
+ * default; "lowest", its name in earlier builds, says the same), at nice
+ * 19, or as their home asked. */
 #define MIG_PRIO_IDLE 0
 #define MIG_PRIO_LOW 1
 #define MIG_PRIO_NORMAL 2
-#define MIG_PRIO_LOWEST 3
 
 struct mig_hosts {
 	struct mig_host *v;
@@ -71,7 +71,7 @@ struct mig_hosts {
 
 /*
  * Parses a hosts file's text: one "NAME ADDR[:PORT]|ssh:DEST [SLOTS]
- * [shared|served] [priority idle|low|normal|lowest] [idle N[s]]
+ * [shared|served] [priority idle|low|normal] [idle N[s]]
  * [owner-cpu X] [seed DIRS|off]" a line (SLOTS and
  * the keywords in any order),
  * '#' starts a comment, blank lines are skipped. On a bad line returns

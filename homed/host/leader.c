@@ -74,9 +74,10 @@ static void __attribute__((noreturn))
 child(const struct mig_job *job, char **envp, int p[3][2], int report,
     struct mig_ident *ident, int identfd, const struct view *view, int prio)
 {
-	/* stage (0: chdir, 1: exec, 2: entering the view), errno */
+	/* stage (0: chdir, 1: exec, 2: entering the view, 4: below the
+	 * host's owner), errno */
 	int32_t why[2] = { 1, 0 }, me = (int32_t)getpid();
-	int homeless = 0;
+	int homeless = 0, hop, argc = 0;
 
 	/* First of all, so the daemon can signal it from now on: its group,
 	 * which exists once it leads a session (a signal sent to the group
@@ -91,8 +92,13 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		struct sched_param sp = { 0 };
 		sched_setscheduler(0, (int)job->sched, &sp);
 	}
-	/* Then below the host's owner, as its hosts file line says. */
-	mig__owner_lower(prio);
+	/* Then below the host's owner, as its hosts file line says; a job
+	 * that cannot be does not run. */
+	if ((why[1] = mig__owner_lower(prio, &hop)) != 0) {
+		why[0] = 4;
+		(void)!write(report, why, sizeof(why));
+		_exit(MIG_EXIT_FAILURE);
+	}
 	for (uint32_t i = 0; i < job->nrlimit; i++) {
 		struct rlimit rl = { (rlim_t)job->rlimit[i].cur,
 			(rlim_t)job->rlimit[i].max };
@@ -146,12 +152,27 @@ child(const struct mig_job *job, char **envp, int p[3][2], int report,
 		for (size_t i = 0; i < sizeof(parts) / sizeof(*parts); i++)
 			(void)!write(2, parts[i], strlen(parts[i]));
 	}
+	/* Through mig-reaper (see mig__owner_lower), the report stays
+	 * open until the job's own exec. */
 	if (dup2(report, 3) == -1)
 		goto fail;
-	fcntl(3, F_SETFD, FD_CLOEXEC);
+	fcntl(3, F_SETFD, hop ? 0 : FD_CLOEXEC);
 	close_range(4, MIG_IDENT_FDNO - 1, 0);
 	close_range(identfd >= 0 ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO, ~0u, 0);
 	environ = envp;
+	while (job->argv[argc] != NULL)
+		argc++;
+	if (hop) {
+		/* On the stack: this is a vfork child. */
+		char *via[argc + 3];
+
+		via[0] = (char *)"mig-reaper";
+		via[1] = (char *)"lower";
+		memcpy(via + 2, job->argv, (size_t)(argc + 1) * sizeof(*via));
+		execve(mig__subreaper_helper(), via, envp);
+		/* Gone since start-up: the job runs, at SCHED_IDLE alone. */
+		fcntl(3, F_SETFD, FD_CLOEXEC);
+	}
 	execvp(job->argv[0], job->argv);
  fail:
 	why[1] = errno;

@@ -1,8 +1,9 @@
 /*
  * owner.c: a host's owner comes first. The jobs of other homes run below
- * the owner's programs (SCHED_IDLE, or nice 19, or as their home asked:
- * the hosts file's "priority idle|low|normal|lowest" on this host's line, for
- * placed jobs and mig -h jobs alike: both run on somebody's machine).
+ * the owner's programs (SCHED_IDLE in a session at nice 19, or nice 19,
+ * or as their home asked: the hosts file's "priority idle|low|normal" on
+ * this host's line, for placed jobs and mig -h jobs alike: both run on
+ * somebody's machine).
  *
  * While the host is busy (mig evict, run by its owner, or the owner's
  * activity, activity.c, where its hosts file line asks) it takes no new
@@ -17,7 +18,7 @@
  * forked since (a served job whose view was still being made when the
  * host turned busy).
  */
-#include <fcntl.h>
+#include <errno.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -27,6 +28,7 @@
 #include <unistd.h>
 
 #include "homed.h"
+#include "helpers/lower.h"
 
 /* rjob->owner */
 #define OWNER_EVICTED 1
@@ -47,26 +49,41 @@ mig__owner_priority(struct homed *d)
  * In the job's leader, once it leads a session of its own. Where the
  * kernel groups the CPU by session (autogroups), the owner's terminal and
  * the job are two groups of equal weight, whatever SCHED_IDLE does within
- * the job's: "lowest" puts the job's group at nice 19 too. It is not the
- * default, as then the jobs get next to nothing while anything else on
- * the host runs (on a machine shared by many, a build crawls). None of
- * it needs a privilege: it only lowers the job.
+ * the job's: "idle" puts the job's group at nice 19 too, and waits for
+ * the kernel to take it (helpers/lower.c), so that no job ever runs
+ * beside the owner. A daemon that is not root cannot do it here: its
+ * children are not dumpable, so their /proc files are root's. Then
+ * *hop is set: the leader runs the job through mig-reaper's "lower"
+ * mode, which does it after its exec (a new process image, dumpable, with
+ * nothing of the daemon's memory). None of it needs a privilege: it only
+ * lowers the job. 0, or the errno of a job that could not be lowered in
+ * time (it must not run).
  */
-void
-mig__owner_lower(int prio)
+int
+mig__owner_lower(int prio, int *hop)
 {
 	struct sched_param sp = { 0 };
-	int fd;
+	int r = 0;
 
-	if (prio == MIG_PRIO_IDLE || prio == MIG_PRIO_LOWEST)
+	*hop = 0;
+	if (prio == MIG_PRIO_IDLE && mig__autogroups_on()) {
+		/* First, while the job's group still weighs as much as the
+		 * owner's: its wait goes faster. */
+		r = mig__autogroup_lower();
+		if (r == EACCES && mig__subreaper_helper()[0] != '\0') {
+			*hop = 1;
+			r = 0;
+		} else if (r != EAGAIN) {
+			/* Any other refusal (an LSM's, no autogroup file)
+			 * is for good: the job runs at SCHED_IDLE alone. */
+			r = 0;
+		}
+	}
+	if (prio == MIG_PRIO_IDLE)
 		sched_setscheduler(0, SCHED_IDLE, &sp);
 	else if (prio == MIG_PRIO_LOW)
 		setpriority(PRIO_PROCESS, 0, 19);
-	if (prio == MIG_PRIO_LOWEST &&
-	    (fd = open("/proc/self/autogroup", O_WRONLY | O_CLOEXEC)) != -1) {
-		(void)!write(fd, "19", 2);
-		close(fd);
-	}
+	return r;
 }
 
 static void

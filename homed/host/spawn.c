@@ -166,6 +166,12 @@ send_failed(struct rjob *rj)
 		    "hosts file)" : "");
 		return;
 	}
+	if (rj->exec_report[1] == 4) {
+		fail_job(rj->link, rj->id, MIG__ERR(e),
+		    "cannot run a job below this host's owner: the kernel "
+		    "refused its session's nice 19 for 10 s (%s)", strerror(e));
+		return;
+	}
 	if (rj->exec_report[1] == 2) {
 		fail_job(rj->link, rj->id, MIG_ENOCWD,
 		    "working directory %s is missing here, and the served "

@@ -42,8 +42,16 @@ mig__subreaper_init(void)
 	if (mig__beside_self("mig-reaper", reaper, sizeof(reaper)) != 0) {
 		reaper[0] = '\0';
 		mig__log(MIG_LOG_WARN, "mig-reaper not found beside mig-homed: "
-		    "each job's subreaper stays a fork of the daemon");
+		    "each job's subreaper stays a fork of the daemon, and "
+		    "unless this daemon runs as root, a job's session is not "
+		    "put below the host's owner (priority idle)");
 	}
+}
+
+const char *
+mig__subreaper_helper(void)
+{
+	return reaper;
 }
 
 /* Whether the leader is still running ms after now: 0 when it ended

@@ -28,10 +28,11 @@ edit() {
 	local pid
 	pid=$(host_pid host1)
 	wait_until 20 all_up
-	# By default (idle) the job keeps the nice value it has at home.
+	# Under the test cluster's "priority normal" the job keeps the nice
+	# value it has at home.
 	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 nice
-	expect_eq "nice by default (idle)" "$output" "$(nice)"
-	edit host1 's/^(host1 .*)$/\1 priority low/'
+	expect_eq "nice under 'priority normal'" "$output" "$(nice)"
+	edit host1 's/^(host1 .*) priority normal/\1 priority low/'
 	wait_until 10 grep -qF "read again (it changed)" "$MIG_CLUSTER_DIR/host1.log"
 	run --separate-stderr timeout -k 2 30 "$MIG" -h host1 nice
 	expect_eq "nice under 'priority low'" "$output" 19
@@ -46,7 +47,7 @@ edit() {
 	timeout -k 2 30 "$MIG" -h host1 true 3>&-
 	expect_eq "a job's files" "$(last_files)" "shared (its hosts file)"
 	# Its line without "shared": the host tells home again.
-	edit host1 's/^(host1 [^ ]+) shared$/\1/'
+	edit host1 's/^(host1 .*) shared$/\1/'
 	wait_until 10 eval '[[ $(host_field host1 files) != shared ]]'
 	timeout -k 2 30 "$MIG" -h host1 true 3>&-
 	[[ $(last_files) != "shared (its hosts file)" ]]

@@ -500,7 +500,7 @@ print({h["host"]: h["files"] for h in json.load(sys.stdin)}[sys.argv[1]])' "$1"
 set_files() {
 	local h=$1 w=$2 f=$MIG_CLUSTER_DIR/$1/config/hosts
 	"$CLUSTER" kill "$h"
-	sed -i -E "s/^($h [^ ]+( [0-9]+)?)( (shared|served))?\$/\1${w:+ $w}/" "$f"
+	sed -i -E "s/^($h [^ ]+( [0-9]+)?( priority [a-z]+)?)( (shared|served))?\$/\1${w:+ $w}/" "$f"
 	"$CLUSTER" start "$h"
 	wait_until 15 all_up
 	wait_until 10 eval "[[ \$(files_of $h) != - ]]"

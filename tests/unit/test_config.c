@@ -143,8 +143,8 @@ hosts_files(void **state)
 		{ "a 1.1.1.1 shared 4 5\n", "hosts:1: unexpected words after SLOTS" },
 		{ "a 1.1.1.1 Shared\n", "hosts:1: slots must be a number from 0 to 4096" },
 		{ "a 1.1.1.1 servedx\n", "hosts:1: slots must be a number from 0 to 4096" },
-		{ "a 1.1.1.1 priority\n", "hosts:1: priority must be idle, low, normal or lowest" },
-		{ "a 1.1.1.1 priority high\n", "hosts:1: priority must be idle, low, normal or lowest" },
+		{ "a 1.1.1.1 priority\n", "hosts:1: priority must be idle, low or normal" },
+		{ "a 1.1.1.1 priority high\n", "hosts:1: priority must be idle, low or normal" },
 		{ "a 1.1.1.1 priority low priority low\n", "hosts:1: give priority once" },
 		{ "a 1.1.1.1 idle\n", "hosts:1: idle must be seconds from 1 to 86400" },
 		{ "a 1.1.1.1 idle 0\n", "hosts:1: idle must be seconds from 1 to 86400" },
@@ -187,9 +187,9 @@ hosts_files(void **state)
 	}
 }
 
-/* The keywords "priority idle|low|normal|lowest" (idle when not given), "idle
- * N[s]" and "owner-cpu X" (not watched when not given), anywhere after
- * the address. */
+/* The keywords "priority idle|low|normal" (idle when not given; "lowest",
+ * its earlier name, says idle), "idle N[s]" and "owner-cpu X" (not
+ * watched when not given), anywhere after the address. */
 static void
 hosts_priority(void **state)
 {
@@ -207,7 +207,7 @@ hosts_priority(void **state)
 
 	assert_int_equal(parse(text, &h, err, sizeof(err)), 0);
 	assert_int_equal(h.n, 8);
-	assert_int_equal(h.v[7].priority, MIG_PRIO_LOWEST);
+	assert_int_equal(h.v[7].priority, MIG_PRIO_IDLE);
 	assert_int_equal(h.v[0].priority, MIG_PRIO_IDLE);
 	assert_int_equal(h.v[1].priority, MIG_PRIO_NORMAL);
 	assert_int_equal(h.v[2].priority, MIG_PRIO_LOW);
