@@ -133,8 +133,8 @@ assert by["host1"]["seeded_bytes"] == int(sys.argv[3]) and by["host1"]["fetched_
 	# And mig hosts, in its FETCHED and SEEDED columns.
 	run --separate-stderr timeout -k 2 10 "$MIG" hosts
 	[ "$status" -eq 0 ]
-	grep -E '^HOST .* FETCHED +SEEDED +FILES +WHY$' <<<"$output"
-	grep -E '^host2 .* 0 +served$' <<<"$output"
+	grep -E '^HOST .* FETCHED +SEEDED +VERSION +FILES +WHY$' <<<"$output"
+	grep -E '^host2 .* 0 +[0-9.]+ \(.*\) +served$' <<<"$output"
 }
 
 @test "seed: a file of the host's at the same path with the same size but other content is never used" {
