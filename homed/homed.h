@@ -35,6 +35,7 @@
 #include <sys/queue.h>
 #include <sys/types.h>
 
+#include <sodium/crypto_aead_aes256gcm.h>
 #include <uv.h>
 
 #include "core.h"
@@ -286,6 +287,8 @@ struct mig_session {
 	struct {
 		uint8_t key[32];
 		uint64_t counter;
+		/* AES-256-GCM: the key expanded once, not per record. */
+		crypto_aead_aes256gcm_state aes;
 	} tx, rx;
 };
 

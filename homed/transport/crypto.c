@@ -162,6 +162,10 @@ mig__session_init(struct mig_session *s, const uint8_t secret[MIG_HASH_BYTES],
 	    initiator ? s->tx.key : s->rx.key);
 	derive(secret, "mig-3 key acceptor->initiator",
 	    initiator ? s->rx.key : s->tx.key);
+	if (s->cipher == MIG_CIPHER_AES256GCM) {
+		crypto_aead_aes256gcm_beforenm(&s->tx.aes, s->tx.key);
+		crypto_aead_aes256gcm_beforenm(&s->rx.aes, s->rx.key);
+	}
 }
 
 void
@@ -189,8 +193,8 @@ mig__seal(struct mig_session *s, const uint8_t *plain, size_t n,
 		return MIG_EAUTH;
 	counter_nonce(s->tx.counter++, nonce);
 	if (s->cipher == MIG_CIPHER_AES256GCM)
-		crypto_aead_aes256gcm_encrypt(out, &clen, plain, n, ad, adlen,
-		    NULL, nonce, s->tx.key);
+		crypto_aead_aes256gcm_encrypt_afternm(out, &clen, plain, n,
+		    ad, adlen, NULL, nonce, &s->tx.aes);
 	else
 		crypto_aead_chacha20poly1305_ietf_encrypt(out, &clen, plain, n,
 		    ad, adlen, NULL, nonce, s->tx.key);
@@ -209,8 +213,8 @@ mig__open(struct mig_session *s, const uint8_t *c, size_t n,
 		return MIG_EAUTH;
 	counter_nonce(s->rx.counter, nonce);
 	if (s->cipher == MIG_CIPHER_AES256GCM)
-		r = crypto_aead_aes256gcm_decrypt(out, &plen, NULL, c, n, ad,
-		    adlen, nonce, s->rx.key);
+		r = crypto_aead_aes256gcm_decrypt_afternm(out, &plen, NULL, c,
+		    n, ad, adlen, nonce, &s->rx.aes);
 	else
 		r = crypto_aead_chacha20poly1305_ietf_decrypt(out, &plen, NULL,
 		    c, n, ad, adlen, nonce, s->rx.key);
