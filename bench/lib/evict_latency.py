@@ -14,11 +14,12 @@ latency is the time of the last tick that moved (ticks read once the
 log says "available again" are left out: the frozen job is resumed
 then). BENCH_TRACE: for each round, which processes ticked last and
 host1's log lines, appended to FILE. Then the
-stubs are killed, and the next round waits for host1 to be available
+stubs are killed (their process groups), and the next round waits for host1 to be available
 again and for the terminal's access time to move again (the kernel moves
 it at most once in an 8 s window). Prints one latency in ms a line.
 """
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -64,11 +65,13 @@ for r in range(ROUNDS):
     err = open(f"{BIG}.err", "a")
     stubs = [subprocess.Popen([MIG, "gcc", "-O2", "-c", BIG, "-o",
                                f"{BIG}.{i}.o"],
-                              stdin=null, stdout=null, stderr=err)
+                              stdin=null, stdout=null, stderr=err,
+                              start_new_session=True)
              for i in range(2)]
     stubs.append(subprocess.Popen([MIG, "-h", "host1", "sh", "-c",
                                    "while :; do :; done"],
-                                  stdin=null, stdout=null, stderr=null))
+                                  stdin=null, stdout=null, stderr=null,
+                                  start_new_session=True))
     # Both jobs run there and have used CPU: a cc1 and the loop.
     first = {}
 
@@ -125,7 +128,9 @@ for r in range(ROUNDS):
                      f"{round((t_last - t0) * 1000)} ms after, by {who}; "
                      f"host1's log:\n")
             tr.writelines("  " + x for x in lines)
+    # Each stub's whole group: the compile home runs itself is the stub's
+    # gcc, whose cc1 a kill of the stub alone would leave running.
     for s in stubs:
-        s.kill()
+        os.killpg(s.pid, signal.SIGKILL)
         s.wait()
     wait_for(lambda: not job_ticks(), 30)
