@@ -232,7 +232,7 @@ struct homed {
 	uint64_t cpu_busy, cpu_mig;    /* CPU ticks at the last poll: all, */
 	uint64_t cpu_at_ms;            /* mig's own (the daemon and jobs) */
 	char *cpu_cgroup;              /* --owner-cpu-cgroup, or NULL */
-	uv_timer_t owner_tick;         /* polls activity, enforces busy, 1 s */
+	uv_timer_t owner_tick;         /* polls activity, enforces busy */
 	uv_timer_t owner_grace;        /* evicted jobs' SIGTERM grace */
 	struct exact *exact;           /* homes' mounts, proofs (exact.c) */
 	/* Hosts from a Slurm allocation (slurm.c). */

@@ -14,9 +14,11 @@
  * whatever is left; any other job is frozen (freeze.c) and goes on where it
  * stood once the host is available again. Homes hear of the state from
  * BUSY, sent on every change and to each home whose link comes up.
- * A tick once a second polls the activity, and freezes what started or
- * forked since (a served job whose view was still being made when the
- * host turned busy).
+ * A tick four times a second polls the activity (a terminal's access
+ * time is one stat; the CPU is measured over windows of a second or
+ * more), and freezes what started or forked since (a served job whose
+ * view was still being made when the host turned busy). A poll once a
+ * second alone would use up the whole second the jobs have to stop.
  */
 #include <errno.h>
 #include <sched.h>
@@ -36,6 +38,10 @@
 
 /* How long an evicted job has between SIGTERM and SIGKILL. */
 #define GRACE_MS 300
+/* How often the owner's activity is polled, and the shortest window
+ * over which its CPU use is measured. */
+#define TICK_MS 250
+#define CPU_WINDOW_MS 1000
 
 int
 mig__owner_priority(struct homed *d)
@@ -222,8 +228,11 @@ check(struct homed *d)
 	uint32_t idle_s = me != NULL ? me->idle_s : 0;
 	uint32_t cpu = me != NULL ? me->owner_cpu_milli : 0;
 	int64_t now = (int64_t)time(NULL), t, used;
+	uint64_t ms = uv_now(d->loop);
 	char why[64] = "";
 
+	if (cpu == 0)
+		d->cpu_at_ms = 0; /* a window starts when it is watched */
 	if (idle_s == 0 && cpu == 0) {
 		d->owner_seen = d->owner_cpu_seen = 0;
 	} else {
@@ -231,8 +240,8 @@ check(struct homed *d)
 			idle_s = 60;
 		if ((t = mig__owner_tty_seen(d)) > d->owner_seen)
 			d->owner_seen = t;
-		if (cpu != 0 &&
-		    (used = mig__owner_cpu(d, uv_now(d->loop))) > cpu) {
+		if (cpu != 0 && ms - d->cpu_at_ms >= CPU_WINDOW_MS &&
+		    (used = mig__owner_cpu(d, ms)) > cpu) {
 			d->owner_cpu_seen = now;
 			d->owner_cpu_used = used;
 		}
@@ -303,7 +312,7 @@ mig__owner_init(struct homed *d)
 	uv_timer_init(d->loop, &d->owner_grace);
 	d->owner_tick.data = d;
 	d->owner_grace.data = d;
-	uv_timer_start(&d->owner_tick, on_tick, 1000, 1000);
+	uv_timer_start(&d->owner_tick, on_tick, TICK_MS, TICK_MS);
 	uv_unref((uv_handle_t *)&d->owner_tick);
 	uv_unref((uv_handle_t *)&d->owner_grace);
 	mig__watch(d, &w);
