@@ -124,3 +124,22 @@ ionice -p 999999; echo "status $?"
 echo "group of" $(ps -o pid=,pgid= -p $kid)
 kill -- -$kid; wait $kid; echo "wait $?"' bash
 }
+
+@test "job control, the calls bash makes for Ctrl-Z and kill -9 %1: a stopped child's group, killed by its pgid, is reaped under its pid" {
+	# waitpid(-1) as bash's SIGCHLD handler calls it (WUNTRACED and
+	# WCONTINUED); killpg as bash's kill %N. The child stops itself, so
+	# every step waits for the one before it.
+	same_as_native 'import os, signal
+kid = os.fork()
+if kid == 0:
+    os.setpgid(0, 0)
+    os.kill(os.getpid(), signal.SIGSTOP)
+    os._exit(3)
+print("pids", os.getpid(), kid, flush=True)
+pid, st = os.waitpid(-1, os.WUNTRACED | os.WCONTINUED)
+print("waitpid", pid, "stopped by", signal.Signals(os.WSTOPSIG(st)).name)
+print("group of", kid, os.getpgid(kid))
+os.killpg(kid, signal.SIGKILL)
+pid, st = os.waitpid(-1, os.WUNTRACED | os.WCONTINUED)
+print("waitpid", pid, "killed by", signal.Signals(os.WTERMSIG(st)).name)' python3
+}
