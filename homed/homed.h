@@ -1004,6 +1004,8 @@ struct rjob {
 	struct rjob_fsm fsm;
 	pid_t subreaper;     /* our child, the job's subreaper (subreaper.c) */
 	int statusfd;        /* where the subreaper leaves the leader's status */
+	uv_poll_t status_poll; /* statusfd, read as soon as it is written */
+	int reaped;          /* the subreaper's own exit was seen */
 	pid_t pid;           /* the leader, once its report says (else 0) */
 	int status;          /* from waitpid */
 	int32_t exec_report[3]; /* the leader's pid; on failure stage, errno */

@@ -200,6 +200,10 @@ close_handles(struct rjob *rj)
 	if (rj->report.data != NULL &&
 	    !uv_is_closing((uv_handle_t *)&rj->report))
 		uv_close((uv_handle_t *)&rj->report, mig__rjob_handle_closed);
+	if (rj->status_poll.data != NULL &&
+	    !uv_is_closing((uv_handle_t *)&rj->status_poll))
+		uv_close((uv_handle_t *)&rj->status_poll,
+		    mig__rjob_handle_closed);
 }
 
 static int spawn(struct rjob *rj, const struct mig_job *job,
@@ -240,7 +244,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 	if (act & RACT_DETACH)
 		rj->link = NULL;
 	if (act & RACT_END) {
-		if (rj->subreaper > 0 && !rj->fsm.exited)
+		if (rj->subreaper > 0 && !rj->reaped)
 			mig__child_forget(d, rj->subreaper);
 		mig__descs_job_end(rj);
 		d->done += rj->subreaper > 0;
@@ -274,14 +278,38 @@ mig__rjob_output_done(struct rjob *rj, int fd)
 		rjob_event(rj, REV_OUTPUT_DONE);
 }
 
-/* The subreaper is gone, and with it every process of the job: the
- * leader's status is in its pipe (if it never got to write it, its own
- * status stands in). */
+/* The leader's status, in the subreaper's pipe: the subreaper writes it
+ * once every process of the job is reaped, so the job is over then; its
+ * own exit (on_reaped) comes later, after the kernel has taken its
+ * memory down. */
+static void
+on_status(uv_poll_t *h, int status, int events)
+{
+	struct rjob *rj = h->data;
+	char c;
+
+	if (rj->fsm.exited)
+		return;
+	if (mig__subreaper_status(rj->statusfd, &rj->status) == 0) {
+		uv_poll_stop(h);
+		rjob_event(rj, REV_EXITED);
+	} else if (read(rj->statusfd, &c, 1) == 0) {
+		/* Gone without a word: its own status stands in. */
+		uv_poll_stop(h);
+	}
+}
+
+/* The subreaper is gone, and with it every process of the job; if its
+ * pipe was not read yet, the leader's status is there (if it never got
+ * to write it, its own status stands in). */
 static void
 on_reaped(void *arg, int status)
 {
 	struct rjob *rj = arg;
 
+	rj->reaped = 1;
+	if (rj->fsm.exited)
+		return;
 	if (mig__subreaper_status(rj->statusfd, &rj->status) != 0)
 		rj->status = status;
 	rjob_event(rj, REV_EXITED);
@@ -450,6 +478,11 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
+	if (uv_poll_init(d->loop, &rj->status_poll, rj->statusfd) == 0) {
+		rj->status_poll.data = rj;
+		rj->handles++;
+		uv_poll_start(&rj->status_poll, UV_READABLE, on_status);
+	}
 	rj->ident = ident;
 	ident = NULL;
 	adopt_fds(rj, p, report);
