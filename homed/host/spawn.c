@@ -429,8 +429,9 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
-	pid_t pid, self = getpid();
-	int prio = mig__owner_priority(d);
+	int fds[START_FD_COUNT];
+	struct mig_start *st = NULL;
+	pid_t pid;
 
 	if ((r = mig__leader_pipes(p, report, status)) != 0) {
 		failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
@@ -460,15 +461,25 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	if ((pid = mig__fork()) == -1) {
-		r = failed(rj, MIG__ERR(errno), "fork: %s", strerror(errno));
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	if (pid == 0) {
-		struct mig_leader a = { job, envp, p, report[1], ident,
-			identfd, v, prio };
-		mig__subreaper_run(self, status[1],
-		    (job->flags & MIG_JOB_SSH) != 0, mig__leader_run, &a);
+	mig__leader_start(d, job, v, identfd >= 0, st);
+	for (int i = 0; i < START_FD_COUNT; i++)
+		fds[i] = -1;
+	fds[START_FD_STATUS] = status[1];
+	fds[START_FD_STDIN] = p[0][0];
+	fds[START_FD_STDOUT] = p[1][1];
+	fds[START_FD_STDERR] = p[2][1];
+	fds[START_FD_REPORT] = report[1];
+	fds[START_FD_IDENT] = identfd;
+	if (v != NULL)
+		mig__view_ns(v, &fds[START_FD_USERNS], &fds[START_FD_MNTNS]);
+	if ((pid = mig__subreaper_start(d, st, fds, job->argv, envp)) == -1) {
+		r = failed(rj, MIG__ERR(errno), "cannot start its subreaper: "
+		    "%s", strerror(errno));
+		goto out;
 	}
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
 		kill(pid, SIGTERM);
@@ -497,6 +508,7 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	mig__leader_close(p, report, status);
 	mig__close(identfd);
 	mig__ident_free(ident);
+	free(st);
 	free(envp);
 	free(envbuf);
 	return r;
@@ -695,6 +707,7 @@ mig__rjobs_stop(struct homed *d)
 
 	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
 		rjob_event(rj, REV_STOP);
+	mig__server_stop(&d->reapers);
 }
 
 /* Home's clock measured anew: its jobs here see it (identity pages). */
@@ -714,7 +727,7 @@ mig__host_init(struct homed *d)
 	static const struct watcher w = { .link_down = on_link_down,
 		.clock_changed = on_clock_changed };
 
-	mig__subreaper_init();
+	mig__subreaper_init(d);
 	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
 	mig__on_link_frame(d, MIG_M_KILL, on_kill);
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);
