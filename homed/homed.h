@@ -154,6 +154,8 @@ struct homed {
 	char shim[PATH_MAX];           /* libmig.so, "" when not found */
 	struct server standins;        /* the placeholder server */
 	struct server reapers;         /* the job subreapers' server */
+	pid_t spare;                   /* a subreaper waiting for a job, 0 */
+	int spare_fd;                  /* its socket; -1 when none */
 	char preload[2 * PATH_MAX];    /* what jobs preload: shim + host's */
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
@@ -271,7 +273,8 @@ struct child {
  * dispositions and an empty mask, so no handler of the daemon's (libuv's
  * included) ever runs in it. Returns as fork does. */
 pid_t mig__fork(void);
-/* Calls exited(arg, status) when pid is reaped; 0 or MIG_E*. */
+/* Calls exited(arg, status) when pid is reaped (in place of what was
+ * to be called for it); 0 or MIG_E*. */
 int mig__child_watch(struct homed *d, pid_t pid,
     void (*exited)(void *arg, int status), void *arg);
 /* Forgets the callback; the child is still reaped when it ends. */
@@ -1039,6 +1042,8 @@ struct rjob {
 void mig__host_init(struct homed *d);
 /* host/subreaper.c: finds mig-reaper (at start-up). */
 void mig__subreaper_init(struct homed *d);
+/* Hangs up on the subreaper server and its spare (the daemon stops). */
+void mig__subreaper_stop(struct homed *d);
 /* Starts the subreaper of a job (helpers/start.h), with fds[i] (-1:
  * none) as its descriptor i; it starts the leader, which execs argv
  * with envp. The subreaper's pid, or -1 with errno. */

@@ -7,13 +7,20 @@
  * writes), and no exec. The request is a u32 mask of the slots
  * (start.h) its descriptors go to, in slot order; the clone puts them
  * there, reads the job's description and becomes its subreaper
- * (start.c, reap.c). Not a command: run by mig-homed only.
+ * (start.c, reap.c). With START_SPARE, the one descriptor is a socket:
+ * the clone is a spare, made before its job, which waits on that socket
+ * for the same request and then does the same; so a job's start waits
+ * for no fork. Not a command: run by mig-homed only.
  */
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +28,47 @@
 
 #include "serve.h"
 #include "start.h"
+
+/* Our parent, and our clones' (CLONE_PARENT). */
+static pid_t daemon_pid;
+
+static void subreaper(const char *msg, size_t n, const int *fds,
+    size_t nfds);
+
+/* A spare: its job's request comes on fd; the daemon's hanging up (it
+ * stops, or has no use for us) or its death ends us. */
+static void __attribute__((noreturn))
+spare(int fd, pid_t daemon)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(START_FD_COUNT * sizeof(int))];
+	} c;
+	char msg[MIG_SERVE_MSG];
+	struct iovec iov = { msg, sizeof(msg) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
+	int fds[START_FD_COUNT];
+	struct cmsghdr *h;
+	size_t nfds = 0;
+	ssize_t n;
+
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != daemon)
+		_exit(0);
+	while ((n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR)
+		;
+	if (n <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		_exit(0);
+	close(fd);
+	h = CMSG_FIRSTHDR(&m);
+	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
+	    h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(0)) {
+		nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(h), nfds * sizeof(int));
+	}
+	subreaper(msg, (size_t)n, fds, nfds);
+	_exit(MIG_EXIT_FAILURE);
+}
 
 static void
 subreaper(const char *msg, size_t n, const int *fds, size_t nfds)
@@ -35,6 +83,8 @@ subreaper(const char *msg, size_t n, const int *fds, size_t nfds)
 	if (n != sizeof(mask))
 		_exit(MIG_EXIT_FAILURE);
 	memcpy(&mask, msg, sizeof(mask));
+	if (mask == START_SPARE && nfds == 1)
+		spare(fds[0], daemon_pid);
 	if (!(mask & (1u << START_FD_DESC)))
 		_exit(MIG_EXIT_FAILURE);
 	/* Above every slot first, so that no dup2 into a slot lands on a
@@ -71,5 +121,6 @@ main(int argc, char **argv)
 		    "subreaper server\n");
 		return 2;
 	}
+	daemon_pid = getppid();
 	return mig__serve(1, START_FD_COUNT, subreaper);
 }

@@ -29,6 +29,8 @@ enum {
 	START_FD_MNTNS,      /* and its mount namespace */
 	START_FD_COUNT
 };
+/* A request's mask for a spare subreaper (reaper.c). */
+#define START_SPARE 0x80000000u
 
 /* What the job is, beside its argv and environment. */
 struct mig_start {

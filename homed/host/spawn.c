@@ -707,7 +707,7 @@ mig__rjobs_stop(struct homed *d)
 
 	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
 		rjob_event(rj, REV_STOP);
-	mig__server_stop(&d->reapers);
+	mig__subreaper_stop(d);
 }
 
 /* Home's clock measured anew: its jobs here see it (identity pages). */

@@ -27,7 +27,9 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -48,63 +50,178 @@ mig__subreaper_init(struct homed *d)
 		    "below the host's owner (priority idle)");
 	}
 	mig__server_init(&d->reapers, reaper, "subreaper server", argv);
+	d->spare = 0;
+	d->spare_fd = -1;
 }
 
-/* The description (start.h) in a memfd; -1 with errno. */
+void
+mig__subreaper_stop(struct homed *d)
+{
+	/* Hung up on, the spare and the server end. */
+	mig__close(d->spare_fd);
+	d->spare_fd = -1;
+	mig__server_stop(&d->reapers);
+}
+
+/* Appends string v to *p, NUL included. */
+static void
+put(char **p, const char *v)
+{
+	size_t n = strlen(v) + 1;
+
+	memcpy(*p, v, n);
+	*p += n;
+}
+
+/* The description (start.h) in a memfd, written at once; -1 with
+ * errno. */
 static int
 describe(const struct mig_start *s, char **argv, char **envp)
 {
-	int fd, e;
+	size_t n = sizeof(*s) + strlen(s->cwd) + strlen(s->root) + 2;
+	char *buf, *p;
+	int fd, e = 0;
 
-	if ((fd = memfd_create("mig-start", MFD_CLOEXEC)) == -1)
-		return -1;
-	if (mig__write_full(fd, s, sizeof(*s)) != 0 ||
-	    mig__write_full(fd, s->cwd, strlen(s->cwd) + 1) != 0 ||
-	    mig__write_full(fd, s->root, strlen(s->root) + 1) != 0)
-		goto fail;
 	for (size_t i = 0; argv[i] != NULL; i++)
-		if (mig__write_full(fd, argv[i], strlen(argv[i]) + 1) != 0)
-			goto fail;
+		n += strlen(argv[i]) + 1;
 	for (size_t i = 0; envp[i] != NULL; i++)
-		if (mig__write_full(fd, envp[i], strlen(envp[i]) + 1) != 0)
-			goto fail;
-	return fd;
- fail:
-	e = errno != 0 ? errno : EIO;
-	mig__close(fd);
+		n += strlen(envp[i]) + 1;
+	if ((buf = malloc(n)) == NULL)
+		return -1;
+	memcpy(buf, s, sizeof(*s));
+	p = buf + sizeof(*s);
+	put(&p, s->cwd);
+	put(&p, s->root);
+	for (size_t i = 0; argv[i] != NULL; i++)
+		put(&p, argv[i]);
+	for (size_t i = 0; envp[i] != NULL; i++)
+		put(&p, envp[i]);
+	if ((fd = memfd_create("mig-start", MFD_CLOEXEC)) == -1 ||
+	    mig__write_full(fd, buf, n) != 0) {
+		e = errno != 0 ? errno : EIO;
+		mig__close(fd);
+		fd = -1;
+	}
+	free(buf);
 	errno = e;
-	return -1;
+	return fd;
 }
 
-/* A clone of the subreaper server, with the description and fds in
- * place; its pid, or -1 with errno. */
-static pid_t
-ask_server(struct homed *d, struct mig_start *s, const int fds[START_FD_COUNT],
-    char **argv, char **envp)
+/* The request for a job (reaper.c): the slots' mask, the description
+ * and fds in slot order; the number of descriptors in v, or -1 with
+ * errno. *desc is the description's, to close. */
+static int
+request(struct mig_start *s, const int fds[START_FD_COUNT], char **argv,
+    char **envp, uint32_t *mask, int v[START_FD_COUNT], int *desc)
 {
-	int v[START_FD_COUNT], desc, r;
-	uint32_t mask = 0;
-	size_t n = 0;
-	pid_t pid;
+	int n = 0;
 
 	s->argc = 0;
 	while (argv[s->argc] != NULL)
 		s->argc++;
-	if ((desc = describe(s, argv, envp)) == -1)
+	if ((*desc = describe(s, argv, envp)) == -1)
 		return -1;
+	*mask = 0;
 	for (int i = 0; i < START_FD_COUNT; i++) {
-		int fd = i == START_FD_DESC ? desc : fds[i];
+		int fd = i == START_FD_DESC ? *desc : fds[i];
 		if (fd >= 0) {
-			mask |= 1u << i;
+			*mask |= 1u << i;
 			v[n++] = fd;
 		}
 	}
-	r = mig__server_ask(d, &d->reapers, &mask, sizeof(mask), v, n, &pid);
+	return n;
+}
+
+static void
+on_spare_reaped(void *arg, int status)
+{
+	struct homed *d = arg;
+
+	mig__close(d->spare_fd);
+	d->spare_fd = -1;
+	d->spare = 0;
+}
+
+/* A spare subreaper for the next job, unless there is one; a job that
+ * finds none asks the server itself. */
+static void
+make_spare(struct homed *d)
+{
+	uint32_t mask = START_SPARE;
+	int sv[2];
+	pid_t pid;
+
+	if (d->spare > 0 || d->reapers.path[0] == '\0' ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		return;
+	if (mig__server_ask(d, &d->reapers, &mask, sizeof(mask), &sv[1], 1,
+	    &pid) != 0 || mig__child_watch(d, pid, on_spare_reaped, d) != 0) {
+		mig__close(sv[0]);
+		sv[0] = -1;
+		pid = 0;
+	}
+	mig__close(sv[1]);
+	d->spare = pid;
+	d->spare_fd = sv[0];
+}
+
+/* The job to the spare; its pid, or -1 (the spare is gone: nothing was
+ * sent). */
+static pid_t
+to_spare(struct homed *d, uint32_t mask, const int *v, int n)
+{
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(START_FD_COUNT * sizeof(int))];
+	} c;
+	struct iovec iov = { &mask, sizeof(mask) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = c.buf,
+		.msg_controllen = CMSG_SPACE((size_t)n * sizeof(int)) };
+	pid_t pid = d->spare;
+	ssize_t sent;
+
+	if (pid <= 0)
+		return -1;
+	memset(&c, 0, sizeof(c));
+	c.h.cmsg_level = SOL_SOCKET;
+	c.h.cmsg_type = SCM_RIGHTS;
+	c.h.cmsg_len = CMSG_LEN((size_t)n * sizeof(int));
+	memcpy(CMSG_DATA(&c.h), v, (size_t)n * sizeof(int));
+	while ((sent = sendmsg(d->spare_fd, &m, MSG_NOSIGNAL)) == -1 &&
+	    errno == EINTR)
+		;
+	/* Either way it is no longer a spare: it runs the job, or it is
+	 * gone (and reaped in its time, with nobody told). */
+	mig__child_forget(d, pid);
+	mig__close(d->spare_fd);
+	d->spare_fd = -1;
+	d->spare = 0;
+	return sent == -1 ? -1 : pid;
+}
+
+/* A clone of the subreaper server, with the description and fds in
+ * place: the spare made before, or one made now; its pid, or -1 with
+ * errno. A spare is made for the next job. */
+static pid_t
+ask_server(struct homed *d, struct mig_start *s, const int fds[START_FD_COUNT],
+    char **argv, char **envp)
+{
+	int v[START_FD_COUNT], desc, n, r = 0;
+	uint32_t mask;
+	pid_t pid;
+
+	if ((n = request(s, fds, argv, envp, &mask, v, &desc)) == -1)
+		return -1;
+	if ((pid = to_spare(d, mask, v, n)) == -1)
+		r = mig__server_ask(d, &d->reapers, &mask, sizeof(mask), v,
+		    (size_t)n, &pid);
 	mig__close(desc);
 	if (r != 0) {
 		errno = r > -4096 ? -r : EPROTO;
 		return -1;
 	}
+	make_spare(d);
 	return pid;
 }
 
