@@ -44,9 +44,17 @@ int
 mig__child_watch(struct homed *d, pid_t pid,
     void (*exited)(void *arg, int status), void *arg)
 {
-	struct child *c = calloc(1, sizeof(*c));
+	struct child *c;
 
-	if (c == NULL)
+	/* A pid has one watcher: a new one takes over (a spare subreaper
+	 * that became a job's). */
+	TAILQ_FOREACH(c, &d->children, entry)
+		if (c->pid == pid) {
+			c->exited = exited;
+			c->arg = arg;
+			return 0;
+		}
+	if ((c = calloc(1, sizeof(*c))) == NULL)
 		return MIG__ERR(ENOMEM);
 	c->pid = pid;
 	c->exited = exited;

@@ -41,6 +41,8 @@
 #include "core.h"
 #include "mig/ident.h"
 #include "mig/proto.h"
+#include "helpers/serve.h"
+#include "helpers/start.h"
 
 #define MIG_NONCE_BYTES 32
 #define MIG_PROOF_BYTES 32
@@ -126,13 +128,16 @@ struct preauth {
 	char addrs[MIG_PREAUTH_ADDRS][64];
 };
 
-/* home/standins.c: the placeholder server, mig-standin */
-#define MIG_STANDIN_TITLE 512 /* a placeholder's title, with its NUL */
-struct standins {
-	char path[PATH_MAX];  /* mig-standin, "" when not found */
+/* server.c: a helper server of ours (helpers/serve.h) */
+struct server {
+	char path[PATH_MAX];  /* the program, "" when not found */
+	const char *what;     /* what the log calls it */
+	char *const *argv;    /* its arguments */
 	pid_t pid;            /* the server, our child; 0 when none */
 	int fd;               /* our end of its socket; -1 when none */
 };
+/* home/hold.c: a placeholder's title, with its NUL */
+#define MIG_STANDIN_TITLE MIG_SERVE_MSG
 
 /* Buckets of the table of jobs by id (home/job.c). */
 #define MIG_JOB_BUCKETS 1024
@@ -147,7 +152,10 @@ struct homed {
 	char rundir[PATH_MAX];
 	char sockpath[PATH_MAX];
 	char shim[PATH_MAX];           /* libmig.so, "" when not found */
-	struct standins standins;      /* the placeholder server */
+	struct server standins;        /* the placeholder server */
+	struct server reapers;         /* the job subreapers' server */
+	pid_t spare;                   /* a subreaper waiting for a job, 0 */
+	int spare_fd;                  /* its socket; -1 when none */
 	char preload[2 * PATH_MAX];    /* what jobs preload: shim + host's */
 	char **hostenv;                /* "NAME=value" passed to every job */
 	char listen_addr[64];
@@ -265,7 +273,8 @@ struct child {
  * dispositions and an empty mask, so no handler of the daemon's (libuv's
  * included) ever runs in it. Returns as fork does. */
 pid_t mig__fork(void);
-/* Calls exited(arg, status) when pid is reaped; 0 or MIG_E*. */
+/* Calls exited(arg, status) when pid is reaped (in place of what was
+ * to be called for it); 0 or MIG_E*. */
 int mig__child_watch(struct homed *d, pid_t pid,
     void (*exited)(void *arg, int status), void *arg);
 /* Forgets the callback; the child is still reaped when it ends. */
@@ -916,21 +925,19 @@ void mig__calls_init(struct homed *d);
 int mig__call_run(const uint8_t *p, size_t len, uint32_t *seq, int64_t *ret,
     int *err);
 
-/* home/standins.c (struct standins above) */
-void mig__standins_init(struct standins *s, const char *path);
-/* Starts the server unless it runs: 1 when it started it (its pid is
- * s->pid, ours to watch and reap), 0 when it ran, MIG__ERR(EAGAIN) while
- * the last one is not reaped, or MIG_E*. */
-int mig__standins_start(struct standins *s);
-/* A placeholder titled title (what ps shows) with fd (not taken) as its
- * socket to us: a child of ours, whose pid goes in *pid. 0, MIG_E*, or
- * MIG__ERR(EPIPE) when the server is gone (killed if not). */
-int mig__standins_make(struct standins *s, const char *title, int fd,
-    pid_t *pid);
-/* The server (pid) was reaped: the next start starts another. */
-void mig__standins_reaped(struct standins *s, pid_t pid);
+/* server.c (struct server above): path may be NULL (not found). */
+void mig__server_init(struct server *s, const char *path, const char *what,
+    char *const argv[]);
+/* One request to the server, started first when it does not run: n
+ * bytes of p with nfds descriptors of fds (not taken); the clone it
+ * made for it is a child of ours, whose pid goes in *pid. 0, MIG_E* (the
+ * server's errno), MIG__ERR(EAGAIN) when nothing was asked (the last
+ * server is not reaped yet, or it was found gone), or MIG__ERR(EPIPE)
+ * or MIG__ERR(ETIMEDOUT) when it failed after the request (killed). */
+int mig__server_ask(struct homed *d, struct server *s, const void *p,
+    size_t n, const int *fds, size_t nfds, pid_t *pid);
 /* Hangs up on the server, which ends. */
-void mig__standins_stop(struct standins *s);
+void mig__server_stop(struct server *s);
 
 /* home/hold.c: pids at home for the processes placed jobs start */
 struct hold {
@@ -1004,6 +1011,8 @@ struct rjob {
 	struct rjob_fsm fsm;
 	pid_t subreaper;     /* our child, the job's subreaper (subreaper.c) */
 	int statusfd;        /* where the subreaper leaves the leader's status */
+	uv_poll_t status_poll; /* statusfd, read as soon as it is written */
+	int reaped;          /* the subreaper's own exit was seen */
 	pid_t pid;           /* the leader, once its report says (else 0) */
 	int status;          /* from waitpid */
 	int32_t exec_report[3]; /* the leader's pid; on failure stage, errno */
@@ -1032,35 +1041,20 @@ struct rjob {
 
 void mig__host_init(struct homed *d);
 /* host/subreaper.c: finds mig-reaper (at start-up). */
-void mig__subreaper_init(void);
-/* Its path, "" when it is missing. */
-const char *mig__subreaper_helper(void);
-/* Runs, in a child of the daemon's, the subreaper of a job:
- * vforks the leader (which runs leader(arg) and must not return), and
- * when it ends, or on SIGTERM, or when the daemon dies, kills every
- * process left under it, writes the leader's wait status to statusfd
- * and exits. With leave_rest (an ssh job, MIG_JOB_SSH), the leader's
- * own end kills nothing: what it left running lives on, as after an
- * ssh session (SIGTERM or the daemon's death still kill it all). */
-void mig__subreaper_run(pid_t daemon, int statusfd, int leave_rest,
-    void (*leader)(void *arg), void *arg) __attribute__((noreturn));
+void mig__subreaper_init(struct homed *d);
+/* Hangs up on the subreaper server and its spare (the daemon stops). */
+void mig__subreaper_stop(struct homed *d);
+/* Starts the subreaper of a job (helpers/start.h), with fds[i] (-1:
+ * none) as its descriptor i; it starts the leader, which execs argv
+ * with envp. The subreaper's pid, or -1 with errno. */
+pid_t mig__subreaper_start(struct homed *d, struct mig_start *s,
+    const int fds[START_FD_COUNT], char **argv, char **envp);
 /* The leader's status that a subreaper left in its pipe; -1 if none. */
 int mig__subreaper_status(int fd, int *status);
 struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
 void mig__rjobs_stop(struct homed *d);
 
-/* host/leader.c: a job's leader, from its fork to its exec */
-struct mig_leader {
-	const struct mig_job *job;
-	char **envp;         /* mig__leader_env's */
-	int (*p)[2];         /* the job's stdin, stdout and stderr pipes */
-	int report;          /* the exec report's write end */
-	struct mig_ident *ident; /* its identity page, or NULL */
-	int identfd;
-	const struct view *view; /* served: the view it enters */
-	int prio;            /* the host's MIG_PRIO_* (host/owner.c) */
-};
-
+/* host/leader.c: what a job's leader gets (helpers/start.c runs it) */
 /* The environment the program starts with: home's envp, plus the shim
  * in remote role (libmig/shimenv.c) naming the job by token. The vector
  * points into envp and into *buf, which also holds our own variables;
@@ -1074,9 +1068,11 @@ int mig__leader_pipes(int p[3][2], int report[2], int status[2]);
  * pipes (mig -t); 0 or MIG_E*. */
 int mig__leader_pty(const struct mig_job *job, int p[3][2]);
 void mig__leader_close(int p[3][2], int report[2], int status[2]);
-/* In the subreaper's child: sets the job up as at home and execs it,
- * reporting on the report pipe (arg: a struct mig_leader). */
-void mig__leader_run(void *arg) __attribute__((noreturn));
+/* The job as its subreaper is told it: job's umask, nice, limits and
+ * cwd, this host's priority for it, and v's root when served (s points
+ * into job and v). */
+void mig__leader_start(struct homed *d, const struct mig_job *job,
+    const struct view *v, int has_ident, struct mig_start *s);
 
 /* host/spawn.c, for owner.c: ends rj as if its home had asked (KILL). */
 void mig__rjob_kill(struct rjob *rj);
@@ -1085,11 +1081,6 @@ void mig__rjob_kill(struct rjob *rj);
 void mig__owner_init(struct homed *d);
 /* This host's MIG_PRIO_* (its hosts file line). */
 int mig__owner_priority(struct homed *d);
-/* In a job's leader before exec: lowers its scheduling to prio; 0, or
- * the errno of a job that could not be lowered (it must not run). With
- * *hop set, the rest is to be done after an exec: the job is to be run
- * as "mig-reaper lower PROG ARG..." (helpers/reaper.c). */
-int mig__owner_lower(int prio, int *hop);
 /* mig evict (on) or mig evict --end: the host turns busy (takes nothing
  * new; restartable jobs are evicted, the others frozen), or is available
  * (frozen jobs resume) unless its owner's activity keeps it busy. */
@@ -1134,7 +1125,6 @@ void mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags,
 struct rjob *mig__rjob_find(struct link *l, uint32_t id);
 
 /* host/ident.c: the identity page */
-#define MIG_IDENT_FDNO 100
 /* Makes a job's page; returns the fd the job inherits (read-only to it). */
 int mig__ident_new(const struct mig_job *job, const struct peer *home,
     struct mig_ident **idp);
@@ -1296,9 +1286,9 @@ void mig__exact_decide(struct homed *d, struct link *l,
 int mig__exact_peer(struct homed *d, struct link *l, const char **proven,
     const char **unproven);
 
-/* In a job's forked child: enters the view (user and mount namespaces,
- * then chroot to its root). 0 or an errno. */
-int mig__view_enter(const struct view *v);
+/* What a job's leader enters (helpers/start.c): the view's user and
+ * mount namespaces (descriptors the view keeps) and its root there. */
+const char *mig__view_ns(const struct view *v, int *userfd, int *mntfd);
 /* How a job in view v sees home's files, for mig ps: the binds v was
  * made with, which may be older than the job's own proof. */
 void mig__view_files(const struct view *v, char *buf, size_t size);

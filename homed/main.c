@@ -125,11 +125,15 @@ find_shim(struct homed *d)
 		strlcpy(d->shim, e, sizeof(d->shim));
 	else if (mig__beside_self("libmig.so", d->shim, sizeof(d->shim)) != 0)
 		d->shim[0] = '\0';
+	/* argv[1] is the room the placeholders' titles are written in. */
+	static char room[MIG_STANDIN_TITLE];
+	static char *const argv[] = { (char *)"mig-standin", room, NULL };
 	char standin[PATH_MAX];
 
+	memset(room, '.', sizeof(room) - 1);
 	if (mig__beside_self("mig-standin", standin, sizeof(standin)) != 0)
 		standin[0] = '\0';
-	mig__standins_init(&d->standins, standin);
+	mig__server_init(&d->standins, standin, "placeholder server", argv);
 }
 
 /* Every job holds a few descriptors here: take all the system allows. */

@@ -10,7 +10,7 @@
  * daemon), mounted over home's. Once the keeper says it is done, the daemon opens its
  * namespaces (/proc/KEEPER/ns/user and ns/mnt) and lets it go: the
  * namespaces live on in those fds, and each served job's child enters
- * them (mig__view_enter) before its chdir and exec.
+ * them (helpers/start.c, given mig__view_ns) before its chdir and exec.
  *
  * The view ends with its link: the requests still waiting are answered
  * EIO, the FUSE connection closes (the kernel aborts what is left) and
@@ -503,13 +503,12 @@ mig__view_files(const struct view *v, char *buf, size_t size)
 	mig__plan_text(&v->plan, buf, size);
 }
 
-int
-mig__view_enter(const struct view *v)
+const char *
+mig__view_ns(const struct view *v, int *userfd, int *mntfd)
 {
-	if (setns(v->userfd, CLONE_NEWUSER) == -1 ||
-	    setns(v->mntfd, CLONE_NEWNS) == -1 || chroot(v->root) == -1)
-		return errno;
-	return 0;
+	*userfd = v->userfd;
+	*mntfd = v->mntfd;
+	return v->root;
 }
 
 static void

@@ -52,6 +52,17 @@ signal_children(const char *path, int sig)
 	return found;
 }
 
+/* Whether anything is left under us: a job whose processes all ended
+ * costs no read of /proc. */
+static int
+has_children(void)
+{
+	siginfo_t si;
+
+	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 ||
+	    errno != ECHILD;
+}
+
 static int64_t
 now_ns(void)
 {
@@ -145,7 +156,7 @@ mig__reap(pid_t leader, int leave_rest)
 	 * inherits them: those that still hold its output keep it open, as
 	 * under sshd (a signal here would race nohup, which ignores SIGHUP
 	 * only once it runs). SIGTERM before that still ends everything. */
-	if ((!leave_rest || termed) &&
+	if ((!leave_rest || termed) && (!ended || has_children()) &&
 	    (signal_children(path, SIGTERM) || !ended)) {
 		signal_children(path, SIGCONT);
 		if (!reap_for(leader, &wait_for, &leader_status, &ended)) {

@@ -1,72 +1,126 @@
 /*
- * reaper.c: mig-reaper, a job's subreaper on a host once its leader is
- * forked. mig-homed forks the subreaper and the subreaper forks the
- * leader; the subreaper then becomes this small static program, so that
- * it holds no copy of the daemon's memory for the whole job (every page
- * the daemon wrote while a job ran would otherwise be copied).
- * PR_SET_CHILD_SUBREAPER, the parent-death signal, the blocked signals
- * and the status pipe (fd 0) all carry over the exec. Not a command: run
- * by mig-homed only, as "mig-reaper LEADER [leave]" (reap.h).
- *
- * Also, as "mig-reaper lower PROG ARG...", the step between a job's
- * leader and its program where the job's session is put at nice 19
- * (host/owner.c, helpers/lower.c): a leader that is not dumpable (a
- * daemon's child) cannot write its own /proc files, this image can. Fd
- * 3 is the leader's report (host/leader.c): stage 4 and the errno when
- * the kernel did not take the change in time (the job does not run),
- * stage 1 and exec's errno when PROG cannot run, closed by the exec.
+ * reaper.c: mig-reaper, the subreaper server of a host's mig-homed
+ * (host/subreaper.c). Started once, with the daemon's socket as fd 3
+ * (serve.h), it makes each job's subreaper as a clone of itself, the
+ * daemon's child: a fork of this small static image, not of the daemon
+ * (whose page tables would be copied, and every page either side then
+ * writes), and no exec. The request is a u32 mask of the slots
+ * (start.h) its descriptors go to, in slot order; the clone puts them
+ * there, reads the job's description and becomes its subreaper
+ * (start.c, reap.c). With START_SPARE, the one descriptor is a socket:
+ * the clone is a spare, made before its job, which waits on that socket
+ * for the same request and then does the same; so a job's start waits
+ * for no fork. Not a command: run by mig-homed only.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <mig/mig.h>
 
-#include "lower.h"
-#include "reap.h"
+#include "serve.h"
+#include "start.h"
 
+/* Our parent, and our clones' (CLONE_PARENT). */
+static pid_t daemon_pid;
+
+static void subreaper(const char *msg, size_t n, const int *fds,
+    size_t nfds);
+
+/* A spare: its job's request comes on fd; the daemon's hanging up (it
+ * stops, or has no use for us) or its death ends us. */
 static void __attribute__((noreturn))
-lower(char **argv)
+spare(int fd, pid_t daemon)
 {
-	int32_t why[2] = { 4, 0 };
-	int e = mig__autogroup_lower();
+	union {
+		struct cmsghdr h;
+		char buf[CMSG_SPACE(START_FD_COUNT * sizeof(int))];
+	} c;
+	char msg[MIG_SERVE_MSG];
+	struct iovec iov = { msg, sizeof(msg) };
+	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
+	int fds[START_FD_COUNT];
+	struct cmsghdr *h;
+	size_t nfds = 0;
+	ssize_t n;
 
-	/* Refused for good (not EAGAIN): it runs at SCHED_IDLE alone. */
-	if (e == EAGAIN) {
-		why[1] = e;
-		(void)!write(3, why, sizeof(why));
-		_exit(MIG_EXIT_FAILURE);
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != daemon)
+		_exit(0);
+	while ((n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR)
+		;
+	if (n <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		_exit(0);
+	close(fd);
+	h = CMSG_FIRSTHDR(&m);
+	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
+	    h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(0)) {
+		nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		memcpy(fds, CMSG_DATA(h), nfds * sizeof(int));
 	}
-	fcntl(3, F_SETFD, FD_CLOEXEC);
-	execvp(argv[0], argv);
-	why[0] = 1;
-	why[1] = errno;
-	(void)!write(3, why, sizeof(why));
-	_exit(MIG_EXIT_NOTFOUND);
+	subreaper(msg, (size_t)n, fds, nfds);
+	_exit(MIG_EXIT_FAILURE);
+}
+
+static void
+subreaper(const char *msg, size_t n, const int *fds, size_t nfds)
+{
+	int high[START_FD_COUNT];
+	char **argv, **envp, *m;
+	struct mig_start s;
+	struct stat st;
+	uint32_t mask;
+	size_t k = 0;
+
+	if (n != sizeof(mask))
+		_exit(MIG_EXIT_FAILURE);
+	memcpy(&mask, msg, sizeof(mask));
+	if (mask == START_SPARE && nfds == 1)
+		spare(fds[0], daemon_pid);
+	if (!(mask & (1u << START_FD_DESC)))
+		_exit(MIG_EXIT_FAILURE);
+	/* Above every slot first, so that no dup2 into a slot lands on a
+	 * descriptor still to be moved (our socket is fd 3 too). */
+	for (int i = 0; i < START_FD_COUNT; i++) {
+		high[i] = -1;
+		if (!(mask & (1u << i)))
+			continue;
+		if (k == nfds || (high[i] = fcntl(fds[k++], F_DUPFD_CLOEXEC,
+		    START_FD_COUNT)) == -1)
+			_exit(MIG_EXIT_FAILURE);
+	}
+	if (k != nfds)
+		_exit(MIG_EXIT_FAILURE);
+	for (int i = 0; i < START_FD_COUNT; i++)
+		if (high[i] >= 0 && dup2(high[i], i) == -1)
+			_exit(MIG_EXIT_FAILURE);
+	close_range(START_FD_COUNT, ~0u, 0);
+	if (fstat(START_FD_DESC, &st) == -1 || st.st_size <= 0 ||
+	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
+	    START_FD_DESC, 0)) == MAP_FAILED ||
+	    mig__start_decode(m, (size_t)st.st_size, &s, &argv, &envp) != 0)
+		_exit(MIG_EXIT_FAILURE);
+	close(START_FD_DESC);
+	mig__start(&s, argv, envp);
 }
 
 int
 main(int argc, char **argv)
 {
-	char *end;
-	long leader;
-	int on = 0;
-
-	if (argc >= 3 && strcmp(argv[1], "lower") == 0)
-		lower(argv + 2);
-
-	if (argc == 2 || (argc == 3 && strcmp(argv[2], "leave") == 0)) {
-		leader = strtol(argv[1], &end, 10);
-		if (*end == '\0' && leader > 1 &&
-		    prctl(PR_GET_CHILD_SUBREAPER, &on) == 0 && on)
-			mig__reap((pid_t)leader, argc == 3);
+	if (argc != 2 || strcmp(argv[1], "serve") != 0 ||
+	    !mig__serve_started()) {
+		fprintf(stderr, "mig-reaper: run by mig-homed only, as its "
+		    "subreaper server\n");
+		return 2;
 	}
-	fprintf(stderr, "mig-reaper: run by mig-homed only, as a job's "
-	    "subreaper\n");
-	return 2;
+	daemon_pid = getppid();
+	return mig__serve(1, START_FD_COUNT, subreaper);
 }

@@ -1,14 +1,12 @@
 /*
  * standin.c: mig-standin, the placeholder server of the home daemon
- * (home/standins.c). A placeholder holds a home pid for a process a
+ * (home/hold.c, server.c). A placeholder holds a home pid for a process a
  * placed job started on a host (home/hold.c). The daemon starts one
  * server, with one end of a SOCK_SEQPACKET pair as fd 3, and asks it for
  * each placeholder: a message of the placeholder's title ("mig: pid N on
- * HOST: WHAT") carrying one end of a new socket pair. The server clones
- * itself (a fork of this small static image, tens of microseconds, no
- * exec) with CLONE_PARENT, so the placeholder is the daemon's child,
- * reaped and watched by it as any other, and answers with its pid (or
- * minus an errno).
+ * HOST: WHAT") carrying one end of a new socket pair; the placeholder is
+ * the clone serve.c makes for it (the daemon's child) and the answer its
+ * pid (or minus an errno).
  *
  * The placeholder takes that socket as its fd 3, a client of the
  * daemon's from birth (no connect, no checks of the runtime folder),
@@ -22,7 +20,6 @@
  */
 #include <errno.h>
 #include <poll.h>
-#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -30,12 +27,12 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "mig/proto.h"
+#include "serve.h"
 
-#define DAEMON_FD 3
+#define DAEMON_FD MIG_SERVE_FD
 
 /* The bytes of our arguments, which /proc/PID/cmdline (and ps) show. */
 static char *args;
@@ -74,10 +71,12 @@ send_u32(uint16_t type, uint32_t v)
 	return r;
 }
 
-/* A placeholder's life, in the clone: fd is its socket to the daemon. */
-static void __attribute__((noreturn))
-placeholder(int fd, const char *title, size_t n)
+/* A placeholder's life, in the clone: the request is its title, with
+ * its socket to the daemon. */
+static void
+placeholder(const char *title, size_t n, const int *fds, size_t nfds)
 {
+	int fd = fds[0];
 	struct signalfd_siginfo si;
 	uint8_t junk[256];
 	sigset_t all;
@@ -114,63 +113,12 @@ placeholder(int fd, const char *title, size_t n)
 	}
 }
 
-/* One request: a title with a socket. 1 when served (or refused), 0 when
- * the daemon hung up, -1 on a failure of our own socket. */
-static int
-serve(void)
-{
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(sizeof(int))];
-	} c;
-	char title[512];
-	struct iovec iov = { title, sizeof(title) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
-	struct cmsghdr *h;
-	sigset_t all, old;
-	int32_t answer;
-	ssize_t n;
-	int fd = -1;
-	long pid;
-
-	if ((n = recvmsg(DAEMON_FD, &m, MSG_CMSG_CLOEXEC)) == 0)
-		return 0;
-	if (n < 0)
-		return errno == EINTR ? 1 : -1;
-	h = CMSG_FIRSTHDR(&m);
-	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
-	    h->cmsg_type == SCM_RIGHTS && h->cmsg_len == CMSG_LEN(sizeof(int)))
-		memcpy(&fd, CMSG_DATA(h), sizeof(int));
-	if (fd < 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
-		answer = -EINVAL;
-	} else {
-		/* The clone starts with every signal blocked. */
-		sigfillset(&all);
-		sigprocmask(SIG_SETMASK, &all, &old);
-		pid = syscall(SYS_clone, CLONE_PARENT | SIGCHLD, NULL, NULL,
-		    NULL, NULL);
-		if (pid == 0)
-			placeholder(fd, title, (size_t)n);
-		answer = pid > 0 ? (int32_t)pid : -errno;
-		sigprocmask(SIG_SETMASK, &old, NULL);
-	}
-	if (fd >= 0)
-		close(fd);
-	return write(DAEMON_FD, &answer, sizeof(answer)) == sizeof(answer) ?
-	    1 : -1;
-}
-
 int
 main(int argc, char **argv)
 {
 	static const char me[] = "mig-standin: placeholder server";
-	int sotype = 0;
-	socklen_t len = sizeof(sotype);
-	int r;
 
-	if (argc != 2 || getsockopt(DAEMON_FD, SOL_SOCKET, SO_TYPE, &sotype,
-	    &len) == -1 || sotype != SOCK_SEQPACKET) {
+	if (argc != 2 || !mig__serve_started()) {
 		fprintf(stderr, "mig-standin: run by mig-homed only, as its "
 		    "placeholder server\n");
 		return 2;
@@ -179,7 +127,5 @@ main(int argc, char **argv)
 	args = argv[0];
 	nargs = (size_t)(argv[1] + strlen(argv[1]) + 1 - argv[0]);
 	set_title(me, sizeof(me) - 1);
-	while ((r = serve()) > 0)
-		;
-	return r == 0 ? 0 : 1;
+	return mig__serve(1, 1, placeholder);
 }

@@ -1,7 +1,7 @@
 /*
  * hold.c: the home side of the pid space of placed jobs' descendants.
  * When a placed process starts another one on its host, the host asks
- * for a home pid (HOLD); we have a placeholder made (standins.c), whose
+ * for a home pid (HOLD); we have a placeholder made (helpers/standin.c), whose
  * pid that is, so that `ps` at home shows the process and `kill` at home
  * reaches it: the placeholder hands every signal it gets back to us
  * (HOLD_SIGNAL), and we send it to the process on the host.
@@ -107,19 +107,10 @@ holds_of(struct homed *d, uint32_t job)
 	return n;
 }
 
-static void
-on_server_reaped(void *arg, int status)
-{
-	struct homed *d = arg;
-
-	mig__standins_reaped(&d->standins, d->standins.pid);
-}
-
-/* A placeholder (home/standins.c) titled "mig: pid HPID on HOST: WHAT",
- * in a session of its own, with every signal at its default and one end
- * of a socket pair as its fd 3; the other end is our client. The server
- * is started when there is none (there is one at a time, so the reaping
- * above is always the current one's). 0 or MIG_E*. */
+/* A placeholder (helpers/standin.c) titled "mig: pid HPID on HOST:
+ * WHAT", in a session of its own, with every signal at its default and
+ * one end of a socket pair as its fd 3; the other end is our client.
+ * 0 or MIG_E*. */
 static int
 new_standin(struct homed *d, pid_t *pid, const char *host, const char *hpid,
     const char *what)
@@ -131,17 +122,8 @@ new_standin(struct homed *d, pid_t *pid, const char *host, const char *hpid,
 	    what);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == -1)
 		return MIG__ERR(errno);
-	if ((r = mig__standins_start(&d->standins)) == 1 &&
-	    mig__child_watch(d, d->standins.pid, on_server_reaped, d) != 0) {
-		/* Unwatched, it would never be reaped for us: killed, and
-		 * forgotten (its reaping tells nobody). */
-		kill(d->standins.pid, SIGKILL);
-		mig__standins_stop(&d->standins);
-		d->standins.pid = 0;
-		r = MIG__ERR(ENOMEM);
-	}
-	if (r >= 0)
-		r = mig__standins_make(&d->standins, title, sv[1], pid);
+	r = mig__server_ask(d, &d->standins, title, strlen(title), &sv[1], 1,
+	    pid);
 	mig__close(sv[1]);
 	if (r == 0 && (r = mig__client_adopt(d, sv[0])) != 0) {
 		kill(*pid, SIGKILL);
@@ -301,7 +283,7 @@ mig__holds_stop(struct homed *d)
 		mig__child_forget(d, h->pid);
 		hold_free(h);
 	}
-	mig__standins_stop(&d->standins);
+	mig__server_stop(&d->standins);
 }
 
 void

@@ -1,10 +1,11 @@
 /*
  * ident.c: a job's identity page (include/mig/ident.h): the home's pid
  * space, names and clock, as the shim in the job reads them. The daemon
- * keeps the only writable mapping; the memfd the job inherits is sealed
- * against growing, shrinking and any new writer (F_SEAL_FUTURE_WRITE),
- * so no process of the job can truncate the page under its daemon
- * (SIGBUS) or forge what the job's other processes read.
+ * keeps a writable mapping; the job's subreaper maps it too, to write the
+ * leader's pid, and then seals the memfd against growing, shrinking and
+ * any new writer (F_SEAL_FUTURE_WRITE, helpers/start.c) before any
+ * process of the job exists, so none can truncate the page under its
+ * daemon (SIGBUS) or forge what the job's other processes read.
  */
 #include <fcntl.h>
 #include <string.h>
@@ -13,10 +14,6 @@
 #include <unistd.h>
 
 #include "homed.h"
-
-#ifndef F_SEAL_FUTURE_WRITE
-#define F_SEAL_FUTURE_WRITE 0x0010
-#endif
 
 void
 mig__ident_clock(struct mig_ident *id, const struct peer *home)
@@ -45,12 +42,6 @@ mig__ident_new(const struct mig_job *job, const struct peer *home,
 	if (ftruncate(fd, MIG_IDENT_SIZE) == -1 ||
 	    (id = mmap(NULL, MIG_IDENT_SIZE, PROT_READ | PROT_WRITE,
 		 MAP_SHARED, fd, 0)) == MAP_FAILED) {
-		mig__close(fd);
-		return -1;
-	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW |
-	    F_SEAL_FUTURE_WRITE | F_SEAL_SEAL) == -1) {
-		munmap(id, MIG_IDENT_SIZE);
 		mig__close(fd);
 		return -1;
 	}

@@ -30,7 +30,6 @@
 #include <unistd.h>
 
 #include "homed.h"
-#include "helpers/lower.h"
 
 /* rjob->owner */
 #define OWNER_EVICTED 1
@@ -49,47 +48,6 @@ mig__owner_priority(struct homed *d)
 	const struct mig_host *me = mig__hosts_find(&d->hosts, d->name);
 
 	return me != NULL ? (int)me->priority : MIG_PRIO_IDLE;
-}
-
-/*
- * In the job's leader, once it leads a session of its own. Where the
- * kernel groups the CPU by session (autogroups), the owner's terminal and
- * the job are two groups of equal weight, whatever SCHED_IDLE does within
- * the job's: "idle" puts the job's group at nice 19 too, and waits for
- * the kernel to take it (helpers/lower.c), so that no job ever runs
- * beside the owner. A daemon that is not root cannot do it here: its
- * children are not dumpable, so their /proc files are root's. Then
- * *hop is set: the leader runs the job through mig-reaper's "lower"
- * mode, which does it after its exec (a new process image, dumpable, with
- * nothing of the daemon's memory). None of it needs a privilege: it only
- * lowers the job. 0, or the errno of a job that could not be lowered in
- * time (it must not run).
- */
-int
-mig__owner_lower(int prio, int *hop)
-{
-	struct sched_param sp = { 0 };
-	int r = 0;
-
-	*hop = 0;
-	if (prio == MIG_PRIO_IDLE && mig__autogroups_on()) {
-		/* First, while the job's group still weighs as much as the
-		 * owner's: its wait goes faster. */
-		r = mig__autogroup_lower();
-		if (r == EACCES && mig__subreaper_helper()[0] != '\0') {
-			*hop = 1;
-			r = 0;
-		} else if (r != EAGAIN) {
-			/* Any other refusal (an LSM's, no autogroup file)
-			 * is for good: the job runs at SCHED_IDLE alone. */
-			r = 0;
-		}
-	}
-	if (prio == MIG_PRIO_IDLE)
-		sched_setscheduler(0, SCHED_IDLE, &sp);
-	else if (prio == MIG_PRIO_LOW)
-		setpriority(PRIO_PROCESS, 0, 19);
-	return r;
 }
 
 static void

@@ -200,6 +200,10 @@ close_handles(struct rjob *rj)
 	if (rj->report.data != NULL &&
 	    !uv_is_closing((uv_handle_t *)&rj->report))
 		uv_close((uv_handle_t *)&rj->report, mig__rjob_handle_closed);
+	if (rj->status_poll.data != NULL &&
+	    !uv_is_closing((uv_handle_t *)&rj->status_poll))
+		uv_close((uv_handle_t *)&rj->status_poll,
+		    mig__rjob_handle_closed);
 }
 
 static int spawn(struct rjob *rj, const struct mig_job *job,
@@ -240,7 +244,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 	if (act & RACT_DETACH)
 		rj->link = NULL;
 	if (act & RACT_END) {
-		if (rj->subreaper > 0 && !rj->fsm.exited)
+		if (rj->subreaper > 0 && !rj->reaped)
 			mig__child_forget(d, rj->subreaper);
 		mig__descs_job_end(rj);
 		d->done += rj->subreaper > 0;
@@ -274,14 +278,38 @@ mig__rjob_output_done(struct rjob *rj, int fd)
 		rjob_event(rj, REV_OUTPUT_DONE);
 }
 
-/* The subreaper is gone, and with it every process of the job: the
- * leader's status is in its pipe (if it never got to write it, its own
- * status stands in). */
+/* The leader's status, in the subreaper's pipe: the subreaper writes it
+ * once every process of the job is reaped, so the job is over then; its
+ * own exit (on_reaped) comes later, after the kernel has taken its
+ * memory down. */
+static void
+on_status(uv_poll_t *h, int status, int events)
+{
+	struct rjob *rj = h->data;
+	char c;
+
+	if (rj->fsm.exited)
+		return;
+	if (mig__subreaper_status(rj->statusfd, &rj->status) == 0) {
+		uv_poll_stop(h);
+		rjob_event(rj, REV_EXITED);
+	} else if (read(rj->statusfd, &c, 1) == 0) {
+		/* Gone without a word: its own status stands in. */
+		uv_poll_stop(h);
+	}
+}
+
+/* The subreaper is gone, and with it every process of the job; if its
+ * pipe was not read yet, the leader's status is there (if it never got
+ * to write it, its own status stands in). */
 static void
 on_reaped(void *arg, int status)
 {
 	struct rjob *rj = arg;
 
+	rj->reaped = 1;
+	if (rj->fsm.exited)
+		return;
 	if (mig__subreaper_status(rj->statusfd, &rj->status) != 0)
 		rj->status = status;
 	rjob_event(rj, REV_EXITED);
@@ -401,8 +429,9 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	int p[3][2] = { { -1, -1 }, { -1, -1 }, { -1, -1 } };
 	int report[2] = { -1, -1 }, status[2] = { -1, -1 }, identfd = -1, r;
 	struct mig_ident *ident = NULL;
-	pid_t pid, self = getpid();
-	int prio = mig__owner_priority(d);
+	int fds[START_FD_COUNT];
+	struct mig_start *st = NULL;
+	pid_t pid;
 
 	if ((r = mig__leader_pipes(p, report, status)) != 0) {
 		failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
@@ -432,15 +461,25 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	if ((pid = mig__fork()) == -1) {
-		r = failed(rj, MIG__ERR(errno), "fork: %s", strerror(errno));
+	if ((st = malloc(sizeof(*st))) == NULL) {
+		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
-	if (pid == 0) {
-		struct mig_leader a = { job, envp, p, report[1], ident,
-			identfd, v, prio };
-		mig__subreaper_run(self, status[1],
-		    (job->flags & MIG_JOB_SSH) != 0, mig__leader_run, &a);
+	mig__leader_start(d, job, v, identfd >= 0, st);
+	for (int i = 0; i < START_FD_COUNT; i++)
+		fds[i] = -1;
+	fds[START_FD_STATUS] = status[1];
+	fds[START_FD_STDIN] = p[0][0];
+	fds[START_FD_STDOUT] = p[1][1];
+	fds[START_FD_STDERR] = p[2][1];
+	fds[START_FD_REPORT] = report[1];
+	fds[START_FD_IDENT] = identfd;
+	if (v != NULL)
+		mig__view_ns(v, &fds[START_FD_USERNS], &fds[START_FD_MNTNS]);
+	if ((pid = mig__subreaper_start(d, st, fds, job->argv, envp)) == -1) {
+		r = failed(rj, MIG__ERR(errno), "cannot start its subreaper: "
+		    "%s", strerror(errno));
+		goto out;
 	}
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
 		kill(pid, SIGTERM);
@@ -450,6 +489,11 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
+	if (uv_poll_init(d->loop, &rj->status_poll, rj->statusfd) == 0) {
+		rj->status_poll.data = rj;
+		rj->handles++;
+		uv_poll_start(&rj->status_poll, UV_READABLE, on_status);
+	}
 	rj->ident = ident;
 	ident = NULL;
 	adopt_fds(rj, p, report);
@@ -464,6 +508,7 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	mig__leader_close(p, report, status);
 	mig__close(identfd);
 	mig__ident_free(ident);
+	free(st);
 	free(envp);
 	free(envbuf);
 	return r;
@@ -662,6 +707,7 @@ mig__rjobs_stop(struct homed *d)
 
 	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
 		rjob_event(rj, REV_STOP);
+	mig__subreaper_stop(d);
 }
 
 /* Home's clock measured anew: its jobs here see it (identity pages). */
@@ -681,7 +727,7 @@ mig__host_init(struct homed *d)
 	static const struct watcher w = { .link_down = on_link_down,
 		.clock_changed = on_clock_changed };
 
-	mig__subreaper_init();
+	mig__subreaper_init(d);
 	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
 	mig__on_link_frame(d, MIG_M_KILL, on_kill);
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);

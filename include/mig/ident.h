@@ -17,6 +17,8 @@
 #define MIG_IDENT_MAGIC 0x3147494du /* "MIG1" */
 #define MIG_IDENT_SIZE 4096
 #define MIG_IDENT_PIDS 440
+/* The descriptor a placed job finds its page at (__MIG_IDENT_FD). */
+#define MIG_IDENT_FDNO 100
 
 struct mig_ident {
 	uint32_t magic;        /* MIG_IDENT_MAGIC */

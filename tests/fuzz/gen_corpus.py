@@ -445,3 +445,32 @@ HASHES = {
     "bad-magic": b"MIGX" + u32(1) + u32(0),
 }
 write("fuzz_hashes", HASHES)
+
+
+# fuzz_start: a host job's description, as its subreaper reads it
+# (homed/helpers/start.h): struct mig_start (448 bytes on x86-64), then
+# cwd, root, argv and environment, each with its NUL.
+def start(argv, envp=(), cwd=b"/tmp", root=b"", argc=None, size=448,
+          nrlimit=1, flags=0):
+    head = (u32(size) + u32(len(argv) if argc is None else argc) +
+            u32(4242) + u32(flags) + u32(0o022) + u32(0) + u32(0) + u32(0) +
+            u32(1) + u32(1) + u32(1 if root else 0) + u32(nrlimit))
+    lim = u32(7) + u32(0) + u64(1024) + u64(4096)
+    head += lim + b"\0" * (24 * 15) + b"\0" * 16
+    return head + b"".join(x + b"\0" for x in (cwd, root) + tuple(argv) +
+                           tuple(envp))
+
+
+START = {
+    "true": start([b"true"], [b"PATH=/usr/bin:/bin", b"HOME=/root"]),
+    "served": start([b"cc", b"-c", b"x.c"], [b"A=1"], cwd=b"/home/a/p",
+                    root=b"/run/user/1000/mig/view-1", flags=0x8),
+    "no-env": start([b"sh", b"-c", b"exit 3"]),
+    "argc-over": start([b"true"], argc=5),
+    "argc-zero": start([b"true"], argc=0),
+    "bad-size": start([b"true"], size=447),
+    "bad-nrlimit": start([b"true"], nrlimit=17),
+    "no-nul": start([b"true"])[:-1],
+    "short": start([b"true"])[:100],
+}
+write("fuzz_start", START)

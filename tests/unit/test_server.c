@@ -1,7 +1,7 @@
 /*
- * test_standins.c: the placeholder server (homed/helpers/standin.c, the
- * real mig-standin) and its client (homed/home/standins.c), with this
- * test in the daemon's place: each placeholder is our child (the server
+ * test_server.c: the placeholder server (homed/helpers/standin.c, the
+ * real mig-standin, on helpers/serve.c) and its client (homed/server.c),
+ * with this test in the daemon's place (children.c reaps for it): each placeholder is our child (the server
  * clones it with CLONE_PARENT), shows its title to ps, says HELLO and
  * STANDIN with its pid on its socket, passes each signal it gets on as
  * HOLD_SIGNAL, and ends when we hang up (or with SIGKILL). A server that
@@ -27,7 +27,22 @@
 
 #include "homed.h"
 
-static struct standins s;
+static struct server s;
+static struct homed d;
+static char room[MIG_STANDIN_TITLE];
+static char *const argv[] = { (char *)"mig-standin", room, NULL };
+
+/* What the daemon's SIGCHLD does: children.c reaps, and tells the
+ * server's watcher; until the server (pid) is gone. */
+static void
+reap_server(pid_t pid)
+{
+	siginfo_t si;
+
+	assert_int_equal(waitid(P_PID, (id_t)pid, &si, WEXITED | WNOWAIT), 0);
+	mig__children_reap(&d);
+	assert_int_equal(s.pid, 0);
+}
 
 /* Reads one frame from fd (within 10 s): its type and its u32. */
 static void
@@ -67,9 +82,8 @@ make(const char *title, int *mine)
 
 	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv),
 	    0);
-	r = mig__standins_start(&s);
-	assert_true(r == 0 || r == 1);
-	assert_int_equal(mig__standins_make(&s, title, sv[1], &pid), 0);
+	r = mig__server_ask(&d, &s, title, strlen(title), &sv[1], 1, &pid);
+	assert_int_equal(r, 0);
 	close(sv[1]);
 	assert_true(pid > 0);
 	read_frame(sv[0], &type, &v);
@@ -82,20 +96,30 @@ make(const char *title, int *mine)
 	return pid;
 }
 
+/* /proc/pid/what, read whole (at most size - 1 bytes) and terminated. */
+static void
+read_proc(pid_t pid, const char *what, char *buf, size_t size)
+{
+	char path[64];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, what);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	n = read(fd, buf, size - 1);
+	close(fd);
+	assert_true(n > 0);
+	buf[n] = '\0';
+}
+
 /* Field 4 of /proc/pid/stat: its parent. */
 static pid_t
 parent_of(pid_t pid)
 {
-	char path[64], buf[512], *p;
-	int fd, ppid = -1;
-	ssize_t n;
+	char buf[512], *p;
+	int ppid = -1;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	read_proc(pid, "stat", buf, sizeof(buf));
 	assert_non_null(p = strrchr(buf, ')'));
 	assert_int_equal(sscanf(p, ") %*c %d", &ppid), 1);
 	return ppid;
@@ -104,16 +128,9 @@ parent_of(pid_t pid)
 static void
 cmdline_is(pid_t pid, const char *want)
 {
-	char path[64], buf[1024];
-	ssize_t n;
-	int fd;
+	char buf[1024];
 
-	snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
-	assert_true((fd = open(path, O_RDONLY)) >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	assert_true(n > 0);
-	buf[n] = '\0';
+	read_proc(pid, "cmdline", buf, sizeof(buf));
 	assert_string_equal(buf, want);
 }
 
@@ -121,7 +138,10 @@ static int
 setup(void **state)
 {
 	(void)state;
-	mig__standins_init(&s, MIG_STANDIN_PATH);
+	memset(&d, 0, sizeof(d));
+	TAILQ_INIT(&d.children);
+	memset(room, '.', sizeof(room) - 1);
+	mig__server_init(&s, MIG_STANDIN_PATH, "placeholder server", argv);
 	return 0;
 }
 
@@ -131,9 +151,10 @@ teardown(void **state)
 	pid_t server = s.pid;
 
 	(void)state;
-	mig__standins_stop(&s);
+	mig__server_stop(&s);
 	if (server > 0)
 		waitpid(server, NULL, 0);
+	mig__children_free(&d);
 	return 0;
 }
 
@@ -198,7 +219,7 @@ signals_come_back(void **state)
 static void
 server_restarts(void **state)
 {
-	int fd, fd2, status;
+	int fd, fd2, status, r;
 	pid_t first, pid, pid2;
 	uint16_t type;
 	uint32_t v;
@@ -208,8 +229,7 @@ server_restarts(void **state)
 	first = s.pid;
 	/* Killed and reaped: the daemon hears of it from children.c. */
 	assert_int_equal(kill(first, SIGKILL), 0);
-	assert_int_equal(waitpid(first, &status, 0), first);
-	mig__standins_reaped(&s, first);
+	reap_server(first);
 	assert_int_equal(s.fd, -1);
 	pid2 = make("mig: pid 2 on h: b", &fd2);
 	assert_int_not_equal(s.pid, first);
@@ -229,15 +249,23 @@ server_restarts(void **state)
 		pid_t none = 0;
 		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 		/* Until the kernel has closed its socket, a request may
-		 * still be sent; either way no answer comes. */
-		assert_int_equal(mig__standins_make(&s, "x", sv[1], &none),
-		    MIG__ERR(EPIPE));
+		 * still be sent (and no answer comes: EPIPE); else nothing
+		 * was asked (EAGAIN). */
+		r = mig__server_ask(&d, &s, "x", 1, &sv[1], 1, &none);
+		assert_true(r == MIG__ERR(EPIPE) || r == MIG__ERR(EAGAIN));
 		close(sv[0]);
 		close(sv[1]);
 	}
-	assert_int_equal(mig__standins_start(&s), MIG__ERR(EAGAIN));
-	assert_int_equal(waitpid(first, &status, 0), first);
-	mig__standins_reaped(&s, first);
+	{
+		int sv[2];
+		pid_t none = 0;
+		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+		assert_int_equal(mig__server_ask(&d, &s, "x", 1, &sv[1], 1,
+		    &none), MIG__ERR(EAGAIN));
+		close(sv[0]);
+		close(sv[1]);
+	}
+	reap_server(first);
 	close(fd2);
 	assert_int_equal(waitpid(pid2, &status, 0), pid2);
 	pid = make("mig: pid 3 on h: c", &fd);
@@ -247,34 +275,33 @@ server_restarts(void **state)
 
 	/* Hung up on (the daemon stops), the server ends by itself. */
 	first = s.pid;
-	mig__standins_stop(&s);
+	mig__server_stop(&s);
 	assert_int_equal(waitpid(first, &status, 0), first);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
 	s.pid = 0;
 }
 
-/* Without mig-standin, no placeholder: ENOENT, no crash. */
+/* Without mig-standin, no placeholder: ENOENT, or (posix_spawn may
+ * report a failed exec only as exit 127) the server gone; no crash. */
 static void
 no_server(void **state)
 {
-	struct standins none;
+	struct server none;
+	int sv[2];
+	pid_t p;
 
 	(void)state;
-	mig__standins_init(&none, "");
-	assert_int_equal(mig__standins_start(&none), MIG__ERR(ENOENT));
-	mig__standins_init(&none, "/nonexistent/mig-standin");
-	assert_true(mig__standins_start(&none) < 0 || none.pid > 0);
-	if (none.pid > 0) {
-		/* posix_spawn may report a failed exec only as exit 127. */
-		int sv[2];
-		pid_t p;
-		assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
-		assert_true(mig__standins_make(&none, "x", sv[1], &p) < 0);
-		close(sv[0]);
-		close(sv[1]);
+	assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+	mig__server_init(&none, "", "none", argv);
+	assert_int_equal(mig__server_ask(&d, &none, "x", 1, &sv[1], 1, &p),
+	    MIG__ERR(ENOENT));
+	mig__server_init(&none, "/nonexistent/mig-standin", "none", argv);
+	assert_true(mig__server_ask(&d, &none, "x", 1, &sv[1], 1, &p) < 0);
+	close(sv[0]);
+	close(sv[1]);
+	if (none.pid > 0)
 		waitpid(none.pid, NULL, 0);
-	}
 }
 
 int
@@ -287,7 +314,7 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(server_restarts, setup,
 		    teardown),
-		cmocka_unit_test(no_server),
+		cmocka_unit_test_setup_teardown(no_server, setup, teardown),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
