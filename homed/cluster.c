@@ -1,8 +1,8 @@
 /*
  * cluster.c: what every host knows of the others. Each pushes its load
  * (slots, running jobs, load average, free memory) over every up link
- * once a second (main.c's tick) and whenever its running count changes
- * (load_changed, load.c); a peer's load is kept and told as load_changed
+ * once a second (main.c's tick) and, 5 ms after its running count
+ * changed (load_changed, load.c), if it still differs; a peer's load is kept and told as load_changed
  * in turn. The round trips of the transport's pings give each peer's
  * clock against ours, told as clock_changed: the host role writes it
  * into its jobs' identity pages. No role is called by name.
@@ -11,6 +11,9 @@
 #include <sys/sysinfo.h>
 
 #include "homed.h"
+
+/* How long a change of the load waits before it is pushed. */
+#define LOAD_SETTLE_MS 5
 
 static void
 send_load(struct link *l)
@@ -43,13 +46,26 @@ mig__cluster_tick(struct homed *d)
 	d->last_load = mig__load_running(d);
 }
 
-/* Pushes this host's load to every up link, if it changed; the tick
- * sends it anyway once a second. */
+/* The load has settled: pushed to every up link, if it changed. */
+static void
+on_load_settled(uv_timer_t *t)
+{
+	struct homed *d = t->data;
+
+	if (mig__load_running(d) != d->last_load)
+		mig__cluster_tick(d);
+}
+
+/* Pushed LOAD_SETTLE_MS later, so that what starts and ends within it
+ * (a short job: `mig -h host true`) costs its home no frame and no
+ * wake-up while the job starts; the tick sends it anyway once a
+ * second. Homes count what they place here themselves meanwhile. */
 static void
 on_load_changed(struct homed *d)
 {
-	if (mig__load_running(d) != d->last_load)
-		mig__cluster_tick(d);
+	if (!uv_is_active((uv_handle_t *)&d->load_settle))
+		uv_timer_start(&d->load_settle, on_load_settled,
+		    LOAD_SETTLE_MS, 0);
 }
 
 static void
@@ -113,4 +129,7 @@ mig__cluster_init(struct homed *d)
 	mig__on_link_frame(d, MIG_M_LOAD, on_load);
 	mig__on_link_frame(d, MIG_M_PONG, on_pong);
 	mig__watch(d, &w);
+	uv_timer_init(d->loop, &d->load_settle);
+	d->load_settle.data = d;
+	uv_unref((uv_handle_t *)&d->load_settle);
 }

@@ -202,6 +202,7 @@ struct homed {
 	char seed[256];                /* folders indexed for content seeding,
 	                                * ':'-joined, or MIG_SEED_OFF */
 	uint32_t last_load;            /* running count last pushed */
+	uv_timer_t load_settle;        /* pushes it once it settles */
 	uint32_t trimmed_at;           /* job counters at the last trim */
 	/* The home role. */
 	uint32_t next_job;

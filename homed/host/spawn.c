@@ -441,9 +441,6 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 		failed(rj, r, "cannot make a terminal: %s", mig_strerror(r));
 		goto out;
 	}
-	/* In a view the program is home's, not this host's. */
-	if (v == NULL)
-		warn_unshimmable(l, rj->id, job);
 	/* mig-rsh's jobs are ssh's: this host's pids, names and clock.
 	 * Any other keeps home's, on a terminal of this host's too (the
 	 * shim gives the terminal's groups in home pids). */
@@ -486,6 +483,11 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
+	/* In a view the program is home's, not this host's. Once the job
+	 * is on its way (this looks the program up): still before any
+	 * output of the job's, which the loop reads only after this turn. */
+	if (v == NULL)
+		warn_unshimmable(l, rj->id, job);
 	rj->subreaper = pid;
 	rj->statusfd = status[0];
 	status[0] = -1;
