@@ -12,7 +12,6 @@
  * for the same request and then does the same; so a job's start waits
  * for no fork. Not a command: run by mig-homed only.
  */
-#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
@@ -20,7 +19,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -40,32 +38,15 @@ static void subreaper(const char *msg, size_t n, const int *fds,
 static void __attribute__((noreturn))
 spare(int fd, pid_t daemon)
 {
-	union {
-		struct cmsghdr h;
-		char buf[CMSG_SPACE(START_FD_COUNT * sizeof(int))];
-	} c;
 	char msg[MIG_SERVE_MSG];
-	struct iovec iov = { msg, sizeof(msg) };
-	struct msghdr m = { .msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = c.buf, .msg_controllen = sizeof(c.buf) };
-	int fds[START_FD_COUNT];
-	struct cmsghdr *h;
-	size_t nfds = 0;
+	int fds[MIG_SERVE_FDS];
+	size_t nfds;
 	ssize_t n;
 
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != daemon)
-		_exit(0);
-	while ((n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC)) == -1 && errno == EINTR)
-		;
-	if (n <= 0 || (m.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != daemon ||
+	    (n = mig__serve_recv(fd, msg, fds, &nfds)) <= 0)
 		_exit(0);
 	close(fd);
-	h = CMSG_FIRSTHDR(&m);
-	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
-	    h->cmsg_type == SCM_RIGHTS && h->cmsg_len >= CMSG_LEN(0)) {
-		nfds = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-		memcpy(fds, CMSG_DATA(h), nfds * sizeof(int));
-	}
 	subreaper(msg, (size_t)n, fds, nfds);
 	_exit(MIG_EXIT_FAILURE);
 }

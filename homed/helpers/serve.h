@@ -12,6 +12,7 @@
 #define MIG_SERVE_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #define MIG_SERVE_FD 3     /* the daemon's socket */
 #define MIG_SERVE_FDS 12   /* the most descriptors a request carries */
@@ -25,6 +26,13 @@ typedef void (*mig_serve_fn)(const char *msg, size_t n, const int *fds,
 
 /* Whether fd 3 is such a socket: we were started as a server. */
 int mig__serve_started(void);
+
+/* Receives one request on fd: its bytes (the count returned) and its
+ * descriptors (*nfds of them, close-on-exec). 0 when the daemon hung
+ * up, -1 on a failure of fd, -2 for a request too long (its descriptors
+ * closed). */
+ssize_t mig__serve_recv(int fd, char msg[MIG_SERVE_MSG],
+    int fds[MIG_SERVE_FDS], size_t *nfds);
 
 /* Serves requests of min_fds to max_fds descriptors (others are
  * answered -EINVAL) until the daemon hangs up: 0, or 1 when our socket
