@@ -1053,6 +1053,16 @@ pid_t mig__subreaper_start(struct homed *d, struct mig_start *s,
 /* The leader's status that a subreaper left in its pipe; -1 if none. */
 int mig__subreaper_status(int fd, int *status);
 struct rjob *mig__rjob_by_token(struct homed *d, uint32_t token);
+/* host/spawn.c, for exec.c: runs event ev on rj and does what the state
+ * machine says (rj may be freed); rj's end; why rj never started (for
+ * RACT_SEND_ERROR, returns code); a job that never started ended with a
+ * mig error, "host: what". */
+void mig__rjob_event(struct rjob *rj, enum rjob_event ev);
+void mig__rjob_free(struct rjob *rj);
+int mig__rjob_failed(struct rjob *rj, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void mig__rjob_refuse(struct link *l, uint32_t id, int code,
+    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void mig__rjobs_stop(struct homed *d);
 
 /* host/leader.c: what a job's leader gets (helpers/start.c runs it) */

@@ -1,6 +1,7 @@
 /*
- * spawn.c: the host role. EXEC from a home daemon becomes a process
- * here, in the home cwd with the home environment, umask and rlimits,
+ * spawn.c: a job of the host role's, from its start to its end (exec.c
+ * has the frames that make and signal it). EXEC from a home daemon
+ * becomes a process here, in the home cwd with the home environment, umask and rlimits,
  * in a session of its own, with the shim preloaded in remote role, its
  * identity page at fd 100 and stdio on pipes (relay.c). The fork never
  * waits: the child reports a failed chdir or exec on a close-on-exec
@@ -57,11 +58,8 @@ mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
 }
 
 /* Ends a job that never started with a mig error, "host: what". */
-static void fail_job(struct link *l, uint32_t id, int code, const char *fmt,
-    ...) __attribute__((format(printf, 4, 5)));
-
-static void
-fail_job(struct link *l, uint32_t id, int code, const char *fmt, ...)
+void
+mig__rjob_refuse(struct link *l, uint32_t id, int code, const char *fmt, ...)
 {
 	struct mig_buf buf = { NULL, 0, 0 };
 	char msg[512];
@@ -78,8 +76,8 @@ fail_job(struct link *l, uint32_t id, int code, const char *fmt, ...)
 	mig_buf_free(&buf);
 }
 
-static void
-rjob_free(struct rjob *rj)
+void
+mig__rjob_free(struct rjob *rj)
 {
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
 	mig__ident_free(rj->ident);
@@ -97,7 +95,7 @@ mig__rjob_handle_closed(uv_handle_t *h)
 	struct rjob *rj = h->data;
 
 	if (--rj->handles == 0 && rj->fsm.state == RJOB_DONE)
-		rjob_free(rj);
+		mig__rjob_free(rj);
 }
 
 /* An EXIT waiting for the files the job made to be home: it goes over
@@ -154,12 +152,12 @@ send_failed(struct rjob *rj)
 	int n;
 
 	if (rj->exec_report[1] == 3) {
-		fail_job(rj->link, rj->id, MIG__ERR(e),
+		mig__rjob_refuse(rj->link, rj->id, MIG__ERR(e),
 		    "cannot start a process here: %s", strerror(e));
 		return;
 	}
 	if (rj->exec_report[1] == 0) {
-		fail_job(rj->link, rj->id, MIG_ENOCWD,
+		mig__rjob_refuse(rj->link, rj->id, MIG_ENOCWD,
 		    "working directory %s is missing here (%s)%s", rj->cwd,
 		    strerror(e), rj->d->files == MIG_FILES_SHARED ? "; this "
 		    "host runs jobs in its own files only (shared in its "
@@ -167,13 +165,13 @@ send_failed(struct rjob *rj)
 		return;
 	}
 	if (rj->exec_report[1] == 4) {
-		fail_job(rj->link, rj->id, MIG__ERR(e),
+		mig__rjob_refuse(rj->link, rj->id, MIG__ERR(e),
 		    "cannot run a job below this host's owner: the kernel "
 		    "refused its session's nice 19 for 10 s (%s)", strerror(e));
 		return;
 	}
 	if (rj->exec_report[1] == 2) {
-		fail_job(rj->link, rj->id, MIG_ENOCWD,
+		mig__rjob_refuse(rj->link, rj->id, MIG_ENOCWD,
 		    "working directory %s is missing here, and the served "
 		    "view cannot be entered (%s)", rj->cwd, strerror(e));
 		return;
@@ -211,14 +209,14 @@ static int spawn(struct rjob *rj, const struct mig_job *job,
 
 /* Runs event ev on rj and does what the state machine says. A spawn
  * comes last: when it fails, its own event may free rj. */
-static void
-rjob_event(struct rjob *rj, enum rjob_event ev)
+void
+mig__rjob_event(struct rjob *rj, enum rjob_event ev)
 {
 	struct homed *d = rj->d;
 	int act = mig__rjob_step(&rj->fsm, ev);
 
 	if (act & RACT_SEND_ERROR)
-		fail_job(rj->link, rj->id, rj->err, "%s", rj->why);
+		mig__rjob_refuse(rj->link, rj->id, rj->err, "%s", rj->why);
 	if ((act & RACT_KILL) && rj->subreaper > 0) {
 		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
 		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
@@ -254,7 +252,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		if (rj->subreaper > 0)
 			mig__load_add(d, LOAD_HOST, -1);
 		if (rj->handles == 0)
-			rjob_free(rj);
+			mig__rjob_free(rj);
 		return;
 	}
 	if (act & RACT_SPAWN) {
@@ -263,7 +261,7 @@ rjob_event(struct rjob *rj, enum rjob_event ev)
 		rj->job = NULL;
 		rj->view = NULL;
 		if (r != 0)
-			rjob_event(rj, REV_SPAWN_FAILED);
+			mig__rjob_event(rj, REV_SPAWN_FAILED);
 	}
 }
 
@@ -275,7 +273,7 @@ mig__rjob_output_done(struct rjob *rj, int fd)
 		return;
 	rj->done[fd] = 1;
 	if (rj->done[1] && rj->done[2])
-		rjob_event(rj, REV_OUTPUT_DONE);
+		mig__rjob_event(rj, REV_OUTPUT_DONE);
 }
 
 /* The leader's status, in the subreaper's pipe: the subreaper writes it
@@ -292,7 +290,7 @@ on_status(uv_poll_t *h, int status, int events)
 		return;
 	if (mig__subreaper_status(rj->statusfd, &rj->status) == 0) {
 		uv_poll_stop(h);
-		rjob_event(rj, REV_EXITED);
+		mig__rjob_event(rj, REV_EXITED);
 	} else if (read(rj->statusfd, &c, 1) == 0) {
 		/* Gone without a word: its own status stands in. */
 		uv_poll_stop(h);
@@ -312,7 +310,7 @@ on_reaped(void *arg, int status)
 		return;
 	if (mig__subreaper_status(rj->statusfd, &rj->status) != 0)
 		rj->status = status;
-	rjob_event(rj, REV_EXITED);
+	mig__rjob_event(rj, REV_EXITED);
 }
 
 static void
@@ -345,10 +343,10 @@ on_report(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 	if (rj->pid == 0) {
 		rj->exec_report[1] = 3;
 		rj->exec_report[2] = EAGAIN;
-		rjob_event(rj, REV_EXEC_FAILED);
+		mig__rjob_event(rj, REV_EXEC_FAILED);
 		return;
 	}
-	rjob_event(rj, rj->report_got == sizeof(rj->exec_report) ?
+	mig__rjob_event(rj, rj->report_got == sizeof(rj->exec_report) ?
 		REV_EXEC_FAILED : REV_EXEC_OK);
 }
 
@@ -402,11 +400,8 @@ adopt_fds(struct rjob *rj, int p[3][2], int report[2])
 }
 
 /* Why rj never started, for RACT_SEND_ERROR; returns code. */
-static int failed(struct rjob *rj, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-failed(struct rjob *rj, int code, const char *fmt, ...)
+int
+mig__rjob_failed(struct rjob *rj, int code, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -434,11 +429,11 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	pid_t pid;
 
 	if ((r = mig__leader_pipes(p, report, status)) != 0) {
-		failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
+		mig__rjob_failed(rj, r, "cannot make pipes: %s", mig_strerror(r));
 		goto out;
 	}
 	if ((job->flags & MIG_JOB_TTY) && (r = mig__leader_pty(job, p)) != 0) {
-		failed(rj, r, "cannot make a terminal: %s", mig_strerror(r));
+		mig__rjob_failed(rj, r, "cannot make a terminal: %s", mig_strerror(r));
 		goto out;
 	}
 	/* mig-rsh's jobs are ssh's: this host's pids, names and clock.
@@ -455,11 +450,11 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	    (envp = mig__leader_env(d, job->envp, &envbuf, identfd,
 	    rj->token)) ==
 		NULL) {
-		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
+		r = mig__rjob_failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	if ((st = malloc(sizeof(*st))) == NULL) {
-		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
+		r = mig__rjob_failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	mig__leader_start(d, job, v, identfd >= 0, st);
@@ -474,13 +469,13 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	if (v != NULL)
 		mig__view_ns(v, &fds[START_FD_USERNS], &fds[START_FD_MNTNS]);
 	if ((pid = mig__subreaper_start(d, st, fds, job->argv, envp)) == -1) {
-		r = failed(rj, MIG__ERR(errno), "cannot start its subreaper: "
+		r = mig__rjob_failed(rj, MIG__ERR(errno), "cannot start its subreaper: "
 		    "%s", strerror(errno));
 		goto out;
 	}
 	if (mig__child_watch(d, pid, on_reaped, rj) != 0) {
 		kill(pid, SIGTERM);
-		r = failed(rj, MIG__ERR(ENOMEM), "out of memory");
+		r = mig__rjob_failed(rj, MIG__ERR(ENOMEM), "out of memory");
 		goto out;
 	}
 	/* In a view the program is home's, not this host's. Once the job
@@ -516,229 +511,3 @@ spawn(struct rjob *rj, const struct mig_job *job, const struct view *v)
 	return r;
 }
 
-/* A new job of link l (stream id), in the host's list from now on. */
-static struct rjob *
-rjob_new(struct link *l, uint32_t id)
-{
-	struct rjob *rj;
-
-	if ((rj = calloc(1, sizeof(*rj))) == NULL)
-		return NULL;
-	rj->d = l->d;
-	rj->link = l;
-	rj->id = id;
-	rj->statusfd = -1;
-	rj->token = ++l->d->next_token;
-	TAILQ_INSERT_TAIL(&l->d->rjobs, rj, entry);
-	return rj;
-}
-
-/* A served job waiting for its view: it is looked up again by token
- * when the view is ready, as it may have ended meanwhile. */
-struct viewwait {
-	struct homed *d;
-	uint32_t token;
-};
-
-static void
-view_ready(void *arg, struct view *v, const char *why)
-{
-	struct viewwait *w = arg;
-	struct rjob *rj = mig__rjob_by_token(w->d, w->token);
-
-	free(w);
-	if (rj == NULL)
-		return;
-	if (v == NULL) {
-		failed(rj, MIG_ENOCWD, "home's files cannot be served here: %s",
-		    why);
-		rjob_event(rj, REV_VIEW_FAILED);
-		return;
-	}
-	rj->view = v;
-	mig__view_files(v, rj->files, sizeof(rj->files));
-	rjob_event(rj, REV_VIEW_READY);
-}
-
-/* The job's mode is known (fs/exact.c): this host's own files, home's
- * view, or not here. The decision held rj as a handle (it reads the
- * job), so rj is there, though it may have ended meanwhile. */
-static void
-decided(void *arg, const struct mig_exact *e)
-{
-	struct rjob *rj = arg;
-	struct viewwait *w;
-
-	rj->handles--;
-	if (rj->fsm.state == RJOB_DONE) {
-		if (rj->handles == 0)
-			rjob_free(rj);
-		return;
-	}
-	strlcpy(rj->files, e->text, sizeof(rj->files));
-	switch (e->mode) {
-	case MIG_EXACT_OWN:
-		rj->view = NULL;
-		rjob_event(rj, REV_VIEW_READY);
-		return;
-	case MIG_EXACT_VIEW:
-		if ((w = calloc(1, sizeof(*w))) == NULL) {
-			failed(rj, MIG__ERR(ENOMEM), "out of memory");
-			break;
-		}
-		w->d = rj->d;
-		w->token = rj->token;
-		mig__view_want(rj->d, rj->link, rj->id, e->plan, view_ready, w);
-		return;
-	case MIG_EXACT_GONE:
-		failed(rj, MIG_EHOSTDOWN, "its home went away");
-		break;
-	default:
-		failed(rj, e->code, "%s", e->text);
-		break;
-	}
-	rjob_event(rj, REV_VIEW_FAILED);
-}
-
-/*
- * The job's mode here is fs/exact.c's to decide: in this host's own
- * files where they are proven home's (or the hosts file says "shared"),
- * else in the view of home's files, or refused when this host can do
- * neither.
- */
-static void
-on_exec(struct link *l, const struct mig_frame *f)
-{
-	struct homed *d = l->d;
-	struct mig_job *job = NULL;
-	struct rjob *rj;
-
-	if (mig_r_job(f->payload, f->len, &job) != 0) {
-		mig__log(MIG_LOG_WARN, "link %s: malformed EXEC", l->desc);
-		fail_job(l, f->stream, MIG_EPROTO, "malformed job");
-		goto out;
-	}
-	/* Placed jobs respect the slots, whichever home sends them; a job
-	 * sent to a named host (mig -h) runs as ssh's would. */
-	if ((job->flags & MIG_JOB_PLACE) && mig__load_running(d) >= d->slots) {
-		fail_job(l, f->stream, MIG_EFULL, "no free slot");
-		goto out;
-	}
-	/* Nothing new while the owner uses the host (host/owner.c). */
-	if (d->busy) {
-		fail_job(l, f->stream, MIG_EBUSY, "its owner is using it (%s)",
-		    d->busy_why);
-		goto out;
-	}
-	if ((rj = rjob_new(l, f->stream)) == NULL) {
-		fail_job(l, f->stream, MIG__ERR(ENOMEM), "out of memory");
-		goto out;
-	}
-	rj->fsm.state = RJOB_VIEW;
-	rj->flags = job->flags;
-	rj->job = job;
-	job = NULL;
-	rj->handles++; /* the decision reads rj->job: see decided */
-	mig__exact_decide(d, l, rj->job, decided, rj);
- out:
-	mig_job_free(job);
-}
-
-static void
-on_kill(struct link *l, const struct mig_frame *f)
-{
-	struct rjob *rj = mig__rjob_find(l, f->stream);
-
-	if (rj != NULL)
-		rjob_event(rj, REV_KILL);
-}
-
-static void
-on_signal(struct link *l, const struct mig_frame *f)
-{
-	struct rjob *rj = mig__rjob_find(l, f->stream);
-	struct mig_rd rd;
-	uint32_t sig, pid;
-
-	if (rj == NULL || rj->fsm.state == RJOB_DONE)
-		return;
-	proto_rd_init(&rd, f->payload, f->len);
-	if (proto_get_u32(&rd, &sig) != 0 || sig == 0 || sig >= NSIG)
-		return;
-	if (f->flags == 1) {
-		if (proto_get_u32(&rd, &pid) == 0)
-			mig__desc_signal(rj, (pid_t)pid, (int)sig);
-	} else if (!rj->fsm.exited && rj->pid > 0) {
-		kill(-rj->pid, (int)sig);
-	}
-}
-
-/* The home terminal's new size: the host's tells its job (SIGWINCH). */
-static void
-on_winsize(struct link *l, const struct mig_frame *f)
-{
-	struct rjob *rj = mig__rjob_find(l, f->stream);
-	struct winsize ws = { 0 };
-	struct mig_rd rd;
-	uv_os_fd_t fd;
-
-	proto_rd_init(&rd, f->payload, f->len);
-	if (rj == NULL || !rj->open[1] || proto_get_u16(&rd, &ws.ws_row) != 0 ||
-	    proto_get_u16(&rd, &ws.ws_col) != 0 ||
-	    uv_fileno((uv_handle_t *)&rj->pipes[1], &fd) != 0 ||
-	    !isatty(fd))
-		return;
-	ioctl(fd, TIOCSWINSZ, &ws);
-}
-
-static void
-on_link_down(struct link *l, int code, const char *why)
-{
-	struct rjob *rj, *next;
-
-	/* No orphans: a job whose home is gone is killed. */
-	TAILQ_FOREACH_SAFE(rj, &l->d->rjobs, entry, next)
-		if (rj->link == l)
-			rjob_event(rj, REV_LINK_DOWN);
-}
-
-void
-mig__rjobs_stop(struct homed *d)
-{
-	struct rjob *rj, *next;
-
-	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
-		rjob_event(rj, REV_STOP);
-	mig__subreaper_stop(d);
-}
-
-/* Home's clock measured anew: its jobs here see it (identity pages). */
-static void
-on_clock_changed(struct link *l)
-{
-	struct rjob *rj;
-
-	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
-		if (rj->link == l && rj->ident != NULL)
-			mig__ident_clock(rj->ident, l->peer);
-}
-
-void
-mig__host_init(struct homed *d)
-{
-	static const struct watcher w = { .link_down = on_link_down,
-		.clock_changed = on_clock_changed };
-
-	mig__subreaper_init(d);
-	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
-	mig__on_link_frame(d, MIG_M_KILL, on_kill);
-	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);
-	mig__on_link_frame(d, MIG_M_WINSIZE, on_winsize);
-	mig__watch(d, &w);
-}
-
-void
-mig__rjob_kill(struct rjob *rj)
-{
-	rjob_event(rj, REV_KILL);
-}
