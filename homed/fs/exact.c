@@ -77,6 +77,10 @@ struct exact {
 	 * for this daemon's life: read by the pool's threads. */
 	char tokname[NAME_MAX + 1];
 	char token[MIG_TOKEN_HEX + 1];
+	/* One thread at a time checks or writes the token files: two links'
+	 * lists made at once would each write one, and the second, renamed
+	 * over the first, would make the first list's ctime wrong. */
+	uv_mutex_t tokens;
 };
 
 static void
@@ -217,9 +221,13 @@ work(uv_work_t *req)
 	struct ework *w = req->data;
 
 	if (w->hm == NULL) {
-		if ((w->r = mig__mounts_local(&w->mine)) == 0)
-			mig__net_tokens(&w->mine, w->d->exact->tokname,
-			    w->d->exact->token);
+		struct exact *x = w->d->exact;
+
+		if ((w->r = mig__mounts_local(&w->mine)) == 0) {
+			uv_mutex_lock(&x->tokens);
+			mig__net_tokens(&w->mine, x->tokname, x->token);
+			uv_mutex_unlock(&x->tokens);
+		}
 		return;
 	}
 	if ((w->r = mig__proof_run(&w->hm->m, &w->pf)) != 0) {
@@ -580,7 +588,8 @@ mig__exact_init(struct homed *d)
 	static const struct watcher w = { .link_up = on_link_up,
 		.link_down = on_link_down };
 
-	if ((d->exact = calloc(1, sizeof(*d->exact))) == NULL)
+	if ((d->exact = calloc(1, sizeof(*d->exact))) == NULL ||
+	    uv_mutex_init(&d->exact->tokens) != 0)
 		mig__die(1, "out of memory");
 	TAILQ_INIT(&d->exact->homes);
 	TAILQ_INIT(&d->exact->works);
@@ -628,6 +637,7 @@ mig__exact_free(struct homed *d)
 		homefs_free(x, h);
 	/* The poll handle was closed at the stop (mig__exact_stop). */
 	mig__close(x->mountsfd);
+	uv_mutex_destroy(&x->tokens);
 	free(x);
 	d->exact = NULL;
 }

@@ -14,10 +14,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core.h"
@@ -92,12 +94,18 @@ holds(int fd, const char *token)
 	return n == MIG_TOKEN_HEX && memcmp(buf, token, MIG_TOKEN_HEX) == 0;
 }
 
-/* Writes token anew into path/name: a file of our own, renamed over. */
+/* Writes token anew into path/name: a file of our own, renamed over.
+ * Its mtime is a random second of the last 30 years: a file system that
+ * shows the mtime, in whole seconds, as the ctime (sshfs) would
+ * otherwise show a copy made in the same second with home's ctime. A
+ * copy gets the time it was made; on a server that keeps real ctimes,
+ * setting the mtime changes the ctime to now anyway. */
 static int
 write_token(const char *path, const char *name, const char *token)
 {
 	char tmp[PATH_MAX], file[PATH_MAX];
 	const char *dir = strcmp(path, "/") == 0 ? "" : path;
+	struct timespec ts[2] = { { 0, UTIME_OMIT }, { 0, 0 } };
 	int fd, ok;
 
 	if ((size_t)snprintf(tmp, sizeof(tmp), "%s/%s.XXXXXX", dir, name) >=
@@ -107,8 +115,10 @@ write_token(const char *path, const char *name, const char *token)
 		return -1;
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) < 0)
 		return -1;
+	ts[1].tv_sec = time(NULL) - 86400 -
+	    (time_t)randombytes_uniform(30 * 365 * 86400U);
 	ok = write(fd, token, MIG_TOKEN_HEX) == MIG_TOKEN_HEX &&
-	    fsync(fd) == 0;
+	    fsync(fd) == 0 && futimens(fd, ts) == 0;
 	close(fd);
 	if (!ok || rename(tmp, file) != 0) {
 		unlink(tmp);
