@@ -179,6 +179,10 @@ struct homed {
 	uv_signal_t sigchld, sigterm, sigint, sighup;
 	uv_fs_event_t confwatch;       /* the config folder, for hosts */
 	uv_idle_t reaper;              /* runs the deferred teardowns */
+	uv_prepare_t flush;            /* a turn's writes, before the loop
+	                                * waits (registry.c) */
+	int corked;                    /* links and clients with bytes to
+	                                * flush */
 	uv_timer_t tick;               /* load, pings and redials, 1 s */
 	int stopping;
 	/* The transport's registry, filled by the roles at start-up. */
@@ -223,6 +227,7 @@ struct homed {
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, rjob) rjobs;
+	uv_timer_t held;               /* sends the jobs' held frames */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
 	/* The fs role (fs/): serving our files to hosts, and the views of
@@ -488,6 +493,8 @@ struct client {
 	int closing;          /* marked: torn down on the next turn */
 	int closed;           /* torn down: its handle is closing */
 	int hello;            /* HELLO received */
+	struct mig_buf cork;  /* frames of this loop turn, not yet written */
+	int corked;           /* cork holds bytes: d->corked counts it */
 };
 
 int mig__control_start(struct homed *d);
@@ -504,6 +511,9 @@ void mig__client_close(struct client *c);
  * closed on failure. */
 int mig__client_adopt(struct homed *d, int fd);
 void mig__clients_reap(struct homed *d);
+/* What each client was sent in this loop turn goes out, in one write a
+ * client (registry.c, before the loop waits). */
+void mig__clients_flush(struct homed *d);
 
 /* transport/link.c: links between daemons */
 enum link_state {
@@ -558,6 +568,8 @@ struct link {
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */
 	struct mig_buf opened; /* one opened record */
+	struct mig_buf cork;  /* what this loop turn queued to send */
+	int corked;           /* cork holds bytes: d->corked counts it */
 	char desc[128];       /* "host1 (127.0.0.2:7410)" for log lines; an
 			       * acceptor's is the address until proved */
 	char from[64];        /* acceptor: the peer's address */
@@ -640,6 +652,9 @@ void mig__peer_dial(struct peer *p);
 
 /* transport/link.c */
 void mig__links_stop(struct homed *d);
+/* What each link queued in this loop turn goes out, in one write a link
+ * (registry.c, before the loop waits). */
+void mig__links_flush(struct homed *d);
 /* A new link (initiator or not), in the daemon's list; NULL when out of
  * memory. Its reader and writer are its TCP handle until set. */
 struct link *mig__link_new(struct homed *d, int initiator);
@@ -1038,6 +1053,7 @@ struct rjob {
 	uint32_t flags;      /* the job's MIG_JOB_* */
 	int owner;           /* host/owner.c: OWNER_EVICTED, OWNER_FROZEN */
 	char files[200];     /* how it sees home's files (STARTED) */
+	struct mig_buf held; /* frames held back (mig__rjob_send) */
 };
 
 void mig__host_init(struct homed *d);
@@ -1131,8 +1147,16 @@ void mig__relay_close(struct rjob *rj, int fd);
  * job closed (the last one of a finished job frees it). */
 void mig__rjob_handle_closed(uv_handle_t *h);
 void mig__rjob_output_done(struct rjob *rj, int fd);
+/* Sends a frame of the job's home. STARTED and OUTPUT_EOF wait, up to
+ * HOLD_MS, for the next frame of the job (a short job's STARTED, EOFs
+ * and EXIT wake its home once); mig__rjob_release sends them now, before
+ * a frame of the job that goes another way. */
 void mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags,
     const void *p, size_t n);
+void mig__rjob_release(struct rjob *rj);
+/* The timer of held frames: at start-up, and closed at the stop. */
+void mig__rjob_hold_init(struct homed *d);
+void mig__rjob_hold_stop(struct homed *d);
 struct rjob *mig__rjob_find(struct link *l, uint32_t id);
 
 /* host/ident.c: the identity page */

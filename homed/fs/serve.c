@@ -425,6 +425,8 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
 		return;
 	}
+	mig__log(MIG_LOG_DEBUG, "link %s: fs request %u %s", l->desc,
+	    f->flags, q.path != NULL ? q.path : "");
 	kernel = (q.path != NULL && kernel_path(q.path)) ||
 	    (q.to != NULL && kernel_path(q.to));
 	/* What the view looks up or opens is what its jobs need. */

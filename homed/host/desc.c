@@ -93,6 +93,7 @@ forward(struct client *c, struct rjob *rj, const struct mig_frame *f,
 	/* The caller's payload, numbered by us. */
 	memcpy(p, f->payload, f->len);
 	put32(p, w->seq);
+	mig__rjob_release(rj);
 	if (mig__link_send(rj->link, f->type, 0, rj->id, p, f->len) != 0)
 		wait_fail(d, w, EHOSTUNREACH);
 	free(p);

@@ -209,6 +209,7 @@ mig__rjobs_stop(struct homed *d)
 
 	TAILQ_FOREACH_SAFE(rj, &d->rjobs, entry, next)
 		mig__rjob_event(rj, REV_STOP);
+	mig__rjob_hold_stop(d);
 	mig__subreaper_stop(d);
 }
 
@@ -230,6 +231,7 @@ mig__host_init(struct homed *d)
 		.clock_changed = on_clock_changed };
 
 	mig__subreaper_init(d);
+	mig__rjob_hold_init(d);
 	mig__on_link_frame(d, MIG_M_EXEC, on_exec);
 	mig__on_link_frame(d, MIG_M_KILL, on_kill);
 	mig__on_link_frame(d, MIG_M_SIGNAL, on_signal);

@@ -49,12 +49,63 @@ mig__rjob_by_token(struct homed *d, uint32_t token)
 	return NULL;
 }
 
+/* How long a job's STARTED and EOFs may wait for its next frame. */
+#define HOLD_MS 1
+
+void
+mig__rjob_release(struct rjob *rj)
+{
+	struct mig_frame f;
+	size_t at = 0;
+
+	while (rj->link != NULL && mig_frame_decode(rj->held.data + at,
+	    rj->held.len - at, &f) == 0) {
+		mig__link_send(rj->link, f.type, f.flags, rj->id, f.payload,
+		    f.len);
+		at += MIG_FRAME_HDR + f.len;
+	}
+	mig_buf_free(&rj->held);
+}
+
+static void
+on_held(uv_timer_t *t)
+{
+	struct homed *d = t->data;
+	struct rjob *rj;
+
+	TAILQ_FOREACH(rj, &d->rjobs, entry)
+		mig__rjob_release(rj);
+}
+
 void
 mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
     size_t n)
 {
-	if (rj->link != NULL)
-		mig__link_send(rj->link, type, flags, rj->id, p, n);
+	if (rj->link == NULL)
+		return;
+	/* That it started, and that its output ended, can wait for what
+	 * comes next: for a short job, its EXIT. */
+	if ((type == MIG_M_STARTED || type == MIG_M_OUTPUT_EOF) &&
+	    mig_frame_put(&rj->held, type, flags, rj->id, p, n) == 0) {
+		if (!uv_is_active((uv_handle_t *)&rj->d->held))
+			uv_timer_start(&rj->d->held, on_held, HOLD_MS, 0);
+		return;
+	}
+	mig__rjob_release(rj);
+	mig__link_send(rj->link, type, flags, rj->id, p, n);
+}
+
+void
+mig__rjob_hold_init(struct homed *d)
+{
+	uv_timer_init(d->loop, &d->held);
+	d->held.data = d;
+}
+
+void
+mig__rjob_hold_stop(struct homed *d)
+{
+	uv_close((uv_handle_t *)&d->held, NULL);
 }
 
 /* Ends a job that never started with a mig error, "host: what". */
@@ -80,6 +131,7 @@ void
 mig__rjob_free(struct rjob *rj)
 {
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
+	mig_buf_free(&rj->held);
 	mig__ident_free(rj->ident);
 	mig__close(rj->statusfd);
 	mig_job_free(rj->job);
@@ -124,6 +176,7 @@ send_exit(struct rjob *rj)
 	struct exitmsg *x;
 	uint32_t code = 0, sig = 0;
 
+	mig__rjob_release(rj);
 	if (rj->link == NULL || (x = calloc(1, sizeof(*x))) == NULL)
 		return;
 	if (WIFSIGNALED(rj->status))
@@ -215,8 +268,10 @@ mig__rjob_event(struct rjob *rj, enum rjob_event ev)
 	struct homed *d = rj->d;
 	int act = mig__rjob_step(&rj->fsm, ev);
 
-	if (act & RACT_SEND_ERROR)
+	if (act & RACT_SEND_ERROR) {
+		mig__rjob_release(rj);
 		mig__rjob_refuse(rj->link, rj->id, rj->err, "%s", rj->why);
+	}
 	if ((act & RACT_KILL) && rj->subreaper > 0) {
 		mig__log(MIG_LOG_INFO, "job %u (pid %d): %s, killing it",
 		    rj->id, (int)rj->pid, ev == REV_KILL ? "its stub is gone" :
@@ -239,6 +294,9 @@ mig__rjob_event(struct rjob *rj, enum rjob_event ev)
 		send_failed(rj);
 	if (act & RACT_SEND_EXIT)
 		send_exit(rj);
+	/* What it held goes before the job is done here. */
+	if (act & (RACT_DETACH | RACT_END))
+		mig__rjob_release(rj);
 	if (act & RACT_DETACH)
 		rj->link = NULL;
 	if (act & RACT_END) {

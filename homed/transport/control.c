@@ -15,10 +15,10 @@
 
 #include "homed.h"
 
+/* One write of a client's: what it was sent in a loop turn. */
 struct cwrite {
 	uv_write_t req;
-	size_t len;
-	uint8_t data[];
+	uv_buf_t buf;
 };
 
 static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
@@ -29,7 +29,53 @@ on_client_closed(uv_handle_t *h)
 	struct client *c = h->data;
 
 	mig_buf_free(&c->in);
+	mig_buf_free(&c->cork);
 	free(c);
+}
+
+static void
+on_written(uv_write_t *req, int status)
+{
+	struct cwrite *w = (struct cwrite *)req;
+
+	free(w->buf.base);
+	free(w);
+}
+
+/* The frames c was sent in this loop turn, in one write; 0 or a libuv
+ * error. */
+static int
+client_flush(struct client *c)
+{
+	struct cwrite *w;
+	int r;
+
+	if (!c->corked)
+		return 0;
+	c->corked = 0;
+	c->d->corked--;
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		mig_buf_free(&c->cork);
+		return UV_ENOMEM;
+	}
+	w->buf = uv_buf_init((char *)c->cork.data, (unsigned)c->cork.len);
+	memset(&c->cork, 0, sizeof(c->cork));
+	if ((r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &w->buf, 1,
+	    on_written)) != 0) {
+		free(w->buf.base);
+		free(w);
+	}
+	return r;
+}
+
+void
+mig__clients_flush(struct homed *d)
+{
+	struct client *c;
+
+	TAILQ_FOREACH(c, &d->clients, entry)
+		if (c->corked && client_flush(c) != 0)
+			mig__client_close(c);
 }
 
 void
@@ -37,6 +83,8 @@ mig__client_close(struct client *c)
 {
 	if (c->closing)
 		return;
+	/* What it was sent before still goes, as far as it can. */
+	client_flush(c);
 	c->closing = 1;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	mig__reap_soon(c->d);
@@ -58,42 +106,24 @@ mig__clients_reap(struct homed *d)
 	}
 }
 
-static void
-on_written(uv_write_t *req, int status)
-{
-	free(req);
-}
-
 int
 mig__client_send(struct client *c, uint16_t type, uint16_t flags,
     const void *p, size_t n)
 {
-	struct cwrite *w = NULL;
-	struct mig_buf b = { NULL, 0, 0 };
-	uv_buf_t ub;
 	int r;
 
 	if (c->closing)
 		return MIG_ELINK;
-	if ((r = mig_frame_put(&b, type, flags, 0, p, n)) != 0)
-		goto out;
-	if ((w = malloc(sizeof(*w) + b.len)) == NULL) {
-		r = MIG__ERR(ENOMEM);
-		goto out;
-	}
-	memcpy(w->data, b.data, b.len);
-	w->len = b.len;
-	ub = uv_buf_init((char *)w->data, (unsigned)w->len);
-	if ((r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &ub, 1,
-	    on_written)) != 0)
-		goto out;
-	w = NULL;
- out:
-	free(w);
-	mig_buf_free(&b);
-	if (r != 0)
+	/* Written at the end of the turn (mig__clients_flush). */
+	if ((r = mig_frame_put(&c->cork, type, flags, 0, p, n)) != 0) {
 		mig__client_close(c);
-	return r;
+		return r;
+	}
+	if (!c->corked) {
+		c->corked = 1;
+		c->d->corked++;
+	}
+	return 0;
 }
 
 void

@@ -29,11 +29,13 @@
 
 #include "homed.h"
 
+/* One write of a link's: what it queued in a loop turn (link_flush). */
 struct lwrite {
 	uv_write_t req;
 	uv_buf_t buf;
-	uint8_t data[];
 };
+
+static int link_flush(struct link *l);
 
 /* Drops one of the link's handles or requests; the last frees it. */
 void
@@ -43,6 +45,7 @@ mig__link_unref(struct link *l)
 		return;
 	mig_buf_free(&l->in);
 	mig_buf_free(&l->opened);
+	mig_buf_free(&l->cork);
 	mig_buf_free(&l->errbuf);
 	mig__session_wipe(&l->sess);
 	mig__hs_wipe(&l->hs);
@@ -66,6 +69,8 @@ link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 {
 	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
 		return;
+	/* What it sent before it failed still goes, as far as it can. */
+	link_flush(l);
 	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
 	if (say && l->peer == NULL && !l->initiator)
 		say = mig__preauth_say(l->d, l->from);
@@ -177,34 +182,70 @@ mig__link_new(struct homed *d, int initiator)
 static void
 on_lwritten(uv_write_t *req, int status)
 {
-	free(req);
+	struct lwrite *w = (struct lwrite *)req;
+
+	free(w->buf.base);
+	free(w);
 }
 
+/* The bytes l queued in this loop turn, in one write: 0 or a libuv
+ * error (the caller fails the link, or is failing it). */
 static int
-link_write(struct link *l, struct lwrite *w, size_t n)
+link_flush(struct link *l)
 {
+	struct lwrite *w;
 	int r;
 
-	w->buf = uv_buf_init((char *)w->data, (unsigned)n);
-	if ((r = uv_write(&w->req, l->wr, &w->buf, 1,
-	    on_lwritten)) != 0) {
+	if (!l->corked)
+		return 0;
+	l->corked = 0;
+	l->d->corked--;
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		mig_buf_free(&l->cork);
+		return UV_ENOMEM;
+	}
+	w->buf = uv_buf_init((char *)l->cork.data, (unsigned)l->cork.len);
+	memset(&l->cork, 0, sizeof(l->cork));
+	if ((r = uv_write(&w->req, l->wr, &w->buf, 1, on_lwritten)) != 0) {
+		free(w->buf.base);
 		free(w);
-		mig__link_fail(l, MIG_ELINK, "send failed: %s", uv_strerror(r));
 	}
 	return r;
+}
+
+void
+mig__links_flush(struct homed *d)
+{
+	struct link *l;
+	int r;
+
+	TAILQ_FOREACH(l, &d->links, entry)
+		if (l->corked && (r = link_flush(l)) != 0)
+			mig__link_fail(l, MIG_ELINK, "send failed: %s",
+			    uv_strerror(r));
+}
+
+/* Queues n bytes for the end of this loop turn (mig__links_flush). */
+static int
+link_write(struct link *l, const void *p, size_t n)
+{
+	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
+		return MIG_ELINK;
+	if (mig_buf_append(&l->cork, p, n) != 0) {
+		mig__link_fail(l, MIG_ELINK, "send failed: out of memory");
+		return MIG__ERR(ENOMEM);
+	}
+	if (!l->corked) {
+		l->corked = 1;
+		l->d->corked++;
+	}
+	return 0;
 }
 
 int
 mig__link_write(struct link *l, const void *p, size_t n)
 {
-	struct lwrite *w = malloc(sizeof(*w) + n);
-
-	if (w == NULL) {
-		mig__link_fail(l, MIG_ELINK, "send failed: out of memory");
-		return MIG__ERR(ENOMEM);
-	}
-	memcpy(w->data, p, n);
-	return link_write(l, w, n) == 0 ? 0 : MIG_ELINK;
+	return link_write(l, p, n) == 0 ? 0 : MIG_ELINK;
 }
 
 /* What went over a peer's links, per message type (mig hosts --json). */
@@ -222,7 +263,6 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
     uint32_t stream, const void *payload, size_t n)
 {
 	struct mig_buf frame = { NULL, 0, 0 };
-	struct lwrite *w = NULL;
 	size_t clen;
 	int r;
 
@@ -236,19 +276,20 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 		mig_buf_free(&frame);
 		return r;
 	}
+	/* Sealed in place at the end of what the turn queued. */
 	clen = MIG_RECORD_OVERHEAD + frame.len;
-	if ((w = malloc(sizeof(*w) + clen)) == NULL) {
-		r = MIG__ERR(ENOMEM);
+	if ((r = mig_buf_reserve(&l->cork, clen)) != 0)
 		goto out;
-	}
 	if ((r = mig__record_seal(&l->sess, frame.data, frame.len,
-	    w->data)) != 0)
+	    l->cork.data + l->cork.len)) != 0)
 		goto out;
+	l->cork.len += clen;
+	if (!l->corked) {
+		l->corked = 1;
+		l->d->corked++;
+	}
 	count(&l->peer->tx, type, clen);
-	r = link_write(l, w, clen);
-	w = NULL;
  out:
-	free(w);
 	mig_buf_free(&frame);
 	if (r != 0)
 		mig__link_fail(l, MIG_ELINK, "send failed: %s", mig_strerror(r));

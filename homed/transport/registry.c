@@ -114,11 +114,29 @@ on_reap(uv_idle_t *h)
 	}
 }
 
+/* Before the loop waits: the writes of this turn go out, each link's
+ * and each client's in one (a job's last frames, STARTED to EXIT, wake
+ * the peer once). */
+static void
+on_flush(uv_prepare_t *h)
+{
+	struct homed *d = h->data;
+
+	if (d->corked == 0)
+		return;
+	mig__links_flush(d);
+	mig__clients_flush(d);
+}
+
 void
 mig__reaper_init(struct homed *d)
 {
 	uv_idle_init(d->loop, &d->reaper);
 	d->reaper.data = d;
+	uv_prepare_init(d->loop, &d->flush);
+	d->flush.data = d;
+	uv_prepare_start(&d->flush, on_flush);
+	uv_unref((uv_handle_t *)&d->flush);
 }
 
 void
