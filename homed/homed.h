@@ -480,6 +480,17 @@ void mig__notify_client_gone(struct client *c);
 void mig__notify_clock(struct link *l);
 /* Asks the reaper to run on the next loop turn. */
 void mig__reap_soon(struct homed *d);
+/* What a link or client was sent in this loop turn: its bytes go out in
+ * one write before the loop waits (registry.c). */
+struct cork {
+	struct mig_buf buf;
+	int on;               /* buf holds bytes: counted in d->corked */
+};
+/* Bytes were added to k->buf. */
+void mig__cork_added(struct homed *d, struct cork *k);
+/* k's bytes to one write on s, if it has any (k is left empty and the
+ * write frees them); 0 or a libuv error. */
+int mig__cork_flush(struct homed *d, struct cork *k, uv_stream_t *s);
 void mig__reaper_init(struct homed *d);
 
 /* transport/control.c: the unix socket for local programs */
@@ -493,8 +504,7 @@ struct client {
 	int closing;          /* marked: torn down on the next turn */
 	int closed;           /* torn down: its handle is closing */
 	int hello;            /* HELLO received */
-	struct mig_buf cork;  /* frames of this loop turn, not yet written */
-	int corked;           /* cork holds bytes: d->corked counts it */
+	struct cork cork;     /* frames of this loop turn, not yet written */
 };
 
 int mig__control_start(struct homed *d);
@@ -568,8 +578,7 @@ struct link {
 	struct mig_session sess;
 	struct mig_buf in;    /* received, not yet processed */
 	struct mig_buf opened; /* one opened record */
-	struct mig_buf cork;  /* what this loop turn queued to send */
-	int corked;           /* cork holds bytes: d->corked counts it */
+	struct cork cork;     /* what this loop turn queued to send */
 	char desc[128];       /* "host1 (127.0.0.2:7410)" for log lines; an
 			       * acceptor's is the address until proved */
 	char from[64];        /* acceptor: the peer's address */

@@ -15,12 +15,6 @@
 
 #include "homed.h"
 
-/* One write of a client's: what it was sent in a loop turn. */
-struct cwrite {
-	uv_write_t req;
-	uv_buf_t buf;
-};
-
 static void on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf);
 
 static void
@@ -29,43 +23,8 @@ on_client_closed(uv_handle_t *h)
 	struct client *c = h->data;
 
 	mig_buf_free(&c->in);
-	mig_buf_free(&c->cork);
+	mig_buf_free(&c->cork.buf);
 	free(c);
-}
-
-static void
-on_written(uv_write_t *req, int status)
-{
-	struct cwrite *w = (struct cwrite *)req;
-
-	free(w->buf.base);
-	free(w);
-}
-
-/* The frames c was sent in this loop turn, in one write; 0 or a libuv
- * error. */
-static int
-client_flush(struct client *c)
-{
-	struct cwrite *w;
-	int r;
-
-	if (!c->corked)
-		return 0;
-	c->corked = 0;
-	c->d->corked--;
-	if ((w = malloc(sizeof(*w))) == NULL) {
-		mig_buf_free(&c->cork);
-		return UV_ENOMEM;
-	}
-	w->buf = uv_buf_init((char *)c->cork.data, (unsigned)c->cork.len);
-	memset(&c->cork, 0, sizeof(c->cork));
-	if ((r = uv_write(&w->req, (uv_stream_t *)&c->pipe, &w->buf, 1,
-	    on_written)) != 0) {
-		free(w->buf.base);
-		free(w);
-	}
-	return r;
 }
 
 void
@@ -74,7 +33,7 @@ mig__clients_flush(struct homed *d)
 	struct client *c;
 
 	TAILQ_FOREACH(c, &d->clients, entry)
-		if (c->corked && client_flush(c) != 0)
+		if (mig__cork_flush(d, &c->cork, (uv_stream_t *)&c->pipe) != 0)
 			mig__client_close(c);
 }
 
@@ -84,7 +43,7 @@ mig__client_close(struct client *c)
 	if (c->closing)
 		return;
 	/* What it was sent before still goes, as far as it can. */
-	client_flush(c);
+	mig__cork_flush(c->d, &c->cork, (uv_stream_t *)&c->pipe);
 	c->closing = 1;
 	uv_read_stop((uv_stream_t *)&c->pipe);
 	mig__reap_soon(c->d);
@@ -115,14 +74,11 @@ mig__client_send(struct client *c, uint16_t type, uint16_t flags,
 	if (c->closing)
 		return MIG_ELINK;
 	/* Written at the end of the turn (mig__clients_flush). */
-	if ((r = mig_frame_put(&c->cork, type, flags, 0, p, n)) != 0) {
+	if ((r = mig_frame_put(&c->cork.buf, type, flags, 0, p, n)) != 0) {
 		mig__client_close(c);
 		return r;
 	}
-	if (!c->corked) {
-		c->corked = 1;
-		c->d->corked++;
-	}
+	mig__cork_added(c->d, &c->cork);
 	return 0;
 }
 

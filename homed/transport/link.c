@@ -29,14 +29,6 @@
 
 #include "homed.h"
 
-/* One write of a link's: what it queued in a loop turn (link_flush). */
-struct lwrite {
-	uv_write_t req;
-	uv_buf_t buf;
-};
-
-static int link_flush(struct link *l);
-
 /* Drops one of the link's handles or requests; the last frees it. */
 void
 mig__link_unref(struct link *l)
@@ -45,7 +37,7 @@ mig__link_unref(struct link *l)
 		return;
 	mig_buf_free(&l->in);
 	mig_buf_free(&l->opened);
-	mig_buf_free(&l->cork);
+	mig_buf_free(&l->cork.buf);
 	mig_buf_free(&l->errbuf);
 	mig__session_wipe(&l->sess);
 	mig__hs_wipe(&l->hs);
@@ -70,7 +62,7 @@ link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
 		return;
 	/* What it sent before it failed still goes, as far as it can. */
-	link_flush(l);
+	mig__cork_flush(l->d, &l->cork, l->wr);
 	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
 	if (say && l->peer == NULL && !l->initiator)
 		say = mig__preauth_say(l->d, l->from);
@@ -179,40 +171,6 @@ mig__link_new(struct homed *d, int initiator)
 	return l;
 }
 
-static void
-on_lwritten(uv_write_t *req, int status)
-{
-	struct lwrite *w = (struct lwrite *)req;
-
-	free(w->buf.base);
-	free(w);
-}
-
-/* The bytes l queued in this loop turn, in one write: 0 or a libuv
- * error (the caller fails the link, or is failing it). */
-static int
-link_flush(struct link *l)
-{
-	struct lwrite *w;
-	int r;
-
-	if (!l->corked)
-		return 0;
-	l->corked = 0;
-	l->d->corked--;
-	if ((w = malloc(sizeof(*w))) == NULL) {
-		mig_buf_free(&l->cork);
-		return UV_ENOMEM;
-	}
-	w->buf = uv_buf_init((char *)l->cork.data, (unsigned)l->cork.len);
-	memset(&l->cork, 0, sizeof(l->cork));
-	if ((r = uv_write(&w->req, l->wr, &w->buf, 1, on_lwritten)) != 0) {
-		free(w->buf.base);
-		free(w);
-	}
-	return r;
-}
-
 void
 mig__links_flush(struct homed *d)
 {
@@ -220,7 +178,7 @@ mig__links_flush(struct homed *d)
 	int r;
 
 	TAILQ_FOREACH(l, &d->links, entry)
-		if (l->corked && (r = link_flush(l)) != 0)
+		if ((r = mig__cork_flush(d, &l->cork, l->wr)) != 0)
 			mig__link_fail(l, MIG_ELINK, "send failed: %s",
 			    uv_strerror(r));
 }
@@ -231,14 +189,11 @@ link_write(struct link *l, const void *p, size_t n)
 {
 	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
 		return MIG_ELINK;
-	if (mig_buf_append(&l->cork, p, n) != 0) {
+	if (mig_buf_append(&l->cork.buf, p, n) != 0) {
 		mig__link_fail(l, MIG_ELINK, "send failed: out of memory");
 		return MIG__ERR(ENOMEM);
 	}
-	if (!l->corked) {
-		l->corked = 1;
-		l->d->corked++;
-	}
+	mig__cork_added(l->d, &l->cork);
 	return 0;
 }
 
@@ -278,16 +233,13 @@ mig__link_send(struct link *l, uint16_t type, uint16_t flags,
 	}
 	/* Sealed in place at the end of what the turn queued. */
 	clen = MIG_RECORD_OVERHEAD + frame.len;
-	if ((r = mig_buf_reserve(&l->cork, clen)) != 0)
+	if ((r = mig_buf_reserve(&l->cork.buf, clen)) != 0)
 		goto out;
 	if ((r = mig__record_seal(&l->sess, frame.data, frame.len,
-	    l->cork.data + l->cork.len)) != 0)
+	    l->cork.buf.data + l->cork.buf.len)) != 0)
 		goto out;
-	l->cork.len += clen;
-	if (!l->corked) {
-		l->corked = 1;
-		l->d->corked++;
-	}
+	l->cork.buf.len += clen;
+	mig__cork_added(l->d, &l->cork);
 	count(&l->peer->tx, type, clen);
  out:
 	mig_buf_free(&frame);

@@ -11,6 +11,9 @@
  * filled at start-up: one that is too small stops the daemon there with
  * a mig: line, never drops a registration.
  */
+#include <stdlib.h>
+#include <string.h>
+
 #include "homed.h"
 
 void
@@ -112,6 +115,53 @@ on_reap(uv_idle_t *h)
 			if (d->watchers[i].load_changed != NULL)
 				d->watchers[i].load_changed(d);
 	}
+}
+
+/* One write of a turn's bytes (mig__cork_flush). */
+struct bufwrite {
+	uv_write_t req;
+	uv_buf_t buf;
+};
+
+static void
+on_buf_written(uv_write_t *req, int status)
+{
+	struct bufwrite *w = (struct bufwrite *)req;
+
+	free(w->buf.base);
+	free(w);
+}
+
+void
+mig__cork_added(struct homed *d, struct cork *k)
+{
+	if (!k->on) {
+		k->on = 1;
+		d->corked++;
+	}
+}
+
+int
+mig__cork_flush(struct homed *d, struct cork *k, uv_stream_t *s)
+{
+	struct bufwrite *w;
+	int r;
+
+	if (!k->on)
+		return 0;
+	k->on = 0;
+	d->corked--;
+	if ((w = malloc(sizeof(*w))) == NULL) {
+		mig_buf_free(&k->buf);
+		return UV_ENOMEM;
+	}
+	w->buf = uv_buf_init((char *)k->buf.data, (unsigned)k->buf.len);
+	memset(&k->buf, 0, sizeof(k->buf));
+	if ((r = uv_write(&w->req, s, &w->buf, 1, on_buf_written)) != 0) {
+		free(w->buf.base);
+		free(w);
+	}
+	return r;
 }
 
 /* Before the loop waits: the writes of this turn go out, each link's
