@@ -228,6 +228,7 @@ struct homed {
 	uint32_t next_seq;             /* numbers forwarded calls */
 	TAILQ_HEAD(, rjob) rjobs;
 	uv_timer_t held;               /* sends the jobs' held frames */
+	int holding;                   /* jobs holding frames */
 	TAILQ_HEAD(, callwait) calls;  /* forwarded calls awaiting home */
 	TAILQ_HEAD(, desc) descs;      /* jobs' other processes */
 	/* The fs role (fs/): serving our files to hosts, and the views of

@@ -52,19 +52,31 @@ mig__rjob_by_token(struct homed *d, uint32_t token)
 /* How long a job's STARTED and EOFs may wait for its next frame. */
 #define HOLD_MS 1
 
+/* rj holds nothing any more; the timer stops with the last job that
+ * held (a later hold gets its whole HOLD_MS). */
+static void
+unhold(struct rjob *rj)
+{
+	mig_buf_free(&rj->held);
+	if (--rj->d->holding == 0)
+		uv_timer_stop(&rj->d->held);
+}
+
 void
 mig__rjob_release(struct rjob *rj)
 {
 	struct mig_frame f;
 	size_t at = 0;
 
+	if (rj->held.len == 0)
+		return;
 	while (rj->link != NULL && mig_frame_decode(rj->held.data + at,
 	    rj->held.len - at, &f) == 0) {
 		mig__link_send(rj->link, f.type, f.flags, rj->id, f.payload,
 		    f.len);
 		at += MIG_FRAME_HDR + f.len;
 	}
-	mig_buf_free(&rj->held);
+	unhold(rj);
 }
 
 static void
@@ -85,11 +97,14 @@ mig__rjob_send(struct rjob *rj, uint16_t type, uint16_t flags, const void *p,
 		return;
 	/* That it started, and that its output ended, can wait for what
 	 * comes next: for a short job, its EXIT. */
-	if ((type == MIG_M_STARTED || type == MIG_M_OUTPUT_EOF) &&
-	    mig_frame_put(&rj->held, type, flags, rj->id, p, n) == 0) {
-		if (!uv_is_active((uv_handle_t *)&rj->d->held))
-			uv_timer_start(&rj->d->held, on_held, HOLD_MS, 0);
-		return;
+	if (type == MIG_M_STARTED || type == MIG_M_OUTPUT_EOF) {
+		size_t was = rj->held.len;
+		if (mig_frame_put(&rj->held, type, flags, rj->id, p, n) == 0) {
+			if (was == 0 && rj->d->holding++ == 0)
+				uv_timer_start(&rj->d->held, on_held, HOLD_MS,
+				    0);
+			return;
+		}
 	}
 	mig__rjob_release(rj);
 	mig__link_send(rj->link, type, flags, rj->id, p, n);
@@ -131,7 +146,8 @@ void
 mig__rjob_free(struct rjob *rj)
 {
 	TAILQ_REMOVE(&rj->d->rjobs, rj, entry);
-	mig_buf_free(&rj->held);
+	if (rj->held.len > 0)
+		unhold(rj);
 	mig__ident_free(rj->ident);
 	mig__close(rj->statusfd);
 	mig_job_free(rj->job);
