@@ -152,9 +152,11 @@ alive() {
 	[[ -n $st && $st != Z && $st != X ]]
 }
 
-# wait_until SECS CMD...: polls CMD every 20 ms; fails after SECS seconds.
+# wait_until SECS CMD...: polls CMD every 20 ms; fails after SECS seconds
+# (times MIG_TEST_SLOW, which scripts/test --valgrind sets: the daemons
+# are that much slower there; nothing waits longer than it must).
 wait_until() {
-	local secs=$1 end
+	local secs=$(($1 * ${MIG_TEST_SLOW:-1})) end
 	shift
 	end=$(($(date +%s%N) + secs * 1000000000))
 	while ! "$@"; do
