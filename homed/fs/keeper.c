@@ -123,7 +123,9 @@ mig__view_keeper(const char *root, const char *rundir,
 	snprintf(map, sizeof(map), "%u %u 1\n", (unsigned)gid, (unsigned)gid);
 	if ((e = put_file("/proc/self/gid_map", map)) != 0)
 		keeper_fail(sock, e, "gid_map");
-	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+	/* The type "none", not NULL: the kernel ignores it here, but
+	 * valgrind checks it as a string. */
+	if (mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) == -1)
 		keeper_fail(sock, errno, "making mounts private");
 	if ((fd = open("/dev/fuse", O_RDWR | O_CLOEXEC)) == -1)
 		keeper_fail(sock, errno, "opening /dev/fuse");
@@ -147,7 +149,7 @@ mig__view_keeper(const char *root, const char *rundir,
 	}
 	for (size_t i = 0; i < sizeof(host) / sizeof(*host); i++) {
 		snprintf(dst, sizeof(dst), "%s%s", root, host[i]);
-		if (mount(host[i], dst, NULL, MS_BIND | MS_REC, NULL) == -1 &&
+		if (mount(host[i], dst, "none", MS_BIND | MS_REC, NULL) == -1 &&
 		    i < 2)
 			keeper_fail(sock, errno, host[i]);
 	}
@@ -156,7 +158,7 @@ mig__view_keeper(const char *root, const char *rundir,
 	snprintf(dst, sizeof(dst), "%s%s", root, rundir);
 	if (strncmp(rundir, "/run/", 5) != 0 && stat(dst, &st) == 0 &&
 	    S_ISDIR(st.st_mode))
-		mount(rundir, dst, NULL, MS_BIND, NULL);
+		mount(rundir, dst, "none", MS_BIND, NULL);
 	memset(&rep, 0, sizeof(rep));
 	rep.stage = 2;
 	keeper_say(sock, &rep, -1);

@@ -144,7 +144,9 @@ mig__plan_apply(const struct mig_plan *pl, const char *root, char *err,
 			snprintf(src, sizeof(src), "/proc/self/fd/%d", fds[i]);
 			from = src;
 		}
-		if (mount(from, dst, NULL, MS_BIND | (pl->step[i].host ?
+		/* The type "none", not NULL: the kernel ignores it here, but
+		 * valgrind checks it as a string. */
+		if (mount(from, dst, "none", MS_BIND | (pl->step[i].host ?
 		    MS_REC : 0), NULL) == -1) {
 			snprintf(err, errsize, "%s %s: %s", pl->step[i].host ?
 			    "binding this host's" : "serving", pl->step[i].path,

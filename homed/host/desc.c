@@ -227,15 +227,22 @@ static void
 desc_add(struct rjob *rj, pid_t host_pid, pid_t home_pid)
 {
 	struct desc *ds;
-	int slot = -1;
+	int slot = -1, e;
 
 	if ((ds = calloc(1, sizeof(*ds))) == NULL)
 		return;
-	if (mig__pid_watch(rj->d, host_pid, on_desc_exit, ds) != 0) {
+	if ((e = mig__pid_watch(rj->d, host_pid, on_desc_exit, ds)) ==
+	    MIG__ERR(ESRCH)) {
 		free(ds);
 		send_gone(rj, home_pid); /* already ended */
 		return;
 	}
+	/* No pidfd for a live process (EMFILE, or no pidfd_open, as under
+	 * valgrind 3.19): it keeps its home pid until the job ends. */
+	if (e != 0)
+		mig__log(MIG_LOG_WARN, "job %u: cannot watch process %d (%s): "
+		    "its home pid %d stays until the job ends", rj->id,
+		    (int)host_pid, mig_strerror(e), (int)home_pid);
 	for (int i = 0; rj->ident != NULL && i < MIG_IDENT_PIDS; i++) {
 		if (rj->ident->pids[i].host_pid == 0) {
 			slot = i;

@@ -39,6 +39,8 @@ mig_env_setup() {
 		[[ -n $d && -d $d && -x $d ]] && path+=${path:+:}$d
 	done
 	export PATH=$MIG_BIN:$path
+	# Under valgrind the tests' `timeout`s grow by MIG_TEST_SLOW too.
+	if ((${MIG_TEST_SLOW:-1} > 1)); then PATH=$HELPERS_DIR/slow:$PATH; fi
 	# Tests state what they want; nothing leaks in from the caller, and
 	# no daemon keeps its history in the user's own state folder.
 	unset MIG_NO_AUTOSTART MIG_ALLOW_ROOT MIG_CONFIG_DIR MIG_RUNTIME_DIR MIG_HOST
@@ -152,9 +154,11 @@ alive() {
 	[[ -n $st && $st != Z && $st != X ]]
 }
 
-# wait_until SECS CMD...: polls CMD every 20 ms; fails after SECS seconds.
+# wait_until SECS CMD...: polls CMD every 20 ms; fails after SECS seconds
+# (times MIG_TEST_SLOW, which scripts/test --valgrind sets: the daemons
+# are that much slower there; nothing waits longer than it must).
 wait_until() {
-	local secs=$1 end
+	local secs=$(($1 * ${MIG_TEST_SLOW:-1})) end
 	shift
 	end=$(($(date +%s%N) + secs * 1000000000))
 	while ! "$@"; do
