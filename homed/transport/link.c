@@ -183,24 +183,18 @@ mig__links_flush(struct homed *d)
 			    uv_strerror(r));
 }
 
-/* Queues n bytes for the end of this loop turn (mig__links_flush). */
-static int
-link_write(struct link *l, const void *p, size_t n)
+/* Queued for the end of this loop turn (mig__links_flush). */
+int
+mig__link_write(struct link *l, const void *p, size_t n)
 {
 	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
 		return MIG_ELINK;
 	if (mig_buf_append(&l->cork.buf, p, n) != 0) {
 		mig__link_fail(l, MIG_ELINK, "send failed: out of memory");
-		return MIG__ERR(ENOMEM);
+		return MIG_ELINK;
 	}
 	mig__cork_added(l->d, &l->cork);
 	return 0;
-}
-
-int
-mig__link_write(struct link *l, const void *p, size_t n)
-{
-	return link_write(l, p, n) == 0 ? 0 : MIG_ELINK;
 }
 
 /* What went over a peer's links, per message type (mig hosts --json). */
