@@ -569,6 +569,8 @@ struct link {
 	enum link_state state;
 	int initiator;
 	int was_up;           /* reached LINK_UP once */
+	uint32_t unused_ticks; /* replaced by another link of its peer: the
+			       * ticks in a row it carried no job */
 	uint64_t last_rx;     /* loop time of the last frame received */
 	uint32_t deadline;    /* ms the handshake was given */
 	uint32_t proto;       /* once up: the protocol both ends speak */

@@ -56,9 +56,36 @@ on_handle_closed(uv_handle_t *h)
  * proved only within the lines preauth.c allows, and never when say is
  * 0 (preauth.c counted it).
  */
+/* A link that lost to another of its peer's (two dials at once) but is
+ * still up: nothing new goes over it, what was placed on it before both
+ * ends knew runs to its end, and then it closes (mig__links_tick). */
+static int
+replaced(const struct link *l)
+{
+	return l->state == LINK_UP && l->peer != NULL && l->peer->link != l;
+}
+
+/* 1 while a job of either role runs over l. */
+static int
+in_use(const struct link *l)
+{
+	const struct job *j;
+	const struct rjob *rj;
+
+	TAILQ_FOREACH(j, &l->d->jobs, entry)
+		if (j->link == l)
+			return 1;
+	TAILQ_FOREACH(rj, &l->d->rjobs, entry)
+		if (rj->link == l)
+			return 1;
+	return 0;
+}
+
 static void
 link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 {
+	int level;
+
 	if (l->state == LINK_FAILED || l->state == LINK_CLOSED)
 		return;
 	/* What it sent before it failed still goes, as far as it can. */
@@ -66,11 +93,13 @@ link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 	vsnprintf(l->fail_why, sizeof(l->fail_why), fmt, ap);
 	if (say && l->peer == NULL && !l->initiator)
 		say = mig__preauth_say(l->d, l->from);
+	/* A replaced link that carried nothing more ends as planned, at
+	 * whichever end closes it first. */
+	level = replaced(l) && !in_use(l) ? MIG_LOG_INFO : l->peer != NULL &&
+	    strcmp(l->peer->last_why, l->fail_why) == 0 ? MIG_LOG_DEBUG :
+	    MIG_LOG_WARN;
 	if (say)
-		mig__log(l->peer != NULL &&
-			strcmp(l->peer->last_why, l->fail_why) == 0 ?
-			MIG_LOG_DEBUG : MIG_LOG_WARN,
-		    "link %s: %s; closed", l->desc, l->fail_why);
+		mig__log(level, "link %s: %s; closed", l->desc, l->fail_why);
 	l->fail_code = code;
 	l->state = LINK_FAILED;
 	uv_read_stop(l->rd);
@@ -98,6 +127,23 @@ mig__link_drop(struct link *l, const char *fmt, ...)
 	va_end(ap);
 }
 
+/* The link that takes over from l, its peer's link in use, when l
+ * fails: one that lost to l but is still up, or NULL. */
+static struct link *
+in_place_of(struct link *l)
+{
+	struct link *o;
+
+	TAILQ_FOREACH(o, &l->d->links, entry)
+		if (o != l && o->peer == l->peer && o->state == LINK_UP) {
+			mig__log(MIG_LOG_INFO, "link %s: in use again, in "
+			    "place of %s", o->desc, l->desc);
+			o->unused_ticks = 0;
+			return o;
+		}
+	return NULL;
+}
+
 /* The reaper's part: failed links leave their peer, their watchers hear
  * of it, and their handles close. A link that never had a peer (an
  * acceptor's, not proved) is nobody's business but the log's. */
@@ -114,7 +160,7 @@ mig__links_reap(struct homed *d)
 		TAILQ_REMOVE(&d->links, l, entry);
 		if (p != NULL) {
 			if (p->link == l)
-				p->link = NULL;
+				p->link = in_place_of(l);
 			if (p->dialing == l)
 				p->dialing = NULL;
 			/* A duplicate's or a replaced link's end is not why
@@ -263,32 +309,33 @@ void
 mig__link_up(struct link *l)
 {
 	struct peer *p = l->peer;
+	struct link *old = p->link;
 
 	uv_timer_stop(&l->timer);
 	l->state = LINK_UP;
 	l->last_rx = uv_now(l->d->loop);
-	/* Both sides may dial at once; the link dialed by the lower name
-	 * wins on both, so they agree without another message. */
-	if (p->link != NULL && p->link != l && l->stdio && !l->initiator) {
-		/* A home that came over ssh again: its old link is dead, or
-		 * about to learn so. */
-		mig__link_fail(p->link, MIG_ELINK, "replaced by a newer link");
-		p->link = NULL;
-	} else if (p->link != NULL && p->link != l) {
+	if (old != NULL && old != l &&
+	    (old->initiator == l->initiator || (l->stdio && !l->initiator))) {
+		/* The same end dialed again (or a home came over ssh again):
+		 * the other end has given the old link up, or is about to. */
+		mig__link_fail(old, MIG_ELINK, "replaced by a newer link");
+		p->link = l;
+	} else if (old != NULL && old != l) {
+		/* Both ends dialed at once. The link dialed by the lower name
+		 * is the one in use at both ends, so they agree without
+		 * another message; the other stays up for what either end
+		 * placed on it before it knew, and closes once unused. */
 		const char *win = strcmp(l->d->name, p->name) < 0 ? l->d->name :
 								     p->name;
 		const char *mine = l->initiator ? l->d->name : p->name;
-		if (strcmp(mine, win) != 0) {
-			mig__log(MIG_LOG_INFO, "link %s: duplicate, closed",
-			    l->desc);
-			l->state = LINK_HANDSHAKE; /* never up, for the roles */
-			mig__link_fail(l, MIG_ELINK, "duplicate link");
-			return;
-		}
-		mig__link_fail(p->link, MIG_ELINK, "replaced by a newer link");
-		p->link = NULL;
+		struct link *lost = strcmp(mine, win) == 0 ? old : l;
+		p->link = lost == l ? old : l;
+		mig__log(MIG_LOG_INFO, "link %s: dialed at once with %s; %s "
+		    "is used, the other closes once unused", l->desc,
+		    old->desc, p->link->desc);
+	} else {
+		p->link = l;
 	}
-	p->link = l;
 	if (p->dialing == l)
 		p->dialing = NULL;
 	p->last_error = 0;
@@ -527,6 +574,16 @@ mig__links_tick(struct homed *d)
 			mig__link_fail(l, MIG_ENOHOST,
 			    "no longer in the hosts file");
 			continue;
+		}
+		/* Unused at two ticks in a row: whatever either end placed
+		 * on it before it knew has ended. */
+		if (replaced(l)) {
+			l->unused_ticks = in_use(l) ? 0 : l->unused_ticks + 1;
+			if (l->unused_ticks >= 2) {
+				mig__link_fail(l, MIG_ELINK,
+				    "replaced, and unused");
+				continue;
+			}
 		}
 		if (now - l->last_rx > d->ping_timeout_ms) {
 			mig__link_fail(l, MIG_EHOSTDOWN,

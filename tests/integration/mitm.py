@@ -14,7 +14,8 @@ DIR/control, which may hold one word:
   replay   send the next record twice
 
 The command applies to one record of the connection that sees it next;
-then DIR/control is renamed DIR/control.done. What it did goes to
+then DIR/control is renamed DIR/control.done. While DIR/hold exists, a
+new connection waits before the upstream is dialed (two dials at once). What it did goes to
 DIR/log, one line per event. Exits when OWNER_PID is gone (so that a
 killed test run leaves nothing behind) or on SIGTERM. Loopback only.
 """
@@ -31,6 +32,7 @@ for a in (LADDR, UADDR):
     if not a.startswith("127."):
         sys.exit(f"mitm.py: refusing non-loopback address {a}")
 CONTROL = os.path.join(D, "control")
+HOLD = os.path.join(D, "hold")
 lock = threading.Lock()
 
 
@@ -115,23 +117,32 @@ def pump_down(cid, src, dst):
     shut(src, dst)
 
 
+def relay(cid, c, peer):
+    if os.path.exists(HOLD):
+        log(f"conn {cid}: held")
+        while os.path.exists(HOLD):
+            time.sleep(0.05)
+        log(f"conn {cid}: released")
+    try:
+        u = socket.create_connection((UADDR, UPORT), timeout=5)
+        u.settimeout(None)
+    except OSError as e:
+        log(f"conn {cid}: upstream unreachable: {e}")
+        c.close()
+        return
+    for s in (c, u):
+        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    log(f"conn {cid}: from {peer[0]}:{peer[1]}")
+    threading.Thread(target=pump_up, args=(cid, c, u), daemon=True).start()
+    pump_down(cid, u, c)
+
+
 def serve(ls):
     cid = 0
     while True:
         c, peer = ls.accept()
         cid += 1
-        try:
-            u = socket.create_connection((UADDR, UPORT), timeout=5)
-            u.settimeout(None)
-        except OSError as e:
-            log(f"conn {cid}: upstream unreachable: {e}")
-            c.close()
-            continue
-        for s in (c, u):
-            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        log(f"conn {cid}: from {peer[0]}:{peer[1]}")
-        threading.Thread(target=pump_up, args=(cid, c, u), daemon=True).start()
-        threading.Thread(target=pump_down, args=(cid, u, c), daemon=True).start()
+        threading.Thread(target=relay, args=(cid, c, peer), daemon=True).start()
 
 
 def main():

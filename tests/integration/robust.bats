@@ -513,3 +513,66 @@ tamper() {
 	log_has host1 'malformed handshake: message too large; closed'
 	serves
 }
+
+# --- two dials at once ------------------------------------------------
+
+# new_lines NAME: what the cluster daemon NAME logged since mark_logs.
+mark_logs() { LOG_MARK_HOME=$(wc -l <"$MIG_CLUSTER_DIR/home.log") LOG_MARK_HOST1=$(wc -l <"$MIG_CLUSTER_DIR/host1.log"); }
+new_lines() {
+	local mark=$LOG_MARK_HOME
+	[[ $1 == home ]] || mark=$LOG_MARK_HOST1
+	tail -n +$((mark + 1)) "$MIG_CLUSTER_DIR/$1.log"
+}
+
+# home and host1 dial each other at once (host1's dial comes from
+# 127.0.0.1, as home sees it, and home's through the proxy's port). home's dial waits in the proxy,
+# so host1's link comes up first and takes a job; then the proxy lets
+# home's through. The link dialed by the lower name (home's) is used from
+# then on at both ends; the job placed on the other runs to its end.
+@test "robust: two dials at once: the job on the link that loses runs to its end, the next takes the other" {
+	local d=$MIG_CLUSTER_DIR s pid out=$BATS_TEST_TMPDIR/out err=$BATS_TEST_TMPDIR/err held
+	"$CLUSTER" kill host1
+	"$CLUSTER" kill home
+	sed "s/^host1 .*/host1 127.0.0.1:$MITM_PORT 1/" "$d/hosts" >"$d/home/config/hosts"
+	cp "$d/hosts" "$d/host1/config/hosts"
+	mark_logs
+	held=$(grep -c ': held$' "$MITM/log" 2>/dev/null || true)
+	touch "$MITM/hold"
+	"$CLUSTER" start home
+	# shellcheck disable=SC2016
+	wait_until 10 eval '(($(grep -c ": held\$" "$MITM/log") > held))'
+	"$CLUSTER" start host1
+	wait_until 10 links_up host1
+	new_lines home | grep -F "link host1 (127.0.0.1): up"
+	s=$(unique_sleep)
+	s=${s#1000}
+	timeout -k 5 60 "$MIG" -h host1 sh -c "sleep 1$s; echo ended" \
+		</dev/null >"$out" 2>"$err" 3>&- &
+	pid=$!
+	bg_track "$pid"
+	# shellcheck disable=SC2016
+	wait_until 10 eval '[[ -n $(host1_pids "^(/usr/bin/)?sleep 1$s\$") ]]'
+	rm "$MITM/hold"
+	# shellcheck disable=SC2016
+	wait_until 10 eval 'new_lines home | grep -qF "link host1 (127.0.0.1:$MITM_PORT): dialed at once with host1 (127.0.0.1); host1 (127.0.0.1:$MITM_PORT) is used"'
+	# shellcheck disable=SC2016
+	wait_until 10 eval 'new_lines host1 | grep -qE "link home \(127\.0\.0\.1\): dialed at once with home \([0-9.:]+\); home \(127\.0\.0\.1\) is used|link home \([0-9.:]+\): dialed at once with home \(127\.0\.0\.1\); home \(127\.0\.0\.1\) is used"'
+	wait_exit "$pid" 30
+	echo "mig -h host1: status $WAIT_STATUS, stdout: $(cat "$out"), stderr: $(cat "$err")" >&2
+	expect_eq "the job's status" "$WAIT_STATUS" 0
+	expect_eq "the job's output" "$(cat "$out")" ended
+	# The losing link closes once unused, at both ends, and neither end
+	# warns of it.
+	# shellcheck disable=SC2016
+	wait_until 10 eval 'new_lines home | grep -F "link host1 (127.0.0.1): " | grep -q "; closed"'
+	# shellcheck disable=SC2016
+	wait_until 10 eval 'new_lines host1 | grep -E "link home \([0-9.]+:[0-9]+\): " | grep -q "; closed"'
+	new_lines home | grep -E "link host1|link home" >&2
+	new_lines host1 | grep -E "link host1|link home" >&2
+	! new_lines home | grep -E "warning: link host1 \(127\.0\.0\.1\)"
+	! new_lines host1 | grep -E "warning: link home \([0-9.]+:[0-9]+\)"
+	# The next job goes over the link in use.
+	run timeout -k 5 30 "$MIG" -h host1 echo next
+	[ "$status" -eq 0 ]
+	[ "$output" = next ]
+}
