@@ -246,6 +246,17 @@ static const char *const answer_name[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_BATCH] = "put batch",
 };
 
+/* The folder of an absolute path, allocated; NULL when out of memory. */
+static char *
+folder_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || slash == path)
+		return strdup("/");
+	return strndup(path, (size_t)(slash - path));
+}
+
 /* An answer from home, to the request in flight with its number and op. */
 void
 mig__on_fs_rep(struct link *l, const struct mig_frame *f)
@@ -269,16 +280,26 @@ mig__on_fs_rep(struct link *l, const struct mig_frame *f)
 		return;
 	}
 	TAILQ_REMOVE(&v->reqs, q, entry);
-	if ((r = mig__fs_rep_parse(q->op, f->payload, f->len, getuid(),
-	    getgid(), &a)) != 0) {
+	if ((r = mig__fs_rep_parse(q->op, l->proto, f->payload, f->len,
+	    getuid(), getgid(), &a)) != 0) {
 		if (r == MIG_EPROTO)
 			mig__view_bad(v, answer_name[q->op]);
 		q->done(q, r == MIG_EPROTO ? EIO : ENOMEM, NULL);
 		return;
 	}
-	if (a.err == 0)
-		q->done(q, 0, &a);
-	else
+	if (a.err != 0) {
 		q->done(q, a.err < 4096 ? (int)a.err : EIO, NULL);
+	} else if (a.has_folder) {
+		/* The change drops what the view knew of the folder (done);
+		 * then the folder's state after it is known. */
+		char *folder = folder_of(q->path);
+		q->done(q, 0, &a);
+		if (folder != NULL)
+			mig__known_attr(v, folder, a.folder_err < 4096 ?
+			    (int)a.folder_err : EIO, &a.folder);
+		free(folder);
+	} else {
+		q->done(q, 0, &a);
+	}
 	mig__fs_rep_free(&a);
 }

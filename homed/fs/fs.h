@@ -453,6 +453,12 @@ void mig__fs_probe_finish(struct mig_fs_probe_run *run,
  *   PUT_BATCH   u32 n, n x (str path, u32 mode,  u32 n, n x (u32 errno,
  *               bytes data)                      attr when 0)
  *
+ * Over protocol 6 and later, the answer to a change in a folder (MKDIR,
+ * UNLINK, RMDIR, SYMLINK, LINK, CREATE) ends with that folder's state
+ * just after the change: u32 errno (0: it exists), attr when 0. The
+ * folder is the path's (LINK: to's); a host that knows it need not ask
+ * (the kernel asks for a folder's attributes again after each change).
+ *
  * PUT_BATCH (protocol 5 on; home fails a link of 4 that sends it) puts
  * whole files, each as PUT_BEGIN, PUT_DATA and PUT_COMMIT would, with
  * the same checks: 1 to MIG_FS_BATCH_FILES files of at most
@@ -503,6 +509,8 @@ enum mig_fs_op {
 #define MIG_FS_CHUNK (512u << 10)
 /* The first protocol with PUT_BATCH; what one may hold. */
 #define MIG_PROTO_BATCH 5
+/* The first protocol whose changes answer with their folder's state. */
+#define MIG_PROTO_FOLDER 6
 #define MIG_FS_BATCH_FILES 64
 #define MIG_FS_BATCH_FILE (64u << 10)
 
@@ -582,17 +590,22 @@ struct mig_fs_rep {
 	uint32_t handle;      /* PUT_BEGIN */
 	struct mig_fs_putrep *puts; /* PUT_BATCH: nputs of them, owned */
 	size_t nputs;
+	int has_folder;       /* protocol 6, a change: its folder's state */
+	uint32_t folder_err;  /* 0, or what lstat of the folder failed with */
+	struct stat folder;
 };
 
-/* Reads the payload p of n bytes of the answer to a request with op op
- * into *a, which the caller frees (mig__fs_rep_free) on success; on
+/* 1 when, over protocol proto, op's answer ends with its folder's state. */
+int mig__fs_op_folder(uint16_t op, uint32_t proto);
+/* Reads the payload p of n bytes of the answer to a request with op op,
+ * over a link of protocol proto, into *a, which the caller frees (mig__fs_rep_free) on success; on
  * failure nothing is held and *a is zeroed. What home says is its user's
  * becomes uid and gid (mig__fs_get_attr). MIG_EPROTO for an unknown op, a
  * field missing or out of range, or bytes left over; as the host always
  * read them, bytes after an answer that is attr alone, and a PUT_DATA
  * answer's after its errno, are not looked at. */
-int mig__fs_rep_parse(uint16_t op, const uint8_t *p, size_t n, uid_t uid,
-    gid_t gid, struct mig_fs_rep *a);
+int mig__fs_rep_parse(uint16_t op, uint32_t proto, const uint8_t *p,
+    size_t n, uid_t uid, gid_t gid, struct mig_fs_rep *a);
 void mig__fs_rep_free(struct mig_fs_rep *a);
 
 /* Appends the attributes st; uid and gid are home's user. */

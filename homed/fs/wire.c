@@ -238,14 +238,53 @@ get_puts(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
 	return 0;
 }
 
+int
+mig__fs_op_folder(uint16_t op, uint32_t proto)
+{
+	if (proto < MIG_PROTO_FOLDER)
+		return 0;
+	switch (op) {
+	case MIG_FS_MKDIR:
+	case MIG_FS_UNLINK:
+	case MIG_FS_RMDIR:
+	case MIG_FS_SYMLINK:
+	case MIG_FS_LINK:
+	case MIG_FS_CREATE:
+		return 1;
+	}
+	return 0;
+}
+
+/* A change's answer over protocol 6: the attributes (when the op has
+ * them), then the folder's errno and, when 0, its attributes. */
+static int
+get_change(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
+{
+	int r;
+
+	if (a->op != MIG_FS_UNLINK && a->op != MIG_FS_RMDIR &&
+	    (r = mig__fs_get_attr(rd, &a->attr, uid, gid)) != 0)
+		return r;
+	a->has_folder = 1;
+	if ((r = proto_get_u32(rd, &a->folder_err)) != 0)
+		return r;
+	if (a->folder_err == 0 &&
+	    (r = mig__fs_get_attr(rd, &a->folder, uid, gid)) != 0)
+		return r;
+	return proto_rd_done(rd);
+}
+
 /* What follows a 0 errno, in the order of the table in fs.h (op is
  * one of them). */
 static int
-get_answer(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
+get_answer(struct mig_rd *rd, struct mig_fs_rep *a, uint32_t proto,
+    uid_t uid, gid_t gid)
 {
 	size_t n;
 	int r;
 
+	if (mig__fs_op_folder(a->op, proto))
+		return get_change(rd, a, uid, gid);
 	switch (a->op) {
 	case MIG_FS_LSTAT:
 	case MIG_FS_MKDIR:
@@ -299,8 +338,8 @@ get_answer(struct mig_rd *rd, struct mig_fs_rep *a, uid_t uid, gid_t gid)
 }
 
 int
-mig__fs_rep_parse(uint16_t op, const uint8_t *p, size_t n, uid_t uid,
-    gid_t gid, struct mig_fs_rep *a)
+mig__fs_rep_parse(uint16_t op, uint32_t proto, const uint8_t *p,
+    size_t n, uid_t uid, gid_t gid, struct mig_fs_rep *a)
 {
 	struct mig_rd rd;
 	int r;
@@ -312,7 +351,7 @@ mig__fs_rep_parse(uint16_t op, const uint8_t *p, size_t n, uid_t uid,
 		r = MIG_EPROTO;
 	else if ((r = proto_get_u32(&rd, &a->err)) == 0)
 		r = a->err != 0 ? proto_rd_done(&rd) :
-		    get_answer(&rd, a, uid, gid);
+		    get_answer(&rd, a, proto, uid, gid);
 	if (r != 0)
 		mig__fs_rep_free(a);
 	return r;

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -319,13 +320,45 @@ static write_fn *const writes[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_COMMIT] = op_put_commit,
 };
 
+/* Over protocol 6, a change's answer ends with its folder's state: the
+ * kernel on the host asks for it after each change, and the view then
+ * knows it (wire.c). */
+static int
+put_folder(const char *path, struct mig_buf *out)
+{
+	const char *slash = strrchr(path, '/');
+	char dir[PATH_MAX];
+	size_t n = slash != NULL ? (size_t)(slash - path) : sizeof(dir);
+	struct stat st;
+	int e = 0;
+
+	/* Paths are absolute and canonical (mig__fs_req_parse). */
+	if (n >= sizeof(dir))
+		e = ENAMETOOLONG;
+	else if (n == 0)
+		strlcpy(dir, "/", sizeof(dir));
+	else
+		strlcpy(dir, path, n + 1);
+	if (e == 0 && lstat(dir, &st) == -1)
+		e = errno;
+	if (proto_put_u32(out, (uint32_t)e) != 0 ||
+	    (e == 0 && mig__fs_put_attr(out, &st, getuid(), getgid()) != 0))
+		return ENOMEM;
+	return 0;
+}
+
 int
 mig__fs_write(struct fs_puts *h, struct link *l, const struct mig_fs_req *q,
     struct mig_buf *out)
 {
+	int e;
+
 	if (q->op >= MIG_FS__COUNT || writes[q->op] == NULL)
 		return EINVAL;
-	return writes[q->op](h, l, q, out);
+	if ((e = writes[q->op](h, l, q, out)) != 0 ||
+	    !mig__fs_op_folder(q->op, l->proto))
+		return e;
+	return put_folder(q->op == MIG_FS_LINK ? q->to : q->path, out);
 }
 
 struct fs_puts *

@@ -25,14 +25,15 @@
 
 /*
  * The protocols a link may speak: from MIG_PROTO_MIN to MIG_PROTO_VERSION
- * (5: 4, and the handshake says which versions each side speaks, and
- * each side's first frame, BUILD, which build it is; 4:
+ * (6: 5, and an answer to a change in a folder carries the folder's
+ * attributes; 5: 4, and the handshake says which versions each side
+ * speaks, and each side's first frame, BUILD, which build it is; 4:
  * FS_PRIME; 3: ephemeral keys). Two daemons speak the highest both
  * know, and refuse each other only when they have none in common. The
  * control socket (stub <-> its own daemon, one build) speaks
  * MIG_PROTO_VERSION alone.
  */
-#define MIG_PROTO_VERSION 5
+#define MIG_PROTO_VERSION 6
 #define MIG_PROTO_MIN 4
 #define MIG_FRAME_HDR 12
 #define MIG_FRAME_MAX (1u << 20)

@@ -2,7 +2,9 @@
  * fuzz_fsrep.c: what home answers a host's served view (MIG_M_FS_REP),
  * as the host reads it: mig__fs_rep_parse, the step view.c runs before
  * any of fuse.c's callbacks sees an answer. The input's first byte is
- * the op of the request answered, the rest the answer's payload.
+ * the op of the request answered (its high bit: over protocol 6, where a
+ * change's answer ends with its folder's state; else over 5), the rest
+ * the answer's payload.
  *
  * An answer that parses holds what fs.h's table says: names without a
  * '/', a target under PATH_MAX, a key, data and entries inside the
@@ -40,9 +42,10 @@ has_attr(uint16_t op)
 
 /* The host reads these answers only up to their attributes or errno. */
 static int
-open_ended(uint16_t op)
+open_ended(uint16_t op, uint32_t proto)
 {
-	return (has_attr(op) && op != MIG_FS_OPEN) || op == MIG_FS_PUT_DATA;
+	return !mig__fs_op_folder(op, proto) &&
+	    ((has_attr(op) && op != MIG_FS_OPEN) || op == MIG_FS_PUT_DATA);
 }
 
 static uint32_t
@@ -85,6 +88,10 @@ put_rep(struct mig_buf *b, const struct mig_fs_rep *a)
 	if (has_attr(a->op) &&
 	    (r = mig__fs_put_attr(b, &a->attr, UID, GID)) != 0)
 		return r;
+	if (a->has_folder)
+		return proto_put_u32(b, a->folder_err) ||
+		    (a->folder_err == 0 &&
+		    mig__fs_put_attr(b, &a->folder, UID, GID));
 	switch (a->op) {
 	case MIG_FS_READDIR:
 		if ((r = proto_put_u32(b, (uint32_t)a->nents)) != 0)
@@ -133,12 +140,20 @@ check_attr(const struct stat *st)
 
 /* What an answer with a 0 errno carries, checked, then cleared. */
 static void
-check_fields(struct mig_fs_rep *c, const uint8_t *p, size_t n)
+check_fields(struct mig_fs_rep *c, uint32_t proto, const uint8_t *p,
+    size_t n)
 {
 	if (has_attr(c->op)) {
 		check_attr(&c->attr);
 		memset(&c->attr, 0, sizeof(c->attr));
 	}
+	/* A change's folder, over protocol 6 only. */
+	CHECK(c->has_folder == mig__fs_op_folder(c->op, proto));
+	if (c->has_folder && c->folder_err == 0)
+		check_attr(&c->folder);
+	c->has_folder = 0;
+	c->folder_err = 0;
+	memset(&c->folder, 0, sizeof(c->folder));
 	switch (c->op) {
 	case MIG_FS_OPEN:
 		check_inside(c->key, MIG_HASH_BYTES, p, n);
@@ -183,13 +198,13 @@ check_fields(struct mig_fs_rep *c, const uint8_t *p, size_t n)
 }
 
 static void
-answer(uint16_t op, const uint8_t *p, size_t n)
+answer(uint16_t op, uint32_t proto, const uint8_t *p, size_t n)
 {
 	static const struct mig_fs_rep zero;
 	struct mig_buf b = { NULL, 0, 0 };
 	struct mig_fs_rep a, c;
 	uint8_t *want;
-	int r = mig__fs_rep_parse(op, p, n, UID, GID, &a);
+	int r = mig__fs_rep_parse(op, proto, p, n, UID, GID, &a);
 
 	if (r != 0) {
 		CHECK(r == MIG_EPROTO || r == MIG__ERR(ENOMEM));
@@ -202,7 +217,7 @@ answer(uint16_t op, const uint8_t *p, size_t n)
 	if (a.err != 0)
 		CHECK(n == 4);
 	else
-		check_fields(&c, p, n);
+		check_fields(&c, proto, p, n);
 	c.op = 0;
 	c.err = 0;
 	CHECK(memcmp(&c, &zero, sizeof(c)) == 0);
@@ -213,13 +228,17 @@ answer(uint16_t op, const uint8_t *p, size_t n)
 	memcpy(want, p, b.len);
 	if (a.err == 0 && has_attr(op))
 		own_as_host(want + 4 + ATTR_UID);
+	/* A change's folder: after errno and attr (if any), its errno. */
+	if (a.err == 0 && a.has_folder && a.folder_err == 0)
+		own_as_host(want + 4 + (has_attr(op) ? ATTR_BYTES : 0) + 4 +
+		    ATTR_UID);
 	/* A batch's: after errno and count, each file's errno and attr. */
 	for (size_t i = 0, at = 8; a.err == 0 && i < a.nputs; i++) {
 		if (a.puts[i].err == 0)
 			own_as_host(want + at + 4 + ATTR_UID);
 		at += a.puts[i].err == 0 ? 4 + ATTR_BYTES : 4;
 	}
-	if (a.err != 0 || !open_ended(op))
+	if (a.err != 0 || !open_ended(op, proto))
 		CHECK(b.len == n);
 	CHECK(b.len == 0 || memcmp(b.data, want, b.len) == 0);
 	free(want);
@@ -240,7 +259,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(p != NULL);
 	if (size > 1)
 		memcpy(p, data + 1, size - 1);
-	answer(data[0], p, size - 1);
+	answer(data[0] & 0x7f, data[0] & 0x80 ? MIG_PROTO_FOLDER :
+	    MIG_PROTO_FOLDER - 1, p, size - 1);
 	free(p);
 	return 0;
 }

@@ -123,7 +123,18 @@ write("fuzz_hosts", HOSTS)
 
 
 # --- what a peer or a local client reaches in the daemon's transport ---
-PROTO_VERSION = 5  # include/mig/proto.h: the control socket's
+
+
+def proto_version():
+    """MIG_PROTO_VERSION, as include/mig/proto.h says it."""
+    with open(os.path.join(HERE, "..", "..", "include", "mig", "proto.h")) as f:
+        for line in f:
+            if line.startswith("#define MIG_PROTO_VERSION "):
+                return int(line.split()[2])
+    raise SystemExit("gen_corpus.py: no MIG_PROTO_VERSION in proto.h")
+
+
+PROTO_VERSION = proto_version()  # the control socket's
 PROTO_MIN = 4  # the lowest a link speaks: a HELLO's version word
 (HOSTS_, PS_, HISTORY_, CALL_, CALLRET_, HOLD_, HOLDRET_, GONE_, STANDIN_,
  INPUT_, INPUT_EOF_, OUTPUT_ACK_, OUTPUT_CLOSE_, HOLD_SIGNAL_) = range(18, 32)
@@ -320,9 +331,16 @@ FSPRIME = {
 
 
 # fuzz_fsrep: MIG_M_FS_REP's payload, as a host reads it: a byte for the
-# op answered, then the i32 errno and what the op returns.
+# op answered (its high bit: over protocol 6), then the i32 errno and what
+# the op returns.
 def rep(op, payload=b"", err=0):
     return bytes([op]) + u32(err) + (payload if err == 0 else b"")
+
+
+# Over protocol 6 a change's answer ends with its folder's errno and attr.
+def rep6(op, payload=b"", folder_err=0):
+    folder = u32(folder_err) + (attr(0o40755, nlink=3) if folder_err == 0 else b"")
+    return bytes([op | 0x80]) + u32(0) + payload + folder
 
 
 def dirents(*names, eof=1):
@@ -367,6 +385,12 @@ FSREP = {
     "put-batch-bad-count": rep(PUT_BATCH, u32(2) + u32(0) + attr()),
     "put-batch-none": rep(PUT_BATCH, u32(0)),
     "put-batch-trailing": rep(PUT_BATCH, u32(1) + u32(2)) + b"\0",
+    "v6-create": rep6(CREATE, attr(0o100600)),
+    "v6-unlink": rep6(UNLINK),
+    "v6-rmdir-folder-gone": rep6(RMDIR, folder_err=2),
+    "v6-link": rep6(LINK_, attr(nlink=2)),
+    "v6-mkdir-trailing": rep6(MKDIR, attr(0o40755, nlink=2)) + b"\0",
+    "v6-lstat": bytes([LSTAT | 0x80]) + u32(0) + attr(0o100755),
 }
 
 write("fuzz_fsreq", FSREQ)

@@ -419,6 +419,12 @@ mig_version() {
 	sed -n 's/^project(mig VERSION \([0-9.]*\).*/\1/p' "$HELPERS_DIR/../../CMakeLists.txt"
 }
 
+# proto_version: the newest protocol this build's daemons speak
+# (MIG_PROTO_VERSION), which two of them use between them.
+proto_version() {
+	sed -n 's/^#define MIG_PROTO_VERSION \([0-9]*\).*/\1/p' "$HELPERS_DIR/../../include/mig/proto.h"
+}
+
 # expect_version PROG OUTPUT: OUTPUT is what PROG --version should print:
 # "PROG VERSION (ID)", where ID names the commit the build came from
 # ("git HASH", "-dirty.HASH" added for changes) or, outside a git

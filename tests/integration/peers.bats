@@ -63,15 +63,15 @@ versions_known() {
 	grep -F "): it runs $want" "$MIG_CLUSTER_DIR/home.log" | grep -qF "link host1 ("
 }
 
-@test "peers: a host that speaks protocol 4 alone (an 0.1.0 build) links with protocol 4 and runs jobs; the others speak 5" {
+@test "peers: a host that speaks protocol 4 alone (an 0.1.0 build) links with protocol 4 and runs jobs; the others speak the newest" {
 	CLEANUP+=("restore host1")
 	wait_until 20 all_up
-	expect_eq "host1's protocol" "$(host_field host1 protocol)" 5
+	expect_eq "host1's protocol" "$(host_field host1 protocol)" "$(proto_version)"
 	restart host1 MIG_PROTO_MAX=4
 	wait_until 20 all_up
 	expect_eq "host1's protocol" "$(host_field host1 protocol)" 4
-	expect_eq "host2's protocol" "$(host_field host2 protocol)" 5
-	expect_eq "home's own" "$(host_field home protocol)" 5
+	expect_eq "host2's protocol" "$(host_field host2 protocol)" "$(proto_version)"
+	expect_eq "home's own" "$(host_field home protocol)" "$(proto_version)"
 	# Protocol 4 says no build: each side shows what it knows of the
 	# other, and never a guess; host2's link still says its build.
 	wait_until 10 eval '[[ $(host_field host2 version) == "$(build_words)" ]]'
@@ -86,10 +86,10 @@ versions_known() {
 	grep -qE 'link host1 .*: up \(protocol 4, ' "$MIG_CLUSTER_DIR/home.log"
 }
 
-@test "peers: a host of protocol 3 is refused: WHY 'protocol 3 vs 4-5 (0.1.0 vs VERSION)', in mig hosts and the log" {
+@test "peers: a host of protocol 3 is refused: WHY 'protocol 3 vs 4-NEWEST (0.1.0 vs VERSION)', in mig hosts and the log" {
 	CLEANUP+=("restore host1")
 	local want
-	want="protocol 3 vs 4-5 (0.1.0 vs $(mig_version))"
+	want="protocol 3 vs 4-$(proto_version) (0.1.0 vs $(mig_version))"
 	restart host1 MIG_PROTO_MAX=3
 	wait_until 20 why_is host1 "$want"
 	wait_until 5 eval '[[ $(table_why host1) == "$want" ]]'

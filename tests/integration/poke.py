@@ -22,7 +22,19 @@ import sys
 import time
 
 HELLO, AUTH, RUN, EXEC = 1, 2, 3, 4
-PROTO_VERSION = 5  # include/mig/proto.h (MIG_PROTO_VERSION)
+
+
+def proto_version():
+    """MIG_PROTO_VERSION, as include/mig/proto.h says it."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "..", "..", "include", "mig", "proto.h")) as f:
+        for line in f:
+            if line.startswith("#define MIG_PROTO_VERSION "):
+                return int(line.split()[2])
+    sys.exit("poke.py: no MIG_PROTO_VERSION in include/mig/proto.h")
+
+
+PROTO_VERSION = proto_version()  # the control socket's
 
 
 def frame(mtype, payload=b"", flags=0, stream=0, length=None):

@@ -115,7 +115,7 @@ poke_unix() {
 @test "robust: a HELLO with protocol version 99 is answered, refused and logged" {
 	poke_tcp version99 127.0.0.52
 	[[ $output == *"answered HELLO version 4"* ]]
-	log_has host1 'link 127\.0\.0\.52: protocol 99 vs 4-5 \(\? vs [0-9.]*\); closed'
+	log_has host1 "link 127\\.0\\.0\\.52: protocol 99 vs 4-$(proto_version) \\(\\? vs [0-9.]*\\); closed"
 	serves
 }
 

@@ -63,7 +63,7 @@ pushed_ok() {
 		expect_eq "$n's version" "$(host_field "$n" version)" "$want"
 		[[ $(host_row "$n") == *"  $want  "* ]]
 	done
-	expect_eq "host1's protocol" "$(host_field host1 protocol)" 5
+	expect_eq "host1's protocol" "$(host_field host1 protocol)" "$(proto_version)"
 }
 
 @test "ssh: mig -h over an ssh link: exit status, stdin and stdout bytes, signals" {

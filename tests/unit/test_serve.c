@@ -161,8 +161,8 @@ ask(uint16_t op, struct mig_buf *b, struct mig_rd *rd)
 	assert_int_equal(answer_type, MIG_M_FS_REP);
 	assert_int_equal(answer_flags, op);
 	assert_int_equal(answer_stream, seq);
-	assert_int_equal(mig__fs_rep_parse(op, answer.data, answer.len, 1, 1,
-	    &a), 0);
+	assert_int_equal(mig__fs_rep_parse(op, l.proto, answer.data,
+	    answer.len, 1, 1, &a), 0);
 	mig__fs_rep_free(&a);
 	proto_rd_init(rd, answer.data, answer.len);
 	assert_int_equal(proto_get_u32(rd, &err), 0);
@@ -411,6 +411,60 @@ writes(void **state)
 	assert_int_equal(ask(MIG_FS_UNLINK, &b, &rd), 0);
 	proto_put_str(&b, p);
 	assert_int_equal(ask(MIG_FS_RMDIR, &b, &rd), 0);
+	assert_int_equal(failed, 0);
+}
+
+/* The last answer, read as the host reads it over the link's protocol. */
+static void
+last_answer(uint16_t op, struct mig_fs_rep *a)
+{
+	assert_int_equal(mig__fs_rep_parse(op, l.proto, answer.data,
+	    answer.len, 1, 1, a), 0);
+}
+
+/* Over protocol 6 a change answers with its folder's state after it,
+ * which the host's view then need not ask for; over 5, not. */
+static void
+changes_answer_their_folder(void **state)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX];
+	struct mig_fs_rep a;
+	struct mig_rd rd;
+	struct stat st;
+
+	path_of(p, "made");
+	proto_put_str(&b, p);
+	proto_put_u32(&b, 0600);
+	proto_put_u32(&b, 1);
+	assert_int_equal(ask(MIG_FS_CREATE, &b, &rd), 0);
+	last_answer(MIG_FS_CREATE, &a);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(a.has_folder);
+	assert_int_equal(a.folder_err, 0);
+	assert_true(S_ISDIR(a.folder.st_mode));
+	assert_int_equal(a.folder.st_mtim.tv_sec, st.st_mtim.tv_sec);
+	assert_int_equal(a.folder.st_mtim.tv_nsec, st.st_mtim.tv_nsec);
+	assert_true(S_ISREG(a.attr.st_mode));
+	mig__fs_rep_free(&a);
+	/* An unlink's answer is the folder's alone. */
+	proto_put_str(&b, p);
+	assert_int_equal(ask(MIG_FS_UNLINK, &b, &rd), 0);
+	last_answer(MIG_FS_UNLINK, &a);
+	assert_int_equal(lstat(dir, &st), 0);
+	assert_true(a.has_folder);
+	assert_int_equal(a.folder.st_ctim.tv_nsec, st.st_ctim.tv_nsec);
+	mig__fs_rep_free(&a);
+	/* The same create over protocol 5: the attributes, nothing more. */
+	l.proto = 5;
+	proto_put_str(&b, p);
+	proto_put_u32(&b, 0600);
+	proto_put_u32(&b, 1);
+	assert_int_equal(ask(MIG_FS_CREATE, &b, &rd), 0);
+	last_answer(MIG_FS_CREATE, &a);
+	assert_false(a.has_folder);
+	assert_int_equal(answer.len, 4 + 88);
+	mig__fs_rep_free(&a);
 	assert_int_equal(failed, 0);
 }
 
@@ -669,8 +723,8 @@ batch_puts(void **state)
 	batch_file(&b, q, 0640, "new", 3);
 	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), 0);
 	assert_int_equal(failed, 0);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, answer.data,
-	    answer.len, getuid(), getgid(), &a), 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, MIG_PROTO_VERSION,
+	    answer.data, answer.len, getuid(), getgid(), &a), 0);
 	assert_int_equal(a.nputs, 4);
 	assert_int_equal(a.puts[0].err, 0);
 	assert_int_equal(a.puts[1].err, ENOENT);
@@ -784,23 +838,23 @@ batch_answers(void **state)
 	proto_put_u32(&b, EACCES);
 	proto_put_u32(&b, 0);
 	assert_int_equal(mig__fs_put_attr(&b, &st, 7, 7), 0);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, b.data, b.len,
-	    1, 1, &a), 0);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), 0);
 	assert_int_equal(a.nputs, 2);
 	assert_int_equal(a.puts[0].err, EACCES);
 	assert_int_equal(a.puts[1].attr.st_size, 12);
 	assert_int_equal(a.puts[1].attr.st_uid, 1);
 	mig__fs_rep_free(&a);
 	/* Cut short, or an attr missing: malformed. */
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, b.data,
-	    b.len - 1, 1, 1, &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, MIG_PROTO_VERSION,
+	    b.data, b.len - 1, 1, 1, &a), MIG_EPROTO);
 	assert_null(a.puts);
 	b.len = 0;
 	proto_put_u32(&b, 0);
 	proto_put_u32(&b, 1);
 	proto_put_u32(&b, 0);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, b.data, b.len,
-	    1, 1, &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_PUT_BATCH, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), MIG_EPROTO);
 	mig_buf_free(&b);
 }
 
@@ -849,8 +903,8 @@ answers_malformed(void **state)
 	/* An errno with more after it. */
 	proto_put_u32(&b, ENOENT);
 	proto_put_u32(&b, 0);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_LSTAT, b.data, b.len, 1, 1,
-	    &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_LSTAT, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), MIG_EPROTO);
 	assert_memory_equal(&a, &zero, sizeof(a));
 	/* A folder entry with a '/', after one that was fine. */
 	b.len = 0;
@@ -863,28 +917,28 @@ answers_malformed(void **state)
 	proto_put_u32(&b, 8);
 	proto_put_u64(&b, 2);
 	proto_put_u32(&b, 1);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_READDIR, b.data, b.len, 1, 1,
-	    &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_READDIR, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), MIG_EPROTO);
 	assert_memory_equal(&a, &zero, sizeof(a));
 	/* More entries than the payload could hold. */
 	b.len = 0;
 	proto_put_u32(&b, 0);
 	proto_put_u32(&b, 0xffffffffu);
 	proto_put_u32(&b, 1);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_READDIR, b.data, b.len, 1, 1,
-	    &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_READDIR, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), MIG_EPROTO);
 	/* A key one byte short. */
 	b.len = 0;
 	proto_put_u32(&b, 0);
 	mig__fs_put_attr(&b, &st, 1, 1);
 	proto_put_bytes(&b, "0123456789012345678901234567890", 31);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS_OPEN, b.data, b.len, 1, 1,
-	    &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS_OPEN, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), MIG_EPROTO);
 	/* No such op. */
 	b.len = 0;
 	proto_put_u32(&b, 0);
-	assert_int_equal(mig__fs_rep_parse(MIG_FS__COUNT, b.data, b.len, 1, 1,
-	    &a), MIG_EPROTO);
+	assert_int_equal(mig__fs_rep_parse(MIG_FS__COUNT, MIG_PROTO_VERSION,
+	    b.data, b.len, 1, 1, &a), MIG_EPROTO);
 	mig_buf_free(&b);
 }
 
@@ -901,6 +955,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(answers_in_order, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(writes, setup, teardown),
+		cmocka_unit_test_setup_teardown(changes_answer_their_folder,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(unplaced_link_refused, setup,
