@@ -6,29 +6,32 @@
  *   cpuof OUT CMD [ARG...]
  *
  * Runs CMD, waits for it with WNOWAIT, so that it stays a zombie whose
- * /proc/PID/stat still holds its times, and writes "SELF CHILDREN" to
- * OUT in clock ticks: utime+stime of CMD's process, and cutime+cstime
- * (what it reaped). Then reaps it and exits with its status (128+N for
- * a signal N). Exit 127 when CMD cannot run, 2 on a usage error.
+ * /proc/PID/schedstat still holds its run time, reaps it with wait4 and
+ * writes "SELF TREE" to OUT in µs: CMD's process's own CPU (the
+ * scheduler's count, in ns, not clock ticks), and that of its whole tree
+ * (wait4's rusage: itself and every process it, or they, waited for).
+ * Exits with CMD's status (128+N for a signal N); 127 when CMD cannot
+ * run, 2 on a usage error.
  */
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 int
 main(int argc, char **argv)
 {
-	char path[64], buf[4096], *p;
-	unsigned long long v[4];
+	unsigned long long self_ns, tree_us;
+	struct rusage ru;
+	char path[64];
 	siginfo_t si;
 	int status;
 	FILE *f;
 	pid_t pid;
-	size_t n;
 
 	if (argc < 3) {
 		fprintf(stderr, "usage: cpuof OUT CMD [ARG...]\n");
@@ -49,25 +52,23 @@ main(int argc, char **argv)
 			perror("cpuof: waitid");
 			return 127;
 		}
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return perror("cpuof: /proc"), 127;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	/* Fields after the command's name, which ends at the last ')':
-	 * 3 state ... 14 utime 15 stime 16 cutime 17 cstime. */
-	if ((p = strrchr(buf, ')')) == NULL ||
-	    sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		"%llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3]) != 4)
+	if (fscanf(f, "%llu", &self_ns) != 1)
 		return fprintf(stderr, "cpuof: cannot read %s\n", path), 127;
+	fclose(f);
+	while (wait4(pid, &status, 0, &ru) < 0)
+		if (errno != EINTR)
+			return perror("cpuof: wait4"), 127;
+	tree_us = (unsigned long long)ru.ru_utime.tv_sec * 1000000 +
+	    (unsigned long long)ru.ru_utime.tv_usec +
+	    (unsigned long long)ru.ru_stime.tv_sec * 1000000 +
+	    (unsigned long long)ru.ru_stime.tv_usec;
 	if ((f = fopen(argv[1], "w")) == NULL ||
-	    fprintf(f, "%llu %llu\n", v[0] + v[1], v[2] + v[3]) < 0 ||
+	    fprintf(f, "%llu %llu\n", self_ns / 1000, tree_us) < 0 ||
 	    fclose(f) != 0)
 		return perror("cpuof: OUT"), 127;
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return 127;
 	return WIFEXITED(status) ? WEXITSTATUS(status) :
 				   128 + WTERMSIG(status);
 }

@@ -155,14 +155,14 @@ ice_run() {
 	nsenter --net="/run/netns/$ICE_NS-home" env ICECC_TEST_SOCKET="$(ice_dir home)/sock" "$@"
 }
 
-# ice_ticks: CPU ticks of home's iceccd (with what it reaped), then of
+# ice_cpu: CPU (µs) of home's iceccd (with what it reaped), then of
 # the hosts' iceccds with their compilers, then of the scheduler.
-ice_ticks() {
+ice_cpu() {
 	local h=0 i
 	for ((i = 1; i < ${#ICE_PIDS[@]}; i++)); do
-		h=$((h + $(ticks "${ICE_PIDS[$i]}" 14 15 16 17)))
+		h=$((h + $(cpu_us "${ICE_PIDS[$i]}" own reaped)))
 	done
-	echo "$(ticks "${ICE_PIDS[0]}" 14 15 16 17) $h $(ticks "$ICE_SCHED" 14 15 16 17)"
+	echo "$(cpu_us "${ICE_PIDS[0]}" own reaped) $h $(cpu_us "$ICE_SCHED" own reaped)"
 }
 
 # ice_bytes: bytes home's namespace sent on its veths (to the hosts),

@@ -50,12 +50,6 @@ on_handle_closed(uv_handle_t *h)
 	mig__link_unref(h->data);
 }
 
-/*
- * Marks l failed, why it did from fmt; the reaper tears it down. A host
- * that stays down is said once, not at every redial; a connection not
- * proved only within the lines preauth.c allows, and never when say is
- * 0 (preauth.c counted it).
- */
 /* A link that lost to another of its peer's (two dials at once) but is
  * still up: nothing new goes over it, what was placed on it before both
  * ends knew runs to its end, and then it closes (mig__links_tick). */
@@ -81,6 +75,12 @@ in_use(const struct link *l)
 	return 0;
 }
 
+/*
+ * Marks l failed, why it did from fmt; the reaper tears it down. A host
+ * that stays down is said once, not at every redial; a connection not
+ * proved only within the lines preauth.c allows, and never when say is
+ * 0 (preauth.c counted it).
+ */
 static void
 link_end(struct link *l, int code, int say, const char *fmt, va_list ap)
 {
