@@ -6,7 +6,8 @@
  * (PUT_BEGIN, PUT_DATA..., PUT_COMMIT; or, small, in a PUT_BATCH,
  * mig__fs_put_whole) into a temporary file in its folder, which is
  * renamed into place with its mode; a host that goes away leaves none
- * behind (mig__fs_puts_link_down).
+ * behind (mig__fs_puts_link_down). A small file whose place holds an
+ * empty file of ours (a job's new file) is written in place instead.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -276,16 +277,39 @@ op_put_commit(struct fs_puts *h, struct link *l, const struct mig_fs_req *q,
 	return e;
 }
 
+/* The empty file at path, ours alone, open for writing; else -1. A job's
+ * new file is one (CREATE made it empty at home): its content goes into
+ * it in place, as the job's program would have written it here, without
+ * a second file made and renamed over it. A file with content, another
+ * name, or another owner is replaced whole by a rename, so no reader at
+ * home ever sees it half old, half new. */
+static int
+open_empty(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (fd == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size == 0 &&
+	    st.st_nlink == 1 && st.st_uid == geteuid())
+		return fd;
+	mig__close(fd);
+	return -1;
+}
+
 int
 mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
     size_t n, struct mig_buf *out)
 {
 	size_t done = 0;
-	char *tmp;
+	char *tmp = NULL;
 	ssize_t w;
-	int fd, e;
+	int fd, e = 0;
 
-	if ((e = tmp_beside(path, &tmp, &fd)) != 0)
+	if ((fd = open_empty(path)) == -1 &&
+	    (e = tmp_beside(path, &tmp, &fd)) != 0)
 		return e;
 	while (e == 0 && done < n) {
 		if ((w = write(fd, data + done, n - done)) == -1)
@@ -294,10 +318,10 @@ mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
 			done += (size_t)w;
 	}
 	if (e == 0 && (fchmod(fd, (mode_t)(mode & 07777)) == -1 ||
-	    rename(tmp, path) == -1))
+	    (tmp != NULL && rename(tmp, path) == -1)))
 		e = errno;
 	mig__close(fd);
-	if (e != 0)
+	if (e != 0 && tmp != NULL)
 		unlink(tmp);
 	free(tmp);
 	return e != 0 ? e : mig__fs_put_lstat(path, out);

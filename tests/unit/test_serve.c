@@ -750,6 +750,30 @@ batch_puts(void **state)
 	assert_int_equal(st.st_mode & 07777, 0640);
 	assert_int_equal(access(r, F_OK), -1);
 	assert_false(tmp_left());
+	/* A job's new file (its CREATE left it empty at home) is written in
+	 * place; an empty file with a second name is replaced, and the other
+	 * name keeps the old, empty file. */
+	path_of(p, "new.o");
+	put_text(p, "");
+	assert_int_equal(lstat(p, &before), 0);
+	path_of(q, "shared.o");
+	put_text(q, "");
+	path_of(r, "shared-too.o");
+	assert_int_equal(link(q, r), 0);
+	assert_int_equal(proto_put_u32(&b, 2), 0);
+	batch_file(&b, p, 0644, "in place", 8);
+	batch_file(&b, q, 0644, "renamed", 7);
+	assert_int_equal(ask(MIG_FS_PUT_BATCH, &b, &rd), 0);
+	assert_int_equal(lstat(p, &st), 0);
+	assert_int_equal(st.st_ino, before.st_ino);
+	assert_int_equal(st.st_size, 8);
+	assert_int_equal(st.st_mode & 07777, 0644);
+	assert_int_equal(lstat(q, &st), 0);
+	assert_int_equal(st.st_size, 7);
+	assert_int_equal(st.st_nlink, 1);
+	assert_int_equal(lstat(r, &st), 0);
+	assert_int_equal(st.st_size, 0);
+	assert_false(tmp_left());
 	/* An empty file, and the most a batch holds. */
 	assert_int_equal(proto_put_u32(&b, MIG_FS_BATCH_FILES), 0);
 	for (uint32_t i = 0; i < MIG_FS_BATCH_FILES; i++) {
