@@ -8,6 +8,11 @@
  * wrong answer, since what a host is told (serve.c, mig__fs_prime) is
  * sampled when the job is placed.
  *
+ * A path the view then changes (mig__learn_changed) is dropped from the
+ * ring: gcc's temporary files and the objects a job writes would fill a
+ * set with names no later job asks for, each costing an lstat at every
+ * placement.
+ *
  * A set keeps the paths of the latest run first, then the older ones it
  * had, up to SET_MAX; the least recently placed program's set goes first
  * when there are SETS_MAX of them.
@@ -21,6 +26,8 @@
 #define RING 8192        /* paths remembered per link */
 #define SET_MAX 4096     /* paths per program */
 #define SETS_MAX 64      /* programs */
+#define FORGET_BACK 128  /* requests a change looks back (side by side
+			  * jobs of one view interleave theirs) */
 
 struct aset {
 	char prog[64];
@@ -91,6 +98,23 @@ mig__learn_seen(struct homed *d, struct link *l, const char *path)
 	k = s->nreq++ % RING;
 	free(s->ring[k]);
 	s->ring[k] = path != NULL ? strdup(path) : NULL;
+}
+
+void
+mig__learn_changed(struct homed *d, struct link *l, const char *path)
+{
+	struct seen *s = seen_find(d, l, 0);
+	uint64_t k;
+
+	if (s == NULL || path == NULL)
+		return;
+	for (k = s->nreq; k > 0 && s->nreq - k < FORGET_BACK; k--) {
+		char **p = &s->ring[(k - 1) % RING];
+		if (*p != NULL && strcmp(*p, path) == 0) {
+			free(*p);
+			*p = NULL;
+		}
+	}
 }
 
 uint64_t

@@ -409,6 +409,15 @@ after_hash(uv_work_t *req, int status)
 	}
 }
 
+/* 1 for an op that makes, removes or renames a name. */
+static int
+changes(uint16_t op)
+{
+	return op == MIG_FS_CREATE || op == MIG_FS_MKDIR ||
+	    op == MIG_FS_UNLINK || op == MIG_FS_RMDIR ||
+	    op == MIG_FS_RENAME || op == MIG_FS_SYMLINK || op == MIG_FS_LINK;
+}
+
 static void
 serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 {
@@ -432,6 +441,10 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 	/* What the view looks up or opens is what its jobs need. */
 	mig__learn_seen(l->d, l, !kernel && (q.op == MIG_FS_LSTAT ||
 	    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN) ? q.path : NULL);
+	if (changes(q.op)) {
+		mig__learn_changed(l->d, l, q.path);
+		mig__learn_changed(l->d, l, q.to);
+	}
 	if (proto_put_u32(&out, 0) != 0) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		mig__fs_req_free(&q);
