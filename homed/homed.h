@@ -1255,12 +1255,8 @@ int mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
 
 /* fs/learn.c: learned access sets, by program (home side) */
 /* Request number k of link l's view asks about path (NULL: nothing to
- * learn from it), or, when changed, made, removed or renamed it: then
- * what the job asked of that name is not learned. A temporary file's
- * name (gcc's /tmp/cc*.s) never comes again, and a job's own output is
- * its doing, not what its program needs. */
-void mig__learn_seen(struct homed *d, struct link *l, const char *path,
-    int changed);
+ * learn from it). */
+void mig__learn_seen(struct homed *d, struct link *l, const char *path);
 /* The fs requests link l's view has made so far. */
 uint64_t mig__fs_mark(struct homed *d, struct link *l);
 /* A job placed over l (its EXEC went at mark) ended: the paths asked

@@ -8,13 +8,6 @@
  * wrong answer, since what a host is told (serve.c, mig__fs_prime) is
  * sampled when the job is placed.
  *
- * A path some view made, removed or renamed (the last MADE_MAX of them,
- * home-wide) is not learned, and leaves the sets that had it: gcc's
- * temporary files and the objects a build writes would fill a set with
- * names no later job needs, each costing an lstat at every placement
- * (gcc's driver looks its output up when it starts, and the object is
- * made a compile later, when neighbours' jobs may have learned it).
- *
  * A set keeps the paths of the latest run first, then the older ones it
  * had, up to SET_MAX; the least recently placed program's set goes first
  * when there are SETS_MAX of them.
@@ -28,7 +21,6 @@
 #define RING 8192        /* paths remembered per link */
 #define SET_MAX 4096     /* paths per program */
 #define SETS_MAX 64      /* programs */
-#define MADE_MAX 4096    /* names remembered as made by views */
 
 struct aset {
 	char prog[64];
@@ -45,20 +37,11 @@ struct seen {
 	char *ring[RING];    /* NULL: a request without a path to learn */
 };
 
-/* A name a view made, removed or renamed: in made[] and a chain. */
-struct made {
-	struct made *next;
-	char *path;
-};
-
 struct fs_learn {
 	TAILQ_HEAD(, seen) seen;
 	struct aset sets[SETS_MAX];
 	size_t nsets;
 	uint64_t clock;
-	struct made *made[MADE_MAX];  /* oldest first out, at nmade % MAX */
-	struct made *chains[MADE_MAX]; /* by mig__path_hash */
-	uint64_t nmade;
 };
 
 static struct fs_learn *
@@ -97,65 +80,17 @@ seen_free(struct fs_learn *fl, struct seen *s)
 	free(s);
 }
 
-static struct made **
-made_chain(struct fs_learn *fl, const char *path)
-{
-	return &fl->chains[mig__path_hash(path) % MADE_MAX];
-}
-
-static int
-made_has(struct fs_learn *fl, const char *path)
-{
-	struct made *m;
-
-	for (m = *made_chain(fl, path); m != NULL; m = m->next)
-		if (strcmp(m->path, path) == 0)
-			return 1;
-	return 0;
-}
-
-/* Remembers path as made by a view, forgetting the oldest such name. */
-static void
-made_add(struct fs_learn *fl, const char *path)
-{
-	struct made **slot = &fl->made[fl->nmade % MADE_MAX], *m, **pp;
-
-	if (made_has(fl, path))
-		return;
-	if ((m = *slot) != NULL) {
-		for (pp = made_chain(fl, m->path); *pp != m; pp = &(*pp)->next)
-			;
-		*pp = m->next;
-		free(m->path);
-		free(m);
-		*slot = NULL;
-	}
-	if ((m = calloc(1, sizeof(*m))) == NULL ||
-	    (m->path = strdup(path)) == NULL) {
-		free(m);
-		return;
-	}
-	pp = made_chain(fl, path);
-	m->next = *pp;
-	*pp = m;
-	*slot = m;
-	fl->nmade++;
-}
-
 void
-mig__learn_seen(struct homed *d, struct link *l, const char *path,
-    int changed)
+mig__learn_seen(struct homed *d, struct link *l, const char *path)
 {
 	struct seen *s = seen_find(d, l, 1);
 	size_t k;
 
-	if (changed && path != NULL)
-		made_add(learn_of(d), path);
 	if (s == NULL)
 		return;
 	k = s->nreq++ % RING;
 	free(s->ring[k]);
-	s->ring[k] = path != NULL && !changed ? strdup(path) : NULL;
+	s->ring[k] = path != NULL ? strdup(path) : NULL;
 }
 
 uint64_t
@@ -247,14 +182,10 @@ mig__fs_learn(struct homed *d, struct link *l, const char *prog,
 		goto out;
 	for (k = from; k < s->nreq; k++)
 		if (s->ring[k % RING] != NULL &&
-		    !made_has(fl, s->ring[k % RING]) &&
 		    (p = strdup(s->ring[k % RING])) != NULL)
 			set_add(v, &n, idx, p);
 	for (size_t i = 0; i < a->n; i++) {
-		if (made_has(fl, a->paths[i]))
-			free(a->paths[i]);
-		else
-			set_add(v, &n, idx, a->paths[i]);
+		set_add(v, &n, idx, a->paths[i]);
 		a->paths[i] = NULL;
 	}
 	free(a->paths);
@@ -290,11 +221,6 @@ mig__learn_free(struct homed *d)
 		for (size_t k = 0; k < fl->sets[i].n; k++)
 			free(fl->sets[i].paths[k]);
 		free(fl->sets[i].paths);
-	}
-	for (size_t i = 0; i < MADE_MAX; i++) {
-		if (fl->made[i] != NULL)
-			free(fl->made[i]->path);
-		free(fl->made[i]);
 	}
 	free(fl);
 	d->fs_learn = NULL;

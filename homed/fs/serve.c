@@ -409,16 +409,6 @@ after_hash(uv_work_t *req, int status)
 	}
 }
 
-/* 1 for an op that makes, removes or renames a name (RENAME: its old
- * one; LINK: its new one). */
-static int
-changes(uint16_t op)
-{
-	return op == MIG_FS_CREATE || op == MIG_FS_MKDIR ||
-	    op == MIG_FS_UNLINK || op == MIG_FS_RMDIR ||
-	    op == MIG_FS_RENAME || op == MIG_FS_SYMLINK || op == MIG_FS_LINK;
-}
-
 static void
 serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 {
@@ -429,7 +419,7 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 
 	if (mig__fs_req_parse(f->flags, f->payload, f->len, &q) != 0) {
 		/* Counted all the same (mig__fs_mark). */
-		mig__learn_seen(l->d, l, NULL, 0);
+		mig__learn_seen(l->d, l, NULL);
 		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
 		    l->desc, f->flags);
 		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
@@ -440,15 +430,8 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 	kernel = (q.path != NULL && kernel_path(q.path)) ||
 	    (q.to != NULL && kernel_path(q.to));
 	/* What the view looks up or opens is what its jobs need. */
-	if (kernel)
-		mig__learn_seen(l->d, l, NULL, 0);
-	else if (changes(q.op))
-		mig__learn_seen(l->d, l, q.op == MIG_FS_LINK ? q.to : q.path,
-		    1);
-	else
-		mig__learn_seen(l->d, l, q.op == MIG_FS_LSTAT ||
-		    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN ? q.path :
-		    NULL, 0);
+	mig__learn_seen(l->d, l, !kernel && (q.op == MIG_FS_LSTAT ||
+	    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN) ? q.path : NULL);
 	if (proto_put_u32(&out, 0) != 0) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		mig__fs_req_free(&q);

@@ -537,55 +537,6 @@ put_text(const char *path, const char *s)
 	assert_int_equal(fclose(f), 0);
 }
 
-/* A name a job makes or removes is not learned for its program, nor
- * for any later job: gcc's temporary file, its object. What a job only
- * looks up is. */
-static void
-changed_names_not_learned(void **state)
-{
-	struct mig_buf b = { NULL, 0, 0 };
-	char tmp[PATH_MAX], hdr[PATH_MAX];
-	struct mig_rd rd;
-	char *const *set;
-	uint64_t mark;
-	size_t n;
-
-	path_of(tmp, "ccXYZ.s");
-	path_of(hdr, "lua.h");
-	put_text(hdr, "#define X 1\n");
-	mark = mig__fs_mark(&d, &l);
-	proto_put_str(&b, hdr);
-	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), 0);
-	proto_put_str(&b, tmp);
-	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), ENOENT);
-	proto_put_str(&b, tmp);
-	proto_put_u32(&b, 0600);
-	proto_put_u32(&b, 1);
-	assert_int_equal(ask(MIG_FS_CREATE, &b, &rd), 0);
-	proto_put_str(&b, tmp);
-	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), 0);
-	/* However many requests come between (neighbour jobs, a long
-	 * compile). */
-	for (int i = 0; i < 300; i++) {
-		proto_put_str(&b, hdr);
-		assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), 0);
-	}
-	proto_put_str(&b, tmp);
-	assert_int_equal(ask(MIG_FS_UNLINK, &b, &rd), 0);
-	assert_int_equal(mig__fs_learn(&d, &l, "cc1", mark), 305);
-	set = mig__learn_set(&d, "cc1", &n);
-	assert_int_equal(n, 1);
-	assert_string_equal(set[0], hdr);
-	/* Nor by a later job that only looks the made name up. */
-	mark = mig__fs_mark(&d, &l);
-	proto_put_str(&b, tmp);
-	assert_int_equal(ask(MIG_FS_LSTAT, &b, &rd), ENOENT);
-	assert_int_equal(mig__fs_learn(&d, &l, "cc1", mark), 1);
-	set = mig__learn_set(&d, "cc1", &n);
-	assert_int_equal(n, 1);
-	assert_int_equal(failed, 0);
-}
-
 /* FETCH of path at 0, for hash key; the answer's errno. */
 static int
 fetch(const char *path, const uint8_t key[MIG_HASH_BYTES])
@@ -1029,8 +980,6 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(changes_answer_their_folder,
-		    setup, teardown),
-		cmocka_unit_test_setup_teardown(changed_names_not_learned,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
 		    teardown),
