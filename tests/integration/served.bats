@@ -448,7 +448,7 @@ restart_host() (
 	! tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "a batch of"
 	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "link host1 .*: put $HDIR/hi.o"
 	n4=$(fs_requests "$cc" host1 | tail -n 1)
-	echo "fs requests of a warm compile: protocol 5 $n5, protocol 4 $n4" >&2
+	echo "fs requests of a warm compile: protocol $(proto_version) $n5, protocol 4 $n4" >&2
 	# PUT_BEGIN, PUT_DATA and PUT_COMMIT are one PUT_BATCH.
 	((n4 >= n5 + 2))
 }
