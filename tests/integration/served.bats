@@ -417,37 +417,45 @@ restart_host() (
 	wait_until 20 all_up
 )
 
+# hi_compiler CC: $HDIR/CC is gcc under a name no job had, hi.c a small
+# program, local.o its object made here; the test's folder is $HDIR.
+hi_compiler() {
+	ln -s "$(command -v gcc)" "$HDIR/$1"
+	printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' >"$HDIR/hi.c"
+	cd "$HDIR"
+	gcc -c hi.c -o local.o
+}
+
+# hi_on_host1 CC: three compiles of hi.c with CC on host1, each object
+# the local one, with its mode; prints the last one's fs requests (run in
+# $(...): each step returns on failure, errexit does not reach there).
+hi_on_host1() {
+	local i
+	for i in 1 2 3; do
+		rm -f hi.o
+		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$1" -c hi.c -o hi.o 3>&- || return 1
+		cmp local.o hi.o || return 1
+	done
+	expect_eq "hi.o's mode" "$(stat -c %a hi.o)" "$(stat -c %a local.o)" || return 1
+	fs_requests "$1" host1 | tail -n 1
+}
+
 @test "served: over protocol 5 and later a warm compile's object goes home in one request; a protocol-4 host puts it by PUT_BEGIN..PUT_COMMIT; the same object" {
 	home_dir
 	CLEANUP+=("restart_host host1")
 	local cc=bc$$ n5 n4 from
-	ln -s "$(command -v gcc)" "$HDIR/$cc"
-	printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' >"$HDIR/hi.c"
-	cd "$HDIR"
-	gcc -c hi.c -o local.o
+	hi_compiler "$cc"
 	expect_eq "host1's protocol" "$(host_field host1 protocol)" "$(proto_version)"
 	from=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
-	for i in 1 2 3; do
-		rm -f hi.o
-		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
-		cmp local.o hi.o
-	done
-	expect_eq "hi.o's mode" "$(stat -c %a hi.o)" "$(stat -c %a local.o)"
+	n5=$(hi_on_host1 "$cc")
 	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "link host1 .*: a batch of 1 files"
-	n5=$(fs_requests "$cc" host1 | tail -n 1)
 	# Played by an 0.1.0 build: no batch, the same object.
 	restart_host host1 MIG_PROTO_MAX=4
 	expect_eq "host1's protocol" "$(host_field host1 protocol)" 4
 	from=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
-	for i in 1 2 3; do
-		rm -f hi.o
-		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
-		cmp local.o hi.o
-	done
-	expect_eq "hi.o's mode" "$(stat -c %a hi.o)" "$(stat -c %a local.o)"
+	n4=$(hi_on_host1 "$cc")
 	! tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "a batch of"
 	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -q "link host1 .*: put $HDIR/hi.o"
-	n4=$(fs_requests "$cc" host1 | tail -n 1)
 	echo "fs requests of a warm compile: protocol $(proto_version) $n5, protocol 4 $n4" >&2
 	# PUT_BEGIN, PUT_DATA and PUT_COMMIT are one PUT_BATCH.
 	((n4 >= n5 + 2))
@@ -460,26 +468,13 @@ restart_host() (
 	home_dir
 	CLEANUP+=("restart_host host1")
 	local cc=fc$$ n6 n5 from
-	ln -s "$(command -v gcc)" "$HDIR/$cc"
-	printf '#include <stdio.h>\nint main(void) { puts("hi"); return 0; }\n' >"$HDIR/hi.c"
-	cd "$HDIR"
-	gcc -c hi.c -o local.o
+	hi_compiler "$cc"
 	expect_eq "host1's protocol" "$(host_field host1 protocol)" 6
-	for i in 1 2 3; do
-		rm -f hi.o
-		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
-		cmp local.o hi.o
-	done
-	n6=$(fs_requests "$cc" host1 | tail -n 1)
+	n6=$(hi_on_host1 "$cc")
 	restart_host host1 MIG_PROTO_MAX=5
 	expect_eq "host1's protocol" "$(host_field host1 protocol)" 5
 	from=$(wc -l <"$MIG_CLUSTER_DIR/home.log")
-	for i in 1 2 3; do
-		rm -f hi.o
-		timeout -k 2 120 "$MIG" -h host1 "$HDIR/$cc" -c hi.c -o hi.o 3>&-
-		cmp local.o hi.o
-	done
-	n5=$(fs_requests "$cc" host1 | tail -n 1)
+	n5=$(hi_on_host1 "$cc")
 	echo "fs requests of a warm compile: protocol 6 $n6, protocol 5 $n5" >&2
 	# Over 5 the folder is asked for (LSTAT) after a change in it.
 	tail -n +"$((from + 1))" "$MIG_CLUSTER_DIR/home.log" | grep -qE "link host1 .*: fs request 1 /tmp$|link host1 .*: fs request 1 $HDIR$"
