@@ -11,6 +11,7 @@
 
 /* A folder's entries, read whole from home at its first readdir. */
 struct dirl {
+	TAILQ_ENTRY(dirl) entry; /* the view's dirls */
 	struct mig_fs_dirent *v;
 	size_t n, cap;
 	int loaded;
@@ -25,17 +26,38 @@ dirl_clear(struct dirl *dl)
 	dl->loaded = 0;
 }
 
+static void
+dirl_free(struct view *v, struct dirl *dl)
+{
+	dirl_clear(dl);
+	free(dl->v);
+	TAILQ_REMOVE(&v->dirls, dl, entry);
+	free(dl);
+}
+
+/* The view ends: the folders the kernel never released go with it. */
+void
+mig__dirls_free(struct view *v)
+{
+	while (!TAILQ_EMPTY(&v->dirls))
+		dirl_free(v, TAILQ_FIRST(&v->dirls));
+}
+
 void
 mig__op_opendir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
+	struct view *v = fuse_req_userdata(req);
 	struct dirl *dl = calloc(1, sizeof(*dl));
 
 	if (dl == NULL) {
 		fuse_reply_err(req, ENOMEM);
 		return;
 	}
+	TAILQ_INSERT_TAIL(&v->dirls, dl, entry);
 	fi->fh = (uintptr_t)dl;
-	fuse_reply_open(req, fi);
+	/* Not taken (the open was cut short): no release comes. */
+	if (fuse_reply_open(req, fi) != 0)
+		dirl_free(v, dl);
 }
 
 void
@@ -43,11 +65,8 @@ mig__op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
 	struct dirl *dl = (struct dirl *)(uintptr_t)fi->fh;
 
-	if (dl != NULL) {
-		dirl_clear(dl);
-		free(dl->v);
-		free(dl);
-	}
+	if (dl != NULL)
+		dirl_free(fuse_req_userdata(req), dl);
 	fuse_reply_err(req, 0);
 }
 

@@ -4,7 +4,8 @@
  * opened to write, or made here, from the node's local file, which for a
  * file home has starts as a copy of its content, made on the thread
  * pool. Closes and fsyncs of written files wait for the put home
- * (writeback.c).
+ * (writeback.c). The view keeps its open files: those the kernel never
+ * released (the view ended first) go with it.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 
 /* An open file: a cached object (read) or the node's local file. */
 struct fh {
+	TAILQ_ENTRY(fh) entry; /* the view's fhs */
 	int kind;             /* FH_OBJECT or FH_LOCAL */
 	int fd;               /* FH_OBJECT: the cached object */
 	uint8_t key[MIG_HASH_BYTES];
@@ -32,25 +34,86 @@ wants_write(int flags)
 	return (flags & O_ACCMODE) != O_RDONLY;
 }
 
+/* A new open file of v's, on node n. */
+static struct fh *
+fh_new(struct view *v, int kind, struct node *n)
+{
+	struct fh *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->kind = kind;
+	h->fd = -1;
+	h->n = n;
+	TAILQ_INSERT_TAIL(&v->fhs, h, entry);
+	return h;
+}
+
+static void
+fh_free(struct view *v, struct fh *h)
+{
+	if (h->kind == FH_OBJECT) {
+		mig__close(h->fd);
+		mig__cache_release(v->d->fs_host->cache, h->key);
+	}
+	TAILQ_REMOVE(&v->fhs, h, entry);
+	free(h);
+}
+
+/* The kernel is done with h (its release), or never had it. */
+static void
+fh_release(struct view *v, struct fh *h)
+{
+	struct node *n = h->n;
+
+	if (h->kind == FH_LOCAL && --n->refs == 0 && !n->putting &&
+	    !n->created) {
+		if (n->dirty && !v->ending) {
+			mig__put_start(v, n); /* written through a mapping */
+		} else {
+			mig__close(n->wfd);
+			n->wfd = -1;
+			if (n->nlookup == 0)
+				mig__node_free(v, n);
+		}
+	}
+	fh_free(v, h);
+}
+
+/* The view ends: the files the kernel never released (their release
+ * no longer comes) go with it, before its nodes. */
+void
+mig__fhs_free(struct view *v)
+{
+	while (!TAILQ_EMPTY(&v->fhs))
+		fh_free(v, TAILQ_FIRST(&v->fhs));
+}
+
+/* An open's answer with h; when the kernel did not take it (the open
+ * was cut short, or the view is gone), no release of h comes. */
+static void
+reply_fh(struct freq *q, struct fh *h)
+{
+	q->fi.fh = (uintptr_t)h;
+	if (fuse_reply_open(q->req, &q->fi) != 0)
+		fh_release(q->v, h);
+}
+
 static void
 reply_open_local(struct freq *q, struct node *n)
 {
-	struct fh *h = calloc(1, sizeof(*h));
+	struct fh *h = fh_new(q->v, FH_LOCAL, n);
 
 	if (h == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 		return;
 	}
-	h->kind = FH_LOCAL;
-	h->fd = -1;
-	h->n = n;
 	n->refs++;
 	/* Written here: the pages are no longer those of n->key. */
 	n->has_key = 0;
-	q->fi.fh = (uintptr_t)h;
 	q->fi.keep_cache = 0;
 	q->fi.direct_io = 0;
-	fuse_reply_open(q->req, &q->fi);
+	reply_fh(q, h);
 }
 
 /* An open for write's local copy of home's content, made on the thread
@@ -127,23 +190,20 @@ opened(struct freq *q, int err, int fd)
 		goto out;
 	}
 	if (!wants_write(q->fi.flags)) {
-		if ((h = calloc(1, sizeof(*h))) == NULL) {
+		if ((h = fh_new(q->v, FH_OBJECT, n)) == NULL) {
 			mig__close(fd);
 			mig__cache_release(q->v->d->fs_host->cache, q->key);
 			fuse_reply_err(q->req, ENOMEM);
 			goto out;
 		}
-		h->kind = FH_OBJECT;
 		h->fd = fd;
 		memcpy(h->key, q->key, sizeof(h->key));
-		h->n = n;
-		q->fi.fh = (uintptr_t)h;
 		/* The same content as the pages the kernel has of n. */
 		q->fi.keep_cache = n->has_key && n->wfd < 0 &&
 		    memcmp(n->key, q->key, sizeof(n->key)) == 0;
 		memcpy(n->key, q->key, sizeof(n->key));
 		n->has_key = n->wfd < 0;
-		fuse_reply_open(q->req, &q->fi);
+		reply_fh(q, h);
 		goto out;
 	}
 	/* Written in the view: a local copy of home's content. */
@@ -306,24 +366,7 @@ mig__op_fsync(fuse_req_t req, fuse_ino_t ino, int datasync,
 void
 mig__op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
-	struct view *v = fuse_req_userdata(req);
-	struct fh *h = (struct fh *)(uintptr_t)fi->fh;
-	struct node *n = h->n;
-
-	if (h->kind == FH_OBJECT) {
-		mig__close(h->fd);
-		mig__cache_release(v->d->fs_host->cache, h->key);
-	} else if (--n->refs == 0 && !n->putting && !n->created) {
-		if (n->dirty && !v->ending) {
-			mig__put_start(v, n); /* written through a mapping */
-		} else {
-			mig__close(n->wfd);
-			n->wfd = -1;
-			if (n->nlookup == 0)
-				mig__node_free(v, n);
-		}
-	}
-	free(h);
+	fh_release(fuse_req_userdata(req), (struct fh *)(uintptr_t)fi->fh);
 	fuse_reply_err(req, 0);
 }
 
@@ -349,20 +392,18 @@ done_create(struct freq *q, int err, struct mig_fs_rep *a)
 		n->owner = mig__view_job_of(fuse_req_ctx(q->req)->pid);
 		TAILQ_INSERT_TAIL(&q->v->created, n, created_entry);
 	}
-	if ((h = calloc(1, sizeof(*h))) == NULL) {
+	if ((h = fh_new(q->v, FH_LOCAL, n)) == NULL) {
 		fuse_reply_err(q->req, ENOMEM);
 		goto out;
 	}
-	h->kind = FH_LOCAL;
-	h->fd = -1;
-	h->n = n;
 	n->refs++;
 	memset(&e, 0, sizeof(e));
 	e.ino = n->id;
 	e.attr_timeout = e.entry_timeout = VIEW_TIMEOUT;
 	mig__node_attr(n, &e.attr);
 	q->fi.fh = (uintptr_t)h;
-	fuse_reply_create(q->req, &e, &q->fi);
+	if (fuse_reply_create(q->req, &e, &q->fi) != 0)
+		fh_release(q->v, h);
  out:
 	mig__freq_free(q);
 }

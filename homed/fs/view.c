@@ -85,6 +85,8 @@ static void
 view_free(struct view *v)
 {
 	TAILQ_REMOVE(&v->d->fs_host->views, v, entry);
+	mig__fhs_free(v);
+	mig__dirls_free(v);
 	mig__nodes_free(v);
 	mig__known_clear(v);
 	mig__absent_free(v);
@@ -451,6 +453,8 @@ mig__view_want(struct homed *d, struct link *l, uint32_t id,
 		TAILQ_INIT(&v->waiters);
 		TAILQ_INIT(&v->fetches);
 		TAILQ_INIT(&v->created);
+		TAILQ_INIT(&v->fhs);
+		TAILQ_INIT(&v->dirls);
 		TAILQ_INIT(&v->settles);
 		mig__nodes_init(v);
 		TAILQ_INSERT_TAIL(&d->fs_host->views, v, entry);

@@ -148,6 +148,8 @@ struct view {
 	struct absent *absent[NODE_BUCKETS]; /* absent.c */
 	size_t nabsent;
 	TAILQ_HEAD(, node) created; /* made here, content not home yet */
+	TAILQ_HEAD(, fh) fhs; /* open files (files.c) */
+	TAILQ_HEAD(, dirl) dirls; /* open folders (dirs.c) */
 	TAILQ_HEAD(, settle) settles;
 	int invals;           /* invalidations on the thread pool (inval.c) */
 	/* Contents had for the cache: fetched from home, or seeded from
@@ -291,6 +293,9 @@ void mig__op_create(fuse_req_t req, fuse_ino_t parent, const char *name,
     mode_t mode, struct fuse_file_info *fi);
 void mig__op_mknod(fuse_req_t req, fuse_ino_t parent, const char *name,
     mode_t mode, dev_t rdev);
+/* The view ends: the files and folders the kernel still had open. */
+void mig__fhs_free(struct view *v);
+void mig__dirls_free(struct view *v);
 void mig__op_opendir(fuse_req_t req, fuse_ino_t ino,
     struct fuse_file_info *fi);
 void mig__op_releasedir(fuse_req_t req, fuse_ino_t ino,

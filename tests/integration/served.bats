@@ -345,6 +345,47 @@ banana split
 	expect_eq "md5sum of big from the job beside it" "$(cat "$BATS_TEST_TMPDIR/sum0")" "$want"
 }
 
+# holds_open PID FILE: process PID has a file of FILE's content open.
+holds_open() {
+	local f
+	for f in /proc/"$1"/fd/*; do
+		[[ -f $f ]] && cmp -s -- "$f" "$2" && return 0
+	done
+	return 1
+}
+
+@test "served: the files a job holds open when its home link drops are let go by the host's daemon" {
+	# The daemon is not dumpable: only root reads its fds.
+	is_root || skip "reading the daemon's fds needs root"
+	home_dir
+	cd "$HDIR"
+	head -c 100000 /dev/urandom >data
+	local pid out=$BATS_TEST_TMPDIR/out gone
+	pid=$(host_pid host1)
+	gone=$(grep -c 'served view for home: its home link is gone' "$MIG_CLUSTER_DIR/host1.log" || true)
+	# A file read (its cached object open in the daemon), one written,
+	# the folder: all open while the job sleeps.
+	"$MIG" -h host1 sh -c 'exec 6<data 7>>log 8<.; echo ready; exec sleep 1000' \
+		>"$out" 2>&1 3>&- &
+	bg_track $!
+	wait_until 30 grep -q ready "$out"
+	holds_open "$pid" data
+	# home goes at once (it kills no job first), and with it host1's
+	# link and view; the kernel's releases of the job's files, killed
+	# then, no longer reach the daemon.
+	CLEANUP+=("cd /; MIG_CLUSTER_HOMED_ARGS=-v '$CLUSTER' start home; wait_until 20 all_up")
+	kill -KILL "$(host_pid home)"
+	# shellcheck disable=SC2016
+	wait_until 20 eval '(($(grep -c "served view for home: its home link is gone" "$MIG_CLUSTER_DIR/host1.log") > gone))'
+	# shellcheck disable=SC2016
+	wait_until 20 eval '! holds_open "$pid" data'
+	unset 'CLEANUP[-1]'
+	MIG_CLUSTER_HOMED_ARGS=-v "$CLUSTER" start home
+	wait_until 20 all_up
+	timeout -k 2 60 "$MIG" -h host1 cat data >"$BATS_TEST_TMPDIR/got" 3>&-
+	cmp data "$BATS_TEST_TMPDIR/got"
+}
+
 @test "served: a job's end sends home only its own files, not those of a job still running beside it" {
 	home_dir
 	cd "$HDIR"
