@@ -10,6 +10,7 @@
  * view ends (view.c fails what is left).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -246,17 +247,6 @@ static const char *const answer_name[MIG_FS__COUNT] = {
 	[MIG_FS_PUT_BATCH] = "put batch",
 };
 
-/* The folder of an absolute path, allocated; NULL when out of memory. */
-static char *
-folder_of(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	if (slash == NULL || slash == path)
-		return strdup("/");
-	return strndup(path, (size_t)(slash - path));
-}
-
 /* An answer from home, to the request in flight with its number and op. */
 void
 mig__on_fs_rep(struct link *l, const struct mig_frame *f)
@@ -292,12 +282,12 @@ mig__on_fs_rep(struct link *l, const struct mig_frame *f)
 	} else if (a.has_folder) {
 		/* The change drops what the view knew of the folder (done);
 		 * then the folder's state after it is known. */
-		char *folder = folder_of(q->path);
+		char folder[PATH_MAX];
+		int e = mig__path_folder(q->path, folder, sizeof(folder));
 		q->done(q, 0, &a);
-		if (folder != NULL)
+		if (e == 0)
 			mig__known_attr(v, folder, a.folder_err < 4096 ?
 			    (int)a.folder_err : EIO, &a.folder);
-		free(folder);
 	} else {
 		q->done(q, 0, &a);
 	}

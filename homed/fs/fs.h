@@ -424,6 +424,9 @@ void mig__fs_probe_finish(struct mig_fs_probe_run *run,
     struct mig_fs_probe *out);
 
 /* wire.c */
+/* The folder of absolute path ("/" for "/" and its children) into buf
+ * of size bytes: 0, EINVAL for a relative path, ENAMETOOLONG. */
+int mig__path_folder(const char *path, char *buf, size_t size);
 /*
  * The served view's requests (MIG_M_FS_REQ, host to home; ops in the
  * frame's flags, the request's number in its stream) and their answers

@@ -10,6 +10,7 @@
  * so the next question goes home.
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,18 +157,11 @@ mig__known_target(struct view *v, const char *path, const char *target)
 void
 mig__known_drop(struct view *v, const char *path)
 {
-	char *parent, *slash;
+	char parent[PATH_MAX];
 
 	known_remove(v, path);
-	if ((parent = strdup(path)) == NULL) {
-		mig__known_clear(v);
-		return;
-	}
-	if ((slash = strrchr(parent, '/')) != NULL) {
-		slash[slash == parent] = '\0';
+	if (mig__path_folder(path, parent, sizeof(parent)) == 0)
 		known_remove(v, parent);
-	}
-	free(parent);
 }
 
 int

@@ -32,6 +32,22 @@ canonical(const char *p)
 	return 1;
 }
 
+int
+mig__path_folder(const char *path, char *buf, size_t size)
+{
+	const char *slash = strrchr(path, '/');
+	size_t n;
+
+	if (slash == NULL)
+		return EINVAL;
+	n = slash == path ? 1 : (size_t)(slash - path);
+	if (n >= size)
+		return ENAMETOOLONG;
+	memcpy(buf, path, n);
+	buf[n] = '\0';
+	return 0;
+}
+
 /* A path from a request: absolute, canonical, NUL-free, under PATH_MAX. */
 static int
 get_path(struct mig_rd *rd, char **p)

@@ -350,20 +350,12 @@ static write_fn *const writes[MIG_FS__COUNT] = {
 static int
 put_folder(const char *path, struct mig_buf *out)
 {
-	const char *slash = strrchr(path, '/');
 	char dir[PATH_MAX];
-	size_t n = slash != NULL ? (size_t)(slash - path) : sizeof(dir);
 	struct stat st;
-	int e = 0;
+	int e;
 
-	/* Paths are absolute and canonical (mig__fs_req_parse). */
-	if (n >= sizeof(dir))
-		e = ENAMETOOLONG;
-	else if (n == 0)
-		strlcpy(dir, "/", sizeof(dir));
-	else
-		strlcpy(dir, path, n + 1);
-	if (e == 0 && lstat(dir, &st) == -1)
+	if ((e = mig__path_folder(path, dir, sizeof(dir))) == 0 &&
+	    lstat(dir, &st) == -1)
 		e = errno;
 	if (proto_put_u32(out, (uint32_t)e) != 0 ||
 	    (e == 0 && mig__fs_put_attr(out, &st, getuid(), getgid()) != 0))
