@@ -1254,9 +1254,17 @@ int mig__fs_put_whole(const char *path, uint32_t mode, const uint8_t *data,
     size_t n, struct mig_buf *out);
 
 /* fs/learn.c: learned access sets, by program (home side) */
-/* Request number k of link l's view asks about path (NULL: nothing to
- * learn from it). */
-void mig__learn_seen(struct homed *d, struct link *l, const char *path);
+/* What a view's request did to its path. */
+enum learn_kind {
+	LEARN_NONE,          /* nothing to learn from it */
+	LEARN_USED,          /* looked up, read or opened: its jobs need it */
+	LEARN_MADE,          /* made by the view */
+	LEARN_GONE,          /* removed by the view */
+};
+/* The next request of link l's view did kind to path (NULL with
+ * LEARN_NONE). */
+void mig__learn_seen(struct homed *d, struct link *l, const char *path,
+    enum learn_kind kind);
 /* The fs requests link l's view has made so far. */
 uint64_t mig__fs_mark(struct homed *d, struct link *l);
 /* A job placed over l (its EXEC went at mark) ended: the paths asked

@@ -10,7 +10,12 @@
  *
  * A set keeps the paths of the latest run first, then the older ones it
  * had, up to SET_MAX; the least recently placed program's set goes first
- * when there are SETS_MAX of them.
+ * when there are SETS_MAX of them. A path the view removed while the job
+ * ran, and did not make or ask about again, leaves the set: the kernel
+ * forgets the entry of a name it unlinks, so no prime has to confirm it
+ * (mig__nodes_check asks only about what the kernel holds). Without
+ * that, a compiler's set would gather every temporary file it ever made
+ * (gcc's /tmp/cc*.s), each lstat'ed at every placement.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +40,7 @@ struct seen {
 	struct link *link;
 	uint64_t nreq;       /* requests so far */
 	char *ring[RING];    /* NULL: a request without a path to learn */
+	uint8_t kind[RING];  /* what it did to ring[k], enum learn_kind */
 };
 
 struct fs_learn {
@@ -81,7 +87,8 @@ seen_free(struct fs_learn *fl, struct seen *s)
 }
 
 void
-mig__learn_seen(struct homed *d, struct link *l, const char *path)
+mig__learn_seen(struct homed *d, struct link *l, const char *path,
+    enum learn_kind kind)
 {
 	struct seen *s = seen_find(d, l, 1);
 	size_t k;
@@ -90,7 +97,8 @@ mig__learn_seen(struct homed *d, struct link *l, const char *path)
 		return;
 	k = s->nreq++ % RING;
 	free(s->ring[k]);
-	s->ring[k] = path != NULL ? strdup(path) : NULL;
+	s->ring[k] = path != NULL && kind != LEARN_NONE ? strdup(path) : NULL;
+	s->kind[k] = (uint8_t)kind;
 }
 
 uint64_t
@@ -141,24 +149,88 @@ mig__learn_set(struct homed *d, const char *prog, size_t *n)
 	return a->paths;
 }
 
+/* p's slot in idx, an open-addressing table of mask + 1 slots holding
+ * indices into v plus one (0: empty): the one that leads to p, else the
+ * empty one where p goes. */
+static uint32_t *
+slot_of(char *const *v, uint32_t *idx, size_t mask, const char *p)
+{
+	size_t b = mig__path_hash(p) & mask;
+
+	for (; idx[b] != 0; b = (b + 1) & mask)
+		if (strcmp(v[idx[b] - 1], p) == 0)
+			break;
+	return &idx[b];
+}
+
 /* Adds p to v (taking it) unless idx says it is there; idx has 2 *
- * SET_MAX slots of indices into v plus one, 0 for empty. */
+ * SET_MAX slots. */
 static void
 set_add(char **v, size_t *n, uint32_t *idx, char *p)
 {
-	size_t mask = 2 * SET_MAX - 1, b = mig__path_hash(p) & mask;
+	uint32_t *at = slot_of(v, idx, 2 * SET_MAX - 1, p);
 
-	for (; idx[b] != 0; b = (b + 1) & mask)
-		if (strcmp(v[idx[b] - 1], p) == 0) {
-			free(p);
-			return;
-		}
-	if (*n == SET_MAX) {
+	if (*at != 0 || *n == SET_MAX) {
 		free(p);
 		return;
 	}
 	v[*n] = p;
-	idx[b] = (uint32_t)++*n;
+	*at = (uint32_t)++*n;
+}
+
+/* What the window [from, to) of s did last to each path it names:
+ * paths[i] (the ring's own strings) and kind[i], with an index of mask +
+ * 1 slots. */
+struct window {
+	char **paths;
+	uint8_t *kind;
+	uint32_t *idx;
+	size_t n, mask;
+};
+
+static int
+window_read(struct window *w, const struct seen *s, uint64_t from,
+    uint64_t to)
+{
+	size_t slots = 2;
+	uint32_t *at;
+
+	while (slots < 2 * (size_t)(to - from))
+		slots *= 2;
+	memset(w, 0, sizeof(*w));
+	w->mask = slots - 1;
+	if ((w->paths = calloc((size_t)(to - from), sizeof(*w->paths))) ==
+	    NULL || (w->kind = calloc((size_t)(to - from), 1)) == NULL ||
+	    (w->idx = calloc(slots, sizeof(*w->idx))) == NULL)
+		return -1;
+	for (uint64_t k = from; k < to; k++) {
+		if (s->ring[k % RING] == NULL)
+			continue;
+		at = slot_of(w->paths, w->idx, w->mask, s->ring[k % RING]);
+		if (*at == 0) {
+			w->paths[w->n] = s->ring[k % RING];
+			*at = (uint32_t)++w->n;
+		}
+		w->kind[*at - 1] = s->kind[k % RING];
+	}
+	return 0;
+}
+
+/* Whether the window's last word on p is that the view removed it. */
+static int
+window_gone(const struct window *w, const char *p)
+{
+	uint32_t at = *slot_of(w->paths, w->idx, w->mask, p);
+
+	return at != 0 && w->kind[at - 1] == LEARN_GONE;
+}
+
+static void
+window_free(struct window *w)
+{
+	free(w->paths);
+	free(w->kind);
+	free(w->idx);
 }
 
 uint64_t
@@ -167,6 +239,7 @@ mig__fs_learn(struct homed *d, struct link *l, const char *prog,
 {
 	struct fs_learn *fl = learn_of(d);
 	struct seen *s = seen_find(d, l, 0);
+	struct window w = { NULL, NULL, NULL, 0, 0 };
 	uint32_t *idx = NULL;
 	struct aset *a;
 	char **v = NULL, *p;
@@ -178,14 +251,19 @@ mig__fs_learn(struct homed *d, struct link *l, const char *prog,
 	from = s->nreq - mark > RING ? s->nreq - RING : mark;
 	if ((a = set_find(fl, prog, 1)) == NULL ||
 	    (v = calloc(SET_MAX, sizeof(*v))) == NULL ||
-	    (idx = calloc(2 * SET_MAX, sizeof(*idx))) == NULL)
+	    (idx = calloc(2 * SET_MAX, sizeof(*idx))) == NULL ||
+	    window_read(&w, s, from, s->nreq) != 0)
 		goto out;
 	for (k = from; k < s->nreq; k++)
-		if (s->ring[k % RING] != NULL &&
+		if (s->kind[k % RING] == LEARN_USED &&
+		    !window_gone(&w, s->ring[k % RING]) &&
 		    (p = strdup(s->ring[k % RING])) != NULL)
 			set_add(v, &n, idx, p);
 	for (size_t i = 0; i < a->n; i++) {
-		set_add(v, &n, idx, a->paths[i]);
+		if (window_gone(&w, a->paths[i]))
+			free(a->paths[i]);
+		else
+			set_add(v, &n, idx, a->paths[i]);
 		a->paths[i] = NULL;
 	}
 	free(a->paths);
@@ -194,6 +272,7 @@ mig__fs_learn(struct homed *d, struct link *l, const char *prog,
 	a->used = ++fl->clock;
 	v = NULL;
  out:
+	window_free(&w);
 	free(v);
 	free(idx);
 	return s->nreq - mark;

@@ -18,7 +18,8 @@
 
 /* One path of a PRIME, as it is now: 0, or ENOMEM. */
 static int
-put_prime(struct fs_home *h, struct mig_buf *b, const char *path)
+put_prime(struct fs_home *h, struct mig_buf *b, const char *path, uid_t uid,
+    gid_t gid)
 {
 	uint8_t key[MIG_HASH_BYTES];
 	char target[PATH_MAX];
@@ -37,7 +38,7 @@ put_prime(struct fs_home *h, struct mig_buf *b, const char *path)
 	    (n = readlink(path, target, sizeof(target) - 1)) > 0)
 		what |= MIG_FS_PRIME_TARGET;
 	if (proto_put_u32(b, 0) != 0 ||
-	    mig__fs_put_attr(b, &st, getuid(), getgid()) != 0 ||
+	    mig__fs_put_attr(b, &st, uid, gid) != 0 ||
 	    proto_put_u32(b, what) != 0 ||
 	    ((what & MIG_FS_PRIME_HASH) &&
 	    proto_put_bytes(b, key, sizeof(key)) != 0) ||
@@ -57,6 +58,8 @@ mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
 	char *const *set;
 	size_t n, at;
 	uint32_t k = 0;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
 
 	/* From now on the link's view may ask (on_fs_req). */
 	if ((ln = mig__lane_of(h, l)) != NULL)
@@ -70,7 +73,7 @@ mig__fs_prime(struct homed *d, struct link *l, uint32_t id,
 		goto out;
 	for (size_t i = 0; i < n && b.len < PRIME_MAX; i++) {
 		at = b.len;
-		if (put_prime(h, &b, set[i]) != 0) {
+		if (put_prime(h, &b, set[i], uid, gid) != 0) {
 			b.len = at;
 			break;
 		}

@@ -409,6 +409,40 @@ after_hash(uv_work_t *req, int status)
 	}
 }
 
+/* What the view looks up or opens is what its jobs need; what it makes
+ * and removes tells learn.c which of those the kernel may still hold. */
+static void
+learn_from(struct link *l, const struct mig_fs_req *q)
+{
+	switch (q->op) {
+	case MIG_FS_LSTAT:
+	case MIG_FS_READLINK:
+	case MIG_FS_OPEN:
+		mig__learn_seen(l->d, l, q->path, LEARN_USED);
+		break;
+	case MIG_FS_CREATE:
+	case MIG_FS_MKDIR:
+	case MIG_FS_SYMLINK:
+		mig__learn_seen(l->d, l, q->path, LEARN_MADE);
+		break;
+	case MIG_FS_LINK:
+		mig__learn_seen(l->d, l, q->to, LEARN_MADE);
+		break;
+	case MIG_FS_UNLINK:
+	case MIG_FS_RMDIR:
+		mig__learn_seen(l->d, l, q->path, LEARN_GONE);
+		break;
+	case MIG_FS_RENAME:
+		/* Exchanged, both names stay. */
+		mig__learn_seen(l->d, l, q->path,
+		    (q->flags & RENAME_EXCHANGE) ? LEARN_NONE : LEARN_GONE);
+		break;
+	default:
+		mig__learn_seen(l->d, l, NULL, LEARN_NONE);
+		break;
+	}
+}
+
 static void
 serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 {
@@ -419,7 +453,7 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 
 	if (mig__fs_req_parse(f->flags, f->payload, f->len, &q) != 0) {
 		/* Counted all the same (mig__fs_mark). */
-		mig__learn_seen(l->d, l, NULL);
+		mig__learn_seen(l->d, l, NULL, LEARN_NONE);
 		mig__log(MIG_LOG_WARN, "link %s: malformed fs request (op %u)",
 		    l->desc, f->flags);
 		mig__link_fail(l, MIG_EPROTO, "malformed fs request");
@@ -429,9 +463,10 @@ serve(struct fs_home *h, struct lane *ln, const struct mig_frame *f)
 	    f->flags, q.path != NULL ? q.path : "");
 	kernel = (q.path != NULL && kernel_path(q.path)) ||
 	    (q.to != NULL && kernel_path(q.to));
-	/* What the view looks up or opens is what its jobs need. */
-	mig__learn_seen(l->d, l, !kernel && (q.op == MIG_FS_LSTAT ||
-	    q.op == MIG_FS_READLINK || q.op == MIG_FS_OPEN) ? q.path : NULL);
+	if (kernel)
+		mig__learn_seen(l->d, l, NULL, LEARN_NONE);
+	else
+		learn_from(l, &q);
 	if (proto_put_u32(&out, 0) != 0) {
 		mig__link_fail(l, MIG__ERR(ENOMEM), "out of memory");
 		mig__fs_req_free(&q);

@@ -674,6 +674,100 @@ link_down_cleans_up(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* Asks op (LSTAT, CREATE, UNLINK) of name in the test's folder; the
+ * answer's errno. */
+static int
+ask_name(uint16_t op, const char *name)
+{
+	struct mig_buf b = { NULL, 0, 0 };
+	char p[PATH_MAX];
+
+	path_of(p, name);
+	proto_put_str(&b, p);
+	if (op == MIG_FS_CREATE) {
+		proto_put_u32(&b, 0600);
+		proto_put_u32(&b, 1);
+	}
+	return ask_on(&l, op, &b);
+}
+
+/* Whether name in the test's folder is in the PRIME home sent last. */
+static int
+primed(const char *name)
+{
+	const uint8_t *bytes;
+	struct mig_rd rd;
+	struct stat st;
+	char p[PATH_MAX], *path;
+	uint32_t n, err, what;
+	size_t nb;
+	int found = 0;
+
+	assert_int_equal(answer_type, MIG_M_FS_PRIME);
+	path_of(p, name);
+	proto_rd_init(&rd, answer.data, answer.len);
+	assert_int_equal(proto_get_u32(&rd, &n), 0);
+	for (uint32_t i = 0; i < n; i++) {
+		assert_int_equal(proto_get_str(&rd, &path), 0);
+		found |= strcmp(path, p) == 0;
+		free(path);
+		assert_int_equal(proto_get_u32(&rd, &err), 0);
+		if (err != 0)
+			continue;
+		assert_int_equal(mig__fs_get_attr(&rd, &st, getuid(),
+		    getgid()), 0);
+		assert_int_equal(proto_get_u32(&rd, &what), 0);
+		if (what & MIG_FS_PRIME_HASH)
+			assert_int_equal(proto_get_bytes(&rd, &bytes, &nb), 0);
+		if (what & MIG_FS_PRIME_TARGET)
+			assert_int_equal(proto_get_bytes(&rd, &bytes, &nb), 0);
+	}
+	assert_int_equal(proto_rd_done(&rd), 0);
+	return found;
+}
+
+/* A program's set holds what its jobs looked up, there or absent, and
+ * not what they removed and left removed (a compiler's temporary
+ * files): the kernel holds no entry for those. */
+static void
+learned_sets_leave_removed_names_out(void **state)
+{
+	uint64_t mark = mig__fs_mark(&d, &l);
+	char p[PATH_MAX];
+
+	path_of(p, "in.h");
+	put_text(p, "int x;\n");
+	assert_int_equal(ask_name(MIG_FS_LSTAT, "in.h"), 0);
+	assert_int_equal(ask_name(MIG_FS_LSTAT, "miss.h"), ENOENT);
+	/* A temporary file: looked up, made, removed. */
+	assert_int_equal(ask_name(MIG_FS_LSTAT, "cc1.s"), ENOENT);
+	assert_int_equal(ask_name(MIG_FS_CREATE, "cc1.s"), 0);
+	assert_int_equal(ask_name(MIG_FS_UNLINK, "cc1.s"), 0);
+	/* An object: looked up and made. */
+	assert_int_equal(ask_name(MIG_FS_LSTAT, "out.o"), ENOENT);
+	assert_int_equal(ask_name(MIG_FS_CREATE, "out.o"), 0);
+	/* Removed, then looked up again: the kernel may hold that. */
+	assert_int_equal(ask_name(MIG_FS_CREATE, "again"), 0);
+	assert_int_equal(ask_name(MIG_FS_UNLINK, "again"), 0);
+	assert_int_equal(ask_name(MIG_FS_LSTAT, "again"), ENOENT);
+	assert_int_equal(mig__fs_learn(&d, &l, "cc", mark), 10);
+	mig__fs_prime(&d, &l, 2, "cc");
+	assert_true(primed("in.h"));
+	assert_true(primed("miss.h"));
+	assert_true(primed("out.o"));
+	assert_true(primed("again"));
+	assert_false(primed("cc1.s"));
+	/* A later job removes a name the set had: it leaves the set. */
+	mark = mig__fs_mark(&d, &l);
+	assert_int_equal(ask_name(MIG_FS_UNLINK, "out.o"), 0);
+	assert_int_equal(mig__fs_learn(&d, &l, "cc", mark), 1);
+	mig__fs_prime(&d, &l, 3, "cc");
+	assert_false(primed("out.o"));
+	assert_true(primed("in.h"));
+	assert_true(primed("again"));
+	assert_int_equal(failed, 0);
+}
+
 /* One file of a PUT_BATCH request. */
 static void
 batch_file(struct mig_buf *b, const char *path, uint32_t mode,
@@ -981,6 +1075,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(writes, setup, teardown),
 		cmocka_unit_test_setup_teardown(changes_answer_their_folder,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    learned_sets_leave_removed_names_out, setup, teardown),
 		cmocka_unit_test_setup_teardown(link_down_cleans_up, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(unplaced_link_refused, setup,
