@@ -223,6 +223,7 @@ struct homed {
 	uint32_t nrecent;              /* rows ever added */
 	char history_path[PATH_MAX];   /* where history is kept, "" if nowhere */
 	int history_dirty;             /* changed since last saved */
+	uint64_t history_saved;        /* uv_now when last saved */
 	/* The host role. */
 	uint32_t next_token;           /* names host-role jobs locally */
 	uint32_t next_seq;             /* numbers forwarded calls */
