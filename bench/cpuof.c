@@ -1,15 +1,17 @@
 /*
  * cpuof.c: the CPU a command's first process used itself, apart from
  * the processes it waited for. bench/build runs make under it to take
- * make's own CPU out of a build's total.
+ * make's own CPU out of a build's total, and the build's ar and ranlib
+ * (-a) to take theirs.
  *
- *   cpuof OUT CMD [ARG...]
+ *   cpuof [-a] OUT CMD [ARG...]
  *
  * Runs CMD, waits for it with WNOWAIT, so that it stays a zombie whose
  * /proc/PID/schedstat still holds its run time, reaps it with wait4 and
- * writes "SELF TREE" to OUT in µs: CMD's process's own CPU (the
- * scheduler's count, in ns, not clock ticks), and that of its whole tree
- * (wait4's rusage: itself and every process it, or they, waited for).
+ * writes "SELF TREE" to OUT (-a: adds it as a line at OUT's end) in µs:
+ * CMD's process's own CPU (the scheduler's count, in ns, not clock
+ * ticks), and that of its whole tree (wait4's rusage: itself and every
+ * process it, or they, waited for).
  * Exits with CMD's status (128+N for a signal N); 127 when CMD cannot
  * run, 2 on a usage error.
  */
@@ -30,11 +32,17 @@ main(int argc, char **argv)
 	char path[64];
 	siginfo_t si;
 	int status;
+	const char *mode = "w";
 	FILE *f;
 	pid_t pid;
 
+	if (argc > 1 && strcmp(argv[1], "-a") == 0) {
+		mode = "a";
+		argc--;
+		argv++;
+	}
 	if (argc < 3) {
-		fprintf(stderr, "usage: cpuof OUT CMD [ARG...]\n");
+		fprintf(stderr, "usage: cpuof [-a] OUT CMD [ARG...]\n");
 		return 2;
 	}
 	if ((pid = fork()) < 0) {
@@ -65,7 +73,7 @@ main(int argc, char **argv)
 	    (unsigned long long)ru.ru_utime.tv_usec +
 	    (unsigned long long)ru.ru_stime.tv_sec * 1000000 +
 	    (unsigned long long)ru.ru_stime.tv_usec;
-	if ((f = fopen(argv[1], "w")) == NULL ||
+	if ((f = fopen(argv[1], mode)) == NULL ||
 	    fprintf(f, "%llu %llu\n", self_ns / 1000, tree_us) < 0 ||
 	    fclose(f) != 0)
 		return perror("cpuof: OUT"), 127;
