@@ -1300,6 +1300,9 @@ void mig__fs_mode_changed(struct homed *d);
 void mig__view_want(struct homed *d, struct link *l, uint32_t id,
     const struct mig_plan *plan,
     void (*fn)(void *arg, struct view *v, const char *why), void *arg);
+/* Job id of home link l does not run in the view: what home sent with
+ * it for the view (MIG_M_FS_PRIME) goes. */
+void mig__view_prime_drop(struct homed *d, struct link *l, uint32_t id);
 /* fs/writeback.c: a job of home link l ended (job: its subreaper's
  * pid): calls fn(arg, 1) once every file the job made in l's view is
  * home, complete, with its mode (at once when there is no view or

@@ -5,9 +5,11 @@
  * placed it) and the answers home gave since. Each served job's arrival
  * empties it first (mig__view_want), so a job is answered from nothing
  * older than its own placement: every change home made before it was
- * placed is seen. Jobs already running see newer answers, never older
- * ones. The view's own changes drop what they touch (mig__known_drop),
- * so the next question goes home.
+ * placed is seen; a job whose arrival comes after that of a job placed
+ * later keeps the table as it is, all of it newer than its placement
+ * (view.c, view_placed). Jobs already running see newer answers, never
+ * older ones. The view's own changes drop what they touch
+ * (mig__known_drop), so the next question goes home.
  */
 #include <errno.h>
 #include <limits.h>

@@ -334,25 +334,44 @@ prime_free(struct fs_host *h, struct prime *pr)
 }
 
 static struct prime *
-prime_find(struct fs_host *h, struct link *l)
+prime_find(struct fs_host *h, struct link *l, uint32_t id)
 {
 	struct prime *pr;
 
 	TAILQ_FOREACH(pr, &h->primes, entry)
-		if (pr->link == l)
+		if (pr->link == l && pr->id == id)
 			return pr;
 	return NULL;
 }
 
-/* Kept until the job's EXEC says whether it runs in the view. */
+/* Frees link l's primes older than seq (all of them: UINT64_MAX). */
+static void
+primes_drop(struct fs_host *h, struct link *l, uint64_t seq)
+{
+	struct prime *pr, *next;
+
+	TAILQ_FOREACH_SAFE(pr, &h->primes, entry, next)
+		if (pr->link == l && pr->seq < seq)
+			prime_free(h, pr);
+}
+
+/* Kept until the job's mode is decided. A link whose jobs never run in
+ * the view (its own files are home's) would pile them up: past
+ * PRIMES_MAX, its oldest goes. */
+#define PRIMES_MAX 64
+
 static void
 on_fs_prime(struct link *l, const struct mig_frame *f)
 {
 	struct fs_host *h = l->d->fs_host;
-	struct prime *pr = prime_find(h, l);
+	struct prime *pr, *oldest = NULL;
+	size_t n = 0;
 
-	if (pr != NULL)
-		prime_free(h, pr);
+	TAILQ_FOREACH(pr, &h->primes, entry)
+		if (pr->link == l && n++ == 0)
+			oldest = pr;
+	if (n >= PRIMES_MAX)
+		prime_free(h, oldest);
 	if ((pr = calloc(1, sizeof(*pr))) == NULL ||
 	    (pr->p = malloc(f->len > 0 ? f->len : 1)) == NULL) {
 		free(pr);
@@ -362,28 +381,46 @@ on_fs_prime(struct link *l, const struct mig_frame *f)
 	pr->n = f->len;
 	pr->link = l;
 	pr->id = f->stream;
+	pr->seq = ++h->prime_seq;
 	TAILQ_INSERT_TAIL(&h->primes, pr, entry);
 }
 
-/* Job id of link l was placed: the view trusts nothing learned before,
- * and knows what home sampled for it. */
+void
+mig__view_prime_drop(struct homed *d, struct link *l, uint32_t id)
+{
+	struct prime *pr = prime_find(d->fs_host, l, id);
+
+	if (pr != NULL)
+		prime_free(d->fs_host, pr);
+}
+
+/* Job id of link l was placed: the view trusts nothing sampled before
+ * that, and knows what home sampled for it. Jobs placed at once are
+ * decided in any order: a prime older than the one the table holds is
+ * not applied (a job running already would see older states), and the
+ * table, all of it sampled after this job's placement, stays. */
 static void
 view_placed(struct view *v, struct link *l, uint32_t id)
 {
 	struct fs_host *h = v->d->fs_host;
-	struct prime *pr = prime_find(h, l);
+	struct prime *pr = prime_find(h, l, id);
 	int r;
 
-	mig__known_clear(v);
-	if (pr != NULL) {
-		if (pr->id == id &&
-		    (r = mig__known_prime(v, pr->p, pr->n)) != 0) {
-			mig__known_clear(v);
-			if (r == MIG_EPROTO)
-				mig__view_bad(v, "prime");
-		}
-		prime_free(h, pr);
+	if (pr != NULL && pr->seq < v->primed) {
+		primes_drop(h, l, pr->seq + 1);
+		return;
 	}
+	mig__known_clear(v);
+	if (pr == NULL)
+		return;
+	v->primed = pr->seq;
+	if ((r = mig__known_prime(v, pr->p, pr->n)) != 0) {
+		mig__known_clear(v);
+		if (r == MIG_EPROTO)
+			mig__view_bad(v, "prime");
+	}
+	/* Older jobs' primes can no longer be applied. */
+	primes_drop(h, l, pr->seq + 1);
 }
 
 void
@@ -552,10 +589,8 @@ static void
 on_link_down(struct link *l, int code, const char *why)
 {
 	struct view *v = mig__view_find(l->d, l);
-	struct prime *pr = prime_find(l->d->fs_host, l);
 
-	if (pr != NULL)
-		prime_free(l->d->fs_host, pr);
+	primes_drop(l->d->fs_host, l, UINT64_MAX);
 	if (v != NULL)
 		view_end(v);
 }

@@ -84,11 +84,14 @@ struct known {
 	char *target;         /* a symbolic link's, or NULL */
 };
 
-/* What home sent just before a job's EXEC, until that EXEC arrives. */
+/* What home sent just before a job's EXEC, until the job's mode is
+ * decided (exact.c, on the thread pool: home may place more jobs on the
+ * link meanwhile, each with its own). */
 struct prime {
 	TAILQ_ENTRY(prime) entry;
 	struct link *link;
 	uint32_t id;          /* the job */
+	uint64_t seq;         /* arrival order, over all links */
 	uint8_t *p;           /* the payload, MIG_M_FS_PRIME's */
 	size_t n;
 };
@@ -145,6 +148,7 @@ struct view {
 	uint64_t nodes;
 	struct known *known[NODE_BUCKETS];
 	size_t nknown;
+	uint64_t primed;      /* the newest prime known holds (its seq) */
 	struct absent *absent[NODE_BUCKETS]; /* absent.c */
 	size_t nabsent;
 	TAILQ_HEAD(, node) created; /* made here, content not home yet */
@@ -195,6 +199,7 @@ struct fs_host {
 	uint64_t seeds_saved; /* uv_now when it was last saved */
 	char tmpdir[PATH_MAX];
 	TAILQ_HEAD(, prime) primes;
+	uint64_t prime_seq;   /* the last prime's seq */
 	uint64_t next_view;   /* the last view's id */
 };
 

@@ -76,6 +76,8 @@ decided(void *arg, const struct mig_exact *e)
 		return;
 	}
 	strlcpy(rj->files, e->text, sizeof(rj->files));
+	if (e->mode != MIG_EXACT_VIEW && rj->link != NULL)
+		mig__view_prime_drop(rj->d, rj->link, rj->id);
 	switch (e->mode) {
 	case MIG_EXACT_OWN:
 		rj->view = NULL;
