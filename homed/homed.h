@@ -940,6 +940,9 @@ struct history {
 
 void mig__history_add(struct homed *d, const char *prog, uint64_t ms,
     int placed);
+/* 1 when a job's end (it was in state was, ev ended it) tells how long
+ * its program ran; watched: a job run here had its program's end watched. */
+int mig__history_timed(enum job_state was, enum job_event ev, int watched);
 /* 1 when the history says prog is too short-lived to place. */
 int mig__history_short(struct homed *d, const char *prog);
 uint32_t mig__history_median(const struct history *h);

@@ -67,6 +67,22 @@ mig__history_add(struct homed *d, const char *prog, uint64_t ms, int placed)
 	d->history_dirty = 1;
 }
 
+/*
+ * A placed job's EXIT tells its run's time. A job run here tells it only
+ * if its program's end was watched (a pidfd): unwatched (no pidfd_open,
+ * as before Linux 5.3, under a seccomp filter or valgrind 3.19), it ends
+ * with its stub's connection, at the program's exec, a few ms whatever
+ * the program; three such runs would judge every program too short to
+ * place, and it would run here from then on, adding more of them.
+ */
+int
+mig__history_timed(enum job_state was, enum job_event ev, int watched)
+{
+	if (was == JOB_RUNNING)
+		return ev == JEV_EXIT;
+	return was == JOB_LOCAL && watched;
+}
+
 int
 mig__history_short(struct homed *d, const char *prog)
 {

@@ -144,8 +144,8 @@ job_free(struct job *j, enum job_state was, enum job_event ev)
 	j->state = was; /* as it was, for its line in mig ps --recent */
 	remember(j, ms);
 
-	if ((j->flags & MIG_JOB_PLACE) && (was == JOB_LOCAL ||
-	    (was == JOB_RUNNING && ev == JEV_EXIT)))
+	if ((j->flags & MIG_JOB_PLACE) && mig__history_timed(was, ev,
+	    j->watched))
 		mig__history_add(d, j->prog, ms, was == JOB_RUNNING);
 	if (was == JOB_LOCAL) {
 		mig__load_add(d, LOAD_HOME, -1);

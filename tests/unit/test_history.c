@@ -4,7 +4,8 @@
  * renamed into place, so a symbolic link at the history's name, or at
  * any name beside it, is never followed; a state folder another user
  * owns or may write to is refused, and the history then not kept. Each
- * case checks that the file a link leads to is unchanged.
+ * case checks that the file a link leads to is unchanged. Only ends
+ * that time a program's run are recorded.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +170,30 @@ folder_of_another_user(void **unused)
 	assert_int_equal(access(history, F_OK), -1);
 }
 
+/* Which ends time a run: a placed job's EXIT, and a job run here whose
+ * program's end was watched. Unwatched (no pidfd_open: valgrind 3.19,
+ * Linux before 5.3) it ends at its program's exec: three such ends of
+ * a long compile must not make gcc too short to place. */
+static void
+unwatched_ends_time_nothing(void **unused)
+{
+	assert_true(mig__history_timed(JOB_RUNNING, JEV_EXIT, 0));
+	assert_false(mig__history_timed(JOB_RUNNING, JEV_LINK_DOWN, 0));
+	assert_false(mig__history_timed(JOB_RUNNING, JEV_CLIENT_GONE, 0));
+	assert_true(mig__history_timed(JOB_LOCAL, JEV_LOCAL_EXIT, 1));
+	assert_false(mig__history_timed(JOB_LOCAL, JEV_LOCAL_EXIT, 0));
+	assert_false(mig__history_timed(JOB_QUEUED, JEV_CLIENT_GONE, 1));
+	/* As home/job.c records an end. */
+	for (int i = 0; i < 3; i++)
+		if (mig__history_timed(JOB_LOCAL, JEV_LOCAL_EXIT, 0))
+			mig__history_add(&d, "gcc", 2, 0);
+	assert_false(mig__history_short(&d, "gcc"));
+	for (int i = 0; i < 3; i++)
+		if (mig__history_timed(JOB_LOCAL, JEV_LOCAL_EXIT, 1))
+			mig__history_add(&d, "true", 2, 0);
+	assert_true(mig__history_short(&d, "true"));
+}
+
 int
 main(void)
 {
@@ -183,6 +208,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(folder_of_another_user, setup,
 		    teardown),
+		cmocka_unit_test_setup_teardown(unwatched_ends_time_nothing,
+		    setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
