@@ -924,6 +924,10 @@ void mig__job_queue_sync(struct homed *d, struct job *j);
 /* Picks a host for a job, given this host's free slots: a peer, or NULL
  * for this host; *full when none has a free slot. */
 struct peer *mig__place_pick(struct homed *d, int64_t here, int *full);
+/* The slots this home may fill on p: what p said, at most its hosts
+ * file line's SLOTS when that is set; and how many of them are free. */
+uint32_t mig__place_slots(const struct peer *p);
+int64_t mig__place_free(const struct peer *p);
 
 /* home/history.c: run times by program */
 struct history {

@@ -167,7 +167,7 @@ view_hosts(struct client *c, const struct mig_frame *f)
 		r = r ? r : proto_put_str(&b, p->removed ? "draining" :
 			p->link == NULL ? (p->dialing ? "connecting" : "down") :
 			p->drained ? "drained" : p->busy ? "busy" : "up");
-		r = r ? r : proto_put_u32(&b, p->host_slots);
+		r = r ? r : proto_put_u32(&b, mig__place_slots(p));
 		r = r ? r : proto_put_u32(&b, p->link ? p->running : 0);
 		r = r ? r : proto_put_u32(&b, p->load100);
 		r = r ? r : proto_put_u32(&b, (uint32_t)(p->rtt_ns / 1000));

@@ -312,9 +312,8 @@ place_queued(struct homed *d)
 			continue;
 		}
 		snprintf(j->why, sizeof(j->why), "placed: most free slots "
-		    "(%s %lld, home %lld)", p->name, (long long)p->host_slots -
-		    (p->running > p->mine ? p->running : p->mine),
-		    (long long)here);
+		    "(%s %lld, home %lld)", p->name,
+		    (long long)mig__place_free(p), (long long)here);
 		j->peer = p;
 		mig__log(MIG_LOG_INFO, "job %u: %s (pid %d) placed on %s",
 		    j->id, j->prog, (int)j->home_pid, p->name);
@@ -558,7 +557,7 @@ on_error_frame(struct link *l, const struct mig_frame *f)
 		 * says otherwise, and the job goes back to the queue. */
 		mig__log(MIG_LOG_DEBUG, "job %u: %s is full, placing again",
 		    j->id, j->peer->name);
-		j->peer->running = j->peer->host_slots;
+		j->peer->running = mig__place_slots(j->peer);
 		job_event(j, JEV_REFUSED, f, 0, NULL);
 		return;
 	}

@@ -59,6 +59,33 @@ ties_stay_home_then_first(void **state)
 	assert_ptr_equal(mig__place_pick(&d, 3, &full), &p1);
 }
 
+/* A host's line in home's hosts file caps what home sends it, whatever
+ * the host says it has (one reached over ssh has its CPUs); a line
+ * without SLOTS leaves what the host says. */
+static void
+hosts_file_slots_cap(void **state)
+{
+	int full;
+
+	p1.slots = 1;
+	p2.host_slots = 2;
+	p2.slots = 8;
+	assert_int_equal(mig__place_slots(&p1), 1);
+	assert_int_equal(mig__place_slots(&p2), 2);
+	assert_int_equal(mig__place_free(&p1), 1);
+	/* host2 has 2 free, host1 1 (of its 4): host2, then a tie. */
+	assert_ptr_equal(mig__place_pick(&d, 0, &full), &p2);
+	p2.running = 1;
+	assert_ptr_equal(mig__place_pick(&d, 0, &full), &p1);
+	p1.mine = 1;
+	p2.mine = 2;
+	assert_null(mig__place_pick(&d, 0, &full));
+	assert_true(full);
+	p1.slots = 0;
+	assert_ptr_equal(mig__place_pick(&d, 0, &full), &p1);
+	assert_int_equal(mig__place_free(&p1), 3);
+}
+
 static void
 down_and_unknown_hosts_skipped(void **state)
 {
@@ -111,6 +138,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup(most_free_wins, setup),
 		cmocka_unit_test_setup(ties_stay_home_then_first, setup),
+		cmocka_unit_test_setup(hosts_file_slots_cap, setup),
 		cmocka_unit_test_setup(down_and_unknown_hosts_skipped, setup),
 		cmocka_unit_test_setup(own_jobs_count_before_load, setup),
 		cmocka_unit_test_setup(drained_and_busy_hosts_skipped, setup),
