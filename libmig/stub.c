@@ -26,6 +26,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <termios.h>
 #include <unistd.h>
@@ -521,6 +522,30 @@ write_sock(struct stub *s)
 	mig_buf_consume(&s->out, (size_t)n);
 }
 
+/* As ssh does: a closed stdin, stdout or stderr is opened on /dev/null
+ * before we open anything, so that no socket or signalfd of ours takes
+ * its number (the job's output written into our signalfd, a closed
+ * stdin polled as a live one). */
+static void
+std_fds(void)
+{
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			fatal("cannot open /dev/null: %s", strerror(errno));
+}
+
+/* Whether our stdin is Linux's /dev/null (character device 1:3,
+ * whatever its name): it can only read EOF. */
+static int
+stdin_empty(void)
+{
+	struct stat st;
+
+	return fstat(0, &st) == 0 && S_ISCHR(st.st_mode) &&
+	    st.st_rdev == makedev(1, 3);
+}
+
 void
 mig__run(const char *host, char **argv, uint32_t flags)
 {
@@ -530,6 +555,7 @@ mig__run(const char *host, char **argv, uint32_t flags)
 	sigset_t set;
 	int r;
 
+	std_fds();
 	memset(&s, 0, sizeof(s));
 	s.sock = -1;
 	s.host = host;
@@ -547,6 +573,11 @@ mig__run(const char *host, char **argv, uint32_t flags)
 			if (strcmp(*a, "-") == 0)
 				flags &= ~(uint32_t)MIG_JOB_NOSTDIN;
 	}
+	/* A stdin that is /dev/null (or was closed) has nothing to relay:
+	 * the job reads EOF at once, with no trip of ours to tell it. (A
+	 * terminal's input is its output's too, and stays.) */
+	if (!(flags & MIG_JOB_TTY) && stdin_empty())
+		flags |= MIG_JOB_NOSTDIN;
 	if ((flags & MIG_JOB_PLACE) && (flags & MIG_JOB_NOSTDIN) &&
 	    mig__policy_match(MIG_POLICY_DEFAULT, argv[0]))
 		flags |= MIG_JOB_RESTART;

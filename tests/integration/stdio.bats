@@ -81,6 +81,21 @@ load helpers
 	[ -z "$output" ] && [ -z "$stderr" ]
 }
 
+@test "stdio: a stdin that is /dev/null or closed is never read, the job reads EOF" {
+	run --separate-stderr bash -c 'timeout -k 5 20 "$0" -h host1 sh -c "cat; echo cat \$?" <&-' "$MIG"
+	[ "$status" -eq 0 ]
+	expect_eq "job with a closed stdin" "$output" "cat 0"
+	command -v strace >/dev/null || skip "strace is not installed"
+	# As with -n: nothing to relay, so mig never reads its stdin.
+	run --separate-stderr timeout -k 5 30 strace -qq -e trace=read,poll,ppoll \
+		-e signal=none -o "$BATS_TEST_TMPDIR/trace" \
+		"$MIG" -h host1 sh -c 'cat; echo "cat $?"' </dev/null
+	[ "$status" -eq 0 ]
+	expect_eq "job with stdin /dev/null" "$output" "cat 0"
+	run grep -E 'read\(0,|fd=0,' "$BATS_TEST_TMPDIR/trace"
+	expect_eq "mig's reads and polls of fd 0" "$output" ""
+}
+
 @test "stdio: 50 MiB of output through mig -h host1 head -c, sha256 matches" {
 	head -c 50M /dev/urandom >"$BATS_TEST_TMPDIR/big"
 	local want got
