@@ -83,7 +83,8 @@ mig__leader_start(struct homed *d, const struct mig_job *job,
 	s->nice = job->nice;
 	s->sched = job->sched;
 	s->prio = mig__owner_priority(d);
-	s->autogroups = mig__autogroups_on();
+	/* Read only for a job to put below the owner (a /proc file). */
+	s->autogroups = s->prio == MIG_PRIO_IDLE && mig__autogroups_on();
 	s->has_ident = has_ident;
 	s->nrlimit = job->nrlimit < MIG_JOB_NRLIMIT ? job->nrlimit :
 						      MIG_JOB_NRLIMIT;

@@ -98,8 +98,13 @@ mig__client_error(struct client *c, int code, const char *fmt, ...)
 	mig_buf_free(&b);
 }
 
+/* more: the client sent more after its HELLO, so it does not wait for
+ * ours (every client of ours sends its request with it). Ours then goes
+ * with the first answer to that request, and wakes the client once, not
+ * twice: a job placed on another host is answered when that host has
+ * started it; a placeholder is not answered at all. */
 static void
-on_hello(struct client *c, const struct mig_frame *f)
+on_hello(struct client *c, const struct mig_frame *f, int more)
 {
 	struct mig_buf b = { NULL, 0, 0 };
 	struct mig_rd rd;
@@ -118,17 +123,22 @@ on_hello(struct client *c, const struct mig_frame *f)
 		return;
 	}
 	c->hello = 1;
-	if (proto_put_u32(&b, MIG_PROTO_VERSION) == 0 &&
-	    proto_put_str(&b, c->d->name) == 0)
+	if (proto_put_u32(&b, MIG_PROTO_VERSION) != 0 ||
+	    proto_put_str(&b, c->d->name) != 0)
+		mig__client_close(c);
+	else if (!more)
 		mig__client_send(c, MIG_M_HELLO, 0, b.data, b.len);
+	else if (mig_frame_put(&c->cork.buf, MIG_M_HELLO, 0, 0, b.data,
+	    b.len) != 0)
+		mig__client_close(c);
 	mig_buf_free(&b);
 }
 
 static void
-dispatch(struct client *c, const struct mig_frame *f)
+dispatch(struct client *c, const struct mig_frame *f, int more)
 {
 	if (f->type == MIG_M_HELLO) {
-		on_hello(c, f);
+		on_hello(c, f, more);
 		return;
 	}
 	if (!c->hello) {
@@ -182,7 +192,7 @@ on_client_read(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 			return;
 		}
 		off += MIG_FRAME_HDR + f.len;
-		dispatch(c, &f);
+		dispatch(c, &f, c->in.len > off);
 	}
 	if (!c->closing)
 		mig_buf_consume(&c->in, off);
