@@ -66,8 +66,12 @@ assert runs and runs[0]["runs"] == 5 and not runs[0]["still_placed"], d'
 	run ps_field '[(x["host"], x["why"]) for x in j if x["command"] == "true"][-1]'
 	expect_eq "where and why" "$output" "('home', 'history: true runs under 25 ms')"
 	# Stopped, the daemon leaves the history with the sixth run in it.
+	# Under valgrind 3.19 (no pidfd_open) home cannot watch a run of
+	# its own, and times nothing of it: the five runs may be left.
+	local runs=6
+	[[ ${MIG_CLUSTER_VALGRIND:-0} == 1 ]] && runs='[56]'
 	"$CLUSTER" kill home
-	grep -q '^true 6 ' "$state/history-home"
+	grep -q "^true $runs " "$state/history-home"
 	"$CLUSTER" start home
 	wait_until 20 all_up
 }
