@@ -200,32 +200,59 @@ join(char **words, int n)
 	return cmd;
 }
 
+/* Who runs the command: their name, home folder and shell, from the
+ * user database as sshd finds them. mig is static, and with musl it reads
+ * /etc/passwd and nscd only (cmake/static.cmake): a user that only LDAP
+ * or sssd knows is then taken from what their login set, USER (or
+ * LOGNAME), HOME and SHELL. */
+struct who {
+	const char *name, *dir, *shell;
+};
+
+static void
+whoami(struct who *w)
+{
+	struct passwd *pw = getpwuid(getuid());
+
+	if (pw != NULL) {
+		*w = (struct who){ pw->pw_name, pw->pw_dir, pw->pw_shell };
+	} else {
+		w->name = getenv("USER");
+		if (w->name == NULL || *w->name == '\0')
+			w->name = getenv("LOGNAME");
+		w->dir = getenv("HOME");
+		w->shell = getenv("SHELL");
+		if (w->name == NULL || *w->name == '\0' || w->dir == NULL ||
+		    *w->dir == '\0')
+			mig__fatal("who am I? uid %u is not in the user "
+			    "database, and USER or HOME is not set",
+			    (unsigned)getuid());
+	}
+	if (w->shell == NULL || *w->shell == '\0')
+		w->shell = "/bin/sh";
+}
+
 int
 mig__rsh_main(int argc, char **argv)
 {
-	struct passwd *pw = getpwuid(getuid());
 	struct rsh r = { 0, 0, NULL, NULL, 0 };
-	const char *shell;
+	struct who w;
 	char *sh[4];
 	int i;
 
-	if (pw == NULL)
-		mig__fatal("who am I? uid %u is not in the user database",
-		    (unsigned)getuid());
+	whoami(&w);
 	i = parse(&r, argc, argv);
-	if (r.user != NULL && strcmp(r.user, pw->pw_name) != 0)
+	if (r.user != NULL && strcmp(r.user, w.name) != 0)
 		mig__fatal("cannot run as '%s': mig's daemons are per user, "
-		    "so commands run as '%s'", r.user, pw->pw_name);
-	shell = pw->pw_shell != NULL && pw->pw_shell[0] != '\0' ?
-	    pw->pw_shell : "/bin/sh";
-	sh[0] = (char *)shell;
+		    "so commands run as '%s'", r.user, w.name);
+	sh[0] = (char *)w.shell;
 	/* sshd gives the command SHELL from the user database, and HOME,
 	 * USER and LOGNAME; the rest of the environment is the home's.
 	 * GNU parallel's remote worker runs its jobs with $SHELL. */
-	if (setenv("SHELL", shell, 1) != 0 ||
-	    setenv("HOME", pw->pw_dir, 0) != 0 ||
-	    setenv("USER", pw->pw_name, 0) != 0 ||
-	    setenv("LOGNAME", pw->pw_name, 0) != 0)
+	if (setenv("SHELL", w.shell, 1) != 0 ||
+	    setenv("HOME", w.dir, 0) != 0 ||
+	    setenv("USER", w.name, 0) != 0 ||
+	    setenv("LOGNAME", w.name, 0) != 0)
 		mig__fatal("out of memory");
 	if (r.subsystem) {
 		/* As sshd runs a subsystem: its server, on stdin and stdout. */

@@ -21,11 +21,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
 #include <termios.h>
@@ -182,7 +182,8 @@ fill_job(struct mig_job *job, const char *host, char **argv, uint32_t flags)
 	job->nice = getpriority(PRIO_PROCESS, 0);
 	if (errno != 0)
 		job->nice = 0;
-	job->sched = (uint32_t)sched_getscheduler(0);
+	/* By system call: musl's sched_getscheduler returns ENOSYS. */
+	job->sched = (uint32_t)syscall(SYS_sched_getscheduler, 0);
 	if (flags & MIG_JOB_TTY) {
 		struct winsize ws;
 		if (ioctl(0, TIOCGWINSZ, &ws) == 0) {

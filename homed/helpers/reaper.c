@@ -83,7 +83,7 @@ subreaper(const char *msg, size_t n, const int *fds, size_t nfds)
 	for (int i = 0; i < START_FD_COUNT; i++)
 		if (high[i] >= 0 && dup2(high[i], i) == -1)
 			_exit(MIG_EXIT_FAILURE);
-	close_range(START_FD_COUNT, ~0u, 0);
+	mig__close_range(START_FD_COUNT, ~0u);
 	if (fstat(START_FD_DESC, &st) == -1 || st.st_size <= 0 ||
 	    (m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE,
 	    START_FD_DESC, 0)) == MAP_FAILED ||

@@ -71,7 +71,6 @@ fail(int report, int stage, int e)
 static int
 lower(const struct mig_start *s)
 {
-	struct sched_param sp = { 0 };
 	int r = 0;
 
 	/* The group first, while it still weighs as much as the owner's:
@@ -80,7 +79,7 @@ lower(const struct mig_start *s)
 	    (r = mig__autogroup_lower()) != EAGAIN)
 		r = 0;
 	if (s->prio == MIG_PRIO_IDLE)
-		sched_setscheduler(0, SCHED_IDLE, &sp);
+		mig__set_sched(SCHED_IDLE);
 	else if (s->prio == MIG_PRIO_LOW)
 		setpriority(PRIO_PROCESS, 0, 19);
 	return r;
@@ -118,10 +117,8 @@ leader(const struct mig_start *s, char **argv, char **envp,
 	/* As at home: its nice value (a host lets us lower priority only)
 	 * and a policy anyone may choose. */
 	setpriority(PRIO_PROCESS, 0, s->nice);
-	if (s->sched == SCHED_BATCH || s->sched == SCHED_IDLE) {
-		struct sched_param sp = { 0 };
-		sched_setscheduler(0, (int)s->sched, &sp);
-	}
+	if (s->sched == SCHED_BATCH || s->sched == SCHED_IDLE)
+		mig__set_sched((int)s->sched);
 	if ((e = lower(s)) != 0)
 		fail(START_FD_REPORT, STAGE_LOWER, e);
 	limits(s);
@@ -161,14 +158,15 @@ leader(const struct mig_start *s, char **argv, char **envp,
 	 * through. */
 	if (dup2(report, 3) == -1 || fcntl(3, F_SETFD, FD_CLOEXEC) == -1)
 		_exit(MIG_EXIT_FAILURE);
-	close_range(4, MIG_IDENT_FDNO - 1, 0);
-	close_range(ident != NULL ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO, ~0u,
-	    0);
-	/* execvp searches the job's PATH. In mig-reaper environ is envp
-	 * already; in a fork of the daemon it is the fork's own copy. */
+	mig__close_range(4, MIG_IDENT_FDNO - 1);
+	mig__close_range(ident != NULL ? MIG_IDENT_FDNO + 1 : MIG_IDENT_FDNO,
+	    ~0u);
+	/* The job's PATH is searched, and a script without "#!" runs with
+	 * sh, as glibc's execvp does (musl's runs no sh). In mig-reaper
+	 * environ is envp already; in a fork of the daemon it is the fork's
+	 * own copy. */
 	environ = envp;
-	execvp(argv[0], argv);
-	fail(3, STAGE_EXEC, errno);
+	fail(3, STAGE_EXEC, -mig__exec_raw(argv[0], argv, envp));
 }
 
 int
@@ -252,7 +250,7 @@ mig__start(const struct mig_start *s, char **argv, char **envp)
 		_exit(MIG_EXIT_FAILURE);
 	/* Only the status pipe stays: the job's pipes and the report are
 	 * the leader's. */
-	close_range(1, ~0u, 0);
+	mig__close_range(1, ~0u);
 	if (ident != NULL)
 		munmap(ident, MIG_IDENT_SIZE);
 	mig__reap(pid, (s->flags & MIG_JOB_SSH) != 0);

@@ -12,7 +12,10 @@
 #define MIG_START_H
 
 #include <limits.h>
+#include <sched.h>
 #include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <mig/proto.h>
 
@@ -29,6 +32,23 @@ enum {
 	START_FD_MNTNS,      /* and its mount namespace */
 	START_FD_COUNT
 };
+/* close_range(2) and sched_setscheduler(2) by system call: musl has no
+ * wrapper for the first, and its second returns ENOSYS (it will not set
+ * one thread's policy alone). Our callers are one thread. */
+static inline void
+mig__close_range(unsigned lo, unsigned hi)
+{
+	syscall(SYS_close_range, lo, hi, 0);
+}
+
+static inline void
+mig__set_sched(int policy)
+{
+	struct sched_param sp = { 0 };
+
+	syscall(SYS_sched_setscheduler, 0, policy, &sp);
+}
+
 /* A request's mask for a spare subreaper (reaper.c). */
 #define START_SPARE 0x80000000u
 

@@ -207,6 +207,26 @@ same_tree() {
 	expect_eq output "$output" "${shell:-/bin/sh}|$(getent passwd "$(id -un)" | cut -d: -f6)|$(id -un)|$(id -un)"
 }
 
+@test "rsh: a user the user database does not show (LDAP, sssd) comes from USER, HOME and SHELL" {
+	# A user namespace gives the launcher a uid /etc/passwd does not
+	# have; the daemons still see the caller's own.
+	unshare -U --map-user=4242 --map-group=4242 true 2>/dev/null ||
+		skip "no user namespace here"
+	! getent passwd 4242 >/dev/null || skip "uid 4242 is in the user database"
+	local home=$BATS_TEST_TMPDIR/ldaphome
+	mkdir "$home"
+	run --separate-stderr timeout -k 5 20 unshare -U --map-user=4242 \
+		--map-group=4242 env -u LOGNAME USER=ldapuser HOME="$home" SHELL=/bin/bash \
+		"$RSH" host1 'echo "$SHELL|$HOME|$USER|$LOGNAME|$PWD"'
+	[ "$status" -eq 0 ]
+	expect_eq output "$output" "/bin/bash|$home|ldapuser|ldapuser|$home"
+	# With no USER, LOGNAME or HOME, mig cannot tell who it runs as.
+	run --separate-stderr timeout -k 5 20 unshare -U --map-user=4242 \
+		--map-group=4242 env -u USER -u LOGNAME -u HOME "$RSH" host1 true
+	expect_mig_failure
+	[[ $stderr == *"uid 4242 is not in the user database"* ]]
+}
+
 # own_home: HOME is a folder of this test's, the hosts see it (the cluster
 # shares home's files); "ssh" commands start there.
 own_home() {
