@@ -59,3 +59,21 @@ print(p.returncode)' "$MIG"
 	chmod 0644 "$BATS_TEST_TMPDIR/noexec"
 	run -126 --separate-stderr timeout -k 5 20 "$MIG" -h host1 "$BATS_TEST_TMPDIR/noexec"
 }
+
+@test "exit: a script without #! runs with sh on the host, as execvp runs it at home" {
+	printf 'echo "args: $*"\nexit 7\n' >"$BATS_TEST_TMPDIR/bare"
+	chmod 0755 "$BATS_TEST_TMPDIR/bare"
+	mkdir "$BATS_TEST_TMPDIR/bin"
+	cp "$BATS_TEST_TMPDIR/bare" "$BATS_TEST_TMPDIR/bin/bare-on-path"
+	local want
+	want=$(env "$BATS_TEST_TMPDIR/bare" a 'b c'; echo "status $?")
+	expect_eq "at home" "$want" "args: a b c
+status 7"
+	run --separate-stderr timeout -k 5 20 "$MIG" -h host1 "$BATS_TEST_TMPDIR/bare" a 'b c'
+	expect_eq "by its path" "$output
+status $status" "$want"
+	PATH=$BATS_TEST_TMPDIR/bin:$PATH run --separate-stderr timeout -k 5 20 \
+		"$MIG" -h host1 bare-on-path a 'b c'
+	expect_eq "found on PATH" "$output
+status $status" "$want"
+}
