@@ -11,7 +11,11 @@
 # another compiler, they are linked statically against glibc.
 option(MIG_MUSL "Build the per-job programs against musl when it is installed" ON)
 set(MIG_MUSL_SPECS "")
-if(MIG_MUSL AND CMAKE_C_COMPILER_ID STREQUAL "GNU")
+set(why "MIG_MUSL is off")
+if(MIG_MUSL AND NOT CMAKE_C_COMPILER_ID STREQUAL "GNU")
+  set(why "musl.specs is for gcc")
+elseif(MIG_MUSL)
+  set(why "install musl-tools for a cheaper start")
   string(REPLACE "-gnu" "-musl" musl_triple "${CMAKE_LIBRARY_ARCHITECTURE}")
   find_path(MIG_MUSL_LIB rcrt1.o
             PATHS /usr/lib/${musl_triple} /usr/lib/musl/lib /usr/local/musl/lib
@@ -29,8 +33,7 @@ endif()
 if(MIG_MUSL_SPECS)
   message(STATUS "mig, mig-reaper, mig-standin: static, musl")
 else()
-  message(STATUS "mig, mig-reaper, mig-standin: static, glibc "
-                 "(install musl-tools for a cheaper start)")
+  message(STATUS "mig, mig-reaper, mig-standin: static, glibc (${why})")
 endif()
 
 function(mig_static target)
