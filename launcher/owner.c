@@ -10,7 +10,7 @@
 #include "launcher.h"
 #include "mig/proto.h"
 
-static void
+static void __attribute__((noreturn))
 usage(void)
 {
 	mig__fatal("usage: mig drain HOST | mig undrain HOST | "
