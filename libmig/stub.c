@@ -48,6 +48,7 @@ struct stub {
 	int sock;
 	int sigfd;
 	struct mig_buf in, out;
+	size_t in_off, out_off; /* where their bytes still to go begin */
 	int started;
 	int stdin_open;      /* still reading our stdin for the job */
 	size_t stdin_unacked;
@@ -437,13 +438,30 @@ daemon_lost(struct stub *s, const char *what)
 	fatal("%s", what);
 }
 
+/* in and out are read and written from their offset on. Their front is
+ * given back when all of it is done with, or when the room behind it is
+ * less than a frame: a partial read or write moves no bytes, and a stream
+ * (cat) moves a part of a frame every few frames, not most of each. */
+static void
+done_with(struct mig_buf *b, size_t *off)
+{
+	if (*off == b->len) {
+		b->len = *off = 0;
+	} else if (b->cap - b->len < MIG_FRAME_HDR + MIG_CHUNK) {
+		mig_buf_consume(b, *off);
+		*off = 0;
+	}
+}
+
 static void
 read_sock(struct stub *s)
 {
-	size_t off = 0;
+	size_t off = s->in_off;
 	ssize_t n;
 
-	if (mig_buf_reserve(&s->in, 4 * MIG_CHUNK) != 0)
+	/* Room for a frame, in a buffer of four at first. */
+	if (mig_buf_reserve(&s->in, s->in.cap == 0 ? 4 * MIG_CHUNK :
+	    MIG_FRAME_HDR + MIG_CHUNK) != 0)
 		fatal("out of memory");
 	n = read(s->sock, s->in.data + s->in.len, s->in.cap - s->in.len);
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
@@ -462,15 +480,23 @@ read_sock(struct stub *s)
 		off += MIG_FRAME_HDR + f.len;
 		on_frame(s, &f);
 	}
-	mig_buf_consume(&s->in, off);
+	s->in_off = off;
+	done_with(&s->in, &s->in_off);
 }
 
 static void
 read_stdin(struct stub *s)
 {
-	static uint8_t buf[MIG_CHUNK];
-	ssize_t n = read(0, buf, sizeof(buf));
+	size_t at;
+	ssize_t n;
 
+	/* Straight into the frame that takes it to the daemon. */
+	if (mig_buf_reserve(&s->out, MIG_FRAME_HDR + MIG_CHUNK) != 0 ||
+	    mig_frame_begin(&s->out, MIG_M_INPUT, 0, 0, &at) != 0)
+		fatal("out of memory");
+	n = read(0, s->out.data + s->out.len, MIG_CHUNK);
+	if (n <= 0)
+		s->out.len = at;
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n <= 0) {
@@ -478,7 +504,8 @@ read_stdin(struct stub *s)
 		s->stdin_open = 0;
 		return;
 	}
-	queue(s, MIG_M_INPUT, 0, buf, (size_t)n);
+	s->out.len += (size_t)n;
+	mig_frame_end(&s->out, at);
 	s->stdin_unacked += (size_t)n;
 }
 
@@ -514,13 +541,15 @@ read_signal(struct stub *s)
 static void
 write_sock(struct stub *s)
 {
-	ssize_t n = write(s->sock, s->out.data, s->out.len);
+	ssize_t n = write(s->sock, s->out.data + s->out_off,
+	    s->out.len - s->out_off);
 
 	if (n < 0 && (errno == EINTR || errno == EAGAIN))
 		return;
 	if (n < 0)
 		daemon_lost(s, "lost the connection to the local mig-homed");
-	mig_buf_consume(&s->out, (size_t)n);
+	s->out_off += (size_t)n;
+	done_with(&s->out, &s->out_off);
 }
 
 /* As ssh does: a closed stdin, stdout or stderr is opened on /dev/null
