@@ -38,6 +38,7 @@ main(int argc, char **argv)
 	uint32_t flags = 0;
 	int i = 1, verbose = 0, tty = 0;
 
+	mig__relro();
 	name = name != NULL ? name + 1 : argv[0];
 	/* A link named ssh or rsh makes mig the transport of tools that
 	 * run "ssh" by name (pdsh -R ssh). */

@@ -135,6 +135,12 @@ int mig__policy_parse(const char *text, size_t len, const char *where,
 int mig__policy_load(const char *path, char *out, size_t size, char *err,
     size_t errsize);
 
+/* relro.c */
+/* Makes the program's relocated data read-only again (RELRO), which
+ * musl's start does not do in a static PIE. Called first in main by the
+ * static per-job programs. */
+void mig__relro(void);
+
 /* rawexec.c */
 /* The file execvp would run for file, searching path (NULL: the default
  * one), into buf. Returns 0 or an error. */

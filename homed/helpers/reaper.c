@@ -24,6 +24,7 @@
 
 #include <mig/mig.h>
 
+#include "core.h"
 #include "serve.h"
 #include "start.h"
 
@@ -96,6 +97,7 @@ subreaper(const char *msg, size_t n, const int *fds, size_t nfds)
 int
 main(int argc, char **argv)
 {
+	mig__relro();
 	if (argc != 2 || strcmp(argv[1], "serve") != 0 ||
 	    !mig__serve_started()) {
 		fprintf(stderr, "mig-reaper: run by mig-homed only, as its "

@@ -29,6 +29,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "core.h"
 #include "mig/proto.h"
 #include "serve.h"
 
@@ -118,6 +119,7 @@ main(int argc, char **argv)
 {
 	static const char me[] = "mig-standin: placeholder server";
 
+	mig__relro();
 	if (argc != 2 || !mig__serve_started()) {
 		fprintf(stderr, "mig-standin: run by mig-homed only, as its "
 		    "placeholder server\n");

@@ -378,3 +378,53 @@ assert h[0]["host"] == "me.invalid" and h[0]["state"] == "home", h
 assert len(h) == 1, h'
 	env "${SOLO_ENV[@]}" "$HOMED" --stop
 }
+
+# relro_perms PID: the permissions of the page where PID's program's
+# relocated data begins (its GNU_RELRO segment), as /proc/PID/maps says.
+relro_perms() {
+	local exe vaddr base="" range perms rest lo hi at
+	exe=$(readlink "/proc/$1/exe")
+	vaddr=$(readelf -lW "$exe" | awk '$1 == "GNU_RELRO" { print $3 }')
+	[[ -n $vaddr ]] || return 1
+	while read -r range perms rest; do
+		lo=$((16#${range%-*})) hi=$((16#${range#*-}))
+		if [[ -z $base && $rest == *" $exe" ]]; then
+			base=$lo
+			at=$(((base + vaddr) & ~4095))
+		fi
+		if [[ -n $base ]] && ((at >= lo && at < hi)); then
+			echo "$perms"
+			return 0
+		fi
+	done <"/proc/$1/maps"
+	return 1
+}
+
+# first_of NAME: the pid of a process running $MIG_BIN/NAME.
+first_of() {
+	local p
+	for p in $(pgrep -x "$1"); do
+		if [[ $(readlink "/proc/$p/exe" 2>/dev/null) == "$MIG_BIN/$1" ]]; then
+			echo "$p"
+			return 0
+		fi
+	done
+	return 1
+}
+
+@test "daemon: mig, mig-reaper and mig-standin run with their relocated data read-only (RELRO)" {
+	command -v readelf >/dev/null || skip "no readelf"
+	# sleep's home pid makes home start its placeholder server.
+	"$MIG" -h host1 sh -c 'sleep 60 & wait' &
+	local launcher=$! name pid perms
+	bg_track "$launcher"
+	for name in mig-reaper mig-standin; do
+		wait_until 10 first_of "$name" >/dev/null
+	done
+	for pid in "$launcher" "$(first_of mig-reaper)" "$(first_of mig-standin)"; do
+		perms=$(relro_perms "$pid")
+		expect_eq "RELRO page of $(readlink "/proc/$pid/exe")" "${perms:0:2}" "r-"
+	done
+	kill -TERM "$launcher"
+	wait "$launcher" || true
+}
